@@ -1,0 +1,165 @@
+package b24
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Defaults of a Hook's options.
+const (
+	// DefaultTimeout bounds one HTTP attempt. It is above the portal's own
+	// 60 s cut-off, so that the portal, not the client, ends a slow request.
+	DefaultTimeout = 90 * time.Second
+	// DefaultMaxResponseSize bounds a response body: room for 2,500 full CRM
+	// rows (a chained batch of 50 list pages).
+	DefaultMaxResponseSize = 64 << 20
+)
+
+// Option configures a Hook at construction. Options validate their input: New
+// and FromWebhookURL fail with a clear error on a bad value.
+type Option func(*config) error
+
+type config struct {
+	httpClient      *http.Client
+	logger          *slog.Logger
+	params          RestrictionParams
+	paramsSet       bool
+	limiter         Limiter
+	userAgent       string
+	timeout         time.Duration
+	maxResponseSize int64
+}
+
+// WithHTTPClient sets the HTTP client whose transport carries the requests.
+// The client is copied, never modified; its redirect policy is replaced in
+// the copy, because a webhook's secret must not follow a redirect to another
+// host.
+func WithHTTPClient(c *http.Client) Option {
+	return func(cfg *config) error {
+		if c == nil {
+			return errors.New("b24: WithHTTPClient: nil client")
+		}
+		cp := *c
+		cfg.httpClient = &cp
+		return nil
+	}
+}
+
+// WithLogger sets the structured logger. The default discards everything.
+// Debug: one line per attempt; Warn: retries and long waits. The secret and
+// request parameters are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(cfg *config) error {
+		if l == nil {
+			return errors.New("b24: WithLogger: nil logger")
+		}
+		cfg.logger = l
+		return nil
+	}
+}
+
+// WithRestrictionParams sets the pacing and retry parameters. Zero fields take
+// the defaults of StandardPlan; the result is validated.
+func WithRestrictionParams(p RestrictionParams) Option {
+	return func(cfg *config) error {
+		m := p.Merge(StandardPlan())
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		cfg.params = m
+		cfg.paramsSet = true
+		return nil
+	}
+}
+
+// WithLimiter sets the limiter that paces requests. Give several hooks of one
+// portal the same limiter so that they share its budget; give hooks in
+// several processes a redislimit.Limiter. By default each Hook builds its own
+// in-memory limiter from its restriction parameters.
+func WithLimiter(l Limiter) Option {
+	return func(cfg *config) error {
+		if l == nil {
+			return errors.New("b24: WithLimiter: nil limiter")
+		}
+		cfg.limiter = l
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (default "b24-go/<Version>").
+func WithUserAgent(ua string) Option {
+	return func(cfg *config) error {
+		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
+			return errors.New("b24: WithUserAgent: empty or multi-line user agent")
+		}
+		cfg.userAgent = ua
+		return nil
+	}
+}
+
+// WithTimeout bounds each HTTP attempt (default DefaultTimeout). The context
+// passed to a call bounds the whole call, waits and retries included.
+func WithTimeout(d time.Duration) Option {
+	return func(cfg *config) error {
+		if d <= 0 {
+			return fmt.Errorf("b24: WithTimeout: must be positive, got %v", d)
+		}
+		cfg.timeout = d
+		return nil
+	}
+}
+
+// WithMaxResponseSize bounds the size of a response body (default
+// DefaultMaxResponseSize). A larger body fails the call with ErrResponseTooLarge.
+func WithMaxResponseSize(n int64) Option {
+	return func(cfg *config) error {
+		if n < 1024 {
+			return fmt.Errorf("b24: WithMaxResponseSize: at least 1024 bytes, got %d", n)
+		}
+		cfg.maxResponseSize = n
+		return nil
+	}
+}
+
+// CallOption configures one call.
+type CallOption func(*callConfig)
+
+type callConfig struct {
+	timeout        time.Duration
+	requestID      string
+	idempotent     bool
+	idempotencyKey string
+}
+
+// WithCallTimeout bounds each attempt of this call, instead of the hook's timeout.
+// A value <= 0 is ignored.
+func WithCallTimeout(d time.Duration) CallOption {
+	return func(c *callConfig) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithRequestID sets the X-Request-ID of this call (default: a new UUIDv7).
+// Every attempt of the call carries the same id.
+func WithRequestID(id string) CallOption {
+	return func(c *callConfig) { c.requestID = id }
+}
+
+// WithIdempotent marks the call safe to repeat: it is retried after failures
+// that may have happened after the portal ran it, like a read.
+func WithIdempotent() CallOption {
+	return func(c *callConfig) { c.idempotent = true }
+}
+
+// WithIdempotencyKey sets the Idempotency-Key of a REST v3 write (default: a
+// new UUIDv7 per call). Every retry of the call reuses it, so the portal runs
+// the write at most once. Ignored on REST v2, which has no such header.
+func WithIdempotencyKey(key string) CallOption {
+	return func(c *callConfig) { c.idempotencyKey = key }
+}

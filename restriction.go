@@ -1,0 +1,207 @@
+package b24
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RestrictionParams configure how a Hook paces and retries its requests: the
+// counterpart of the JS SDK's restriction parameters (rate limit, operating
+// limit, adaptive delay, retries).
+//
+// A zero field means "the default": Merge fills it from StandardPlan. Values are
+// validated when a Hook is built (WithRestrictionParams) or changed
+// (Hook.SetRestrictionParams); an invalid set is rejected whole.
+type RestrictionParams struct {
+	RateLimit RateLimit
+	Operating OperatingLimit
+	Adaptive  AdaptiveDelay
+	Retry     RetryPolicy
+}
+
+// RateLimit mirrors the portal's request bucket: Burst requests at once, then
+// Drain requests a second.
+type RateLimit struct {
+	Burst int     // X: 50 on most plans, 250 on Enterprise
+	Drain float64 // Y, requests a second: 2 on most plans, 5 on Enterprise
+}
+
+// BatchBilling says which operating budget a batch is charged to.
+type BatchBilling int
+
+const (
+	// BatchBilledAsBatch charges a whole batch to the method "batch", taking the
+	// largest operating figure of the envelope and its sub-results (they repeat
+	// the same running figure; they are never summed). Current cloud portals
+	// bill this way.
+	BatchBilledAsBatch BatchBilling = iota
+	// BatchBilledPerCommand charges each command to its own method, as the
+	// documentation and older portals describe.
+	BatchBilledPerCommand
+)
+
+// OperatingLimit mirrors the portal's per-method budget of server time.
+type OperatingLimit struct {
+	Limit  time.Duration // L: 480 s
+	Window time.Duration // W: 600 s
+	// Margin is kept free below Limit, so that a call that crosses the limit
+	// after the last report does not earn a 429. Default 5 s.
+	Margin       time.Duration
+	BatchBilling BatchBilling
+}
+
+// AdaptiveDelay slows calls of a method down as its operating budget fills,
+// before the limit is reached (the reference SDK's AdaptiveDelayer).
+type AdaptiveDelay struct {
+	Disabled bool
+	// Threshold is the fraction of Limit (0 < Threshold <= 1) above which each
+	// call of the method waits Coefficient × (time until the budget's reset),
+	// at most MaxDelay. Defaults 0.8, 0.01 and 7 s.
+	Threshold   float64
+	Coefficient float64
+	MaxDelay    time.Duration
+}
+
+// RetryPolicy bounds retries. Refusals before execution (503
+// QUERY_LIMIT_EXCEEDED, 429 OPERATION_TIME_LIMIT) are waited out and retried
+// without using up attempts, for at most MaxRefusalWait in total; other
+// retryable failures use attempts, with exponential backoff and full jitter
+// between BaseDelay and MaxDelay (a Retry-After header wins when sent).
+type RetryPolicy struct {
+	MaxAttempts    int           // attempts in total, including the first; default 3
+	BaseDelay      time.Duration // default 1 s
+	MaxDelay       time.Duration // default 30 s
+	MaxRefusalWait time.Duration // default 10 min
+}
+
+// StandardPlan returns the defaults for every plan but Enterprise: bucket 50,
+// 2 requests a second, 480 s of operating time per 600 s.
+func StandardPlan() RestrictionParams {
+	return RestrictionParams{
+		RateLimit: RateLimit{Burst: 50, Drain: 2},
+		Operating: OperatingLimit{Limit: 480 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second},
+		Adaptive:  AdaptiveDelay{Threshold: 0.8, Coefficient: 0.01, MaxDelay: 7 * time.Second},
+		Retry:     RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRefusalWait: 10 * time.Minute},
+	}
+}
+
+// EnterprisePlan returns the Enterprise defaults: bucket 250, 5 requests a
+// second; the operating budget is the same as on other plans.
+func EnterprisePlan() RestrictionParams {
+	p := StandardPlan()
+	p.RateLimit = RateLimit{Burst: 250, Drain: 5}
+	return p
+}
+
+// PlanByName returns the preset for a plan name: "enterprise" gives
+// EnterprisePlan, any other name (standard, professional, basic, ...) gives
+// StandardPlan, as the reference SDK does.
+func PlanByName(name string) RestrictionParams {
+	if name == "enterprise" || name == "Enterprise" || name == "ENTERPRISE" {
+		return EnterprisePlan()
+	}
+	return StandardPlan()
+}
+
+// Merge returns p with every zero field taken from defaults (field by field,
+// so a partial nested value keeps the other defaults).
+func (p RestrictionParams) Merge(defaults RestrictionParams) RestrictionParams {
+	d := defaults
+	if p.RateLimit.Burst == 0 {
+		p.RateLimit.Burst = d.RateLimit.Burst
+	}
+	if p.RateLimit.Drain == 0 {
+		p.RateLimit.Drain = d.RateLimit.Drain
+	}
+	if p.Operating.Limit == 0 {
+		p.Operating.Limit = d.Operating.Limit
+	}
+	if p.Operating.Window == 0 {
+		p.Operating.Window = d.Operating.Window
+	}
+	if p.Operating.Margin == 0 {
+		p.Operating.Margin = d.Operating.Margin
+	}
+	if p.Adaptive.Threshold == 0 {
+		p.Adaptive.Threshold = d.Adaptive.Threshold
+	}
+	if p.Adaptive.Coefficient == 0 {
+		p.Adaptive.Coefficient = d.Adaptive.Coefficient
+	}
+	if p.Adaptive.MaxDelay == 0 {
+		p.Adaptive.MaxDelay = d.Adaptive.MaxDelay
+	}
+	if p.Retry.MaxAttempts == 0 {
+		p.Retry.MaxAttempts = d.Retry.MaxAttempts
+	}
+	if p.Retry.BaseDelay == 0 {
+		p.Retry.BaseDelay = d.Retry.BaseDelay
+	}
+	if p.Retry.MaxDelay == 0 {
+		p.Retry.MaxDelay = d.Retry.MaxDelay
+	}
+	if p.Retry.MaxRefusalWait == 0 {
+		p.Retry.MaxRefusalWait = d.Retry.MaxRefusalWait
+	}
+	return p
+}
+
+// Scaled returns p for a portal whose clock runs k times faster (the fake
+// portal's time scale): every duration is divided by k and the drain rate
+// multiplied by k; the bucket size is unchanged.
+func (p RestrictionParams) Scaled(k float64) RestrictionParams {
+	if k <= 0 || k == 1 {
+		return p
+	}
+	div := func(d time.Duration) time.Duration { return time.Duration(float64(d) / k) }
+	p.RateLimit.Drain *= k
+	p.Operating.Limit = div(p.Operating.Limit)
+	p.Operating.Window = div(p.Operating.Window)
+	p.Operating.Margin = div(p.Operating.Margin)
+	p.Adaptive.MaxDelay = div(p.Adaptive.MaxDelay)
+	p.Retry.BaseDelay = div(p.Retry.BaseDelay)
+	p.Retry.MaxDelay = div(p.Retry.MaxDelay)
+	p.Retry.MaxRefusalWait = div(p.Retry.MaxRefusalWait)
+	return p
+}
+
+// Validate reports the first invalid field of p, which must be complete (see Merge).
+func (p RestrictionParams) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if p.RateLimit.Burst < 1 {
+		bad("rate limit burst must be at least 1, got %d", p.RateLimit.Burst)
+	}
+	if !(p.RateLimit.Drain > 0) || p.RateLimit.Drain > 1e6 {
+		bad("rate limit drain must be a positive number of requests a second, got %v", p.RateLimit.Drain)
+	}
+	if p.Operating.Limit <= 0 || p.Operating.Window <= 0 {
+		bad("operating limit and window must be positive, got %v per %v", p.Operating.Limit, p.Operating.Window)
+	}
+	if p.Operating.Margin < 0 || p.Operating.Margin >= p.Operating.Limit {
+		bad("operating margin must be at least 0 and below the limit, got %v", p.Operating.Margin)
+	}
+	if p.Operating.BatchBilling != BatchBilledAsBatch && p.Operating.BatchBilling != BatchBilledPerCommand {
+		bad("unknown batch billing %d", p.Operating.BatchBilling)
+	}
+	if !(p.Adaptive.Threshold > 0 && p.Adaptive.Threshold <= 1) {
+		bad("adaptive threshold must be in (0, 1], got %v", p.Adaptive.Threshold)
+	}
+	if !(p.Adaptive.Coefficient > 0) || p.Adaptive.MaxDelay < 0 {
+		bad("adaptive coefficient must be positive and max delay at least 0")
+	}
+	if p.Retry.MaxAttempts < 1 {
+		bad("retry max attempts must be at least 1, got %d", p.Retry.MaxAttempts)
+	}
+	if p.Retry.BaseDelay <= 0 || p.Retry.MaxDelay < p.Retry.BaseDelay {
+		bad("retry delays must satisfy 0 < base <= max, got %v and %v", p.Retry.BaseDelay, p.Retry.MaxDelay)
+	}
+	if p.Retry.MaxRefusalWait < 0 {
+		bad("retry max refusal wait must be at least 0, got %v", p.Retry.MaxRefusalWait)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("b24: invalid restriction params: %w", errors.Join(errs...))
+	}
+	return nil
+}
