@@ -1,0 +1,464 @@
+package php
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MaxNestingLevel is PHP's default max_input_nesting_level: how many bracket
+// groups a variable name may have (a[1][2]…[64] is the deepest accepted).
+const MaxNestingLevel = 64
+
+// ErrNestingLevel reports a variable nested deeper than MaxNestingLevel. PHP
+// drops the whole top-level variable in that case (with a warning); Parse and
+// SetPath do the same and return this error.
+var ErrNestingLevel = errors.New("php: input variable nesting level exceeded")
+
+// ErrKey reports a key that PHP cannot read back from a query string, so
+// Encode refuses it rather than let the portal see a different key.
+var ErrKey = errors.New("php: key cannot be expressed in a query string")
+
+// Parse reads a query string as PHP's parse_str does (and as PHP fills $_GET
+// and $_POST from an application/x-www-form-urlencoded body):
+//
+//   - The string is split at "&"; empty pairs are skipped. Each pair is split
+//     at its first "="; without one the value is "".
+//   - Name and value are URL-decoded: "+" is a space, "%XX" with two hex
+//     digits is that byte, any other "%" stays as it is. The name is decoded
+//     before its brackets are read, so "a%5Bb%5D=1" is a[b]=1.
+//   - The name is then interpreted by SetPath (brackets, appends and PHP's
+//     name mangling). A later pair overwrites an earlier one with the same
+//     path; the key keeps its first position.
+//
+// Parse returns the array PHP would build even when err is non-nil. The only
+// error is ErrNestingLevel (wrapped), after which, as in PHP, the offending
+// top-level variable is missing; a server emulating PHP ignores the error, a
+// client treats it as a bug.
+//
+// PHP's max_input_vars (default 1000 variables, after which the rest is
+// dropped with a warning) is not applied here; callers that emulate it count
+// the pairs themselves.
+func Parse(query string) (*Array, error) {
+	a := NewArray()
+	var first error
+	for len(query) > 0 {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		if err := a.SetPath(urlDecode(name), urlDecode(value)); err != nil && first == nil {
+			first = err
+		}
+	}
+	return a, first
+}
+
+// urlDecode is PHP's urldecode: "+" is a space, "%XX" (either case) a byte,
+// and a "%" not followed by two hex digits is kept.
+func urlDecode(s string) string {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b = append(b, ' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// SetPath stores value under a PHP variable name such as "fields[TITLE]",
+// "select[]" or "a[b][0][]", exactly as PHP registers one request variable
+// (php_register_variable_ex). The name is taken as it is: URL-decode it
+// first if it comes from a query string. A multipart/form-data parser calls
+// SetPath for each field in order.
+//
+// PHP's rules, in order:
+//
+//   - The name ends at its first NUL byte (PHP reads it as a C string).
+//   - Leading spaces are removed. In the top-level name (before the first
+//     "["), "." and " " become "_": "a.b c" is "a_b_c".
+//   - An empty top-level name ("", "=x", "[a]=x") stores nothing.
+//   - Each "[key]" descends one level; a value that is not an array on the
+//     way is replaced by an empty array in place. "[]" (or "[ ]") appends:
+//     it uses the next free integer index (see Array.Append). A key is the
+//     text up to the next "]", so it may contain "[" ("a[b[c]" is key "b[c")
+//     and may keep a single leading space ("a[ b]" is key " b").
+//   - Text after a "]" that does not start another "[" is ignored:
+//     "a[b]c" is a[b].
+//   - An unclosed "[" in the top-level name turns into "_", and " ", "." and
+//     "[" after it too: "a[b.c" is the plain variable "a_b_c". An unclosed
+//     "[" deeper down ends the name: "a[b][c" is a[b].
+//   - More than MaxNestingLevel bracket groups: the whole top-level variable
+//     is removed and ErrNestingLevel (wrapped) is returned.
+//   - Integer-like keys are PHP integer keys ("5" raises the next append
+//     index); "05" stays a string key.
+func (a *Array) SetPath(name string, value any) error {
+	if i := strings.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	name = strings.TrimLeft(name, " ")
+	b := []byte(name)
+
+	p := 0
+	isArray := false
+	for ; p < len(b); p++ {
+		if b[p] == ' ' || b[p] == '.' {
+			b[p] = '_'
+		} else if b[p] == '[' {
+			isArray = true
+			break
+		}
+	}
+	base := string(b[:p])
+	if base == "" {
+		return nil
+	}
+	if !isArray {
+		a.Set(base, value)
+		return nil
+	}
+
+	table := a
+	index, hasIndex := base, true // the key to store under in table; false: append
+	ip := p                       // at a '['
+	for level := 1; ; level++ {
+		if level > MaxNestingLevel {
+			a.Delete(base)
+			return fmt.Errorf("%w: %q has more than %d levels", ErrNestingLevel, base, MaxNestingLevel)
+		}
+		ip++
+		start := ip
+		if ip < len(b) && b[ip] == ' ' {
+			ip++
+		}
+		var next string
+		nextHas := true
+		if ip < len(b) && b[ip] == ']' {
+			nextHas = false
+		} else {
+			j := strings.IndexByte(name[ip:], ']')
+			if j < 0 {
+				// Not an index: at the top level the "[" and the rest of the
+				// name become part of the name; deeper down the rest is
+				// ignored.
+				if level == 1 {
+					rest := b[start:]
+					for i, c := range rest {
+						if c == ' ' || c == '.' || c == '[' {
+							rest[i] = '_'
+						}
+					}
+					index = base + "_" + string(rest)
+				}
+				break
+			}
+			ip += j
+			next = string(b[start:ip])
+		}
+
+		var child *Array
+		if !hasIndex {
+			child = NewArray()
+			if !table.Append(child) {
+				return nil
+			}
+		} else {
+			v, _ := table.Get(index)
+			if c, ok := v.(*Array); ok && c != nil {
+				child = c
+			} else {
+				child = NewArray()
+				table.Set(index, child)
+			}
+		}
+		table = child
+		index, hasIndex = next, nextHas
+
+		ip++ // past the ']'
+		if ip >= len(b) || b[ip] != '[' {
+			break
+		}
+	}
+	if hasIndex {
+		table.Set(index, value)
+	} else {
+		table.Append(value)
+	}
+	return nil
+}
+
+// Encode writes v as a query string that PHP's parse_str reads back into the
+// same tree. It is the encoding of the parameters of a v2 batch command
+// ("crm.deal.list?" + query).
+//
+// v may be a *Array, a map[string]any, a []any, a json.RawMessage (the key
+// order of the JSON text is kept), or any value encoding/json can marshal (it
+// is marshalled and decoded with DecodeJSON, so a struct keeps its field
+// order and a time.Time becomes its RFC 3339 JSON text). nil encodes to "".
+// The top level must be an array, map, slice or struct.
+//
+// Rules:
+//
+//   - Nested arrays are written with brackets and explicit indices:
+//     fields[PHONE][0][VALUE]=1. Brackets are left as they are; every key
+//     and value is percent-encoded per RFC 3986 (unreserved characters
+//     A-Z a-z 0-9 - . _ ~ kept, everything else %XX, a space %20).
+//   - nil is written as an empty value ("key="): PHP sees "".
+//   - true and false are written as 1 and 0, as PHP's http_build_query does:
+//     PHP reads every query value as a string, and the string "false" is
+//     true in PHP.
+//   - Numbers are written as their JSON text (json.Number verbatim).
+//   - An empty array or map writes nothing: a query string cannot express
+//     an empty PHP array, so the key is absent on the portal side.
+//   - Go maps are written in sorted key order (as encoding/json does);
+//     *Array and JSON text in their own order. The output is deterministic.
+//
+// Keys PHP would mangle are refused with ErrKey (wrapped): a top-level key
+// that is empty, starts with a space or contains ".", " " or "[", any key
+// containing a NUL byte, and a nested key that is "", " " (both mean append)
+// or contains "]". Trees deeper than MaxNestingLevel are refused with
+// ErrNestingLevel.
+func Encode(v any) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	t, err := normalize(v)
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	e := queryEncoder{sb: &sb}
+	switch t := t.(type) {
+	case *Array:
+		if t == nil {
+			return "", nil
+		}
+		for k, val := range t.All() {
+			if err := e.top(k, val); err != nil {
+				return "", err
+			}
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			if err := e.top(k, t[k]); err != nil {
+				return "", err
+			}
+		}
+	case []any:
+		for i, val := range t {
+			if err := e.top(strconv.Itoa(i), val); err != nil {
+				return "", err
+			}
+		}
+	case nil:
+		return "", nil
+	default:
+		return "", fmt.Errorf("php: Encode: %T is not an array, map or struct", v)
+	}
+	return sb.String(), nil
+}
+
+type queryEncoder struct {
+	sb *strings.Builder
+}
+
+func (e *queryEncoder) top(key string, v any) error {
+	if key == "" || key[0] == ' ' || strings.ContainsAny(key, ". [\x00") {
+		return fmt.Errorf("%w: top-level key %q", ErrKey, key)
+	}
+	prefix := percentEncode(key)
+	return e.value(prefix, v, 0)
+}
+
+func (e *queryEncoder) nested(prefix, key string, v any, level int) error {
+	if key == "" || key == " " || strings.ContainsAny(key, "]\x00") {
+		return fmt.Errorf("%w: nested key %q", ErrKey, key)
+	}
+	if level > MaxNestingLevel {
+		return fmt.Errorf("%w: more than %d levels", ErrNestingLevel, MaxNestingLevel)
+	}
+	return e.value(prefix+"["+percentEncode(key)+"]", v, level)
+}
+
+// value writes v under prefix, which is at the given nesting level.
+func (e *queryEncoder) value(prefix string, v any, level int) error {
+	t, err := normalize(v)
+	if err != nil {
+		return err
+	}
+	switch t := t.(type) {
+	case *Array:
+		if t == nil {
+			return e.leaf(prefix, "")
+		}
+		for k, val := range t.All() {
+			if err := e.nested(prefix, k, val, level+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			if err := e.nested(prefix, k, t[k], level+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		for i, val := range t {
+			if err := e.nested(prefix, strconv.Itoa(i), val, level+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	s, err := scalarText(t)
+	if err != nil {
+		return fmt.Errorf("php: Encode %s: %w", prefix, err)
+	}
+	return e.leaf(prefix, s)
+}
+
+func (e *queryEncoder) leaf(prefix, s string) error {
+	if e.sb.Len() > 0 {
+		e.sb.WriteByte('&')
+	}
+	e.sb.WriteString(prefix)
+	e.sb.WriteByte('=')
+	e.sb.WriteString(percentEncode(s))
+	return nil
+}
+
+// normalize returns v itself if it is one of the shapes the encoders walk
+// directly (*Array, map[string]any, []any, string, bool, nil, json.Number,
+// Go numbers), and otherwise v marshalled with encoding/json and decoded
+// with DecodeJSON.
+func normalize(v any) (any, error) {
+	switch t := v.(type) {
+	case nil, *Array, map[string]any, []any, string, bool, json.Number,
+		int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, uintptr,
+		float32, float64:
+		return v, nil
+	case json.RawMessage:
+		return DecodeJSON(t)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("php: %w", err)
+	}
+	return DecodeJSON(data)
+}
+
+// scalarText is the query-string text of a scalar.
+func scalarText(v any) (string, error) {
+	switch t := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return t, nil
+	case bool:
+		if t {
+			return "1", nil
+		}
+		return "0", nil
+	case json.Number:
+		return string(t), nil
+	case float64:
+		return jsonFloat(t, 64)
+	case float32:
+		return jsonFloat(float64(t), 32)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(rv.Uint(), 10), nil
+	}
+	return "", fmt.Errorf("unsupported value of type %T", v)
+}
+
+// jsonFloat is encoding/json's text for a float.
+func jsonFloat(f float64, bits int) (string, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "", ErrInfOrNaN
+	}
+	var data []byte
+	var err error
+	if bits == 32 {
+		data, err = json.Marshal(float32(f))
+	} else {
+		data, err = json.Marshal(f)
+	}
+	return string(data), err
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// percentEncode is PHP's rawurlencode (RFC 3986): unreserved characters are
+// kept, every other byte is written as %XX with upper-case hex digits.
+func percentEncode(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
+}
+
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
