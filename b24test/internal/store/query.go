@@ -1,0 +1,614 @@
+package store
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Op is a filter operator.
+type Op uint8
+
+// Filter operators. The legacy key prefixes are given by ParseKey.
+const (
+	OpEq             Op = iota // "" or "=": equal (IN when several values)
+	OpNe                       // "!" or "!=": not equal (NOT IN when several values)
+	OpGt                       // ">"
+	OpGe                       // ">="
+	OpLt                       // "<"
+	OpLe                       // "<="
+	OpIn                       // "@"
+	OpNotIn                    // "!@"
+	OpLike                     // "%": substring
+	OpLikePattern              // "=%" or "%=": LIKE with explicit % and _ wildcards
+	OpNotLike                  // "!%": not a substring
+	OpNotLikePattern           // "!=%" or "!%=": NOT LIKE
+	OpBetween                  // v3 "between": two values, inclusive
+)
+
+var opNames = map[Op]string{OpEq: "=", OpNe: "!=", OpGt: ">", OpGe: ">=", OpLt: "<", OpLe: "<=", OpIn: "@", OpNotIn: "!@",
+	OpLike: "%", OpLikePattern: "=%", OpNotLike: "!%", OpNotLikePattern: "!=%", OpBetween: "between"}
+
+func (o Op) String() string { return opNames[o] }
+
+// prefixes, longest first
+var prefixes = []struct {
+	p  string
+	op Op
+}{
+	{"!=%", OpNotLikePattern}, {"!%=", OpNotLikePattern},
+	{"!@", OpNotIn}, {"!=", OpNe}, {"!%", OpNotLike}, {"=%", OpLikePattern}, {"%=", OpLikePattern},
+	{">=", OpGe}, {"<=", OpLe},
+	{"!", OpNe}, {"=", OpEq}, {">", OpGt}, {"<", OpLt}, {"@", OpIn}, {"%", OpLike},
+}
+
+// ParseKey splits a legacy filter key such as ">=DATE_CREATE" into its operator and
+// field name. The name must be non-empty and made of letters, digits, '_' and '.'.
+func ParseKey(key string) (Op, string, error) {
+	op, rest := OpEq, key
+	for _, p := range prefixes {
+		if strings.HasPrefix(key, p.p) {
+			op, rest = p.op, key[len(p.p):]
+			break
+		}
+	}
+	if rest == "" {
+		return 0, "", fmt.Errorf("store: filter key %q has no field", key)
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return 0, "", fmt.Errorf("store: filter key %q has an invalid field name", key)
+		}
+	}
+	return op, rest, nil
+}
+
+// Cond is one condition: Field Op Values. Eq/Ne with several values mean IN/NOT IN.
+type Cond struct {
+	Field  string
+	Op     Op
+	Values []string
+}
+
+// Filter is a group of conditions and nested groups, AND-ed (or OR-ed when Or is set).
+type Filter struct {
+	Or     bool
+	Conds  []Cond
+	Groups []Filter
+}
+
+// Empty reports whether the filter has no conditions.
+func (f Filter) Empty() bool { return len(f.Conds) == 0 && len(f.Groups) == 0 }
+
+// Order is one sort key.
+type Order struct {
+	Field string
+	Desc  bool
+}
+
+// Query selects records. Limit 0 means 50. Count asks for the total of matching rows.
+type Query struct {
+	Filter Filter
+	Order  []Order
+	Offset int
+	Limit  int
+	Count  bool
+}
+
+// Page is the result of a query.
+type Page struct {
+	Records []*Record
+	Total   int  // matching rows; 0 unless the query asked to count
+	Counted bool // Total was computed
+	Skipped int  // rows skipped by the offset
+	More    bool // known more rows after this page (only when counted)
+	// Examined is the number of rows the engine looked at (filtered or read):
+	// a measure of the work done, for tests and cost models.
+	Examined int
+}
+
+// FieldError reports a field unknown to the entity in a filter or an order.
+type FieldError struct {
+	Field string
+	In    string // "filter" or "order"
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("store: field %q is not allowed in %s", e.Field, e.In)
+}
+
+// PageSize is the rows per page of v2 lists.
+const PageSize = 50
+
+// LegacyStart maps the start parameter of a legacy list to an offset (rounded down to a
+// multiple of 50) and whether to count: start < 0 means the fast path without a count.
+func LegacyStart(start int) (offset int, count bool) {
+	if start < 0 {
+		return 0, false
+	}
+	return start / PageSize * PageSize, true
+}
+
+// Next returns the value of "next" for a page fetched at offset: present only when the
+// page was counted and more rows remain.
+func (p Page) Next(offset int) (int, bool) {
+	if !p.Counted {
+		return 0, false
+	}
+	n := offset + len(p.Records)
+	return n, n < p.Total
+}
+
+type ccond struct {
+	fi    int
+	kind  Kind
+	op    Op
+	vals  []string
+	lows  []string
+	nums  []float64 // NaN when the value is not numeric
+	times []int64
+	tok   []bool
+	empty bool   // single empty value
+	mtype string // multifield type (PHONE, EMAIL, ...)
+}
+
+type cfilter struct {
+	or     bool
+	conds  []ccond
+	groups []*cfilter
+}
+
+func (s *Store) compile(sc *Schema, f Filter) (*cfilter, error) {
+	cf := &cfilter{or: f.Or}
+	for _, c := range f.Conds {
+		fi, ok := sc.Lookup(c.Field)
+		if !ok {
+			return nil, &FieldError{Field: c.Field, In: "filter"}
+		}
+		fd := sc.Fields[fi]
+		cc := ccond{fi: fi, kind: fd.Kind, op: c.Op, vals: c.Values}
+		if fd.Kind == KindMulti {
+			cc.mtype = fd.Name
+		}
+		cc.empty = len(c.Values) == 0 || len(c.Values) == 1 && strings.TrimSpace(c.Values[0]) == ""
+		for _, v := range c.Values {
+			cc.lows = append(cc.lows, strings.ToLower(v))
+			n, ok := parseNumber(v)
+			if !ok {
+				n = math.NaN()
+			}
+			cc.nums = append(cc.nums, n)
+			t, tok := ParseTime(v, s.loc)
+			cc.times = append(cc.times, t.Unix())
+			cc.tok = append(cc.tok, tok)
+		}
+		cf.conds = append(cf.conds, cc)
+	}
+	for _, g := range f.Groups {
+		cg, err := s.compile(sc, g)
+		if err != nil {
+			return nil, err
+		}
+		cf.groups = append(cf.groups, cg)
+	}
+	return cf, nil
+}
+
+// cmpScalar compares a stored text with condition value k by the field's kind.
+func (c *ccond) cmp(s string, k int) int {
+	switch c.kind {
+	case KindInt, KindFloat:
+		if !math.IsNaN(c.nums[k]) {
+			n, ok := parseNumber(s)
+			if !ok {
+				n = 0
+			}
+			switch {
+			case n < c.nums[k]:
+				return -1
+			case n > c.nums[k]:
+				return 1
+			}
+			return 0
+		}
+	case KindDate, KindDateTime:
+		if c.tok[k] {
+			t, ok := ParseTime(s, time.UTC)
+			if ok {
+				u := t.Unix()
+				switch {
+				case u < c.times[k]:
+					return -1
+				case u > c.times[k]:
+					return 1
+				}
+				return 0
+			}
+		}
+	}
+	return strings.Compare(strings.ToLower(s), c.lows[k])
+}
+
+// positive evaluates the non-negated form of the operator on one scalar.
+func (c *ccond) positive(op Op, v Value) bool {
+	if op == OpEq && c.empty {
+		return v.Empty()
+	}
+	if v.Null {
+		return false
+	}
+	s := v.S
+	switch op {
+	case OpEq, OpIn:
+		for k := range c.vals {
+			if c.cmp(s, k) == 0 {
+				return true
+			}
+		}
+		return false
+	case OpGt, OpGe, OpLt, OpLe:
+		if len(c.vals) == 0 || s == "" {
+			return false
+		}
+		r := c.cmp(s, 0)
+		switch op {
+		case OpGt:
+			return r > 0
+		case OpGe:
+			return r >= 0
+		case OpLt:
+			return r < 0
+		}
+		return r <= 0
+	case OpBetween:
+		if len(c.vals) < 2 || s == "" {
+			return false
+		}
+		return c.cmp(s, 0) >= 0 && c.cmp(s, 1) <= 0
+	case OpLike:
+		ls := strings.ToLower(s)
+		for _, l := range c.lows {
+			if strings.Contains(ls, strings.Trim(l, "%")) {
+				return true
+			}
+		}
+		return false
+	case OpLikePattern:
+		ls := strings.ToLower(s)
+		for _, l := range c.lows {
+			if likeMatch(ls, l) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+func negated(op Op) (Op, bool) {
+	switch op {
+	case OpNe:
+		return OpEq, true
+	case OpNotIn:
+		return OpIn, true
+	case OpNotLike:
+		return OpLike, true
+	case OpNotLikePattern:
+		return OpLikePattern, true
+	}
+	return op, false
+}
+
+func (c *ccond) match(v Value, fm []Multi) bool {
+	op, neg := negated(c.op)
+	var hit bool
+	switch {
+	case c.kind == KindMulti:
+		typ := c.mtype
+		any := false
+		for _, m := range fm {
+			if m.TypeID == typ {
+				any = true
+				if c.positive(op, Str(m.Value)) {
+					hit = true
+					break
+				}
+			}
+		}
+		if !any && op == OpEq && c.empty {
+			hit = true
+		}
+	case v.IsList:
+		if op == OpEq && c.empty {
+			hit = len(v.List) == 0
+		}
+		for _, s := range v.List {
+			if c.positive(op, Str(s)) {
+				hit = true
+				break
+			}
+		}
+	default:
+		hit = c.positive(op, v)
+	}
+	return hit != neg
+}
+
+// likeMatch matches a lower-cased text against a lower-cased SQL LIKE pattern.
+func likeMatch(s, p string) bool {
+	// dynamic programming over runes
+	sr, pr := []rune(s), []rune(p)
+	prev := make([]bool, len(sr)+1)
+	cur := make([]bool, len(sr)+1)
+	prev[0] = true
+	for i := 1; i <= len(pr); i++ {
+		cur[0] = prev[0] && pr[i-1] == '%'
+		for j := 1; j <= len(sr); j++ {
+			switch pr[i-1] {
+			case '%':
+				cur[j] = prev[j] || cur[j-1]
+			case '_':
+				cur[j] = prev[j-1]
+			default:
+				cur[j] = prev[j-1] && pr[i-1] == sr[j-1]
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(sr)]
+}
+
+func (s *Store) eval(t *table, id int64, cf *cfilter) bool {
+	if cf == nil {
+		return true
+	}
+	for i := range cf.conds {
+		c := &cf.conds[i]
+		v, fm := s.value(t, id, c.fi)
+		ok := c.match(v, fm)
+		if cf.or && ok {
+			return true
+		}
+		if !cf.or && !ok {
+			return false
+		}
+	}
+	for _, g := range cf.groups {
+		ok := s.eval(t, id, g)
+		if cf.or && ok {
+			return true
+		}
+		if !cf.or && !ok {
+			return false
+		}
+	}
+	return !cf.or || len(cf.conds)+len(cf.groups) == 0
+}
+
+// idRange narrows [lo, hi] from the ID conditions of a top-level AND filter and returns
+// the filter without them.
+func idRange(cf *cfilter) (lo, hi int64, rest *cfilter) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	if cf.or {
+		return lo, hi, cf
+	}
+	rest = &cfilter{groups: cf.groups}
+	for _, c := range cf.conds {
+		if c.fi != 0 || len(c.nums) != 1 || math.IsNaN(c.nums[0]) {
+			rest.conds = append(rest.conds, c)
+			continue
+		}
+		n := c.nums[0]
+		switch c.op {
+		case OpEq, OpIn:
+			if n != math.Trunc(n) {
+				return 1, 0, rest // matches nothing
+			}
+			lo, hi = max(lo, int64(n)), min(hi, int64(n))
+		case OpGt:
+			lo = max(lo, int64(math.Floor(n))+1)
+		case OpGe:
+			lo = max(lo, int64(math.Ceil(n)))
+		case OpLt:
+			hi = min(hi, int64(math.Ceil(n))-1)
+		case OpLe:
+			hi = min(hi, int64(math.Floor(n)))
+		default:
+			rest.conds = append(rest.conds, c)
+		}
+	}
+	return lo, hi, rest
+}
+
+// Query runs a query. A query ordered by ID only (the default) walks the id index in
+// order and stops after the page unless it must count, so a keyset page (">ID" filter,
+// no count) costs a binary search and a page of rows whatever the store size.
+func (s *Store) Query(e Entity, q Query) (Page, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tables[e]
+	if t == nil {
+		return Page{}, ErrNotFound
+	}
+	sc := t.schema
+	cf, err := s.compile(sc, q.Filter)
+	if err != nil {
+		return Page{}, err
+	}
+	type okey struct {
+		fi   int
+		desc bool
+	}
+	var order []okey
+	for _, o := range q.Order {
+		fi, ok := sc.Lookup(o.Field)
+		if !ok {
+			return Page{}, &FieldError{Field: o.Field, In: "order"}
+		}
+		order = append(order, okey{fi, o.Desc})
+		if fi == 0 {
+			break // id is unique: later keys never matter
+		}
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = PageSize
+	}
+	offset := max(q.Offset, 0)
+	lo, hi, rest := idRange(cf)
+	i0, _ := slices.BinarySearch(t.ids, lo)
+	i1, _ := slices.BinarySearch(t.ids, hi)
+	if i1 < len(t.ids) && t.ids[i1] == hi {
+		i1++
+	}
+	if lo > hi || i0 > i1 {
+		i0, i1 = 0, 0
+	}
+	ids := t.ids[i0:i1]
+	noRest := len(rest.conds) == 0 && len(rest.groups) == 0
+	page := Page{Counted: q.Count}
+
+	idOrder := len(order) == 0 || order[0].fi == 0
+	if idOrder {
+		desc := len(order) > 0 && order[0].desc
+		at := func(k int) int64 {
+			if desc {
+				return ids[len(ids)-1-k]
+			}
+			return ids[k]
+		}
+		if noRest {
+			page.Total = len(ids)
+			if !q.Count {
+				page.Total = 0
+			}
+			for k := offset; k < len(ids) && len(page.Records) < limit; k++ {
+				page.Records = append(page.Records, s.record(t, at(k)))
+				page.Examined++
+			}
+			page.Skipped = min(offset, len(ids))
+		} else {
+			matched := 0
+			for k := 0; k < len(ids); k++ {
+				id := at(k)
+				page.Examined++
+				if !s.eval(t, id, rest) {
+					continue
+				}
+				matched++
+				if matched <= offset {
+					page.Skipped++
+					continue
+				}
+				if len(page.Records) < limit {
+					page.Records = append(page.Records, s.record(t, id))
+				} else if !q.Count {
+					break
+				}
+			}
+			if q.Count {
+				page.Total = matched
+			}
+		}
+		if q.Count {
+			page.More = offset+len(page.Records) < page.Total
+		}
+		return page, nil
+	}
+
+	// general path: collect, sort, slice
+	var match []int64
+	page.Examined = len(ids)
+	for _, id := range ids {
+		if noRest || s.eval(t, id, rest) {
+			match = append(match, id)
+		}
+	}
+	keys := make([][]Value, len(match))
+	for i, id := range match {
+		k := make([]Value, len(order))
+		for j, o := range order {
+			v, fm := s.value(t, id, o.fi)
+			if sc.Fields[o.fi].Kind == KindMulti {
+				v = Null()
+				for _, m := range fm {
+					if m.TypeID == sc.Fields[o.fi].Name {
+						v = Str(m.Value)
+						break
+					}
+				}
+			}
+			k[j] = v
+		}
+		keys[i] = k
+	}
+	idx := make([]int, len(match))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ka, kb := keys[idx[a]], keys[idx[b]]
+		for j, o := range order {
+			c := compareValues(sc.Fields[o.fi].Kind, ka[j], kb[j])
+			if c != 0 {
+				if o.desc {
+					return c > 0
+				}
+				return c < 0
+			}
+		}
+		return match[idx[a]] < match[idx[b]]
+	})
+	page.Skipped = min(offset, len(match))
+	for k := offset; k < len(idx) && len(page.Records) < limit; k++ {
+		page.Records = append(page.Records, s.record(t, match[idx[k]]))
+	}
+	if q.Count {
+		page.Total = len(match)
+		page.More = offset+len(page.Records) < page.Total
+	}
+	return page, nil
+}
+
+// compareValues orders two values of a kind; null and empty sort first.
+func compareValues(k Kind, a, b Value) int {
+	ae, be := a.Empty(), b.Empty()
+	switch {
+	case ae && be:
+		return 0
+	case ae:
+		return -1
+	case be:
+		return 1
+	}
+	as, bs := a.S, b.S
+	if a.IsList {
+		as = a.List[0]
+	}
+	if b.IsList {
+		bs = b.List[0]
+	}
+	switch k {
+	case KindInt, KindFloat:
+		x, _ := parseNumber(as)
+		y, _ := parseNumber(bs)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case KindDate, KindDateTime:
+		x, okx := ParseTime(as, time.UTC)
+		y, oky := ParseTime(bs, time.UTC)
+		if okx && oky {
+			return x.Compare(y)
+		}
+	}
+	return strings.Compare(strings.ToLower(as), strings.ToLower(bs))
+}
