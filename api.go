@@ -1,0 +1,360 @@
+package b24
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// API is one REST version of a Hook: Hook.V2() or Hook.V3(), the JS SDK's
+// actions.v2 and actions.v3. Both share the Hook's limiter and settings.
+type API struct {
+	h       *Hook
+	version APIVersion
+}
+
+// Version returns the API's REST version.
+func (a *API) Version() APIVersion { return a.version }
+
+// Hook returns the Hook the API belongs to.
+func (a *API) Hook() *Hook { return a.h }
+
+// Call calls a REST v2 method: a shortcut for h.V2().Call (the JS SDK's callMethod).
+func (h *Hook) Call(ctx context.Context, method string, params any, opts ...CallOption) (*Response, error) {
+	return h.v2.Call(ctx, method, params, opts...)
+}
+
+// CallAs calls method through api and decodes its result into a T.
+func CallAs[T any](ctx context.Context, api *API, method string, params any, opts ...CallOption) (T, *Response, error) {
+	var zero T
+	resp, err := api.Call(ctx, method, params, opts...)
+	if err != nil {
+		return zero, resp, err
+	}
+	v, err := Decode[T](resp)
+	return v, resp, err
+}
+
+// Call calls a method: a POST of params as JSON to <base>/<method>. params
+// may be nil, a map, a struct, or JSON as json.RawMessage or []byte.
+//
+// Before each HTTP request the call waits for the limiter (the request bucket
+// and the method's operating budget). What happens after a failure depends on
+// whether the portal may have run the call:
+//
+//	| outcome                                     | read, or WithIdempotent | v3 write (Idempotency-Key) | v2 write           |
+//	|---------------------------------------------|-------------------------|----------------------------|--------------------|
+//	| 503 QUERY_LIMIT_EXCEEDED, 429               | wait and retry          | wait and retry             | wait and retry     |
+//	|   OPERATION_TIME_LIMIT (refused, not run)   |                         |                            |                    |
+//	| 503 OVERLOAD_LIMIT, other 4xx, other codes  | error, no retry         | error, no retry            | error, no retry    |
+//	| 500/502/504, 503 without a JSON code, HTML, | retry with backoff      | retry, same key            | ErrAmbiguous,      |
+//	|   reset, truncated body, attempt timeout    |                         |                            |   no retry         |
+//	| connection never made (refused, DNS)        | retry with backoff      | retry with backoff         | retry with backoff |
+//	| context cancelled mid-request               | context error           | context error+ErrAmbiguous | context error+ErrAmbiguous |
+//
+// Refusals do not use up attempts: they are waited out for at most
+// RetryPolicy.MaxRefusalWait in total. Other retries use RetryPolicy.MaxAttempts
+// attempts in all, with exponential backoff and jitter, or the Retry-After
+// header when the portal sends one; every wait ends when ctx does.
+//
+// Reads are known by method name (IsReadMethod); a batch is a read when all
+// of its commands are. A REST v3 write carries an Idempotency-Key (a new
+// UUIDv7 per call unless WithIdempotencyKey), reused on every retry, so the
+// portal runs it at most once; a v3 batch containing writes is treated like a
+// v2 write, because the key covers single calls only.
+//
+// An error answer is an *APIError (errors.Is with a Code); an unusable body a
+// *ResponseError; a failed exchange a *TransportError; a redirect a
+// *RedirectError. None of them contains the secret.
+func (a *API) Call(ctx context.Context, method string, params any, opts ...CallOption) (*Response, error) {
+	h := a.h
+	if h.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := checkMethod(method); err != nil {
+		return nil, err
+	}
+	var cc callConfig
+	for _, o := range opts {
+		if o != nil {
+			o(&cc)
+		}
+	}
+	body, err := encodeParams(method, params)
+	if err != nil {
+		return nil, err
+	}
+	if cc.requestID == "" {
+		cc.requestID = newUUIDv7()
+	}
+	if cc.timeout <= 0 {
+		cc.timeout = h.timeout
+	}
+	p := *h.params.Load()
+	c := &call{
+		h: h, v: a.version, method: method, body: body, cc: cc, params: p,
+		read: cc.idempotent || IsReadMethod(method) || isBatch(method) && batchIsRead(a.version, body),
+	}
+	if a.version == APIv3 && !c.read && !isBatch(method) {
+		c.idemKey = cc.idempotencyKey
+		if c.idemKey == "" {
+			c.idemKey = newUUIDv7()
+		}
+	}
+	c.limitReq = LimitRequest{Portal: h.wh.host, Credential: h.credential,
+		Methods: billedMethods(a.version, method, body, p.Operating.BatchBilling)}
+	warnClientSide(h)
+	return c.run(ctx)
+}
+
+// call is the state of one Call across its attempts.
+type call struct {
+	h        *Hook
+	v        APIVersion
+	method   string
+	body     []byte
+	cc       callConfig
+	params   RestrictionParams
+	read     bool
+	idemKey  string
+	limitReq LimitRequest
+}
+
+// safeToRepeat reports whether a call that may have run can be sent again.
+func (c *call) safeToRepeat() bool { return c.read || c.idemKey != "" }
+
+func (c *call) run(ctx context.Context) (*Response, error) {
+	h, log := c.h, c.h.Logger()
+	attempts, requests := 0, 0
+	var refusalWait time.Duration
+	var lastErr error
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, c.ctxError(err, false, lastErr)
+		}
+		waitStart := time.Now()
+		permit, err := h.limiter.Acquire(ctx, c.limitReq)
+		waited := time.Since(waitStart)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, c.ctxError(ctx.Err(), false, lastErr)
+			}
+			return nil, fmt.Errorf("b24: %s: limiter: %w", c.method, err)
+		}
+		if waited > 0 {
+			h.stats.addWait(waited)
+			if waited >= time.Second {
+				log.LogAttrs(ctx, slog.LevelWarn, "b24 limiter wait", slog.String("method", c.method),
+					slog.Duration("wait", waited), slog.String("request_id", c.cc.requestID))
+			}
+		}
+		attempts++
+		requests++
+		res := h.send(ctx, c.v, c.method, c.body, c.cc.requestID, c.idemKey, c.cc.timeout)
+		outcome := Outcome{Sent: res.sent, Elapsed: res.elapsed}
+		var apiErr *APIError
+		errors.As(res.err, &apiErr)
+		switch {
+		case apiErr != nil && errors.Is(apiErr, ErrQueryLimitExceeded):
+			outcome.Refused = RefusedRate
+		case apiErr != nil && errors.Is(apiErr, ErrOperationTimeLimit):
+			outcome.Refused = RefusedOperating
+			outcome.RefusedMethod = c.limitReq.Methods[0]
+		}
+		if res.resp != nil {
+			outcome.Reports = operatingReports(res.resp, c.limitReq.Methods, c.v, c.body)
+		}
+		permit.Release(outcome)
+		h.stats.record(c.method, res, outcome)
+		c.logAttempt(ctx, log, attempts, res)
+
+		if res.err == nil {
+			res.resp.Attempts = requests
+			return res.resp, nil
+		}
+		lastErr = res.err
+		if ctx.Err() != nil {
+			return nil, c.ctxError(ctx.Err(), res.sent, nil)
+		}
+		// Refused before running: wait (the limiter now holds back) and retry,
+		// without using up an attempt.
+		if outcome.Refused != NotRefused {
+			attempts--
+			refusalWait += waited
+			if refusalWait >= c.params.Retry.MaxRefusalWait {
+				return nil, fmt.Errorf("b24: %s: still refused after waiting %v for the portal's limits: %w",
+					c.method, refusalWait.Round(time.Millisecond), res.err)
+			}
+			h.stats.retries.Add(1)
+			log.LogAttrs(ctx, slog.LevelWarn, "b24 refused by a portal limit, waiting", slog.String("method", c.method),
+				slog.String("code", apiErr.Code), slog.String("request_id", c.cc.requestID))
+			continue
+		}
+		kind := c.failureKind(res)
+		switch {
+		case kind == failFatal:
+			return nil, res.err
+		case kind == failTooLarge || kind == failMayHaveRun && !c.safeToRepeat():
+			return nil, c.ambiguousIfWrite(res.err)
+		}
+		if attempts >= c.params.Retry.MaxAttempts {
+			err := fmt.Errorf("b24: %s: giving up after %d attempts: %w", c.method, attempts, res.err)
+			if kind == failMayHaveRun {
+				err = c.ambiguousIfWrite(err)
+			}
+			return nil, err
+		}
+		delay := c.backoff(attempts, res.header)
+		h.stats.retries.Add(1)
+		log.LogAttrs(ctx, slog.LevelWarn, "b24 retrying", slog.String("method", c.method),
+			slog.Int("attempt", attempts), slog.Duration("delay", delay), slog.String("error", res.err.Error()),
+			slog.String("request_id", c.cc.requestID))
+		if err := sleepCtx(ctx, delay); err != nil {
+			return nil, c.ctxError(err, false, lastErr)
+		}
+	}
+}
+
+// failure kinds, for the retry decision.
+const (
+	failFatal      = iota // the portal answered with an error: repeating will not help
+	failNotSent           // the request never reached the portal: safe to repeat
+	failMayHaveRun        // the portal may have run the call
+	failTooLarge          // the portal ran the call but its answer is over the size limit
+)
+
+// failureKind classifies a failure that is not a refusal.
+func (c *call) failureKind(res attemptResult) int {
+	var apiErr *APIError
+	if errors.As(res.err, &apiErr) {
+		// An error answer: the portal decided. 5xx answers with a JSON code
+		// (INTERNAL_SERVER_ERROR, SQL errors) may have run part of the call.
+		if apiErr.Status < 500 || errors.Is(apiErr, ErrOverloadLimit) {
+			return failFatal
+		}
+		return failMayHaveRun
+	}
+	var redirect *RedirectError
+	if errors.As(res.err, &redirect) {
+		return failFatal
+	}
+	var te *TransportError
+	if errors.As(res.err, &te) && te.NotSent {
+		return failNotSent
+	}
+	var re *ResponseError
+	if errors.As(res.err, &re) {
+		if errors.Is(re.Err, ErrResponseTooLarge) {
+			return failTooLarge
+		}
+		if re.Status >= 400 && re.Status < 500 && re.Status != 408 && re.Status != 429 {
+			return failFatal
+		}
+	}
+	// 5xx, a body that is not an envelope, a reset, a truncated body, a timeout.
+	return failMayHaveRun
+}
+
+// ambiguousIfWrite marks err with ErrAmbiguous unless the call is a read.
+func (c *call) ambiguousIfWrite(err error) error {
+	if c.read {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrAmbiguous, err)
+}
+
+// ctxError is the error of a call whose context ended.
+func (c *call) ctxError(ctxErr error, inFlight bool, last error) error {
+	err := fmt.Errorf("b24: %s: %w", c.method, ctxErr)
+	if inFlight && !c.read {
+		err = fmt.Errorf("b24: %s: %w: %w", c.method, ctxErr, ErrAmbiguous)
+	}
+	if last != nil {
+		err = fmt.Errorf("%w (last failure: %v)", err, last)
+	}
+	return err
+}
+
+// backoff returns the delay before retry number n (1-based): exponential
+// from BaseDelay, capped at MaxDelay, with jitter (between half and all of
+// it); a Retry-After header wins, capped at MaxRefusalWait.
+func (c *call) backoff(n int, header http.Header) time.Duration {
+	if d, ok := retryAfter(header, time.Now()); ok {
+		return min(d, max(c.params.Retry.MaxRefusalWait, c.params.Retry.MaxDelay))
+	}
+	r := c.params.Retry
+	d := r.BaseDelay
+	for i := 1; i < n && d < r.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, r.MaxDelay)
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// retryAfter parses a Retry-After header: seconds, or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, 86400)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+func (c *call) logAttempt(ctx context.Context, log *slog.Logger, attempt int, res attemptResult) {
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", c.method), slog.String("api", c.v.String()), slog.Int("attempt", attempt),
+		slog.Int("status", res.status), slog.Duration("duration", res.elapsed), slog.String("request_id", c.cc.requestID),
+	}
+	if res.resp != nil && res.resp.Time != nil && res.resp.Time.Operating != nil {
+		attrs = append(attrs, slog.Float64("operating", *res.resp.Time.Operating))
+	}
+	if res.err != nil {
+		attrs = append(attrs, slog.String("error", res.err.Error()))
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "b24 request", attrs...)
+}
+
+// operatingReports extracts the operating figures of a response for the billed methods.
+func operatingReports(r *Response, billed []string, v APIVersion, body []byte) []OperatingReport {
+	if len(billed) == 1 {
+		op, ok := r.Time.OperatingDuration()
+		if !ok {
+			return nil
+		}
+		reset, _ := r.Time.ResetAt()
+		rep := OperatingReport{Method: billed[0], Operating: op, ResetAt: reset}
+		if isBatch(billed[0]) {
+			// Every sub-result repeats the running figure of the batch: take the largest.
+			for _, t := range batchTimes(r) {
+				if o, ok := t.OperatingDuration(); ok && o > rep.Operating {
+					rep.Operating = o
+					if ra, ok := t.ResetAt(); ok {
+						rep.ResetAt = ra
+					}
+				}
+			}
+		}
+		return []OperatingReport{rep}
+	}
+	// Billed per command: each sub-result's figure belongs to its command's method.
+	return batchReportsPerCommand(r, v, body)
+}

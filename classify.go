@@ -1,0 +1,122 @@
+package b24
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+)
+
+// readMethods are methods that only read, by full name (lower-case).
+var readMethods = map[string]bool{
+	"profile": true, "server.time": true, "app.info": true, "scope": true, "methods": true,
+	"method.get": true, "user.current": true, "user.get": true, "user.search": true,
+	"user.access": true, "access.name": true, "feature.get": true, "documentation": true,
+	"rest.documentation.openapi": true, "scopes": true, "rest.scope.list": true,
+}
+
+// readSuffixes are last segments of method names that only read.
+var readSuffixes = map[string]bool{
+	"get": true, "list": true, "fields": true, "tail": true, "aggregate": true,
+	"search": true, "getlist": true, "getfields": true, "count": true,
+}
+
+// IsReadMethod reports whether the SDK treats method as a read, safe to repeat
+// after a failure that may have happened after the portal ran it. Reads are
+// known by name: profile, server.time, app.info, scope, methods, method.get,
+// user.current, user.get, and every method whose last segment is get, list,
+// fields, tail, aggregate, search, getlist or count (crm.deal.get,
+// tasks.task.list, crm.item.fields, main.eventlog.tail, ...), as well as
+// field.list/field.get pairs. Everything else is a write, unless the call is
+// marked WithIdempotent. A batch is a read when every command in it is.
+func IsReadMethod(method string) bool {
+	m := strings.ToLower(strings.TrimSpace(method))
+	if readMethods[m] {
+		return true
+	}
+	if i := strings.LastIndexByte(m, '.'); i >= 0 {
+		return readSuffixes[m[i+1:]]
+	}
+	return false
+}
+
+// batchIsRead reports whether a batch body contains only reads. body is the
+// JSON request: v2 {"cmd": {...}|[...]} with "method?query" strings, or v3
+// [{"method": ...}, ...].
+func batchIsRead(v APIVersion, body []byte) bool {
+	methods, ok := batchMethods(v, body)
+	if !ok || len(methods) == 0 {
+		return false
+	}
+	for _, m := range methods {
+		if !IsReadMethod(m) {
+			return false
+		}
+	}
+	return true
+}
+
+// batchMethods returns the method of every command of a batch body, lower-case.
+func batchMethods(v APIVersion, body []byte) ([]string, bool) {
+	if v == APIv3 {
+		var cmds []struct {
+			Method string `json:"method"`
+		}
+		if json.Unmarshal(body, &cmds) != nil {
+			return nil, false
+		}
+		out := make([]string, 0, len(cmds))
+		for _, c := range cmds {
+			out = append(out, strings.ToLower(c.Method))
+		}
+		return out, true
+	}
+	var env struct {
+		Cmd json.RawMessage `json:"cmd"`
+	}
+	if json.Unmarshal(body, &env) != nil || len(env.Cmd) == 0 {
+		return nil, false
+	}
+	var list []string
+	if json.Unmarshal(env.Cmd, &list) != nil {
+		var named map[string]string
+		if json.Unmarshal(env.Cmd, &named) != nil {
+			return nil, false
+		}
+		for _, c := range named {
+			list = append(list, c)
+		}
+	}
+	out := make([]string, 0, len(list))
+	for _, c := range list {
+		m, _, _ := strings.Cut(c, "?")
+		if u, err := url.PathUnescape(m); err == nil {
+			m = u
+		}
+		out = append(out, strings.ToLower(strings.Trim(m, "/ ")))
+	}
+	return out, true
+}
+
+// isBatch reports whether method is the batch method.
+func isBatch(method string) bool { return strings.EqualFold(method, "batch") }
+
+// billedMethods returns the operating budgets a call draws on.
+func billedMethods(v APIVersion, method string, body []byte, billing BatchBilling) []string {
+	m := strings.ToLower(method)
+	if !isBatch(m) || billing == BatchBilledAsBatch {
+		return []string{m}
+	}
+	methods, ok := batchMethods(v, body)
+	if !ok || len(methods) == 0 {
+		return []string{m}
+	}
+	seen := make(map[string]bool, len(methods))
+	out := methods[:0:0]
+	for _, x := range methods {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

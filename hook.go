@@ -1,0 +1,244 @@
+package b24
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Version is the SDK's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// ErrClosed is returned by calls on a Hook after Close.
+var ErrClosed = errors.New("b24: hook is closed")
+
+// HookParams are the parts of an inbound webhook given separately.
+type HookParams struct {
+	PortalURL string // the portal's origin, e.g. https://example.bitrix24.com
+	UserID    int64  // the id of the user who created the webhook
+	Secret    string // the webhook's secret
+}
+
+// APIVersion selects REST v2 (/rest/<uid>/<secret>/) or REST 3.0 (/rest/api/<uid>/<secret>/).
+type APIVersion int
+
+const (
+	APIv2 APIVersion = 2
+	APIv3 APIVersion = 3
+)
+
+func (v APIVersion) String() string { return "v" + strconv.Itoa(int(v)) }
+
+// Hook is an inbound webhook of a Bitrix24 portal and the client that calls
+// its REST API: the Go counterpart of the JavaScript SDK's B24Hook.
+//
+// A Hook is safe for concurrent use. All its calls share one Limiter, so
+// REST v2 and v3 calls draw on the same request bucket and operating budgets.
+// The secret never leaves the Hook: printing, logging or JSON-encoding a Hook
+// or any value it returns shows "****" in its place.
+type Hook struct {
+	wh         webhook
+	secret     Secret // the secret, for AuthData
+	credential string // hash of the credential, the key of operating budgets
+	client     *http.Client
+	limiter    Limiter
+	ownLimiter *localLimiter // the built-in limiter, when no other was given
+	userAgent  string
+	timeout    time.Duration
+	maxBody    int64
+
+	params    atomic.Pointer[RestrictionParams]
+	logger    atomic.Pointer[slog.Logger]
+	closed    atomic.Bool
+	noWarning atomic.Bool
+	stats     hookStats
+	v2, v3    *API
+}
+
+// FromWebhookURL builds a Hook from an inbound webhook URL,
+// https://<portal>/rest/<userId>/<secret>/ (the REST 3.0 form
+// https://<portal>/rest/api/<userId>/<secret>/ is accepted too; a Hook always
+// serves both versions). A trailing slash is optional. The URL must use https,
+// have no query or fragment, and no method name after the secret. Errors wrap
+// ErrInvalidWebhook and never contain the secret.
+func FromWebhookURL(rawURL string, opts ...Option) (*Hook, error) {
+	wh, err := parseWebhookURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return newHook(wh, opts)
+}
+
+// New builds a Hook from the parts of a webhook. It validates them as
+// FromWebhookURL does.
+func New(p HookParams, opts ...Option) (*Hook, error) {
+	wh, err := parseHookParams(p)
+	if err != nil {
+		return nil, err
+	}
+	return newHook(wh, opts)
+}
+
+func newHook(wh webhook, opts []Option) (*Hook, error) {
+	cfg := config{
+		params:          StandardPlan(),
+		userAgent:       "b24-go/" + Version,
+		timeout:         DefaultTimeout,
+		maxResponseSize: DefaultMaxResponseSize,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("b24: nil Option")
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.httpClient == nil {
+		cfg.httpClient = &http.Client{}
+	}
+	// The secret is in the URL path: following a redirect would send it to
+	// whatever host the Location names. Redirects become errors instead.
+	cfg.httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	sum := sha256.Sum256([]byte(wh.host + "\x00" + strconv.FormatInt(wh.userID, 10) + "\x00" + wh.secret))
+	h := &Hook{
+		wh:         wh,
+		secret:     newSecret(wh.secret, redacted),
+		credential: hex.EncodeToString(sum[:16]),
+		client:     cfg.httpClient,
+		userAgent:  cfg.userAgent,
+		timeout:    cfg.timeout,
+		maxBody:    cfg.maxResponseSize,
+	}
+	if cfg.limiter != nil {
+		h.limiter = cfg.limiter
+	} else {
+		h.ownLimiter = newLocalLimiter(cfg.params)
+		h.limiter = h.ownLimiter
+	}
+	p := cfg.params
+	h.params.Store(&p)
+	h.logger.Store(cfg.logger)
+	h.v2 = &API{h: h, version: APIv2}
+	h.v3 = &API{h: h, version: APIv3}
+	return h, nil
+}
+
+// IsInit reports whether the Hook is ready for calls: true from construction
+// until Close. (The JS SDK's isInit; a Go Hook needs no separate init step.)
+func (h *Hook) IsInit() bool { return h != nil && !h.closed.Load() }
+
+// Close releases the Hook's idle connections; later calls fail with ErrClosed.
+// It is the counterpart of the JS SDK's destroy(). Calls in flight finish.
+func (h *Hook) Close() error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+	h.client.CloseIdleConnections()
+	return nil
+}
+
+// V2 returns the REST v2 API (/rest/<uid>/<secret>/), the JS SDK's actions.v2.
+func (h *Hook) V2() *API { return h.v2 }
+
+// V3 returns the REST 3.0 API (/rest/api/<uid>/<secret>/), the JS SDK's actions.v3.
+func (h *Hook) V3() *API { return h.v3 }
+
+// TargetOrigin returns the portal's origin, https://<host>[:port]. It holds no secret.
+func (h *Hook) TargetOrigin() string { return "https://" + h.wh.host }
+
+// TargetOriginWithPath returns the base URL of API version v,
+// https://<host>/rest/<uid>/<secret> (v2) or https://<host>/rest/api/<uid>/<secret> (v3),
+// as a Secret: it prints redacted, and Reveal returns the URL.
+func (h *Hook) TargetOriginWithPath(v APIVersion) Secret {
+	prefix := h.TargetOrigin() + "/rest/"
+	if v == APIv3 {
+		prefix += "api/"
+	}
+	prefix += strconv.FormatInt(h.wh.userID, 10) + "/"
+	return newSecret(prefix+h.wh.secret, prefix+redacted)
+}
+
+// UserID returns the id of the user the webhook belongs to.
+func (h *Hook) UserID() int64 { return h.wh.userID }
+
+// Portal returns the portal's normalised host (with the port, if not 443):
+// the key of its request bucket.
+func (h *Hook) Portal() string { return h.wh.host }
+
+// CredentialHash returns a hash of the webhook's credential, the key of its
+// operating budgets in a Limiter. It cannot be turned back into the secret.
+func (h *Hook) CredentialHash() string { return h.credential }
+
+// Logger returns the Hook's logger.
+func (h *Hook) Logger() *slog.Logger { return h.logger.Load() }
+
+// SetLogger replaces the Hook's logger for later calls; nil discards logs.
+func (h *Hook) SetLogger(l *slog.Logger) {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	h.logger.Store(l)
+}
+
+// HTTPClient returns a copy of the HTTP client the Hook sends requests with.
+// It holds no secret: the Hook adds the webhook path to each request itself.
+func (h *Hook) HTTPClient() *http.Client {
+	c := *h.client
+	return &c
+}
+
+// RestrictionParams returns the parameters in force.
+func (h *Hook) RestrictionParams() RestrictionParams { return *h.params.Load() }
+
+// SetRestrictionParams replaces the pacing and retry parameters for later
+// calls. Zero fields take the defaults of StandardPlan (not the values in
+// force); the merged set is validated and applied atomically, or not at all.
+// Calls in flight keep the parameters they started with. A limiter given
+// with WithLimiter is reconfigured when it has a SetParams method.
+func (h *Hook) SetRestrictionParams(p RestrictionParams) error {
+	m := p.Merge(StandardPlan())
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if c, ok := h.limiter.(interface{ SetParams(RestrictionParams) error }); ok {
+		if err := c.SetParams(m); err != nil {
+			return err
+		}
+	}
+	h.params.Store(&m)
+	return nil
+}
+
+// OffClientSideWarning turns off the warning that a webhook must not be used
+// in a browser. The warning is only ever logged in GOOS=js builds, where the
+// code may run in a browser; elsewhere this is a no-op.
+func (h *Hook) OffClientSideWarning() { h.noWarning.Store(true) }
+
+// String returns the Hook's redacted webhook URL.
+func (h *Hook) String() string { return "b24.Hook(" + h.TargetOriginWithPath(APIv2).String() + "/)" }
+
+// GoString implements fmt.GoStringer without the secret.
+func (h *Hook) GoString() string { return h.String() }
+
+// Format implements fmt.Formatter without the secret, for every verb.
+func (h *Hook) Format(f fmt.State, verb rune) { fmt.Fprint(f, h.String()) }
+
+// LogValue implements slog.LogValuer without the secret.
+func (h *Hook) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("portal", h.wh.host), slog.Int64("user_id", h.wh.userID))
+}
+
+// MarshalJSON describes the Hook without the secret.
+func (h *Hook) MarshalJSON() ([]byte, error) {
+	return fmt.Appendf(nil, `{"portal":%q,"user_id":%d,"webhook":%q}`, h.wh.host, h.wh.userID, h.TargetOriginWithPath(APIv2).String()+"/"), nil
+}

@@ -1,0 +1,188 @@
+package b24
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+type opKey struct{ portal, credential, method string }
+
+// opState tracks one operating budget: what the portal last reported, and
+// the calls in flight that have not reported yet.
+type opState struct {
+	key opKey
+
+	mu           sync.Mutex
+	known        bool          // a figure has been reported
+	used         time.Duration // the last reported figure
+	resetAt      time.Time     // when part of it is released (zero: unknown)
+	inflight     int           // calls acquired, not yet released
+	estimate     time.Duration // expected operating cost of one call
+	blockedUntil time.Time     // after a 429
+	changed      chan struct{} // closed when the state changes
+}
+
+func (l *localLimiter) opStateFor(k opKey) *opState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.ops[k]
+	if s == nil {
+		s = &opState{key: k, changed: make(chan struct{})}
+		l.ops[k] = s
+	}
+	return s
+}
+
+// broadcast wakes every waiter; the caller holds s.mu or owns s.
+func (s *opState) broadcast() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// acquire waits until one more call fits in the budget and reserves it. It
+// reports whether it waited.
+func (s *opState) acquire(ctx context.Context, l *localLimiter) (bool, error) {
+	waited := false
+	adaptiveDone := false
+	for {
+		l.mu.Lock()
+		p := l.params
+		l.mu.Unlock()
+		now := time.Now()
+		s.mu.Lock()
+		wait, wake := s.waitLocked(now, p)
+		if wait == 0 && !adaptiveDone {
+			adaptiveDone = true
+			wait = s.adaptiveLocked(now, p)
+			if wait > 0 {
+				// Reserve now so that parallel callers see this one; the
+				// adaptive delay only spaces calls out.
+				s.inflight++
+				s.mu.Unlock()
+				if err := sleepCtx(ctx, wait); err != nil {
+					s.release(l, nil, false)
+					return true, err
+				}
+				return true, nil
+			}
+		}
+		if wait == 0 {
+			s.inflight++
+			s.mu.Unlock()
+			return waited, nil
+		}
+		s.mu.Unlock()
+		waited = true
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-wake:
+		case <-ctx.Done():
+			t.Stop()
+			return true, ctx.Err()
+		}
+		t.Stop()
+	}
+}
+
+// waitLocked returns how long a new call must wait (0: it may go now), and a
+// channel closed when the state changes earlier.
+func (s *opState) waitLocked(now time.Time, p RestrictionParams) (time.Duration, <-chan struct{}) {
+	if now.Before(s.blockedUntil) {
+		return s.blockedUntil.Sub(now), s.changed
+	}
+	if !s.known {
+		return 0, nil
+	}
+	budget := p.Operating.Limit - p.Operating.Margin
+	if s.used+time.Duration(s.inflight)*s.estimate < budget {
+		return 0, nil
+	}
+	if !s.resetAt.IsZero() && now.Before(s.resetAt) {
+		return s.resetAt.Sub(now), s.changed
+	}
+	// Past the reset (or with no reset known) the real figure is lower than
+	// the last one, by an unknown amount: let one call probe it.
+	if s.inflight == 0 {
+		return 0, nil
+	}
+	return time.Minute, s.changed // woken by the probe's release
+}
+
+// adaptiveLocked returns the adaptive delay of a call that may go.
+func (s *opState) adaptiveLocked(now time.Time, p RestrictionParams) time.Duration {
+	a := p.Adaptive
+	if a.Disabled || !s.known || p.Operating.Limit <= 0 {
+		return 0
+	}
+	if float64(s.used)/float64(p.Operating.Limit) <= a.Threshold {
+		return 0
+	}
+	if s.resetAt.IsZero() || !now.Before(s.resetAt) {
+		return 0
+	}
+	d := time.Duration(float64(s.resetAt.Sub(now)) * a.Coefficient)
+	return min(d, a.MaxDelay)
+}
+
+// release frees a reservation and learns from the outcome (nil: nothing to learn).
+func (s *opState) release(l *localLimiter, o *Outcome, reserved bool) {
+	l.mu.Lock()
+	p := l.params
+	l.mu.Unlock()
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if reserved && s.inflight > 0 {
+		s.inflight--
+	} else if !reserved && s.inflight > 0 {
+		s.inflight--
+	}
+	if o != nil {
+		reported := false
+		for _, r := range o.Reports {
+			if r.Method != s.key.method {
+				continue
+			}
+			reported = true
+			s.learn(r, o.Elapsed)
+		}
+		if !reported && o.Sent && o.Refused == NotRefused && o.Elapsed > 0 && s.estimate == 0 {
+			s.estimate = o.Elapsed
+		}
+		if o.Refused == RefusedOperating && (o.RefusedMethod == "" || o.RefusedMethod == s.key.method) {
+			until := now.Add(p.Operating.Window / 60)
+			if s.resetAt.After(now) {
+				until = s.resetAt
+			}
+			s.blockedUntil = until
+			s.known = true
+			s.used = max(s.used, p.Operating.Limit)
+		}
+	}
+	s.broadcast()
+}
+
+// learn takes a reported figure. Answers of parallel calls arrive out of
+// order: a lower figure with the same reset time is an older one and is
+// ignored; a figure with a new reset time reflects released time.
+func (s *opState) learn(r OperatingReport, elapsed time.Duration) {
+	newer := !s.known || r.Operating >= s.used || !r.ResetAt.Equal(s.resetAt)
+	if !newer {
+		return
+	}
+	if s.known && r.Operating > s.used && r.ResetAt.Equal(s.resetAt) {
+		delta := r.Operating - s.used
+		if s.estimate == 0 {
+			s.estimate = delta
+		} else {
+			s.estimate = (4*s.estimate + delta) / 5
+		}
+	} else if !s.known && r.Operating > 0 && s.estimate == 0 {
+		s.estimate = min(r.Operating, max(elapsed, time.Millisecond))
+	}
+	s.known = true
+	s.used = r.Operating
+	s.resetAt = r.ResetAt
+}

@@ -1,0 +1,237 @@
+package b24
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// encodeParams renders a call's parameters as the JSON request body.
+// params may be nil (no parameters), a map, a struct, a json.RawMessage or a
+// []byte holding JSON.
+func encodeParams(method string, params any) ([]byte, error) {
+	var body []byte
+	switch p := params.(type) {
+	case nil:
+		return []byte("{}"), nil
+	case json.RawMessage:
+		body = p
+	case []byte:
+		body = p
+	default:
+		b, err := json.Marshal(params)
+		if err != nil {
+			return nil, fmt.Errorf("b24: %s: encoding params: %w", method, err)
+		}
+		body = b
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
+		return []byte("{}"), nil
+	}
+	if !json.Valid(body) {
+		return nil, fmt.Errorf("b24: %s: params are not valid JSON", method)
+	}
+	if body[0] != '{' && body[0] != '[' {
+		return nil, fmt.Errorf("b24: %s: params must be a JSON object (or, for a REST 3.0 batch, an array)", method)
+	}
+	return body, nil
+}
+
+// checkMethod rejects method names that could alter the request URL.
+func checkMethod(method string) error {
+	if method == "" {
+		return errors.New("b24: empty method name")
+	}
+	if len(method) > 200 {
+		return errors.New("b24: method name too long")
+	}
+	for i := 0; i < len(method); i++ {
+		c := method[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("b24: invalid method name %q (letters, digits, '.', '_' and '-' only)", method)
+		}
+	}
+	return nil
+}
+
+// newUUIDv7 returns a random UUID version 7 (time-ordered), as request ids.
+func newUUIDv7() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	ms := uint64(time.Now().UnixMilli())
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], ms)
+	copy(u[0:6], ts[2:8])
+	u[6] = 0x70 | u[6]&0x0f
+	u[8] = 0x80 | u[8]&0x3f
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:16])
+	return string(b[:])
+}
+
+// attemptResult is what one HTTP exchange gave.
+type attemptResult struct {
+	resp    *Response
+	err     error
+	sent    bool // the request may have reached the portal
+	elapsed time.Duration
+	status  int
+	header  http.Header
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// send performs one HTTP attempt.
+func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byte, reqID, idemKey string, timeout time.Duration) attemptResult {
+	base := h.TargetOriginWithPath(v)
+	urlStr := base.Reveal() + "/" + method
+	shownURL := base.String() + "/" + method
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, urlStr, bytes.NewReader(body))
+	if err != nil {
+		return attemptResult{err: &TransportError{Method: method, URL: shownURL, NotSent: true, Err: errors.New("building the request failed")}}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", h.userAgent)
+	req.Header.Set("X-Request-ID", reqID)
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	start := time.Now()
+	resp, err := h.client.Do(req)
+	if err != nil {
+		elapsed := time.Since(start)
+		if ctx.Err() != nil {
+			return attemptResult{err: ctx.Err(), sent: true, elapsed: elapsed}
+		}
+		return attemptResult{err: h.transportError(method, shownURL, err, actx), sent: !notSent(err), elapsed: elapsed}
+	}
+	defer resp.Body.Close()
+
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			bufPool.Put(buf)
+		}
+	}()
+	n, rerr := buf.ReadFrom(io.LimitReader(resp.Body, h.maxBody+1))
+	elapsed := time.Since(start)
+	res := attemptResult{sent: true, elapsed: elapsed, status: resp.StatusCode, header: resp.Header}
+	if n > h.maxBody {
+		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Err: fmt.Errorf("%w (%d bytes)", ErrResponseTooLarge, h.maxBody)}
+		return res
+	}
+	if rerr != nil {
+		if ctx.Err() != nil {
+			res.err = ctx.Err()
+			return res
+		}
+		if actx.Err() != nil {
+			res.err = &TransportError{Method: method, URL: shownURL, Timeout: true, Err: fmt.Errorf("reading the response: %w", context.DeadlineExceeded)}
+			return res
+		}
+		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Snippet: snippet(buf.Bytes(), h.redact), Truncated: true, Err: scrubErr(rerr, h.redact)}
+		return res
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		res.err = &RedirectError{Method: method, Status: resp.StatusCode, Location: originOf(resp.Header.Get("Location"))}
+		return res
+	}
+	// The envelope decoder copies what it keeps (json.RawMessage copies), so
+	// the buffer can be reused.
+	res.resp, res.err = decodeEnvelope(buf.Bytes(), resp.StatusCode, resp.Header, method, v, reqID, h.redact)
+	return res
+}
+
+// transportError converts a client error into a TransportError without the
+// secret: net/http's *url.Error quotes the full request URL.
+func (h *Hook) transportError(method, shownURL string, err error, actx context.Context) *TransportError {
+	var ue *url.Error
+	inner := err
+	if errors.As(err, &ue) {
+		inner = ue.Err
+	}
+	te := &TransportError{Method: method, URL: shownURL, NotSent: notSent(err), Err: scrubErr(inner, h.redact)}
+	if errors.Is(actx.Err(), context.DeadlineExceeded) || (ue != nil && ue.Timeout()) {
+		te.Timeout = true
+	}
+	return te
+}
+
+// notSent reports whether err shows that the request never reached the
+// portal: the connection could not be established.
+func notSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// scrubErr returns err unchanged when its text holds no secret, and a plain
+// error with the text redacted otherwise.
+func scrubErr(err error, redact func(string) string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if r := redact(msg); r != msg {
+		return errors.New(r)
+	}
+	return err
+}
+
+// redact removes the secret (plain or URL-encoded) from s.
+func (h *Hook) redact(s string) string {
+	sec := h.wh.secret
+	if sec == "" || !strings.Contains(s, sec) && !strings.Contains(s, url.PathEscape(sec)) {
+		return s
+	}
+	s = strings.ReplaceAll(s, sec, redacted)
+	return strings.ReplaceAll(s, url.PathEscape(sec), redacted)
+}
+
+// originOf returns the scheme and host of a Location header, never its path
+// (which may hold the secret).
+func originOf(loc string) string {
+	u, err := url.Parse(strings.TrimSpace(loc))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := u.Scheme
+	if scheme == "" {
+		scheme = "https"
+	}
+	return scheme + "://" + u.Host
+}

@@ -1,0 +1,230 @@
+package b24
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Response is a successful answer of the portal.
+type Response struct {
+	// Result is the raw "result" value. Decode it with Decode or CallAs.
+	Result json.RawMessage
+	// Total is the number of matching rows a v2 list reports (nil when
+	// absent: not a list, or REST v3, which has no total). It is 0 with start=-1.
+	Total *int
+	// Next is the start of the next v2 page; nil when there are no more rows
+	// (and always on REST v3). Test its presence, not its value.
+	Next *int
+	// Time is the envelope's time block; nil when the answer had none.
+	Time *Timing
+	// Status is the HTTP status (200).
+	Status int
+	// Header holds the response headers (for example Idempotent-Replayed on v3).
+	Header http.Header
+	// Method, API and RequestID identify the call; Attempts counts the HTTP
+	// requests it took (refusals and retries included).
+	Method    string
+	API       APIVersion
+	RequestID string
+	Attempts  int
+}
+
+// Timing is the "time" block of an envelope. Every field is optional on the
+// wire and decoded from an integer or a float.
+type Timing struct {
+	Start      float64 `json:"start"`      // Unix seconds the request arrived
+	Finish     float64 `json:"finish"`     // Unix seconds the answer was built
+	Duration   float64 `json:"duration"`   // seconds
+	Processing float64 `json:"processing"` // seconds inside the method
+	DateStart  string  `json:"date_start,omitempty"`
+	DateFinish string  `json:"date_finish,omitempty"`
+	// Operating is the method's accumulated server time in the current window
+	// (seconds), when the portal's load limiter reports it.
+	Operating *float64 `json:"operating,omitempty"`
+	// OperatingResetAt is when part of that budget is released (Unix seconds).
+	OperatingResetAt *float64 `json:"operating_reset_at,omitempty"`
+}
+
+// OperatingDuration returns Operating as a duration, and whether it was reported.
+func (t *Timing) OperatingDuration() (time.Duration, bool) {
+	if t == nil || t.Operating == nil || math.IsNaN(*t.Operating) || *t.Operating < 0 {
+		return 0, false
+	}
+	return time.Duration(*t.Operating * float64(time.Second)), true
+}
+
+// ResetAt returns OperatingResetAt as a time, and whether it was reported.
+func (t *Timing) ResetAt() (time.Time, bool) {
+	if t == nil || t.OperatingResetAt == nil || *t.OperatingResetAt <= 0 || math.IsNaN(*t.OperatingResetAt) {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(*t.OperatingResetAt)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+// Decode decodes the response's result into a value of type T.
+func Decode[T any](r *Response) (T, error) {
+	var v T
+	if r == nil {
+		return v, errors.New("b24: Decode: nil response")
+	}
+	if len(r.Result) == 0 {
+		return v, fmt.Errorf("b24: %s: the response has no result", r.Method)
+	}
+	if err := json.Unmarshal(r.Result, &v); err != nil {
+		return v, fmt.Errorf("b24: %s: decoding result into %T: %w", r.Method, v, err)
+	}
+	return v, nil
+}
+
+// envelope is the wire form of every answer, v2 and v3, success or error.
+type envelope struct {
+	Result           json.RawMessage `json:"result"`
+	Error            json.RawMessage `json:"error"`
+	ErrorDescription json.RawMessage `json:"error_description"`
+	Argument         json.RawMessage `json:"argument"`
+	Total            json.RawMessage `json:"total"`
+	Next             json.RawMessage `json:"next"`
+	Time             *Timing         `json:"time"`
+}
+
+type v3Error struct {
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	Validation []json.RawMessage `json:"validation"`
+}
+
+// decodeEnvelope turns a response body into a Response or an error.
+// It never panics on any input.
+func decodeEnvelope(body []byte, status int, header http.Header, method string, v APIVersion, reqID string, redact func(string) string) (*Response, error) {
+	trimmed := bytes.TrimSpace(body)
+	respErr := func(truncated bool, err error) *ResponseError {
+		return &ResponseError{
+			Method: method, RequestID: reqID, Status: status,
+			ContentType: header.Get("Content-Type"),
+			Snippet:     snippet(trimmed, redact), Truncated: truncated, Err: err,
+		}
+	}
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, respErr(false, nil)
+	}
+	var env envelope
+	if err := json.Unmarshal(trimmed, &env); err != nil {
+		// A body cut short (a dropped connection, a proxy's limit) is valid
+		// JSON up to its end: the decoder reports the unexpected end.
+		truncated := strings.Contains(err.Error(), "unexpected end of JSON input")
+		return nil, respErr(truncated, err)
+	}
+	if e := apiErrorOf(&env, status, method, v, reqID); e != nil {
+		return nil, e
+	}
+	if status < 200 || status > 299 {
+		return nil, respErr(false, nil)
+	}
+	if env.Result == nil {
+		return nil, respErr(false, errors.New("no result in the envelope"))
+	}
+	r := &Response{
+		Result: env.Result, Time: env.Time, Status: status, Header: header,
+		Method: method, API: v, RequestID: reqID,
+	}
+	r.Total = optInt(env.Total)
+	r.Next = optInt(env.Next)
+	return r, nil
+}
+
+func apiErrorOf(env *envelope, status int, method string, v APIVersion, reqID string) *APIError {
+	raw := bytes.TrimSpace(env.Error)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	e := &APIError{Status: status, Method: method, RequestID: reqID, API: v}
+	switch raw[0] {
+	case '"':
+		_ = json.Unmarshal(raw, &e.Code)
+		e.Description = jsonText(env.ErrorDescription)
+		e.Argument = jsonText(env.Argument)
+	case '{':
+		var x v3Error
+		_ = json.Unmarshal(raw, &x)
+		e.Code, e.Description = x.Code, strings.TrimSpace(x.Message)
+		for _, row := range x.Validation {
+			var ve ValidationError
+			if json.Unmarshal(row, &ve) != nil || (ve.Field == "" && ve.Message == "") {
+				ve = ValidationError{Message: string(row)}
+			}
+			e.Validation = append(e.Validation, ve)
+		}
+		if e.API == 0 {
+			e.API = APIv3
+		}
+	default:
+		e.Code = string(raw) // a number or other scalar
+		e.Description = jsonText(env.ErrorDescription)
+	}
+	return e
+}
+
+// jsonText returns a JSON string's text, or the raw JSON of any other value.
+func jsonText(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// optInt decodes an optional integer sent as a number or a numeric string.
+func optInt(raw json.RawMessage) *int {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	s := string(raw)
+	if raw[0] == '"' {
+		if json.Unmarshal(raw, &s) != nil {
+			return nil
+		}
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return &n
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		n := int(f)
+		return &n
+	}
+	return nil
+}
+
+// snippet returns the start of a body for an error message: printable, at
+// most 200 bytes, with the secret removed.
+func snippet(body []byte, redact func(string) string) string {
+	const max = 200
+	if len(body) > max {
+		body = body[:max]
+	}
+	s := strings.ToValidUTF8(string(body), "")
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || r < 0x20 && r != ' ' {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if redact != nil {
+		s = redact(s)
+	}
+	return s
+}
