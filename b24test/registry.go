@@ -36,6 +36,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/b24go/b24/internal/php"
 )
 
 // API says which REST generation a method is served on.
@@ -99,7 +101,7 @@ type Call struct {
 	// query string merged with the body (JSON, form or multipart; bracket
 	// keys nested; malformed JSON gives none), without start, auth and
 	// state; on v3 the JSON body. Never nil.
-	Params *phpArray
+	Params *php.Array
 	// Start is the v2 offset: the "start" parameter cast to int as PHP
 	// does (0 when absent; -1 means "do not count": total 0, no next).
 	// Always 0 on v3, where pagination is a parameter of its own.
@@ -334,9 +336,10 @@ type registry struct {
 
 // buildRegistry calls every family with d. It fails on a duplicate or
 // malformed declaration.
-func buildRegistry(d *Data) (*registry, error) {
+func buildRegistry(d *Data, extra ...Family) (*registry, error) {
 	familiesMu.Lock()
-	fs := append([]Family(nil), families...)
+	fs := append(append([]Family(nil), extra[:min(1, len(extra))]...), families...)
+	fs = append(fs, extra[min(1, len(extra)):]...)
 	familiesMu.Unlock()
 	r := &registry{v2: map[string]*Method{}, v3: map[string]*Method{}}
 	for _, f := range fs {

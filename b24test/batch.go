@@ -1,0 +1,409 @@
+package b24test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/b24go/b24/internal/php"
+)
+
+// maxBatch is the number of commands a batch runs.
+const maxBatch = 50
+
+// batchV2 holds the five sections of a running v2 batch.
+type batchV2 struct {
+	result, errors, total, next, times *php.Array
+}
+
+func (b *batchV2) section(name string) *php.Array {
+	switch name {
+	case "result":
+		return b.result
+	case "error":
+		return b.errors
+	case "total":
+		return b.total
+	case "next":
+		return b.next
+	case "time":
+		return b.times
+	}
+	return nil
+}
+
+func errorArray(e *Error) *php.Array {
+	a := php.NewArray()
+	a.Set("error", e.Code)
+	a.Set("error_description", e.Description)
+	return a
+}
+
+// runBatchV2 runs a REST v2 batch (protocol section 6).
+func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.Time) reply {
+	b := &batchV2{php.NewArray(), php.NewArray(), php.NewArray(), php.NewArray(), php.NewArray()}
+	cmdv, _ := getCI(params, "cmd")
+	haltv, _ := getCI(params, "halt")
+	halt := phpTruthy(haltv)
+	cmds, _ := cmdv.(*php.Array)
+	var total time.Duration
+	n := 0
+	for key, v := range cmds.All() {
+		cmd, ok := v.(string)
+		if !ok {
+			continue // the portal skips commands that are not strings
+		}
+		n++
+		failed := false
+		if n > maxBatch {
+			b.errors.Set(key, errorArray(errBatchLength))
+			failed = true
+		} else {
+			cost, aerr := s.runCommandV2(ctx, b, key, cmd)
+			total += cost
+			if aerr != nil {
+				b.errors.Set(key, errorArray(aerr))
+				failed = true
+			}
+		}
+		if failed && halt {
+			break
+		}
+	}
+	finish := s.clock.Now()
+	var fig *opFigure
+	if !s.limits.Disabled {
+		k := s.billedKey("batch")
+		var op time.Duration
+		var reset time.Time
+		if s.limits.BatchPerCommand {
+			op, reset = s.op.peek(k, finish)
+		} else {
+			op, reset = s.op.record(k, finish, total)
+			// Every sub-result carries the batch's running figure.
+			for _, t := range b.times.All() {
+				if ta, ok := t.(*php.Array); ok {
+					setOperating(ta, &opFigure{op, reset})
+				}
+			}
+		}
+		fig = &opFigure{op, reset}
+	}
+	res := php.NewArray()
+	res.Set("result", b.result)
+	res.Set("result_error", b.errors)
+	res.Set("result_total", b.total)
+	res.Set("result_next", b.next)
+	res.Set("result_time", b.times)
+	env := php.NewArray()
+	env.Set("result", res)
+	env.Set("time", s.timeBlock(arrive, finish, total, fig))
+	return s.jsonReply(http.StatusOK, env, total)
+}
+
+// runCommandV2 runs one command of a v2 batch under key and files its
+// answer; it returns the command's modelled cost and its error.
+func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string) (time.Duration, *Error) {
+	path, query, _ := strings.Cut(cmd, "?")
+	if i := strings.IndexAny(path, "#"); i >= 0 {
+		path = path[:i]
+	}
+	name := strings.ToLower(strings.Trim(strings.TrimSpace(path), "/"))
+	params, _ := php.Parse(query)
+	resolveRefsV2(params, b)
+	start := pullStart(params)
+	if name == "batch" {
+		s.audit.command(name)
+		return 0, errBatchNotAllowed
+	}
+	m := s.reg.lookup(V2, name)
+	if m == nil {
+		s.audit.command(name)
+		return 0, errMethodNotFound
+	}
+	if !s.hasScope(m.Scope) {
+		s.audit.command(m.Name)
+		return 0, &Error{Status: 401, Code: errInsufficientScope.Code}
+	}
+	perCommand := !s.limits.Disabled && s.limits.BatchPerCommand
+	cmdStart := s.clock.Now()
+	if perCommand && s.op.blocked(s.billedKey(m.Name), cmdStart) {
+		s.audit.command(m.Name)
+		return 0, errOperating
+	}
+	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.cfg.userID,
+		Now: cmdStart.In(s.data.Location), Batched: true}
+	res, aerr := m.Handler(c)
+	cost := s.latency.cost(c.cost, s.scale)
+	s.sleep(ctx, cost)
+	finish := s.clock.Now()
+	s.audit.call(c)
+	var fig *opFigure
+	if perCommand {
+		op, reset := s.op.record(s.billedKey(m.Name), finish, cost)
+		fig = &opFigure{op, reset}
+	} else if !s.limits.Disabled {
+		op, reset := s.op.peek(s.billedKey("batch"), finish)
+		fig = &opFigure{op, reset}
+	}
+	if aerr != nil {
+		return cost, aerr
+	}
+	b.result.Set(key, res.Value)
+	if res.List {
+		b.total.Set(key, res.Total)
+		if res.Next >= 0 {
+			b.next.Set(key, res.Next)
+		}
+	}
+	b.times.Set(key, s.timeBlock(cmdStart, finish, cost, fig))
+	return cost, nil
+}
+
+// refPattern finds batch references: $result[key][f1]..., and the other
+// sections $next, $total, $time, $error.
+var refPattern = regexp.MustCompile(`\$(result|next|total|time|error)((?:\[[^\[\]]*\])+)`)
+
+// resolveRefsV2 substitutes references in every string value of p.
+func resolveRefsV2(p *php.Array, b *batchV2) {
+	for k, v := range p.All() {
+		switch x := v.(type) {
+		case string:
+			if strings.IndexByte(x, '$') >= 0 {
+				p.Set(k, substitute(x, b))
+			}
+		case *php.Array:
+			resolveRefsV2(x, b)
+		}
+	}
+}
+
+// substitute resolves the references in s. A value that is exactly one
+// reference becomes the referenced value (which may be an array); a
+// reference inside a longer string is replaced only by a scalar. A
+// reference that does not resolve stays as it is.
+func substitute(s string, b *batchV2) any {
+	locs := refPattern.FindAllStringSubmatchIndex(s, -1)
+	if len(locs) == 0 {
+		return s
+	}
+	if len(locs) == 1 && locs[0][0] == 0 && locs[0][1] == len(s) {
+		if v, ok := resolveRef(s, locs[0], b); ok {
+			return v
+		}
+		return s
+	}
+	var out strings.Builder
+	last := 0
+	for _, loc := range locs {
+		out.WriteString(s[last:loc[0]])
+		v, ok := resolveRef(s, loc, b)
+		text, scalar := scalarString(v)
+		if ok && scalar {
+			out.WriteString(text)
+		} else {
+			out.WriteString(s[loc[0]:loc[1]])
+		}
+		last = loc[1]
+	}
+	out.WriteString(s[last:])
+	return out.String()
+}
+
+func resolveRef(s string, loc []int, b *batchV2) (any, bool) {
+	sec := b.section(s[loc[2]:loc[3]])
+	path := s[loc[4]:loc[5]]
+	var cur any = sec
+	for _, seg := range strings.Split(strings.Trim(path, "[]"), "][") {
+		a, ok := cur.(*php.Array)
+		if !ok {
+			return nil, false
+		}
+		v, ok := a.Get(seg)
+		if !ok {
+			return nil, false
+		}
+		cur = v
+	}
+	return cur, true
+}
+
+// scalarString converts a scalar as PHP's string cast does.
+func scalarString(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case int:
+		return strconv.Itoa(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'G', 14, 64), true
+	case bool:
+		if x {
+			return "1", true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+// runBatchV3 runs a REST v3 batch: a JSON array of {method, query, as};
+// the first error aborts and becomes the whole answer.
+func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.Time) reply {
+	if params.Len() == 0 || !params.IsList() {
+		return s.errorReply(V3, V3Errorf(400, "INVALIDSELECTEXCEPTION", "Batch request must be a JSON array of commands"))
+	}
+	if params.Len() > maxBatch {
+		return s.errorReply(V3, V3Errorf(400, "VALIDATION_REQUESTVALIDATIONEXCEPTION", "Batch supports at most %d commands", maxBatch))
+	}
+	results := php.NewArray()
+	byAlias := map[string]any{}
+	var total time.Duration
+	var fail *Error
+	for _, v := range params.All() {
+		cmd, ok := v.(*php.Array)
+		if !ok {
+			fail = V3Errorf(400, "INVALIDSELECTEXCEPTION", "Batch command must be an object")
+			break
+		}
+		mv, _ := cmd.Get("method")
+		name, _ := mv.(string)
+		m := s.reg.lookup(V3, strings.ToLower(name))
+		if m == nil || m.Name == "batch" {
+			fail = errMethodNotFound
+			break
+		}
+		if !s.hasScope(m.Scope) {
+			fail = errInsufficientScope
+			break
+		}
+		q := php.NewArray()
+		if qv, ok := cmd.Get("query"); ok {
+			qa, ok := qv.(*php.Array)
+			if !ok {
+				fail = V3Errorf(400, "INVALIDSELECTEXCEPTION", "Command query must be an object")
+				break
+			}
+			r, err := resolveRefsV3(qa, byAlias)
+			if err != nil {
+				fail = err
+				break
+			}
+			q = r.(*php.Array)
+		}
+		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true}
+		res, aerr := m.Handler(c)
+		cost := s.latency.cost(c.cost, s.scale)
+		s.sleep(ctx, cost)
+		total += cost
+		s.audit.call(c)
+		if aerr != nil {
+			fail = aerr
+			break
+		}
+		if as, _ := cmd.Get("as"); as != nil {
+			if alias, ok := as.(string); ok && alias != "" {
+				results.Set(alias, res.Value)
+				byAlias[alias] = res.Value
+				continue
+			}
+		}
+		results.Append(res.Value)
+	}
+	finish := s.clock.Now()
+	var fig *opFigure
+	if !s.limits.Disabled {
+		op, reset := s.op.record(s.billedKey("batch"), finish, total)
+		fig = &opFigure{op, reset}
+	}
+	if fail != nil {
+		return s.errorReply(V3, fail)
+	}
+	env := php.NewArray()
+	env.Set("result", results)
+	env.Set("time", s.timeBlock(arrive, finish, total, fig))
+	return s.jsonReply(http.StatusOK, env, total)
+}
+
+// resolveRefsV3 replaces {"$ref": "alias.item.field"} and
+// {"$refArray": "alias.field"} objects in v.
+func resolveRefsV3(v any, byAlias map[string]any) (any, *Error) {
+	a, ok := v.(*php.Array)
+	if !ok {
+		return v, nil
+	}
+	if a.Len() == 1 {
+		if r, ok := a.Get("$ref"); ok {
+			return refV3(r, byAlias, false)
+		}
+		if r, ok := a.Get("$refArray"); ok {
+			return refV3(r, byAlias, true)
+		}
+	}
+	out := php.NewArray()
+	for k, x := range a.All() {
+		rx, err := resolveRefsV3(x, byAlias)
+		if err != nil {
+			return nil, err
+		}
+		out.Set(k, rx)
+	}
+	return out, nil
+}
+
+func refV3(r any, byAlias map[string]any, array bool) (any, *Error) {
+	path, _ := r.(string)
+	bad := V3Errorf(400, "INVALIDSELECTEXCEPTION", "Invalid reference `%s`", path)
+	segs := strings.Split(path, ".")
+	if len(segs) < 2 {
+		return nil, bad
+	}
+	res, ok := byAlias[segs[0]].(*php.Array)
+	if !ok {
+		return nil, bad
+	}
+	if array {
+		items, ok := res.Get("items")
+		ia, ok2 := items.(*php.Array)
+		if !ok || !ok2 {
+			return nil, bad
+		}
+		out := php.NewArray()
+		for _, it := range ia.All() {
+			v, ok := walk(it, segs[1:])
+			if !ok {
+				return nil, bad
+			}
+			out.Append(v)
+		}
+		return out, nil
+	}
+	if segs[1] != "item" {
+		return nil, bad
+	}
+	v, ok := walk(res, segs[1:])
+	if !ok {
+		return nil, bad
+	}
+	return v, nil
+}
+
+func walk(v any, segs []string) (any, bool) {
+	for _, s := range segs {
+		a, ok := v.(*php.Array)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = a.Get(s); !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}

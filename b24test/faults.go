@@ -1,0 +1,138 @@
+package b24test
+
+import (
+	"math/rand/v2"
+	"strings"
+	"sync"
+)
+
+// Fault is a failure the server injects into a call.
+type Fault int
+
+const (
+	// NoFault: the call runs normally.
+	NoFault Fault = iota
+	// FaultUnavailable answers 503 QUERY_LIMIT_EXCEEDED before running the
+	// method: a refusal, safe to retry.
+	FaultUnavailable
+	// FaultInternal runs the method (a write is applied) and then answers 500
+	// INTERNAL_SERVER_ERROR.
+	FaultInternal
+	// FaultBadGateway answers an HTML 502 page before running the method.
+	FaultBadGateway
+	// FaultReset runs the method and then resets the connection without an
+	// answer (on the in-memory transport: RoundTrip fails).
+	FaultReset
+	// FaultTruncated runs the method and sends only the first half of the
+	// body (its Content-Length announces the whole).
+	FaultTruncated
+	// FaultSlow runs the method and answers only after the portal's cut-off
+	// (60 s divided by the time scale), with an HTML 504: past any sane client
+	// timeout.
+	FaultSlow
+	// FaultOverload answers 503 OVERLOAD_LIMIT before running the method.
+	FaultOverload
+	// FaultMoved answers 302 with a Location on another host (the portal's
+	// address changed) before running the method.
+	FaultMoved
+	numFaults
+)
+
+var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved"}
+
+func (f Fault) String() string {
+	if f >= 0 && int(f) < len(faultNames) {
+		return faultNames[f]
+	}
+	return "fault(?)"
+}
+
+// ParseFault returns the fault of a name as String writes it.
+func ParseFault(s string) (Fault, bool) {
+	for i, n := range faultNames {
+		if n == s {
+			return Fault(i), true
+		}
+	}
+	return NoFault, false
+}
+
+// afterExecution reports whether the fault strikes after the method ran.
+func (f Fault) afterExecution() bool {
+	return f == FaultInternal || f == FaultReset || f == FaultTruncated || f == FaultSlow
+}
+
+// FaultRates injects faults at random, deterministically from Seed: each
+// request to /rest draws once from a generator seeded with Seed, and gets
+// the first fault whose cumulative rate covers the draw. Rates are
+// probabilities (0..1) whose sum must not exceed 1.
+type FaultRates struct {
+	Seed  uint64
+	Rates map[Fault]float64
+}
+
+// scripted is one "fail the next N calls of method M with F".
+type scripted struct {
+	method string // lower-case; "" = any
+	n      int
+	fault  Fault
+}
+
+type faults struct {
+	mu     sync.Mutex
+	rng    *rand.Rand
+	rates  []float64 // indexed by Fault
+	script []scripted
+}
+
+func newFaults(fr FaultRates) *faults {
+	f := &faults{rates: make([]float64, numFaults)}
+	for k, v := range fr.Rates {
+		if k > NoFault && k < numFaults && v > 0 {
+			f.rates[k] = v
+		}
+	}
+	f.rng = rand.New(rand.NewPCG(fr.Seed, fr.Seed^0x9e3779b97f4a7c15))
+	return f
+}
+
+func (f *faults) add(method string, n int, fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.script = append(f.script, scripted{method: strings.ToLower(method), n: n, fault: fault})
+}
+
+// pick returns the fault for a call of method (lower-case).
+func (f *faults) pick(method string) Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.script {
+		s := &f.script[i]
+		if s.n > 0 && (s.method == "" || s.method == method) {
+			s.n--
+			fault := s.fault
+			if s.n == 0 {
+				f.script = append(f.script[:i], f.script[i+1:]...)
+			}
+			return fault
+		}
+	}
+	any := false
+	for _, r := range f.rates {
+		if r > 0 {
+			any = true
+		}
+	}
+	if !any {
+		return NoFault
+	}
+	x := f.rng.Float64()
+	acc := 0.0
+	for i, r := range f.rates {
+		acc += r
+		if r > 0 && x < acc {
+			return Fault(i)
+		}
+	}
+	return NoFault
+}

@@ -1,0 +1,489 @@
+package b24test
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/b24go/b24/internal/php"
+)
+
+// Paths of the server's own endpoints, outside /rest.
+const (
+	// AuditPath answers the audit as JSON (GET).
+	AuditPath = "/_fake/audit"
+	// FailPath scripts faults: POST /_fake/fail?method=M&n=N&fault=F (fault
+	// names as Fault.String writes them).
+	FailPath = "/_fake/fail"
+)
+
+// route is a parsed /rest path.
+type route struct {
+	api     API
+	webhook bool   // the path carried <user>/<secret>
+	user    string // the <user> segment
+	secret  string
+	method  string // as given, suffix stripped
+	xml     bool
+}
+
+// parseRoute parses a /rest path; ok is false for any other path.
+func parseRoute(path string) (rt route, ok bool) {
+	rest, found := strings.CutPrefix(path, "/rest/")
+	if !found {
+		return rt, false
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	segs := strings.Split(rest, "/")
+	rt.api = V2
+	if segs[0] == "api" {
+		rt.api = V3
+		segs = segs[1:]
+	}
+	if len(segs) == 3 && segs[0] != "" && segs[1] != "" {
+		rt.webhook, rt.user, rt.secret, rt.method = true, segs[0], segs[1], segs[2]
+	} else {
+		rt.method = strings.Join(segs, "/")
+	}
+	if rt.api == V2 {
+		if i := strings.LastIndexByte(rt.method, '.'); i >= 0 {
+			switch strings.ToLower(rt.method[i+1:]) {
+			case "json":
+				rt.method = rt.method[:i]
+			case "xml":
+				rt.method, rt.xml = rt.method[:i], true
+			}
+		}
+	}
+	return rt, true
+}
+
+// redactedPath returns the request path with the secret replaced.
+func redactedPath(path string, rt route) string {
+	if rt.secret == "" {
+		return path
+	}
+	return strings.Replace(path, "/"+rt.secret+"/", "/***/", 1)
+}
+
+// reply is an answer before delivery.
+type reply struct {
+	status   int
+	body     []byte
+	ctype    string
+	header   http.Header
+	after    Fault // a fault to apply at delivery
+	replayed bool
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case AuditPath:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(s.Audit().JSON())
+		return
+	case FailPath:
+		s.serveFail(w, r)
+		return
+	}
+	rt, ok := parseRoute(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	rec := RequestRecord{API: rt.api.String(), Path: redactedPath(r.URL.Path, rt)}
+	rep := s.serveREST(r, rt, &rec)
+	if rep.after != NoFault {
+		rec.Fault = rep.after.String()
+	}
+	rec.Replayed = rep.replayed
+	rec.Status = s.deliver(w, r, rep)
+	s.audit.request(rec)
+}
+
+func (s *Server) serveFail(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	f, ok := ParseFault(q.Get("fault"))
+	n, err := strconv.Atoi(q.Get("n"))
+	if !ok || f == NoFault || err != nil || n < 1 {
+		http.Error(w, "want method=M&n=N&fault=F", http.StatusBadRequest)
+		return
+	}
+	s.FailNext(q.Get("method"), n, f)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// billedKey returns the operating budget a call of method is charged to.
+func (s *Server) billedKey(method string) opKey {
+	return opKey{cred: "apauth:" + strconv.Itoa(s.cfg.userID), method: method}
+}
+
+// serveREST runs the portal's pipeline for one request.
+func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply {
+	arrive := s.clock.Now()
+	api := rt.api
+	// 1. The request bucket, in front of everything, always in the v2 shape.
+	if !s.limits.Disabled && !s.bucket.take(arrive) {
+		return s.errorReply(V2, errQueryLimit)
+	}
+	if rt.xml {
+		return s.errorReply(V2, &Error{Status: 400, Code: "INVALID_REQUEST", Description: "b24test: the XML transport is not supported"})
+	}
+	// 2. The method must exist (before auth, as the portal checks).
+	name := strings.ToLower(rt.method)
+	m := s.reg.lookup(api, name)
+	if m == nil {
+		return s.errorReply(api, errMethodNotFound)
+	}
+	rec.Method = m.Name
+	// 3. Authentication and scope.
+	if !rt.webhook {
+		return s.errorReply(api, errNoAuth)
+	}
+	if rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(rt.secret), []byte(s.cfg.secret)) != 1 {
+		return s.errorReply(api, errInvalidCredentials)
+	}
+	if !s.hasScope(m.Scope) {
+		return s.errorReply(api, errInsufficientScope)
+	}
+	// 4. Parameters.
+	var params *php.Array
+	start := 0
+	var body []byte
+	if api == V2 {
+		params = v2Params(r)
+		start = pullStart(params)
+	} else {
+		var perr *Error
+		params, body, perr = v3Params(r)
+		if perr != nil {
+			return s.errorReply(api, perr)
+		}
+	}
+	// 5. Faults that strike before the method runs.
+	fault := s.faults.pick(m.Name)
+	switch fault {
+	case FaultUnavailable:
+		rep := s.errorReply(V2, errQueryLimit)
+		rep.after = fault
+		return rep
+	case FaultOverload:
+		rep := s.errorReply(V2, errOverload)
+		rep.after = fault
+		return rep
+	case FaultBadGateway:
+		return reply{status: http.StatusBadGateway, ctype: "text/html", body: []byte(badGatewayHTML), after: fault}
+	case FaultMoved:
+		h := http.Header{}
+		h.Set("Location", strings.TrimSuffix(s.cfg.movedTo, "/")+r.URL.RequestURI())
+		return reply{status: http.StatusFound, ctype: "text/html", body: []byte(movedHTML), header: h, after: fault}
+	}
+	// 6. REST v3 idempotency of writes.
+	var idemEnt *idemEntry
+	var idemKeyHdr string
+	if api == V3 && m.Write {
+		if key, present := idempotencyKey(r); present {
+			if !validIdempotencyKey(key) {
+				return s.errorReply(V3, errBadIdempotencyKey)
+			}
+			idemKeyHdr = key
+			k := idemKey{cred: s.billedKey("").cred, method: m.Name, key: key}
+			ent, stored, conflict, err := s.idem.begin(r.Context(), k, body, arrive)
+			switch {
+			case err != nil:
+				return reply{status: 499, after: FaultReset}
+			case conflict:
+				rep := s.errorReply(V3, errIdempotencyReused)
+				rep.header = http.Header{"Idempotency-Key": {key}}
+				return rep
+			case stored != nil:
+				h := http.Header{}
+				h.Set("Idempotency-Key", key)
+				h.Set("Idempotent-Replayed", "true")
+				return reply{status: stored.status, body: stored.body, ctype: jsonType, header: h, replayed: true, after: afterOnly(fault)}
+			}
+			idemEnt = ent
+		}
+	}
+	// 7. The operating budget, checked before the call.
+	billed := m.Name
+	perCommand := m.Name == "batch" && s.limits.BatchPerCommand
+	if !s.limits.Disabled && !perCommand && s.op.blocked(s.billedKey(billed), arrive) {
+		s.idem.abandon(idemEnt)
+		return s.errorReply(api, errOperating)
+	}
+	// 8. Run.
+	var rep reply
+	if m.Name == "batch" {
+		if api == V2 {
+			rep = s.runBatchV2(r.Context(), params, arrive)
+		} else {
+			rep = s.runBatchV3(r.Context(), params, arrive)
+		}
+	} else {
+		rep = s.runSingle(r.Context(), m, api, params, start, arrive)
+	}
+	// 9. Store the answer of an idempotent write before any later fault.
+	if idemEnt != nil {
+		if rep.header == nil {
+			rep.header = http.Header{}
+		}
+		rep.header.Set("Idempotency-Key", idemKeyHdr)
+		s.idem.finish(idemEnt, rep, s.clock.Now())
+	}
+	rep.after = afterOnly(fault)
+	return rep
+}
+
+func afterOnly(f Fault) Fault {
+	if f.afterExecution() {
+		return f
+	}
+	return NoFault
+}
+
+// hasScope reports whether the webhook holds scope ("" is global). The user
+// scope is satisfied by any of its variants.
+func (s *Server) hasScope(scope string) bool {
+	if scope == "" || s.scopes[scope] {
+		return true
+	}
+	if scope == "user" {
+		return s.scopes["user_brief"] || s.scopes["user_basic"]
+	}
+	return false
+}
+
+// runSingle runs one non-batch call.
+func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.Array, start int, arrive time.Time) reply {
+	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.cfg.userID, Now: arrive.In(s.data.Location)}
+	res, aerr := m.Handler(c)
+	cost := s.latency.cost(c.cost, s.scale)
+	s.sleep(ctx, cost)
+	finish := s.clock.Now()
+	s.audit.call(c)
+	var fig *opFigure
+	if !s.limits.Disabled {
+		op, reset := s.op.record(s.billedKey(m.Name), finish, cost)
+		fig = &opFigure{op, reset}
+	}
+	if aerr != nil {
+		return s.errorReply(api, aerr)
+	}
+	env := php.NewArray()
+	env.Set("result", res.Value)
+	if api == V2 && res.List {
+		if res.Next >= 0 {
+			env.Set("next", res.Next)
+		}
+		env.Set("total", res.Total)
+	}
+	env.Set("time", s.timeBlock(arrive, finish, cost, fig))
+	return s.jsonReply(http.StatusOK, env, cost)
+}
+
+// opFigure is the operating part of a time block.
+type opFigure struct {
+	operating time.Duration
+	resetAt   time.Time
+}
+
+// timeBlock builds the envelope's "time" object.
+func (s *Server) timeBlock(start, finish time.Time, processing time.Duration, fig *opFigure) *php.Array {
+	t := php.NewArray()
+	t.Set("start", unixFloat(start))
+	t.Set("finish", unixFloat(finish))
+	t.Set("duration", finish.Sub(start).Seconds())
+	t.Set("processing", processing.Seconds())
+	t.Set("date_start", isoDate(start, s.data.Location))
+	t.Set("date_finish", isoDate(finish, s.data.Location))
+	if fig != nil {
+		setOperating(t, fig)
+	}
+	return t
+}
+
+func setOperating(t *php.Array, fig *opFigure) {
+	t.Set("operating_reset_at", fig.resetAt.Unix())
+	t.Set("operating", fig.operating.Seconds())
+}
+
+// unixFloat returns t as Unix seconds with microseconds, as PHP's microtime(true).
+func unixFloat(t time.Time) float64 {
+	return float64(t.UnixMicro()) / 1e6
+}
+
+// isoDate formats t as the portal does: ISO 8601, seconds, with the offset.
+func isoDate(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02T15:04:05-07:00")
+}
+
+const jsonType = "application/json; charset=utf-8"
+
+// jsonReply encodes v with PHP's json_encode.
+func (s *Server) jsonReply(status int, v any, processing time.Duration) reply {
+	b, err := php.EncodeJSON(v)
+	if err != nil {
+		b = []byte(`{"error":"WRONG_ENCODING","error_description":"Wrong request encoding"}`)
+	}
+	h := http.Header{}
+	if processing > 0 || status == http.StatusOK {
+		h.Set("X-Bitrix-Rest-Time", strconv.FormatFloat(processing.Seconds(), 'f', 10, 64))
+	}
+	return reply{status: status, body: b, ctype: jsonType, header: h}
+}
+
+// errorReply writes e in the shape of api.
+func (s *Server) errorReply(api API, e *Error) reply {
+	env := php.NewArray()
+	if api == V3 {
+		code, msg := e.V3Code, e.V3Message
+		if code == "" {
+			code, msg = e.Code, e.Description
+		}
+		inner := php.NewArray()
+		inner.Set("code", code)
+		inner.Set("message", msg)
+		if len(e.Validation) > 0 {
+			list := php.NewArray()
+			for _, fe := range e.Validation {
+				it := php.NewArray()
+				it.Set("message", fe.Message)
+				it.Set("field", fe.Field)
+				list.Append(it)
+			}
+			inner.Set("validation", list)
+		}
+		env.Set("error", inner)
+	} else {
+		env.Set("error", e.Code)
+		env.Set("error_description", e.Description)
+		if e.Argument != "" {
+			env.Set("argument", e.Argument)
+		}
+	}
+	return s.jsonReply(e.status(), env, 0)
+}
+
+// The portal's own errors.
+var (
+	errQueryLimit   = &Error{Status: 503, Code: "QUERY_LIMIT_EXCEEDED", Description: "Too many requests"}
+	errOverload     = &Error{Status: 503, Code: "OVERLOAD_LIMIT", Description: "REST API is blocked due to overload."}
+	errInternal     = &Error{Status: 500, Code: "INTERNAL_SERVER_ERROR", Description: "Internal server error"}
+	errOperating    = &Error{Status: 429, Code: "OPERATION_TIME_LIMIT", Description: "Method is blocked due to operation time limit.", V3Code: "BITRIX_REST_V3_EXCEPTION_RATELIMITEXCEPTION", V3Message: "Method is blocked due to operation time limit."}
+	errMethodNotFound = &Error{Status: 404, Code: "ERROR_METHOD_NOT_FOUND", Description: "Method not found!",
+		V3Code: "BITRIX_REST_V3_EXCEPTION_METHODNOTFOUNDEXCEPTION", V3Message: "Method not found!"}
+	errNoAuth = &Error{Status: 401, Code: "NO_AUTH_FOUND", Description: "Wrong authorization data",
+		V3Code: "BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION", V3Message: "Wrong authorization data"}
+	errInvalidCredentials = &Error{Status: 401, Code: "INVALID_CREDENTIALS", Description: "Invalid request credentials",
+		V3Code: "BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION", V3Message: "Invalid request credentials"}
+	errInsufficientScope = &Error{Status: 401, Code: "insufficient_scope", Description: "The request requires higher privileges than provided by the webhook token",
+		V3Code: "BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION", V3Message: "The request requires higher privileges than provided by the webhook token"}
+	errBatchLength     = &Error{Status: 400, Code: "ERROR_BATCH_LENGTH_EXCEEDED", Description: "Max batch length exceeded"}
+	errBatchNotAllowed = &Error{Status: 405, Code: "ERROR_BATCH_METHOD_NOT_ALLOWED", Description: "Method is not allowed for batch usage"}
+	errInvalidJSON     = &Error{Status: 400, Code: "INVALID_JSON", Description: "Invalid JSON",
+		V3Code: "BITRIX_REST_V3_EXCEPTION_INVALIDJSONEXCEPTION", V3Message: "Invalid JSON in request body"}
+	errBadIdempotencyKey = &Error{Status: 400, Code: "INVALID_IDEMPOTENCY_KEY", Description: "Invalid idempotency key",
+		V3Code: "BITRIX_REST_V3_EXCEPTION_INVALIDIDEMPOTENCYKEYEXCEPTION", V3Message: "Idempotency key must be 1 to 255 printable ASCII characters"}
+	errIdempotencyReused = &Error{Status: 422, Code: "IDEMPOTENCY_KEY_REUSED", Description: "Idempotency key reused",
+		V3Code: "BITRIX_REST_V3_EXCEPTION_IDEMPOTENCYKEYREUSEDEXCEPTION", V3Message: "Idempotency key was already used with a different request"}
+)
+
+const badGatewayHTML = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+const gatewayTimeoutHTML = "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+const movedHTML = "<html>\r\n<head><title>302 Found</title></head>\r\n<body>\r\n<center><h1>302 Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+
+// deliver writes rep, applying an after-execution fault, and returns the
+// status the client saw (0 when the connection was reset).
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, rep reply) int {
+	switch rep.after {
+	case FaultInternal:
+		er := s.errorReply(V2, errInternal)
+		rep.status, rep.body, rep.ctype = er.status, er.body, er.ctype
+	case FaultSlow:
+		if s.sleep(r.Context(), s.cutoff) != nil {
+			return 0
+		}
+		rep.status, rep.body, rep.ctype, rep.header = http.StatusGatewayTimeout, []byte(gatewayTimeoutHTML), "text/html", nil
+	case FaultReset:
+		abortConn(w)
+		return 0
+	}
+	if rep.status == 499 { // the client went away
+		return 0
+	}
+	h := w.Header()
+	for k, v := range rep.header {
+		h[k] = v
+	}
+	h.Set("Content-Type", rep.ctype)
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Headers", "origin, content-type, accept")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
+	w.WriteHeader(rep.status)
+	if rep.after == FaultTruncated {
+		w.Write(rep.body[:len(rep.body)/2])
+		truncateConn(w)
+		return rep.status
+	}
+	w.Write(rep.body)
+	return rep.status
+}
+
+// abortConn drops the connection without an answer: a TCP reset on a real
+// connection, a failed RoundTrip on the in-memory transport.
+func abortConn(w http.ResponseWriter) {
+	if mw, ok := w.(*memWriter); ok {
+		mw.reset = true
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	var nc net.Conn = conn
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		nc = tc.NetConn()
+	}
+	if tcp, ok := nc.(*net.TCPConn); ok {
+		tcp.SetLinger(0)
+	}
+	nc.Close()
+}
+
+// truncateConn ends a response whose body is shorter than its
+// Content-Length: the connection is closed after what was written.
+func truncateConn(w http.ResponseWriter) {
+	if mw, ok := w.(*memWriter); ok {
+		mw.truncated = true
+		return
+	}
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	// net/http closes the connection itself when fewer bytes than the
+	// declared Content-Length were written.
+}
+
+// auditJSON is used by the CLI.
+func (s *Server) auditJSON() []byte {
+	b, _ := json.Marshal(s.Audit())
+	return b
+}
+
+var _ = fmt.Sprint
