@@ -63,8 +63,12 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 			b.errors.Set(key, errorArray(errBatchLength))
 			failed = true
 		} else {
-			cost, aerr := s.runCommandV2(ctx, b, key, cmd)
+			cost, aerr := s.runCommandV2(ctx, b, key, cmd, s.cutoff-total)
 			total += cost
+			if aerr == errCutOff {
+				s.chargeBatch(total)
+				return gatewayTimeout()
+			}
 			if aerr != nil {
 				b.errors.Set(key, errorArray(aerr))
 				failed = true
@@ -107,7 +111,7 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 
 // runCommandV2 runs one command of a v2 batch under key and files its
 // answer; it returns the command's modelled cost and its error.
-func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string) (time.Duration, *Error) {
+func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, left time.Duration) (time.Duration, *Error) {
 	path, query, _ := strings.Cut(cmd, "?")
 	if i := strings.IndexAny(path, "#"); i >= 0 {
 		path = path[:i]
@@ -139,6 +143,14 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string) 
 		Now: cmdStart.In(s.data.Location), Batched: true}
 	res, aerr := m.Handler(c)
 	cost := s.latency.cost(c.cost, s.scale)
+	if cost > left {
+		s.sleep(ctx, left)
+		s.audit.call(c)
+		if perCommand {
+			s.op.record(s.billedKey(m.Name), s.clock.Now(), cost)
+		}
+		return cost, errCutOff
+	}
 	s.sleep(ctx, cost)
 	finish := s.clock.Now()
 	s.audit.call(c)
@@ -162,6 +174,16 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string) 
 	}
 	b.times.Set(key, s.timeBlock(cmdStart, finish, cost, fig))
 	return cost, nil
+}
+
+// errCutOff marks a batch cut off by the portal's 60 s limit.
+var errCutOff = &Error{Status: 504, Code: "CUT_OFF"}
+
+// chargeBatch charges a batch that was cut off to its budget.
+func (s *Server) chargeBatch(total time.Duration) {
+	if !s.limits.Disabled && !s.limits.BatchPerCommand {
+		s.op.record(s.billedKey("batch"), s.clock.Now(), total)
+	}
 }
 
 // refPattern finds batch references: $result[key][f1]..., and the other
@@ -301,6 +323,12 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true}
 		res, aerr := m.Handler(c)
 		cost := s.latency.cost(c.cost, s.scale)
+		if total+cost > s.cutoff {
+			s.sleep(ctx, s.cutoff-total)
+			s.audit.call(c)
+			s.chargeBatch(total + cost)
+			return gatewayTimeout()
+		}
 		s.sleep(ctx, cost)
 		total += cost
 		s.audit.call(c)

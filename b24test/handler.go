@@ -269,6 +269,16 @@ func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.
 	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.cfg.userID, Now: arrive.In(s.data.Location)}
 	res, aerr := m.Handler(c)
 	cost := s.latency.cost(c.cost, s.scale)
+	if cost > s.cutoff {
+		// The portal's front cuts a request off after 60 s (the method
+		// ran): a gateway timeout, not JSON.
+		s.sleep(ctx, s.cutoff)
+		s.audit.call(c)
+		if !s.limits.Disabled {
+			s.op.record(s.billedKey(m.Name), s.clock.Now(), cost)
+		}
+		return gatewayTimeout()
+	}
 	s.sleep(ctx, cost)
 	finish := s.clock.Now()
 	s.audit.call(c)
@@ -403,6 +413,10 @@ const badGatewayHTML = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\
 const gatewayTimeoutHTML = "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 const movedHTML = "<html>\r\n<head><title>302 Found</title></head>\r\n<body>\r\n<center><h1>302 Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 
+func gatewayTimeout() reply {
+	return reply{status: http.StatusGatewayTimeout, ctype: "text/html", body: []byte(gatewayTimeoutHTML)}
+}
+
 // deliver writes rep, applying an after-execution fault, and returns the
 // status the client saw (0 when the connection was reset).
 func (s *Server) deliver(w http.ResponseWriter, r *http.Request, rep reply) int {
@@ -411,10 +425,9 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, rep reply) int 
 		er := s.errorReply(V2, errInternal)
 		rep.status, rep.body, rep.ctype = er.status, er.body, er.ctype
 	case FaultSlow:
-		if s.sleep(r.Context(), s.cutoff) != nil {
+		if s.sleep(r.Context(), scaleDur(SlowDelay, s.scale)) != nil {
 			return 0
 		}
-		rep.status, rep.body, rep.ctype, rep.header = http.StatusGatewayTimeout, []byte(gatewayTimeoutHTML), "text/html", nil
 	case FaultReset:
 		abortConn(w)
 		return 0

@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -18,8 +20,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/b24go/b24/internal/php"
 )
 
 // Option configures a Server.
@@ -253,6 +253,8 @@ type Server struct {
 	certPEM []byte
 	client  *http.Client
 
+	tb testing.TB // set by NewServer
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -265,6 +267,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("b24test: %v", err)
 	}
+	s.tb = t
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -324,7 +327,7 @@ func Start(opts ...Option) (*Server, error) {
 	s.url = "https://" + ln.Addr().String()
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}},
-		ErrorLog:  nil}
+		ErrorLog:  log.New(io.Discard, "", 0)}
 	s.srv.SetKeepAlivesEnabled(true)
 	go s.srv.Serve(tls.NewListener(ln, s.srv.TLSConfig))
 	pool := x509.NewCertPool()
@@ -441,4 +444,3 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) error {
 	return s.clock.Sleep(ctx, d)
 }
 
-var _ = php.NewArray
