@@ -387,10 +387,10 @@ func (s *Server) errorReply(api API, e *Error) reply {
 
 // The portal's own errors.
 var (
-	errQueryLimit   = &Error{Status: 503, Code: "QUERY_LIMIT_EXCEEDED", Description: "Too many requests"}
-	errOverload     = &Error{Status: 503, Code: "OVERLOAD_LIMIT", Description: "REST API is blocked due to overload."}
-	errInternal     = &Error{Status: 500, Code: "INTERNAL_SERVER_ERROR", Description: "Internal server error"}
-	errOperating    = &Error{Status: 429, Code: "OPERATION_TIME_LIMIT", Description: "Method is blocked due to operation time limit.", V3Code: "BITRIX_REST_V3_EXCEPTION_RATELIMITEXCEPTION", V3Message: "Method is blocked due to operation time limit."}
+	errQueryLimit     = &Error{Status: 503, Code: "QUERY_LIMIT_EXCEEDED", Description: "Too many requests"}
+	errOverload       = &Error{Status: 503, Code: "OVERLOAD_LIMIT", Description: "REST API is blocked due to overload."}
+	errInternal       = &Error{Status: 500, Code: "INTERNAL_SERVER_ERROR", Description: "Internal server error"}
+	errOperating      = &Error{Status: 429, Code: "OPERATION_TIME_LIMIT", Description: "Method is blocked due to operation time limit.", V3Code: "BITRIX_REST_V3_EXCEPTION_RATELIMITEXCEPTION", V3Message: "Method is blocked due to operation time limit."}
 	errMethodNotFound = &Error{Status: 404, Code: "ERROR_METHOD_NOT_FOUND", Description: "Method not found!",
 		V3Code: "BITRIX_REST_V3_EXCEPTION_METHODNOTFOUNDEXCEPTION", V3Message: "Method not found!"}
 	errNoAuth = &Error{Status: 401, Code: "NO_AUTH_FOUND", Description: "Wrong authorization data",

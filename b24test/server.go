@@ -443,4 +443,3 @@ func selfSignedCert(now time.Time) (tls.Certificate, []byte, error) {
 func (s *Server) sleep(ctx context.Context, d time.Duration) error {
 	return s.clock.Sleep(ctx, d)
 }
-
