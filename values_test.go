@@ -88,6 +88,30 @@ func TestValueIDAndInt(t *testing.T) {
 	}
 }
 
+func TestValueErrorReasons(t *testing.T) {
+	cases := []struct {
+		in, want string
+		u        json.Unmarshaler
+	}{
+		{`1.5`, `b24: cannot decode 1.5 into b24.ID: not an integer`, new(b24.ID)},
+		{`"1e3"`, `b24: cannot decode "1e3" into b24.Int: not an integer`, new(b24.Int)},
+		{`9223372036854775808`, `b24: cannot decode 9223372036854775808 into b24.ID: out of range for int64`, new(b24.ID)},
+		{`true`, `b24: cannot decode true into b24.ID: want an integer or a string holding one`, new(b24.ID)},
+		{`"1,5"`, `b24: cannot decode "1,5" into b24.Float: not a number`, new(b24.Float)},
+		{`1e400`, `b24: cannot decode 1e400 into b24.Float: out of range for float64`, new(b24.Float)},
+		{`"yes"`, `b24: cannot decode "yes" into b24.YN: want "Y", "N", a boolean, 1 or 0`, new(b24.YN)},
+		{`5`, `b24: cannot decode 5 into b24.DateTime: want a date string`, new(b24.DateTime)},
+		{`"5 May"`, `b24: cannot decode "5 May" into b24.DateTime: not a date in a known layout`, new(b24.DateTime)},
+		{`{"ID":"x"}`, `b24: Multifield ID: b24: cannot decode "x" into b24.ID: not a number`, new(b24.Multifield)},
+	}
+	for _, c := range cases {
+		err := c.u.UnmarshalJSON([]byte(c.in))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: got %v, want %s", c.in, err, c.want)
+		}
+	}
+}
+
 func TestValueIDInStruct(t *testing.T) {
 	var v struct {
 		ID     b24.ID   `json:"ID"`
