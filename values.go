@@ -438,7 +438,7 @@ func (d DateTime) MarshalJSON() ([]byte, error) {
 // auditorsData, tags).
 //
 // PHPMap reads all three: an object as itself, [] as an empty map, and a
-// list as the map "0", "1", ... "n-1". null leaves it nil; "" and false read
+// list as the map "0", "1", ... "n-1". null sets it to nil; "" and false read
 // as an empty map. It writes a JSON object (nil: null).
 //
 //	var batch struct {
