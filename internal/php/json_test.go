@@ -1,9 +1,11 @@
 package php
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -293,4 +295,67 @@ func TestEncodeJSONDepth(t *testing.T) {
 	if _, err := EncodeJSON(build(MaxJSONDepth + 1)); !errors.Is(err, ErrDepth) {
 		t.Errorf("513 levels: err = %v", err)
 	}
+}
+
+// toGo converts a DecodeJSON tree to what encoding/json decodes (with
+// UseNumber) from EncodeJSON's output.
+func toGo(v any) any {
+	if a, ok := v.(*Array); ok {
+		return a.ToAny()
+	}
+	return v
+}
+
+// FuzzJSONRoundTrip checks that DecodeJSON is never looser than
+// encoding/json, and that for whatever it accepts EncodeJSON writes valid,
+// pure-ASCII JSON with the PHP escapes, which DecodeJSON reads back as the
+// same tree and encoding/json as the same values.
+func FuzzJSONRoundTrip(f *testing.F) {
+	f.Add([]byte(`{"a":[1,"<\/é😀>",null,true],"0":{}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := DecodeJSON(data)
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v is not a *SyntaxError", err)
+			}
+			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("DecodeJSON accepted %q, which encoding/json rejects", data)
+		}
+		out, err := EncodeJSON(v)
+		if err != nil {
+			t.Fatalf("EncodeJSON(%s): %v", dump(v), err)
+		}
+		if !json.Valid(out) {
+			t.Fatalf("EncodeJSON wrote invalid JSON %q", out)
+		}
+		for i := 0; i < len(out); i++ {
+			c := out[i]
+			if c == '\\' {
+				i++ // the escaped character
+				continue
+			}
+			if c >= 0x80 || c < 0x20 || strings.IndexByte(`/<>&'`, c) >= 0 {
+				t.Fatalf("EncodeJSON wrote %q unescaped: %q", c, out)
+			}
+		}
+		back, err := DecodeJSON(out)
+		if err != nil {
+			t.Fatalf("DecodeJSON(%q): %v", out, err)
+		}
+		if dump(back) != dump(v) {
+			t.Fatalf("round trip through %q\n got %s\nwant %s", out, dump(back), dump(v))
+		}
+		dec := json.NewDecoder(bytes.NewReader(out))
+		dec.UseNumber()
+		var std any
+		if err := dec.Decode(&std); err != nil {
+			t.Fatalf("encoding/json: %v", err)
+		}
+		if !reflect.DeepEqual(std, toGo(v)) {
+			t.Fatalf("encoding/json reads %q as %#v, want %#v", out, std, toGo(v))
+		}
+	})
 }

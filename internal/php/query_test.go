@@ -284,3 +284,127 @@ func TestEncodeParsesBack(t *testing.T) {
 		t.Errorf("round trip through %s\n got %s\nwant %s", q, dump(back), dump(in))
 	}
 }
+
+// FuzzParse checks that Parse never panics and that what it returns is a
+// tree Encode can write and parse_str reads back unchanged (Parse never
+// produces keys PHP could not read, empty arrays or too deep nesting).
+func FuzzParse(f *testing.F) {
+	f.Add("a[b][0]=x&a[]=y&c.d+e=%41")
+	f.Fuzz(func(t *testing.T, q string) {
+		a, err := Parse(q)
+		if a == nil {
+			t.Fatal("Parse returned nil")
+		}
+		if err != nil && !errors.Is(err, ErrNestingLevel) {
+			t.Fatalf("unexpected error %v", err)
+		}
+		enc, err := Encode(a)
+		if err != nil {
+			t.Fatalf("Encode(Parse(%q)) = %v; tree %s", q, err, dump(a))
+		}
+		back, err := Parse(enc)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", enc, err)
+		}
+		if dump(back) != dump(a) {
+			t.Fatalf("Parse(%q)\n= %s\nre-encoded as %q\nparses as %s", q, dump(a), enc, dump(back))
+		}
+	})
+}
+
+// treeReader builds a tree of string leaves from fuzz bytes.
+type treeReader struct{ b []byte }
+
+func (r *treeReader) next() byte {
+	if len(r.b) == 0 {
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *treeReader) str() string {
+	n := min(int(r.next()%6), len(r.b))
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *treeReader) tree(depth int) *Array {
+	a := NewArray()
+	for range r.next() % 4 {
+		k := r.str()
+		if depth < MaxNestingLevel+3 && r.next()%3 == 0 {
+			a.Set(k, r.tree(depth+1))
+		} else {
+			a.Set(k, r.str())
+		}
+	}
+	return a
+}
+
+// expressible is the independent statement of which keys survive parse_str:
+// level 0 is the top-level name, level n the n-th bracket group.
+func expressible(a *Array, level int) bool {
+	for k, v := range a.All() {
+		if level == 0 {
+			if k == "" || k[0] == ' ' || strings.ContainsAny(k, ". [\x00") {
+				return false
+			}
+		} else if level > MaxNestingLevel || k == "" || k == " " || strings.ContainsAny(k, "]\x00") {
+			return false
+		}
+		if c, ok := v.(*Array); ok && !expressible(c, level+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// prune drops empty arrays, recursively: a query string cannot carry them.
+func prune(a *Array) *Array {
+	out := NewArray()
+	for k, v := range a.All() {
+		if c, ok := v.(*Array); ok {
+			c = prune(c)
+			if c.Len() == 0 {
+				continue
+			}
+			v = c
+		}
+		out.Set(k, v)
+	}
+	return out
+}
+
+// FuzzEncodeParseRoundTrip checks that any tree of string leaves either
+// encodes and parses back equal (less its empty arrays), or has a key PHP
+// cannot read back and is refused.
+func FuzzEncodeParseRoundTrip(f *testing.F) {
+	f.Add([]byte("\x02\x01a\x00\x01x\x01b\x00\x01y"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := &treeReader{b: data}
+		tree := r.tree(0)
+		q, err := Encode(tree)
+		if !expressible(tree, 0) {
+			if err == nil {
+				t.Fatalf("Encode(%s) = %q, want an error", dump(tree), q)
+			}
+			if !errors.Is(err, ErrKey) && !errors.Is(err, ErrNestingLevel) {
+				t.Fatalf("Encode(%s): unexpected error %v", dump(tree), err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Encode(%s): %v", dump(tree), err)
+		}
+		back, err := Parse(q)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", q, err)
+		}
+		if got, want := dump(back), dump(prune(tree)); got != want {
+			t.Fatalf("encoded as %q\n got %s\nwant %s", q, got, want)
+		}
+	})
+}
