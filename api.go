@@ -19,6 +19,15 @@ type API struct {
 	version APIVersion
 }
 
+// String describes the API without the secret.
+func (a *API) String() string { return "b24.API(" + a.version.String() + ", " + a.h.String() + ")" }
+
+// GoString describes the API without the secret.
+func (a *API) GoString() string { return a.String() }
+
+// Format implements fmt.Formatter without the secret, for every verb.
+func (a *API) Format(f fmt.State, verb rune) { fmt.Fprint(f, a.String()) }
+
 // Version returns the API's REST version.
 func (a *API) Version() APIVersion { return a.version }
 
@@ -107,7 +116,7 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 			c.idemKey = newUUIDv7()
 		}
 	}
-	c.limitReq = LimitRequest{Portal: h.wh.host, Credential: h.credential,
+	c.limitReq = LimitRequest{Portal: h.host, Credential: h.credential,
 		Methods: billedMethods(a.version, method, body, p.Operating.BatchBilling)}
 	warnClientSide(h)
 	return c.run(ctx)

@@ -21,8 +21,8 @@ func (h *Hook) Auth() AuthData {
 	return AuthData{
 		AccessToken:  h.secret,
 		RefreshToken: "hook",
-		Domain:       h.wh.host,
-		MemberID:     h.wh.host,
+		Domain:       h.host,
+		MemberID:     h.host,
 		IsAdmin:      true,
 	}
 }

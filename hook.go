@@ -43,8 +43,9 @@ func (v APIVersion) String() string { return "v" + strconv.Itoa(int(v)) }
 // The secret never leaves the Hook: printing, logging or JSON-encoding a Hook
 // or any value it returns shows "****" in its place.
 type Hook struct {
-	wh         webhook
-	secret     Secret // the secret, for AuthData
+	host       string // normalised host[:port]
+	userID     int64
+	secret     Secret // the secret, only ever behind Secret's pointer
 	credential string // hash of the credential, the key of operating budgets
 	client     *http.Client
 	limiter    Limiter
@@ -111,7 +112,8 @@ func newHook(wh webhook, opts []Option) (*Hook, error) {
 	}
 	sum := sha256.Sum256([]byte(wh.host + "\x00" + strconv.FormatInt(wh.userID, 10) + "\x00" + wh.secret))
 	h := &Hook{
-		wh:         wh,
+		host:       wh.host,
+		userID:     wh.userID,
 		secret:     newSecret(wh.secret, redacted),
 		credential: hex.EncodeToString(sum[:16]),
 		client:     cfg.httpClient,
@@ -154,7 +156,7 @@ func (h *Hook) V2() *API { return h.v2 }
 func (h *Hook) V3() *API { return h.v3 }
 
 // TargetOrigin returns the portal's origin, https://<host>[:port]. It holds no secret.
-func (h *Hook) TargetOrigin() string { return "https://" + h.wh.host }
+func (h *Hook) TargetOrigin() string { return "https://" + h.host }
 
 // TargetOriginWithPath returns the base URL of API version v,
 // https://<host>/rest/<uid>/<secret> (v2) or https://<host>/rest/api/<uid>/<secret> (v3),
@@ -164,16 +166,16 @@ func (h *Hook) TargetOriginWithPath(v APIVersion) Secret {
 	if v == APIv3 {
 		prefix += "api/"
 	}
-	prefix += strconv.FormatInt(h.wh.userID, 10) + "/"
-	return newSecret(prefix+h.wh.secret, prefix+redacted)
+	prefix += strconv.FormatInt(h.userID, 10) + "/"
+	return newSecret(prefix+h.secret.Reveal(), prefix+redacted)
 }
 
 // UserID returns the id of the user the webhook belongs to.
-func (h *Hook) UserID() int64 { return h.wh.userID }
+func (h *Hook) UserID() int64 { return h.userID }
 
 // Portal returns the portal's normalised host (with the port, if not 443):
 // the key of its request bucket.
-func (h *Hook) Portal() string { return h.wh.host }
+func (h *Hook) Portal() string { return h.host }
 
 // CredentialHash returns a hash of the webhook's credential, the key of its
 // operating budgets in a Limiter. It cannot be turned back into the secret.
@@ -235,10 +237,10 @@ func (h *Hook) Format(f fmt.State, verb rune) { fmt.Fprint(f, h.String()) }
 
 // LogValue implements slog.LogValuer without the secret.
 func (h *Hook) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("portal", h.wh.host), slog.Int64("user_id", h.wh.userID))
+	return slog.GroupValue(slog.String("portal", h.host), slog.Int64("user_id", h.userID))
 }
 
 // MarshalJSON describes the Hook without the secret.
 func (h *Hook) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, `{"portal":%q,"user_id":%d,"webhook":%q}`, h.wh.host, h.wh.userID, h.TargetOriginWithPath(APIv2).String()+"/"), nil
+	return fmt.Appendf(nil, `{"portal":%q,"user_id":%d,"webhook":%q}`, h.host, h.userID, h.TargetOriginWithPath(APIv2).String()+"/"), nil
 }

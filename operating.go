@@ -173,11 +173,12 @@ func (s *opState) learn(r OperatingReport, elapsed time.Duration) {
 		return
 	}
 	if s.known && r.Operating > s.used && r.ResetAt.Equal(s.resetAt) {
+		// Quick to rise, slow to fall: a reservation must not be too small.
 		delta := r.Operating - s.used
-		if s.estimate == 0 {
+		if delta > s.estimate {
 			s.estimate = delta
 		} else {
-			s.estimate = (4*s.estimate + delta) / 5
+			s.estimate = (3*s.estimate + delta) / 4
 		}
 	} else if !s.known && r.Operating > 0 && s.estimate == 0 {
 		s.estimate = min(r.Operating, max(elapsed, time.Millisecond))

@@ -214,7 +214,7 @@ func scrubErr(err error, redact func(string) string) error {
 
 // redact removes the secret (plain or URL-encoded) from s.
 func (h *Hook) redact(s string) string {
-	sec := h.wh.secret
+	sec := h.secret.Reveal()
 	if sec == "" || !strings.Contains(s, sec) && !strings.Contains(s, url.PathEscape(sec)) {
 		return s
 	}

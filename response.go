@@ -15,7 +15,9 @@ import (
 
 // Response is a successful answer of the portal.
 type Response struct {
-	// Result is the raw "result" value. Decode it with Decode or CallAs.
+	// Result is the raw "result" value. Decode it with Decode or CallAs. A
+	// successful answer that is not an envelope (rest.documentation.openapi
+	// answers with a bare OpenAPI document) is kept whole here.
 	Result json.RawMessage
 	// Total is the number of matching rows a v2 list reports (nil when
 	// absent: not a list, or REST v3, which has no total). It is 0 with start=-1.
@@ -129,16 +131,37 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 	if status < 200 || status > 299 {
 		return nil, respErr(false, nil)
 	}
-	if env.Result == nil {
-		return nil, respErr(false, errors.New("no result in the envelope"))
+	result := env.Result
+	if result == nil {
+		// A successful JSON answer that is not an envelope (the OpenAPI
+		// document of rest.documentation.openapi) is kept whole rather than
+		// lost; a time block alone is not an answer.
+		if env.Time != nil && !hasKeysBesides(trimmed, "time") {
+			return nil, respErr(false, errors.New("no result in the envelope"))
+		}
+		result = json.RawMessage(bytes.Clone(trimmed))
 	}
 	r := &Response{
-		Result: env.Result, Time: env.Time, Status: status, Header: header,
+		Result: result, Time: env.Time, Status: status, Header: header,
 		Method: method, API: v, RequestID: reqID,
 	}
 	r.Total = optInt(env.Total)
 	r.Next = optInt(env.Next)
 	return r, nil
+}
+
+// hasKeysBesides reports whether the JSON object obj has a key other than key.
+func hasKeysBesides(obj []byte, key string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(obj, &m) != nil {
+		return false
+	}
+	for k := range m {
+		if k != key {
+			return true
+		}
+	}
+	return false
 }
 
 func apiErrorOf(env *envelope, status int, method string, v APIVersion, reqID string) *APIError {
