@@ -24,7 +24,7 @@ type Config struct {
 	Counts map[Entity]int // records per entity
 	Seed   int64
 	// Gaps is the share of ids (0 to 0.9) skipped while seeding, as if those records had
-	// been deleted: walkers see a sparse id space. 0 gives ids 1..N.
+	// been deleted: walkers see a sparse id space. 0 gives ids 1..N. Id 1 always exists.
 	Gaps float64
 	// Users is the number of portal users that own records (ASSIGNED_BY_ID etc.); default 10.
 	Users int
@@ -92,7 +92,7 @@ func New(cfg Config) *Store {
 		t := &table{schema: schemas[e], over: make(map[int64]*Record)}
 		t.ids = make([]int64, 0, n)
 		for id := int64(1); len(t.ids) < n; id++ {
-			if threshold > 0 && mix(s.seed^mix(uint64(e)<<40^uint64(id)))>>11 < threshold {
+			if threshold > 0 && id > 1 && mix(s.seed^mix(uint64(e)<<40^uint64(id)))>>11 < threshold {
 				continue
 			}
 			t.ids = append(t.ids, id)
