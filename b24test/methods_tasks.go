@@ -98,8 +98,11 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 	out.Set("auditorsData", aud)
 	out.Set("newCommentsCount", 0)
 	act := php.NewArray()
-	for _, k := range []string{"accept", "decline", "complete", "approve", "disapprove", "start", "pause", "delegate", "remove", "edit", "defer", "renew", "create", "changeDeadline"} {
-		act.Set(k, k == "complete" || k == "start" || k == "delegate" || k == "remove" || k == "edit" || k == "defer" || k == "create" || k == "changeDeadline")
+	for _, k := range []string{"accept", "decline", "complete", "approve", "disapprove", "start", "pause", "delegate", "remove",
+		"edit", "defer", "renew", "create", "changeDeadline", "checklistAddItems", "addFavorite", "deleteFavorite", "rate",
+		"edit.originator", "checklist.reorder", "elapsedtime.add", "dayplan.timer.toggle", "edit.plan", "checklist.add",
+		"favorite.add", "favorite.delete"} {
+		act.Set(k, !taskActionOff[k])
 	}
 	out.Set("action", act)
 	for _, k := range []string{"serviceCommentsCount", "forkedByTemplateId", "timeSpentInLogs", "forumTopicId", "forumId",
@@ -113,9 +116,20 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 	tree := php.NewArray()
 	tree.Set("nodeId", 0)
 	tf := php.NewArray()
-	tf.Set("id", nil)
+	for _, k := range []string{"id", "copiedId", "entityId"} {
+		tf.Set(k, nil)
+	}
+	tf.Set("userId", 1)
+	tf.Set("createdBy", nil)
+	tf.Set("parentId", nil)
 	tf.Set("title", "")
+	tf.Set("sortIndex", nil)
+	tf.Set("displaySortIndex", "")
 	tf.Set("isComplete", false)
+	tf.Set("isImportant", false)
+	tf.Set("completedCount", 0)
+	tf.Set("members", php.NewArray())
+	tf.Set("attachments", php.NewArray())
 	tree.Set("fields", tf)
 	tree.Set("action", php.NewArray())
 	tree.Set("descendants", php.NewArray())
@@ -348,8 +362,8 @@ func (h *tasks) item3(r *store.Record, names []string) *php.Array {
 		"link": func() any { return fmt.Sprintf("/company/personal/user/%s/tasks/task/view/%d/", resp, r.ID) },
 		"rights": func() any {
 			m := php.NewArray()
-			for _, k := range []string{"read", "watch", "mute", "createResult", "edit", "remove", "complete", "approve", "disapprove", "start", "take", "delegate", "defer", "renew"} {
-				m.Set(k, k != "approve" && k != "disapprove" && k != "take" && k != "renew")
+			for _, k := range v3Rights {
+				m.Set(k, !v3RightsOff[k])
 			}
 			return m
 		},
@@ -412,6 +426,19 @@ func (h *tasks) item3(r *store.Record, names []string) *php.Array {
 	}
 	return out
 }
+
+var taskActionOff = map[string]bool{"accept": true, "decline": true, "approve": true, "disapprove": true, "pause": true,
+	"renew": true, "deleteFavorite": true, "edit.originator": true, "dayplan.timer.toggle": true, "favorite.delete": true}
+
+var v3Rights = []string{"read", "watch", "mute", "createResult", "edit", "remove", "complete", "approve", "disapprove", "start",
+	"take", "delegate", "defer", "renew", "deadline", "datePlan", "changeDirector", "changeResponsible", "changeAccomplices",
+	"pause", "timeTracking", "mark", "changeStatus", "reminder", "addAuditors", "elapsedTime", "favorite", "checklistAdd",
+	"checklistEdit", "checklistSave", "checklistToggle", "automate", "resultEdit", "completeResult", "removeResult",
+	"resultRead", "admin", "createSubtask", "copy", "saveAsTemplate", "attachFile", "detachFile", "detachParent",
+	"createGanttDependence", "sort"}
+
+var v3RightsOff = map[string]bool{"approve": true, "disapprove": true, "take": true, "renew": true, "changeDirector": true,
+	"pause": true, "timeTracking": true, "resultEdit": true, "removeResult": true, "resultRead": true, "sort": true}
 
 var v3Default = []string{"id", "title", "description", "deadline", "needsControl", "startPlan", "endPlan", "fileIds", "checklist",
 	"epicId", "storyPoints", "priority", "status", "statusChanged", "parentId", "containsChecklist", "containsSubTasks",
