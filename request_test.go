@@ -1,0 +1,119 @@
+package b24
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var uuidV7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestRequestOnTheWire(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		path, query string
+		header      http.Header
+		body        map[string]any
+	}
+	var mu sync.Mutex
+	var got []seen
+	big := strings.Repeat("x", 4096)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var body map[string]any
+		_ = json.Unmarshal(b, &body)
+		mu.Lock()
+		got = append(got, seen{r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/big") {
+			io.WriteString(w, `{"result":"`+big+`"}`)
+			return
+		}
+		io.WriteString(w, `{"result":{"ok":true},"time":{"start":1,"finish":2,"duration":1,"processing":0,"date_start":"","date_finish":""}}`)
+	}))
+	defer srv.Close()
+	user := srv.Client()
+	h, err := FromWebhookURL(srv.URL+"/rest/9/"+testSecret, WithHTTPClient(user), WithUserAgent("my-app/1.2"), WithMaxResponseSize(2048))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user.CheckRedirect != nil {
+		t.Fatal("the caller's client was modified")
+	}
+	ctx := t.Context()
+	if _, err := h.Call(ctx, "crm.deal.get", map[string]any{"id": 5}, WithRequestID("req-1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.V3().Call(ctx, "tasks.task.update", map[string]any{"id": 5, "fields": map[string]any{"title": "x"}}, WithIdempotencyKey("key-1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.V3().Call(ctx, "tasks.task.add", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Call(ctx, "big", nil)
+	if !errors.Is(err, ErrResponseTooLarge) {
+		t.Fatalf("oversized body: %v", err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d requests", len(got))
+	}
+	g := got[0]
+	if g.path != "/rest/9/"+testSecret+"/crm.deal.get" || g.query != "" {
+		t.Errorf("v2 request to %q ? %q", g.path, g.query)
+	}
+	if g.header.Get("X-Request-ID") != "req-1" || g.header.Get("User-Agent") != "my-app/1.2" ||
+		g.header.Get("Content-Type") != "application/json" || g.header.Get("Idempotency-Key") != "" {
+		t.Errorf("v2 headers %v", g.header)
+	}
+	if g.body["id"] != float64(5) {
+		t.Errorf("body %v", g.body)
+	}
+	g = got[1]
+	if g.path != "/rest/api/9/"+testSecret+"/tasks.task.update" || g.header.Get("Idempotency-Key") != "key-1" {
+		t.Errorf("v3 request %q %v", g.path, g.header)
+	}
+	if !uuidV7.MatchString(got[2].header.Get("Idempotency-Key")) || !uuidV7.MatchString(got[2].header.Get("X-Request-ID")) {
+		t.Errorf("generated ids %q %q are not UUIDv7", got[2].header.Get("Idempotency-Key"), got[2].header.Get("X-Request-ID"))
+	}
+	if got[2].header.Get("User-Agent") != "my-app/1.2" {
+		t.Error("user agent")
+	}
+
+	if !h.IsInit() {
+		t.Fatal("IsInit false before Close")
+	}
+	h.Close()
+	if _, err := h.Call(ctx, "profile", nil); !errors.Is(err, ErrClosed) || h.IsInit() {
+		t.Fatalf("after Close: %v", err)
+	}
+}
+
+func TestAuthData(t *testing.T) {
+	t.Parallel()
+	h, err := New(HookParams{PortalURL: "https://Portal.Example.com:443", UserID: 3, Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := h.Auth()
+	if a.AccessToken.Reveal() != testSecret || a.RefreshToken != "hook" || a.Expires != 0 || a.ExpiresIn != 0 ||
+		a.Domain != "portal.example.com" || a.MemberID != "portal.example.com" || !a.IsAdmin {
+		t.Fatalf("auth %+v", a)
+	}
+	if a.Unique("app") != "app_portal.example.com" || h.TargetOrigin() != "https://portal.example.com" {
+		t.Fatal("unique or origin")
+	}
+	if len(h.CredentialHash()) != 32 || strings.Contains(h.CredentialHash(), testSecret) {
+		t.Fatal("credential hash")
+	}
+	other, _ := New(HookParams{PortalURL: "https://portal.example.com", UserID: 3, Secret: "othersecret"})
+	if other.CredentialHash() == h.CredentialHash() {
+		t.Fatal("different secrets share a credential hash")
+	}
+}
