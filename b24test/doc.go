@@ -1,7 +1,106 @@
 // Package b24test is a fake Bitrix24 portal for tests: an in-process HTTPS
-// server that speaks the REST v2 and v3 webhook protocol, holds seeded CRM
-// and task data, enforces the portal's limits and injects faults.
+// server that speaks the REST v2 and v3 inbound-webhook protocol, holds
+// seeded CRM, task and user data, enforces the portal's limits, models its
+// latency and injects faults. A client that works against it should work
+// against a real portal; the protocol it follows is the project's
+// protocol.md.
 //
-// The package is being built; see registry.go for the contract between the
-// server and the method families.
+// # Starting a portal
+//
+// In a test, NewServer starts a server on 127.0.0.1 and stops it when the
+// test ends:
+//
+//	s := b24test.NewServer(t)
+//	hook := s.Hook()                        // a *b24.Hook configured for it
+//	resp, err := hook.V2().Call(ctx, "crm.deal.list", map[string]any{"start": -1})
+//
+// s.WebhookURL() is the v2 webhook base ("https://127.0.0.1:PORT/rest/1/<secret>/"),
+// s.WebhookV3URL() the REST 3.0 one, s.Client() an *http.Client that trusts
+// the server's self-signed certificate and s.CertificatePEM() that
+// certificate. Outside tests, Start and Close do the same; the "b24 fake"
+// command serves one for other programs and languages.
+//
+// # Time and synctest
+//
+// The server's clock is the time package unless WithClock injects another.
+// Under testing/synctest, use InMemory: the server then has no socket, and
+// its Client, Transport and Hook hand requests to its handler directly, so
+// that the bubble's fake clock advances through every modelled wait:
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		s := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10))
+//		...
+//	})
+//
+// # What it serves
+//
+//   - Routes: /rest/<user>/<secret>/<method> (optional trailing "/" and
+//     ".json"; ".xml" is refused) and /rest/api/<user>/<secret>/<method>.
+//     Method names are case-insensitive. An unknown method answers 404
+//     ERROR_METHOD_NOT_FOUND before the credentials are checked; wrong
+//     credentials 401 INVALID_CREDENTIALS; a missing scope 401
+//     insufficient_scope (WithScopes); v3 paths answer in the v3 error shape.
+//     Any other path is a plain 404, except AuditPath and FailPath.
+//   - Parameters (v2): the query string merged with a JSON, form or
+//     multipart body, PHP bracket keys nested, JSON keys over query keys; a
+//     malformed JSON body gives no parameters; start, auth and state are
+//     taken out. v3 reads the JSON body only.
+//   - Envelopes written byte for byte as PHP's json_encode with Bitrix24's
+//     flags: result, next, total, time (with operating and
+//     operating_reset_at); {error, error_description}; v3
+//     {result, time} and {error: {code, message, validation}}.
+//   - Methods: profile, app.info, server.time, scope, methods, method.get,
+//     user.current, user.get, department.get, batch (v2 and v3), and the
+//     entity methods crm.deal|lead|contact|company.*, crm.item.*,
+//     tasks.task.* (v2 and v3) over seeded records (WithSeed).
+//
+// # Limits
+//
+// On by default with the Standard plan (WithPlan, WithLimits,
+// WithoutLimits): a leaky bucket of 50 requests draining 2 a second, full
+// at start, refuses with 503 QUERY_LIMIT_EXCEEDED (v2 shape, even on v3)
+// before anything else; an operating budget of 480 s of modelled server
+// time per 600 s, per credential and billed method, kept in ten one-minute
+// buckets, counting only calls over 0.1 s and checked before each call,
+// refuses with 429 OPERATION_TIME_LIMIT (v3: ...RATELIMITEXCEPTION). A
+// batch is billed under "batch", every sub-result carrying the same running
+// figure, or per command with Limits.BatchPerCommand.
+//
+// # Latency and time scale
+//
+// Each call takes, on the server's clock, 20 ms plus 50 µs per row
+// returned, 20 µs per row counted (start >= 0), 2 µs per offset row skipped
+// and 5 ms per write (WithLatency); a batch takes the sum of its commands.
+// The server really waits that long, reports it as "processing" and charges
+// it to the operating budget. A request that would take more than 60 s is
+// cut off with an HTML 504 after 60 s (the method ran).
+//
+// WithTimeScale(k) runs the portal k times faster: every time constant is
+// divided by k and the drain rate multiplied by k (the bucket size stays).
+// Server.Hook and Server.RestrictionParams give clients the matching
+// limits; Server.Limits reports the effective ones.
+//
+// # Faults
+//
+// WithFaults injects faults at random, deterministically from a seed;
+// Server.FailNext scripts them ("the next 3 calls of crm.deal.add answer
+// 500"). The faults are listed with the Fault type: refusals before
+// execution (503, 502 HTML, 503 OVERLOAD_LIMIT, 302 to another host) and
+// failures after execution (500, connection reset, truncated body, an
+// answer later than the client's timeout). REST v3 writes honour the
+// Idempotency-Key header: the answer is stored before any fault that
+// strikes after execution, and a retry with the same key and body replays
+// it with Idempotent-Replayed: true.
+//
+// # Audit
+//
+// Server.Audit (and GET AuditPath, as JSON) tells what the server saw:
+// requests by status and method, batch commands, rows returned, writes per
+// record (to prove that a retried write ran once) and the last requests
+// with the secret redacted.
+//
+// # Adding methods
+//
+// registry.go is the contract between the server and the method families
+// (Method, Call, Result, Error).
 package b24test

@@ -81,6 +81,18 @@ func TestFake(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("profile: %d", resp.StatusCode)
 	}
+	resp, err = client.Get(info["webhook"] + "crm.deal.list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Total int `json:"total"`
+	}
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if list.Total != 100000 {
+		t.Errorf("crm.deal.list total %d, want 100000", list.Total)
+	}
 	if el := time.Since(begin); el > 3*time.Second {
 		t.Errorf("served after %v, want within 3 s", el)
 	}
@@ -96,8 +108,8 @@ func TestFake(t *testing.T) {
 	}
 	json.NewDecoder(resp.Body).Decode(&audit)
 	resp.Body.Close()
-	if audit.Requests != 1 {
-		t.Errorf("audit requests %d, want 1", audit.Requests)
+	if audit.Requests != 2 {
+		t.Errorf("audit requests %d, want 2", audit.Requests)
 	}
 	cancel()
 	select {
