@@ -103,8 +103,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Fault = rep.after.String()
 	}
 	rec.Replayed = rep.replayed
-	rec.Status = s.deliver(w, r, rep)
-	s.audit.request(rec)
+	// The audit records the request before its answer is written: a client
+	// that reads the audit after its answer must find the request there.
+	s.deliver(w, r, rep, func(status int) {
+		rec.Status = status
+		s.audit.request(rec)
+	})
 }
 
 func (s *Server) serveFail(w http.ResponseWriter, r *http.Request) {
@@ -419,21 +423,26 @@ func gatewayTimeout() reply {
 
 // deliver writes rep, applying an after-execution fault, and returns the
 // status the client saw (0 when the connection was reset).
-func (s *Server) deliver(w http.ResponseWriter, r *http.Request, rep reply) int {
+// deliver writes rep, applying its delivery fault; record is called with the
+// status delivered (0: no answer) before anything is written.
+func (s *Server) deliver(w http.ResponseWriter, r *http.Request, rep reply, record func(status int)) {
 	switch rep.after {
 	case FaultInternal:
 		er := s.errorReply(V2, errInternal)
 		rep.status, rep.body, rep.ctype = er.status, er.body, er.ctype
 	case FaultSlow:
 		if s.sleep(r.Context(), scaleDur(SlowDelay, s.scale)) != nil {
-			return 0
+			record(0)
+			return
 		}
 	case FaultReset:
+		record(0)
 		abortConn(w)
-		return 0
+		return
 	}
 	if rep.status == 499 { // the client went away
-		return 0
+		record(0)
+		return
 	}
 	h := w.Header()
 	for k, v := range rep.header {
@@ -444,14 +453,14 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, rep reply) int 
 	h.Set("Access-Control-Allow-Headers", "origin, content-type, accept")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(rep.body)))
+	record(rep.status)
 	w.WriteHeader(rep.status)
 	if rep.after == FaultTruncated {
 		w.Write(rep.body[:len(rep.body)/2])
 		truncateConn(w)
-		return rep.status
+		return
 	}
 	w.Write(rep.body)
-	return rep.status
 }
 
 // abortConn drops the connection without an answer: a TCP reset on a real
