@@ -179,7 +179,12 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 		if res.resp != nil {
 			outcome.Reports = operatingReports(res.resp, c.limitReq.Methods, c.v, c.body)
 		}
-		permit.Release(outcome)
+		rel := outcome
+		if res.err == nil && isBatch(c.method) {
+			// A command refused inside a batch that ran teaches the limiter too.
+			rel.Refused, rel.RefusedMethod = batchSubRefusal(c.v, res.resp, c.body, c.limitReq.Methods)
+		}
+		permit.Release(rel)
 		h.stats.record(c.method, res, outcome)
 		c.logAttempt(ctx, log, attempts, res)
 

@@ -3,28 +3,53 @@ package b24
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
 
-// keyedTimes decodes a v2 batch's result_time section, which PHP writes as an
-// object keyed by command, as a list (keys 0..n-1), or as [] when empty.
-func keyedTimes(raw json.RawMessage) map[string]*Timing {
+// phpKeyed decodes a PHP array written by json_encode: [] when empty, a
+// JSON list when its keys are 0..n-1 (then keyed "0", "1", ...), an object
+// otherwise. A v2 batch writes each of its five sections this way, so the
+// same section of one batch can be a list or an object depending on which
+// commands failed. An absent value or null is an empty map.
+func phpKeyed(raw json.RawMessage) (map[string]json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
-	out := map[string]*Timing{}
-	if len(raw) == 0 {
-		return out
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return map[string]json.RawMessage{}, nil
 	}
-	if raw[0] == '[' {
-		var list []*Timing
-		if json.Unmarshal(raw, &list) == nil {
-			for i, t := range list {
-				out[strconv.Itoa(i)] = t
-			}
+	switch raw[0] {
+	case '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, err
 		}
-		return out
+		out := make(map[string]json.RawMessage, len(list))
+		for i, v := range list {
+			out[strconv.Itoa(i)] = v
+		}
+		return out, nil
+	case '{':
+		out := map[string]json.RawMessage{}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
-	_ = json.Unmarshal(raw, &out)
+	return nil, fmt.Errorf("a PHP array must be a JSON list or object, got %.20s", raw)
+}
+
+// keyedTimes decodes a v2 batch's result_time section (a PHP array, see
+// phpKeyed). Entries that are not time blocks are skipped.
+func keyedTimes(raw json.RawMessage) map[string]*Timing {
+	m, _ := phpKeyed(raw)
+	out := make(map[string]*Timing, len(m))
+	for k, v := range m {
+		var t *Timing
+		if json.Unmarshal(v, &t) == nil && t != nil {
+			out[k] = t
+		}
+	}
 	return out
 }
 

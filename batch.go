@@ -1,0 +1,779 @@
+package b24
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/b24go/b24/internal/php"
+)
+
+// MaxBatchCommands is the number of commands one batch request runs: the
+// portal answers the 51st and later with ERROR_BATCH_LENGTH_EXCEEDED.
+const MaxBatchCommands = 50
+
+// Cmd is one command of a batch.
+//
+// Name is the command's key: in a REST v2 batch the key of its result in
+// every section ($result[Name]), in a REST 3.0 batch its alias ("as"). Leave
+// it empty to address the command by position; a batch whose commands are
+// all unnamed is sent in list form. Names must be unique, must not be all
+// digits (PHP would turn them into positions), and must not contain "[",
+// "]", "." or spaces.
+//
+// Params are the method's parameters, as for Call: a map, a struct, or JSON.
+// In a v2 batch they travel inside a query string ("method?filter[>ID]=5"),
+// which cannot express an empty array (the key is dropped) and sends true and
+// false as 1 and 0, nil as an empty value.
+type Cmd struct {
+	Name   string
+	Method string
+	Params any
+}
+
+// CommandState is what became of one command of a batch.
+type CommandState int
+
+const (
+	// NotExecuted: the portal did not run the command: the batch halted at
+	// an earlier failure, a REST 3.0 batch aborted, the batch request was
+	// refused or never sent, or BatchByChunk stopped before its chunk.
+	NotExecuted CommandState = iota
+	// Done: the command ran; CommandResult.Result holds its result.
+	Done
+	// Failed: the command ran and failed; CommandResult.Err is its *APIError.
+	Failed
+	// Ambiguous: the command's request was sent and its answer lost: it may
+	// or may not have run. CommandResult.Err wraps ErrAmbiguous.
+	Ambiguous
+)
+
+func (s CommandState) String() string {
+	switch s {
+	case NotExecuted:
+		return "not executed"
+	case Done:
+		return "done"
+	case Failed:
+		return "failed"
+	case Ambiguous:
+		return "ambiguous"
+	}
+	return "CommandState(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ErrNotExecuted is the error of a command the portal did not run.
+var ErrNotExecuted = errors.New("b24: command not executed")
+
+// CommandResult is the outcome of one command, at the command's own position.
+type CommandResult struct {
+	Index  int    // position among the commands given (global in BatchByChunk)
+	Name   string // the command's name, "" if unnamed
+	Method string
+	State  CommandState
+	// Result is the command's raw result when Done ("null" when the method
+	// returned null). Decode it with DecodeResult.
+	Result json.RawMessage
+	// Total, Next and Time are the command's entries of a v2 batch's
+	// result_total, result_next and result_time sections (nil when absent:
+	// not a list, the last page, REST 3.0).
+	Total *int
+	Next  *int
+	Time  *Timing
+	// Err is nil when Done; the command's *APIError when Failed; an error
+	// wrapping ErrNotExecuted or ErrAmbiguous otherwise.
+	Err error
+	// Reconciled is set when BatchByChunk's reconciler decided the state of
+	// a command that was Ambiguous.
+	Reconciled bool
+}
+
+// DecodeResult decodes a command's result into a T. It fails with the
+// command's error when the command is not Done.
+func DecodeResult[T any](c *CommandResult) (T, error) {
+	var v T
+	if c == nil {
+		return v, errors.New("b24: DecodeResult: no such command")
+	}
+	if c.State != Done {
+		if c.Err != nil {
+			return v, c.Err
+		}
+		return v, fmt.Errorf("b24: command %s (%s) is %s", c.label(), c.Method, c.State)
+	}
+	if err := json.Unmarshal(c.Result, &v); err != nil {
+		return v, fmt.Errorf("b24: command %s (%s): decoding result into %T: %w", c.label(), c.Method, v, err)
+	}
+	return v, nil
+}
+
+// BatchResultAs decodes the result of the command named (or, unnamed, at
+// position) key into a T: a shortcut for DecodeResult(r.Get(key)).
+func BatchResultAs[T any](r *BatchResult, key string) (T, error) {
+	return DecodeResult[T](r.Get(key))
+}
+
+func (c *CommandResult) label() string {
+	if c.Name != "" {
+		return strconv.Quote(c.Name)
+	}
+	return "#" + strconv.Itoa(c.Index)
+}
+
+// BatchResult holds every command's outcome, in the order given: nothing is
+// dropped and no position shifts, whatever failed.
+type BatchResult struct {
+	Commands []CommandResult
+	// Halted is set when the portal stopped at a failing command (v2 with
+	// halt, or a REST 3.0 batch, which always stops), or BatchByChunk
+	// started no new chunk after an error.
+	Halted bool
+	// Requests counts the batch requests sent (retries included).
+	Requests int
+	// Response is the batch's envelope (Batch only; nil when the request failed
+	// and in BatchByChunk).
+	Response *Response
+	byName   map[string]int
+}
+
+// Get returns the command named key, or, when no command has that name, the
+// command at position key ("0", "1", ...); nil when there is none.
+func (r *BatchResult) Get(key string) *CommandResult {
+	if r == nil {
+		return nil
+	}
+	if i, ok := r.byName[key]; ok {
+		return &r.Commands[i]
+	}
+	if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(r.Commands) && strconv.Itoa(i) == key {
+		return &r.Commands[i]
+	}
+	return nil
+}
+
+// BatchSummary counts the commands of a batch by state.
+type BatchSummary struct {
+	Done, Failed, Ambiguous, NotExecuted int
+	// Reasons counts the failures by error code ("" for an empty code; the
+	// error text when the failure has no code).
+	Reasons map[string]int
+}
+
+func (s BatchSummary) String() string {
+	out := fmt.Sprintf("%d done, %d failed, %d ambiguous, %d not executed", s.Done, s.Failed, s.Ambiguous, s.NotExecuted)
+	if len(s.Reasons) > 0 {
+		keys := make([]string, 0, len(s.Reasons))
+		for k := range s.Reasons {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			name := k
+			if name == "" {
+				name = `""`
+			}
+			parts[i] = fmt.Sprintf("%s×%d", name, s.Reasons[k])
+		}
+		out += " (failed: " + strings.Join(parts, ", ") + ")"
+	}
+	return out
+}
+
+// Summary counts the commands by state.
+func (r *BatchResult) Summary() BatchSummary {
+	var s BatchSummary
+	if r == nil {
+		return s
+	}
+	for i := range r.Commands {
+		c := &r.Commands[i]
+		switch c.State {
+		case Done:
+			s.Done++
+		case Failed:
+			s.Failed++
+			if s.Reasons == nil {
+				s.Reasons = map[string]int{}
+			}
+			var ae *APIError
+			if errors.As(c.Err, &ae) {
+				s.Reasons[ae.Code]++
+			} else if c.Err != nil {
+				s.Reasons[c.Err.Error()]++
+			}
+		case Ambiguous:
+			s.Ambiguous++
+		default:
+			s.NotExecuted++
+		}
+	}
+	return s
+}
+
+// BatchError is returned with the BatchResult when not every command is
+// Done. Err is the first cause: the batch request's own error (a refusal
+// given up on, an authentication error, ErrAmbiguous, a cancelled context)
+// or the first failed command's error, so errors.Is and errors.As see it.
+type BatchError struct {
+	Summary BatchSummary
+	Err     error
+}
+
+func (e *BatchError) Error() string {
+	s := "b24: batch: " + e.Summary.String()
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// BatchOption configures Batch and BatchByChunk.
+type BatchOption func(*batchConfig)
+
+type batchConfig struct {
+	halt        bool
+	chunkBytes  int
+	concurrency int
+	reconciler  Reconciler
+	cutoff      time.Duration
+	callOpts    []CallOption
+	maxRounds   int
+}
+
+// Defaults of the batch options.
+const (
+	// DefaultChunkBytes bounds the JSON body of one BatchByChunk request: 1 MiB,
+	// the default request size limit of nginx.
+	DefaultChunkBytes = 1 << 20
+	// DefaultChunkConcurrency is how many BatchByChunk requests may be in
+	// flight at once; the limiter paces them.
+	DefaultChunkConcurrency = 4
+	// DefaultRequestCutoff is the portal's request wall time: a request still
+	// running after it is cut off.
+	DefaultRequestCutoff = 60 * time.Second
+)
+
+// WithHalt sets whether a failing command stops the batch (default true, as
+// the reference SDK). In a v2 batch the portal then runs no command after
+// it; in BatchByChunk no new chunk starts after an error. REST 3.0 batches
+// always stop at the first error.
+func WithHalt(halt bool) BatchOption { return func(c *batchConfig) { c.halt = halt } }
+
+// WithChunkBytes bounds the encoded size (the JSON body) of one BatchByChunk
+// request (default DefaultChunkBytes). A single command over the bound is
+// sent alone.
+func WithChunkBytes(n int) BatchOption {
+	return func(c *batchConfig) {
+		if n > 0 {
+			c.chunkBytes = n
+		}
+	}
+}
+
+// WithConcurrency sets how many BatchByChunk requests may be in flight at
+// once (default DefaultChunkConcurrency; 1 is sequential). The limiter still
+// paces every request: raise it to keep the request bucket busy when a
+// request takes longer than the bucket's drain interval.
+func WithConcurrency(n int) BatchOption {
+	return func(c *batchConfig) {
+		if n > 0 {
+			c.concurrency = n
+		}
+	}
+}
+
+// WithReconciler sets the function that settles BatchByChunk's ambiguous
+// writes by reading the records back (see Reconciler, ReconcileCRMUpdate).
+func WithReconciler(r Reconciler) BatchOption { return func(c *batchConfig) { c.reconciler = r } }
+
+// WithRequestCutoff sets the portal's request wall time (default
+// DefaultRequestCutoff, 60 s). The reconciler runs only once this much time
+// has passed since an ambiguous request was sent: before that, the portal
+// may still be running it.
+func WithRequestCutoff(d time.Duration) BatchOption {
+	return func(c *batchConfig) {
+		if d > 0 {
+			c.cutoff = d
+		}
+	}
+}
+
+// WithBatchCallOptions passes call options (timeout, request id) to every
+// batch request.
+func WithBatchCallOptions(opts ...CallOption) BatchOption {
+	return func(c *batchConfig) { c.callOpts = append(c.callOpts, opts...) }
+}
+
+func newBatchConfig(opts []BatchOption) batchConfig {
+	c := batchConfig{halt: true, chunkBytes: DefaultChunkBytes, concurrency: DefaultChunkConcurrency,
+		cutoff: DefaultRequestCutoff, maxRounds: 20}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// Batch runs up to MaxBatchCommands commands in one request (the portal's
+// batch method) and reports every command in place.
+//
+// Commands run in the given order. With halt on (the default; WithHalt) the
+// portal stops at the first failing command: those before it are Done, it is
+// Failed, those after it NotExecuted. With halt off every command runs and
+// each is Done or Failed. A later command can use an earlier one's result
+// through a reference (Cmd.Result, ResultRef on v2; Cmd.V3Ref, V3Ref on
+// REST 3.0); Batch checks that every reference names an earlier command.
+//
+// On REST v2 the commands travel as "method?query" strings (PHP's query
+// encoding, see Cmd), all unnamed in list form, otherwise keyed by name (an
+// unnamed command by its position). On REST 3.0 they are a JSON array of
+// {method, query, as}; the first error aborts the batch and becomes its whole
+// answer, which does not say which command failed: with one command it is
+// Failed, with several every command is Ambiguous (those before the failing
+// one ran, those after it did not).
+//
+// The request is paced and retried like any Call: a batch of reads only is
+// retried after failures that may have happened after the portal ran it; a
+// batch with a write is not, and its commands become Ambiguous.
+//
+// More than MaxBatchCommands commands is an error before anything is sent
+// (use BatchByChunk). The result is never nil: when some command is not Done
+// the error is a *BatchError alongside it.
+func (a *API) Batch(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
+	cfg := newBatchConfig(opts)
+	if len(cmds) > MaxBatchCommands {
+		return nil, fmt.Errorf("b24: batch of %d commands: at most %d run in one request (use BatchByChunk)", len(cmds), MaxBatchCommands)
+	}
+	res := newBatchResult(cmds)
+	if len(cmds) == 0 {
+		return res, nil
+	}
+	plan, err := a.prepare(cmds, true)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]int, len(cmds))
+	for i := range all {
+		all[i] = i
+	}
+	out := a.runChunk(ctx, plan, all, cfg, res.Commands)
+	res.Requests = out.requests
+	res.Response = out.resp
+	res.Halted = out.halted
+	return res, res.err(out.err)
+}
+
+// BatchMap runs a named batch given as a map, in the sorted order of the
+// names (a Go map has no order). Use Batch with named Cmds when the order
+// matters beyond that.
+func (a *API) BatchMap(ctx context.Context, cmds map[string]Cmd, opts ...BatchOption) (*BatchResult, error) {
+	names := make([]string, 0, len(cmds))
+	for k := range cmds {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	list := make([]Cmd, len(names))
+	for i, n := range names {
+		list[i] = cmds[n]
+		list[i].Name = n
+	}
+	return a.Batch(ctx, list, opts...)
+}
+
+func newBatchResult(cmds []Cmd) *BatchResult {
+	res := &BatchResult{Commands: make([]CommandResult, len(cmds)), byName: map[string]int{}}
+	for i, c := range cmds {
+		res.Commands[i] = CommandResult{Index: i, Name: c.Name, Method: c.Method, Err: ErrNotExecuted}
+		if c.Name != "" {
+			res.byName[c.Name] = i
+		}
+	}
+	return res
+}
+
+// err returns nil when every command is Done, and a *BatchError otherwise.
+func (r *BatchResult) err(cause error) error {
+	s := r.Summary()
+	if cause == nil && s.Done == len(r.Commands) {
+		return nil
+	}
+	if cause == nil {
+		for i := range r.Commands {
+			if c := &r.Commands[i]; c.State == Failed || c.State == Ambiguous {
+				cause = fmt.Errorf("command %s: %w", c.label(), c.Err)
+				break
+			}
+		}
+	}
+	if cause == nil {
+		cause = ErrNotExecuted
+	}
+	return &BatchError{Summary: s, Err: cause}
+}
+
+// validateNames checks the commands' names and methods.
+func validateNames(cmds []Cmd, v APIVersion) error {
+	seen := map[string]bool{}
+	for i, c := range cmds {
+		if err := checkMethod(c.Method); err != nil {
+			return fmt.Errorf("b24: batch command %d: %w", i, err)
+		}
+		if isBatch(c.Method) {
+			return fmt.Errorf("b24: batch command %d: a batch cannot contain a batch", i)
+		}
+		if c.Name == "" {
+			continue
+		}
+		if seen[c.Name] {
+			return fmt.Errorf("b24: batch command %d: duplicate name %q", i, c.Name)
+		}
+		seen[c.Name] = true
+		if strings.TrimLeft(c.Name, "0123456789") == "" {
+			return fmt.Errorf("b24: batch command %d: name %q is all digits (PHP reads it as a position); leave it empty to use the position", i, c.Name)
+		}
+		if strings.ContainsAny(c.Name, "[]. \t\r\n\x00") {
+			return fmt.Errorf("b24: batch command %d: name %q contains '[', ']', '.' or a space, which references cannot express", i, c.Name)
+		}
+	}
+	return nil
+}
+
+// chunkOutcome is what one batch request gave.
+type chunkOutcome struct {
+	resp     *Response
+	err      error // the request's error (nil when the batch answered)
+	halted   bool
+	requests int
+	sentAt   time.Time // when the request's answer (or failure) came back
+}
+
+// batchPlan holds the commands of a batch with each one's wire form,
+// encoded once: on v2 the JSON string "method?query", on v3 the JSON object
+// {"method","query","as"}.
+type batchPlan struct {
+	v    APIVersion
+	cmds []Cmd
+	wire [][]byte
+}
+
+// prepare encodes every command. With refs, references must name earlier
+// commands; without, any reference is refused (BatchByChunk's commands must
+// be independent).
+func (a *API) prepare(cmds []Cmd, refs bool) (*batchPlan, error) {
+	if err := validateNames(cmds, a.version); err != nil {
+		return nil, err
+	}
+	p := &batchPlan{v: a.version, cmds: cmds, wire: make([][]byte, len(cmds))}
+	if a.version == APIv3 {
+		return p, p.prepareV3(refs)
+	}
+	lines := make([]string, len(cmds))
+	keys := make([]string, len(cmds))
+	methods := make([]string, len(cmds))
+	for i, c := range cmds {
+		l, err := v2Line(c)
+		if err != nil {
+			return nil, err
+		}
+		lines[i], methods[i], keys[i] = l, c.Method, c.Name
+		if keys[i] == "" {
+			keys[i] = strconv.Itoa(i)
+		}
+		if !refs && v2RefPattern.MatchString(l) {
+			return nil, fmt.Errorf("b24: BatchByChunk command %d (%s) holds a batch reference; chunked commands must be independent (use Batch)", i, c.Method)
+		}
+		p.wire[i], _ = json.Marshal(l)
+	}
+	if refs {
+		if err := checkV2Refs(lines, keys, methods); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// runChunk sends the commands plan.cmds[idx...] as one batch request and
+// writes their outcomes into out (indexed like plan.cmds).
+func (a *API) runChunk(ctx context.Context, p *batchPlan, idx []int, cfg batchConfig, out []CommandResult) chunkOutcome {
+	if p.v == APIv3 {
+		return a.runV3(ctx, p, idx, cfg, out)
+	}
+	return a.runV2(ctx, p, idx, cfg, out)
+}
+
+// v2Line is the wire form of a v2 command: "method?query".
+func v2Line(c Cmd) (string, error) {
+	q, err := php.Encode(c.Params)
+	if err != nil {
+		return "", fmt.Errorf("b24: batch command %s: encoding params: %w", c.Method, err)
+	}
+	if q == "" {
+		return c.Method, nil
+	}
+	return c.Method + "?" + q, nil
+}
+
+// named reports whether any command of the chunk has a name: the chunk is
+// then sent as an object keyed by name (an unnamed command by its global
+// position), otherwise as a list.
+func (p *batchPlan) named(idx []int) bool {
+	for _, i := range idx {
+		if p.cmds[i].Name != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// wireKey is the key of command i (at chunk position j) in a v2 chunk.
+func (p *batchPlan) wireKey(i, j int, named bool) string {
+	switch {
+	case !named:
+		return strconv.Itoa(j)
+	case p.cmds[i].Name != "":
+		return p.cmds[i].Name
+	}
+	return strconv.Itoa(i)
+}
+
+// v2Size is the body size a command adds to a chunk.
+func (p *batchPlan) size(i int) int {
+	n := len(p.wire[i]) + 1
+	if p.v == APIv2 {
+		n += len(p.cmds[i].Name) + 8 // "key": (a global position at most)
+	}
+	return n
+}
+
+// v2Body builds the JSON body of a v2 batch and the wire key of each command.
+func (p *batchPlan) v2Body(idx []int, halt bool) ([]byte, []string) {
+	named := p.named(idx)
+	var b bytes.Buffer
+	n := 32
+	for _, i := range idx {
+		n += p.size(i)
+	}
+	b.Grow(n)
+	if halt {
+		b.WriteString(`{"halt":1,"cmd":`)
+	} else {
+		b.WriteString(`{"halt":0,"cmd":`)
+	}
+	keys := make([]string, len(idx))
+	if named {
+		b.WriteByte('{')
+	} else {
+		b.WriteByte('[')
+	}
+	for j, i := range idx {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		keys[j] = p.wireKey(i, j, named)
+		if named {
+			k, _ := json.Marshal(keys[j])
+			b.Write(k)
+			b.WriteByte(':')
+		}
+		b.Write(p.wire[i])
+	}
+	if named {
+		b.WriteString("}}")
+	} else {
+		b.WriteString("]}")
+	}
+	return b.Bytes(), keys
+}
+
+// runV2 sends one v2 batch.
+func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfig, out []CommandResult) chunkOutcome {
+	body, keys := p.v2Body(idx, cfg.halt)
+	resp, err := a.Call(ctx, "batch", json.RawMessage(body), cfg.callOpts...)
+	o := chunkOutcome{resp: resp, err: err, sentAt: time.Now(), requests: 1}
+	if resp != nil {
+		o.requests = resp.Attempts
+	}
+	if err != nil {
+		markRequestFailed(out, idx, err, p.allReads(idx))
+		return o
+	}
+	sec, derr := decodeV2Sections(resp.Result)
+	if derr != nil {
+		o.err = &ResponseError{Method: "batch", RequestID: resp.RequestID, Status: resp.Status, Err: derr}
+		if !p.allReads(idx) {
+			o.err = fmt.Errorf("%w: %w", ErrAmbiguous, o.err)
+		}
+		markRequestFailed(out, idx, o.err, p.allReads(idx))
+		return o
+	}
+	failedAt := -1
+	for j, i := range idx {
+		c := &out[i]
+		k := keys[j]
+		c.Result, c.Total, c.Next, c.Time, c.Reconciled = nil, nil, nil, nil, false
+		if raw, ok := sec.errors[k]; ok {
+			c.State = Failed
+			c.Err = subError(raw, p.cmds[i].Method, resp.RequestID)
+			if failedAt < 0 {
+				failedAt = j
+			}
+			continue
+		}
+		if raw, ok := sec.result[k]; ok {
+			c.State = Done
+			c.Err = nil
+			c.Result = raw
+			c.Total = optInt(sec.total[k])
+			c.Next = optInt(sec.next[k])
+			c.Time = sec.times[k]
+			continue
+		}
+		c.State = NotExecuted
+		c.Err = ErrNotExecuted
+	}
+	if cfg.halt && failedAt >= 0 {
+		for j := failedAt + 1; j < len(idx); j++ {
+			if c := &out[idx[j]]; c.State == NotExecuted {
+				o.halted = true
+				c.Err = fmt.Errorf("%w: the batch halted at command %s", ErrNotExecuted, out[idx[failedAt]].label())
+			}
+		}
+	}
+	return o
+}
+
+// markRequestFailed sets the state of every command of a batch whose request
+// failed: Ambiguous when the portal may have run it (a write sent without an
+// answer), NotExecuted otherwise.
+func markRequestFailed(out []CommandResult, idx []int, err error, reads bool) {
+	amb := errors.Is(err, ErrAmbiguous)
+	for _, i := range idx {
+		c := &out[i]
+		c.Result, c.Total, c.Next, c.Time = nil, nil, nil, nil
+		if amb && !reads {
+			c.State = Ambiguous
+			c.Err = err
+		} else {
+			c.State = NotExecuted
+			c.Err = fmt.Errorf("%w: the batch request failed: %w", ErrNotExecuted, err)
+		}
+	}
+}
+
+func (p *batchPlan) allReads(idx []int) bool {
+	for _, i := range idx {
+		if !IsReadMethod(p.cmds[i].Method) {
+			return false
+		}
+	}
+	return true
+}
+
+// subError turns a result_error entry into an *APIError.
+func subError(raw json.RawMessage, method, reqID string) error {
+	var env envelope
+	if json.Unmarshal(raw, &env) == nil {
+		if e := apiErrorOf(&env, 200, method, APIv2, reqID); e != nil {
+			return e
+		}
+	}
+	return &APIError{Description: string(raw), Status: 200, Method: method, RequestID: reqID, API: APIv2}
+}
+
+// v2Sections are the five sections of a v2 batch's result.
+type v2Sections struct {
+	result, errors, total, next map[string]json.RawMessage
+	times                       map[string]*Timing
+}
+
+// decodeV2Sections decodes a v2 batch result. Each section is a PHP array:
+// [] when empty, a JSON list when its keys are 0..n-1, an object otherwise.
+func decodeV2Sections(raw json.RawMessage) (*v2Sections, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		// An empty batch: PHP writes the empty array as [].
+		var l []json.RawMessage
+		if err := json.Unmarshal(raw, &l); err != nil || len(l) != 0 {
+			return nil, errors.New("batch result is not an object")
+		}
+		return &v2Sections{}, nil
+	}
+	var env struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"result_error"`
+		Total  json.RawMessage `json:"result_total"`
+		Next   json.RawMessage `json:"result_next"`
+		Time   json.RawMessage `json:"result_time"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("batch result: %w", err)
+	}
+	s := &v2Sections{}
+	var err error
+	for _, p := range []struct {
+		dst  *map[string]json.RawMessage
+		raw  json.RawMessage
+		name string
+	}{{&s.result, env.Result, "result"}, {&s.errors, env.Error, "result_error"}, {&s.total, env.Total, "result_total"}, {&s.next, env.Next, "result_next"}} {
+		if *p.dst, err = phpKeyed(p.raw); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", p.name, err)
+		}
+	}
+	s.times = keyedTimes(env.Time)
+	return s, nil
+}
+
+// batchSubRefusal reports whether a 200 batch answer holds a command refused
+// by a limit (QUERY_LIMIT_EXCEEDED or OPERATION_TIME_LIMIT in result_error),
+// so that the limiter holds back before the next request. For an operating
+// refusal it names the billed method: the command's own under per-command
+// billing, otherwise the batch's.
+func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string) (Refusal, string) {
+	if v != APIv2 || resp == nil {
+		return NotRefused, ""
+	}
+	if !bytes.Contains(resp.Result, []byte("QUERY_LIMIT_EXCEEDED")) && !bytes.Contains(resp.Result, []byte("OPERATION_TIME_LIMIT")) {
+		return NotRefused, ""
+	}
+	sec, err := decodeV2Sections(resp.Result)
+	if err != nil {
+		return NotRefused, ""
+	}
+	refusal, method := NotRefused, ""
+	var methods map[string]string
+	for k, raw := range sec.errors {
+		e, ok := subError(raw, "", "").(*APIError)
+		if !ok {
+			continue
+		}
+		switch {
+		case errors.Is(e, ErrOperationTimeLimit):
+			if len(billed) == 1 {
+				return RefusedOperating, billed[0]
+			}
+			if methods == nil {
+				methods = batchCommandMethods(body)
+			}
+			return RefusedOperating, methods[k]
+		case errors.Is(e, ErrQueryLimitExceeded):
+			refusal = RefusedRate
+		}
+	}
+	return refusal, method
+}
+
+// isSubRefusal reports whether a command's error is a refusal before running.
+func isSubRefusal(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == 200 && (errors.Is(e, ErrQueryLimitExceeded) || errors.Is(e, ErrOperationTimeLimit))
+}

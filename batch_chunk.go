@@ -1,0 +1,454 @@
+package b24
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// BatchByChunk runs any number of independent commands as batches of at
+// most MaxBatchCommands commands and at most WithChunkBytes bytes each, up to
+// WithConcurrency of them in flight at once, all paced by the hook's limiter.
+// Every command is reported at its own position (its global index, or its
+// name if it has one: names must be unique across all the commands), whatever
+// chunk it ran in. The commands must not reference each other: a command
+// holding a batch reference is refused before anything is sent.
+//
+// Halt (on by default, WithHalt) stops BatchByChunk at the first failed
+// command: no new chunk starts; chunks already in flight finish, and every
+// command not sent stays NotExecuted. With halt off every command is tried.
+// A failure of a batch request itself (for example an authentication error,
+// or a refusal the limiter waited out for too long) always stops it.
+//
+// What is repeated, and what is not:
+//
+//   - A command refused inside a batch that otherwise ran (a
+//     QUERY_LIMIT_EXCEEDED or OPERATION_TIME_LIMIT in result_error: refused
+//     before it ran) is sent again in a later chunk, once the limiter,
+//     which learns of the refusal, lets the request through; so are the
+//     commands the portal then skipped because of halt. A command refused
+//     in 20 rounds stays Failed.
+//   - A chunk of reads whose request failed is retried by Call.
+//   - A chunk with writes whose request was sent and whose answer was lost
+//     (ErrAmbiguous) is never sent again: its reads are queued again and its
+//     writes become Ambiguous. With WithReconciler, each ambiguous write is
+//     settled Done or NotExecuted by reading the record back, but only once
+//     the portal's request cut-off (WithRequestCutoff, 60 s) has passed since
+//     the request, because until then the portal may still be running it.
+//     The reconciler runs after the last chunk; a command it cannot settle
+//     stays Ambiguous.
+//
+// The result holds every command; Summary counts done, failed (with the
+// reasons), ambiguous and not executed. When some command is not Done the
+// error is a *BatchError; when ctx ends, its Err wraps ctx.Err() and the
+// commands not sent are NotExecuted.
+func (a *API) BatchByChunk(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
+	cfg := newBatchConfig(opts)
+	res := newBatchResult(cmds)
+	if len(cmds) == 0 {
+		return res, nil
+	}
+	plan, err := a.prepare(cmds, false)
+	if err != nil {
+		return nil, err
+	}
+	r := &chunkRun{a: a, plan: plan, cfg: cfg, res: res, rounds: map[int]int{}}
+	r.pending = make([]int, len(cmds))
+	for i := range r.pending {
+		r.pending[i] = i
+	}
+	r.run(ctx)
+	r.reconcile(ctx)
+	if r.cause == nil && ctx.Err() != nil {
+		r.cause = ctx.Err()
+	}
+	return res, res.err(r.cause)
+}
+
+// chunkRun is the state of one BatchByChunk.
+type chunkRun struct {
+	a       *API
+	plan    *batchPlan
+	cfg     batchConfig
+	res     *BatchResult
+	pending []int       // commands not yet sent, in order (requeued ones first)
+	rounds  map[int]int // how many times a command was refused or requeued
+	stop    bool
+	cause   error // why the run stopped early
+	stopAt  string
+	amb     []ambiguousChunk
+}
+
+type ambiguousChunk struct {
+	idx    []int // the chunk's ambiguous writes
+	sentAt time.Time
+}
+
+type chunkDone struct {
+	idx []int
+	out chunkOutcome
+}
+
+func (r *chunkRun) run(ctx context.Context) {
+	done := make(chan chunkDone)
+	inflight := 0
+	for {
+		for !r.stop && inflight < r.cfg.concurrency && len(r.pending) > 0 {
+			if err := ctx.Err(); err != nil {
+				r.stop, r.cause = true, err
+				break
+			}
+			chunk := r.take()
+			inflight++
+			go func() {
+				out := r.a.runChunk(ctx, r.plan, chunk, r.cfg, r.res.Commands)
+				done <- chunkDone{chunk, out}
+			}()
+		}
+		if inflight == 0 {
+			break
+		}
+		d := <-done
+		inflight--
+		r.apply(ctx, d)
+	}
+	for _, i := range r.pending {
+		c := &r.res.Commands[i]
+		switch {
+		case r.cause != nil && ctx.Err() != nil && errors.Is(r.cause, ctx.Err()):
+			c.Err = fmt.Errorf("%w: %w", ErrNotExecuted, ctx.Err())
+		case r.stopAt != "":
+			c.Err = fmt.Errorf("%w: BatchByChunk stopped after a failure at command %s", ErrNotExecuted, r.stopAt)
+		case r.cause != nil:
+			c.Err = fmt.Errorf("%w: BatchByChunk stopped: %w", ErrNotExecuted, r.cause)
+		}
+	}
+}
+
+// take removes the next chunk from the pending queue: at most
+// MaxBatchCommands commands and, after the first, at most chunkBytes bytes.
+func (r *chunkRun) take() []int {
+	size := 32
+	n := 0
+	for n < len(r.pending) && n < MaxBatchCommands {
+		s := r.plan.size(r.pending[n])
+		if n > 0 && size+s > r.cfg.chunkBytes {
+			break
+		}
+		size += s
+		n++
+	}
+	chunk := slices.Clone(r.pending[:n])
+	r.pending = r.pending[n:]
+	return chunk
+}
+
+// requeue puts commands back at the front of the queue, in order.
+func (r *chunkRun) requeue(idx []int) {
+	if len(idx) == 0 {
+		return
+	}
+	slices.Sort(idx)
+	r.pending = append(idx, r.pending...)
+}
+
+// apply takes one chunk's outcome: requeues what may be sent again and
+// decides whether to stop.
+func (r *chunkRun) apply(ctx context.Context, d chunkDone) {
+	r.res.Requests += d.out.requests
+	cmds := r.res.Commands
+	if d.out.halted && r.cfg.halt {
+		r.res.Halted = true
+	}
+	if err := d.out.err; err != nil {
+		var again, writes []int
+		for _, i := range d.idx {
+			if cmds[i].State == Ambiguous && IsReadMethod(r.plan.cmds[i].Method) && r.rounds[i] < r.cfg.maxRounds && ctx.Err() == nil {
+				r.rounds[i]++
+				cmds[i].State, cmds[i].Err = NotExecuted, ErrNotExecuted
+				again = append(again, i)
+			} else if cmds[i].State == Ambiguous && IsReadMethod(r.plan.cmds[i].Method) {
+				cmds[i].State, cmds[i].Err = NotExecuted, fmt.Errorf("%w: %w", ErrNotExecuted, err)
+			} else if cmds[i].State == Ambiguous {
+				writes = append(writes, i)
+			}
+		}
+		r.requeue(again)
+		if len(writes) > 0 {
+			r.amb = append(r.amb, ambiguousChunk{idx: writes, sentAt: d.out.sentAt})
+		}
+		if d.out.halted {
+			// A REST 3.0 batch aborted at one of its commands: a command failure.
+			if r.cfg.halt {
+				r.stopWith(nil, d.idx[0])
+			}
+			return
+		}
+		if len(writes) > 0 && !r.cfg.halt && ctx.Err() == nil {
+			return // an ambiguous chunk is a failure of its commands; go on
+		}
+		r.stopWith(err, -1)
+		return
+	}
+	// The batch ran: requeue the commands refused inside it, and, if the
+	// portal halted at such a refusal, those it skipped.
+	realFail := -1
+	var again []int
+	for _, i := range d.idx {
+		c := &cmds[i]
+		if c.State != Failed {
+			continue
+		}
+		if isSubRefusal(c.Err) && r.rounds[i] < r.cfg.maxRounds {
+			r.rounds[i]++
+			again = append(again, i)
+			continue
+		}
+		if realFail < 0 {
+			realFail = i
+		}
+	}
+	if realFail < 0 && len(again) > 0 {
+		for _, i := range d.idx {
+			if cmds[i].State == NotExecuted {
+				again = append(again, i)
+			}
+		}
+		r.res.Halted = false
+	}
+	for _, i := range again {
+		cmds[i].State, cmds[i].Err, cmds[i].Result = NotExecuted, ErrNotExecuted, nil
+	}
+	r.requeue(again)
+	if realFail >= 0 && r.cfg.halt {
+		r.stopWith(nil, realFail)
+	}
+}
+
+func (r *chunkRun) stopWith(err error, failedAt int) {
+	if r.stop {
+		return
+	}
+	r.stop = true
+	if err != nil {
+		r.cause = err
+	}
+	if failedAt >= 0 {
+		r.stopAt = r.res.Commands[failedAt].label()
+		r.res.Halted = true
+	}
+}
+
+// reconcile settles the ambiguous writes with the reconciler, each chunk
+// once the portal's cut-off has passed since it was sent.
+func (r *chunkRun) reconcile(ctx context.Context) {
+	if r.cfg.reconciler == nil {
+		return
+	}
+	for _, ac := range r.amb {
+		if err := sleepCtx(ctx, time.Until(ac.sentAt.Add(r.cfg.cutoff))); err != nil {
+			return
+		}
+		for _, i := range ac.idx {
+			c := &r.res.Commands[i]
+			ok, err := r.cfg.reconciler(ctx, r.a, r.plan.cmds[i])
+			if err != nil {
+				c.Err = fmt.Errorf("%w (reconciler: %v)", c.Err, err)
+				if ctx.Err() != nil {
+					return
+				}
+				continue
+			}
+			c.Reconciled = true
+			if ok {
+				c.State, c.Err = Done, nil
+			} else {
+				c.State = NotExecuted
+				c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
+			}
+		}
+	}
+}
+
+// Reconciler decides whether an ambiguous write took effect, by reading
+// back what it wrote: done true (the command is then Done, without a
+// result) or false (NotExecuted: safe to send again). An error leaves the
+// command Ambiguous. It is called only after the portal's request cut-off
+// has passed since the write was sent; calls through api are paced as usual.
+type Reconciler func(ctx context.Context, api *API, cmd Cmd) (done bool, err error)
+
+// ReconcileCRMUpdate is a Reconciler for crm.<entity>.update commands
+// (crm.deal.update, crm.contact.update, ..., crm.item.update): it reads the
+// record with the matching get method and reports done when every written
+// field holds the written value. Values are compared as the portal returns
+// them: numbers and numeric strings by value, true/false against Y/N and
+// 1/0, dates as instants. A field it cannot compare (a multifield, a nested
+// object) makes it return an error, leaving the command Ambiguous.
+//
+// "Not done" means the record does not hold the values now: either the write
+// did not run, or someone changed the record since. Sending it again writes
+// the values once more.
+func ReconcileCRMUpdate(ctx context.Context, api *API, cmd Cmd) (bool, error) {
+	m := strings.ToLower(cmd.Method)
+	parts := strings.Split(m, ".")
+	if len(parts) != 3 || parts[0] != "crm" || parts[2] != "update" {
+		return false, fmt.Errorf("ReconcileCRMUpdate: %s is not a crm.<entity>.update method", cmd.Method)
+	}
+	raw, err := json.Marshal(cmd.Params)
+	if err != nil {
+		return false, err
+	}
+	var params map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil || params == nil {
+		return false, fmt.Errorf("ReconcileCRMUpdate: params are not an object")
+	}
+	id, ok := foldGet(params, "id")
+	if !ok {
+		return false, errors.New("ReconcileCRMUpdate: no id in params")
+	}
+	fv, _ := foldGet(params, "fields")
+	fields, ok := fv.(map[string]any)
+	if !ok {
+		return false, errors.New("ReconcileCRMUpdate: no fields in params")
+	}
+	getParams := map[string]any{"id": id}
+	if parts[1] == "item" {
+		et, ok := foldGet(params, "entityTypeId")
+		if !ok {
+			return false, errors.New("ReconcileCRMUpdate: crm.item.update without entityTypeId")
+		}
+		getParams["entityTypeId"] = et
+	}
+	resp, err := api.Call(ctx, "crm."+parts[1]+".get", getParams)
+	if err != nil {
+		return false, err
+	}
+	dec = json.NewDecoder(strings.NewReader(string(resp.Result)))
+	dec.UseNumber()
+	var rec map[string]any
+	if err := dec.Decode(&rec); err != nil {
+		return false, fmt.Errorf("ReconcileCRMUpdate: the record is not an object: %w", err)
+	}
+	if parts[1] == "item" {
+		if it, ok := rec["item"].(map[string]any); ok {
+			rec = it
+		}
+	}
+	for k, want := range fields {
+		got, ok := foldGet(rec, k)
+		if !ok {
+			return false, fmt.Errorf("ReconcileCRMUpdate: the record has no field %s", k)
+		}
+		eq, err := looseEqual(want, got)
+		if err != nil {
+			return false, fmt.Errorf("ReconcileCRMUpdate: field %s: %w", k, err)
+		}
+		if !eq {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// foldGet looks a key up exactly, then ignoring case and underscores
+// (crm.item answers in camelCase, legacy methods in UPPER_SNAKE).
+func foldGet(m map[string]any, key string) (any, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
+	nk := norm(key)
+	for k, v := range m {
+		if norm(k) == nk {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// looseEqual compares a written value with what the portal returns.
+func looseEqual(want, got any) (bool, error) {
+	switch w := want.(type) {
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			if len(w) == 1 {
+				return looseEqual(w[0], got)
+			}
+			return false, nil
+		}
+		if len(g) != len(w) {
+			return false, nil
+		}
+		for i := range w {
+			eq, err := looseEqual(w[i], g[i])
+			if err != nil || !eq {
+				return eq, err
+			}
+		}
+		return true, nil
+	case map[string]any:
+		return false, errors.New("cannot compare a nested value")
+	}
+	if _, ok := got.(map[string]any); ok {
+		return false, errors.New("cannot compare a nested value")
+	}
+	ws, gs := scalarString(want), scalarString(got)
+	if ws == gs {
+		return true, nil
+	}
+	if wb, ok := boolish(ws); ok {
+		if gb, ok := boolish(gs); ok {
+			return wb == gb, nil
+		}
+	}
+	wf, err1 := strconv.ParseFloat(ws, 64)
+	gf, err2 := strconv.ParseFloat(gs, 64)
+	if err1 == nil && err2 == nil {
+		return wf == gf || math.Abs(wf-gf) <= 1e-9*math.Max(math.Abs(wf), math.Abs(gf)), nil
+	}
+	if gt, err := time.Parse(time.RFC3339, gs); err == nil {
+		if wt, err := time.Parse(time.RFC3339, ws); err == nil {
+			return wt.Equal(gt), nil
+		}
+		if _, err := time.Parse(time.DateOnly, ws); err == nil {
+			return strings.HasPrefix(gs, ws), nil
+		}
+	}
+	return false, nil
+}
+
+func scalarString(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(t)
+	case json.Number:
+		return t.String()
+	case bool:
+		if t {
+			return "Y"
+		}
+		return "N"
+	}
+	return fmt.Sprint(v)
+}
+
+func boolish(s string) (bool, bool) {
+	switch strings.ToUpper(s) {
+	case "Y", "1", "TRUE":
+		return true, true
+	case "N", "0", "FALSE", "":
+		return false, true
+	}
+	return false, false
+}
