@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/b24go/b24/internal/php"
