@@ -3,6 +3,7 @@ package b24
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"fmt"
 	"strconv"
 	"strings"
@@ -119,6 +120,7 @@ func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []OperatingR
 			best[m] = OperatingReport{Method: m, Operating: op, ResetAt: reset}
 		}
 	}
+	slices.Sort(order)
 	out := make([]OperatingReport, 0, len(order))
 	for _, m := range order {
 		out = append(out, best[m])
