@@ -3,8 +3,8 @@ package b24
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
