@@ -102,7 +102,12 @@ func newHook(wh webhook, opts []Option) (*Hook, error) {
 		}
 	}
 	if cfg.httpClient == nil {
-		cfg.httpClient = &http.Client{}
+		// An own transport: parallel walks keep many connections to one
+		// portal busy (the default keeps 2 idle per host), and Close must not
+		// drop other clients' connections.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		cfg.httpClient = &http.Client{Transport: tr}
 	}
 	// The secret is in the URL path: following a redirect would send it to
 	// whatever host the Location names. Redirects become errors instead.
