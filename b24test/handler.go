@@ -294,6 +294,9 @@ func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.
 	if aerr != nil {
 		return s.errorReply(api, aerr)
 	}
+	if res.bare {
+		return s.jsonReply(http.StatusOK, res.Value, cost)
+	}
 	env := php.NewArray()
 	env.Set("result", res.Value)
 	if api == V2 && res.List {

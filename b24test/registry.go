@@ -176,6 +176,8 @@ type Result struct {
 	// Next is the start of the following page, or -1 when there is none
 	// (the last page, or Start -1).
 	Next int
+
+	bare bool // Value is the whole body, without an envelope (the OpenAPI document)
 }
 
 // Value returns a non-list result.

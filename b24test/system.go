@@ -196,6 +196,8 @@ func (s *Server) systemFamily(d *Data) []Method {
 			c.Counted(total)
 			return Page(out, total, NextStart(start, len(page), total)), nil
 		}},
+		{Name: "rest.documentation.openapi", API: V3, Handler: s.openAPI},
+		{Name: "documentation", API: V3, Handler: s.openAPI},
 		{Name: "department.get", API: V2, Scope: "department", Handler: func(c *Call) (Result, *Error) {
 			dep := php.NewArray()
 			dep.Set("ID", "1")
@@ -309,4 +311,36 @@ func sortUsers(us []user, p *php.Array) {
 		}
 		return key(a) < key(b)
 	})
+}
+
+// openAPI answers rest.documentation.openapi (alias documentation): a bare
+// OpenAPI document listing the v3 methods, without an envelope.
+func (s *Server) openAPI(c *Call) (Result, *Error) {
+	doc := php.NewArray()
+	doc.Set("openapi", "3.0.0")
+	info := php.NewArray()
+	info.Set("title", "Bitrix24 REST V3 API")
+	info.Set("version", "1.0.0")
+	doc.Set("info", info)
+	tags := php.NewArray()
+	paths := php.NewArray()
+	seen := map[string]bool{}
+	for _, n := range s.reg.names(V3) {
+		module, _, _ := strings.Cut(n, ".")
+		if !seen[module] && strings.Contains(n, ".") {
+			seen[module] = true
+			tag := php.NewArray()
+			tag.Set("name", module)
+			tag.Set("description", module+" module methods")
+			tags.Append(tag)
+		}
+		op := php.NewArray()
+		op.Set("operationId", n)
+		item := php.NewArray()
+		item.Set("post", op)
+		paths.Set("/"+n, item)
+	}
+	doc.Set("tags", tags)
+	doc.Set("paths", paths)
+	return Result{Value: doc, Next: -1, bare: true}, nil
 }
