@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/b24go/b24"
+)
+
+// Exit codes (documented in docs/cli.md and in "b24 help").
+const (
+	exitOK          = 0   // success
+	exitAPI         = 1   // an API, network or I/O error
+	exitUsage       = 2   // bad usage or configuration (no webhook, malformed URL, bad flag)
+	exitPartial     = 3   // update: some rows failed or stayed ambiguous; batch: some commands failed
+	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
+)
+
+// cli is what every command receives: the standard streams, the
+// environment and the global flags.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	env            []string
+	name           string // "b24 list", for messages
+	g              globals
+
+	// hookOpts are added to every hook built by hook (tests, demo).
+	hookOpts []b24.Option
+}
+
+// getenv returns the last value of key in c.env.
+func (c *cli) getenv(key string) string {
+	v := ""
+	for _, kv := range c.env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
+}
+
+// globals are the flags every command that talks to a portal accepts.
+type globals struct {
+	webhookFile string
+	plan        string
+	burst       int
+	drain       float64
+	opLimit     time.Duration
+	opWindow    time.Duration
+	timeout     time.Duration
+	timeScale   float64
+	logLevel    string
+	logFormat   string
+	redis       string
+	api         string
+	quiet       bool
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.webhookFile, "webhook-file", "", "read the webhook URL from this `file` (default: $B24_WEBHOOK, then $B24_HOOK)")
+	fs.StringVar(&g.plan, "plan", "standard", "the portal's plan, whose limits pace requests: standard or enterprise")
+	fs.IntVar(&g.burst, "burst", 0, "request bucket size `N` (default: the plan's, 50 or 250)")
+	fs.Float64Var(&g.drain, "drain", 0, "requests drained a second `R` (default: the plan's, 2 or 5)")
+	fs.DurationVar(&g.opLimit, "op-limit", 0, "operating budget per method `D` (default 480s)")
+	fs.DurationVar(&g.opWindow, "op-window", 0, "operating window `D` (default 600s)")
+	fs.DurationVar(&g.timeout, "timeout", 0, "bound on one HTTP attempt `D` (default 90s)")
+	fs.Float64Var(&g.timeScale, "time-scale", 1, "`K` of a fake portal run with --time-scale K: divides every limit, delay and timeout")
+	fs.StringVar(&g.logLevel, "log-level", "error", "log `level` on stderr: debug, info, warn or error (warn shows retries, debug every request)")
+	fs.StringVar(&g.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&g.redis, "redis", "", "share the limiter through Redis at `URL` (redis://host:port/db)")
+	fs.StringVar(&g.api, "api", "v2", "REST `version`: v2 or v3")
+	fs.BoolVar(&g.quiet, "quiet", false, "no progress and no summary on stderr")
+}
+
+// usageError is a mistake of the user: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// validate checks the global flags that can be checked without a portal.
+func (g *globals) validate() error {
+	if g.plan != "standard" && g.plan != "enterprise" {
+		return usagef("--plan must be standard or enterprise, not %q", g.plan)
+	}
+	if g.burst < 0 || g.drain < 0 || g.opLimit < 0 || g.opWindow < 0 || g.timeout < 0 {
+		return usagef("--burst, --drain, --op-limit, --op-window and --timeout must not be negative")
+	}
+	if g.timeScale <= 0 {
+		return usagef("--time-scale must be positive")
+	}
+	if _, err := parseLevel(g.logLevel); err != nil {
+		return err
+	}
+	if g.logFormat != "text" && g.logFormat != "json" {
+		return usagef("--log-format must be text or json, not %q", g.logFormat)
+	}
+	if g.api != "v2" && g.api != "v3" {
+		return usagef("--api must be v2 or v3, not %q", g.api)
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, usagef("--log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+// logger returns the slog logger on stderr the flags ask for.
+func (c *cli) logger() *slog.Logger {
+	level, _ := parseLevel(c.g.logLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.g.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(c.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(c.stderr, opts))
+}
+
+// restriction returns the pacing parameters the flags ask for.
+func (g *globals) restriction() (b24.RestrictionParams, error) {
+	p := b24.PlanByName(g.plan)
+	if g.burst > 0 {
+		p.RateLimit.Burst = g.burst
+	}
+	if g.drain > 0 {
+		p.RateLimit.Drain = g.drain
+	}
+	if g.opLimit > 0 {
+		p.Operating.Limit = g.opLimit
+	}
+	if g.opWindow > 0 {
+		p.Operating.Window = g.opWindow
+	}
+	if p.Operating.Margin >= p.Operating.Limit {
+		p.Operating.Margin = p.Operating.Limit / 10
+	}
+	// Every figure describes the portal at time scale 1; --time-scale then
+	// divides them all, as the fake portal does with its own.
+	p = p.Scaled(g.timeScale)
+	if err := p.Validate(); err != nil {
+		return p, usagef("limits: %v", err)
+	}
+	return p, nil
+}
+
+// webhook reads the webhook URL from --webhook-file, $B24_WEBHOOK or
+// $B24_HOOK. The value is never echoed.
+func (c *cli) webhook() (string, error) {
+	if c.g.webhookFile != "" {
+		b, err := os.ReadFile(c.g.webhookFile)
+		if err != nil {
+			return "", usagef("--webhook-file: %v", err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return "", usagef("--webhook-file %s is empty", c.g.webhookFile)
+		}
+		return s, nil
+	}
+	for _, k := range []string{"B24_WEBHOOK", "B24_HOOK"} {
+		if v := strings.TrimSpace(c.getenv(k)); v != "" {
+			return v, nil
+		}
+	}
+	return "", usagef("no webhook: set B24_WEBHOOK (or B24_HOOK) to the inbound webhook URL, or use --webhook-file")
+}
+
+// httpClient returns a client that trusts the system roots and, when
+// SSL_CERT_FILE is set in the command's environment, the certificates of
+// that file (how a local "b24 fake" is trusted; there is no insecure switch).
+func (c *cli) httpClient() (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if f := c.getenv("SSL_CERT_FILE"); f != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, usagef("SSL_CERT_FILE: %v", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, usagef("SSL_CERT_FILE %s holds no PEM certificate", f)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// hook builds the Hook the flags and the environment describe.
+func (c *cli) hook() (*b24.Hook, error) {
+	if err := c.g.validate(); err != nil {
+		return nil, err
+	}
+	if c.g.redis != "" {
+		return nil, usagef("--redis: the shared Redis limiter is not yet available in this build")
+	}
+	raw, err := c.webhook()
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.g.restriction()
+	if err != nil {
+		return nil, err
+	}
+	hc, err := c.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	timeout := c.g.timeout
+	if timeout == 0 {
+		timeout = time.Duration(float64(b24.DefaultTimeout) / c.g.timeScale)
+	}
+	opts := []b24.Option{
+		b24.WithHTTPClient(hc),
+		b24.WithRestrictionParams(p),
+		b24.WithTimeout(timeout),
+		b24.WithLogger(c.logger()),
+		b24.WithUserAgent("b24-cli/" + b24.Version),
+	}
+	opts = append(opts, c.hookOpts...)
+	h, err := b24.FromWebhookURL(raw, opts...)
+	if err != nil {
+		if errors.Is(err, b24.ErrInvalidWebhook) {
+			return nil, usagef("%v", strings.TrimPrefix(err.Error(), "b24: "))
+		}
+		return nil, err
+	}
+	return h, nil
+}
+
+// api returns the REST version --api selects.
+func (c *cli) api(h *b24.Hook) *b24.API {
+	if c.g.api == "v3" {
+		return h.V3()
+	}
+	return h.V2()
+}
+
+// fail prints err as one line and returns its exit code.
+func (c *cli) fail(ctx context.Context, err error) int {
+	code := exitCode(ctx, err)
+	if code == exitInterrupted {
+		fmt.Fprintf(c.stderr, "%s: interrupted\n", c.name)
+		return code
+	}
+	msg := strings.TrimPrefix(err.Error(), "b24: ")
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	fmt.Fprintf(c.stderr, "%s: %s\n", c.name, msg)
+	return code
+}
+
+// exitCode maps an error to the exit code table.
+func exitCode(ctx context.Context, err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())):
+		return exitInterrupted
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case errors.As(err, &ue), errors.Is(err, b24.ErrInvalidWebhook):
+		return exitUsage
+	default:
+		return exitAPI
+	}
+}
+
+// parseInterspersed parses fs allowing flags after positional arguments
+// ("b24 call crm.deal.get id=1 --raw"); "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		consumed := args[:len(args)-len(rest)]
+		if len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
