@@ -83,4 +83,3 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("bash completion: %v %q", err, out)
 	}
 }
-
