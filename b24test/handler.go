@@ -158,6 +158,12 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 		return s.errorReply(api, errInvalidCredentials)
 	}
 	if !s.hasScope(m.Scope) {
+		if api == V3 {
+			// REST 3.0 answers a missing scope with 403 (other auth failures 401).
+			e := *errInsufficientScope
+			e.Status = http.StatusForbidden
+			return s.errorReply(api, &e)
+		}
 		return s.errorReply(api, errInsufficientScope)
 	}
 	// 4. Parameters.

@@ -71,7 +71,7 @@ func TestScope(t *testing.T) {
 		t.Fatalf("got %d %s", r.status, r.raw)
 	}
 	r = v3(t, s, "test.add", `{}`)
-	if r.status != 401 || r.errCode() != "BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION" {
+	if r.status != 403 || r.errCode() != "BITRIX_REST_V3_EXCEPTION_ACCESSDENIEDEXCEPTION" {
 		t.Fatalf("v3 got %d %s", r.status, r.raw)
 	}
 	if r := v2(t, s, "user.current", ""); r.status != 200 {
