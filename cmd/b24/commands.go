@@ -29,7 +29,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		pingCommand, callCommand, versionCommand, completionCommand,
+		pingCommand, callCommand, updateCommand, versionCommand, completionCommand,
 	}
 }
 

@@ -1,0 +1,613 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/internal/journal"
+)
+
+var updateCommand = &command{
+	name:    "update",
+	args:    "METHOD --from FILE --journal J",
+	summary: "bulk update records from CSV or NDJSON, with a crash-safe journal",
+	portal:  true,
+	long: `Sends one METHOD command per input row (e.g. crm.deal.update with id and
+fields) through batches of up to 50 commands, several in flight under the
+limiter. FILE is CSV (a header row with an ID column, the other columns are
+fields) or NDJSON (one object a line: "ID" or "id", and the fields, either
+beside it or under "fields"); the format follows the extension (.csv, else
+NDJSON) unless --format says otherwise.
+
+The journal J records every row's state (sent, done, failed, ambiguous) and
+is synced to disk before and after every request. Run the same command again
+with the same J after a crash, an interrupt or a failure:
+  - done rows are skipped;
+  - rows never sent, or refused, or failed, are sent (again);
+  - rows sent whose outcome is unknown are first settled by reading the
+    record back (crm.*.update only), once the portal's 60 s request cut-off
+    has passed: a record holding the target values is done, one that does
+    not is sent again;
+  - what cannot be settled is listed and not replayed.
+A summary ends the run: applied, already done, settled by read-back,
+failed (with reasons), ambiguous. Exit 3 when a row failed or stayed
+ambiguous, 130 when interrupted.`,
+	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+		u := &updater{c: c}
+		fs.StringVar(&u.from, "from", "", "input `FILE` (CSV or NDJSON); - for stdin (NDJSON)")
+		fs.StringVar(&u.journalPath, "journal", "", "journal `file` (created if missing; reuse it to resume)")
+		fs.StringVar(&u.format, "format", "", "input format: csv or ndjson (default: by extension)")
+		fs.IntVar(&u.chunk, "chunk", b24.MaxBatchCommands, "commands per batch request (at most 50)")
+		fs.IntVar(&u.concurrency, "concurrency", 4, "batch requests in flight at once")
+		fs.Var(&u.extra, "param", "`key=value` added to every command's parameters (e.g. entityTypeId=2); repeatable")
+		return func(ctx context.Context, args []string) int { return u.run(ctx, args) }
+	},
+}
+
+// pairList is a repeatable key=value flag.
+type pairList []string
+
+func (p *pairList) String() string     { return strings.Join(*p, ",") }
+func (p *pairList) Set(s string) error { *p = append(*p, s); return nil }
+
+type updater struct {
+	c           *cli
+	from        string
+	journalPath string
+	format      string
+	chunk       int
+	concurrency int
+	extra       pairList
+
+	method string
+	api    *b24.API
+	j      *journal.Journal
+	prog   *progress
+	cutoff time.Duration
+
+	mu      sync.Mutex
+	sum     updateSummary
+	fatal   error
+	pending []updateRow // ambiguous in this run, to settle at the end
+}
+
+// updateRow is one input row: its 1-based position, the record id and the
+// command's parameters.
+type updateRow struct {
+	Row    int
+	ID     int64
+	Params map[string]any
+	sentAt time.Time
+}
+
+type updateSummary struct {
+	Applied, AlreadyDone, Settled, Resent int
+	Failed                                map[string][]updateRow // by reason
+	Ambiguous                             []ambiguousRow
+	NotSent                               int
+}
+
+type ambiguousRow struct {
+	updateRow
+	Why string
+}
+
+func (u *updater) run(ctx context.Context, args []string) int {
+	c := u.c
+	if len(args) != 1 {
+		return c.fail(ctx, usagef("want one METHOD (b24 update crm.deal.update --from FILE --journal J)"))
+	}
+	u.method = args[0]
+	if u.from == "" || u.journalPath == "" {
+		return c.fail(ctx, usagef("--from and --journal are required"))
+	}
+	if u.chunk < 1 || u.chunk > b24.MaxBatchCommands || u.concurrency < 1 {
+		return c.fail(ctx, usagef("--chunk must be 1 to %d and --concurrency at least 1", b24.MaxBatchCommands))
+	}
+	extra, err := parsePairs(u.extra)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	var extraMap map[string]any
+	if b, err := marshalJSON(extra, ""); err == nil && extra.Len() > 0 {
+		json.Unmarshal(b, &extraMap)
+	}
+	rows, hash, err := readUpdateInput(u.from, u.format, c.stdin, extraMap)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	h, err := c.hook()
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	defer h.Close()
+	u.api = c.api(h)
+	u.cutoff = time.Duration(float64(b24.DefaultRequestCutoff) / c.g.timeScale)
+	j, last, err := journal.Open(u.journalPath, journal.Header{Method: u.method, Input: hash, Rows: len(rows)})
+	if err != nil {
+		return c.fail(ctx, usagef("--journal: %v", err))
+	}
+	u.j = j
+	defer j.Close()
+	u.sum.Failed = map[string][]updateRow{}
+
+	var toSend, toSettle []updateRow
+	var settleAfter time.Time
+	for _, r := range rows {
+		e, ok := last[r.Row]
+		switch {
+		case !ok || e.State == journal.Unsent || e.State == journal.Failed:
+			toSend = append(toSend, r)
+		case e.State == journal.Done:
+			u.sum.AlreadyDone++
+		default: // sent or ambiguous: unknown outcome
+			r.sentAt = e.SentAt()
+			if e.Time == 0 {
+				r.sentAt = time.Now()
+			}
+			if t := r.sentAt.Add(u.cutoff); t.After(settleAfter) {
+				settleAfter = t
+			}
+			toSettle = append(toSettle, r)
+		}
+	}
+	u.prog = c.newProgress("update", "rows", int64(len(toSend)+len(toSettle)))
+	start := time.Now()
+
+	// First settle what an earlier run left unknown, then send the rest.
+	if len(toSettle) > 0 {
+		resend, err := u.settle(ctx, toSettle, settleAfter)
+		if err != nil {
+			return u.finish(ctx, err, start)
+		}
+		toSend = append(resend, toSend...)
+	}
+	err = u.send(ctx, toSend, false)
+	if err == nil && len(u.pending) > 0 {
+		// This run's own ambiguous rows: settle them once the cut-off has
+		// passed, and send again those not applied (once).
+		pending := u.pending
+		u.pending = nil
+		var after time.Time
+		for _, r := range pending {
+			if t := r.sentAt.Add(u.cutoff); t.After(after) {
+				after = t
+			}
+		}
+		var resend []updateRow
+		resend, err = u.settle(ctx, pending, after)
+		if err == nil {
+			err = u.send(ctx, resend, true)
+		}
+		for _, r := range u.pending {
+			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, "the answer was lost again"})
+		}
+	}
+	return u.finish(ctx, err, start)
+}
+
+// settle reads back rows whose outcome is unknown, after the cut-off.
+// Rows found applied are journaled done; rows found not applied are
+// returned to be sent; rows that cannot be settled are listed.
+func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time) ([]updateRow, error) {
+	if d := time.Until(after); d > 0 {
+		if !u.c.g.quiet {
+			fmt.Fprintf(u.c.stderr, "%s: %d rows of unknown outcome: reading them back after the portal's request cut-off (%s)\n", u.c.name, len(rows), d.Round(time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(d):
+		}
+	}
+	type outcome struct {
+		r    updateRow
+		done bool
+		err  error
+	}
+	results := make([]outcome, len(rows))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, u.concurrency)
+	for i, r := range rows {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			done, err := b24.ReconcileCRMUpdate(ctx, u.api, b24.Cmd{Method: u.method, Params: r.Params})
+			if errors.Is(err, b24.ErrNotFound) {
+				// No such record: the update cannot have been applied;
+				// sending it again gives its real answer.
+				done, err = false, nil
+			}
+			results[i] = outcome{r, done, err}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var resend []updateRow
+	var entries []journal.Entry
+	for _, o := range results {
+		switch {
+		case o.err != nil:
+			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{o.r, "not settled: " + errLine(o.err)})
+			entries = append(entries, journal.Entry{Row: o.r.Row, ID: o.r.ID, State: journal.Ambiguous, Error: errLine(o.err)})
+		case o.done:
+			u.sum.Settled++
+			u.prog.Add(1)
+			entries = append(entries, journal.Entry{Row: o.r.Row, ID: o.r.ID, State: journal.Done, Settled: true})
+		default:
+			u.sum.Resent++
+			resend = append(resend, o.r)
+			entries = append(entries, journal.Entry{Row: o.r.Row, ID: o.r.ID, State: journal.Unsent, Settled: true})
+		}
+	}
+	if err := u.j.Append(entries...); err != nil {
+		return nil, err
+	}
+	return resend, nil
+}
+
+// send runs rows as batches of u.chunk commands, u.concurrency at a time,
+// journaling each chunk before and after its request. With final set,
+// ambiguous rows are not kept for another settlement.
+func (u *updater) send(ctx context.Context, rows []updateRow, final bool) error {
+	var chunks [][]updateRow
+	for i := 0; i < len(rows); i += u.chunk {
+		chunks = append(chunks, rows[i:min(i+u.chunk, len(rows))])
+	}
+	work := make(chan []updateRow)
+	var wg sync.WaitGroup
+	for range min(u.concurrency, len(chunks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ch := range work {
+				if err := u.sendChunk(ctx, ch, final); err != nil {
+					u.setFatal(err)
+				}
+			}
+		}()
+	}
+	sent := 0
+	for _, ch := range chunks {
+		if ctx.Err() != nil || u.getFatal() != nil {
+			break
+		}
+		select {
+		case work <- ch:
+			sent += len(ch)
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	u.mu.Lock()
+	u.sum.NotSent += len(rows) - sent
+	u.mu.Unlock()
+	if err := u.getFatal(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (u *updater) setFatal(err error) {
+	u.mu.Lock()
+	if u.fatal == nil {
+		u.fatal = err
+	}
+	u.mu.Unlock()
+}
+
+func (u *updater) getFatal() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.fatal
+}
+
+func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) error {
+	now := time.Now()
+	t := float64(now.UnixNano()) / 1e9
+	entries := make([]journal.Entry, len(rows))
+	cmds := make([]b24.Cmd, len(rows))
+	for i, r := range rows {
+		entries[i] = journal.Entry{Row: r.Row, ID: r.ID, State: journal.Sent, Time: t}
+		cmds[i] = b24.Cmd{Method: u.method, Params: r.Params}
+		rows[i].sentAt = now
+	}
+	if err := u.j.Append(entries...); err != nil {
+		return err
+	}
+	res, err := u.api.Batch(ctx, cmds, b24.WithHalt(false))
+	if res == nil {
+		return err
+	}
+	var be *b24.BatchError
+	requestErr := err != nil && !(errors.As(err, &be) && isCommandErr(res))
+	entries = entries[:0]
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	notRun := 0
+	for i, cr := range res.Commands {
+		r := rows[i]
+		switch cr.State {
+		case b24.Done:
+			u.sum.Applied++
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Done})
+		case b24.Failed:
+			why := errLine(cr.Err)
+			u.sum.Failed[why] = append(u.sum.Failed[why], r)
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Failed, Error: why})
+		case b24.Ambiguous:
+			if final {
+				u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, errLine(cr.Err)})
+			} else {
+				u.pending = append(u.pending, r)
+			}
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Error: errLine(cr.Err)})
+		default:
+			notRun++
+			u.sum.NotSent++
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Unsent})
+		}
+	}
+	u.prog.Add(len(rows) - notRun)
+	if jerr := u.j.Append(entries...); jerr != nil {
+		return jerr
+	}
+	if requestErr && notRun == len(rows) && ctx.Err() == nil {
+		// The batch request itself was refused (authentication, scope, a
+		// refusal waited out too long): every chunk would be.
+		return err
+	}
+	return nil
+}
+
+// isCommandErr reports whether the batch's error comes from its commands
+// (some Failed or Ambiguous) rather than from the request.
+func isCommandErr(res *b24.BatchResult) bool {
+	for _, c := range res.Commands {
+		if c.State == b24.Failed || c.State == b24.Ambiguous {
+			return true
+		}
+	}
+	return false
+}
+
+func errLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae *b24.APIError
+	if errors.As(err, &ae) {
+		code := ae.Code
+		if code == "" {
+			code = `""`
+		}
+		if ae.Description != "" {
+			return code + ": " + ae.Description
+		}
+		return code
+	}
+	s := strings.TrimPrefix(err.Error(), "b24: ")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
+	c := u.c
+	u.prog.Done()
+	s := &u.sum
+	w := c.stdout
+	failed := 0
+	for _, rs := range s.Failed {
+		failed += len(rs)
+	}
+	fmt.Fprintf(w, "applied:         %d\n", s.Applied)
+	fmt.Fprintf(w, "already done:    %d\n", s.AlreadyDone)
+	fmt.Fprintf(w, "settled by read: %d done, %d sent again\n", s.Settled, s.Resent)
+	fmt.Fprintf(w, "failed:          %d\n", failed)
+	reasons := make([]string, 0, len(s.Failed))
+	for r := range s.Failed {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	for _, r := range reasons {
+		fmt.Fprintf(w, "  %d × %s: %s\n", len(s.Failed[r]), r, rowList(s.Failed[r]))
+	}
+	fmt.Fprintf(w, "ambiguous:       %d\n", len(s.Ambiguous))
+	sort.Slice(s.Ambiguous, func(i, j int) bool { return s.Ambiguous[i].Row < s.Ambiguous[j].Row })
+	for _, a := range s.Ambiguous {
+		fmt.Fprintf(w, "  row %d (ID %d): %s\n", a.Row, a.ID, a.Why)
+	}
+	if s.NotSent > 0 {
+		fmt.Fprintf(w, "not sent:        %d (run again with the same --journal)\n", s.NotSent)
+	}
+	if !c.g.quiet {
+		fmt.Fprintf(c.stderr, "%s: %d rows in %s\n", c.name, u.prog.Count(), time.Since(start).Round(time.Millisecond))
+	}
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	if failed > 0 || len(s.Ambiguous) > 0 {
+		return exitPartial
+	}
+	if s.NotSent > 0 {
+		return exitAPI
+	}
+	return exitOK
+}
+
+// rowList lists the ids of rows, at most 20.
+func rowList(rows []updateRow) string {
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
+	var b strings.Builder
+	b.WriteString("IDs ")
+	for i, r := range rows {
+		if i == 20 {
+			fmt.Fprintf(&b, " … and %d more", len(rows)-20)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatInt(r.ID, 10))
+	}
+	return b.String()
+}
+
+// readUpdateInput reads the rows of an update and the hash of the input.
+func readUpdateInput(path, format string, stdin io.Reader, extra map[string]any) ([]updateRow, string, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, "", usagef("--from: %v", err)
+	}
+	sum := sha256.Sum256(data)
+	hash := "sha256:" + hex.EncodeToString(sum[:])
+	if format == "" {
+		format = "ndjson"
+		if strings.EqualFold(filepath.Ext(path), ".csv") {
+			format = "csv"
+		}
+	}
+	var rows []updateRow
+	switch format {
+	case "csv":
+		rows, err = readCSVRows(data)
+	case "ndjson", "jsonl":
+		rows, err = readNDJSONRows(data)
+	default:
+		return nil, "", usagef("--format must be csv or ndjson, not %q", format)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range rows {
+		for k, v := range extra {
+			if _, ok := rows[i].Params[k]; !ok {
+				rows[i].Params[k] = v
+			}
+		}
+	}
+	return rows, hash, nil
+}
+
+func parseID(s string, row int) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("--from: row %d: ID %q is not a positive integer", row, s)
+	}
+	return id, nil
+}
+
+func readCSVRows(data []byte) ([]updateRow, error) {
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+	header, err := r.Read()
+	if err != nil {
+		return nil, usagef("--from: no CSV header: %v", err)
+	}
+	idCol := -1
+	for i, h := range header {
+		if strings.EqualFold(strings.TrimSpace(h), "id") {
+			idCol = i
+		}
+	}
+	if idCol < 0 {
+		return nil, usagef("--from: the CSV header has no ID column")
+	}
+	var rows []updateRow
+	for n := 1; ; n++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, usagef("--from: %v", err)
+		}
+		id, err := parseID(rec[idCol], n)
+		if err != nil {
+			return nil, err
+		}
+		fields := map[string]any{}
+		for i, v := range rec {
+			if i != idCol {
+				fields[header[i]] = v
+			}
+		}
+		rows = append(rows, updateRow{Row: n, ID: id, Params: map[string]any{"id": id, "fields": fields}})
+	}
+	return rows, nil
+}
+
+func readNDJSONRows(data []byte) ([]updateRow, error) {
+	var rows []updateRow
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	n := 0
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		n++
+		var obj map[string]any
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.UseNumber()
+		if err := dec.Decode(&obj); err != nil {
+			return nil, usagef("--from: row %d: not a JSON object: %v", n, err)
+		}
+		var idv any
+		var fields map[string]any
+		for k, v := range obj {
+			if strings.EqualFold(k, "id") {
+				idv = v
+			}
+		}
+		if idv == nil {
+			return nil, usagef("--from: row %d has no ID", n)
+		}
+		id, err := parseID(fmt.Sprint(idv), n)
+		if err != nil {
+			return nil, err
+		}
+		if f, ok := obj["fields"].(map[string]any); ok {
+			fields = f
+		} else {
+			fields = map[string]any{}
+			for k, v := range obj {
+				if !strings.EqualFold(k, "id") {
+					fields[k] = v
+				}
+			}
+		}
+		rows = append(rows, updateRow{Row: n, ID: id, Params: map[string]any{"id": id, "fields": fields}})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usagef("--from: %v", err)
+	}
+	return rows, nil
+}
