@@ -29,7 +29,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		pingCommand, callCommand, updateCommand, versionCommand, completionCommand,
+		pingCommand, callCommand, batchCommand, updateCommand, versionCommand, completionCommand,
 	}
 }
 

@@ -123,3 +123,7 @@ func goldenRun(t *testing.T, name string, r result, code int, tmp ...string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func regexpReplace(s, re, repl string) string {
+	return regexp.MustCompile(re).ReplaceAllString(s, repl)
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/b24go/b24"
+)
+
+var batchCommand = &command{
+	name:    "batch",
+	args:    "[FILE|-]",
+	summary: "run NDJSON commands through batches, print NDJSON results",
+	portal:  true,
+	long: `Reads commands as NDJSON, one {"key": "...", "method": "...", "params": {...}}
+a line, from FILE or stdin (- or no argument), runs them through batches of
+up to 50 commands (any number of commands; several batches in flight under
+the limiter) and prints one NDJSON line per command, in input order:
+  {"key":"a","method":"crm.deal.get","state":"done","result":{...}}
+  {"key":"b","method":"crm.deal.get","state":"failed","error":{"code":"...","description":"..."}}
+  {"key":"c","method":"crm.deal.update","state":"ambiguous","error":{...}}
+  {"key":"d","method":"crm.deal.get","state":"not_executed"}
+key is optional (the line number is used). With --halt the first failing
+command stops the run: the commands after it are not executed. Exit 3 when a
+command did not succeed.`,
+	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+		halt := fs.Bool("halt", false, "stop at the first failing command")
+		concurrency := fs.Int("concurrency", b24.DefaultChunkConcurrency, "batch requests in flight at once")
+		return func(ctx context.Context, args []string) int {
+			if len(args) > 1 {
+				return c.fail(ctx, usagef("want at most one FILE"))
+			}
+			var in io.Reader = c.stdin
+			if len(args) == 1 && args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return c.fail(ctx, usagef("%v", err))
+				}
+				defer f.Close()
+				in = f
+			}
+			lines, cmds, err := readBatchInput(in)
+			if err != nil {
+				return c.fail(ctx, err)
+			}
+			if *concurrency < 1 {
+				return c.fail(ctx, usagef("--concurrency must be at least 1"))
+			}
+			h, err := c.hook()
+			if err != nil {
+				return c.fail(ctx, err)
+			}
+			defer h.Close()
+			if len(cmds) == 0 {
+				return exitOK
+			}
+			prog := c.newProgress("batch", "commands", int64(len(cmds)))
+			res, err := c.api(h).BatchByChunk(ctx, cmds, b24.WithHalt(*halt), b24.WithConcurrency(*concurrency))
+			prog.Add(len(cmds))
+			prog.Done()
+			if res == nil {
+				return c.fail(ctx, err)
+			}
+			w := bufio.NewWriter(c.stdout)
+			for i, cr := range res.Commands {
+				out := batchOutput{Key: lines[i].Key, Method: cmds[i].Method, State: stateName(cr.State)}
+				if cr.State == b24.Done {
+					out.Result = cr.Result
+					if out.Result == nil {
+						out.Result = json.RawMessage("null")
+					}
+					out.Total, out.Next = cr.Total, cr.Next
+				} else if cr.Err != nil {
+					out.Error = errorJSON(cr.Err)
+				}
+				b, err := marshalJSON(out, "")
+				if err != nil {
+					return c.fail(ctx, err)
+				}
+				w.Write(append(b, '\n'))
+			}
+			if err := w.Flush(); err != nil {
+				return c.fail(ctx, err)
+			}
+			s := res.Summary()
+			if !c.g.quiet {
+				fmt.Fprintf(c.stderr, "%s: %s in %d requests\n", c.name, s, res.Requests)
+			}
+			var be *b24.BatchError
+			if err != nil && !errors.As(err, &be) || ctx.Err() != nil {
+				return c.fail(ctx, err)
+			}
+			if s.Done != len(cmds) {
+				return exitPartial
+			}
+			return exitOK
+		}
+	},
+}
+
+type batchLine struct {
+	Key    string          `json:"key"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+}
+
+type batchOutput struct {
+	Key    string          `json:"key"`
+	Method string          `json:"method"`
+	State  string          `json:"state"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Total  *int            `json:"total,omitempty"`
+	Next   *int            `json:"next,omitempty"`
+	Error  *errorOut       `json:"error,omitempty"`
+}
+
+type errorOut struct {
+	Code        string `json:"code,omitempty"`
+	Description string `json:"description"`
+}
+
+func errorJSON(err error) *errorOut {
+	var ae *b24.APIError
+	if errors.As(err, &ae) {
+		return &errorOut{Code: ae.Code, Description: ae.Description}
+	}
+	return &errorOut{Description: errLine(err)}
+}
+
+func stateName(s b24.CommandState) string {
+	switch s {
+	case b24.Done:
+		return "done"
+	case b24.Failed:
+		return "failed"
+	case b24.Ambiguous:
+		return "ambiguous"
+	default:
+		return "not_executed"
+	}
+}
+
+func readBatchInput(in io.Reader) ([]batchLine, []b24.Cmd, error) {
+	var lines []batchLine
+	var cmds []b24.Cmd
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var l batchLine
+		if err := json.Unmarshal(line, &l); err != nil {
+			return nil, nil, usagef("line %d: not a command object: %v", n, err)
+		}
+		if l.Method == "" {
+			return nil, nil, usagef("line %d: no method", n)
+		}
+		if l.Key == "" {
+			l.Key = fmt.Sprint(n)
+		}
+		var params any
+		if len(l.Params) > 0 && string(l.Params) != "null" {
+			params = l.Params
+		}
+		lines = append(lines, l)
+		cmds = append(cmds, b24.Cmd{Method: l.Method, Params: params})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading the commands: %v", err)
+	}
+	return lines, cmds, nil
+}
