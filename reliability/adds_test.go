@@ -1,0 +1,218 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
+)
+
+// addRun is what a soak of single adds gave.
+type addRun struct {
+	ids       []int   // the id of each successful add, 0 otherwise
+	errs      []error // the error of each failed add
+	successes int
+	ambiguous int
+	requests  int
+}
+
+// runAdds calls add(i) for i in [0, n) from 8 goroutines, in rounds of 500
+// calls so that the tracker sees every request.
+func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, n int, add func(ctx context.Context, i int) (int, error)) addRun {
+	t.Helper()
+	ctx := t.Context()
+	r := addRun{ids: make([]int, n), errs: make([]error, n)}
+	for start := 0; start < n; start += 500 {
+		end := min(n, start+500)
+		var next atomic.Int64
+		next.Store(int64(start))
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= end {
+						return
+					}
+					r.ids[i], r.errs[i] = add(ctx, i)
+				}
+			})
+		}
+		wg.Wait()
+		tr.poll(t, srv.Audit())
+	}
+	seen := map[int]int{}
+	for i := range n {
+		switch {
+		case r.errs[i] == nil:
+			r.successes++
+			if r.ids[i] <= 0 {
+				t.Fatalf("add %d: success without an id", i)
+			}
+			if j, dup := seen[r.ids[i]]; dup {
+				t.Fatalf("adds %d and %d both returned id %d", j, i, r.ids[i])
+			}
+			seen[r.ids[i]] = i
+		case errors.Is(r.errs[i], b24.ErrAmbiguous):
+			r.ambiguous++
+			if r.ambiguous <= 3 {
+				t.Logf("add %d ambiguous: %v", i, r.errs[i])
+			}
+		default:
+			t.Errorf("add %d: an outcome that is neither done nor ambiguous: %v", i, r.errs[i])
+		}
+	}
+	r.requests = srv.Audit().Requests
+	return r
+}
+
+// createdRecords counts the records of entity that the audit saw written,
+// and fails when any was written more than once.
+func createdRecords(t *testing.T, a b24test.Audit, entity string) int {
+	t.Helper()
+	n := 0
+	for k, c := range a.Writes {
+		if !strings.HasPrefix(k, entity+":") {
+			continue
+		}
+		n++
+		if c != 1 {
+			t.Errorf("record %s written %d times", k, c)
+		}
+	}
+	return n
+}
+
+// soakDealAdds runs n crm.deal.add calls under the soak's faults (500 after
+// execution included) and proves that the SDK's retries created no
+// duplicate: every record the portal created is either a success (its id
+// returned once) or the one execution behind an ambiguous outcome, and no
+// ambiguous add was sent again.
+func soakDealAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
+	opts = append([]b24test.Option{b24test.WithSeed(b24test.Seed{Deals: 50, Seed: int64(seed)}),
+		b24test.WithFaults(soakFaults(seed, true))}, opts...)
+	srv := b24test.NewServer(t, opts...)
+	h := srv.Hook()
+	tr := newTracker()
+	r := runAdds(t, srv, tr, n, func(ctx context.Context, i int) (int, error) {
+		resp, err := h.Call(ctx, "crm.deal.add", map[string]any{"fields": map[string]any{
+			"TITLE": fmt.Sprintf("soak add %d", i), "OPPORTUNITY": i}})
+		if err != nil {
+			return 0, err
+		}
+		id, err := b24.Decode[b24.ID](resp)
+		return int(id), err
+	})
+	a := srv.Audit()
+	f := tr.of("crm.deal.add")
+	executedLost := sum(f, afterExecution...) // ran, answer lost
+	created := createdRecords(t, a, "deal")
+	for i, id := range r.ids {
+		if r.errs[i] == nil && a.WriteCount("deal", id) != 1 {
+			t.Errorf("add %d: record %d written %d times", i, id, a.WriteCount("deal", id))
+		}
+	}
+	// Every record created is a success or the single execution of an
+	// ambiguous add: a retry of a write that had run would add one more.
+	if created != r.successes+executedLost {
+		t.Errorf("%d records created, want %d successes + %d executions whose answer was lost", created, r.successes, executedLost)
+	}
+	// Each ambiguous outcome is one request that may have run, never repeated.
+	if want := executedLost + f["bad-gateway"]; r.ambiguous != want {
+		t.Errorf("%d ambiguous adds, want one per lost answer (%d)", r.ambiguous, want)
+	}
+	// Every add is one request, plus one per 503 refusal (retried: not run).
+	if got, want := total(a.ByMethod["crm.deal.add"]), n+a.ByMethod["crm.deal.add"][503]; got != want {
+		t.Errorf("crm.deal.add requests = %d, want %d adds + %d refusals", got, n, a.ByMethod["crm.deal.add"][503])
+	}
+	if total(f) == 0 {
+		t.Error("no fault was injected")
+	}
+	figures(t, "deal-adds", map[string]any{"seed": seed, "adds": n, "requests": r.requests, "faults": total(f),
+		"faults_by_kind": f, "done": r.successes, "ambiguous": r.ambiguous, "records_created": created})
+}
+
+func TestSoakDealAdds(t *testing.T) {
+	t.Parallel()
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
+			synctest.Test(t, func(t *testing.T) {
+				soakDealAdds(t, seed, scaled(t, 2000), b24test.InMemory(), b24test.WithTimeScale(10))
+			})
+		})
+	}
+}
+
+// TestSoakDealAddsNetwork is the same over TLS on 127.0.0.1, where resets
+// and truncated bodies are real TCP events (fewer adds: real time).
+func TestSoakDealAddsNetwork(t *testing.T) {
+	t.Parallel()
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
+			soakDealAdds(t, seed, scaled(t, 300), b24test.WithTimeScale(100))
+		})
+	}
+}
+
+// soakTaskAdds runs n REST v3 tasks.task.add calls under the same faults:
+// each carries an Idempotency-Key reused on its retries, so an add whose
+// answer was lost is retried and replayed, never run twice.
+func soakTaskAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
+	opts = append([]b24test.Option{b24test.WithSeed(b24test.Seed{Tasks: 20, Seed: int64(seed)}),
+		b24test.WithFaults(soakFaults(seed, true))}, opts...)
+	srv := b24test.NewServer(t, opts...)
+	h := srv.Hook()
+	tr := newTracker()
+	type added struct {
+		Item struct {
+			ID b24.ID `json:"id"`
+		} `json:"item"`
+	}
+	r := runAdds(t, srv, tr, n, func(ctx context.Context, i int) (int, error) {
+		v, _, err := b24.CallAs[added](ctx, h.V3(), "tasks.task.add", map[string]any{"fields": map[string]any{
+			"title": fmt.Sprintf("soak task %d", i)}})
+		return int(v.Item.ID), err
+	})
+	a := srv.Audit()
+	f := tr.of("tasks.task.add")
+	created := createdRecords(t, a, "task")
+	// A v3 add gives up (ambiguous) only after MaxAttempts failures in a
+	// row; then it may or may not have run once.
+	if created < r.successes || created > r.successes+r.ambiguous {
+		t.Errorf("%d tasks created for %d successes and %d ambiguous adds", created, r.successes, r.ambiguous)
+	}
+	lost := sum(f, afterExecution...)
+	if lost > 0 && tr.replayed["tasks.task.add"] == 0 {
+		t.Errorf("%d answers were lost after execution, and no retry was answered by a replay", lost)
+	}
+	if r.ambiguous > n/100 {
+		t.Errorf("%d of %d v3 adds ambiguous: retries with the key are not working", r.ambiguous, n)
+	}
+	if total(f) == 0 {
+		t.Error("no fault was injected")
+	}
+	figures(t, "task-adds-v3", map[string]any{"seed": seed, "adds": n, "requests": r.requests, "faults": total(f),
+		"faults_by_kind": f, "done": r.successes, "ambiguous": r.ambiguous, "records_created": created,
+		"replayed": tr.replayed["tasks.task.add"]})
+}
+
+func TestSoakTaskAddsV3(t *testing.T) {
+	t.Parallel()
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
+			synctest.Test(t, func(t *testing.T) {
+				soakTaskAdds(t, seed, scaled(t, 2000), b24test.InMemory(), b24test.WithTimeScale(10))
+			})
+		})
+	}
+}

@@ -1,0 +1,195 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
+)
+
+// targetTitle is the value the update soak writes into deal id.
+func targetTitle(seed uint64, id int) string { return fmt.Sprintf("soak %d deal %d", seed, id) }
+
+// readTitles reads ID and TITLE of every deal with a keyset walk (reads
+// are retried by the SDK; a page that still fails is read again).
+func readTitles(t *testing.T, ctx context.Context, h *b24.Hook) map[int]string {
+	t.Helper()
+	out := map[int]string{}
+	last := 0
+	for {
+		var rows []struct {
+			ID    b24.ID `json:"ID"`
+			Title string `json:"TITLE"`
+		}
+		var err error
+		for try := 0; try < 10; try++ {
+			rows, _, err = b24.CallAs[[]struct {
+				ID    b24.ID `json:"ID"`
+				Title string `json:"TITLE"`
+			}](ctx, h.V2(), "crm.deal.list", map[string]any{"order": map[string]any{"ID": "ASC"},
+				"filter": map[string]any{">ID": last}, "select": []string{"ID", "TITLE"}, "start": -1})
+			if err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("reading the deals back: %v", err)
+		}
+		if len(rows) == 0 {
+			return out
+		}
+		for _, r := range rows {
+			out[int(r.ID)] = r.Title
+			last = int(r.ID)
+		}
+	}
+}
+
+// soakUpdates sends one crm.deal.update per deal through BatchByChunk with
+// halt off and the CRM reconciler, under the soak's faults with 500 after
+// execution, then sends again what the first run reports not executed
+// (what a rerun with a journal does), until nothing is left to send. It
+// proves: every command ends done, failed with a reason or ambiguous
+// (listed); no deal is written twice; every deal reported done, and every
+// deal at the end, holds its target value, except the ambiguous ones
+// listed.
+func soakUpdates(t *testing.T, seed uint64, n int) {
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10),
+		b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, true)))
+	h := srv.Hook()
+	ctx := t.Context()
+	tr := newTracker()
+	// The seeded ids have gaps (deleted records, as on a real portal).
+	before := readTitles(t, ctx, h)
+	if len(before) != n {
+		t.Fatalf("%d deals seeded, want %d", len(before), n)
+	}
+	pending := slices.Sorted(maps.Keys(before)) // deal ids still to send
+	ids := slices.Clone(pending)
+	tr.poll(t, srv.Audit())
+	state := map[int]b24.CommandState{}
+	reconciled, rounds, batchRequests := 0, 0, 0
+	var ambiguous []string
+	for len(pending) > 0 {
+		rounds++
+		if rounds > 5 {
+			t.Fatalf("%d updates still not executed after 5 runs", len(pending))
+		}
+		cmds := make([]b24.Cmd, len(pending))
+		for i, id := range pending {
+			cmds[i] = b24.Cmd{Method: "crm.deal.update", Params: map[string]any{"id": id,
+				"fields": map[string]any{"TITLE": targetTitle(seed, id)}}}
+		}
+		// Polls the audit log while the run goes: it keeps 10,000 requests.
+		done, polled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(polled)
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(100 * time.Millisecond):
+					tr.poll(t, srv.Audit())
+				}
+			}
+		}()
+		res, err := h.V2().BatchByChunk(ctx, cmds, b24.WithHalt(false),
+			b24.WithReconciler(b24.ReconcileCRMUpdate), b24.WithRequestCutoff(6*time.Second))
+		close(done)
+		<-polled
+		tr.poll(t, srv.Audit())
+		if res == nil {
+			t.Fatalf("run %d: no result: %v", rounds, err)
+		}
+		batchRequests += res.Requests
+		var be *b24.BatchError
+		if err != nil && !errors.As(err, &be) {
+			t.Fatalf("run %d: error is not a *BatchError: %v", rounds, err)
+		}
+		var again []int
+		for i, c := range res.Commands {
+			id := pending[i]
+			if c.Index != i || c.Method != "crm.deal.update" {
+				t.Fatalf("command %d reported at %d as %s", i, c.Index, c.Method)
+			}
+			if c.Reconciled {
+				reconciled++
+			}
+			state[id] = c.State
+			switch c.State {
+			case b24.Done:
+				if c.Err != nil {
+					t.Errorf("deal %d: done with an error: %v", id, c.Err)
+				}
+			case b24.Failed:
+				var ae *b24.APIError
+				if !errors.As(c.Err, &ae) {
+					t.Errorf("deal %d: failed without a reason: %v", id, c.Err)
+				}
+			case b24.Ambiguous:
+				if !errors.Is(c.Err, b24.ErrAmbiguous) {
+					t.Errorf("deal %d: ambiguous without ErrAmbiguous: %v", id, c.Err)
+				}
+				ambiguous = append(ambiguous, fmt.Sprintf("deal %d: %v", id, c.Err))
+			case b24.NotExecuted:
+				if !errors.Is(c.Err, b24.ErrNotExecuted) {
+					t.Errorf("deal %d: not executed without ErrNotExecuted: %v", id, c.Err)
+				}
+				again = append(again, id)
+			default:
+				t.Errorf("deal %d: unknown state %v", id, c.State)
+			}
+		}
+		t.Logf("run %d: %d updates: %v", rounds, len(cmds), res.Summary())
+		pending = again
+	}
+	for _, a := range ambiguous {
+		t.Logf("listed ambiguous: %s", a)
+	}
+	a := srv.Audit()
+	titles := readTitles(t, ctx, h)
+	counts := map[string]int{}
+	for _, id := range ids {
+		w := a.WriteCount("deal", id)
+		if w > 1 {
+			t.Errorf("deal %d updated %d times", id, w)
+		}
+		st := state[id]
+		counts[st.String()]++
+		switch {
+		case st == b24.Done && (w != 1 || titles[id] != targetTitle(seed, id)):
+			t.Errorf("deal %d reported done: %d writes, title %q", id, w, titles[id])
+		case st == b24.Failed && w != 0:
+			t.Errorf("deal %d reported failed, but written", id)
+		case st != b24.Ambiguous && titles[id] != targetTitle(seed, id):
+			t.Errorf("deal %d (%v) does not hold its target value: %q", id, st, titles[id])
+		}
+	}
+	f := tr.of("")
+	if sum(f, "internal") == 0 || total(f) == 0 {
+		t.Errorf("faults injected: %v (want 500 after execution among them)", f)
+	}
+	if counts["not executed"] != 0 {
+		t.Errorf("%d updates never sent", counts["not executed"])
+	}
+	figures(t, "batch-updates", map[string]any{"seed": seed, "updates": n, "runs": rounds, "requests": a.Requests,
+		"batch_requests": batchRequests, "faults": total(f), "faults_by_kind": f, "outcomes": counts,
+		"reconciled": reconciled, "ids_checked": len(titles)})
+}
+
+func TestSoakBatchUpdates(t *testing.T) {
+	t.Parallel()
+	for _, seed := range seeds(t) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
+			synctest.Test(t, func(t *testing.T) { soakUpdates(t, seed, scaled(t, 10000)) })
+		})
+	}
+}
