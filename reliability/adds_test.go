@@ -95,11 +95,13 @@ func createdRecords(t *testing.T, a b24test.Audit, entity string) int {
 // duplicate: every record the portal created is either a success (its id
 // returned once) or the one execution behind an ambiguous outcome, and no
 // ambiguous add was sent again.
-func soakDealAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
-	opts = append([]b24test.Option{b24test.WithSeed(b24test.Seed{Deals: 50, Seed: int64(seed)}),
-		b24test.WithFaults(soakFaults(seed, true))}, opts...)
-	srv := b24test.NewServer(t, opts...)
-	h := srv.Hook()
+func soakDealAdds(t *testing.T, seed uint64, n int, network bool, scale float64) {
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale),
+		b24test.WithSeed(b24test.Seed{Deals: 50, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, true)))
+	h, settle := srv.Hook(), func() {}
+	if network {
+		h, settle = overTLS(t, srv)
+	}
 	tr := newTracker()
 	r := runAdds(t, srv, tr, n, func(ctx context.Context, i int) (int, error) {
 		resp, err := h.Call(ctx, "crm.deal.add", map[string]any{"fields": map[string]any{
@@ -110,6 +112,8 @@ func soakDealAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
 		id, err := b24.Decode[b24.ID](resp)
 		return int(id), err
 	})
+	settle()
+	tr.poll(t, srv.Audit())
 	a := srv.Audit()
 	f := tr.of("crm.deal.add")
 	executedLost := sum(f, afterExecution...) // ran, answer lost
@@ -145,7 +149,7 @@ func TestSoakDealAdds(t *testing.T) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
 			synctest.Test(t, func(t *testing.T) {
-				soakDealAdds(t, seed, scaled(t, 2000), b24test.InMemory(), b24test.WithTimeScale(10))
+				soakDealAdds(t, seed, scaled(t, 2000), false, 10)
 			})
 		})
 	}
@@ -158,7 +162,7 @@ func TestSoakDealAddsNetwork(t *testing.T) {
 	for _, seed := range seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			soakDealAdds(t, seed, scaled(t, 300), b24test.WithTimeScale(100))
+			soakDealAdds(t, seed, scaled(t, 300), true, 100)
 		})
 	}
 }

@@ -2,12 +2,19 @@ package reliability
 
 import (
 	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 )
 
@@ -121,4 +128,31 @@ func figures(t testing.TB, scenario string, kv map[string]any) {
 		fmt.Fprintf(&b, " %s=%v", k, kv[k])
 	}
 	t.Log(b.String())
+}
+
+// overTLS serves srv's handler from an httptest TLS server on 127.0.0.1, so
+// that resets and truncated bodies are real TCP events, and returns a hook
+// for it (the fake's limits, time scale applied) and a wait that returns
+// once every request has been answered and recorded in the audit (a slow
+// answer is recorded only after the client gave up on it).
+func overTLS(t *testing.T, srv *b24test.Server, opts ...b24.Option) (*b24.Hook, func()) {
+	t.Helper()
+	var inflight sync.WaitGroup
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inflight.Add(1)
+		defer inflight.Done()
+		srv.ServeHTTP(w, r)
+	}))
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	u := strings.Replace(srv.WebhookURL(), srv.URL(), ts.URL, 1)
+	opts = append([]b24.Option{b24.WithHTTPClient(ts.Client()), b24.WithRestrictionParams(srv.RestrictionParams()),
+		b24.WithTimeout(time.Duration(float64(b24.DefaultTimeout) / srv.TimeScale()))}, opts...)
+	h, err := b24.FromWebhookURL(u, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h, inflight.Wait
 }
