@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/b24go/b24/b24test"
+)
+
+// ndjsonIDs reads the "ID" of every line of an NDJSON file.
+func ndjsonIDs(t *testing.T, data string) []string {
+	t.Helper()
+	var ids []string
+	sc := bufio.NewScanner(strings.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var row struct{ ID string }
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		ids = append(ids, row.ID)
+	}
+	return ids
+}
+
+// checkOnce checks that got holds every id of want exactly once, in order.
+func checkOnce(t *testing.T, got []string, want []int) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%d rows, want %d", len(got), len(want))
+	}
+	seen := map[string]int{}
+	for _, id := range got {
+		seen[id]++
+	}
+	for _, id := range want {
+		if n := seen[itoa(id)]; n != 1 {
+			t.Errorf("id %d appears %d times", id, n)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 9, Deals: 230}))
+	ids := dealIDs(t, p)
+	r := p.run(t, "", "list", "crm.deal.list", "--select", "ID,TITLE")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	checkOnce(t, ndjsonIDs(t, r.stdout), ids)
+	golden(t, "list_stderr.golden", normalize(r.stderr))
+
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID,STAGE_ID", "--filter", ">ID=200", "--format", "csv")
+	goldenRun(t, "list_csv_select.golden", r, exitOK)
+
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "--filter", `{"<=ID": 3}`, "--format", "json")
+	goldenRun(t, "list_json.golden", r, exitOK)
+
+	// CSV of everything: the columns are crm.deal.fields'.
+	dir := t.TempDir()
+	out := filepath.Join(dir, "deals.csv")
+	r = p.run(t, "", "list", "crm.deal.list", "--format", "csv", "-o", out, "--quiet")
+	if r.code != exitOK || r.stdout != "" || r.stderr != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	f, _ := os.Open(out)
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(ids)+1 || recs[0][0] != "ID" || len(recs[0]) < 20 {
+		t.Errorf("CSV: %d records, header %v", len(recs), recs[0])
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
+
+func TestListUsage(t *testing.T) {
+	p := newPortal(t)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"no_method", nil},
+		{"bad_format", []string{"crm.deal.list", "--format", "xml"}},
+		{"checkpoint_without_o", []string{"crm.deal.list", "--checkpoint", "cp"}},
+		{"checkpoint_json", []string{"crm.deal.list", "--checkpoint", "cp", "-o", "x", "--format", "json"}},
+		{"bad_filter", []string{"crm.deal.list", "--filter", "nothing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			goldenRun(t, "list_"+tt.name+".golden", p.run(t, "", append([]string{"list"}, tt.args...)...), exitUsage)
+		})
+	}
+}
+
+// TestListFaultCheckpoint runs a walk against a portal that answers 40% of
+// requests with a 502, so that the SDK's retries sometimes give up half way;
+// each run exits 1 with the checkpoint kept, and reruns with the same
+// checkpoint until one completes: the file then holds every row once.
+// Faults the SDK retries do not stop a walk at all.
+func TestListFaultCheckpoint(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 9, Deals: 1200}))
+	ids := dealIDs(t, p)
+	dir := t.TempDir()
+
+	p.s.FailNext("crm.deal.list", 1, b24test.FaultReset)
+	p.s.FailNext("crm.deal.list", 1, b24test.FaultUnavailable)
+	r := p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", filepath.Join(dir, "all.ndjson"))
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "all.ndjson"))
+	checkOnce(t, ndjsonIDs(t, string(b)), ids)
+
+	q := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 9, Deals: 1200}),
+		b24test.WithFaults(b24test.FaultRates{Seed: 2, Rates: map[b24test.Fault]float64{b24test.FaultBadGateway: 0.4}}))
+	out, cp := filepath.Join(dir, "deals.ndjson"), filepath.Join(dir, "cp")
+	failures, resumedPartial := 0, false
+	for run := 0; ; run++ {
+		if run == 40 {
+			t.Fatalf("no complete run in 40")
+		}
+		r = q.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp)
+		if r.code == exitOK {
+			break
+		}
+		if r.code != exitAPI || !strings.Contains(r.stderr, "502") {
+			t.Fatalf("run %d: exit %d: %s", run, r.code, r.stderr)
+		}
+		failures++
+		if b, _ := os.ReadFile(out); len(b) > 0 && len(b) < 20000 {
+			resumedPartial = true
+		}
+	}
+	if failures == 0 || !resumedPartial {
+		t.Errorf("the faults never stopped a walk half way (%d failures): the test proves nothing", failures)
+	}
+	b, _ = os.ReadFile(out)
+	checkOnce(t, ndjsonIDs(t, string(b)), ids)
+	r = q.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp)
+	goldenRun(t, "list_checkpoint_done.golden", r, exitOK, dir)
+}
