@@ -281,8 +281,10 @@ func WithChunkBytes(n int) BatchOption {
 
 // WithConcurrency sets how many BatchByChunk requests may be in flight at
 // once (default DefaultChunkConcurrency; 1 is sequential). The limiter still
-// paces every request: raise it to keep the request bucket busy when a
-// request takes longer than the bucket's drain interval.
+// paces every request, so more concurrency never earns a refusal; raise it
+// to keep the request bucket busy when a request takes longer than the
+// bucket's drain interval, and to spend the bucket's initial burst at once.
+// On the Standard plan, batches of 50 writes keep the bucket busy from 8.
 func WithConcurrency(n int) BatchOption {
 	return func(c *batchConfig) {
 		if n > 0 {
@@ -347,8 +349,10 @@ func newBatchConfig(opts []BatchOption) batchConfig {
 // batch with a write is not, and its commands become Ambiguous.
 //
 // More than MaxBatchCommands commands is an error before anything is sent
-// (use BatchByChunk). The result is never nil: when some command is not Done
-// the error is a *BatchError alongside it.
+// (use BatchByChunk), as are a bad name, a reference to no earlier command
+// and params that cannot be encoded; the result is then nil. Otherwise the
+// result holds every command, and when some command is not Done the error
+// is a *BatchError alongside it.
 func (a *API) Batch(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
 	cfg := newBatchConfig(opts)
 	if len(cmds) > MaxBatchCommands {

@@ -183,17 +183,18 @@ func (r *chunkRun) apply(ctx context.Context, d chunkDone) {
 		if len(writes) > 0 {
 			r.amb = append(r.amb, ambiguousChunk{idx: writes, sentAt: d.out.sentAt})
 		}
-		if d.out.halted {
-			// A REST 3.0 batch aborted at one of its commands: a command failure.
+		switch {
+		case ctx.Err() != nil:
+			r.stopWith(ctx.Err(), -1)
+		case d.out.halted || len(writes) > 0:
+			// A REST 3.0 batch aborted at one of its commands, or writes
+			// whose outcome is unknown: failures of commands, not of the run.
 			if r.cfg.halt {
-				r.stopWith(nil, d.idx[0])
+				r.stopWith(nil, append(writes, d.idx[0])[0])
 			}
-			return
+		default:
+			r.stopWith(err, -1)
 		}
-		if len(writes) > 0 && !r.cfg.halt && ctx.Err() == nil {
-			return // an ambiguous chunk is a failure of its commands; go on
-		}
-		r.stopWith(err, -1)
 		return
 	}
 	// The batch ran: requeue the commands refused inside it, and, if the

@@ -1,0 +1,168 @@
+package b24_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
+)
+
+func fakeStates(r *b24.BatchResult) string {
+	var b strings.Builder
+	for _, c := range r.Commands {
+		b.WriteString(map[b24.CommandState]string{b24.Done: "D", b24.Failed: "F", b24.Ambiguous: "A", b24.NotExecuted: "-"}[c.State])
+	}
+	return b.String()
+}
+
+// dealIDs returns the ids of the first 50 seeded deals.
+func dealIDs(t *testing.T, api *b24.API) []string {
+	t.Helper()
+	rows, _, err := b24.CallAs[[]map[string]string](context.Background(), api, "crm.deal.list", map[string]any{"select": []string{"ID"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r["ID"]
+	}
+	return ids
+}
+
+func TestBatchOnFakePortal(t *testing.T) {
+	t.Parallel()
+	s := b24test.NewServer(t, b24test.InMemory(), b24test.WithSeed(b24test.Seed{Deals: 60}), b24test.WithLatency(b24test.Latency{}))
+	api := s.Hook().V2()
+	ctx := context.Background()
+	ids := dealIDs(t, api)
+	cmds := []b24.Cmd{
+		{Method: "crm.deal.get", Params: map[string]any{"id": ids[0]}},
+		{Method: "crm.deal.get", Params: map[string]any{"id": 999999}},
+		{Method: "crm.deal.get", Params: map[string]any{"id": ids[2]}},
+	}
+	for _, tc := range []struct {
+		halt bool
+		want string
+	}{{true, "DF-"}, {false, "DFD"}} {
+		res, err := api.Batch(ctx, cmds, b24.WithHalt(tc.halt))
+		if got := fakeStates(res); got != tc.want || !errors.Is(err, b24.ErrNotFound) {
+			t.Errorf("halt %v: %s, %v", tc.halt, got, err)
+		}
+		deal, err := b24.DecodeResult[map[string]any](&res.Commands[0])
+		if err != nil || deal["ID"] != ids[0] {
+			t.Errorf("deal %v %v", deal["ID"], err)
+		}
+	}
+	before := s.Audit().Requests
+	if _, err := api.Batch(ctx, make([]b24.Cmd, 51)); err == nil || s.Audit().Requests != before {
+		t.Errorf("51 commands: %v", err)
+	}
+
+	// A chain through references: the second page filters on the last id of the first.
+	first := b24.Cmd{Name: "p1", Method: "crm.deal.list", Params: map[string]any{"order": map[string]string{"ID": "ASC"}, "filter": map[string]any{">ID": 0}, "select": []string{"ID"}, "start": -1}}
+	second := b24.Cmd{Name: "p2", Method: "crm.deal.list", Params: map[string]any{"order": map[string]string{"ID": "ASC"}, "filter": map[string]any{">ID": first.Result(49, "ID")}, "select": []string{"ID"}, "start": -1}}
+	res, err := api.Batch(ctx, []b24.Cmd{first, second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := b24.BatchResultAs[[]map[string]string](res, "p1")
+	p2, _ := b24.BatchResultAs[[]map[string]string](res, "p2")
+	if len(p1) != 50 || len(p2) != 10 || p2[0]["ID"] <= p1[49]["ID"] && len(p2[0]["ID"]) <= len(p1[49]["ID"]) {
+		t.Errorf("pages of %d and %d rows", len(p1), len(p2))
+	}
+}
+
+func TestBatchV3OnFakePortal(t *testing.T) {
+	t.Parallel()
+	s := b24test.NewServer(t, b24test.InMemory(), b24test.WithSeed(b24test.Seed{Tasks: 10}), b24test.WithLatency(b24test.Latency{}))
+	api := s.Hook().V3()
+	ctx := context.Background()
+	list, _, err := b24.CallAs[struct {
+		Items []struct{ ID int }
+	}](ctx, api, "tasks.task.list", map[string]any{"select": []string{"id"}})
+	if err != nil || len(list.Items) < 3 {
+		t.Fatalf("%v %v", list, err)
+	}
+	first := b24.Cmd{Name: "first", Method: "tasks.task.get", Params: map[string]any{"id": list.Items[0].ID, "select": []string{"id", "title"}}}
+	res, err := api.Batch(ctx, []b24.Cmd{
+		first,
+		{Name: "again", Method: "tasks.task.get", Params: map[string]any{"id": first.V3Ref("item", "id"), "select": []string{"id"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		Item struct{ ID int } `json:"item"`
+	}
+	if v, err := b24.BatchResultAs[got](res, "again"); err != nil || v.Item.ID != list.Items[0].ID {
+		t.Errorf("again: %v %v", v, err)
+	}
+	// The first error aborts: a read in an aborted batch is reported failed.
+	res, err = api.Batch(ctx, []b24.Cmd{
+		{Method: "tasks.task.get", Params: map[string]any{"id": list.Items[1].ID}},
+		{Method: "tasks.task.get", Params: map[string]any{"id": 999999}},
+		{Method: "tasks.task.get", Params: map[string]any{"id": list.Items[2].ID}},
+	})
+	if got := fakeStates(res); got != "FFF" || !res.Halted || err == nil {
+		t.Errorf("abort: %s %v", got, err)
+	}
+	t.Log(err)
+}
+
+// TestBatchByChunkReconcileOnFakePortal: the batch request of the first chunk
+// is lost (the portal ran it, or did not); its writes are never sent again,
+// and ReconcileCRMUpdate settles them once the scaled cut-off has passed.
+func TestBatchByChunkReconcileOnFakePortal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fault     b24test.Fault
+		want      b24.CommandState
+		wantWrite int
+	}{
+		{b24test.FaultReset, b24.Done, 1},             // ran, then the connection was reset
+		{b24test.FaultBadGateway, b24.NotExecuted, 0}, // a 502 before running
+	} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const scale = 10
+				s := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale), b24test.WithSeed(b24test.Seed{Deals: 120}))
+				api := s.Hook().V2()
+				ids := dealIDs(t, api)
+				var cmds []b24.Cmd
+				for _, id := range ids {
+					cmds = append(cmds, b24.Cmd{Method: "crm.deal.update", Params: map[string]any{"id": id, "fields": map[string]any{"COMMENTS": "v2 " + id, "OPPORTUNITY": 100.5}}})
+				}
+				s.FailNext("batch", 1, tc.fault)
+				start := time.Now()
+				res, err := api.BatchByChunk(context.Background(), cmds, b24.WithReconciler(b24.ReconcileCRMUpdate),
+					b24.WithRequestCutoff(60*time.Second/scale))
+				if tc.want == b24.Done && err != nil || tc.want != b24.Done && !errors.Is(err, b24.ErrNotExecuted) {
+					t.Errorf("err %v", err)
+				}
+				for i, c := range res.Commands {
+					if c.State != tc.want || !c.Reconciled {
+						t.Fatalf("command %d: %v %v (reconciled %v)", i, c.State, c.Err, c.Reconciled)
+					}
+				}
+				if time.Since(start) < 6*time.Second {
+					t.Errorf("reconciled after %v, before the cut-off", time.Since(start))
+				}
+				a := s.Audit()
+				for _, id := range ids {
+					if n := a.Writes["deal:"+id]; n != tc.wantWrite {
+						t.Errorf("deal %s written %d times", id, n)
+					}
+				}
+				if n := a.ByMethod["batch"]; fmt.Sprint(n) == "" {
+					t.Errorf("audit %v", n)
+				}
+			})
+		})
+	}
+}
