@@ -346,7 +346,10 @@ func newBatchConfig(opts []BatchOption) batchConfig {
 //
 // The request is paced and retried like any Call: a batch of reads only is
 // retried after failures that may have happened after the portal ran it; a
-// batch with a write is not, and its commands become Ambiguous.
+// batch with a write is not, and its commands become Ambiguous. A command
+// the portal refused inside a batch that ran (QUERY_LIMIT_EXCEEDED or
+// OPERATION_TIME_LIMIT in result_error) is Failed here, and the limiter
+// holds back the next request; BatchByChunk sends such commands again.
 //
 // More than MaxBatchCommands commands is an error before anything is sent
 // (use BatchByChunk), as are a bad name, a reference to no earlier command
