@@ -255,8 +255,11 @@ const (
 	// the default request size limit of nginx.
 	DefaultChunkBytes = 1 << 20
 	// DefaultChunkConcurrency is how many BatchByChunk requests may be in
-	// flight at once; the limiter paces them.
-	DefaultChunkConcurrency = 4
+	// flight at once; the limiter paces them. Eight keep the request bucket
+	// busy while each batch of writes takes the portal a second or more
+	// (at 4, 10,000 updates on the fake portal took 1.2 × the bucket's minimum;
+	// at 8, 1.01 ×).
+	DefaultChunkConcurrency = 8
 	// DefaultRequestCutoff is the portal's request wall time: a request still
 	// running after it is cut off.
 	DefaultRequestCutoff = 60 * time.Second
