@@ -146,6 +146,7 @@ func createAtomic(path string) (*atomicFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.Chmod(0o644)
 	return &atomicFile{File: f, final: path}, nil
 }
 

@@ -75,6 +75,7 @@ type updater struct {
 	chunk       int
 	concurrency int
 	extra       pairList
+	extraMap    map[string]any
 
 	method string
 	api    *b24.API
@@ -129,15 +130,23 @@ func (u *updater) run(ctx context.Context, args []string) int {
 	if b, err := marshalJSON(extra, ""); err == nil && extra.Len() > 0 {
 		json.Unmarshal(b, &extraMap)
 	}
-	rows, hash, err := readUpdateInput(u.from, u.format, c.stdin, extraMap)
-	if err != nil {
-		return c.fail(ctx, err)
-	}
+	u.extraMap = extraMap
 	h, err := c.hook()
 	if err != nil {
 		return c.fail(ctx, err)
 	}
 	defer h.Close()
+	return u.runWithHook(ctx, h, args)
+}
+
+// runWithHook runs the update through h (the demo gives its own).
+func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) int {
+	c := u.c
+	u.method = args[0]
+	rows, hash, err := readUpdateInput(u.from, u.format, c.stdin, u.extraMap)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
 	u.api = c.api(h)
 	u.cutoff = time.Duration(float64(b24.DefaultRequestCutoff) / c.g.timeScale)
 	j, last, err := journal.Open(u.journalPath, journal.Header{Method: u.method, Input: hash, Rows: len(rows)})

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "deals.csv")
+	var p *portal
+	r := p.run(t, "", "demo", "--deals", "1500", "--update", "300", "--time-scale", "50", "-o", out)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"1. b24 ping", "user:    #1", "1500 deals to", "applied:         300", "300 records written, 0 written more than once", "limiter waits"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(recs) != 1501 {
+		t.Errorf("deals.csv: %d records, %v", len(recs), err)
+	}
+	if st, _ := os.Stat(out); st.Mode().Perm() != 0o644 {
+		t.Errorf("deals.csv mode %v", st.Mode())
+	}
+}
