@@ -170,6 +170,8 @@ func (e *ResponseError) Error() string {
 	switch {
 	case errors.Is(e.Err, ErrResponseTooLarge):
 		b.WriteString("response body too large")
+		// The limit, as send wraps it: "(more than N bytes, WithMaxResponseSize)".
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), ErrResponseTooLarge.Error()))
 	case e.Truncated:
 		b.WriteString("truncated response body")
 	default:

@@ -101,7 +101,48 @@ type attemptResult struct {
 	header  http.Header
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bufPool keeps read buffers of at most 1 MiB for reuse.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readLimited reads r into b until EOF or until it holds limit bytes,
+// growing b by doubling but never past limit, and then reports with a
+// one-byte read whether the body goes on. A body over the maximum thus
+// costs at most twice the maximum in allocations, and holds at most the
+// maximum (a bytes.Buffer would grow to twice the maximum to hold the one
+// byte that tells the body is too large).
+func readLimited(r io.Reader, b []byte, limit int64) (_ []byte, over bool, _ error) {
+	for {
+		if len(b) == cap(b) {
+			if int64(len(b)) >= limit {
+				var probe [1]byte
+				for range 100 {
+					n, err := r.Read(probe[:])
+					if n > 0 {
+						return b, true, nil
+					}
+					if err == io.EOF {
+						return b, false, nil
+					}
+					if err != nil {
+						return b, false, err
+					}
+				}
+				return b, false, io.ErrNoProgress
+			}
+			nb := make([]byte, len(b), min(int64(max(2*cap(b), 4096)), limit))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, false, nil
+		}
+		if err != nil {
+			return b, false, err
+		}
+	}
+}
 
 // send performs one HTTP attempt.
 func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byte, reqID, idemKey string, timeout time.Duration) attemptResult {
@@ -132,19 +173,29 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 	}
 	defer resp.Body.Close()
 
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 1<<20 {
-			bufPool.Put(buf)
-		}
-	}()
-	n, rerr := buf.ReadFrom(io.LimitReader(resp.Body, h.maxBody+1))
-	elapsed := time.Since(start)
-	res := attemptResult{sent: true, elapsed: elapsed, status: resp.StatusCode, header: resp.Header}
-	if n > h.maxBody {
+	res := attemptResult{sent: true, status: resp.StatusCode, header: resp.Header}
+	if resp.ContentLength > h.maxBody {
+		// Announced over the maximum: not worth reading.
+		res.elapsed = time.Since(start)
 		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
-			Err: fmt.Errorf("%w (%d bytes)", ErrResponseTooLarge, h.maxBody)}
+			Err: errorsTooLarge(h.maxBody)}
+		return res
+	}
+	pooled := bufPool.Get().(*[]byte)
+	b := (*pooled)[:0]
+	if resp.ContentLength > int64(cap(b)) {
+		b = make([]byte, 0, resp.ContentLength)
+	}
+	b, over, rerr := readLimited(resp.Body, b, h.maxBody)
+	if cap(b) <= 1<<20 {
+		defer func() { *pooled = b[:0]; bufPool.Put(pooled) }()
+	} else {
+		defer bufPool.Put(pooled)
+	}
+	res.elapsed = time.Since(start)
+	if over {
+		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Err: errorsTooLarge(h.maxBody)}
 		return res
 	}
 	if rerr != nil {
@@ -157,7 +208,7 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 			return res
 		}
 		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
-			Snippet: snippet(buf.Bytes(), h.redact), Truncated: true, Err: scrubErr(rerr, h.redact)}
+			Snippet: snippet(b, h.redact), Truncated: true, Err: scrubErr(rerr, h.redact)}
 		return res
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
@@ -166,7 +217,7 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 	}
 	// The envelope decoder copies what it keeps (json.RawMessage copies), so
 	// the buffer can be reused.
-	res.resp, res.err = decodeEnvelope(buf.Bytes(), resp.StatusCode, resp.Header, method, v, reqID, h.redact)
+	res.resp, res.err = decodeEnvelope(b, resp.StatusCode, resp.Header, method, v, reqID, h.redact)
 	return res
 }
 
@@ -234,4 +285,9 @@ func originOf(loc string) string {
 		scheme = "https"
 	}
 	return scheme + "://" + u.Host
+}
+
+// errorsTooLarge is the cause of a ResponseError for a body over max bytes.
+func errorsTooLarge(max int64) error {
+	return fmt.Errorf("%w (more than %d bytes, WithMaxResponseSize)", ErrResponseTooLarge, max)
 }
