@@ -156,3 +156,7 @@ func overTLS(t *testing.T, srv *b24test.Server, opts ...b24.Option) (*b24.Hook, 
 	t.Cleanup(func() { h.Close() })
 	return h, inflight.Wait
 }
+
+// testSecret is the webhook secret of the suite's hooks: long and unusual
+// enough that finding it anywhere is a leak.
+const testSecret = "Rel1abSecretQ7xZ9kWm"
