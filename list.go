@@ -1,0 +1,394 @@
+package b24
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strings"
+	"time"
+)
+
+// Lists: reading every row of a list method.
+//
+// CallList returns all rows; FetchList streams them one by one and
+// FetchListPages one request's worth at a time. All three walk the list by
+// id (the portal's "huge data" technique): rows ordered by the id field,
+// each request filtering on the last id seen (">ID" ascending, "<ID"
+// descending) with start=-1, so the portal never counts rows and every
+// request costs the same whatever the depth. On REST v2 the walk chains 50
+// list commands in one batch (up to 2,500 rows a request) when the Batch API
+// is available, and WithShards splits the id range into shards walked
+// concurrently under the hook's limiter.
+//
+// Every walk ends with a ListReport (WithReport): rows, unique ids, the
+// smallest and largest id, requests, retries, and how it ended.
+
+// ErrCursorStalled is returned when a list walk's cursor does not advance:
+// the portal answered a page whose last id is not beyond the one before (a
+// method that ignores the id filter, or an id field that is not the sort
+// key). The walk stops instead of fetching the same page forever.
+var ErrCursorStalled = errors.New("b24: list cursor did not advance")
+
+// ErrNonNumericID is returned when a row's id field is missing or is not an
+// integer: the keyset walk needs numeric ids. Set the id field with
+// WithIDKey, or walk by offset with WithOffsetPaging.
+var ErrNonNumericID = errors.New("b24: list row id is not an integer")
+
+// ErrCursorMismatch is returned when WithResume is given a cursor saved by a
+// walk of another method, other parameters or the other direction.
+var ErrCursorMismatch = errors.New("b24: list cursor belongs to another walk")
+
+// ListOption configures a list walk (CallList, FetchList, FetchListPages,
+// CallTail, FetchTail).
+type ListOption func(*listConfig)
+
+type listConfig struct {
+	idKey, cursorKey, resultKey string
+	idKeySet, cursorSet, resSet bool
+	desc                        bool
+	pageSize                    int
+	shards                      int
+	unordered                   bool
+	noBatch                     bool
+	offset                      bool
+	resume                      *ListCursor
+	progress                    func(ListProgress)
+	report                      *ListReport
+	callOpts                    []CallOption
+	tailStart                   any
+	tailStartSet                bool
+}
+
+// WithIDKey names the id field in the rows the method returns ("ID" for
+// crm.deal.list, "id" for crm.item.list and tasks.task.list). The known
+// families need no option (see FetchList).
+func WithIDKey(key string) ListOption {
+	return func(c *listConfig) { c.idKey, c.idKeySet = key, key != "" }
+}
+
+// WithCursorIDKey names the id field in the request's filter, order and
+// select, when it differs from the one in the rows (tasks.task.list filters
+// on "ID" and returns "id"). It defaults to the id key.
+func WithCursorIDKey(key string) ListOption {
+	return func(c *listConfig) { c.cursorKey, c.cursorSet = key, key != "" }
+}
+
+// WithResultKey names the key of the result that holds the rows ("items"
+// for crm.item.list, "tasks" for tasks.task.list); "" means the result is
+// the array of rows itself.
+func WithResultKey(key string) ListOption {
+	return func(c *listConfig) { c.resultKey, c.resSet = key, true }
+}
+
+// WithDescending walks from the largest id down: the order and the cursor
+// filter ("<ID") are reversed, and a filter bound of the caller's on the id
+// is kept as the walk's range. An order of the caller's on the id field
+// alone ("DESC") has the same effect.
+func WithDescending() ListOption {
+	return func(c *listConfig) { c.desc = true }
+}
+
+// WithPageSize sets the REST v3 pagination.limit (default 1000, the
+// portal's maximum) or the tail cursor's limit. REST v2 pages are always 50
+// rows, so the option is ignored there.
+func WithPageSize(n int) ListOption {
+	return func(c *listConfig) {
+		if n > 0 {
+			c.pageSize = n
+		}
+	}
+}
+
+// WithShards walks the list with n concurrent workers (default 1). The walk
+// first probes the smallest and largest id of the range (one request), then
+// cuts the range into shards sized by the density of ids it observes, and
+// walks them concurrently. All workers draw on the hook's one limiter, so n
+// above about 4 does not make a walk faster: it keeps the request bucket
+// busy without earning a refusal. Rows still arrive in id order unless
+// WithUnordered is given; memory stays bounded by a window of about 2n
+// shards.
+func WithShards(n int) ListOption {
+	return func(c *listConfig) {
+		if n > 0 {
+			c.shards = n
+		}
+	}
+}
+
+// WithUnordered delivers the rows of concurrent shards as they arrive, not
+// in id order. Within one shard rows are still in id order.
+func WithUnordered() ListOption {
+	return func(c *listConfig) { c.unordered = true }
+}
+
+// WithoutBatch makes every request carry one list page, instead of chaining
+// 50 list commands in a batch on REST v2. Use it for methods a batch cannot
+// call.
+func WithoutBatch() ListOption {
+	return func(c *listConfig) { c.noBatch = true }
+}
+
+// WithOffsetPaging walks by offset (start=0, 50, ...) instead of by id, in
+// the order the caller gives. Each page makes the portal count and skip the
+// rows before it, so it is slower and its cost grows with depth; rows
+// inserted or deleted during the walk can shift pages. A caller's order on a
+// field other than the id selects it automatically (with a logged warning).
+func WithOffsetPaging() ListOption {
+	return func(c *listConfig) { c.offset = true }
+}
+
+// WithResume continues a walk from a cursor saved from an earlier one
+// (ListReport.Cursor or ListProgress.Cursor): only the rows the earlier walk
+// had not yet delivered are read. The method, its parameters and the
+// direction must be the same (else ErrCursorMismatch).
+func WithResume(c ListCursor) ListOption {
+	return func(cfg *listConfig) { cp := c; cfg.resume = &cp }
+}
+
+// WithProgress calls f after every request's rows have been delivered, on
+// the goroutine that consumes the rows. f must not block for long.
+func WithProgress(f func(ListProgress)) ListOption {
+	return func(c *listConfig) { c.progress = f }
+}
+
+// WithReport fills *r with the walk's report when the walk ends: completed,
+// stopped by the caller (a break out of the loop, or a cancelled context) or
+// failed.
+func WithReport(r *ListReport) ListOption {
+	return func(c *listConfig) { c.report = r }
+}
+
+// WithListCallOptions passes call options (WithCallTimeout, WithRequestID, ...)
+// to every request of the walk.
+func WithListCallOptions(opts ...CallOption) ListOption {
+	return func(c *listConfig) { c.callOpts = append(c.callOpts, opts...) }
+}
+
+// WithTailStart sets the value the REST v3 *.tail cursor starts after (default 0;
+// required for a descending tail).
+func WithTailStart(v any) ListOption {
+	return func(c *listConfig) { c.tailStart, c.tailStartSet = v, true }
+}
+
+// family describes where a list method's rows and ids are.
+type family struct {
+	resultKey string // "" when the result is the array of rows
+	idKey     string // the id in a row
+	cursorKey string // the id in filter, order and select
+	userStyle bool   // user.get: top-level sort/order strings, FILTER
+}
+
+// familyOf returns the known layout of method on version v.
+func familyOf(v APIVersion, method string) family {
+	m := strings.ToLower(method)
+	if v == APIv3 {
+		return family{resultKey: "items", idKey: "id", cursorKey: "id"}
+	}
+	switch {
+	case m == "crm.item.list":
+		return family{resultKey: "items", idKey: "id", cursorKey: "id"}
+	case m == "tasks.task.list":
+		return family{resultKey: "tasks", idKey: "id", cursorKey: "ID"}
+	case m == "crm.type.list":
+		return family{resultKey: "types", idKey: "id", cursorKey: "id"}
+	case m == "crm.category.list":
+		return family{resultKey: "categories", idKey: "id", cursorKey: "id"}
+	case m == "user.get":
+		return family{idKey: "ID", cursorKey: "ID", userStyle: true}
+	case strings.HasPrefix(m, "catalog.") && strings.HasSuffix(m, ".list"):
+		// catalog.product.list → products, catalog.section.list → sections
+		parts := strings.Split(m, ".")
+		if len(parts) == 3 {
+			return family{resultKey: parts[1] + "s", idKey: "id", cursorKey: "id"}
+		}
+	}
+	return family{idKey: "ID", cursorKey: "ID"}
+}
+
+func (c *listConfig) family(v APIVersion, method string) family {
+	f := familyOf(v, method)
+	if c.idKeySet {
+		f.idKey = c.idKey
+		if !c.cursorSet {
+			f.cursorKey = c.idKey
+		}
+	}
+	if c.cursorSet {
+		f.cursorKey = c.cursorKey
+	}
+	if c.resSet {
+		f.resultKey = c.resultKey
+	}
+	return f
+}
+
+func newListConfig(opts []ListOption) listConfig {
+	cfg := listConfig{shards: 1}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return cfg
+}
+
+// CallList returns every row of a list method, decoded into T (a struct, or
+// map[string]any). It is FetchList collected into a slice: prefer FetchList
+// for large lists, whose rows need not all be in memory at once.
+//
+// On failure CallList returns the rows read before it with the error.
+func CallList[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) ([]T, error) {
+	var rows []T
+	for page, err := range FetchListPages[T](ctx, api, method, params, opts...) {
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, page...)
+	}
+	return rows, nil
+}
+
+// FetchList streams every row of a list method, decoded into T (a struct,
+// or map[string]any), in id order:
+//
+//	for deal, err := range b24.FetchList[Deal](ctx, h.V2(), "crm.deal.list", params) {
+//		if err != nil {
+//			return err
+//		}
+//		...
+//	}
+//
+// The walk is the keyset walk described at the top of this file. params are
+// the method's own (a map or a struct): the caller's filter is kept, and a
+// bound of its own on the id field is combined with the walk's cursor, not
+// overwritten; the id field is added to select when missing; start is
+// ignored. An order on the id field alone sets the direction; an order on
+// any other field makes the walk fall back to offset paging (logged as a
+// warning), since only the id can serve as a cursor.
+//
+// The id field and where the rows are are known for crm.*.list (rows in
+// result, "ID"), crm.item.list (result.items, "id"), tasks.task.list
+// (result.tasks; "id" in rows, "ID" in the filter), user.get, crm.type.list,
+// crm.category.list, catalog.*.list and every REST v3 list (result.items,
+// "id"); set them for other methods with WithIDKey, WithCursorIDKey and
+// WithResultKey.
+//
+// On REST v2 a page of fewer than 50 rows ends the walk; on REST v3, which
+// may cap the page size it was asked for, a page shorter than the largest
+// seen does. A row without an integer id fails the walk with
+// ErrNonNumericID; a page that does not move the cursor fails it with
+// ErrCursorStalled, so a walk never loops.
+//
+// Breaking out of the loop (or cancelling ctx) stops every request of the
+// walk before FetchList returns: no goroutine is left behind. Memory stays
+// flat whatever the number of rows: only the rows of the requests in flight
+// and a bounded window of shards are held. An error is yielded once, as the
+// last value.
+func FetchList[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[T, error] {
+	pages := FetchListPages[T](ctx, api, method, params, opts...)
+	return func(yield func(T, error) bool) {
+		for page, err := range pages {
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, row := range page {
+				if !yield(row, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// FetchListPages is FetchList one request at a time: each value holds the
+// rows of one request (a page of 50 on REST v2 without batches, up to 2,500
+// with chained batches, up to the page size on REST v3). The slice is the
+// caller's to keep.
+func FetchListPages[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[[]T, error] {
+	cfg := newListConfig(opts)
+	return func(yield func([]T, error) bool) {
+		w, err := newWalk[T](api, method, params, cfg)
+		if err != nil {
+			rep := ListReport{Method: method, End: ListFailed, Err: err}
+			if cfg.report != nil {
+				*cfg.report = rep
+			}
+			yield(nil, err)
+			return
+		}
+		w.run(ctx, yield)
+	}
+}
+
+// ListEnd tells how a list walk ended.
+type ListEnd int
+
+const (
+	// ListRunning: the walk has not ended yet.
+	ListRunning ListEnd = iota
+	// ListComplete: every row was read.
+	ListComplete
+	// ListStopped: the caller stopped the walk (a break out of the loop, or
+	// a cancelled context); Cursor resumes it.
+	ListStopped
+	// ListFailed: a request or a row failed; Err says why and Cursor resumes
+	// the walk after the last row delivered.
+	ListFailed
+)
+
+func (e ListEnd) String() string {
+	switch e {
+	case ListRunning:
+		return "running"
+	case ListComplete:
+		return "complete"
+	case ListStopped:
+		return "stopped"
+	case ListFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// ListReport is the completeness report of a list walk.
+type ListReport struct {
+	Method string
+	// Mode is how the walk read the list: "keyset" (one page a request),
+	// "chain" (chained batches), "offset", "v3" or "tail".
+	Mode string
+	// Rows is the number of rows delivered; UniqueIDs the number of distinct
+	// ids among them and Duplicates the rest (rows whose id was not beyond
+	// the previous one of their shard, which a keyset walk never repeats).
+	Rows, UniqueIDs, Duplicates int64
+	// MinID and MaxID are the smallest and largest id delivered (0 when none).
+	MinID, MaxID int64
+	// Requests is the number of HTTP requests sent (retries and refusals
+	// included); Retries the requests that repeated an earlier one; Pages the
+	// list pages read; Dropped the chained commands discarded after the
+	// first short page of a batch.
+	Requests, Retries, Pages, Dropped int64
+	// Shards is the number of shards walked (1 for a sequential walk).
+	Shards int
+	// End tells how the walk ended, Err why it failed.
+	End ListEnd
+	Err error
+	// Elapsed is the walk's duration.
+	Elapsed time.Duration
+	// Cursor resumes the walk after the last row delivered (WithResume); nil
+	// when the walk completed or cannot be resumed (offset paging).
+	Cursor *ListCursor
+}
+
+// ListProgress is reported after every request's rows are delivered.
+type ListProgress struct {
+	Rows     int64 // rows delivered so far
+	Requests int64 // HTTP requests sent so far
+	// Covered is the share of the id range already walked, 0 to 1; -1 while
+	// unknown (a sequential walk, which has not probed the range's end).
+	Covered float64
+	// Cursor resumes the walk after the rows delivered so far. It is nil for
+	// offset paging.
+	Cursor *ListCursor
+}

@@ -1,0 +1,657 @@
+package b24
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+)
+
+// The engine of a keyset walk: an optional probe of the range, a cutter
+// that cuts the range into shards sized by the density of ids, workers that
+// walk shards, and the consumer (the caller's goroutine) that delivers rows
+// in order and keeps the report and the cursor.
+
+// sink receives rows on the caller's goroutine; it returns how many it
+// consumed and whether the walk goes on.
+type sink[T any] func(rows []T) (int, bool)
+
+type engine[T any] struct {
+	w       *walk[T]
+	workers int
+	ordered bool
+
+	cut cutter[T]
+
+	// consumer side
+	regMu    sync.Mutex
+	registry []*shard[T]
+	span     float64 // ids between the range's first row and its far end (probe), 0 when unknown
+	rows     int64
+	minID    int64
+	maxID    int64
+	dups     int64
+	outOf    int64
+	stopped  bool
+}
+
+// initialRegions returns the ranges a walk reads: the caller's bounds, or a
+// resumed cursor's ranges.
+func (w *walk[T]) initialRegions() []region {
+	if c := w.cfg.resume; c != nil {
+		out := make([]region, 0, len(c.Ranges))
+		for _, r := range c.Ranges {
+			out = append(out, regionOf(r))
+		}
+		return out
+	}
+	rng := w.q.rng
+	if rng.empty() {
+		return nil
+	}
+	var r region
+	if w.dir > 0 {
+		r.after, r.hasAfter = rng.lo-1, rng.loSet
+		r.end, r.hasEnd = rng.hi, rng.hiSet
+	} else {
+		r.after, r.hasAfter = rng.hi+1, rng.hiSet
+		r.end, r.hasEnd = rng.lo, rng.loSet
+	}
+	return []region{r}
+}
+
+// run walks the list, delivering rows to s; fail receives the error that
+// ends a failed walk.
+func (w *walk[T]) run(ctx context.Context, s sink[T], fail func(error)) {
+	w.start = time.Now()
+	if w.offset {
+		w.runOffset(ctx, s, fail)
+		return
+	}
+	e := &engine[T]{w: w, workers: max(1, w.cfg.shards), ordered: !w.cfg.unordered}
+	e.cut.w = w
+	e.cut.regions = w.initialRegions()
+	err := e.walk(ctx, s)
+	w.finishReport(ctx, e, err)
+	if err != nil && !e.stopped {
+		fail(err)
+	}
+}
+
+func (w *walk[T]) finishReport(ctx context.Context, e *engine[T], err error) {
+	rep := &w.rep
+	rep.Rows, rep.UniqueIDs, rep.Duplicates = e.rows, e.rows, e.dups+e.outOf
+	rep.MinID, rep.MaxID = e.minID, e.maxID
+	rep.Requests, rep.Retries = w.requests.Load(), w.retries.Load()
+	rep.Pages, rep.Dropped = w.pages.Load(), w.dropped.Load()
+	rep.Elapsed = time.Since(w.start)
+	if e != nil {
+		e.regMu.Lock()
+		rep.Shards = max(1, len(e.registry))
+		e.regMu.Unlock()
+		c := e.cursor()
+		rep.Cursor = &c
+	}
+	stopped := e != nil && e.stopped || err != nil && ctx.Err() != nil
+	rep.finish(err, stopped)
+	if stopped && err != nil {
+		rep.Err = err
+	}
+	if w.cfg.report != nil {
+		*w.cfg.report = *rep
+	}
+}
+
+// walk runs the engine. It returns nil when the walk completed or the
+// caller stopped it (e.stopped).
+func (e *engine[T]) walk(ctx context.Context, s sink[T]) error {
+	w := e.w
+	if len(e.cut.regions) == 0 {
+		return nil
+	}
+	if w.chain || e.workers > 1 {
+		first, err := e.probe(ctx)
+		if err != nil {
+			return err
+		}
+		if first != nil && !e.deliver(first, s) {
+			return nil
+		}
+		if len(e.cut.regions) == 0 {
+			return nil
+		}
+	} else {
+		e.cut.target = math.Inf(1) // one shard a region
+	}
+	if e.workers == 1 {
+		return e.inline(ctx, s)
+	}
+	return e.parallel(ctx, s)
+}
+
+// inline walks the shards one after the other on the caller's goroutine.
+func (e *engine[T]) inline(ctx context.Context, s sink[T]) error {
+	for {
+		sh := e.cut.next(ctx, nil, 0)
+		if sh == nil {
+			return ctx.Err()
+		}
+		e.register(sh)
+		for !sh.done {
+			c, err := e.w.step(ctx, sh, e.cut.chainSize(sh))
+			if err != nil {
+				return err
+			}
+			if !e.deliver(c, s) {
+				return nil
+			}
+		}
+		e.cut.observe(sh)
+	}
+}
+
+// parallel walks shards on e.workers goroutines. It returns only once every
+// goroutine has ended.
+func (e *engine[T]) parallel(parent context.Context, s sink[T]) error {
+	ctx, cancel := context.WithCancel(parent)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	var pub chan *shard[T]
+	var shared chan *chunk[T]
+	window := 2 * e.workers
+	if e.ordered {
+		pub = make(chan *shard[T], window)
+	} else {
+		shared = make(chan *chunk[T], e.workers)
+	}
+	perShard := max(4, 10000/max(1, e.w.rowsPerRequest()))
+	for range e.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if shared != nil { // tell the consumer this worker is done
+					select {
+					case shared <- nil:
+					case <-ctx.Done():
+					}
+				}
+			}()
+			for {
+				sh := e.cut.next(ctx, pub, perShard)
+				if sh == nil {
+					return
+				}
+				e.register(sh)
+				out := shared
+				if e.ordered {
+					out = sh.out
+				}
+				ok := e.walkShard(ctx, sh, out)
+				if e.ordered {
+					close(sh.out)
+				}
+				if !ok {
+					return
+				}
+			}
+		}()
+	}
+	if e.ordered {
+		for {
+			var sh *shard[T]
+			select {
+			case sh = <-pub:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if sh == nil {
+				return nil // the cutter closed pub: every shard was delivered
+			}
+			for c := range sh.out {
+				if c.err != nil {
+					return c.err
+				}
+				if !e.deliver(c, s) {
+					return nil
+				}
+			}
+			if !sh.delivered {
+				// The worker gave up on the shard without an error: the
+				// walk was cancelled.
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				return errors.New("b24: internal: shard ended early")
+			}
+		}
+	}
+	active := e.workers
+	for active > 0 {
+		var c *chunk[T]
+		select {
+		case c = <-shared:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if c == nil {
+			active--
+			continue
+		}
+		if c.err != nil {
+			return c.err
+		}
+		if !e.deliver(c, s) {
+			return nil
+		}
+	}
+	return ctx.Err()
+}
+
+// walkShard walks one shard, sending its chunks to out. It reports false
+// when the walk must end (an error was sent, or ctx ended).
+func (e *engine[T]) walkShard(ctx context.Context, sh *shard[T], out chan<- *chunk[T]) bool {
+	for !sh.done {
+		c, err := e.w.step(ctx, sh, e.cut.chainSize(sh))
+		if err != nil {
+			e.cut.halt()
+			select {
+			case out <- &chunk[T]{sh: sh, err: err}:
+			case <-ctx.Done():
+			}
+			return false
+		}
+		select {
+		case out <- c:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	e.cut.observe(sh)
+	return true
+}
+
+func (e *engine[T]) register(sh *shard[T]) {
+	e.regMu.Lock()
+	sh.idx = len(e.registry)
+	e.registry = append(e.registry, sh)
+	e.regMu.Unlock()
+}
+
+// deliver hands a chunk's rows to the sink and updates the report, the
+// cursor and the progress. It reports false when the caller stopped.
+func (e *engine[T]) deliver(c *chunk[T], s sink[T]) bool {
+	e.dups += c.dups
+	e.outOf += c.outOf
+	n, ok := len(c.rows), true
+	if n > 0 {
+		n, ok = s(c.rows)
+		n = min(max(n, 0), len(c.rows))
+	}
+	for _, id := range c.ids[:n] {
+		if e.rows == 0 || id < e.minID {
+			e.minID = id
+		}
+		if e.rows == 0 || id > e.maxID {
+			e.maxID = id
+		}
+		e.rows++
+	}
+	sh := c.sh
+	if n > 0 {
+		sh.pos, sh.posSet = c.ids[n-1], true
+	}
+	if ok && c.last {
+		sh.delivered = true
+	}
+	if !ok {
+		e.stopped = true
+		return false
+	}
+	if f := e.w.cfg.progress; f != nil {
+		cur := e.cursor()
+		f(ListProgress{Rows: e.rows, Requests: e.w.requests.Load(), Covered: e.covered(), Cursor: &cur})
+	}
+	return true
+}
+
+// cursor returns the ranges not yet delivered, in walk order.
+func (e *engine[T]) cursor() ListCursor {
+	w := e.w
+	c := ListCursor{Version: 1, Query: w.q.sum, Desc: w.q.desc}
+	e.regMu.Lock()
+	shards := append([]*shard[T](nil), e.registry...)
+	e.regMu.Unlock()
+	var rs []region
+	for _, sh := range shards {
+		if sh.delivered {
+			continue
+		}
+		r := sh.from
+		if sh.posSet {
+			r.after, r.hasAfter = sh.pos, true
+		}
+		rs = append(rs, r)
+	}
+	rs = append(rs, e.cut.remaining()...)
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if !a.hasAfter || !b.hasAfter {
+			return !a.hasAfter && b.hasAfter
+		}
+		return w.beyond(b.after, a.after)
+	})
+	for _, r := range rs {
+		c.Ranges = append(c.Ranges, r.cursorRange())
+	}
+	return c
+}
+
+// covered returns the share of the range delivered, or -1 when unknown.
+func (e *engine[T]) covered() float64 {
+	if e.span <= 0 {
+		return -1
+	}
+	e.regMu.Lock()
+	defer e.regMu.Unlock()
+	far := e.cut.far
+	var done float64
+	for _, sh := range e.registry {
+		to := sh.from.end
+		if !sh.from.hasEnd {
+			to = far
+		}
+		width := math.Max(0, float64(e.w.dir*(to-sh.from.after)))
+		switch {
+		case sh.delivered:
+			done += width
+		case sh.posSet:
+			done += math.Min(width, math.Max(0, float64(e.w.dir*(sh.pos-sh.from.after))))
+		}
+	}
+	return math.Min(1, done/e.span)
+}
+
+// rowsPerRequest is the most rows one request of the walk returns.
+func (w *walk[T]) rowsPerRequest() int {
+	switch {
+	case w.chain:
+		return v2PageSize * chainLen
+	case w.api.version == APIv3:
+		return w.limit
+	}
+	return v2PageSize
+}
+
+// probe reads the first page of the walk and the first page from the far
+// end of the range: the range's extent and the density of its ids size the
+// shards (and the chains). It returns the first page as a complete shard.
+func (e *engine[T]) probe(ctx context.Context) (*chunk[T], error) {
+	w := e.w
+	e.cut.target = math.Inf(1) // until the density is known
+	first := e.cut.regions[0]
+	last := e.cut.regions[len(e.cut.regions)-1]
+	sh := &shard[T]{region: first, from: first}
+	// The reverse page walks from the far end back towards the start.
+	var rev region
+	if last.hasEnd {
+		rev.after, rev.hasAfter = last.end+w.dir, true
+	}
+	if first.hasAfter {
+		rev.end, rev.hasEnd = first.after+w.dir, true
+	}
+	firstRows, revRows, err := w.probePages(ctx, sh, rev)
+	if err != nil {
+		return nil, err
+	}
+	w.pages.Add(1)
+	c := &chunk[T]{sh: sh}
+	var raw [][]byte
+	if err := w.accept(sh, firstRows, w.isFull(len(firstRows)), c, &raw); err != nil {
+		return nil, err
+	}
+	if err := w.decode(raw, c); err != nil {
+		return nil, err
+	}
+	c.last = true
+	// Shard 0 is what the first page covered.
+	sh.from.end, sh.from.hasEnd = sh.after, sh.hasAfter
+	if sh.done {
+		e.cut.regions = e.cut.regions[1:]
+		if !sh.hasAfter {
+			sh.from.hasEnd = false
+		}
+	} else {
+		e.cut.regions[0].after, e.cut.regions[0].hasAfter = sh.after, true
+	}
+	e.register(sh)
+	sh.done = true
+	if len(e.cut.regions) == 0 || len(c.ids) == 0 {
+		return c, nil
+	}
+	// The extent and density.
+	n1 := float64(len(c.ids))
+	span1 := math.Abs(float64(c.ids[len(c.ids)-1]-c.ids[0])) + 1
+	far := c.ids[len(c.ids)-1]
+	n2, span2 := 0.0, 0.0
+	if revRows != nil {
+		w.pages.Add(1)
+		var ids []int64
+		for _, r := range revRows {
+			id, err := rowID(r, w.q.fam.idKey)
+			if err != nil {
+				return nil, fmt.Errorf("b24: %s: %w", w.method, err)
+			}
+			ids = append(ids, id)
+		}
+		if len(ids) > 0 {
+			if w.beyond(ids[0], far) {
+				far = ids[0]
+			}
+			n2 = float64(len(ids))
+			span2 = math.Abs(float64(ids[len(ids)-1]-ids[0])) + 1
+		}
+	}
+	density := (n1 + n2) / (span1 + span2)
+	e.cut.far, e.cut.hasFar = far, true
+	e.cut.rows, e.cut.span = n1+n2, span1+span2
+	e.span = math.Abs(float64(far-c.ids[0])) + 1
+	est := density * e.span
+	e.cut.target = e.shardTarget(est)
+	return c, nil
+}
+
+// shardTarget returns the rows a shard should hold for an estimated total.
+func (e *engine[T]) shardTarget(est float64) float64 {
+	w := e.w
+	per := est / float64(4*e.workers)
+	switch {
+	case e.workers == 1:
+		return math.Inf(1)
+	case w.chain:
+		// Whole chained batches, less the confirming page, so that a shard's
+		// last request is full and holds its short page.
+		k := math.Round(per / (v2PageSize * chainLen))
+		k = math.Min(8, math.Max(1, k))
+		return k*v2PageSize*chainLen - v2PageSize
+	case w.api.version == APIv3:
+		return math.Min(20*float64(w.limit), math.Max(2*float64(w.limit), per))
+	}
+	return math.Min(20000, math.Max(500, per))
+}
+
+// probePages reads the walk's first page and the far end's first page.
+func (w *walk[T]) probePages(ctx context.Context, sh *shard[T], rev region) (first, reverse [][]byte, err error) {
+	if w.chain {
+		return w.probeChain(ctx, sh, rev)
+	}
+	resp, err := w.call(ctx, w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, w.limit, false))
+	if err != nil {
+		return nil, nil, err
+	}
+	first, err = pageRows(resp.Result, w.q.fam.resultKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
+	}
+	if len(first) == 0 || !w.isFullPeek(len(first)) {
+		return first, nil, nil
+	}
+	resp, err = w.call(ctx, w.q.pageParams(rev.after, rev.hasAfter, rev.end, rev.hasEnd, w.limit, true))
+	if err != nil {
+		return nil, nil, err
+	}
+	reverse, err = pageRows(resp.Result, w.q.fam.resultKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
+	}
+	return first, reverse, nil
+}
+
+// isFullPeek is isFull without recording the page size.
+func (w *walk[T]) isFullPeek(n int) bool {
+	if w.api.version != APIv3 {
+		return n >= v2PageSize
+	}
+	return n > 0 && int64(n) >= w.maxPage.Load()
+}
+
+// cutter hands out shards, cut from the remaining regions in walk order.
+type cutter[T any] struct {
+	w  *walk[T]
+	mu sync.Mutex
+	// regions not yet cut, in walk order
+	regions []region
+	far     int64 // the range's far end, from the probe
+	hasFar  bool
+	// the density of ids observed: rows per id
+	rows, span float64
+	target     float64 // rows a shard should hold
+	halted     bool
+	closed     bool
+}
+
+// next cuts the next shard; nil when none is left, the walk was halted or
+// ctx ended. With pub (the ordered mode), each shard gets its own channel of
+// chunks (capacity perShard) and is published in cut order, under the lock;
+// the first nil closes pub.
+func (c *cutter[T]) next(ctx context.Context, pub chan *shard[T], perShard int) *shard[T] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ctx.Err() != nil {
+		return nil
+	}
+	sh := c.cutLocked(pub)
+	if sh == nil || pub == nil {
+		return sh
+	}
+	sh.out = make(chan *chunk[T], perShard)
+	select {
+	case pub <- sh:
+		return sh
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func (c *cutter[T]) cutLocked(pub chan *shard[T]) *shard[T] {
+	if c.halted || len(c.regions) == 0 {
+		if pub != nil && !c.closed && !c.halted {
+			c.closed = true
+			close(pub)
+		}
+		return nil
+	}
+	r := c.regions[0]
+	whole := math.IsInf(c.target, 1) || !r.hasAfter
+	if !whole {
+		density := c.density()
+		width := int64(math.Max(1, math.Ceil(c.target/density)))
+		to, bounded := r.end, r.hasEnd
+		if !bounded && c.hasFar {
+			to, bounded = c.far, true
+		}
+		remaining := float64(c.w.dir * (to - r.after))
+		if !bounded || remaining <= 1.5*float64(width) {
+			whole = true
+		} else {
+			sh := &shard[T]{region: region{after: r.after, hasAfter: true, end: r.after + c.w.dir*width, hasEnd: true}}
+			sh.from = sh.region
+			c.regions[0].after = sh.end
+			return sh
+		}
+	}
+	c.regions = c.regions[1:]
+	sh := &shard[T]{region: r, from: r}
+	return sh
+}
+
+func (c *cutter[T]) density() float64 {
+	if c.span <= 0 || c.rows <= 0 {
+		return 1
+	}
+	return c.rows / c.span
+}
+
+// observe feeds a completed shard's density to the cutter.
+func (c *cutter[T]) observe(sh *shard[T]) {
+	if !sh.from.hasAfter || !sh.hasAfter {
+		return
+	}
+	to := sh.after
+	if sh.from.hasEnd {
+		to = sh.from.end
+	}
+	span := float64(c.w.dir * (to - sh.from.after))
+	if span <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.rows += float64(sh.fetched)
+	c.span += span
+	c.mu.Unlock()
+}
+
+// halt stops cutting: a worker failed.
+func (c *cutter[T]) halt() {
+	c.mu.Lock()
+	c.halted = true
+	c.mu.Unlock()
+}
+
+// remaining returns the regions not yet cut.
+func (c *cutter[T]) remaining() []region {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]region(nil), c.regions...)
+}
+
+// chainSize returns how many list commands the next chained batch of sh
+// should carry: the rows expected before the shard's end, plus one page to
+// confirm the end.
+func (c *cutter[T]) chainSize(sh *shard[T]) int {
+	if !c.w.chain {
+		return 1
+	}
+	c.mu.Lock()
+	density, far, hasFar, known := c.density(), c.far, c.hasFar, c.span > 0
+	c.mu.Unlock()
+	to, bounded := sh.end, sh.hasEnd
+	if !bounded && hasFar {
+		to, bounded = far, true
+	}
+	if !bounded || !sh.hasAfter || !known {
+		return chainLen
+	}
+	ids := float64(c.w.dir * (to - sh.after))
+	if ids <= 0 {
+		return 2 // past the probed end: rows added since
+	}
+	pages := math.Ceil(ids*density/v2PageSize) + 1
+	return int(math.Min(chainLen, math.Max(2, pages)))
+}
