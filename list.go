@@ -285,20 +285,19 @@ func CallList[T any](ctx context.Context, api *API, method string, params any, o
 // and a bounded window of shards are held. An error is yielded once, as the
 // last value.
 func FetchList[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[T, error] {
-	pages := FetchListPages[T](ctx, api, method, params, opts...)
+	cfg := newListConfig(opts)
 	return func(yield func(T, error) bool) {
-		for page, err := range pages {
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
-			}
-			for _, row := range page {
+		runList(ctx, api, method, params, cfg, func(rows []T) (int, bool) {
+			for i, row := range rows {
 				if !yield(row, nil) {
-					return
+					return i + 1, false
 				}
 			}
-		}
+			return len(rows), true
+		}, func(err error) {
+			var zero T
+			yield(zero, err)
+		})
 	}
 }
 
@@ -309,17 +308,22 @@ func FetchList[T any](ctx context.Context, api *API, method string, params any, 
 func FetchListPages[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[[]T, error] {
 	cfg := newListConfig(opts)
 	return func(yield func([]T, error) bool) {
-		w, err := newWalk[T](api, method, params, cfg)
-		if err != nil {
-			rep := ListReport{Method: method, End: ListFailed, Err: err}
-			if cfg.report != nil {
-				*cfg.report = rep
-			}
-			yield(nil, err)
-			return
-		}
-		w.run(ctx, yield)
+		runList(ctx, api, method, params, cfg, func(rows []T) (int, bool) {
+			return len(rows), yield(rows, nil)
+		}, func(err error) { yield(nil, err) })
 	}
+}
+
+func runList[T any](ctx context.Context, api *API, method string, params any, cfg listConfig, s sink[T], fail func(error)) {
+	w, err := newWalk[T](api, method, params, cfg)
+	if err != nil {
+		if cfg.report != nil {
+			*cfg.report = ListReport{Method: method, End: ListFailed, Err: err}
+		}
+		fail(err)
+		return
+	}
+	w.run(ctx, s, fail)
 }
 
 // ListEnd tells how a list walk ended.

@@ -3,7 +3,6 @@ package b24
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 )
 
@@ -100,10 +99,3 @@ func (rep *ListReport) finish(err error, stopped bool) {
 		rep.Err = err
 	}
 }
-
-// isStop tells whether err is the caller's cancellation.
-func isStop(parentErr error, err error) bool {
-	return parentErr != nil && (errors.Is(err, parentErr) || errors.Is(err, contextCanceledOrDeadline(parentErr)))
-}
-
-func contextCanceledOrDeadline(err error) error { return err }

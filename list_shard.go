@@ -88,14 +88,14 @@ func (w *walk[T]) finishReport(ctx context.Context, e *engine[T], err error) {
 	rep.Requests, rep.Retries = w.requests.Load(), w.retries.Load()
 	rep.Pages, rep.Dropped = w.pages.Load(), w.dropped.Load()
 	rep.Elapsed = time.Since(w.start)
-	if e != nil {
-		e.regMu.Lock()
-		rep.Shards = max(1, len(e.registry))
-		e.regMu.Unlock()
+	e.regMu.Lock()
+	rep.Shards = max(1, len(e.registry))
+	e.regMu.Unlock()
+	if !w.offset {
 		c := e.cursor()
 		rep.Cursor = &c
 	}
-	stopped := e != nil && e.stopped || err != nil && ctx.Err() != nil
+	stopped := e.stopped || err != nil && ctx.Err() != nil
 	rep.finish(err, stopped)
 	if stopped && err != nil {
 		rep.Err = err

@@ -1,0 +1,605 @@
+package b24_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
+)
+
+// portal runs f in a synctest bubble with an in-memory fake portal at time scale 10.
+func portal(t *testing.T, seed b24test.Seed, f func(t *testing.T, s *b24test.Server, h *b24.Hook), opts ...b24test.Option) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		s := b24test.NewServer(t, append([]b24test.Option{b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithSeed(seed)}, opts...)...)
+		f(t, s, s.Hook())
+	})
+}
+
+var idOnly = map[string]any{"select": []string{"ID"}}
+
+// where says where a method's rows and ids are, for the ground truth.
+type where struct {
+	api       b24.APIVersion
+	method    string
+	resultKey string
+	idKey     string
+	orderKey  string
+	params    map[string]any
+}
+
+var (
+	deals  = where{b24.APIv2, "crm.deal.list", "", "ID", "ID", nil}
+	items  = where{b24.APIv2, "crm.item.list", "items", "id", "id", map[string]any{"entityTypeId": 2}}
+	tasks  = where{b24.APIv2, "tasks.task.list", "tasks", "id", "ID", map[string]any{"select": []string{"ID", "TITLE"}}}
+	tasks3 = where{b24.APIv3, "tasks.task.list", "items", "id", "id", map[string]any{"select": []string{"id", "title"}}}
+)
+
+func (wh where) with(kv ...any) map[string]any {
+	p := map[string]any{}
+	for k, v := range wh.params {
+		p[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i].(string)] = kv[i+1]
+	}
+	return p
+}
+
+func apiOf(h *b24.Hook, v b24.APIVersion) *b24.API {
+	if v == b24.APIv3 {
+		return h.V3()
+	}
+	return h.V2()
+}
+
+// truth reads every id of a list by offset paging with raw calls,
+// independently of the list walker.
+func truth(t *testing.T, h *b24.Hook, wh where, params map[string]any) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var ids []int64
+	for start := 0; ; {
+		p := map[string]any{}
+		for k, v := range params {
+			p[k] = v
+		}
+		if _, ok := p["select"]; !ok {
+			p["select"] = []string{wh.orderKey}
+		}
+		if wh.api == b24.APIv3 {
+			p["pagination"] = map[string]any{"limit": 1000, "offset": start}
+			p["order"] = map[string]any{"id": "ASC"}
+		} else {
+			p["start"] = start
+			p["order"] = map[string]any{wh.orderKey: "ASC"}
+		}
+		resp, err := apiOf(h, wh.api).Call(ctx, wh.method, p)
+		if err != nil {
+			t.Fatalf("truth: %v", err)
+		}
+		var rows []map[string]any
+		if wh.resultKey == "" {
+			rows, err = b24.Decode[[]map[string]any](resp)
+		} else {
+			var m map[string][]map[string]any
+			m, err = b24.Decode[map[string][]map[string]any](resp)
+			rows = m[wh.resultKey]
+		}
+		if err != nil {
+			t.Fatalf("truth: %v", err)
+		}
+		for _, r := range rows {
+			ids = append(ids, idOf(t, r, wh.idKey))
+		}
+		if wh.api == b24.APIv3 {
+			if len(rows) < 1000 {
+				return ids
+			}
+			start += len(rows)
+			continue
+		}
+		if resp.Next == nil {
+			return ids
+		}
+		start = *resp.Next
+	}
+}
+
+func idOf(t *testing.T, r map[string]any, key string) int64 {
+	t.Helper()
+	switch v := r[key].(type) {
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			t.Fatalf("id %q: %v", v, err)
+		}
+		return n
+	case float64:
+		return int64(v)
+	}
+	t.Fatalf("row without %s: %v", key, r)
+	return 0
+}
+
+// collect walks the list and returns the ids in delivery order.
+func collect(t *testing.T, h *b24.Hook, wh where, params map[string]any, opts ...b24.ListOption) ([]int64, b24.ListReport, error) {
+	t.Helper()
+	var rep b24.ListReport
+	opts = append(opts, b24.WithReport(&rep))
+	if params == nil {
+		params = wh.with("select", []string{wh.orderKey})
+	}
+	var ids []int64
+	var err error
+	for row, e := range b24.FetchList[map[string]any](context.Background(), apiOf(h, wh.api), wh.method, params, opts...) {
+		if e != nil {
+			err = e
+			break
+		}
+		ids = append(ids, idOf(t, row, wh.idKey))
+	}
+	return ids, rep, err
+}
+
+func sorted(ids []int64, desc bool) []int64 {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	if desc {
+		slices.Reverse(out)
+	}
+	return out
+}
+
+// TestListShardsMatchStore walks each family in every mode and checks that
+// every id of the store comes exactly once, in the promised order.
+func TestListShardsMatchStore(t *testing.T) {
+	modes := []struct {
+		name string
+		opts []b24.ListOption
+		desc bool
+		any  bool // order not promised
+	}{
+		{"chain", nil, false, false},
+		{"single pages", []b24.ListOption{b24.WithoutBatch()}, false, false},
+		{"chain desc", []b24.ListOption{b24.WithDescending()}, true, false},
+		{"shards ordered", []b24.ListOption{b24.WithShards(4)}, false, false},
+		{"shards unordered", []b24.ListOption{b24.WithShards(4), b24.WithUnordered()}, false, true},
+		{"shards desc", []b24.ListOption{b24.WithShards(3), b24.WithDescending()}, true, false},
+		{"shards single pages", []b24.ListOption{b24.WithShards(5), b24.WithoutBatch()}, false, false},
+	}
+	fams := []where{deals, items, tasks, tasks3}
+	for _, wh := range fams {
+		for i, m := range modes {
+			if wh.method != "crm.deal.list" && i != 0 && i != 4 && i != 5 {
+				continue // every mode on deals, three on the others
+			}
+			t.Run(wh.api.String()+" "+wh.method+" "+m.name, func(t *testing.T) {
+				portal(t, b24test.Seed{Deals: 2600, Tasks: 2345}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+					want := truth(t, h, wh, wh.params)
+					if len(want) < 2000 {
+						t.Fatalf("the store has only %d rows", len(want))
+					}
+					got, rep, err := collect(t, h, wh, wh.params, m.opts...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if m.any {
+						got = sorted(got, m.desc)
+					}
+					if !slices.Equal(got, sorted(want, m.desc)) {
+						t.Fatalf("got %d ids, want %d (first %v, want %v)", len(got), len(want), got[:min(5, len(got))], want[:5])
+					}
+					if rep.End != b24.ListComplete || rep.Rows != int64(len(want)) || rep.UniqueIDs != rep.Rows || rep.Duplicates != 0 {
+						t.Fatalf("report %+v", rep)
+					}
+					if rep.MinID != slices.Min(want) || rep.MaxID != slices.Max(want) || rep.Cursor != nil {
+						t.Fatalf("report %+v", rep)
+					}
+					if a := s.Audit(); int64(a.Requests) < rep.Requests || rep.Requests == 0 {
+						t.Fatalf("report counts %d requests, the portal saw %d", rep.Requests, a.Requests)
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestListChainRequests checks the fast path's cost: a probe, then up to
+// 2,500 rows a request, and no dropped command on a dense id space.
+func TestListChainRequests(t *testing.T) {
+	portal(t, b24test.Seed{Deals: 12000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+		_, rep, err := collect(t, h, deals, map[string]any{"select": []string{"ID"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 12,000 rows: the probe (100 rows), then ceil(11,900/2,500) = 5 batches.
+		if rep.Requests != 6 || rep.Mode != "chain" {
+			t.Fatalf("requests %d, mode %s; want 6 chain", rep.Requests, rep.Mode)
+		}
+		if a := s.Audit(); a.Requests != 6 || a.ByMethod["crm.deal.list"] != nil {
+			t.Fatalf("audit %+v", a.ByMethod)
+		}
+		if rep.Dropped > 2 {
+			t.Fatalf("%d commands dropped", rep.Dropped)
+		}
+	})
+}
+
+// TestListUnresolvedReferences makes the chains overshoot (ids deleted in
+// the middle of the range after the probe measured its density): the
+// commands after the first short page run on a reference that did not
+// resolve, return garbage, and must be dropped.
+func TestListUnresolvedReferences(t *testing.T) {
+	portal(t, b24test.Seed{Deals: 3000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+		ctx := context.Background()
+		all := truth(t, h, deals, nil)
+		var cmds []b24.Cmd
+		for _, id := range all[100 : len(all)-100] {
+			cmds = append(cmds, b24.Cmd{Method: "crm.deal.delete", Params: map[string]any{"id": id}})
+		}
+		if _, err := h.V2().BatchByChunk(ctx, cmds); err != nil {
+			t.Fatal(err)
+		}
+		want := truth(t, h, deals, nil)
+		got, rep, err := collect(t, h, deals, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %d ids, want %d", len(got), len(want))
+		}
+		if rep.Dropped == 0 {
+			t.Fatalf("no command dropped: %+v", rep)
+		}
+		if rep.Duplicates != 0 || rep.Rows != int64(len(want)) {
+			t.Fatalf("report %+v", rep)
+		}
+	})
+}
+
+// TestListFilterCombination keeps the caller's filter and bounds on the id.
+func TestListFilterCombination(t *testing.T) {
+	tests := []struct {
+		name   string
+		filter map[string]any
+		opts   []b24.ListOption
+		desc   bool
+	}{
+		{"stage", map[string]any{"STAGE_ID": "NEW"}, nil, false},
+		{"lower bound", map[string]any{">ID": 700}, nil, false},
+		{"both bounds and a field", map[string]any{">=ID": "250", "<ID": 1900, "CATEGORY_ID": 0}, nil, false},
+		{"bounds, desc", map[string]any{">ID": 100, "<=ID": 1500}, []b24.ListOption{b24.WithDescending()}, true},
+		{"desc by order", map[string]any{"<ID": 1500}, nil, true},
+		{"bounds, shards", map[string]any{">ID": 100, "<=ID": 1500, "!STAGE_ID": "WON"}, []b24.ListOption{b24.WithShards(3)}, false},
+		{"empty range", map[string]any{">ID": 900, "<ID": 800}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			portal(t, b24test.Seed{Deals: 2000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+				params := map[string]any{"filter": tt.filter, "select": []string{"TITLE"}}
+				want := truth(t, h, deals, params)
+				if tt.name == "desc by order" {
+					params["order"] = map[string]any{"id": "desc"}
+				}
+				got, rep, err := collect(t, h, deals, params, tt.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, sorted(want, tt.desc)) {
+					t.Fatalf("got %d ids %v..., want %d %v...", len(got), got[:min(3, len(got))], len(want), want[:min(3, len(want))])
+				}
+				if rep.End != b24.ListComplete {
+					t.Fatalf("report %+v", rep)
+				}
+			})
+		})
+	}
+}
+
+// TestListSelectGetsID: the id is added to a select that lacks it.
+func TestListSelectGetsID(t *testing.T) {
+	portal(t, b24test.Seed{Deals: 120}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+		type deal struct {
+			ID    string
+			TITLE string
+		}
+		rows, err := b24.CallList[deal](context.Background(), h.V2(), "crm.deal.list", map[string]any{"select": []string{"TITLE"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 || rows[0].ID == "" || rows[0].TITLE == "" {
+			t.Fatalf("rows %v", rows[:min(2, len(rows))])
+		}
+	})
+}
+
+// TestListOffsetFallback: an order on another field pages by offset, with a warning.
+func TestListOffsetFallback(t *testing.T) {
+	portal(t, b24test.Seed{Deals: 345}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+		var logs bytes.Buffer
+		h.SetLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+		params := map[string]any{"order": map[string]any{"TITLE": "ASC"}, "select": []string{"ID", "TITLE"}}
+		var rep b24.ListReport
+		rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", params, b24.WithReport(&rep))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 345 || rep.Mode != "offset" || rep.UniqueIDs != 345 || rep.End != b24.ListComplete {
+			t.Fatalf("%d rows, report %+v", len(rows), rep)
+		}
+		if !slices.IsSortedFunc(rows, func(a, b map[string]any) int {
+			return strings.Compare(strings.ToLower(a["TITLE"].(string)), strings.ToLower(b["TITLE"].(string)))
+		}) {
+			t.Fatal("rows not in the caller's order")
+		}
+		if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "offset") {
+			t.Fatalf("no warning: %s", logs.String())
+		}
+	})
+}
+
+// TestListErrorMidWalkAndResume: a fatal error after some requests ends the
+// walk with the rows before it; the report's cursor resumes exactly there.
+func TestListErrorMidWalkAndResume(t *testing.T) {
+	for _, opts := range [][]b24.ListOption{nil, {b24.WithShards(4)}, {b24.WithShards(3), b24.WithUnordered()}, {b24.WithoutBatch()}} {
+		portal(t, b24test.Seed{Deals: 6000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+			want := truth(t, h, deals, nil)
+			ctx := context.Background()
+			var calls atomic.Int64
+			hook := s.Hook(b24.WithHTTPClient(&http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+				if calls.Add(1) == 3 {
+					s.FailNext("", 1, b24test.FaultOverload)
+				}
+				return s.Transport().RoundTrip(r)
+			})}))
+			var rep b24.ListReport
+			var got []int64
+			var failed error
+			for row, err := range b24.FetchList[map[string]any](ctx, hook.V2(), "crm.deal.list", idOnly, append(opts, b24.WithReport(&rep))...) {
+				if err != nil {
+					failed = err
+					break
+				}
+				got = append(got, idOf(t, row, "ID"))
+			}
+			if !errors.Is(failed, b24.ErrOverloadLimit) || rep.End != b24.ListFailed || !errors.Is(rep.Err, b24.ErrOverloadLimit) {
+				t.Fatalf("error %v, report %+v", failed, rep)
+			}
+			if len(got) == 0 || len(got) >= len(want) || rep.Rows != int64(len(got)) || rep.Cursor == nil {
+				t.Fatalf("%d rows before the error, report %+v", len(got), rep)
+			}
+			// The cursor survives a round trip through JSON and a token.
+			b, _ := json.Marshal(rep.Cursor)
+			var cur b24.ListCursor
+			if err := json.Unmarshal(b, &cur); err != nil {
+				t.Fatal(err)
+			}
+			cur, err := b24.ParseListCursor(cur.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest, rep2, err := collect(t, h, deals, idOnly, append(opts, b24.WithResume(cur))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := sorted(append(got, rest...), false)
+			if !slices.Equal(all, want) {
+				t.Fatalf("before %d + after %d rows = %d unique, want %d", len(got), len(rest), len(slices.Compact(all)), len(want))
+			}
+			if rep2.End != b24.ListComplete {
+				t.Fatalf("resumed report %+v", rep2)
+			}
+		})
+	}
+}
+
+// TestListEarlyBreak: breaking out stops every request and leaves no
+// goroutine (synctest fails the test if one is left blocked); the cursor
+// resumes after the last row delivered.
+func TestListEarlyBreak(t *testing.T) {
+	for _, opts := range [][]b24.ListOption{nil, {b24.WithShards(4)}, {b24.WithShards(4), b24.WithUnordered()}} {
+		portal(t, b24test.Seed{Deals: 8000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+			want := truth(t, h, deals, nil)
+			before := s.Audit().Requests
+			var rep b24.ListReport
+			var got []int64
+			for row, err := range b24.FetchList[map[string]any](context.Background(), h.V2(), "crm.deal.list", idOnly, append(opts, b24.WithReport(&rep))...) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, idOf(t, row, "ID"))
+				if len(got) == 3777 {
+					break
+				}
+			}
+			after := s.Audit().Requests
+			time.Sleep(time.Minute)
+			if s.Audit().Requests != after {
+				t.Fatal("requests after the break")
+			}
+			if after-before > 8 {
+				t.Fatalf("%d requests for 3,777 rows", after-before)
+			}
+			if rep.End != b24.ListStopped || rep.Rows != 3777 || rep.Err != nil {
+				t.Fatalf("report %+v", rep)
+			}
+			rest, _, err := collect(t, h, deals, idOnly, append(opts, b24.WithResume(*rep.Cursor))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if all := sorted(append(got, rest...), false); !slices.Equal(all, want) {
+				t.Fatalf("%d + %d rows, want %d", len(got), len(rest), len(want))
+			}
+		})
+	}
+}
+
+// TestListCancel: cancelling the context ends the walk with the context's
+// error and a stopped report.
+func TestListCancel(t *testing.T) {
+	for _, opts := range [][]b24.ListOption{nil, {b24.WithShards(4)}} {
+		portal(t, b24test.Seed{Deals: 8000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var rep b24.ListReport
+			n := 0
+			var failed error
+			for _, err := range b24.FetchList[map[string]any](ctx, h.V2(), "crm.deal.list", idOnly, append(opts, b24.WithReport(&rep))...) {
+				if err != nil {
+					failed = err
+					break
+				}
+				if n++; n == 5000 {
+					cancel()
+				}
+			}
+			if !errors.Is(failed, context.Canceled) || rep.End != b24.ListStopped || rep.Cursor == nil {
+				t.Fatalf("error %v, report %+v", failed, rep)
+			}
+			if n >= 8000 {
+				t.Fatalf("%d rows after cancel", n)
+			}
+		})
+	}
+}
+
+// TestListProgress: progress reports rows and the share of the range.
+func TestListProgress(t *testing.T) {
+	portal(t, b24test.Seed{Deals: 15000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+		var last b24.ListProgress
+		calls := 0
+		rows, err := b24.CallList[json.RawMessage](context.Background(), h.V2(), "crm.deal.list", idOnly,
+			b24.WithShards(3), b24.WithProgress(func(p b24.ListProgress) {
+				if p.Rows < last.Rows || p.Covered < last.Covered-1e-9 {
+					t.Errorf("progress went back: %+v after %+v", p, last)
+				}
+				last = p
+				calls++
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls < 5 || last.Rows != int64(len(rows)) || last.Covered < 0.999 || last.Cursor == nil || !last.Cursor.Done() {
+			t.Fatalf("%d calls, last %+v", calls, last)
+		}
+	})
+}
+
+// roundTrip is an http.RoundTripper from a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestListPageCap: a REST v3 portal that serves fewer rows than asked ends
+// the walk only at a page shorter than the largest seen.
+func TestListPageCap(t *testing.T) {
+	for _, capRows := range []int{30, 50, 1000} {
+		portal(t, b24test.Seed{Tasks: 1234}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+			want := truth(t, h, tasks3, nil)
+			hook := s.Hook(b24.WithHTTPClient(&http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+				if strings.HasSuffix(r.URL.Path, "/tasks.task.list") {
+					var p map[string]any
+					body, _ := io.ReadAll(r.Body)
+					json.Unmarshal(body, &p)
+					if pg, ok := p["pagination"].(map[string]any); ok && pg["limit"].(float64) > float64(capRows) {
+						pg["limit"] = capRows
+					}
+					body, _ = json.Marshal(p)
+					r.Body = io.NopCloser(bytes.NewReader(body))
+					r.ContentLength = int64(len(body))
+				}
+				return s.Transport().RoundTrip(r)
+			})}))
+			got, rep, err := collect(t, hook, tasks3, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("cap %d: got %d ids, want %d", capRows, len(got), len(want))
+			}
+			if wantReq := int64(len(want)/capRows + 1); rep.Requests != wantReq {
+				t.Fatalf("cap %d: %d requests, want %d", capRows, rep.Requests, wantReq)
+			}
+		})
+	}
+}
+
+// stubPortal answers every list call with the same page: a method that
+// ignores the id filter.
+func stubPortal(t *testing.T, page string) *b24.Hook {
+	t.Helper()
+	h, err := b24.FromWebhookURL("https://stub.example/rest/1/abcdefgh12345678/", b24.WithHTTPClient(&http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(page)), Request: r}, nil
+	})}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func fullPage(id func(i int) string) string {
+	var rows []string
+	for i := range 50 {
+		rows = append(rows, `{"ID":`+id(i)+`,"TITLE":"x"}`)
+	}
+	return `{"result":[` + strings.Join(rows, ",") + `],"total":0,"time":{"start":1,"finish":1,"duration":0.01,"processing":0.01}}`
+}
+
+// TestListStalledCursor: a portal that ignores the cursor ends the walk
+// with ErrCursorStalled after the first page, not in a loop.
+func TestListStalledCursor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := stubPortal(t, fullPage(func(i int) string { return strconv.Itoa(i + 1) }))
+		for _, opts := range [][]b24.ListOption{{b24.WithoutBatch()}, {b24.WithoutBatch(), b24.WithShards(3)}} {
+			var rep b24.ListReport
+			rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, append(opts, b24.WithReport(&rep))...)
+			if !errors.Is(err, b24.ErrCursorStalled) {
+				t.Fatalf("error %v", err)
+			}
+			if len(rows) != 50 || rep.Requests > 3 || rep.End != b24.ListFailed {
+				t.Fatalf("%d rows, report %+v", len(rows), rep)
+			}
+		}
+	})
+}
+
+// TestListNonNumericID: a row whose id is not an integer is a clear error.
+func TestListNonNumericID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := stubPortal(t, fullPage(func(i int) string { return `"A-` + strconv.Itoa(i) + `"` }))
+		_, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithoutBatch())
+		if !errors.Is(err, b24.ErrNonNumericID) || !strings.Contains(err.Error(), "A-0") {
+			t.Fatalf("error %v", err)
+		}
+	})
+}
+
+// TestListCursorMismatch: a cursor is not resumed on another query.
+func TestListCursorMismatch(t *testing.T) {
+	portal(t, b24test.Seed{Deals: 200}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+		var rep b24.ListReport
+		for range b24.FetchList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithReport(&rep), b24.WithoutBatch()) {
+			break
+		}
+		_, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list",
+			map[string]any{"filter": map[string]any{"STAGE_ID": "NEW"}}, b24.WithResume(*rep.Cursor))
+		if !errors.Is(err, b24.ErrCursorMismatch) {
+			t.Fatalf("error %v", err)
+		}
+	})
+}
