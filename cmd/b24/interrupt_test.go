@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/b24go/b24/b24test"
+)
+
+// TestInterrupt cancels list --checkpoint and update --journal in the
+// middle (what Ctrl-C does): exit 130, then a rerun completes with every
+// row once and every record written once.
+func TestInterrupt(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 13, Deals: 2500}))
+	ids := dealIDs(t, p)
+	dir := t.TempDir()
+	runCancel := func(after time.Duration, args ...string) result {
+		ctx, cancel := context.WithTimeout(context.Background(), after)
+		defer cancel()
+		var out, errb strings.Builder
+		args = append([]string{args[0], "--time-scale", "20"}, args[1:]...)
+		code := run(ctx, args, strings.NewReader(""), &out, &errb, p.env)
+		return result{code, out.String(), errb.String()}
+	}
+	out, cp := filepath.Join(dir, "d.ndjson"), filepath.Join(dir, "cp")
+	r := runCancel(300*time.Millisecond, "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp)
+	if r.code != exitInterrupted || !strings.Contains(r.stderr, "interrupted") {
+		t.Fatalf("list: exit %d, want 130: %s", r.code, r.stderr)
+	}
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp)
+	if r.code != exitOK || !strings.Contains(r.stderr, "resuming after") {
+		t.Fatalf("list rerun: exit %d: %s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(out)
+	checkOnce(t, ndjsonIDs(t, string(b)), ids)
+
+	upd := ids[:1500]
+	in := writeUpdateCSV(t, dir, upd, "Interrupted")
+	j := filepath.Join(dir, "j")
+	r = runCancel(400*time.Millisecond, "update", "crm.deal.update", "--from", in, "--journal", j, "--concurrency", "2")
+	if r.code != exitInterrupted {
+		t.Fatalf("update: exit %d, want 130: %s%s", r.code, r.stdout, r.stderr)
+	}
+	r = p.run(t, "", "update", "crm.deal.update", "--from", in, "--journal", j)
+	if r.code != exitOK || strings.Contains(r.stdout, "already done:    0\n") {
+		t.Fatalf("update rerun: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	checkTitles(t, p, upd, "Interrupted")
+}
