@@ -603,3 +603,56 @@ func TestListCursorMismatch(t *testing.T) {
 		}
 	})
 }
+
+// TestListTail walks tasks.task.tail both ways against the store.
+func TestListTail(t *testing.T) {
+	portal(t, b24test.Seed{Tasks: 2345}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+		want := truth(t, h, tasks3, tasks3.params)
+		ctx := context.Background()
+		for _, tc := range []struct {
+			desc bool
+			opts []b24.ListOption
+		}{
+			{false, nil},
+			{false, []b24.ListOption{b24.WithPageSize(100)}},
+			{true, []b24.ListOption{b24.WithDescending(), b24.WithTailStart(want[len(want)-1] + 1)}},
+		} {
+			var rep b24.ListReport
+			rows, err := b24.CallTail[struct{ ID int64 }](ctx, h.V3(), "tasks.task.tail", map[string]any{"select": []string{"title"}}, append(tc.opts, b24.WithReport(&rep))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, r := range rows {
+				got = append(got, r.ID)
+			}
+			if !slices.Equal(got, sorted(want, tc.desc)) {
+				t.Fatalf("desc %v: %d ids, want %d", tc.desc, len(got), len(want))
+			}
+			if rep.Mode != "tail" || rep.End != b24.ListComplete || rep.Rows != int64(len(want)) || rep.Duplicates != 0 || rep.MaxID != want[len(want)-1] {
+				t.Fatalf("report %+v", rep)
+			}
+		}
+		if _, err := b24.CallTail[map[string]any](ctx, h.V3(), "tasks.task.tail", nil, b24.WithDescending()); err == nil {
+			t.Fatal("a descending tail without a start")
+		}
+	})
+}
+
+// TestListAggregate reads an aggregate answer (experimental: checked
+// against the documented shape only).
+func TestListAggregate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := stubPortal(t, `{"result":{"result":{"sum":{"amount":"12345678901234567890.5"},"count":{"id":42}}},"time":{"start":1,"finish":1,"duration":0.01,"processing":0.01}}`)
+		got, err := b24.Aggregate(context.Background(), h.V3(), "tasks.task.aggregate", map[string][]string{"sum": {"amount"}, "count": {"id"}}, []any{[]any{"status", "=", 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["sum"]["amount"] != "12345678901234567890.5" || got["count"]["id"] != "42" {
+			t.Fatalf("%v", got)
+		}
+		if _, err := b24.Aggregate(context.Background(), h.V3(), "tasks.task.aggregate", map[string][]string{"median": {"x"}}, nil); err == nil {
+			t.Fatal("unknown function accepted")
+		}
+	})
+}
