@@ -1,0 +1,61 @@
+package redislimit
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/b24go/b24"
+)
+
+// benchParams never make a caller wait, so that the benchmarks measure the
+// limiter's own cost: two scripts (acquire, release) per request.
+func benchParams() b24.RestrictionParams {
+	p := b24.StandardPlan()
+	p.RateLimit = b24.RateLimit{Burst: 1 << 30, Drain: 1e6}
+	return p
+}
+
+// BenchmarkAcquireRelease is one request's overhead with Redis on loopback:
+// Acquire (operating check, reservation, bucket) then Release (with an
+// operating report). It reports the median and the 99th percentile.
+func BenchmarkAcquireRelease(b *testing.B) {
+	c := needRedis(b)
+	l := newTestLimiter(b, c, testPrefix(b), benchParams())
+	req := b24.LimitRequest{Portal: "bench.bitrix24.test", Credential: "0123456789abcdef0123456789abcdef", Methods: []string{"batch"}}
+	ctx := context.Background()
+	reset := time.Now().Add(time.Hour)
+	var laps []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		p, err := l.Acquire(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Release(b24.Outcome{Sent: true, Elapsed: time.Millisecond,
+			Reports: []b24.OperatingReport{{Method: "batch", Operating: time.Second, ResetAt: reset}}})
+		laps = append(laps, time.Since(start))
+	}
+	slices.Sort(laps)
+	b.ReportMetric(float64(laps[len(laps)/2].Microseconds()), "median-µs")
+	b.ReportMetric(float64(laps[len(laps)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkAcquireReleaseParallel is the same with concurrent callers.
+func BenchmarkAcquireReleaseParallel(b *testing.B) {
+	c := needRedis(b)
+	l := newTestLimiter(b, c, testPrefix(b), benchParams())
+	req := b24.LimitRequest{Portal: "bench.bitrix24.test", Credential: "0123456789abcdef0123456789abcdef", Methods: []string{"batch"}}
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			p, err := l.Acquire(ctx, req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			p.Release(b24.Outcome{Sent: true, Elapsed: time.Millisecond})
+		}
+	})
+}

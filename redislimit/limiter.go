@@ -1,0 +1,592 @@
+package redislimit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrUnavailable is wrapped by the error Acquire returns when Redis cannot be
+// reached or does not answer in time (and no fallback was asked for).
+var ErrUnavailable = errors.New("redislimit: the shared limiter's Redis is unavailable")
+
+// Defaults of the options.
+const (
+	// DefaultPrefix starts every key the limiter writes.
+	DefaultPrefix = "b24:lim:"
+	// DefaultTimeout bounds each round trip to Redis.
+	DefaultTimeout = time.Second
+	// DefaultReservationTTL is how long the operating reservation of a call in
+	// flight is kept when its permit is never released (its process died):
+	// longer than a request may last (the hook's default timeout is 90 s).
+	DefaultReservationTTL = 2 * time.Minute
+)
+
+// fallbackRetry is how long a limiter that fell back to its local limiter
+// waits before it tries Redis again.
+const fallbackRetry = 5 * time.Second
+
+// Option configures a Limiter.
+type Option func(*Limiter) error
+
+// WithPrefix sets the prefix of every key (default DefaultPrefix). Limiters
+// that share a budget must use the same prefix. It must not contain '{' or
+// '}' (the keys of one portal carry the hash tag {portal}).
+func WithPrefix(prefix string) Option {
+	return func(l *Limiter) error {
+		if strings.ContainsAny(prefix, "{}") {
+			return fmt.Errorf("redislimit: WithPrefix: the prefix must not contain '{' or '}', got %q", prefix)
+		}
+		l.prefix = prefix
+		return nil
+	}
+}
+
+// WithFallback makes the limiter fall back to an in-memory limiter
+// (b24.NewLimiter with the same parameters) while Redis is unavailable,
+// instead of failing. A warning is logged once when Redis becomes
+// unavailable; Redis is tried again every few seconds. The processes then no
+// longer share their budgets, so the portal may refuse some requests (the
+// hook waits and retries those).
+func WithFallback() Option {
+	return func(l *Limiter) error {
+		l.fallback = true
+		return nil
+	}
+}
+
+// WithLogger sets the logger of the fallback warning (default: none).
+func WithLogger(log *slog.Logger) Option {
+	return func(l *Limiter) error {
+		if log == nil {
+			return errors.New("redislimit: WithLogger: nil logger")
+		}
+		l.log = log
+		return nil
+	}
+}
+
+// WithTimeout bounds each round trip to Redis (default DefaultTimeout). When
+// Redis does not answer in time, Acquire fails with ErrUnavailable (or falls
+// back). The context given to Acquire bounds it too.
+func WithTimeout(d time.Duration) Option {
+	return func(l *Limiter) error {
+		if d <= 0 {
+			return fmt.Errorf("redislimit: WithTimeout: must be positive, got %v", d)
+		}
+		l.timeout = d
+		return nil
+	}
+}
+
+// WithReservationTTL sets how long the reservation of a call in flight lasts
+// when its permit is never released, for example because its process died
+// (default DefaultReservationTTL). Keep it above the longest request.
+func WithReservationTTL(d time.Duration) Option {
+	return func(l *Limiter) error {
+		if d < time.Millisecond {
+			return fmt.Errorf("redislimit: WithReservationTTL: at least 1ms, got %v", d)
+		}
+		l.resTTL = d
+		return nil
+	}
+}
+
+// Limiter is a b24.Limiter whose budgets live in Redis, shared by every
+// process (and every Limiter) that uses the same Redis and key prefix. It is
+// safe for concurrent use.
+type Limiter struct {
+	rdb      redis.UniversalClient
+	owned    bool // Close closes rdb (NewFromURL)
+	prefix   string
+	fallback bool
+	log      *slog.Logger
+	timeout  time.Duration
+	resTTL   time.Duration
+	retry    time.Duration // fallbackRetry; tests shorten it
+
+	params atomic.Pointer[b24.RestrictionParams]
+	local  b24.Limiter
+
+	fbMu    sync.Mutex
+	fbUntil time.Time // while in the future, requests go to local
+	fbOn    bool      // in an outage (the warning was logged)
+
+	waits, waitTime, rateRefusals, opRefusals atomic.Int64
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed when a permit of this process is settled
+	operating map[opKey]time.Duration
+
+	tokenPrefix string
+	tokenSeq    atomic.Uint64
+}
+
+type opKey struct{ portal, credential, method string }
+
+// New returns a Limiter on client with the restriction parameters p (zero
+// fields take the b24.StandardPlan defaults). It does not contact Redis: use
+// Ping to check the connection at start-up. Give it to hooks with
+// b24.WithLimiter.
+//
+// All processes sharing a budget should use the same parameters: each one
+// applies its own to the shared state.
+func New(client redis.UniversalClient, p b24.RestrictionParams, opts ...Option) (*Limiter, error) {
+	if client == nil {
+		return nil, errors.New("redislimit: nil Redis client")
+	}
+	m := p.Merge(b24.StandardPlan())
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, fmt.Errorf("redislimit: %w", err)
+	}
+	l := &Limiter{
+		rdb: client, prefix: DefaultPrefix, log: slog.New(slog.DiscardHandler),
+		timeout: DefaultTimeout, resTTL: DefaultReservationTTL, retry: fallbackRetry,
+		changed: make(chan struct{}), operating: map[opKey]time.Duration{},
+		tokenPrefix: hex.EncodeToString(id[:]) + ":",
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("redislimit: nil Option")
+		}
+		if err := opt(l); err != nil {
+			return nil, err
+		}
+	}
+	local, err := b24.NewLimiter(m)
+	if err != nil {
+		return nil, err
+	}
+	l.local = local
+	l.params.Store(&m)
+	return l, nil
+}
+
+// NewFromURL connects to the Redis named by a URL (redis://[user:password@]host:port/db,
+// rediss:// for TLS, unix://path) and returns a Limiter on it, with the
+// connection's timeouts set to the limiter's timeout. Close closes the
+// connection. The errors never contain the URL (it may hold a password).
+func NewFromURL(rawURL string, p b24.RestrictionParams, opts ...Option) (*Limiter, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		// ParseURL's errors may quote the URL, password included.
+		return nil, errors.New("redislimit: invalid Redis URL: expected redis://[user:password@]host:port[/db], rediss://... or unix://path")
+	}
+	probe := &Limiter{timeout: DefaultTimeout}
+	for _, opt := range opts {
+		if opt != nil {
+			_ = opt(probe)
+		}
+	}
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = probe.timeout, probe.timeout, probe.timeout
+	o.ContextTimeoutEnabled = true
+	client := redis.NewClient(o)
+	l, err := New(client, p, opts...)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	l.owned = true
+	return l, nil
+}
+
+// Close closes the Redis connection when the Limiter opened it (NewFromURL);
+// a client given to New is left to its owner.
+func (l *Limiter) Close() error {
+	if l.owned {
+		return l.rdb.Close()
+	}
+	return nil
+}
+
+// Ping checks that Redis answers, within the limiter's timeout.
+func (l *Limiter) Ping(ctx context.Context) error {
+	_, err := l.do(ctx, func(ctx context.Context) (any, error) { return l.rdb.Ping(ctx).Result() })
+	return err
+}
+
+// SetParams changes the limits for later requests (b24.Hook.SetRestrictionParams
+// calls it). Zero fields take the b24.StandardPlan defaults.
+func (l *Limiter) SetParams(p b24.RestrictionParams) error {
+	m := p.Merge(b24.StandardPlan())
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	if s, ok := l.local.(interface{ SetParams(b24.RestrictionParams) error }); ok {
+		if err := s.SetParams(m); err != nil {
+			return err
+		}
+	}
+	l.params.Store(&m)
+	l.broadcast()
+	return nil
+}
+
+// Params returns the parameters in force.
+func (l *Limiter) Params() b24.RestrictionParams { return *l.params.Load() }
+
+// Stats returns this process's figures: its own waits and the refusals it
+// reported (the fallback limiter's included), and the last operating figure
+// it learnt per method. A Hook's Stats include them.
+func (l *Limiter) Stats() b24.LimiterStats {
+	st := b24.LimiterStats{
+		Waits: l.waits.Load(), WaitTime: time.Duration(l.waitTime.Load()),
+		RateRefusals: l.rateRefusals.Load(), OpRefusals: l.opRefusals.Load(),
+		Operating: map[string]time.Duration{},
+	}
+	l.mu.Lock()
+	for k, v := range l.operating {
+		if v > st.Operating[k.method] {
+			st.Operating[k.method] = v
+		}
+	}
+	l.mu.Unlock()
+	if s, ok := l.local.(interface{ Stats() b24.LimiterStats }); ok {
+		ls := s.Stats()
+		st.Waits += ls.Waits
+		st.WaitTime += ls.WaitTime
+		st.RateRefusals += ls.RateRefusals
+		st.OpRefusals += ls.OpRefusals
+		for m, v := range ls.Operating {
+			if v > st.Operating[m] {
+				st.Operating[m] = v
+			}
+		}
+	}
+	return st
+}
+
+// keys are the Redis keys of one request.
+type keys struct {
+	all     []string // bucket, then (state, in flight) per method
+	methods []string
+	portal  string
+	cred    string
+}
+
+func (l *Limiter) keysFor(req b24.LimitRequest) keys {
+	tag := l.prefix + "{" + strings.NewReplacer("{", "_", "}", "_").Replace(req.Portal) + "}:"
+	k := keys{all: make([]string, 0, 1+2*len(req.Methods)), methods: req.Methods, portal: req.Portal, cred: req.Credential}
+	k.all = append(k.all, tag+"r")
+	for _, m := range req.Methods {
+		k.all = append(k.all, tag+"o:"+req.Credential+":"+m, tag+"f:"+req.Credential+":"+m)
+	}
+	return k
+}
+
+func (l *Limiter) newToken() string {
+	return l.tokenPrefix + strconv.FormatUint(l.tokenSeq.Add(1), 36)
+}
+
+// Acquire implements b24.Limiter: it waits until the request may be sent
+// under the shared budgets, or ctx ends, or Redis fails (ErrUnavailable,
+// unless WithFallback).
+func (l *Limiter) Acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if l.inFallback() {
+		return l.local.Acquire(ctx, req)
+	}
+	p, err := l.acquire(ctx, req)
+	if err == nil {
+		if l.fallback {
+			l.endFallback()
+		}
+		return p, nil
+	}
+	if ctx.Err() == nil && l.fallback && errors.Is(err, ErrUnavailable) {
+		l.startFallback(err)
+		return l.local.Acquire(ctx, req)
+	}
+	return nil, err
+}
+
+func (l *Limiter) acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit, error) {
+	k := l.keysFor(req)
+	token := l.newToken()
+	start := time.Now()
+	waited, reserved := false, false
+	for {
+		p := l.params.Load()
+		wake := l.wakeChan()
+		var code int64
+		var wait time.Duration
+		var err error
+		if !reserved {
+			code, wait, err = l.evalCode(ctx, acquireScript, k.all, l.acquireArgs(p, token)...)
+		} else {
+			code, wait, err = l.evalCode(ctx, takeScript, k.all[:1], bucketT(p), clientBurst(p))
+		}
+		if err != nil {
+			if reserved {
+				l.cancel(k, token)
+			}
+			return nil, err
+		}
+		switch code {
+		case codeOK:
+			if waited {
+				l.waits.Add(1)
+				l.waitTime.Add(int64(time.Since(start)))
+			}
+			return &permit{l: l, k: k, token: token}, nil
+		case codeWaitOp:
+			// Another process may release the budget earlier: look again
+			// after the poll interval at most.
+			err = sleepCtx(ctx, min(wait, pollInterval(p)), wake)
+		case codeAdaptive, codeWaitBucket:
+			reserved = true
+			err = sleepCtx(ctx, wait, nil)
+		default:
+			err = fmt.Errorf("redislimit: unexpected answer %d from the acquire script", code)
+		}
+		waited = true
+		if err != nil {
+			if reserved {
+				l.cancel(k, token)
+			}
+			return nil, err
+		}
+	}
+}
+
+func (l *Limiter) acquireArgs(p *b24.RestrictionParams, token string) []any {
+	off := 0
+	if p.Adaptive.Disabled {
+		off = 1
+	}
+	return []any{
+		bucketT(p), clientBurst(p),
+		us(p.Operating.Limit), us(p.Operating.Margin),
+		p.Adaptive.Threshold, p.Adaptive.Coefficient, us(p.Adaptive.MaxDelay), off,
+		us(l.resTTL), token,
+	}
+}
+
+// bucketT is the emission interval 1/Y in microseconds.
+func bucketT(p *b24.RestrictionParams) float64 { return 1e6 / p.RateLimit.Drain }
+
+// clientBurst keeps one request of headroom below the portal's bucket size
+// for network jitter, as b24.NewLimiter does.
+func clientBurst(p *b24.RestrictionParams) int { return max(1, p.RateLimit.Burst-1) }
+
+// pollInterval bounds a wait for an operating budget, which another process
+// may free before the computed time: Window/600 (1 s on the real portal).
+func pollInterval(p *b24.RestrictionParams) time.Duration {
+	return min(max(p.Operating.Window/600, 10*time.Millisecond), time.Second)
+}
+
+func us(d time.Duration) int64 { return d.Microseconds() }
+
+// evalCode runs a script answering {code, wait µs}.
+func (l *Limiter) evalCode(ctx context.Context, s *redis.Script, keys []string, args ...any) (int64, time.Duration, error) {
+	v, err := l.do(ctx, func(ctx context.Context) (any, error) { return s.Run(ctx, l.rdb, keys, args...).Int64Slice() })
+	if err != nil {
+		return 0, 0, err
+	}
+	r := v.([]int64)
+	if len(r) != 2 {
+		return 0, 0, fmt.Errorf("redislimit: unexpected answer %v from a script", r)
+	}
+	return r[0], time.Duration(r[1]) * time.Microsecond, nil
+}
+
+// do runs one Redis round trip, bounded by ctx and by the limiter's timeout
+// even when the client ignores context deadlines (go-redis does unless
+// ContextTimeoutEnabled is set).
+func (l *Limiter) do(ctx context.Context, f func(context.Context) (any, error)) (any, error) {
+	cctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	type result struct {
+		v   any
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f(cctx)
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err == nil {
+			return r.v, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(r.err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w: no answer within %v", ErrUnavailable, l.timeout)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, r.err)
+	case <-cctx.Done():
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: no answer within %v", ErrUnavailable, l.timeout)
+	}
+}
+
+// cancel hands back the reservations of a permit that will not be used.
+func (l *Limiter) cancel(k keys, token string) {
+	l.settle(k, token, nil)
+}
+
+// settle runs the release script; o nil means nothing to learn.
+func (l *Limiter) settle(k keys, token string, o *b24.Outcome) {
+	defer l.broadcast()
+	p := l.params.Load()
+	args := make([]any, 0, 12+len(k.methods)+3*4)
+	learn, refused, rmethod, sent, elapsed := 0, 0, "", 0, int64(0)
+	if o != nil {
+		learn = 1
+		refused = int(o.Refused)
+		rmethod = o.RefusedMethod
+		if o.Sent {
+			sent = 1
+		}
+		elapsed = us(o.Elapsed)
+	}
+	args = append(args, token, learn, refused, rmethod, sent, elapsed,
+		us(p.Operating.Limit), us(p.Operating.Window), bucketT(p), clientBurst(p))
+	for _, m := range k.methods {
+		args = append(args, m)
+	}
+	var reports []b24.OperatingReport
+	if o != nil {
+		reports = o.Reports
+	}
+	args = append(args, len(reports))
+	for _, r := range reports {
+		var reset int64
+		if !r.ResetAt.IsZero() {
+			reset = r.ResetAt.UnixMicro()
+		}
+		args = append(args, r.Method, us(r.Operating), reset)
+	}
+	// Release has no context of its own: bound it by the timeout alone.
+	v, err := l.do(context.Background(), func(ctx context.Context) (any, error) {
+		return releaseScript.Run(ctx, l.rdb, k.all, args...).Int64Slice()
+	})
+	if err != nil {
+		// The reservations expire by themselves; a lost refusal only costs
+		// another refusal. Acquire reports the outage.
+		if l.fallback {
+			l.startFallback(err)
+		} else {
+			l.log.Debug("redislimit: releasing a permit failed", slog.String("error", err.Error()))
+		}
+		return
+	}
+	used := v.([]int64)
+	if o == nil {
+		return
+	}
+	l.mu.Lock()
+	for i, m := range k.methods {
+		if i < len(used) && used[i] >= 0 {
+			l.operating[opKey{k.portal, k.cred, m}] = time.Duration(used[i]) * time.Microsecond
+		}
+	}
+	l.mu.Unlock()
+}
+
+type permit struct {
+	l     *Limiter
+	k     keys
+	token string
+	once  sync.Once
+}
+
+// Release implements b24.Permit.
+func (p *permit) Release(o b24.Outcome) {
+	p.once.Do(func() {
+		switch o.Refused {
+		case b24.RefusedRate:
+			p.l.rateRefusals.Add(1)
+		case b24.RefusedOperating:
+			p.l.opRefusals.Add(1)
+		}
+		p.l.settle(p.k, p.token, &o)
+	})
+}
+
+func (l *Limiter) wakeChan() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changed
+}
+
+func (l *Limiter) broadcast() {
+	l.mu.Lock()
+	close(l.changed)
+	l.changed = make(chan struct{})
+	l.mu.Unlock()
+}
+
+func (l *Limiter) inFallback() bool {
+	if !l.fallback {
+		return false
+	}
+	l.fbMu.Lock()
+	defer l.fbMu.Unlock()
+	if time.Now().Before(l.fbUntil) {
+		return true
+	}
+	return false
+}
+
+// startFallback switches to the local limiter for a while; the warning is
+// logged once per outage (until Redis answers again).
+func (l *Limiter) startFallback(err error) {
+	l.fbMu.Lock()
+	defer l.fbMu.Unlock()
+	l.fbUntil = time.Now().Add(l.retry)
+	if !l.fbOn {
+		l.fbOn = true
+		l.log.Warn("redislimit: Redis is unavailable; pacing requests with a local limiter, so budgets are no longer shared between processes",
+			slog.String("error", err.Error()))
+	}
+}
+
+// endFallback notes that Redis answers again.
+func (l *Limiter) endFallback() {
+	l.fbMu.Lock()
+	defer l.fbMu.Unlock()
+	if l.fbOn {
+		l.fbOn = false
+		l.log.Info("redislimit: Redis is available again; budgets are shared again")
+	}
+}
+
+// sleepCtx waits for d, until wake is closed, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

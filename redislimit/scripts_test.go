@@ -1,0 +1,344 @@
+package redislimit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/b24go/b24"
+)
+
+// try runs the acquire script once, without waiting: the code, the wait it
+// asks for, and the permit when admitted (codeOK) or reserved (codeAdaptive,
+// codeWaitBucket).
+func try(t *testing.T, l *Limiter, req b24.LimitRequest) (int64, time.Duration, *permit) {
+	t.Helper()
+	k := l.keysFor(req)
+	token := l.newToken()
+	code, wait, err := l.evalCode(context.Background(), acquireScript, k.all, l.acquireArgs(l.params.Load(), token)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code == codeWaitOp {
+		return code, wait, nil
+	}
+	return code, wait, &permit{l: l, k: k, token: token}
+}
+
+func acquire(t *testing.T, l *Limiter, req b24.LimitRequest) b24.Permit {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := l.Acquire(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func bucketParams(burst int, drain float64) b24.RestrictionParams {
+	p := scaled()
+	p.RateLimit = b24.RateLimit{Burst: burst, Drain: drain}
+	return p
+}
+
+var portalOnly = b24.LimitRequest{Portal: "bucket.bitrix24.test"}
+
+func TestBucketBurstKeepsOneOfHeadroom(t *testing.T) {
+	c := needRedis(t)
+	for _, tc := range []struct {
+		burst, admitted int
+	}{{10, 9}, {2, 1}, {1, 1}} {
+		l := newTestLimiter(t, c, testPrefix(t), bucketParams(tc.burst, 2)) // 1/Y = 500 ms
+		for i := range tc.admitted {
+			if code, wait, _ := try(t, l, portalOnly); code != codeOK {
+				t.Fatalf("burst %d: request %d: code %d (wait %v), want admitted at once", tc.burst, i+1, code, wait)
+			}
+		}
+		code, wait, _ := try(t, l, portalOnly)
+		if code != codeWaitBucket || wait <= 400*time.Millisecond || wait > 500*time.Millisecond {
+			t.Fatalf("burst %d: request %d: code %d wait %v, want a wait of about 1/Y = 500ms", tc.burst, tc.admitted+1, code, wait)
+		}
+	}
+}
+
+func TestBucketDrainRate(t *testing.T) {
+	c := needRedis(t)
+	const T = 10 * time.Millisecond // drain 100/s
+	l := newTestLimiter(t, c, testPrefix(t), bucketParams(10, 100))
+	start := time.Now()
+	admitted := 0
+	for time.Since(start) < 200*time.Millisecond {
+		if code, _, _ := try(t, l, portalOnly); code == codeOK {
+			admitted++
+		}
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	// Every admission happened on Redis's clock between start and now: at
+	// most the burst (9) plus one per emission interval.
+	if most := 9 + int(elapsed/T); admitted > most {
+		t.Fatalf("admitted %d in %v, more than the burst 9 + %v/%v = %d", admitted, elapsed, elapsed, T, most)
+	}
+	if least := 9 + int(150*time.Millisecond/T); admitted < least {
+		t.Fatalf("admitted %d in %v, want at least %d: the bucket does not drain", admitted, elapsed, least)
+	}
+}
+
+func TestBucketSharedBetweenLimiters(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	a := newTestLimiter(t, c, prefix, bucketParams(5, 2))
+	b := newTestLimiter(t, c, prefix, bucketParams(5, 2))
+	for range 2 {
+		try(t, a, portalOnly)
+		try(t, b, portalOnly)
+	}
+	if code, wait, _ := try(t, b, portalOnly); code != codeWaitBucket || wait < 400*time.Millisecond {
+		t.Fatalf("5th request of two limiters on one portal: code %d wait %v, want the shared burst of 4 spent", code, wait)
+	}
+	other := b24.LimitRequest{Portal: "other.bitrix24.test"}
+	if code, _, _ := try(t, b, other); code != codeOK {
+		t.Fatalf("another portal: code %d, want its own bucket", code)
+	}
+}
+
+func TestBucketRefusalLeavesNoBurst(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	const T = 100 * time.Millisecond // drain 10/s
+	a := newTestLimiter(t, c, prefix, bucketParams(50, 10))
+	b := newTestLimiter(t, c, prefix, bucketParams(50, 10))
+	p := acquire(t, a, portalOnly)
+	p.Release(b24.Outcome{Refused: b24.RefusedRate, Sent: true})
+	// Another process sees it: the burst of 49 is gone, the next request waits 1/Y.
+	code, wait, _ := try(t, b, portalOnly)
+	if code != codeWaitBucket || wait <= T/2 || wait > T {
+		t.Fatalf("after a 503: code %d wait %v, want a wait of about %v", code, wait, T)
+	}
+	start := time.Now()
+	acquire(t, b, portalOnly)
+	if d := time.Since(start); d < T/2 {
+		t.Fatalf("Acquire after a 503 waited %v, want about %v", d, T)
+	}
+	if code, wait, _ := try(t, a, portalOnly); code != codeWaitBucket || wait <= T/2 {
+		t.Fatalf("second request after a 503: code %d wait %v, want another full interval", code, wait)
+	}
+	if st := a.Stats(); st.RateRefusals != 1 {
+		t.Fatalf("Stats().RateRefusals = %d, want 1", st.RateRefusals)
+	}
+}
+
+const method = "crm.deal.list"
+
+func opReq(cred string) b24.LimitRequest {
+	return b24.LimitRequest{Portal: "ops.bitrix24.test", Credential: cred, Methods: []string{method}}
+}
+
+// report settles one call with an operating figure.
+func report(t *testing.T, l *Limiter, req b24.LimitRequest, op time.Duration, reset time.Time) {
+	t.Helper()
+	acquire(t, l, req).Release(b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
+}
+
+func TestOperatingWaitsForResetThenProbes(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	a := newTestLimiter(t, c, prefix, scaled()) // limit 4.8 s, margin 50 ms
+	b := newTestLimiter(t, c, prefix, scaled())
+	req := opReq("cred1")
+	reset := time.Now().Add(300 * time.Millisecond)
+	report(t, a, req, 4800*time.Millisecond, reset)
+
+	if code, wait, _ := try(t, b, req); code != codeWaitOp || wait < 200*time.Millisecond || wait > 300*time.Millisecond {
+		t.Fatalf("budget spent: code %d wait %v, want to wait for the reset (~300ms)", code, wait)
+	}
+	probe := acquire(t, b, req) // waits for the reset
+	if now := time.Now(); now.Before(reset.Add(-5 * time.Millisecond)) {
+		t.Fatalf("admitted %v before the reset", reset.Sub(now))
+	}
+	if st := b.Stats(); st.Waits != 1 || st.WaitTime < 200*time.Millisecond {
+		t.Fatalf("Stats() = %+v, want one wait of ~300ms", st)
+	}
+	// Past the reset the figure is stale: one call probes, the others wait for it.
+	if code, _, _ := try(t, a, req); code != codeWaitOp {
+		t.Fatalf("second call while the probe is in flight: code %d, want to wait", code)
+	}
+	probe.Release(b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: method, Operating: time.Second, ResetAt: time.Now().Add(5 * time.Second)}}})
+	if code, _, _ := try(t, a, req); code != codeOK {
+		t.Fatalf("after the probe's fresh figure: code %d, want admitted", code)
+	}
+	if got := a.Stats().Operating[method]; got != 4800*time.Millisecond {
+		t.Fatalf("a.Stats().Operating = %v, want the 4.8s it learnt", got)
+	}
+	if got := b.Stats().Operating[method]; got != time.Second {
+		t.Fatalf("b.Stats().Operating = %v, want the 1s the probe learnt", got)
+	}
+}
+
+func TestOperatingAdaptiveDelay(t *testing.T) {
+	c := needRedis(t)
+	l := newTestLimiter(t, c, testPrefix(t), scaled()) // threshold 0.8, coefficient 0.01, max 70 ms
+	req := opReq("cred-adaptive")
+	report(t, l, req, 4*time.Second, time.Now().Add(3*time.Second)) // 83 % of 4.8 s
+	code, wait, p := try(t, l, req)
+	if code != codeAdaptive || wait <= 25*time.Millisecond || wait > 30*time.Millisecond {
+		t.Fatalf("above the threshold: code %d wait %v, want an adaptive delay of 1%% of ~3s", code, wait)
+	}
+	p.Release(b24.Outcome{})
+	report(t, l, req, 4*time.Second, time.Now().Add(20*time.Second))
+	if _, wait, _ := try(t, l, req); wait != 70*time.Millisecond {
+		t.Fatalf("adaptive delay %v, want the maximum 70ms", wait)
+	}
+}
+
+// countAdmitted runs n concurrent Acquires that hold their permits, each
+// giving up after d, and returns how many were admitted.
+func countAdmitted(lims []b24.Limiter, req b24.LimitRequest, n int, d time.Duration) int {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := lims[i%len(lims)].Acquire(ctx, req); err == nil {
+				admitted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return int(admitted.Load())
+}
+
+// TestOperatingReservationsMatchLocal feeds the same reports to the Redis
+// limiter and to b24.NewLimiter, then lets many callers at once compete for
+// the rest of the budget: both admit the same number, and no more.
+func TestOperatingReservationsMatchLocal(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	req := opReq("cred-reserve")
+	reset := time.Now().Add(20 * time.Second)
+	reports := []time.Duration{time.Second, 1500 * time.Millisecond}
+
+	local, err := b24.NewLimiter(scaled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lims []b24.Limiter
+	for range 4 { // four "processes"
+		lims = append(lims, newTestLimiter(t, c, prefix, scaled()))
+	}
+	for _, l := range []b24.Limiter{local, lims[0]} {
+		for _, op := range reports {
+			p, err := l.Acquire(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Release(b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
+		}
+	}
+	// Estimate per call: first 1 ms (no elapsed time), then (4×1 ms + 500 ms)/5
+	// = 100.8 ms; 1.5 s + n × 100.8 ms < 4.75 s admits n = 0..32.
+	const want = 33
+	gotLocal := countAdmitted([]b24.Limiter{local}, req, 64, 150*time.Millisecond)
+	gotRedis := countAdmitted(lims, req, 64, 500*time.Millisecond)
+	if gotLocal != want || gotRedis != want {
+		t.Fatalf("admitted: local %d, redis (64 callers on 4 limiters) %d; want %d each", gotLocal, gotRedis, want)
+	}
+}
+
+func TestOperatingRefusalBlocksEveryProcess(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	a := newTestLimiter(t, c, prefix, scaled()) // window 6 s: blocked 100 ms without a known reset
+	b := newTestLimiter(t, c, prefix, scaled())
+
+	req := opReq("cred-429")
+	acquire(t, a, req).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
+	code, wait, _ := try(t, b, req)
+	if code != codeWaitOp || wait <= 50*time.Millisecond || wait > 100*time.Millisecond {
+		t.Fatalf("after a 429 with no reset known: code %d wait %v, want blocked for Window/60 = 100ms", code, wait)
+	}
+	start := time.Now()
+	acquire(t, b, req)
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("Acquire after a 429 waited %v, want ~100ms", d)
+	}
+	other := req
+	other.Methods = []string{"crm.contact.list"}
+	if code, _, _ := try(t, b, other); code != codeOK {
+		t.Fatalf("another method after a 429: code %d, want admitted", code)
+	}
+
+	req2 := opReq("cred-429-reset")
+	report(t, a, req2, 2*time.Second, time.Now().Add(200*time.Millisecond))
+	acquire(t, a, req2).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
+	if code, wait, _ := try(t, b, req2); code != codeWaitOp || wait <= 150*time.Millisecond || wait > 200*time.Millisecond {
+		t.Fatalf("after a 429 with a reset known: code %d wait %v, want blocked until the reset (~200ms)", code, wait)
+	}
+	if st := a.Stats(); st.OpRefusals != 2 || st.Operating[method] != scaled().Operating.Limit {
+		t.Fatalf("Stats() = %+v, want 2 refusals and the method at its limit", st)
+	}
+}
+
+func TestCrashedProcessReservationExpires(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	crashed := newTestLimiter(t, c, prefix, scaled(), WithReservationTTL(150*time.Millisecond))
+	b := newTestLimiter(t, c, prefix, scaled())
+	req := opReq("cred-crash")
+	report(t, crashed, req, 4800*time.Millisecond, time.Now().Add(-time.Second)) // spent, reset passed
+	acquire(t, crashed, req)                                                      // the probe, never released
+	if code, _, _ := try(t, b, req); code != codeWaitOp {
+		t.Fatalf("while the probe is in flight: code %d, want to wait", code)
+	}
+	start := time.Now()
+	acquire(t, b, req)
+	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("the crashed probe's reservation held %v, want ~150ms (its TTL)", d)
+	}
+}
+
+func TestAcquireEndsWithContext(t *testing.T) {
+	c := needRedis(t)
+	l := newTestLimiter(t, c, testPrefix(t), bucketParams(1, 0.1)) // 1/Y = 10 s
+	acquire(t, l, portalOnly)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := l.Acquire(ctx, portalOnly)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+		t.Fatalf("Acquire = %v after %v, want the context's error after 50ms", err, time.Since(start))
+	}
+
+	l2 := newTestLimiter(t, c, testPrefix(t), scaled())
+	req := opReq("cred-ctx")
+	acquire(t, l2, req).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel2)
+	if _, err := l2.Acquire(ctx2, req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Acquire on a blocked method = %v, want context.Canceled", err)
+	}
+}
+
+func TestSetParams(t *testing.T) {
+	c := needRedis(t)
+	l := newTestLimiter(t, c, testPrefix(t), bucketParams(3, 2))
+	if err := l.SetParams(b24.RestrictionParams{RateLimit: b24.RateLimit{Burst: -1}}); err == nil {
+		t.Fatal("SetParams accepted a negative burst")
+	}
+	if err := l.SetParams(bucketParams(10, 2)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 9 {
+		if code, _, _ := try(t, l, portalOnly); code != codeOK {
+			t.Fatalf("request %d after raising the burst to 10: code %d", i+1, code)
+		}
+	}
+	if got := l.Params().RateLimit.Burst; got != 10 {
+		t.Fatalf("Params().RateLimit.Burst = %d", got)
+	}
+}
