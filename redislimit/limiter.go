@@ -227,7 +227,9 @@ func (l *Limiter) SetParams(p b24.RestrictionParams) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	if s, ok := l.local.(interface{ SetParams(b24.RestrictionParams) error }); ok {
+	if s, ok := l.local.(interface {
+		SetParams(b24.RestrictionParams) error
+	}); ok {
 		if err := s.SetParams(m); err != nil {
 			return err
 		}

@@ -291,7 +291,7 @@ func TestCrashedProcessReservationExpires(t *testing.T) {
 	b := newTestLimiter(t, c, prefix, scaled())
 	req := opReq("cred-crash")
 	report(t, crashed, req, 4800*time.Millisecond, time.Now().Add(-time.Second)) // spent, reset passed
-	acquire(t, crashed, req)                                                      // the probe, never released
+	acquire(t, crashed, req)                                                     // the probe, never released
 	if code, _, _ := try(t, b, req); code != codeWaitOp {
 		t.Fatalf("while the probe is in flight: code %d, want to wait", code)
 	}
