@@ -109,6 +109,22 @@ func TestNoSecretInRedis(t *testing.T) {
 	p := acquire(t, l, b24.LimitRequest{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"crm.deal.get"}})
 	defer p.Release(b24.Outcome{})
 
+	forms := []string{secret, url.PathEscape(secret), url.QueryEscape(secret), webhookURL, "/rest/7/"}
+	leak := func(dump string) string {
+		for _, bad := range forms {
+			if strings.Contains(dump, bad) {
+				return bad
+			}
+		}
+		return ""
+	}
+	// The scan must be able to see a leak: plant one, then remove it.
+	c.HSet(ctx, prefix+"canary", "v", "x"+url.QueryEscape(secret)+"x")
+	if canary, _ := dumpKeys(t, c, prefix); leak(canary) == "" {
+		t.Fatalf("the scan does not see a planted secret:\n%s", canary)
+	}
+	c.Del(ctx, prefix+"canary")
+
 	dump, types := dumpKeys(t, c, prefix)
 	if types["string"] == 0 || types["hash"] == 0 || types["zset"] == 0 {
 		t.Fatalf("expected a bucket, operating states and reservations in Redis, got %v:\n%s", types, dump)
@@ -116,10 +132,8 @@ func TestNoSecretInRedis(t *testing.T) {
 	if !strings.Contains(dump, h.CredentialHash()) {
 		t.Fatalf("the keys are not those of the hook's credential %s:\n%s", h.CredentialHash(), dump)
 	}
-	for _, bad := range []string{secret, url.PathEscape(secret), url.QueryEscape(secret), webhookURL, "/rest/7/"} {
-		if strings.Contains(dump, bad) {
-			t.Fatalf("Redis holds %q:\n%s", bad, dump)
-		}
+	if bad := leak(dump); bad != "" {
+		t.Fatalf("Redis holds %q:\n%s", bad, dump)
 	}
 	st := h.Stats()
 	if st.Limiter == nil || st.Limiter.RateRefusals != 1 || st.Limiter.OpRefusals != 1 || st.Limiter.Operating["crm.deal.list"] == 0 {
