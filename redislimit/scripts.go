@@ -153,7 +153,8 @@ for i = 1, n do
         if s.k == 0 or op >= s.u or reset ~= s.r then
           if s.k == 1 and op > s.u and reset == s.r then
             local d = op - s.u
-            if s.e == 0 then s.e = d else s.e = math.floor((4 * s.e + d) / 5) end
+            -- quick to rise, slow to fall: a reservation must not be too small
+            if d > s.e then s.e = d else s.e = math.floor((3 * s.e + d) / 4) end
           elseif s.k == 0 and op > 0 and s.e == 0 then
             s.e = math.min(op, math.max(elapsed, 1000))
           end

@@ -221,7 +221,7 @@ func TestOperatingReservationsMatchLocal(t *testing.T) {
 	prefix := testPrefix(t)
 	req := opReq("cred-reserve")
 	reset := time.Now().Add(20 * time.Second)
-	reports := []time.Duration{time.Second, 1500 * time.Millisecond}
+	reports := []time.Duration{time.Second, 1500 * time.Millisecond, 1600 * time.Millisecond}
 
 	local, err := b24.NewLimiter(scaled())
 	if err != nil {
@@ -240,9 +240,10 @@ func TestOperatingReservationsMatchLocal(t *testing.T) {
 			p.Release(b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
 		}
 	}
-	// Estimate per call: first 1 ms (no elapsed time), then (4×1 ms + 500 ms)/5
-	// = 100.8 ms; 1.5 s + n × 100.8 ms < 4.75 s admits n = 0..32.
-	const want = 33
+	// Estimate per call: first 1 ms (no elapsed time); then it rises to the
+	// step of 500 ms at once, and falls slowly: (3×500 ms + 100 ms)/4 = 400 ms.
+	// 1.6 s + n × 400 ms < 4.75 s admits n = 0..7.
+	const want = 8
 	gotLocal := countAdmitted([]b24.Limiter{local}, req, 64, 150*time.Millisecond)
 	gotRedis := countAdmitted(lims, req, 64, 500*time.Millisecond)
 	if gotLocal != want || gotRedis != want {

@@ -1,0 +1,64 @@
+// Package redislimit is a b24.Limiter whose budgets live in Redis, so that
+// several processes (workers, cron jobs, web handlers, several "b24"
+// commands) calling one Bitrix24 portal share its limits instead of each
+// spending them as if it were alone.
+//
+// A portal counts two budgets, whichever process sends the requests: the
+// request bucket per portal (X requests at once, then Y a second: 50 and 2,
+// or 250 and 5 on Enterprise; over it the portal answers 503
+// QUERY_LIMIT_EXCEEDED), and the operating time per webhook credential and
+// method (480 s of server time per 600 s; over it 429 OPERATION_TIME_LIMIT).
+// The in-memory limiter of package b24 (b24.NewLimiter) paces one process;
+// this one paces all of them together, with the same rules:
+//
+//   - the request bucket is a GCRA on Redis's clock, with a burst of X-1
+//     (one request of headroom for network jitter) and Y requests a second;
+//     after a 503 no burst is left for any process, and the next request
+//     waits a full 1/Y;
+//   - the operating budget of each (portal, credential hash, method) holds
+//     the last figure the portal reported, its reset time, an estimate of one
+//     call's cost learnt from successive reports, and a reservation per call
+//     in flight; a call waits while the figure plus the reservations reach
+//     Limit − Margin, until the reset, after which one call probes; above the
+//     adaptive threshold calls are spaced out; after a 429 the method is
+//     paused for every process until its reset (Window/60 when unknown).
+//
+// Each decision is one Lua script run atomically on the server: one round
+// trip to acquire a permit when nothing has to wait, one to release it.
+//
+// # Use
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	lim, err := redislimit.New(rdb, b24.StandardPlan())
+//	if err != nil { ... }
+//	hook, err := b24.FromWebhookURL(webhookURL, b24.WithLimiter(lim))
+//
+// or redislimit.NewFromURL("redis://127.0.0.1:6379/0", params) to open the
+// connection too. Every process that shares a portal should use the same
+// Redis, key prefix (WithPrefix) and restriction parameters.
+//
+// # Keys
+//
+// All keys start with the prefix (DefaultPrefix, "b24:lim:") and carry the
+// portal as a hash tag, so the keys of one portal live on one node of a Redis
+// Cluster:
+//
+//	b24:lim:{portal}:r                     the request bucket (a timestamp)
+//	b24:lim:{portal}:o:<credential>:<method>  the operating state (a hash)
+//	b24:lim:{portal}:f:<credential>:<method>  calls in flight (a sorted set)
+//
+// The credential is b24.Hook.CredentialHash, never the webhook's secret;
+// nothing the limiter writes contains the secret. Every key has an expiry
+// (at most the operating window past its reset, or the reservation TTL), so
+// nothing accumulates; a call in flight whose process died stops counting
+// after WithReservationTTL.
+//
+// # When Redis is unavailable
+//
+// Every round trip is bounded by WithTimeout (1 s by default) and by the
+// caller's context, even when the go-redis client ignores context deadlines.
+// By default the limiter fails closed: Acquire returns an error wrapping
+// ErrUnavailable, and the hook's call fails with it. WithFallback paces with
+// a local b24.NewLimiter instead, logs one warning per outage, and tries
+// Redis again every few seconds.
+package redislimit
