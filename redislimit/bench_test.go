@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/redis/go-redis/v9"
 )
 
 // benchParams never make a caller wait, so that the benchmarks measure the
@@ -21,8 +22,17 @@ func benchParams() b24.RestrictionParams {
 // Acquire (operating check, reservation, bucket) then Release (with an
 // operating report). It reports the median and the 99th percentile.
 func BenchmarkAcquireRelease(b *testing.B) {
-	c := needRedis(b)
+	b.Run("client=default", func(b *testing.B) { benchAcquireRelease(b, false) })
+	b.Run("client=ContextTimeoutEnabled", func(b *testing.B) { benchAcquireRelease(b, true) })
+}
+
+func benchAcquireRelease(b *testing.B, ctxTimeout bool) {
+	c := redis.NewClient(&redis.Options{Addr: needRedis(b).Options().Addr, ContextTimeoutEnabled: ctxTimeout})
+	defer c.Close()
 	l := newTestLimiter(b, c, testPrefix(b), benchParams())
+	if l.direct != ctxTimeout {
+		b.Fatalf("direct = %v", l.direct)
+	}
 	req := b24.LimitRequest{Portal: "bench.bitrix24.test", Credential: "0123456789abcdef0123456789abcdef", Methods: []string{"batch"}}
 	ctx := context.Background()
 	reset := time.Now().Add(time.Hour)
@@ -58,4 +68,21 @@ func BenchmarkAcquireReleaseParallel(b *testing.B) {
 			p.Release(b24.Outcome{Sent: true, Elapsed: time.Millisecond})
 		}
 	})
+}
+
+// BenchmarkPingBaseline is one bare round trip to the same Redis: the floor
+// under the limiter's two round trips per request.
+func BenchmarkPingBaseline(b *testing.B) {
+	c := needRedis(b)
+	ctx := context.Background()
+	var laps []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if err := c.Ping(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		laps = append(laps, time.Since(start))
+	}
+	slices.Sort(laps)
+	b.ReportMetric(float64(laps[len(laps)/2].Microseconds()), "median-µs")
 }

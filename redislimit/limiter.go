@@ -108,6 +108,7 @@ func WithReservationTTL(d time.Duration) Option {
 // safe for concurrent use.
 type Limiter struct {
 	rdb      redis.UniversalClient
+	direct   bool // rdb honours context deadlines: no goroutine needed to bound a call
 	owned    bool // Close closes rdb (NewFromURL)
 	prefix   string
 	fallback bool
@@ -155,7 +156,7 @@ func New(client redis.UniversalClient, p b24.RestrictionParams, opts ...Option) 
 		return nil, fmt.Errorf("redislimit: %w", err)
 	}
 	l := &Limiter{
-		rdb: client, prefix: DefaultPrefix, log: slog.New(slog.DiscardHandler),
+		rdb: client, direct: honoursContext(client), prefix: DefaultPrefix, log: slog.New(slog.DiscardHandler),
 		timeout: DefaultTimeout, resTTL: DefaultReservationTTL, retry: fallbackRetry,
 		changed: make(chan struct{}), operating: map[opKey]time.Duration{},
 		tokenPrefix: hex.EncodeToString(id[:]) + ":",
@@ -409,38 +410,55 @@ func (l *Limiter) evalCode(ctx context.Context, s *redis.Script, keys []string, 
 	return r[0], time.Duration(r[1]) * time.Microsecond, nil
 }
 
-// do runs one Redis round trip, bounded by ctx and by the limiter's timeout
-// even when the client ignores context deadlines (go-redis does unless
-// ContextTimeoutEnabled is set).
+// honoursContext tells whether a go-redis client ends a command when its
+// context's deadline passes (ContextTimeoutEnabled); by default it waits for
+// its own read timeout instead.
+func honoursContext(c redis.UniversalClient) bool {
+	switch c := c.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return false
+}
+
+// do runs one Redis round trip, bounded by ctx and by the limiter's timeout.
+// When the client ignores context deadlines, the call runs in a goroutine of
+// its own, abandoned (to end at the client's read timeout) when the time is up.
 func (l *Limiter) do(ctx context.Context, f func(context.Context) (any, error)) (any, error) {
 	cctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	type result struct {
-		v   any
-		err error
+	var v any
+	var err error
+	if l.direct {
+		v, err = f(cctx)
+	} else {
+		type result struct {
+			v   any
+			err error
+		}
+		ch := make(chan result, 1)
+		go func() {
+			v, err := f(cctx)
+			ch <- result{v, err}
+		}()
+		select {
+		case r := <-ch:
+			v, err = r.v, r.err
+		case <-cctx.Done():
+			err = cctx.Err()
+		}
 	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f(cctx)
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		if r.err == nil {
-			return r.v, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if errors.Is(r.err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w: no answer within %v", ErrUnavailable, l.timeout)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, r.err)
-	case <-cctx.Done():
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	switch {
+	case err == nil:
+		return v, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case cctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 		return nil, fmt.Errorf("%w: no answer within %v", ErrUnavailable, l.timeout)
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 }
 

@@ -223,14 +223,16 @@ func silentServer(t *testing.T) string {
 
 func TestRedisDownFailsClosedQuickly(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		addr func(*testing.T) string
+		name       string
+		addr       func(*testing.T) string
+		ctxTimeout bool // the client's ContextTimeoutEnabled
 	}{
-		{"refused", closedAddr},
-		{"hung", silentServer}, // go-redis would wait its 3 s read timeout
+		{"refused", closedAddr, false},
+		{"hung", silentServer, false}, // go-redis would wait its 3 s read timeout
+		{"hung, client honours contexts", silentServer, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := redis.NewClient(&redis.Options{Addr: tc.addr(t)})
+			c := redis.NewClient(&redis.Options{Addr: tc.addr(t), ContextTimeoutEnabled: tc.ctxTimeout})
 			defer c.Close()
 			l, err := New(c, scaled(), WithTimeout(200*time.Millisecond))
 			if err != nil {
@@ -252,7 +254,8 @@ func TestRedisDownFailsClosedQuickly(t *testing.T) {
 			start = time.Now()
 			_, err = l.Acquire(ctx, opReq("cred"))
 			d := time.Since(start)
-			if tc.name == "hung" && !errors.Is(err, context.DeadlineExceeded) || err == nil || d > 150*time.Millisecond {
+			hung := strings.HasPrefix(tc.name, "hung")
+			if hung && !errors.Is(err, context.DeadlineExceeded) || err == nil || d > 150*time.Millisecond {
 				t.Fatalf("Acquire with a 50ms context = %v after %v, want an error within the context (its own when Redis hangs)", err, d)
 			}
 		})
@@ -449,6 +452,9 @@ func TestOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	if !l.direct {
+		t.Error("NewFromURL: the client does not honour context deadlines")
+	}
 	if err := l.Ping(context.Background()); !errors.Is(err, ErrUnavailable) || strings.Contains(err.Error(), "pw@") {
 		t.Errorf("Ping on a closed port = %v", err)
 	}
