@@ -3,6 +3,7 @@ package b24
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -248,4 +249,38 @@ func (h *Hook) LogValue() slog.Value {
 // MarshalJSON describes the Hook without the secret.
 func (h *Hook) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, `{"portal":%q,"user_id":%d,"webhook":%q}`, h.host, h.userID, h.TargetOriginWithPath(APIv2).String()+"/"), nil
+}
+
+// String describes the parameters with the secret redacted.
+func (p HookParams) String() string {
+	return fmt.Sprintf("b24.HookParams{PortalURL:%q, UserID:%d, Secret:%q}", p.PortalURL, p.UserID, p.shownSecret())
+}
+
+// GoString implements fmt.GoStringer without the secret.
+func (p HookParams) GoString() string { return p.String() }
+
+// Format implements fmt.Formatter without the secret, for every verb.
+func (p HookParams) Format(f fmt.State, verb rune) { fmt.Fprint(f, p.String()) }
+
+// LogValue implements slog.LogValuer without the secret.
+func (p HookParams) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("portal_url", p.PortalURL), slog.Int64("user_id", p.UserID),
+		slog.String("secret", p.shownSecret()))
+}
+
+// MarshalJSON writes the parameters with the secret redacted: a HookParams
+// never carries its secret into JSON (logs, configuration dumps).
+func (p HookParams) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		PortalURL string
+		UserID    int64
+		Secret    string
+	}{p.PortalURL, p.UserID, p.shownSecret()})
+}
+
+func (p HookParams) shownSecret() string {
+	if p.Secret == "" {
+		return ""
+	}
+	return redacted
 }
