@@ -129,7 +129,7 @@ func TestFaultsOnTheNetwork(t *testing.T) {
 	if a.ByStatus[0] != 1 || a.ByMethod["test.add"][200] != 2 {
 		t.Errorf("audit by status %v, by method %v", a.ByStatus, a.ByMethod)
 	}
-	if a.Log[0].Fault != "reset" || a.Log[1].Fault != "truncated" || strings.Contains(a.Log[0].Path, s.cfg.secret) {
+	if a.Log[0].Fault != "reset" || a.Log[1].Fault != "truncated" || strings.Contains(a.Log[0].Path, *s.cfg.secret) {
 		t.Errorf("log %+v", a.Log)
 	}
 }

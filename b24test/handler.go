@@ -154,7 +154,7 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 	if !rt.webhook {
 		return s.errorReply(api, errNoAuth)
 	}
-	if rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(rt.secret), []byte(s.cfg.secret)) != 1 {
+	if rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(rt.secret), []byte(*s.cfg.secret)) != 1 {
 		return s.errorReply(api, errInvalidCredentials)
 	}
 	if !s.hasScope(m.Scope) {

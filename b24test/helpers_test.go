@@ -137,7 +137,7 @@ func do(t testing.TB, s *Server, method, url, ctype, body string, hdr ...string)
 }
 
 func redactURL(s *Server, u string) string {
-	return strings.ReplaceAll(u, s.cfg.secret, "***")
+	return strings.ReplaceAll(u, *s.cfg.secret, "***")
 }
 
 // v2 calls a v2 method with a JSON body.

@@ -33,7 +33,7 @@ type config struct {
 	faults     FaultRates
 	seed       Seed
 	userID     int
-	secret     string
+	secret     *string // behind a pointer: printing a Server (even %#v of its value) shows an address
 	scopes     []string
 	addr       string
 	inMemory   bool
@@ -143,7 +143,7 @@ func WithWebhook(userID int, secret string) Option {
 		if userID < 1 || !validSecret(secret) {
 			return errors.New("b24test: WithWebhook: user id must be positive and the secret 1-64 letters or digits")
 		}
-		cfg.userID, cfg.secret = userID, secret
+		cfg.userID, cfg.secret = userID, &secret
 		return nil
 	}
 }
@@ -282,8 +282,9 @@ func Start(opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
-	if cfg.secret == "" {
-		cfg.secret = randomSecret()
+	if cfg.secret == nil {
+		sec := randomSecret()
+		cfg.secret = &sec
 	}
 	if cfg.scopes == nil {
 		cfg.scopes = allScopes
@@ -360,12 +361,12 @@ func (s *Server) URL() string { return s.url }
 // WebhookURL returns the REST v2 webhook base URL,
 // "https://127.0.0.1:PORT/rest/<user>/<secret>/". It contains the secret.
 func (s *Server) WebhookURL() string {
-	return s.url + "/rest/" + strconv.Itoa(s.cfg.userID) + "/" + s.cfg.secret + "/"
+	return s.url + "/rest/" + strconv.Itoa(s.cfg.userID) + "/" + *s.cfg.secret + "/"
 }
 
 // WebhookV3URL returns the REST v3 base URL, ".../rest/api/<user>/<secret>/".
 func (s *Server) WebhookV3URL() string {
-	return s.url + "/rest/api/" + strconv.Itoa(s.cfg.userID) + "/" + s.cfg.secret + "/"
+	return s.url + "/rest/api/" + strconv.Itoa(s.cfg.userID) + "/" + *s.cfg.secret + "/"
 }
 
 // Client returns an HTTP client that trusts the server's certificate (for an
