@@ -25,7 +25,7 @@ type addRun struct {
 
 // runAdds calls add(i) for i in [0, n) from 8 goroutines, in rounds of 500
 // calls so that the tracker sees every request.
-func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, n int, add func(ctx context.Context, i int) (int, error)) addRun {
+func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, leak *leakCheck, n int, add func(ctx context.Context, i int) (int, error)) addRun {
 	t.Helper()
 	ctx := t.Context()
 	r := addRun{ids: make([]int, n), errs: make([]error, n)}
@@ -50,6 +50,9 @@ func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, n int, add func(ctx
 	}
 	seen := map[int]int{}
 	for i := range n {
+		if r.errs[i] != nil {
+			leak.value(fmt.Sprintf("add %d error", i), r.errs[i])
+		}
 		switch {
 		case r.errs[i] == nil:
 			r.successes++
@@ -96,18 +99,23 @@ func createdRecords(t *testing.T, a b24test.Audit, entity string) int {
 // returned once) or the one execution behind an ambiguous outcome, and no
 // ambiguous add was sent again.
 func soakDealAdds(t *testing.T, seed uint64, n int, network bool, scale float64) {
-	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale),
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale), b24test.WithWebhook(1, testSecret),
 		b24test.WithSeed(b24test.Seed{Deals: 50, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, true)))
-	h, settle := srv.Hook(), func() {}
+	leak := newLeakCheck(t)
+	defer leak.report("deal-adds")
+	h, settle := srv.Hook(b24.WithLogger(leak.logger())), func() {}
 	if network {
-		h, settle = overTLS(t, srv)
+		h, settle = overTLS(t, srv, b24.WithLogger(leak.logger()))
 	}
 	tr := newTracker()
-	r := runAdds(t, srv, tr, n, func(ctx context.Context, i int) (int, error) {
+	r := runAdds(t, srv, tr, leak, n, func(ctx context.Context, i int) (int, error) {
 		resp, err := h.Call(ctx, "crm.deal.add", map[string]any{"fields": map[string]any{
 			"TITLE": fmt.Sprintf("soak add %d", i), "OPPORTUNITY": i}})
 		if err != nil {
 			return 0, err
+		}
+		if i%100 == 0 {
+			leak.value("response", resp)
 		}
 		id, err := b24.Decode[b24.ID](resp)
 		return int(id), err
@@ -173,15 +181,17 @@ func TestSoakDealAddsNetwork(t *testing.T) {
 func soakTaskAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
 	opts = append([]b24test.Option{b24test.WithSeed(b24test.Seed{Tasks: 20, Seed: int64(seed)}),
 		b24test.WithFaults(soakFaults(seed, true))}, opts...)
-	srv := b24test.NewServer(t, opts...)
-	h := srv.Hook()
+	srv := b24test.NewServer(t, append(opts, b24test.WithWebhook(1, testSecret))...)
+	leak := newLeakCheck(t)
+	defer leak.report("task-adds-v3")
+	h := srv.Hook(b24.WithLogger(leak.logger()))
 	tr := newTracker()
 	type added struct {
 		Item struct {
 			ID b24.ID `json:"id"`
 		} `json:"item"`
 	}
-	r := runAdds(t, srv, tr, n, func(ctx context.Context, i int) (int, error) {
+	r := runAdds(t, srv, tr, leak, n, func(ctx context.Context, i int) (int, error) {
 		v, _, err := b24.CallAs[added](ctx, h.V3(), "tasks.task.add", map[string]any{"fields": map[string]any{
 			"title": fmt.Sprintf("soak task %d", i)}})
 		return int(v.Item.ID), err

@@ -62,8 +62,11 @@ func readTitles(t *testing.T, ctx context.Context, h *b24.Hook) map[int]string {
 // listed.
 func soakUpdates(t *testing.T, seed uint64, n int) {
 	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10),
-		b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, true)))
-	h := srv.Hook()
+		b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, true)),
+		b24test.WithWebhook(1, testSecret))
+	leak := newLeakCheck(t)
+	defer leak.report("batch-updates")
+	h := srv.Hook(b24.WithLogger(leak.logger()))
 	ctx := t.Context()
 	tr := newTracker()
 	// The seeded ids have gaps (deleted records, as on a real portal).
@@ -109,6 +112,8 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 			t.Fatalf("run %d: no result: %v", rounds, err)
 		}
 		batchRequests += res.Requests
+		leak.value("batch error", err)
+		leak.value("batch summary", res.Summary())
 		var be *b24.BatchError
 		if err != nil && !errors.As(err, &be) {
 			t.Fatalf("run %d: error is not a *BatchError: %v", rounds, err)
@@ -121,6 +126,9 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 			}
 			if c.Reconciled {
 				reconciled++
+			}
+			if c.State != b24.Done || i%500 == 0 {
+				leak.value(fmt.Sprintf("command %d", i), c)
 			}
 			state[id] = c.State
 			switch c.State {

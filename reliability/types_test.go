@@ -1,0 +1,320 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/php"
+)
+
+// moduleRoot is the repository root, from this package's directory.
+const moduleRoot = ".."
+
+// exportedTypes lists the exported types declared in the non-test files of
+// every package of the module that a user can import (internal packages,
+// commands, examples, benchmarks and the conformance runner excluded), by
+// import path relative to the module ("" for the root).
+func exportedTypes(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	err := filepath.WalkDir(moduleRoot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(moduleRoot, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			base := d.Name()
+			if rel != "." && (strings.HasPrefix(base, ".") || base == "testdata" || base == "internal" || base == "cmd" ||
+				base == "examples" || base == "bench" || base == "conformance" || base == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		if f.Name.Name == "main" {
+			return nil
+		}
+		pkg := filepath.ToSlash(filepath.Dir(rel))
+		if pkg == "." {
+			pkg = ""
+		}
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range g.Specs {
+				if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
+					out[pkg] = append(out[pkg], ts.Name.Name)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// internal/php is shared by the SDK and the fake: audited too.
+	out["internal/php"] = []string{"Array", "SyntaxError"}
+	return out
+}
+
+// TestSecretInEveryExportedType prints a value of every exported type of
+// every package, taken where possible from a real session with the secret
+// (a hook, its answers, its errors under faults, a redirect to another
+// host, the fake portal itself), in every fmt verb, JSON and slog, and
+// fails if the secret appears. The list of values is kept by hand and
+// checked against the source: a new exported type fails this test until a
+// value of it is added here.
+func TestSecretInEveryExportedType(t *testing.T) {
+	declared := exportedTypes(t)
+	synctest.Test(t, func(t *testing.T) {
+		leak := newLeakCheck(t)
+		defer leak.report("exported types")
+		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+			b24test.WithSeed(b24test.Seed{Deals: 60}), b24test.WithMovedTo("https://elsewhere.example.net"))
+		h := srv.Hook(b24.WithLogger(leak.logger()))
+		ctx := t.Context()
+		call := func(f b24test.Fault, method string, params any) (*b24.Response, error) {
+			if f != b24test.NoFault {
+				srv.FailNext(method, 1, f)
+			}
+			return h.Call(ctx, method, params)
+		}
+		resp, err := call(b24test.NoFault, "crm.deal.list", map[string]any{"select": []string{"ID", "TITLE"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errOf := func(f b24test.Fault, method string) error {
+			_, err := call(f, method, map[string]any{"id": 1, "fields": map[string]any{"TITLE": "x"}})
+			if err == nil {
+				t.Fatalf("%v on %s: no error", f, method)
+			}
+			return err
+		}
+		var apiErr *b24.APIError
+		var respErr *b24.ResponseError
+		var trErr *b24.TransportError
+		var redirErr *b24.RedirectError
+		errs := map[string]error{}
+		for _, f := range []b24test.Fault{b24test.FaultInternal, b24test.FaultBadGateway, b24test.FaultReset,
+			b24test.FaultTruncated, b24test.FaultSlow, b24test.FaultOverload, b24test.FaultMoved} {
+			errs[f.String()] = errOf(f, "crm.deal.update")
+		}
+		_, errs["not found"] = h.Call(ctx, "crm.deal.get", map[string]any{"id": 999999})
+		for name, err := range errs {
+			leak.value("error "+name, err)
+			for e := err; e != nil; e = errors.Unwrap(e) {
+				leak.value("error chain "+name, e)
+			}
+		}
+		if !errors.As(errs["not found"], &apiErr) || !errors.As(errs["truncated"], &respErr) ||
+			!errors.As(errs["reset"], &trErr) || !errors.As(errs["moved"], &redirErr) {
+			t.Fatalf("errors of unexpected types: %v", errs)
+		}
+		// The redirect named another host, and was not followed.
+		if redirErr.Location != "https://elsewhere.example.net" {
+			t.Errorf("redirect location %q", redirErr.Location)
+		}
+		cmds := []b24.Cmd{{Name: "a", Method: "crm.deal.update", Params: map[string]any{"id": 1, "fields": map[string]any{"TITLE": "y"}}},
+			{Name: "b", Method: "crm.deal.get", Params: map[string]any{"id": 999999}}}
+		srv.FailNext("batch", 1, b24test.FaultReset)
+		bres, berr := h.V2().BatchByChunk(ctx, cmds, b24.WithHalt(false), b24.WithReconciler(b24.ReconcileCRMUpdate),
+			b24.WithRequestCutoff(6*time.Second))
+		var batchErr *b24.BatchError
+		if !errors.As(berr, &batchErr) {
+			t.Fatalf("batch error %v", berr)
+		}
+		lim, err := b24.NewLimiter(h.RestrictionParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := b24.LimitRequest{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"crm.deal.get"}}
+		permit, err := lim.Acquire(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outcome := b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: "crm.deal.get", Operating: time.Second}}}
+		permit.Release(outcome)
+		arr := php.NewArray()
+		arr.Set("url", "https://portal/rest/1/****/")
+		_, synErr := php.Parse("%")
+		p := h.RestrictionParams()
+		audit := srv.Audit()
+		values := map[string][]any{
+			"API":               {h.V2(), h.V3()},
+			"APIError":          {apiErr},
+			"APIVersion":        {b24.APIv3},
+			"AdaptiveDelay":     {p.Adaptive},
+			"AuthData":          {h.Auth()},
+			"BatchBilling":      {p.Operating.BatchBilling},
+			"BatchError":        {batchErr},
+			"BatchOption":       {b24.WithHalt(false)},
+			"BatchResult":       {bres},
+			"BatchSummary":      {bres.Summary()},
+			"CallOption":        {b24.WithRequestID("r")},
+			"Cmd":               {cmds[0]},
+			"Code":              {b24.ErrNotFound},
+			"CommandResult":     {bres.Commands[0], bres.Commands[1]},
+			"CommandState":      {b24.Ambiguous},
+			"DateTime":          {b24.DateTime{}},
+			"Float":             {b24.Float(1.5)},
+			"YN":                {b24.YN(true)},
+			"Hook":              {h, reflect.ValueOf(h).Elem()},
+			"HookParams":        {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: testSecret}},
+			"ID":                {b24.ID(1)},
+			"Int":               {b24.Int(1)},
+			"Kind":              {b24.KindOf(resp.Result)},
+			"LimitRequest":      {req},
+			"Limiter":           {lim},
+			"LimiterStats":      {h.Stats().Limiter},
+			"Multifield":        {b24.Multifield{}},
+			"OperatingLimit":    {p.Operating},
+			"OperatingReport":   {outcome.Reports[0]},
+			"Option":            {b24.WithTimeout(time.Second)},
+			"Outcome":           {outcome},
+			"PHPMap":            {b24.PHPMap[string]{}},
+			"Permit":            {permit},
+			"RateLimit":         {p.RateLimit},
+			"Reconciler":        {b24.Reconciler(b24.ReconcileCRMUpdate)},
+			"RedirectError":     {redirErr},
+			"Refusal":           {b24.RefusedRate},
+			"Response":          {resp, *resp},
+			"ResponseError":     {respErr},
+			"RestrictionParams": {p},
+			"RetryPolicy":       {p.Retry},
+			"Secret":            {h.Auth().AccessToken, h.TargetOriginWithPath(b24.APIv2), h.TargetOriginWithPath(b24.APIv3)},
+			"Stats":             {h.Stats()},
+			"Timing":            {resp.Time, *resp.Time},
+			"TransportError":    {trErr},
+			"V3Reference":       {b24.V3Ref("a", "id")},
+			"ValidationError":   {b24.ValidationError{Field: "f", Message: "m"}},
+			"ValueError":        {&b24.ValueError{}},
+
+			"b24test/API":           {b24test.V3},
+			"b24test/Audit":         {audit},
+			"b24test/Call":          {&b24test.Call{Method: "crm.deal.get"}},
+			"b24test/Clock":         {b24test.Clock(nil)},
+			"b24test/Data":          {srv.Data()},
+			"b24test/Error":         {&b24test.Error{Code: "X"}},
+			"b24test/Family":        {b24test.Family(nil)},
+			"b24test/Fault":         {b24test.FaultMoved},
+			"b24test/FaultRates":    {soakFaults(1, true)},
+			"b24test/FieldError":    {b24test.FieldError{}},
+			"b24test/Handler":       {b24test.Handler(nil)},
+			"b24test/Latency":       {b24test.DefaultLatency()},
+			"b24test/Limits":        {srv.Limits()},
+			"b24test/Method":        {b24test.Method{Name: "m"}},
+			"b24test/Option":        {b24test.WithWebhook(1, testSecret)},
+			"b24test/RequestRecord": {audit.Log[0], audit.Log[len(audit.Log)-1]},
+			"b24test/Result":        {b24test.Result{}},
+			"b24test/Seed":          {b24test.Seed{}},
+			"b24test/Server":        {srv, reflect.ValueOf(srv).Elem()},
+			"b24test/WriteRef":      {b24test.WriteRef{}},
+
+			"internal/php/Array":       {arr},
+			"internal/php/SyntaxError": {synErr},
+		}
+		for pkg, names := range declared {
+			for _, n := range names {
+				key := n
+				if pkg != "" {
+					key = pkg + "/" + n
+				}
+				if _, ok := values[key]; !ok {
+					t.Errorf("exported type %s has no value in the secret audit: add one to TestSecretInEveryExportedType", key)
+				}
+			}
+		}
+		keys := slices.Sorted(func(yield func(string) bool) {
+			for k := range values {
+				if !yield(k) {
+					return
+				}
+			}
+		})
+		for _, k := range keys {
+			for _, v := range values[k] {
+				leak.value(k, v)
+			}
+		}
+		// The audit JSON the fake serves (AuditPath) and the audit log.
+		leak.scan("audit JSON", string(audit.JSON()))
+		if n := audit.ByMethod["crm.deal.update"][302]; n != 1 {
+			t.Errorf("%d redirects answered, want 1 (and not followed)", n)
+		}
+	})
+}
+
+// TestSecretInRecoveredPanics: a panic raised while a call is under way
+// (in a limiter, a reconciler, a transport: user code the SDK calls) is
+// recovered by the caller; neither its value nor its stack holds the
+// secret, and the fake's own panics (a Hook that cannot be built) do not
+// either.
+func TestSecretInRecoveredPanics(t *testing.T) {
+	leak := newLeakCheck(t)
+	defer leak.report("panics")
+	catch := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			r := recover()
+			if r == nil {
+				t.Errorf("%s: no panic", what)
+				return
+			}
+			leak.value(what+" panic value", r)
+			leak.scan(what+" panic stack", string(debug.Stack()))
+		}()
+		f()
+	}
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithWebhook(1, testSecret))
+	catch("limiter", func() {
+		h := srv.Hook(b24.WithLimiter(panicLimiter{}))
+		h.Call(t.Context(), "profile", nil)
+	})
+	catch("reconciler", func() {
+		h := srv.Hook()
+		srv.FailNext("batch", 1, b24test.FaultReset)
+		h.V2().BatchByChunk(t.Context(), []b24.Cmd{{Method: "crm.deal.update", Params: map[string]any{"id": 1, "fields": map[string]any{"TITLE": "z"}}}},
+			b24.WithRequestCutoff(time.Millisecond), b24.WithReconciler(func(ctx context.Context, api *b24.API, cmd b24.Cmd) (bool, error) {
+				panic(api) // the user's code panics with the API it was given
+			}))
+	})
+	catch("fake hook", func() {
+		s, err := b24test.Start(b24test.InMemory(), b24test.WithWebhook(1, testSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.Hook(b24.WithTimeout(-1))
+	})
+	catch("hook value", func() { panic(srv.Hook()) })
+	catch("fake value", func() { panic(srv) })
+}
+
+type panicLimiter struct{}
+
+func (panicLimiter) Acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit, error) {
+	panic(req)
+}
