@@ -19,6 +19,7 @@ import (
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/internal/php"
+	"github.com/b24go/b24/redislimit"
 )
 
 // moduleRoot is the repository root, from this package's directory.
@@ -157,10 +158,40 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		}
 		outcome := b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: "crm.deal.get", Operating: time.Second}}}
 		permit.Release(outcome)
+		var rep b24.ListReport
+		var prog b24.ListProgress
+		type row struct {
+			ID b24.ID `json:"ID"`
+		}
+		if _, err := b24.CallList[row](ctx, h.V2(), "crm.deal.list", map[string]any{"select": []string{"ID"}},
+			b24.WithReport(&rep), b24.WithPageSize(20), b24.WithProgress(func(p b24.ListProgress) { prog = p })); err != nil {
+			t.Fatal(err)
+		}
+		stopped := b24.ListReport{}
+		lctx, lcancel := context.WithCancel(ctx)
+		for _, err := range b24.FetchList[row](lctx, h.V2(), "crm.deal.list", nil, b24.WithReport(&stopped), b24.WithoutBatch()) {
+			if err == nil {
+				lcancel()
+			}
+		}
+		lcancel()
+		if prog.Cursor == nil && stopped.Cursor == nil {
+			t.Fatal("no list cursor to print")
+		}
+		cursor := prog.Cursor
+		if cursor == nil {
+			cursor = stopped.Cursor
+		}
+		p := h.RestrictionParams()
+		// No connection is made until the limiter is used.
+		redisLim, err := redislimit.NewFromURL("redis://:pw@127.0.0.1:1/0", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer redisLim.Close()
 		arr := php.NewArray()
 		arr.Set("url", "https://portal/rest/1/****/")
 		_, synErr := php.Parse("%")
-		p := h.RestrictionParams()
 		audit := srv.Audit()
 		values := map[string][]any{
 			"API":               {h.V2(), h.V3()},
@@ -181,6 +212,12 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"DateTime":          {b24.DateTime{}},
 			"Float":             {b24.Float(1.5)},
 			"YN":                {b24.YN(true)},
+			"ListOption":        {b24.WithPageSize(10)},
+			"ListEnd":           {rep.End, stopped.End},
+			"ListReport":        {rep, stopped},
+			"ListProgress":      {prog},
+			"ListCursor":        {*cursor},
+			"CursorRange":       {cursor.Ranges},
 			"Hook":              {h, reflect.ValueOf(h).Elem()},
 			"HookParams":        {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: testSecret}},
 			"ID":                {b24.ID(1)},
@@ -232,6 +269,9 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"b24test/Seed":          {b24test.Seed{}},
 			"b24test/Server":        {srv, reflect.ValueOf(srv).Elem()},
 			"b24test/WriteRef":      {b24test.WriteRef{}},
+
+			"redislimit/Limiter": {redisLim},
+			"redislimit/Option":  {redislimit.WithPrefix("b24:rel:")},
 
 			"internal/php/Array":       {arr},
 			"internal/php/SyntaxError": {synErr},

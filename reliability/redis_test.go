@@ -1,0 +1,102 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/redislimit"
+	"github.com/redis/go-redis/v9"
+)
+
+// redisAddr returns the Redis the test uses: $B24_TEST_REDIS (scripts/test
+// starts one), or a redis-server started for the test.
+func redisAddr(t *testing.T) string {
+	t.Helper()
+	if a := os.Getenv("B24_TEST_REDIS"); a != "" {
+		return a
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("B24_TEST_REDIS is not set and redis-server is not installed: run bash scripts/test")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	ln.Close()
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	for range 100 { // up to 5 s for the server to start
+		if c.Ping(t.Context()).Err() == nil {
+			return addr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("redis-server on %s did not answer", addr)
+	return ""
+}
+
+// TestSecretNotInRedis runs adds under faults through a hook whose limiter
+// lives in Redis (redislimit), with debug logging, then reads every key the
+// limiter stored, names and values: none holds the secret.
+func TestSecretNotInRedis(t *testing.T) {
+	t.Parallel()
+	addr := redisAddr(t)
+	prefix := fmt.Sprintf("b24:reltest:%d:", time.Now().UnixNano())
+	leak := newLeakCheck(t)
+	defer leak.report("redis")
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(100), b24test.WithWebhook(1, testSecret),
+		b24test.WithFaults(soakFaults(defaultSeed, true)))
+	lim, err := redislimit.NewFromURL("redis://"+addr+"/0", srv.RestrictionParams(), redislimit.WithPrefix(prefix),
+		redislimit.WithLogger(leak.logger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lim.Close()
+	h := srv.Hook(b24.WithLimiter(lim), b24.WithLogger(leak.logger()))
+	ctx := t.Context()
+	for i := range 100 {
+		_, err := h.Call(ctx, "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": fmt.Sprint("r", i)}})
+		if err != nil {
+			leak.value("error", err)
+		}
+		if _, err := h.V3().Call(ctx, "tasks.task.list", map[string]any{"select": []string{"id"}}); err != nil {
+			leak.value("error", err)
+		}
+	}
+	leak.value("limiter", lim)
+	leak.value("stats", h.Stats())
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) == 0 {
+		t.Fatalf("the limiter stored nothing under %s", prefix)
+	}
+	for _, k := range keys {
+		leak.scan("redis key", k)
+		dump, err := c.Dump(ctx, k).Result()
+		if err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+		leak.scan("redis value of "+k, dump)
+	}
+	c.Del(context.Background(), keys...)
+	t.Logf("%d Redis keys checked", len(keys))
+}
