@@ -111,6 +111,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // maximum (a bytes.Buffer would grow to twice the maximum to hold the one
 // byte that tells the body is too large).
 func readLimited(r io.Reader, b []byte, limit int64) (_ []byte, over bool, _ error) {
+	if int64(cap(b)) > limit {
+		// A pooled buffer may be larger than this hook's maximum: never read past it.
+		b = b[:len(b):limit]
+	}
 	for {
 		if len(b) == cap(b) {
 			if int64(len(b)) >= limit {

@@ -117,3 +117,20 @@ func TestAuthData(t *testing.T) {
 		t.Fatal("different secrets share a credential hash")
 	}
 }
+
+// TestReadLimitedLargeBuffer: a buffer larger than the limit (a pooled one
+// from an earlier, larger answer) must not let a body past the limit.
+func TestReadLimitedLargeBuffer(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("x", 3000)
+	for _, c := range []int{0, 100, 2048, 4096, 1 << 20} {
+		b, over, err := readLimited(strings.NewReader(body), make([]byte, 0, c), 2048)
+		if err != nil || !over || len(b) > 2048 {
+			t.Errorf("buffer cap %d: len %d over %v err %v", c, len(b), over, err)
+		}
+		b, over, err = readLimited(strings.NewReader(body[:2048]), make([]byte, 0, c), 2048)
+		if err != nil || over || len(b) != 2048 {
+			t.Errorf("buffer cap %d, body at the limit: len %d over %v err %v", c, len(b), over, err)
+		}
+	}
+}

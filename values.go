@@ -566,7 +566,7 @@ func IsEmpty(raw json.RawMessage) bool {
 
 // ErrKeyNotFound is matched (errors.Is) by the error Unwrap and UnwrapFold
 // return when the object does not have the key.
-var ErrKeyNotFound = errors.New("key not found")
+var ErrKeyNotFound = errors.New("b24: key not found")
 
 type member struct {
 	key   string
