@@ -53,7 +53,7 @@ command did not succeed.`,
 			if *concurrency < 1 {
 				return c.fail(ctx, usagef("--concurrency must be at least 1"))
 			}
-			h, err := c.hook()
+			h, err := c.hook(ctx)
 			if err != nil {
 				return c.fail(ctx, err)
 			}

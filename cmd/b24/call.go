@@ -32,7 +32,7 @@ An API error exits 1 with the portal's code and description.`,
 			if err != nil {
 				return c.fail(ctx, err)
 			}
-			h, err := c.hook()
+			h, err := c.hook(ctx)
 			if err != nil {
 				return c.fail(ctx, err)
 			}

@@ -120,6 +120,7 @@ func runCommand(ctx context.Context, cmd *command, args []string, stdin io.Reade
 			return c.fail(ctx, err)
 		}
 	}
+	defer c.close()
 	return runner(ctx, pos)
 }
 

@@ -10,11 +10,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/redislimit"
+	"github.com/redis/go-redis/v9"
 )
 
 // Exit codes (documented in docs/cli.md and in "b24 help").
@@ -37,6 +41,17 @@ type cli struct {
 
 	// hookOpts are added to every hook built by hook (tests, demo).
 	hookOpts []b24.Option
+
+	// closers run when the command ends (the Redis limiter's connection).
+	closers []func()
+}
+
+// close runs the closers, last first.
+func (c *cli) close() {
+	for i := len(c.closers) - 1; i >= 0; i-- {
+		c.closers[i]()
+	}
+	c.closers = nil
 }
 
 // getenv returns the last value of key in c.env.
@@ -63,6 +78,7 @@ type globals struct {
 	logLevel    string
 	logFormat   string
 	redis       string
+	redisFB     bool
 	api         string
 	quiet       bool
 }
@@ -78,7 +94,8 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.Float64Var(&g.timeScale, "time-scale", 1, "`K` of a fake portal run with --time-scale K: divides every limit, delay and timeout")
 	fs.StringVar(&g.logLevel, "log-level", "error", "log `level` on stderr: debug, info, warn or error (warn shows retries, debug every request)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log `format`: text or json")
-	fs.StringVar(&g.redis, "redis", "", "share the limiter through Redis at `URL` (redis://host:port/db)")
+	fs.StringVar(&g.redis, "redis", "", "share the limiter with other processes through Redis at `URL` (redis://[user:password@]host:port/db)")
+	fs.BoolVar(&g.redisFB, "redis-fallback", false, "when Redis does not answer, pace this process alone instead of failing (with --redis)")
 	fs.StringVar(&g.api, "api", "v2", "REST `version`: v2 or v3")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress and no summary on stderr")
 }
@@ -111,6 +128,9 @@ func (g *globals) validate() error {
 	}
 	if g.api != "v2" && g.api != "v3" {
 		return usagef("--api must be v2 or v3, not %q", g.api)
+	}
+	if g.redisFB && g.redis == "" {
+		return usagef("--redis-fallback needs --redis URL")
 	}
 	return nil
 }
@@ -204,13 +224,13 @@ func (c *cli) httpClient() (*http.Client, error) {
 	return &http.Client{Transport: tr}, nil
 }
 
-// hook builds the Hook the flags and the environment describe.
-func (c *cli) hook() (*b24.Hook, error) {
+// hook builds the Hook the flags and the environment describe. With
+// --redis its limiter is shared through Redis; the connection is checked
+// here (a clear error at start rather than at the first request) and closed
+// when the command ends.
+func (c *cli) hook(ctx context.Context) (*b24.Hook, error) {
 	if err := c.g.validate(); err != nil {
 		return nil, err
-	}
-	if c.g.redis != "" {
-		return nil, usagef("--redis: the shared Redis limiter is not yet available in this build")
 	}
 	raw, err := c.webhook()
 	if err != nil {
@@ -230,10 +250,17 @@ func (c *cli) hook() (*b24.Hook, error) {
 	}
 	opts := []b24.Option{
 		b24.WithHTTPClient(hc),
-		b24.WithRestrictionParams(p),
+		b24.WithRestrictionParams(p), // the retries read it, with or without --redis
 		b24.WithTimeout(timeout),
 		b24.WithLogger(c.logger()),
 		b24.WithUserAgent("b24-cli/" + b24.Version),
+	}
+	if c.g.redis != "" {
+		l, err := c.redisLimiter(ctx, p, timeout)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, b24.WithLimiter(l))
 	}
 	opts = append(opts, c.hookOpts...)
 	h, err := b24.FromWebhookURL(raw, opts...)
@@ -244,6 +271,85 @@ func (c *cli) hook() (*b24.Hook, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// redisLimiter connects to --redis and checks that it answers. A malformed
+// URL is a usage error (exit 2); a Redis that does not answer is a network
+// error (exit 1), unless --redis-fallback lets this process pace itself.
+// The limiter keys the operating budget by the webhook's credential hash:
+// the secret never reaches Redis.
+func (c *cli) redisLimiter(ctx context.Context, p b24.RestrictionParams, timeout time.Duration) (*redislimit.Limiter, error) {
+	opts := []redislimit.Option{
+		redislimit.WithLogger(c.logger()),
+		// A reservation outlives the longest attempt of any process (all
+		// of them run with the same scaled timeout), not much longer: the
+		// calls of a process that died stop counting soon after.
+		redislimit.WithReservationTTL(timeout + timeout/4 + time.Second),
+	}
+	if c.g.redisFB {
+		opts = append(opts, redislimit.WithFallback())
+	}
+	// As redislimit.NewFromURL builds it, except that a refused connection
+	// is not dialled again five times: the error names its cause at once.
+	o, err := redis.ParseURL(c.g.redis)
+	if err != nil {
+		// ParseURL's errors may quote the URL, password included.
+		return nil, usagef("--redis: expected redis://[user:password@]host:port[/db], rediss://... or unix://path")
+	}
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = redislimit.DefaultTimeout, redislimit.DefaultTimeout, redislimit.DefaultTimeout
+	o.ContextTimeoutEnabled = true
+	o.DialerRetries = 1
+	quietRedis.Do(func() { redis.SetLogger(discardRedisLog{}) }) // its pool logs to the standard logger
+	client := redis.NewClient(o)
+	l, err := redislimit.New(client, p, opts...)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("--redis: %w", err)
+	}
+	if err := l.Ping(ctx); err != nil {
+		// With --redis-fallback the limiter logs one warning at the first
+		// request and paces this process alone until Redis answers.
+		if !c.g.redisFB || ctx.Err() != nil {
+			client.Close()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("--redis: %s does not answer (%v); the shared limiter fails closed (--redis-fallback paces this process alone instead)", redisAddr(c.g.redis), rootCause(err))
+		}
+	}
+	c.closers = append(c.closers, func() { client.Close() })
+	return l, nil
+}
+
+var quietRedis sync.Once
+
+// discardRedisLog silences go-redis's own log lines: its errors reach the
+// command through the limiter.
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}
+
+// redisAddr returns the host:port (or socket path) of a Redis URL, without
+// its user and password.
+func redisAddr(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "Redis"
+	}
+	if u.Scheme == "unix" {
+		return u.Path
+	}
+	return u.Host
+}
+
+// rootCause strips the wrapping of a Redis error down to its last part
+// ("dial tcp 127.0.0.1:1: connect: connection refused" → "connection refused").
+func rootCause(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		return s[i+2:]
+	}
+	return s
 }
 
 // api returns the REST version --api selects.

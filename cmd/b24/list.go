@@ -128,7 +128,7 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
-	h, err := c.hook()
+	h, err := c.hook(ctx)
 	if err != nil {
 		return c.fail(ctx, err)
 	}

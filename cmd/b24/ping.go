@@ -25,7 +25,7 @@ webhook is missing or malformed.`,
 			if len(args) > 0 {
 				return c.fail(ctx, usagef("unexpected arguments %q", args))
 			}
-			h, err := c.hook()
+			h, err := c.hook(ctx)
 			if err != nil {
 				return c.fail(ctx, err)
 			}

@@ -42,7 +42,6 @@ func TestPingErrors(t *testing.T) {
 		{"untrusted_logged", []string{"SSL_CERT_FILE="}, []string{"--log-level", "warn", "--log-format", "json"}, exitAPI},
 		{"bad_plan", nil, []string{"--plan", "gold"}, exitUsage},
 		{"bad_log_format", nil, []string{"--log-format", "xml"}, exitUsage},
-		{"redis", nil, []string{"--redis", "redis://127.0.0.1:1/0"}, exitUsage},
 		{"extra_argument", nil, []string{"extra"}, exitUsage},
 	}
 	for _, tt := range tests {

@@ -131,7 +131,7 @@ func (u *updater) run(ctx context.Context, args []string) int {
 		json.Unmarshal(b, &extraMap)
 	}
 	u.extraMap = extraMap
-	h, err := c.hook()
+	h, err := c.hook(ctx)
 	if err != nil {
 		return c.fail(ctx, err)
 	}
