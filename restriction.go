@@ -174,7 +174,7 @@ func (p RestrictionParams) Validate() error {
 		bad("rate limit burst must be at least 1, got %d", p.RateLimit.Burst)
 	}
 	if !(p.RateLimit.Drain > 0) || p.RateLimit.Drain > 1e6 {
-		bad("rate limit drain must be a positive number of requests a second, got %v", p.RateLimit.Drain)
+		bad("rate limit drain must be a positive number of requests a second, at most 1e6, got %v", p.RateLimit.Drain)
 	}
 	if p.Operating.Limit <= 0 || p.Operating.Window <= 0 {
 		bad("operating limit and window must be positive, got %v per %v", p.Operating.Limit, p.Operating.Window)
