@@ -165,8 +165,11 @@ func TestKeysExpire(t *testing.T) {
 		t.Fatalf("keys %v, want buckets, operating states and reservations", ks)
 	}
 	for _, k := range ks {
+		// go-redis reports PTTL -1 (no expiry) and -2 (gone) as -1ns and -2ns.
+		// A short-lived key (the bucket's, 25 ms here) may reach 0 or be gone
+		// by the time it is asked on a busy machine: that is an expiry too.
 		ttl := c.PTTL(ctx, k).Val()
-		if ttl <= 0 || ttl > time.Second {
+		if ttl == -1 || ttl > time.Second {
 			t.Errorf("key %s: TTL %v, want an expiry of at most the window plus the time to the reset", k, ttl)
 		}
 	}
