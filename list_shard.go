@@ -470,7 +470,13 @@ func (e *engine[T]) probe(ctx context.Context) (*chunk[T], error) {
 // shardTarget returns the rows a shard should hold for an estimated total.
 func (e *engine[T]) shardTarget(est float64) float64 {
 	w := e.w
-	per := est / float64(4*e.workers)
+	// Ordered output buffers a window of shards: keep them small. Unordered
+	// output buffers nothing: fewer, larger shards waste fewer requests at
+	// shard ends while still balancing the workers.
+	per, most := est/float64(4*e.workers), 8.0
+	if !e.ordered {
+		per, most = est/float64(2*e.workers), 20
+	}
 	switch {
 	case e.workers == 1:
 		return math.Inf(1)
@@ -478,7 +484,7 @@ func (e *engine[T]) shardTarget(est float64) float64 {
 		// Whole chained batches, less the confirming page, so that a shard's
 		// last request is full and holds its short page.
 		k := math.Round(per / (v2PageSize * chainLen))
-		k = math.Min(8, math.Max(1, k))
+		k = math.Min(most, math.Max(1, k))
 		return k*v2PageSize*chainLen - v2PageSize
 	case w.api.version == APIv3:
 		return math.Min(20*float64(w.limit), math.Max(2*float64(w.limit), per))

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The speed and memory benchmarks of lists and batches (bench/README.md).
+#
+# Builds b24 and bench/listbench, then for each scenario starts a fresh `b24 fake` as a separate
+# process (time scale 10, Standard limits unless said otherwise, a fresh request bucket and
+# operating budget), runs the scenario against it over HTTPS (trusting its PEM) and stops it.
+# Each scenario prints: time, rows a second, requests, 503s, 429s, peak memory and the
+# theoretical minimum (bucket bound, operating bound). Finally the official JS SDK 2.2.0's
+# fetchList and callList read 20,000 deals, side by side with b24 (no target).
+#
+# Every wait is bounded; the fake is stopped on any exit. Usage: bench/run.sh [scenario...]
+# (scenarios: export-1m export-100k update-10k full-record js; default all).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+SCALE=10
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-bench.XXXXXX")"
+fake_pid=""
+stop_fake() {
+	if [ -n "$fake_pid" ] && kill -0 "$fake_pid" 2>/dev/null; then
+		kill -TERM "$fake_pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$fake_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$fake_pid" 2>/dev/null || true
+		wait "$fake_pid" 2>/dev/null || true
+	fi
+	fake_pid=""
+}
+cleanup() {
+	stop_fake
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== bench: building b24 and listbench"
+(cd "$root" && timeout 600 go build -o "$tmp/b24" ./cmd/b24 && timeout 600 go build -o "$tmp/listbench" ./bench/listbench)
+
+# start_fake ARGS...: a fresh fake portal; its output in $tmp/fake.log.
+start_fake() {
+	stop_fake
+	rm -f "$tmp/fake.log" "$tmp/fake.pem"
+	"$tmp/b24" fake --time-scale "$SCALE" --cert-file "$tmp/fake.pem" "$@" >"$tmp/fake.log" 2>&1 &
+	fake_pid=$!
+	for _ in $(seq 300); do # 30 s
+		grep -q '^audit:' "$tmp/fake.log" 2>/dev/null && return 0
+		kill -0 "$fake_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: b24 fake did not start" >&2
+	cat "$tmp/fake.log" >&2
+	exit 1
+}
+
+# field NAME: a value the fake printed.
+field() { awk -v k="$1:" '$1 == k { print $2; exit }' "$tmp/fake.log"; }
+
+lb() { timeout 600 "$tmp/listbench" -fake-log "$tmp/fake.log" "$@"; }
+
+want() { [ $# -eq 0 ] || [[ " ${SELECTED} " == *" $1 "* ]]; }
+SELECTED="$*"
+sel="ID,TITLE,STAGE_ID,OPPORTUNITY"
+heap_1m="" heap_100k=""
+
+if [ -z "$SELECTED" ] || want export-1m; then
+	echo "== export-1m: 1,000,000 deals, select $sel, 8 shards (target: time <= T_min/0.9, no 503/429)"
+	start_fake --deals 1000000
+	grep -E '^(limits|time scale):' "$tmp/fake.log"
+	out="$(lb -scenario export -name export-1m -select "$sel" -shards 8 -target 0.9)"
+	echo "$out"
+	heap_1m="$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
+fi
+
+if [ -z "$SELECTED" ] || want export-100k; then
+	echo "== export-100k: 100,000 deals, the same export (memory reference; no time target)"
+	start_fake --deals 100000
+	out="$(lb -scenario export -name export-100k -select "$sel" -shards 8 -target 0)"
+	echo "$out"
+	heap_100k="$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
+fi
+
+if [ -n "$heap_1m" ] && [ -n "$heap_100k" ]; then
+	awk -v a="$heap_1m" -v b="$heap_100k" 'BEGIN { r = a / b; printf "== peak heap 1M / 100k: %.1f / %.1f MiB = %.2f (target <= 1.5: %s)\n", a, b, r, (r <= 1.5 ? "met" : "MISSED") }'
+fi
+
+if [ -z "$SELECTED" ] || want update-10k; then
+	echo "== update-10k: 10,000 crm.deal.update through BatchByChunk, 8 chunks in flight (target: time <= T_min/0.9)"
+	start_fake --deals 10000
+	lb -scenario update -name update-10k -rows 10000 -shards 8 -target 0.9
+fi
+
+if [ -z "$SELECTED" ] || want full-record; then
+	# With Standard limits the operating budget binds before the bucket only past about 1.6
+	# million rows (bench/README.md); this scenario shrinks the budget instead (L 30 s and W
+	# 200 s before the time scale) so that 100,000 full records overrun it by half.
+	echo "== full-record: 100,000 deals, select *, UF_*; operating budget 30 s per 200 s (target: no 429, time <= P*W/L / 0.85)"
+	start_fake --deals 100000 --operating-limit 30s --operating-window 200s
+	grep -E '^limits:' "$tmp/fake.log"
+	lb -scenario export -name full-record -select '*' -shards 8 -target 0.85 -spread -deadline 5m
+fi
+
+if [ -z "$SELECTED" ] || want js; then
+	echo "== js: 20,000 deals, select $sel: the official JS SDK 2.2.0 and b24 side by side (no target)"
+	for tool in node npm; do
+		command -v "$tool" >/dev/null || { echo "bench: $tool is not installed; skipping the JS SDK" >&2; exit 0; }
+	done
+	if [ ! -d "$here/js/node_modules/@bitrix24/b24jssdk" ] || [ "$here/js/package-lock.json" -nt "$here/js/node_modules" ]; then
+		(cd "$here/js" && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
+	fi
+	start_fake --deals 20000
+	lb -scenario bounds -rows 20000
+	limits="$(grep '^limits:' "$tmp/fake.log")"
+	burst="$(sed -n 's/.*bucket \([0-9]*\),.*/\1/p' <<<"$limits")"
+	drain="$(sed -n 's/.*drain \([0-9.]*\)\/s.*/\1/p' <<<"$limits")"
+	for mode in fetchList callList; do
+		start_fake --deals 20000
+		res="$(NODE_EXTRA_CA_CERTS="$tmp/fake.pem" B24_WEBHOOK_URL="$(field webhook)" B24_MODE="$mode" \
+			B24_SELECT="$sel" B24_BURST="$burst" B24_DRAIN="$drain" B24_SCALE="$SCALE" \
+			B24_OP_LIMIT_MS=$((480000 / SCALE)) B24_OP_WINDOW_MS=$((600000 / SCALE)) \
+			timeout 600 node "$here/js/lists.mjs")"
+		after="$(curl -s --max-time 10 --cacert "$tmp/fake.pem" "$(field audit)")"
+		node -e '
+			const r = JSON.parse(process.argv[1]), a = JSON.parse(process.argv[2])
+			const s = a.by_status || {}
+			console.log(`js ${r.mode.padEnd(13)} rows ${String(r.rows).padStart(8)}  time ${(r.ms / 1000).toFixed(2).padStart(7)} s  ${String(Math.round(r.rows / r.ms * 1000)).padStart(7)} rows/s  requests ${String(a.requests).padStart(4)}  503 ${s["503"] || 0}  429 ${s["429"] || 0}  peak heap ${r.peakHeapMiB} MiB  peak RSS ${r.peakRssMiB} MiB  unique ids ${r.unique}`)
+		' "$res" "$after"
+	done
+	start_fake --deals 20000
+	lb -scenario export -name "b24 FetchList" -select "$sel" -shards 1 -target 0
+	start_fake --deals 20000
+	lb -scenario export -name "b24 8 shards" -select "$sel" -shards 8 -target 0
+fi
+echo "== bench: done"
