@@ -17,6 +17,10 @@ SCALE=10
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-bench.XXXXXX")"
 fake_pid=""
+# fake_cpu: the CPU time the running fake has used, in seconds.
+fake_cpu() {
+	awk -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$fake_pid/stat" 2>/dev/null || echo "?"
+}
 stop_fake() {
 	if [ -n "$fake_pid" ] && kill -0 "$fake_pid" 2>/dev/null; then
 		kill -TERM "$fake_pid" 2>/dev/null || true
@@ -58,7 +62,10 @@ start_fake() {
 # field NAME: a value the fake printed.
 field() { awk -v k="$1:" '$1 == k { print $2; exit }' "$tmp/fake.log"; }
 
-lb() { timeout 600 "$tmp/listbench" -fake-log "$tmp/fake.log" "$@"; }
+lb() {
+	timeout 600 "$tmp/listbench" -fake-log "$tmp/fake.log" "$@"
+	echo "                 (the fake used $(fake_cpu) s of CPU; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+}
 
 want() { [ $# -eq 0 ] || [[ " ${SELECTED} " == *" $1 "* ]]; }
 SELECTED="$*"
