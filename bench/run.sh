@@ -118,7 +118,7 @@ if [ -z "$SELECTED" ] || want js; then
 		(cd "$here/js" && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
 	fi
 	start_fake --deals 20000
-	lb -scenario bounds -rows 20000
+	timeout 60 "$tmp/listbench" -fake-log "$tmp/fake.log" -scenario bounds -rows 20000
 	limits="$(grep '^limits:' "$tmp/fake.log")"
 	burst="$(sed -n 's/.*bucket \([0-9]*\),.*/\1/p' <<<"$limits")"
 	drain="$(sed -n 's/.*drain \([0-9.]*\)\/s.*/\1/p' <<<"$limits")"
