@@ -1,6 +1,7 @@
 // Package bench holds the benchmarks of lists and batches. The Go
-// benchmarks here run against the in-memory fake portal without limits (they
-// measure the client's CPU and memory per row); bench/run.sh measures whole
+// benchmarks here run against the in-memory fake portal without limits or
+// latency, in the same process: they measure the CPU and memory per row of
+// the client and the fake together; bench/run.sh measures whole
 // scenarios against `b24 fake` in its own process, with limits.
 //
 //	go test -run '^$' -bench . -benchmem ./bench
@@ -30,7 +31,7 @@ func portal(b *testing.B, n int) *b24.Hook {
 	s := b24test.NewServer(b, b24test.InMemory(), b24test.WithoutLimits(),
 		b24test.WithLatency(b24test.Latency{Request: 1, RowReturned: 1, RowCounted: 1, RowSkipped: 1, Write: 1}),
 		b24test.WithSeed(b24test.Seed{Deals: n}))
-	return s.Hook()
+	return s.Hook(b24.WithRestrictionParams(b24.RestrictionParams{RateLimit: b24.RateLimit{Burst: 1 << 20, Drain: 1e6}}))
 }
 
 func benchFetch[T any](b *testing.B, n int, opts ...b24.ListOption) {
