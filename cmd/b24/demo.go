@@ -71,14 +71,16 @@ func runDemo(ctx context.Context, c *cli, deals, updates int, out string, scale 
 	fmt.Fprintf(w, "\n2. b24 list crm.deal.list --format csv -o %s\n", out)
 	before := h.Stats()
 	t0 := time.Now()
-	n, err := exportList(ctx, c, h.V2(), "crm.deal.list", map[string]any{}, "csv", out, "", nil)
+	rep, err := exportList(ctx, c, h.V2(), "crm.deal.list", map[string]any{}, exportOpts{format: "csv", out: out, shards: defaultShards, noSummary: true})
 	if err != nil {
 		return err
 	}
+	n := rep.Rows
 	el := time.Since(t0)
 	after := h.Stats()
 	abs, _ := filepath.Abs(out)
 	fmt.Fprintf(w, "   %d deals to %s in %s: %.0f rows/s, %s\n", n, abs, el.Round(time.Millisecond), float64(n)/el.Seconds(), statsDelta(before, after))
+	fmt.Fprintf(w, "   %s\n", reportLine(rep, rep.Rows, false))
 
 	fmt.Fprintf(w, "\n3. b24 update crm.deal.update --from update.csv --journal update.journal\n")
 	tmp, err := os.MkdirTemp("", "b24-demo-")

@@ -15,23 +15,34 @@ import (
 // middle (what Ctrl-C does): exit 130, then a rerun completes with every
 // row once and every record written once.
 func TestInterrupt(t *testing.T) {
-	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 13, Deals: 2500}))
+	// 20,000 deals walked in one shard: 9 chained requests of 2,500 rows.
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 13, Deals: 20000}))
 	ids := dealIDs(t, p)
 	dir := t.TempDir()
-	runCancel := func(after time.Duration, args ...string) result {
-		ctx, cancel := context.WithTimeout(context.Background(), after)
-		defer cancel()
+	runCtx := func(ctx context.Context, args ...string) result {
 		var out, errb strings.Builder
 		args = append([]string{args[0], "--time-scale", "20"}, args[1:]...)
 		code := run(ctx, args, strings.NewReader(""), &out, &errb, p.env)
 		return result{code, out.String(), errb.String()}
 	}
 	out, cp := filepath.Join(dir, "d.ndjson"), filepath.Join(dir, "cp")
-	r := runCancel(300*time.Millisecond, "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp)
+	// Ctrl-C once the first request's rows are in the file: the walk is
+	// then in the middle.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer cancel()
+		for range 1000 {
+			if _, err := os.Stat(cp); err == nil {
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	r := runCtx(ctx, "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--shards", "1")
 	if r.code != exitInterrupted || !strings.Contains(r.stderr, "interrupted") {
 		t.Fatalf("list: exit %d, want 130: %s", r.code, r.stderr)
 	}
-	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp)
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--shards", "1")
 	if r.code != exitOK || !strings.Contains(r.stderr, "resuming after") {
 		t.Fatalf("list rerun: exit %d: %s", r.code, r.stderr)
 	}
@@ -41,7 +52,9 @@ func TestInterrupt(t *testing.T) {
 	upd := ids[:1500]
 	in := writeUpdateCSV(t, dir, upd, "Interrupted")
 	j := filepath.Join(dir, "j")
-	r = runCancel(400*time.Millisecond, "update", "crm.deal.update", "--from", in, "--journal", j, "--concurrency", "2")
+	ctx, cancel = context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	r = runCtx(ctx, "update", "crm.deal.update", "--from", in, "--journal", j, "--concurrency", "2")
 	if r.code != exitInterrupted {
 		t.Fatalf("update: exit %d, want 130: %s%s", r.code, r.stdout, r.stderr)
 	}

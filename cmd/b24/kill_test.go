@@ -79,7 +79,13 @@ func runBin(t *testing.T, bin string, env []string, args ...string) (int, string
 // row exactly once.
 func TestKillList(t *testing.T) {
 	bin := buildB24(t)
-	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 11, Deals: 3000}))
+	// 30,000 deals, 13 chained requests walked in 4 shards (the default);
+	// each page of a chain costs 100 ms at time scale 1, so a request takes
+	// about 250 ms and a whole walk about a second: the kills at 100-600 ms
+	// land in the middle of one, while shards are in flight.
+	lat := b24test.DefaultLatency()
+	lat.Request = 100 * time.Millisecond
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 11, Deals: 30000}), b24test.WithLatency(lat))
 	ids := dealIDs(t, p)
 	dir := t.TempDir()
 	out, cp := filepath.Join(dir, "deals.csv"), filepath.Join(dir, "cp")
@@ -94,7 +100,10 @@ func TestKillList(t *testing.T) {
 	if kills == 0 {
 		t.Fatalf("no run was killed mid-way: the test proves nothing")
 	}
-	if code, msg := runBin(t, bin, p.env, args...); code != 0 {
+	// The final run without --quiet: its report shows the resumed walk.
+	code, msg := runBin(t, bin, p.env, args[:len(args)-1]...)
+	t.Logf("final run: %s", msg)
+	if code != 0 {
 		t.Fatalf("final run: exit %d: %s", code, msg)
 	}
 	b, _ := os.ReadFile(out)

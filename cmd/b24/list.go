@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +43,7 @@ FILE then holds every row exactly once.`,
 		fs.StringVar(&l.format, "format", "ndjson", "output format: ndjson, csv or json")
 		fs.StringVar(&l.out, "o", "", "write to `FILE` instead of stdout")
 		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
+		fs.IntVar(&l.shards, "shards", defaultShards, "walk the id range in `N` concurrent shards (rows stay in id order)")
 		return func(ctx context.Context, args []string) int { return l.run(ctx, args) }
 	},
 }
@@ -56,7 +56,17 @@ type lister struct {
 	format     string
 	out        string
 	checkpoint string
+	shards     int
 }
+
+// defaultShards keeps a few chained requests in flight: enough to keep the
+// request bucket busy on a large list, not so many that they only wait for
+// the limiter.
+const defaultShards = 4
+
+// checkpointVersion 2: the cursor is the SDK's b24.ListCursor (version 1
+// held the stand-in walker's last id).
+const checkpointVersion = 2
 
 // checkpoint is what --checkpoint records after every synced request.
 type checkpoint struct {
@@ -121,6 +131,9 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	if l.checkpoint != "" && l.out == "" {
 		return c.fail(ctx, usagef("--checkpoint needs -o FILE"))
 	}
+	if l.shards < 1 {
+		return c.fail(ctx, usagef("--shards must be at least 1"))
+	}
 	if l.checkpoint != "" && l.format == "json" {
 		return c.fail(ctx, usagef("--checkpoint works with --format ndjson or csv (a JSON array cannot be appended to)"))
 	}
@@ -134,25 +147,43 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	}
 	defer h.Close()
 	api := c.api(h)
-	n, err := exportList(ctx, c, api, method, params, l.format, l.out, l.checkpoint, splitList(l.sel))
-	if err != nil {
+	if _, err := exportList(ctx, c, api, method, params, exportOpts{format: l.format, out: l.out,
+		checkpoint: l.checkpoint, sel: splitList(l.sel), shards: l.shards}); err != nil {
 		return c.fail(ctx, err)
 	}
-	_ = n
 	return exitOK
 }
 
-// exportList writes every row of method to out (stdout when empty) and
-// returns the number of rows written by this run.
-func exportList(ctx context.Context, c *cli, api *b24.API, method string, params map[string]any, format, out, cpPath string, sel []string) (int64, error) {
+// exportOpts are the output side of an export.
+type exportOpts struct {
+	format     string   // ndjson, csv or json
+	out        string   // file; stdout when empty
+	checkpoint string   // --checkpoint file, with out
+	sel        []string // --select, for the CSV columns
+	shards     int      // concurrent shards of the walk
+	noSummary  bool     // the caller prints the summary (demo)
+}
+
+// exportList writes every row of method to o.out (stdout when empty) and
+// returns the walk's report of this run.
+//
+// The rows come from the SDK's keyset walk (b24.FetchListPages): chained
+// batches of 50 pages (up to 2,500 rows a request) on REST v2, o.shards
+// shards walked concurrently, rows delivered in id order. With a checkpoint,
+// after each request's rows are written the file is synced, then the
+// walk's cursor (which resumes after exactly those rows) is saved with the
+// file's length: a rerun truncates the file to that length and resumes the
+// walk from that cursor, so every row is written once.
+func exportList(ctx context.Context, c *cli, api *b24.API, method string, params map[string]any, o exportOpts) (b24.ListReport, error) {
+	var rep b24.ListReport
 	var columns []string
-	if format == "csv" {
+	if o.format == "csv" {
 		var err error
-		if columns, err = csvColumns(ctx, api, method, params, sel); err != nil {
-			return 0, err
+		if columns, err = csvColumns(ctx, api, method, params, o.sel); err != nil {
+			return rep, err
 		}
 	}
-	qb, _ := json.Marshal([]any{api.Version().String(), method, params, format, columns})
+	qb, _ := json.Marshal([]any{api.Version().String(), method, params, o.format, columns})
 	sum := sha256.Sum256(qb)
 	query := hex.EncodeToString(sum[:8])
 
@@ -167,46 +198,59 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		atomic  *atomicFile
 		cp      checkpoint
 		resumed bool
+		resume  *b24.ListCursor
 	)
+	cpPath, out := o.checkpoint, o.out
 	switch {
 	case cpPath != "":
 		if b, err := os.ReadFile(cpPath); err == nil {
-			if err := json.Unmarshal(b, &cp); err != nil || cp.Version != 1 {
-				return 0, usagef("--checkpoint %s is not a b24 list checkpoint", cpPath)
+			if err := json.Unmarshal(b, &cp); err != nil || cp.Version < 1 {
+				return rep, usagef("--checkpoint %s is not a b24 list checkpoint", cpPath)
+			}
+			if cp.Version != checkpointVersion {
+				return rep, usagef("--checkpoint %s was written by another version of b24: remove it and %s to start again", cpPath, out)
 			}
 			if cp.Query != query {
-				return 0, usagef("--checkpoint %s belongs to another method, filter, select or format", cpPath)
+				return rep, usagef("--checkpoint %s belongs to another method, filter, select or format", cpPath)
 			}
 			if cp.Done {
 				if !c.g.quiet {
 					fmt.Fprintf(c.stderr, "%s: already complete: %d rows in %s\n", c.name, cp.Rows, out)
 				}
-				return 0, nil
+				rep.End = b24.ListComplete
+				return rep, nil
+			}
+			if len(cp.Cursor) > 0 {
+				var cur b24.ListCursor
+				if err := json.Unmarshal(cp.Cursor, &cur); err != nil {
+					return rep, usagef("--checkpoint %s: unreadable cursor: %v", cpPath, err)
+				}
+				resume = &cur
 			}
 			resumed = true
 		} else if !os.IsNotExist(err) {
-			return 0, err
+			return rep, err
 		}
 		f, err := os.OpenFile(out, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
-			return 0, err
+			return rep, err
 		}
 		defer f.Close()
 		if err := f.Truncate(cp.Offset); err != nil {
-			return 0, err
+			return rep, err
 		}
 		if _, err := f.Seek(cp.Offset, io.SeekStart); err != nil {
-			return 0, err
+			return rep, err
 		}
 		file, w = f, f
-		cp = checkpoint{Version: 1, Query: query, File: out, Offset: cp.Offset, Rows: cp.Rows, Cursor: cp.Cursor}
+		cp = checkpoint{Version: checkpointVersion, Query: query, File: out, Offset: cp.Offset, Rows: cp.Rows, Cursor: cp.Cursor}
 		if resumed && !c.g.quiet {
 			fmt.Fprintf(c.stderr, "%s: resuming after %d rows (%d bytes)\n", c.name, cp.Rows, cp.Offset)
 		}
 	case out != "":
 		a, err := createAtomic(out)
 		if err != nil {
-			return 0, err
+			return rep, err
 		}
 		defer a.Abort() // no-op after Commit
 		atomic, w = a, a
@@ -214,77 +258,155 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		w = c.stdout
 	}
 	cw := &countWriter{w: w, n: cp.Offset}
-	rw, err := newRowWriter(format, cw, columns)
+	rw, err := newRowWriter(o.format, cw, columns)
 	if err != nil {
-		return 0, err
+		return rep, err
 	}
 	if !resumed {
 		if err := rw.Header(); err != nil {
-			return 0, err
+			return rep, err
 		}
 	}
-	var rows int64
-	err = walkList(ctx, api, method, params, cp.Cursor, func(page []json.RawMessage, cursor json.RawMessage) error {
-		for _, r := range page {
-			if err := rw.Row(r); err != nil {
-				return err
-			}
+
+	baseRows := cp.Rows
+	var saveErr error // a failed checkpoint stops the walk at the next request
+	onProgress := func(p b24.ListProgress) {
+		if p.Covered > 0 {
+			prog.SetTotal(int64(float64(p.Rows)/p.Covered) + baseRows)
 		}
-		rows += int64(len(page))
-		prog.Add(len(page))
-		if file == nil {
-			return nil
+		if file == nil || saveErr != nil {
+			return
 		}
 		// The rows first, synced; then the checkpoint that points past them.
 		if err := rw.Flush(); err != nil {
-			return err
+			saveErr = err
+			return
 		}
 		if err := file.Sync(); err != nil {
-			return err
+			saveErr = err
+			return
 		}
-		cp.Offset, cp.Rows, cp.Cursor = cw.n, cp.Rows+int64(len(page)), cursor
-		return saveCheckpoint(cpPath, cp)
-	})
-	if err != nil {
-		if file == nil {
-			rw.Flush()
+		cur, err := json.Marshal(p.Cursor)
+		if err != nil {
+			saveErr = err
+			return
 		}
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil && file != nil && !c.g.quiet {
+		cp.Offset, cp.Rows, cp.Cursor = cw.n, baseRows+p.Rows, cur
+		saveErr = saveCheckpoint(cpPath, cp)
+	}
+	opts := []b24.ListOption{b24.WithShards(max(1, o.shards)), b24.WithReport(&rep), b24.WithProgress(onProgress)}
+	if resume != nil {
+		opts = append(opts, b24.WithResume(*resume))
+	}
+	var rows int64
+	for page, err := range b24.FetchListPages[json.RawMessage](ctx, api, method, params, opts...) {
+		if err == nil && saveErr != nil {
+			err = saveErr
+		}
+		for _, r := range page {
+			if err != nil {
+				break
+			}
+			err = rw.Row(r)
+		}
+		if err != nil {
+			if file == nil {
+				rw.Flush()
+			}
+			if ctx.Err() != nil && file != nil && !c.g.quiet {
+				fmt.Fprintf(c.stderr, "%s: interrupted; %s holds %d rows, run again with the same --checkpoint to go on\n", c.name, out, cp.Rows)
+			}
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
+			}
+			return rep, err
+		}
+		rows += int64(len(page))
+		prog.Add(len(page))
+	}
+	if saveErr != nil {
+		return rep, saveErr
+	}
+	if ctx.Err() != nil {
+		// The walk ends quietly when its context does (a stopped walk).
+		if file != nil && !c.g.quiet {
 			fmt.Fprintf(c.stderr, "%s: interrupted; %s holds %d rows, run again with the same --checkpoint to go on\n", c.name, out, cp.Rows)
 		}
-		return rows, err
+		return rep, ctx.Err()
 	}
 	if err := rw.Footer(); err != nil {
-		return rows, err
+		return rep, err
 	}
 	if err := rw.Flush(); err != nil {
-		return rows, err
+		return rep, err
 	}
 	switch {
 	case atomic != nil:
 		if err := atomic.Commit(); err != nil {
-			return rows, err
+			return rep, err
 		}
 	case file != nil:
 		if err := file.Sync(); err != nil {
-			return rows, err
+			return rep, err
 		}
 		cp.Offset, cp.Done, cp.Cursor = cw.n, true, nil
 		if err := saveCheckpoint(cpPath, cp); err != nil {
-			return rows, err
+			return rep, err
 		}
 	}
-	if !c.g.quiet {
+	if !c.g.quiet && !o.noSummary {
 		where := "stdout"
 		if out != "" {
 			where = out
 		}
 		el := time.Since(start)
 		fmt.Fprintf(c.stderr, "%s: %d rows to %s in %s (%.0f rows/s)\n", c.name, rows, where, el.Round(time.Millisecond), float64(rows)/max(el.Seconds(), 1e-9))
+		fmt.Fprintf(c.stderr, "%s: %s\n", c.name, reportLine(rep, cp.Rows, file != nil && resumed))
 	}
-	return rows, nil
+	return rep, nil
 }
 
+// reportLine is the walk's completeness report in one line: rows, unique
+// ids and their range, requests.
+func reportLine(r b24.ListReport, total int64, resumed bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d rows, %d unique ids", r.End, r.Rows, r.UniqueIDs)
+	if r.Rows > 0 {
+		fmt.Fprintf(&b, " (%d to %d)", r.MinID, r.MaxID)
+	}
+	if r.Duplicates > 0 {
+		fmt.Fprintf(&b, ", %d DUPLICATES", r.Duplicates)
+	}
+	fmt.Fprintf(&b, ", %s (%s), %s", plural(r.Requests, "request"), plural(r.Retries, "retry"), plural(r.Pages, "page"))
+	if m := modeNames[r.Mode]; m != "" {
+		b.WriteString(" " + m)
+	}
+	if r.Shards > 1 {
+		fmt.Fprintf(&b, ", %d shards", r.Shards)
+	}
+	if resumed {
+		fmt.Fprintf(&b, "; resumed: %d rows in all", total)
+	}
+	return b.String()
+}
+
+var modeNames = map[string]string{
+	"keyset": "one a request",
+	"chain":  "in chained batches",
+	"offset": "by offset",
+	"v3":     "of REST 3.0",
+	"tail":   "by tail cursor",
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return fmt.Sprintf("%d %sies", n, word[:len(word)-1])
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
 func saveCheckpoint(path string, cp checkpoint) error {
 	b, err := json.Marshal(cp)
 	if err != nil {

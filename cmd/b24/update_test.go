@@ -11,10 +11,17 @@ import (
 	"github.com/b24go/b24/b24test"
 )
 
-// dealIDs returns the ids of the portal's deals, in order.
+// dealIDs returns the ids of the portal's deals as seeded, in order. It
+// walks a twin of the portal (the same seed, in memory, without limits or
+// latency) one page a request, by id: independent of the chained walk "b24
+// list" uses, and quick whatever the portal's own limits and latency.
 func dealIDs(t *testing.T, p *portal) []int {
 	t.Helper()
-	h := p.s.Hook()
+	twin := b24test.NewServer(t, b24test.InMemory(), b24test.WithSeed(p.s.Data().Seed),
+		b24test.WithLimits(b24test.Limits{Disabled: true}), b24test.WithLatency(b24test.Latency{}))
+	unpaced := b24.StandardPlan()
+	unpaced.RateLimit = b24.RateLimit{Burst: 100000, Drain: 100000}
+	h := twin.Hook(b24.WithRestrictionParams(unpaced))
 	var ids []int
 	last := 0
 	for {
