@@ -18,6 +18,8 @@ const maxBatch = 50
 // batchV2 holds the five sections of a running v2 batch.
 type batchV2 struct {
 	result, errors, total, next, times *php.Array
+	// due is when the commands run so far finish on the modelled portal.
+	due time.Time
 }
 
 func (b *batchV2) section(name string) *php.Array {
@@ -45,7 +47,7 @@ func errorArray(e *Error) *php.Array {
 
 // runBatchV2 runs a REST v2 batch (protocol section 6).
 func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.Time) reply {
-	b := &batchV2{php.NewArray(), php.NewArray(), php.NewArray(), php.NewArray(), php.NewArray()}
+	b := &batchV2{result: php.NewArray(), errors: php.NewArray(), total: php.NewArray(), next: php.NewArray(), times: php.NewArray(), due: arrive}
 	cmdv, _ := getCI(params, "cmd")
 	haltv, _ := getCI(params, "halt")
 	halt := phpTruthy(haltv)
@@ -144,14 +146,15 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 	res, aerr := m.Handler(c)
 	cost := s.latency.cost(c.cost, s.scale)
 	if cost > left {
-		s.sleep(ctx, left)
+		s.sleepUntil(ctx, b.due.Add(left))
 		s.audit.call(c)
 		if perCommand {
 			s.op.record(s.billedKey(m.Name), s.clock.Now(), cost)
 		}
 		return cost, errCutOff
 	}
-	s.sleep(ctx, cost)
+	b.due = b.due.Add(cost)
+	s.sleepUntil(ctx, b.due)
 	finish := s.clock.Now()
 	s.audit.call(c)
 	var fig *opFigure
@@ -324,13 +327,13 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		res, aerr := m.Handler(c)
 		cost := s.latency.cost(c.cost, s.scale)
 		if total+cost > s.cutoff {
-			s.sleep(ctx, s.cutoff-total)
+			s.sleepUntil(ctx, arrive.Add(s.cutoff))
 			s.audit.call(c)
 			s.chargeBatch(total + cost)
 			return gatewayTimeout()
 		}
-		s.sleep(ctx, cost)
 		total += cost
+		s.sleepUntil(ctx, arrive.Add(total))
 		s.audit.call(c)
 		if aerr != nil {
 			fail = aerr

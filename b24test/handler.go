@@ -282,14 +282,14 @@ func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.
 	if cost > s.cutoff {
 		// The portal's front cuts a request off after 60 s (the method
 		// ran): a gateway timeout, not JSON.
-		s.sleep(ctx, s.cutoff)
+		s.sleepUntil(ctx, arrive.Add(s.cutoff))
 		s.audit.call(c)
 		if !s.limits.Disabled {
 			s.op.record(s.billedKey(m.Name), s.clock.Now(), cost)
 		}
 		return gatewayTimeout()
 	}
-	s.sleep(ctx, cost)
+	s.sleepUntil(ctx, arrive.Add(cost))
 	finish := s.clock.Now()
 	s.audit.call(c)
 	var fig *opFigure

@@ -444,3 +444,11 @@ func selfSignedCert(now time.Time) (tls.Certificate, []byte, error) {
 func (s *Server) sleep(ctx context.Context, d time.Duration) error {
 	return s.clock.Sleep(ctx, d)
 }
+
+// sleepUntil waits until t on the server's clock. The latency model sets when
+// an answer is due from when the call arrived: the fake's own work overlaps
+// the modelled time instead of adding to it, as a real portal's processing is
+// part of its time, and a late wake-up is not carried into the next command.
+func (s *Server) sleepUntil(ctx context.Context, t time.Time) error {
+	return s.clock.Sleep(ctx, t.Sub(s.clock.Now()))
+}
