@@ -25,7 +25,9 @@ import (
 // plus an estimate for every call in flight would reach Limit − Margin, until
 // the budget's reset; past the reset, one call at a time probes until a fresh
 // figure arrives. Above Adaptive.Threshold calls are slowed down by
-// Adaptive.Coefficient × the time to the reset (at most Adaptive.MaxDelay).
+// Adaptive.Coefficient × the time to the reset, scaled by how far the budget
+// is past the threshold (0 at the threshold, all of it at the limit), at most
+// Adaptive.MaxDelay.
 // After a 429 the method waits for its reset (or Window/60 when unknown).
 func NewLimiter(p RestrictionParams) (Limiter, error) {
 	m := p.Merge(StandardPlan())

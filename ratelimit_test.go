@@ -220,12 +220,22 @@ func TestAdaptiveDelay(t *testing.T) {
 		start := time.Now()
 		p, _ = l.Acquire(t.Context(), req1)
 		p.Release(report("crm.deal.list", 60*time.Second, reset))
-		if d := time.Since(start); d != time.Second {
-			t.Fatalf("adaptive delay %v, want 1%% of 100s = 1s", d)
+		// 60 % is a fifth of the way from the threshold (50 %) to the limit.
+		if d := time.Since(start); d != 200*time.Millisecond {
+			t.Fatalf("adaptive delay %v, want 1%% of 100s × 0.2 = 200ms", d)
 		}
-		// The cap.
+		// Just past the threshold: almost nothing.
 		p, _ = l.Acquire(t.Context(), req1)
-		p.Release(report("crm.deal.list", 70*time.Second, time.Now().Add(500*time.Second)))
+		p.Release(report("crm.deal.list", 51*time.Second, time.Now().Add(100*time.Second)))
+		start = time.Now()
+		p, _ = l.Acquire(t.Context(), req1)
+		p.Release(Outcome{})
+		if d := time.Since(start); d != 20*time.Millisecond {
+			t.Fatalf("adaptive delay %v, want 1%% of 100s × 0.02 = 20ms", d)
+		}
+		// The cap: 500s × 1% × 0.4 = 2s.
+		p, _ = l.Acquire(t.Context(), req1)
+		p.Release(report("crm.deal.list", 70*time.Second, time.Now().Add(600*time.Second)))
 		start = time.Now()
 		p, _ = l.Acquire(t.Context(), req1)
 		p.Release(Outcome{})

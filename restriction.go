@@ -56,8 +56,9 @@ type OperatingLimit struct {
 type AdaptiveDelay struct {
 	Disabled bool
 	// Threshold is the fraction of Limit (0 < Threshold <= 1) above which each
-	// call of the method waits Coefficient × (time until the budget's reset),
-	// at most MaxDelay. Defaults 0.8, 0.01 and 7 s.
+	// call of the method waits Coefficient × (time until the budget's reset) ×
+	// a ramp that grows linearly from 0 at the threshold to 1 at the limit, at
+	// most MaxDelay. Defaults 0.8, 0.01 and 7 s.
 	Threshold   float64
 	Coefficient float64
 	MaxDelay    time.Duration

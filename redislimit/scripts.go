@@ -97,8 +97,12 @@ local delay = 0
 if adaptive_off == 0 and limit > 0 then
   for i = 1, n do
     local s = states[i]
-    if s.k == 1 and s.u / limit > thr and s.r ~= 0 and now < s.r then
-      local d = math.floor((s.r - now) * coef)
+    local frac = s.u / limit
+    if s.k == 1 and frac > thr and s.r ~= 0 and now < s.r then
+      -- the ramp of b24's adaptiveRamp: 0 at the threshold, 1 at the limit
+      local ramp = 1
+      if thr < 1 then ramp = math.min(1, (frac - thr) / (1 - thr)) end
+      local d = math.floor((s.r - now) * coef * ramp)
       if d > maxd then d = maxd end
       delay = delay + d
     end

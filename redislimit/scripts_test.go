@@ -183,13 +183,13 @@ func TestOperatingAdaptiveDelay(t *testing.T) {
 	c := needRedis(t)
 	l := newTestLimiter(t, c, testPrefix(t), scaled()) // threshold 0.8, coefficient 0.01, max 70 ms
 	req := opReq("cred-adaptive")
-	report(t, l, req, 4*time.Second, time.Now().Add(3*time.Second)) // 83 % of 4.8 s
+	report(t, l, req, 4320*time.Millisecond, time.Now().Add(3*time.Second)) // 90 % of 4.8 s: half-way up the ramp
 	code, wait, p := try(t, l, req)
-	if code != codeAdaptive || wait <= 25*time.Millisecond || wait > 30*time.Millisecond {
-		t.Fatalf("above the threshold: code %d wait %v, want an adaptive delay of 1%% of ~3s", code, wait)
+	if code != codeAdaptive || wait <= 12*time.Millisecond || wait > 15*time.Millisecond {
+		t.Fatalf("above the threshold: code %d wait %v, want an adaptive delay of 1%% of ~3s × 0.5", code, wait)
 	}
 	p.Release(b24.Outcome{})
-	report(t, l, req, 4*time.Second, time.Now().Add(20*time.Second))
+	report(t, l, req, 4560*time.Millisecond, time.Now().Add(20*time.Second)) // 95 %: 150 ms before the cap
 	if _, wait, _ := try(t, l, req); wait != 70*time.Millisecond {
 		t.Fatalf("adaptive delay %v, want the maximum 70ms", wait)
 	}

@@ -97,6 +97,10 @@ type Query struct {
 	Offset int
 	Limit  int
 	Count  bool
+	// Fields, when set, names the fields (by index in the schema) the caller
+	// reads from the returned records; the others are left zero. A narrow
+	// select on a large table then builds only what it shows.
+	Fields func(i int) bool
 }
 
 // Page is the result of a query.
@@ -487,7 +491,7 @@ func (s *Store) Query(e Entity, q Query) (Page, error) {
 				page.Total = 0
 			}
 			for k := offset; k < len(ids) && len(page.Records) < limit; k++ {
-				page.Records = append(page.Records, s.record(t, at(k)))
+				page.Records = append(page.Records, s.recordFields(t, at(k), q.Fields))
 				page.Examined++
 			}
 			page.Skipped = min(offset, len(ids))
@@ -505,7 +509,7 @@ func (s *Store) Query(e Entity, q Query) (Page, error) {
 					continue
 				}
 				if len(page.Records) < limit {
-					page.Records = append(page.Records, s.record(t, id))
+					page.Records = append(page.Records, s.recordFields(t, id, q.Fields))
 				} else if !q.Count {
 					break
 				}
@@ -565,7 +569,7 @@ func (s *Store) Query(e Entity, q Query) (Page, error) {
 	})
 	page.Skipped = min(offset, len(match))
 	for k := offset; k < len(idx) && len(page.Records) < limit; k++ {
-		page.Records = append(page.Records, s.record(t, match[idx[k]]))
+		page.Records = append(page.Records, s.recordFields(t, match[idx[k]], q.Fields))
 	}
 	if q.Count {
 		page.Total = len(match)

@@ -129,7 +129,11 @@ func (t *table) has(id int64) bool {
 }
 
 // record materialises a record (a copy the caller may keep).
-func (s *Store) record(t *table, id int64) *Record {
+func (s *Store) record(t *table, id int64) *Record { return s.recordFields(t, id, nil) }
+
+// recordFields is record with only the fields need accepts filled in (all
+// when need is nil).
+func (s *Store) recordFields(t *table, id int64, need func(i int) bool) *Record {
 	if r, ok := t.over[id]; ok {
 		return r.clone()
 	}
@@ -137,6 +141,9 @@ func (s *Store) record(t *table, id int64) *Record {
 	r := &Record{Entity: t.schema.Entity, ID: id, Values: make([]Value, len(t.schema.Fields))}
 	hasMulti := false
 	for i := range t.schema.Fields {
+		if need != nil && !need(i) {
+			continue
+		}
 		fd := &t.schema.Fields[i]
 		if fd.Kind == KindMulti {
 			hasMulti = true
