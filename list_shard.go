@@ -73,6 +73,8 @@ func (w *walk[T]) run(ctx context.Context, s sink[T], fail func(error)) {
 	}
 	e := &engine[T]{w: w, workers: max(1, w.cfg.shards), ordered: !w.cfg.unordered}
 	e.cut.w = w
+	e.cut.register = e.register
+	e.cut.pubTurn = make(chan struct{}, 1)
 	e.cut.regions = w.initialRegions()
 	err := e.walk(ctx, s)
 	w.finishReport(ctx, e, err)
@@ -139,7 +141,6 @@ func (e *engine[T]) inline(ctx context.Context, s sink[T]) error {
 		if sh == nil {
 			return ctx.Err()
 		}
-		e.register(sh)
 		for !sh.done {
 			c, err := e.w.step(ctx, sh, e.cut.chainSize(sh))
 			if err != nil {
@@ -188,7 +189,6 @@ func (e *engine[T]) parallel(parent context.Context, s sink[T]) error {
 				if sh == nil {
 					return
 				}
-				e.register(sh)
 				out := shared
 				if e.ordered {
 					out = sh.out
@@ -325,9 +325,14 @@ func (e *engine[T]) deliver(c *chunk[T], s sink[T]) bool {
 func (e *engine[T]) cursor() ListCursor {
 	w := e.w
 	c := ListCursor{Version: 1, Query: w.q.sum, Desc: w.q.desc}
+	// One snapshot of both: the cutter registers a shard under its lock as
+	// it cuts it, so every range is either still to cut or registered.
+	e.cut.mu.Lock()
 	e.regMu.Lock()
 	shards := append([]*shard[T](nil), e.registry...)
 	e.regMu.Unlock()
+	remaining := append([]region(nil), e.cut.regions...)
+	e.cut.mu.Unlock()
 	var rs []region
 	for _, sh := range shards {
 		if sh.delivered {
@@ -339,7 +344,7 @@ func (e *engine[T]) cursor() ListCursor {
 		}
 		rs = append(rs, r)
 	}
-	rs = append(rs, e.cut.remaining()...)
+	rs = append(rs, remaining...)
 	sort.SliceStable(rs, func(i, j int) bool {
 		a, b := rs[i], rs[j]
 		if !a.hasAfter || !b.hasAfter {
@@ -529,8 +534,15 @@ func (w *walk[T]) isFullPeek(n int) bool {
 
 // cutter hands out shards, cut from the remaining regions in walk order.
 type cutter[T any] struct {
-	w  *walk[T]
-	mu sync.Mutex
+	w *walk[T]
+	// register records a shard with the engine as it is cut (under mu).
+	register func(*shard[T])
+	// pubTurn (a token of capacity 1) keeps shards published in cut order;
+	// mu guards the rest and is never held while waiting for the consumer,
+	// whose cursor needs it. A channel, not a mutex: a worker waiting for
+	// its turn is durably blocked (testing/synctest) and can be cancelled.
+	pubTurn chan struct{}
+	mu      sync.Mutex
 	// regions not yet cut, in walk order
 	regions []region
 	far     int64 // the range's far end, from the probe
@@ -542,21 +554,38 @@ type cutter[T any] struct {
 	closed     bool
 }
 
-// next cuts the next shard; nil when none is left, the walk was halted or
-// ctx ended. With pub (the ordered mode), each shard gets its own channel of
-// chunks (capacity perShard) and is published in cut order, under the lock;
-// the first nil closes pub.
+// next cuts the next shard and registers it; nil when none is left, the
+// walk was halted or ctx ended. With pub (the ordered mode), each shard gets
+// its own channel of chunks (capacity perShard) and is published in cut
+// order (in turn, outside mu: the consumer computes cursors while a worker
+// waits here for room in pub); the first nil closes pub.
 func (c *cutter[T]) next(ctx context.Context, pub chan *shard[T], perShard int) *shard[T] {
+	if pub != nil {
+		select {
+		case c.pubTurn <- struct{}{}:
+			defer func() { <-c.pubTurn }()
+		case <-ctx.Done():
+			return nil
+		}
+	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if ctx.Err() != nil {
+		c.mu.Unlock()
 		return nil
 	}
 	sh := c.cutLocked(pub)
+	if sh != nil {
+		if pub != nil {
+			sh.out = make(chan *chunk[T], perShard)
+		}
+		if c.register != nil {
+			c.register(sh)
+		}
+	}
+	c.mu.Unlock()
 	if sh == nil || pub == nil {
 		return sh
 	}
-	sh.out = make(chan *chunk[T], perShard)
 	select {
 	case pub <- sh:
 		return sh
@@ -628,13 +657,6 @@ func (c *cutter[T]) halt() {
 	c.mu.Lock()
 	c.halted = true
 	c.mu.Unlock()
-}
-
-// remaining returns the regions not yet cut.
-func (c *cutter[T]) remaining() []region {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]region(nil), c.regions...)
 }
 
 // chainSize returns how many list commands the next chained batch of sh
