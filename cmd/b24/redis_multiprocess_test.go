@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The multi-process test of the shared limiter (issue 6): four separate
+// "b24 list" processes export the same deals at once from one "b24 fake"
+// whose bucket is small, once with --redis and once without.
+//
+// The figures: the fake holds 50,000 deals, its bucket is 10 and it drains
+// 2 a second at time scale 1, so 20 a second at time scale 10. One export
+// is a probe and about 20 chained requests of 2,500 rows (plus a few partial
+// ones at shard ends), each taking about 50 × (20 ms + 50 × 50 µs) / 10 ≈
+// 0.11 s of modelled server time, with 4 shards in flight. Alone, a process
+// never sees the bucket: its own limiter gives it a burst of 9 and 20
+// requests a second, more than it can use. Four of them at once need about
+// 90 requests, several times the burst, and each believes it has the whole
+// bucket: together they send far more than 20 a second and the portal
+// refuses some (503 QUERY_LIMIT_EXCEEDED, waited out and retried, so the
+// files still complete). Sharing the bucket through Redis, they pace
+// against one budget of a burst of 9 and 20 a second, and the portal
+// refuses none. Either run takes about (90 − 10) / 20 ≈ 4 s, bounded here
+// by a deadline of a minute.
+const (
+	mpDeals     = 50000
+	mpBurst     = 10
+	mpScale     = 10
+	mpProcesses = 4
+)
+
+// fakeProc is a "b24 fake" process.
+type fakeProc struct {
+	cmd     *exec.Cmd
+	env     []string // B24_WEBHOOK and SSL_CERT_FILE for the clients
+	audit   string
+	client  *http.Client
+	webhook string
+}
+
+// startFake starts "b24 fake" with args and reads what it prints.
+func startFake(t *testing.T, bin string, args ...string) *fakeProc {
+	t.Helper()
+	pem := filepath.Join(t.TempDir(), "fake.pem")
+	cmd := exec.Command(bin, append([]string{"fake", "--cert-file", pem}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	info := map[string]string{}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "serving") {
+			break
+		}
+		k, v, _ := strings.Cut(line, ":")
+		info[k] = strings.TrimSpace(v)
+	}
+	go io.Copy(io.Discard, stdout)
+	if info["webhook"] == "" || info["audit"] == "" {
+		t.Fatalf("b24 fake printed no webhook or audit line: %v; stderr %q", info, errb.String())
+	}
+	b, err := os.ReadFile(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		t.Fatal("b24 fake: no certificate in its PEM file")
+	}
+	return &fakeProc{cmd: cmd, env: []string{"B24_WEBHOOK=" + info["webhook"], "SSL_CERT_FILE=" + pem},
+		audit: info["audit"], webhook: info["webhook"],
+		client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
+}
+
+// fakeAudit is the part of /_fake/audit these tests read.
+type fakeAudit struct {
+	Requests int            `json:"requests"`
+	ByStatus map[string]int `json:"by_status"`
+}
+
+func (f *fakeProc) readAudit(t *testing.T) fakeAudit {
+	t.Helper()
+	resp, err := f.client.Get(f.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a fakeAudit
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("audit: %v", err)
+	}
+	return a
+}
+
+// dealCount asks the portal how many deals it holds (crm.deal.list with
+// start=0 counts them).
+func (f *fakeProc) dealCount(t *testing.T) int {
+	t.Helper()
+	resp, err := f.client.Get(f.webhook + "crm.deal.list?select[]=ID&start=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Total int `json:"total"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || env.Total == 0 {
+		t.Fatalf("crm.deal.list total: %v (HTTP %d)", err, resp.StatusCode)
+	}
+	return env.Total
+}
+
+// mpRun is what one run of the four processes gave.
+type mpRun struct {
+	elapsed  time.Duration
+	requests int // the portal's audit: requests during the run
+	refused  int // of which 503
+	retries  int // the clients' retries, from their reports
+}
+
+// runExports starts n "b24 list" processes at once, each exporting every
+// deal to a file of its own, waits for all of them, and checks every file:
+// every id once, as many as the portal holds.
+func runExports(t *testing.T, ctx context.Context, bin string, f *fakeProc, n, want int, extra ...string) mpRun {
+	t.Helper()
+	dir := t.TempDir()
+	before := f.readAudit(t)
+	type done struct {
+		i   int
+		err error
+		out string
+	}
+	ch := make(chan done, n)
+	start := time.Now()
+	for i := range n {
+		args := append([]string{"list", "crm.deal.list", "--select", "ID,TITLE", "-o", filepath.Join(dir, fmt.Sprintf("deals%d.ndjson", i)),
+			"--burst", fmt.Sprint(mpBurst), "--time-scale", fmt.Sprint(mpScale)}, extra...)
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append(os.Environ(), f.env...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			err := cmd.Wait()
+			ch <- done{i, err, out.String()}
+		}()
+	}
+	var r mpRun
+	var failed []string
+	for range n {
+		d := <-ch
+		if d.err != nil {
+			failed = append(failed, fmt.Sprintf("process %d: %v\n%s", d.i, d.err, d.out))
+		}
+		r.retries += reportedRetries(d.out)
+	}
+	r.elapsed = time.Since(start)
+	if len(failed) > 0 {
+		t.Fatalf("%d of %d exports failed:\n%s", len(failed), n, strings.Join(failed, "\n"))
+	}
+	after := f.readAudit(t)
+	r.requests = after.Requests - before.Requests
+	r.refused = after.ByStatus["503"] - before.ByStatus["503"]
+	for i := range n {
+		checkExport(t, filepath.Join(dir, fmt.Sprintf("deals%d.ndjson", i)), want)
+	}
+	return r
+}
+
+// reportedRetries reads "(N retries)" from an export's completeness report.
+func reportedRetries(out string) int {
+	for _, line := range strings.Split(out, "\n") {
+		if i := strings.Index(line, " requests ("); i >= 0 {
+			var n int
+			fmt.Sscanf(line[i+len(" requests ("):], "%d", &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// checkExport checks that an NDJSON export holds want rows, every id once.
+func checkExport(t *testing.T, path string, want int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seen := make(map[string]bool, want)
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var row struct{ ID string }
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil || row.ID == "" {
+			t.Fatalf("%s: line %q: %v", path, sc.Text(), err)
+		}
+		if seen[row.ID] {
+			t.Fatalf("%s: id %s twice", path, row.ID)
+		}
+		seen[row.ID] = true
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != want {
+		t.Fatalf("%s: %d rows, the portal holds %d", path, len(seen), want)
+	}
+}
+
+// TestRedisMultiProcess: with --redis, four processes exporting at once
+// draw no 503 and complete; without it, the same run draws 503s (and still
+// completes, through retries). See the figures at the top of the file.
+func TestRedisMultiProcess(t *testing.T) {
+	needRedis(t)
+	if testing.Short() {
+		t.Skip("runs 5 processes in real time for several seconds")
+	}
+	bin := buildB24(t)
+	f := startFake(t, bin, "--deals", fmt.Sprint(mpDeals), "--burst", fmt.Sprint(mpBurst), "--time-scale", fmt.Sprint(mpScale))
+	want := f.dealCount(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// The limiter's keys are the portal's (its host and port): this fake's
+	// are new, so the shared bucket starts full.
+	url := "redis://" + testRedis + "/0"
+
+	// Let the fake's bucket drain after dealCount, then the shared run.
+	time.Sleep(time.Second)
+	shared := runExports(t, ctx, bin, f, mpProcesses, want, "--redis", url)
+	t.Logf("with --redis: %d processes, %d rows each, %v, %d requests, %d refused (503), %d retries",
+		mpProcesses, want, shared.elapsed.Round(time.Millisecond), shared.requests, shared.refused, shared.retries)
+
+	time.Sleep(time.Second)
+	alone := runExports(t, ctx, bin, f, mpProcesses, want)
+	t.Logf("without:      %d processes, %d rows each, %v, %d requests, %d refused (503), %d retries",
+		mpProcesses, want, alone.elapsed.Round(time.Millisecond), alone.requests, alone.refused, alone.retries)
+
+	if shared.refused != 0 {
+		t.Errorf("with --redis the portal refused %d requests, want 0", shared.refused)
+	}
+	if alone.refused == 0 {
+		t.Errorf("without --redis the portal refused no request: the load does not show what the shared limiter is for")
+	}
+}
