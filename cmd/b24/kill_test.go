@@ -125,12 +125,13 @@ func TestKillList(t *testing.T) {
 // every record was written exactly once and holds its target value.
 func TestKillUpdate(t *testing.T) {
 	bin := buildB24(t)
-	// 1,000 updates: 20 batches, 2 in flight; a write costs 20 ms at time
-	// scale 1 (the default is 5 ms), so a batch takes about 60 ms and a
-	// whole run about 0.6 s: the kills at 150-1050 ms land in the middle
-	// of the first runs.
+	// 1,000 updates: 20 batches, 2 in flight; a write costs 60 ms at time
+	// scale 1 (the default is 5 ms), so at time scale 20 a batch of 50 is
+	// due 50 × 80 ms / 20 = 200 ms after it arrives and a whole run takes
+	// about 2 s: the kills at 150-1050 ms land in the middle of the first
+	// runs, whatever the machine's speed (the modelled time is a floor).
 	lat := b24test.DefaultLatency()
-	lat.Write = 20 * time.Millisecond
+	lat.Write = 60 * time.Millisecond
 	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 12, Deals: 1500}), b24test.WithLatency(lat))
 	ids := dealIDs(t, p)[:1000]
 	dir := t.TempDir()
