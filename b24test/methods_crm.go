@@ -250,7 +250,14 @@ type selection struct {
 	all, custom bool
 	names       map[int]bool
 	multi       bool // multifields, where the family returns them
+	// extra holds the names that are not fields of the schema (normalised by
+	// normName): derived values a family may build when asked by name.
+	extra map[string]bool
 }
+
+// normName folds a select name for comparison: lower case, no underscores
+// ("UF_MAIL_MESSAGE" and "ufMailMessage" are the same name).
+func normName(n string) string { return strings.ToLower(strings.ReplaceAll(n, "_", "")) }
 
 // parseSelect reads a select list: "*" = all standard fields, "UF_*" = custom fields,
 // names = those fields; unknown names are ignored. An absent or empty select gives def.
@@ -271,6 +278,11 @@ func parseSelect(sc *store.Schema, v any, present bool, def selection) selection
 		default:
 			if i, ok := sc.Lookup(n); ok {
 				s.names[i] = true
+			} else if n != "" {
+				if s.extra == nil {
+					s.extra = map[string]bool{}
+				}
+				s.extra[normName(n)] = true
 			}
 		}
 	}

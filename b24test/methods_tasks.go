@@ -78,41 +78,121 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 			out.Set(fd.Camel, v.S)
 		}
 	}
-	if sel != nil && !sel.all {
-		return out
+	// The derived keys: all of them with select * (or none), otherwise those
+	// named in the select or whose base field is selected, as the portal adds
+	// responsible when RESPONSIBLE_ID is selected.
+	full := sel == nil || sel.all
+	named := func(key string) bool { return sel != nil && sel.extra[normName(key)] }
+	want := func(key string, bases ...string) bool {
+		if full || named(key) {
+			return true
+		}
+		for _, b := range bases {
+			if i, ok := h.sc.Lookup(b); ok && sel.names[i] {
+				return true
+			}
+		}
+		return false
 	}
-	out.Set("group", php.NewArray())
-	if v, _ := r.Get("CREATED_BY"); !v.Null {
+	if want("group", "GROUP_ID") {
+		out.Set("group", php.NewArray())
+	}
+	if v, _ := r.Get("CREATED_BY"); !v.Null && want("creator", "CREATED_BY") {
 		out.Set("creator", userCard(v.S))
 	}
-	if v, _ := r.Get("RESPONSIBLE_ID"); !v.Null {
+	if v, _ := r.Get("RESPONSIBLE_ID"); !v.Null && want("responsible", "RESPONSIBLE_ID") {
 		out.Set("responsible", userCard(v.S))
 	}
-	out.Set("accomplicesData", php.NewArray())
-	aud := php.NewArray()
-	if v, _ := r.Get("AUDITORS"); len(v.List) > 0 {
-		for _, u := range v.List {
-			aud.Set(u, userCard(u))
+	if want("accomplicesData", "ACCOMPLICES") {
+		out.Set("accomplicesData", php.NewArray())
+	}
+	if want("auditorsData", "AUDITORS") {
+		aud := php.NewArray()
+		if v, _ := r.Get("AUDITORS"); len(v.List) > 0 {
+			for _, u := range v.List {
+				aud.Set(u, userCard(u))
+			}
 		}
+		out.Set("auditorsData", aud)
 	}
-	out.Set("auditorsData", aud)
-	out.Set("newCommentsCount", 0)
-	act := php.NewArray()
-	for _, k := range []string{"accept", "decline", "complete", "approve", "disapprove", "start", "pause", "delegate", "remove",
-		"edit", "defer", "renew", "create", "changeDeadline", "checklistAddItems", "addFavorite", "deleteFavorite", "rate",
-		"edit.originator", "checklist.reorder", "elapsedtime.add", "dayplan.timer.toggle", "edit.plan", "checklist.add",
-		"favorite.add", "favorite.delete"} {
-		act.Set(k, !taskActionOff[k])
+	if want("newCommentsCount") {
+		out.Set("newCommentsCount", 0)
 	}
-	out.Set("action", act)
+	if want("action") {
+		act := php.NewArray()
+		for _, k := range []string{"accept", "decline", "complete", "approve", "disapprove", "start", "pause", "delegate", "remove",
+			"edit", "defer", "renew", "create", "changeDeadline", "checklistAddItems", "addFavorite", "deleteFavorite", "rate",
+			"edit.originator", "checklist.reorder", "elapsedtime.add", "dayplan.timer.toggle", "edit.plan", "checklist.add",
+			"favorite.add", "favorite.delete"} {
+			act.Set(k, !taskActionOff[k])
+		}
+		if sel != nil {
+			act.Set("take", false) // reads (get, list) offer taking the task; add and update answers do not
+		}
+		out.Set("action", act)
+	}
 	for _, k := range []string{"serviceCommentsCount", "forkedByTemplateId", "timeSpentInLogs", "forumTopicId", "forumId",
 		"exchangeModified", "exchangeId", "viewedDate", "sorting", "durationFact", "flowId", "durationPlan"} {
-		out.Set(k, nil)
+		if want(k) {
+			out.Set(k, nil)
+		}
 	}
 	for _, kv := range [][2]string{{"subordinate", "Y"}, {"outlookVersion", "1"}, {"isMuted", "N"}, {"isPinned", "N"}, {"isPinnedInGroup", "N"}} {
-		out.Set(kv[0], kv[1])
+		if want(kv[0]) {
+			out.Set(kv[0], kv[1])
+		}
 	}
-	out.Set("checklist", php.NewArray())
+	if want("checklist") {
+		out.Set("checklist", php.NewArray())
+	}
+	if want("checkListTree") {
+		out.Set("checkListTree", checkListTree())
+	}
+	if want("checkListCanAdd") {
+		out.Set("checkListCanAdd", true)
+	}
+	// Keys the portal returns only when asked for by name.
+	if named("counter") {
+		cs := php.NewArray()
+		for _, k := range []string{"expired", "newComments", "projectExpired", "projectNewComments", "mutedExpired", "mutedNewComments"} {
+			cs.Set(k, 0)
+		}
+		c := php.NewArray()
+		c.Set("counters", cs)
+		c.Set("color", "gray")
+		c.Set("value", 0)
+		out.Set("counter", c)
+	}
+	if named("tags") {
+		// One tag a task, keyed by its id as the portal keys them.
+		tag := php.NewArray()
+		tag.Set("id", r.ID)
+		tag.Set("title", "tag"+strconv.FormatInt(r.ID, 10))
+		tags := php.NewArray()
+		tags.Set(strconv.FormatInt(r.ID, 10), tag)
+		out.Set("tags", tags)
+	}
+	str := func(field string) string { v, _ := r.Get(field); return v.S }
+	for _, kv := range [][2]string{
+		{"lengthDeadline", "0"}, {"parsedDescription", str("DESCRIPTION")}, {"subStatus", str("STATUS")},
+		{"taskHasOpenResult", "N"}, {"taskHasResult", "N"}, {"taskRequireResult", "N"}, {"timeElapsed", "0"},
+		{"timerIsRunningForCurrentUser", "N"},
+	} {
+		if named(kv[0]) {
+			out.Set(kv[0], kv[1])
+		}
+	}
+	if named("ufMailMessage") {
+		out.Set("ufMailMessage", nil)
+	}
+	if named("ufTaskWebdavFiles") {
+		out.Set("ufTaskWebdavFiles", php.NewArray())
+	}
+	return out
+}
+
+// checkListTree is the empty checklist tree of a task.
+func checkListTree() *php.Array {
 	tree := php.NewArray()
 	tree.Set("nodeId", 0)
 	tf := php.NewArray()
@@ -133,9 +213,7 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 	tree.Set("fields", tf)
 	tree.Set("action", php.NewArray())
 	tree.Set("descendants", php.NewArray())
-	out.Set("checkListTree", tree)
-	out.Set("checkListCanAdd", true)
-	return out
+	return tree
 }
 
 func (h *tasks) taskID(c *Call) int64 {
