@@ -656,3 +656,72 @@ func TestListAggregate(t *testing.T) {
 		}
 	})
 }
+
+// countRefusals counts the batch commands a portal refused inside a 200
+// batch, by the error codes in the answers' result_error.
+type countRefusals struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *countRefusals) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var env struct {
+		Result struct {
+			Errors json.RawMessage `json:"result_error"`
+		} `json:"result"`
+	}
+	if json.Unmarshal(body, &env) == nil {
+		e := env.Result.Errors
+		c.n.Add(int64(bytes.Count(e, []byte(`"OPERATION_TIME_LIMIT"`)) + bytes.Count(e, []byte(`"QUERY_LIMIT_EXCEEDED"`))))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// TestListChainCommandRefused runs a chained v2 walk against a portal that
+// bills each batch command under its own method with an operating budget of
+// about 44 list pages per window: commands are refused with
+// OPERATION_TIME_LIMIT inside 200 batches, at the start of a batch and after
+// pages that ran. The walk still delivers every id of the store exactly
+// once, in order, and reports itself complete.
+func TestListChainCommandRefused(t *testing.T) {
+	limits := b24test.StandardLimits()
+	limits.BatchPerCommand = true
+	limits.OperatingLimit = time.Second // 44 pages of 22.5 ms by the default latency model
+	limits.OperatingWindow = 10 * time.Second
+	limits.OperatingFloor = time.Millisecond
+	for _, shards := range []int{1, 3} {
+		t.Run("shards "+strconv.Itoa(shards), func(t *testing.T) {
+			portal(t, b24test.Seed{Deals: 6000}, func(t *testing.T, s *b24test.Server, _ *b24.Hook) {
+				rt := &countRefusals{next: s.Client().Transport}
+				h := s.Hook(b24.WithHTTPClient(&http.Client{Transport: rt}))
+				want := truth(t, h, deals, nil)
+				got, rep, err := collect(t, h, deals, nil, b24.WithShards(shards))
+				if err != nil {
+					t.Fatalf("%v (report %+v)", err, rep)
+				}
+				if rt.n.Load() == 0 {
+					t.Fatal("the portal refused no command: the test proves nothing")
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("got %d ids, want %d", len(got), len(want))
+				}
+				if rep.End != b24.ListComplete || rep.Err != nil || rep.Rows != int64(len(want)) ||
+					rep.UniqueIDs != rep.Rows || rep.Duplicates != 0 || rep.Cursor != nil ||
+					rep.MinID != want[0] || rep.MaxID != want[len(want)-1] {
+					t.Fatalf("report %+v", rep)
+				}
+				t.Logf("%d commands refused; report: %d requests, %d retries, %d pages", rt.n.Load(), rep.Requests, rep.Retries, rep.Pages)
+			}, b24test.WithLimits(limits))
+		})
+	}
+}
