@@ -251,7 +251,7 @@ func checkExport(t *testing.T, path string, want int) {
 // completes, through retries). See the figures at the top of the file.
 func TestRedisMultiProcess(t *testing.T) {
 	needRedis(t)
-	if testing.Short() {
+	if testing.Short() && os.Getenv("CI") == "" {
 		t.Skip("runs 5 processes in real time for several seconds")
 	}
 	bin := buildB24(t)
