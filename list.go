@@ -122,8 +122,8 @@ func WithUnordered() ListOption {
 }
 
 // WithoutBatch makes every request carry one list page, instead of chaining
-// 50 list commands in a batch on REST v2. Use it for methods a batch cannot
-// call.
+// 50 list commands in a batch on REST v2, or sending the pages of several
+// shards in one batch on REST v3. Use it for methods a batch cannot call.
 func WithoutBatch() ListOption {
 	return func(c *listConfig) { c.noBatch = true }
 }

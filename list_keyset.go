@@ -32,6 +32,7 @@ type walk[T any] struct {
 	retries  atomic.Int64
 	pages    atomic.Int64
 	dropped  atomic.Int64
+	v3b      *v3Batcher // sharded v3 walks: pages of several shards share a batch
 
 	rep   ListReport
 	start time.Time
@@ -69,6 +70,9 @@ func newWalk[T any](api *API, method string, params any, cfg listConfig) (*walk[
 		}
 	case api.version == APIv3:
 		w.mode = "v3"
+		if cfg.shards > 1 && !cfg.noBatch {
+			w.v3b = &v3Batcher{}
+		}
 	case !cfg.noBatch && chainAvailable:
 		w.chain, w.mode = true, "chain"
 	default:
@@ -110,6 +114,7 @@ type shard[T any] struct {
 	// fetch side (the worker)
 	done    bool
 	fetched int64 // rows accepted
+	alone   bool  // a v3 batch carrying the shard's page failed: one page a request
 	// delivery side (the consumer)
 	pos       int64
 	posSet    bool
@@ -202,11 +207,11 @@ func (w *walk[T]) step(ctx context.Context, sh *shard[T], n int) (*chunk[T], err
 		return w.stepChain(ctx, sh, n)
 	}
 	c := &chunk[T]{sh: sh}
-	resp, err := w.call(ctx, w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, w.limit, false))
+	result, err := w.page(ctx, sh, w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, w.limit, false))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := pageRows(resp.Result, w.q.fam.resultKey)
+	rows, err := pageRows(result, w.q.fam.resultKey)
 	if err != nil {
 		return nil, fmt.Errorf("b24: %s: %w", w.method, err)
 	}

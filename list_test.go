@@ -725,3 +725,114 @@ func TestListChainCommandRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestListV3ShardsShareBatch walks tasks.task.list on REST v3 with shards:
+// the next pages of the shards in flight travel in one v3 batch, each with
+// its own id range, so the walk sends far fewer requests than it reads
+// pages, and every id of the store still comes exactly once, in order. When
+// a batch fails (the portal answers it with a redirect), its pages are read
+// one a request and the walk is still complete.
+func TestListV3ShardsShareBatch(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		failBatch int // batches the portal fails
+	}{{"batched", 0}, {"batch fails", 3}} {
+		t.Run(tc.name, func(t *testing.T) {
+			portal(t, b24test.Seed{Tasks: 6000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+				want := truth(t, h, tasks3, tasks3.params)
+				if len(want) < 5000 {
+					t.Fatalf("the store has only %d tasks", len(want))
+				}
+				s.FailNext("batch", tc.failBatch, b24test.FaultMoved)
+				before := s.Audit()
+				got, rep, err := collect(t, h, tasks3, tasks3.params, b24.WithShards(8), b24.WithPageSize(100))
+				if err != nil {
+					t.Fatalf("%v (report %+v)", err, rep)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("got %d ids, want %d", len(got), len(want))
+				}
+				if rep.End != b24.ListComplete || rep.Rows != int64(len(want)) || rep.UniqueIDs != rep.Rows ||
+					rep.Duplicates != 0 || rep.Cursor != nil || rep.MinID != want[0] || rep.MaxID != want[len(want)-1] {
+					t.Fatalf("report %+v", rep)
+				}
+				a := s.Audit()
+				batches := a.ByMethod["batch"][200] - before.ByMethod["batch"][200]
+				single := a.ByMethod["tasks.task.list"][200] - before.ByMethod["tasks.task.list"][200]
+				t.Logf("%d pages in %d requests: %d batches, %d single pages, %d failed batches", rep.Pages, rep.Requests, batches, single, a.ByMethod["batch"][302])
+				if int64(a.Requests-before.Requests) != rep.Requests {
+					t.Fatalf("report counts %d requests, the portal saw %d", rep.Requests, a.Requests-before.Requests)
+				}
+				switch {
+				case batches == 0:
+					t.Fatalf("%d pages in %d requests: no batch", rep.Pages, rep.Requests)
+				case tc.failBatch == 0 && rep.Requests*3 > rep.Pages:
+					t.Fatalf("%d pages in %d requests (%d batches): want a third or fewer", rep.Pages, rep.Requests, batches)
+				case rep.Requests > rep.Pages+int64(tc.failBatch):
+					// A failed batch's pages are read one a request: never
+					// more than one request a page, plus the failed batches.
+					t.Fatalf("%d pages in %d requests (%d batches)", rep.Pages, rep.Requests, batches)
+				}
+				if failed := a.ByMethod["batch"][302]; failed != tc.failBatch {
+					t.Fatalf("%d batches failed, want %d", failed, tc.failBatch)
+				}
+			})
+		})
+	}
+}
+
+// TestListV3ShardsBatchStop stops a sharded v3 walk whose pages share
+// batches: a break sends no request after it and resumes to the rest of the
+// store; a cancel ends the walk with the context's error. Every worker waiting
+// for a batch ends (the bubble ends with no goroutine blocked).
+func TestListV3ShardsBatchStop(t *testing.T) {
+	for _, opts := range [][]b24.ListOption{{b24.WithShards(8)}, {b24.WithShards(8), b24.WithUnordered()}} {
+		portal(t, b24test.Seed{Tasks: 6000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+			want := truth(t, h, tasks3, tasks3.params)
+			opts := append(opts, b24.WithPageSize(100))
+			var rep b24.ListReport
+			var got []int64
+			for row, err := range b24.FetchList[map[string]any](context.Background(), h.V3(), tasks3.method, tasks3.params, append(opts, b24.WithReport(&rep))...) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, idOf(t, row, "id"))
+				if len(got) == 2345 {
+					break
+				}
+			}
+			after := s.Audit().Requests
+			time.Sleep(time.Minute)
+			if s.Audit().Requests != after {
+				t.Fatal("requests after the break")
+			}
+			if rep.End != b24.ListStopped || rep.Rows != 2345 || rep.Err != nil {
+				t.Fatalf("report %+v", rep)
+			}
+			rest, _, err := collect(t, h, tasks3, tasks3.params, append(opts, b24.WithResume(*rep.Cursor))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if all := sorted(append(got, rest...), false); !slices.Equal(all, want) {
+				t.Fatalf("%d + %d rows, want %d", len(got), len(rest), len(want))
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			n := 0
+			var failed error
+			for _, err := range b24.FetchList[map[string]any](ctx, h.V3(), tasks3.method, tasks3.params, append(opts, b24.WithReport(&rep))...) {
+				if err != nil {
+					failed = err
+					break
+				}
+				if n++; n == 3000 {
+					cancel()
+				}
+			}
+			if !errors.Is(failed, context.Canceled) || rep.End != b24.ListStopped || rep.Cursor == nil || n >= len(want) {
+				t.Fatalf("error %v after %d rows, report %+v", failed, n, rep)
+			}
+		})
+	}
+}
