@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -373,7 +374,7 @@ func (p *toggleProxy) setUp(up bool) {
 
 func TestRedisOutageAndRecovery(t *testing.T) {
 	direct := needRedis(t)
-	proxy := newToggleProxy(t, testRedis)
+	proxy := newToggleProxy(t, redistest.Addr(t))
 	c := redis.NewClient(&redis.Options{Addr: proxy.ln.Addr().String(), MaxRetries: -1})
 	defer c.Close()
 	prefix := testPrefix(t)

@@ -3,51 +3,30 @@ package reliability
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/redistest"
 	"github.com/b24go/b24/redislimit"
 	"github.com/redis/go-redis/v9"
 )
 
 // redisAddr returns the Redis the test uses: $B24_TEST_REDIS (scripts/test
-// starts one), or a redis-server started for the test.
+// starts one), or a redis-server started for the test (internal/redistest).
 func redisAddr(t *testing.T) string {
 	t.Helper()
 	if a := os.Getenv("B24_TEST_REDIS"); a != "" {
 		return a
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal("B24_TEST_REDIS is not set and redis-server is not installed: run bash scripts/test")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	a, stop, err := redistest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
-	ln.Close()
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	for range 100 { // up to 5 s for the server to start
-		if c.Ping(t.Context()).Err() == nil {
-			return addr
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("redis-server on %s did not answer", addr)
-	return ""
+	t.Cleanup(stop)
+	return a
 }
 
 // TestSecretNotInRedis runs adds under faults through a hook whose limiter

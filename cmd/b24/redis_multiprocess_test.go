@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/b24go/b24/internal/redistest"
 )
 
 // The multi-process test of the shared limiter (issue 6): four separate
@@ -261,7 +263,7 @@ func TestRedisMultiProcess(t *testing.T) {
 	defer cancel()
 	// The limiter's keys are the portal's (its host and port): this fake's
 	// are new, so the shared bucket starts full.
-	url := "redis://" + testRedis + "/0"
+	url := "redis://" + redistest.Addr(t) + "/0"
 
 	// Let the fake's bucket drain after dealCount, then the shared run.
 	time.Sleep(time.Second)

@@ -5,86 +5,20 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/b24go/b24/internal/redistest"
 	"github.com/b24go/b24/redislimit"
 	"github.com/redis/go-redis/v9"
 )
 
-// testRedis is the Redis of the --redis tests: $B24_TEST_REDIS (scripts/test
-// starts one), else a redis-server started here when the binary is
-// installed; empty when neither is available (testRedisErr says why).
-var testRedis, testRedisErr string
+func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
 
-func TestMain(m *testing.M) {
-	testRedis = os.Getenv("B24_TEST_REDIS")
-	var stop func()
-	if testRedis == "" {
-		if bin, err := exec.LookPath("redis-server"); err != nil {
-			testRedisErr = "redis-server is not installed and B24_TEST_REDIS is not set"
-		} else if addr, s, err := startRedis(bin); err != nil {
-			testRedisErr = err.Error()
-		} else {
-			testRedis, stop = addr, s
-		}
-	}
-	code := m.Run()
-	if stop != nil {
-		stop()
-	}
-	os.Exit(code)
-}
-
-// startRedis starts a throw-away redis-server on a free loopback port.
-func startRedis(bin string) (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c.Ping(context.Background()).Err() == nil {
-			return addr, stop, nil
-		}
-	}
-	stop()
-	return "", nil, fmt.Errorf("redis-server on %s did not answer", addr)
-}
-
-// needRedis returns a client of the test Redis. Without one the test is
-// skipped, except in CI, where it fails.
-func needRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	if testRedis == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("no Redis for the --redis tests in CI: %s", testRedisErr)
-		}
-		t.Skipf("no Redis: %s (scripts/test starts one)", testRedisErr)
-	}
-	c := redis.NewClient(&redis.Options{Addr: testRedis})
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("test Redis %s: %v", testRedis, err)
-	}
-	return c
-}
+// needRedis returns a client of the test Redis (internal/redistest): skipped
+// without one, except in CI, where it fails.
+func needRedis(t testing.TB) *redis.Client { return redistest.Client(t) }
 
 // dumpPortalKeys returns every key of the default prefix that belongs to the
 // portal at hostport, with its value, one per line.
@@ -124,7 +58,7 @@ func dumpPortalKeys(t *testing.T, c *redis.Client, hostport string) string {
 func TestPingRedis(t *testing.T) {
 	c := needRedis(t)
 	p := newPortal(t)
-	url := "redis://" + testRedis + "/0"
+	url := "redis://" + redistest.Addr(t) + "/0"
 	r := p.run(t, "", "ping", "--redis", url)
 	if r.code != exitOK {
 		t.Fatalf("ping --redis: exit %d: %s", r.code, r.stderr)
