@@ -47,6 +47,10 @@ func TestSoakCLIUpdate(t *testing.T) {
 			if first.code != 0 && first.code != 3 {
 				t.Fatalf("first run: exit %d\n%s", first.code, tail(first.out))
 			}
+			// Every row counted once, lost answers settled on the same run included.
+			if first.code == 0 && !strings.Contains(first.out, fmt.Sprintf(": %d rows in ", n)) {
+				t.Errorf("the run does not report %d rows:\n%s", n, tail(first.out))
+			}
 			runs, last := 1, first
 			for ; last.code != 0 && runs < 6; runs++ {
 				last = p.run(t, leak, 0, args(runs)...)

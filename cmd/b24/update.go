@@ -259,6 +259,7 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 		switch {
 		case o.err != nil:
 			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{o.r, "not settled: " + errLine(o.err)})
+			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: o.r.Row, ID: o.r.ID, State: journal.Ambiguous, Error: errLine(o.err)})
 		case o.done:
 			u.sum.Settled++
@@ -355,7 +356,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 	entries = entries[:0]
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	notRun := 0
+	notRun, deferred := 0, 0
 	for i, cr := range res.Commands {
 		r := rows[i]
 		switch cr.State {
@@ -371,6 +372,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 				u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, errLine(cr.Err)})
 			} else {
 				u.pending = append(u.pending, r)
+				deferred++ // counted once settled or sent again, not now
 			}
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Error: errLine(cr.Err)})
 		default:
@@ -379,7 +381,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Unsent})
 		}
 	}
-	u.prog.Add(len(rows) - notRun)
+	u.prog.Add(len(rows) - notRun - deferred)
 	if jerr := u.j.Append(entries...); jerr != nil {
 		return jerr
 	}
