@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,8 +66,9 @@ func batchTimes(r *Response) map[string]*Timing {
 	return keyedTimes(env.ResultTime)
 }
 
-// batchCommandMethods maps each command key of a v2 batch body to its
-// method, lower-case.
+// batchCommandMethods maps each command key of a v2 batch body (cmd as a
+// list or a named map of "method?query" strings) to its method, lower-case;
+// nil when the body has no cmd of either form.
 func batchCommandMethods(body []byte) map[string]string {
 	var env struct {
 		Cmd json.RawMessage `json:"cmd"`
@@ -86,6 +88,9 @@ func batchCommandMethods(body []byte) map[string]string {
 	out := make(map[string]string, len(named))
 	for k, c := range named {
 		m, _, _ := strings.Cut(c, "?")
+		if u, err := url.PathUnescape(m); err == nil {
+			m = u
+		}
 		out[k] = strings.ToLower(strings.Trim(m, "/ "))
 	}
 	return out

@@ -2,7 +2,7 @@ package b24
 
 import (
 	"encoding/json"
-	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -70,30 +70,15 @@ func batchMethods(v APIVersion, body []byte) ([]string, bool) {
 		}
 		return out, true
 	}
-	var env struct {
-		Cmd json.RawMessage `json:"cmd"`
-	}
-	if json.Unmarshal(body, &env) != nil || len(env.Cmd) == 0 {
+	keyed := batchCommandMethods(body)
+	if keyed == nil {
 		return nil, false
 	}
-	var list []string
-	if json.Unmarshal(env.Cmd, &list) != nil {
-		var named map[string]string
-		if json.Unmarshal(env.Cmd, &named) != nil {
-			return nil, false
-		}
-		for _, c := range named {
-			list = append(list, c)
-		}
+	out := make([]string, 0, len(keyed))
+	for _, m := range keyed {
+		out = append(out, m)
 	}
-	out := make([]string, 0, len(list))
-	for _, c := range list {
-		m, _, _ := strings.Cut(c, "?")
-		if u, err := url.PathUnescape(m); err == nil {
-			m = u
-		}
-		out = append(out, strings.ToLower(strings.Trim(m, "/ ")))
-	}
+	slices.Sort(out) // a named cmd is a map: keep the billed methods in a stable order
 	return out, true
 }
 
