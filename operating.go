@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	waitpkg "github.com/b24go/b24/internal/wait"
 )
 
 type opKey struct{ portal, credential, method string }
@@ -74,15 +76,9 @@ func (s *opState) acquire(ctx context.Context, l *localLimiter) (bool, error) {
 		}
 		s.mu.Unlock()
 		waited = true
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-wake:
-		case <-ctx.Done():
-			t.Stop()
-			return true, ctx.Err()
+		if err := waitpkg.For(ctx, wait, wake); err != nil {
+			return true, err
 		}
-		t.Stop()
 	}
 }
 

@@ -3,6 +3,8 @@ package b24test
 import (
 	"context"
 	"time"
+
+	"github.com/b24go/b24/internal/wait"
 )
 
 // Clock is the server's time source. The default is the time package, which
@@ -18,16 +20,4 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error { return wait.For(ctx, d, nil) }

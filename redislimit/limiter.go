@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/internal/wait"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -596,17 +597,5 @@ func (l *Limiter) endFallback() {
 
 // sleepCtx waits for d, until wake is closed, or until ctx ends.
 func sleepCtx(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-wake:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return wait.For(ctx, d, wake)
 }
