@@ -185,7 +185,7 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 			rel.Refused, rel.RefusedMethod = batchSubRefusal(c.v, res.resp, c.body, c.limitReq.Methods)
 		}
 		permit.Release(rel)
-		h.stats.record(c.method, res, outcome)
+		h.stats.record(res, outcome)
 		c.logAttempt(ctx, log, attempts, res)
 
 		if res.err == nil {

@@ -34,7 +34,7 @@ func (s *hookStats) addWait(d time.Duration) {
 	s.waitTime.Add(int64(d))
 }
 
-func (s *hookStats) record(method string, res attemptResult, o Outcome) {
+func (s *hookStats) record(res attemptResult, o Outcome) {
 	s.requests.Add(1)
 	if res.err == nil {
 		s.successes.Add(1)
