@@ -109,7 +109,7 @@ func (s *opState) waitLocked(now time.Time, p RestrictionParams) (time.Duration,
 // adaptiveLocked returns the adaptive delay of a call that may go.
 func (s *opState) adaptiveLocked(now time.Time, p RestrictionParams) time.Duration {
 	a := p.Adaptive
-	if a.Disabled || !s.known || p.Operating.Limit <= 0 {
+	if !a.Enabled || !s.known || p.Operating.Limit <= 0 {
 		return 0
 	}
 	frac := float64(s.used) / float64(p.Operating.Limit)

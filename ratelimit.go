@@ -25,7 +25,8 @@ import (
 // figures the portal reports: a call waits while the last reported figure
 // plus an estimate for every call in flight would reach Limit − Margin, until
 // the budget's reset; past the reset, one call at a time probes until a fresh
-// figure arrives. Above Adaptive.Threshold calls are slowed down by
+// figure arrives. With Adaptive.Enabled (off by default), above
+// Adaptive.Threshold calls are also slowed down by
 // Adaptive.Coefficient × the time to the reset, scaled by how far the budget
 // is past the threshold (0 at the threshold, all of it at the limit), at most
 // Adaptive.MaxDelay.

@@ -87,8 +87,7 @@ func report(method string, used time.Duration, reset time.Time) Outcome {
 func TestOperatingWaitsForReset(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second},
-			Adaptive: AdaptiveDelay{Disabled: true}})
+		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}})
 		reset := time.Now().Add(40 * time.Second)
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(report("crm.deal.list", 96*time.Second, reset))
@@ -141,8 +140,7 @@ func TestOperatingWaitsForReset(t *testing.T) {
 func TestOperatingReservations(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second},
-			Adaptive: AdaptiveDelay{Disabled: true}})
+		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}})
 		reset := time.Now().Add(300 * time.Second)
 		// Learn an estimate of 10 s a call from two reports.
 		p, _ := l.Acquire(t.Context(), req1)
@@ -190,7 +188,7 @@ func TestOperatingReservations(t *testing.T) {
 func TestOperatingRefusalBlocks(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Adaptive: AdaptiveDelay{Disabled: true}})
+		l := testLimiter(t, RestrictionParams{})
 		start := time.Now()
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(Outcome{Sent: true, Refused: RefusedOperating, RefusedMethod: "crm.deal.list"})
@@ -213,7 +211,7 @@ func TestAdaptiveDelay(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: time.Second},
-			Adaptive: AdaptiveDelay{Threshold: 0.5, Coefficient: 0.01, MaxDelay: 2 * time.Second}})
+			Adaptive: AdaptiveDelay{Enabled: true, Threshold: 0.5, Coefficient: 0.01, MaxDelay: 2 * time.Second}})
 		reset := time.Now().Add(100 * time.Second)
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(report("crm.deal.list", 60*time.Second, reset))
@@ -242,6 +240,30 @@ func TestAdaptiveDelay(t *testing.T) {
 		if d := time.Since(start); d != 2*time.Second {
 			t.Fatalf("adaptive delay %v, want the 2s cap", d)
 		}
+	})
+}
+
+// TestAdaptiveDelayOffByDefault: with the defaults a budget past the
+// threshold costs no delay; the reservations alone keep calls below the limit.
+func TestAdaptiveDelayOffByDefault(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: time.Second}})
+		reset := time.Now().Add(300 * time.Second)
+		p, _ := l.Acquire(t.Context(), req1)
+		p.Release(report("crm.deal.list", 90*time.Second, reset))
+		start := time.Now()
+		p, _ = l.Acquire(t.Context(), req1)
+		p.Release(report("crm.deal.list", 99*time.Second, reset))
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("a call at 90 %% of the budget waited %v with the adaptive delay off", d)
+		}
+		// At Limit − Margin the budget holds calls until the reset.
+		p, _ = l.Acquire(t.Context(), req1)
+		if d := time.Since(start); d != 300*time.Second {
+			t.Fatalf("a call at 99 %% of the budget went after %v, want the reset (300s)", d)
+		}
+		p.Release(Outcome{})
 	})
 }
 
@@ -302,8 +324,36 @@ func TestRestrictionParams(t *testing.T) {
 	if err := StandardPlan().Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if e := EnterprisePlan(); e.RateLimit != (RateLimit{250, 5}) || PlanByName("enterprise").RateLimit != e.RateLimit || PlanByName("basic").RateLimit != (RateLimit{50, 2}) {
-		t.Fatal("presets")
+	// The reference SDK's ParamsFactory presets, but for the adaptive delay,
+	// which is off unless a preset turns it on (AdaptiveDelay).
+	for _, tc := range []struct {
+		name     string
+		p        RestrictionParams
+		rate     RateLimit
+		adaptive AdaptiveDelay
+		attempts int
+	}{
+		{"standard", StandardPlan(), RateLimit{50, 2}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+		{"enterprise", EnterprisePlan(), RateLimit{250, 5}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+		{"batch processing", BatchProcessingPlan(), RateLimit{30, 1}, AdaptiveDelay{true, 0.5, 0.015, 10 * time.Second}, 5},
+		{"realtime", RealtimePlan(), RateLimit{50, 2}, AdaptiveDelay{false, 1, 0.001, 480 * time.Second}, 1},
+		{"by name: enterprise", PlanByName("enterprise"), RateLimit{250, 5}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+		{"by name: basic", PlanByName("basic"), RateLimit{50, 2}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+	} {
+		if err := tc.p.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if tc.p.RateLimit != tc.rate || tc.p.Adaptive != tc.adaptive || tc.p.Retry.MaxAttempts != tc.attempts ||
+			tc.p.Operating.Limit != 480*time.Second || tc.p.Operating.Window != 600*time.Second {
+			t.Errorf("%s: %+v", tc.name, tc.p)
+		}
+		// A complete preset survives the merge a Hook applies.
+		if m := tc.p.Merge(StandardPlan()); m != tc.p {
+			t.Errorf("%s: merged into %+v", tc.name, m)
+		}
+	}
+	if m := (RestrictionParams{}).Merge(BatchProcessingPlan()); !m.Adaptive.Enabled {
+		t.Error("a zero Enabled does not take the defaults' value")
 	}
 	s := StandardPlan().Scaled(10)
 	if s.RateLimit != (RateLimit{50, 20}) || s.Operating.Limit != 48*time.Second || s.Operating.Window != time.Minute {

@@ -79,11 +79,12 @@ if [ -z "$SELECTED" ] || want export-1m; then
 	out="$(lb -scenario export -name export-1m -select "$sel" -shards 16 -target 0.9)"
 	echo "$out"
 	heap_1m="$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
-	# The export uses 94 % of the operating budget: past 80 % the default adaptive delay slows
-	# its last calls to leave headroom for other calls of the method. The same export without it:
-	echo "== export-1m, adaptive delay off"
+	# The export uses 94 % of the operating budget. The same export with the adaptive delay on
+	# (off by default; on, it slows calls past 80 % of a method's budget, as the JS SDK does),
+	# reported, no target:
+	echo "== export-1m, adaptive delay on (reported, no target)"
 	start_fake --deals 1000000
-	lb -scenario export -name export-1m-no-adaptive -select "$sel" -shards 16 -target 0.9 -no-adaptive
+	lb -scenario export -name export-1m-adaptive -select "$sel" -shards 16 -target 0 -adaptive
 fi
 
 if [ -z "$SELECTED" ] || want export-100k; then

@@ -372,7 +372,7 @@ func (l *Limiter) acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit
 
 func (l *Limiter) acquireArgs(p *b24.RestrictionParams, token string) []any {
 	off := 0
-	if p.Adaptive.Disabled {
+	if !p.Adaptive.Enabled {
 		off = 1
 	}
 	return []any{

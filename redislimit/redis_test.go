@@ -27,7 +27,7 @@ func testPrefix(t testing.TB) string {
 }
 
 // scaled are the Standard plan's limits 100 times faster: drain 200/s, burst
-// 50, operating 4.8 s per 6 s window, margin 50 ms, adaptive delay at most 70 ms.
+// 50, operating 4.8 s per 6 s window, margin 50 ms, adaptive delay (off) at most 70 ms.
 func scaled() b24.RestrictionParams { return b24.StandardPlan().Scaled(100) }
 
 func newTestLimiter(t testing.TB, c redis.UniversalClient, prefix string, p b24.RestrictionParams, opts ...Option) *Limiter {

@@ -181,14 +181,24 @@ func TestOperatingWaitsForResetThenProbes(t *testing.T) {
 
 func TestOperatingAdaptiveDelay(t *testing.T) {
 	c := needRedis(t)
-	l := newTestLimiter(t, c, testPrefix(t), scaled()) // threshold 0.8, coefficient 0.01, max 70 ms
+	p := scaled()
+	p.Adaptive.Enabled = true // threshold 0.8, coefficient 0.01, max 70 ms
+	l := newTestLimiter(t, c, testPrefix(t), p)
 	req := opReq("cred-adaptive")
+	// Off (the default), a budget past the threshold costs no delay.
+	off := newTestLimiter(t, c, testPrefix(t), scaled())
+	report(t, off, req, 4320*time.Millisecond, time.Now().Add(3*time.Second))
+	if code, wait, p := try(t, off, req); code != codeOK || wait != 0 {
+		t.Fatalf("adaptive delay off: code %d wait %v, want admitted at once", code, wait)
+	} else {
+		p.Release(b24.Outcome{})
+	}
 	report(t, l, req, 4320*time.Millisecond, time.Now().Add(3*time.Second)) // 90 % of 4.8 s: half-way up the ramp
-	code, wait, p := try(t, l, req)
+	code, wait, pm := try(t, l, req)
 	if code != codeAdaptive || wait <= 12*time.Millisecond || wait > 15*time.Millisecond {
 		t.Fatalf("above the threshold: code %d wait %v, want an adaptive delay of 1%% of ~3s × 0.5", code, wait)
 	}
-	p.Release(b24.Outcome{})
+	pm.Release(b24.Outcome{})
 	report(t, l, req, 4560*time.Millisecond, time.Now().Add(20*time.Second)) // 95 %: 150 ms before the cap
 	if _, wait, _ := try(t, l, req); wait != 70*time.Millisecond {
 		t.Fatalf("adaptive delay %v, want the maximum 70ms", wait)

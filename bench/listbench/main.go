@@ -223,7 +223,7 @@ func main() {
 		target   = flag.Float64("target", 0.9, "the share of T_min to reach (time <= T_min/target); 0: no target")
 		deadline = flag.Duration("deadline", 5*time.Minute, "give up after this long")
 		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the client here")
-		noAdapt  = flag.Bool("no-adaptive", false, "turn the adaptive delay off (it slows calls once a method's operating budget is past 80 %)")
+		adaptive = flag.Bool("adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
 		spread   = flag.Bool("spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
 	)
 	flag.Parse()
@@ -255,7 +255,7 @@ func main() {
 	params.Adaptive.MaxDelay = time.Duration(float64(params.Adaptive.MaxDelay) / fi.scale)
 	params.Retry.BaseDelay = time.Duration(float64(params.Retry.BaseDelay) / fi.scale)
 	params.Retry.MaxDelay = time.Duration(float64(params.Retry.MaxDelay) / fi.scale)
-	params.Adaptive.Disabled = *noAdapt
+	params.Adaptive.Enabled = *adaptive
 	newHook := func() *b24.Hook {
 		h, err := b24.FromWebhookURL(fi.webhook, b24.WithHTTPClient(client), b24.WithRestrictionParams(params))
 		if err != nil {

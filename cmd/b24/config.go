@@ -73,6 +73,7 @@ type globals struct {
 	drain       float64
 	opLimit     time.Duration
 	opWindow    time.Duration
+	adaptive    bool
 	timeout     time.Duration
 	timeScale   float64
 	logLevel    string
@@ -90,6 +91,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.Float64Var(&g.drain, "drain", 0, "requests drained a second `R` (default: the plan's, 2 or 5)")
 	fs.DurationVar(&g.opLimit, "op-limit", 0, "operating budget per method `D` (default 480s)")
 	fs.DurationVar(&g.opWindow, "op-window", 0, "operating window `D` (default 600s)")
+	fs.BoolVar(&g.adaptive, "adaptive", false, "slow calls of a method down once 80 % of its operating budget is used, leaving the rest to other clients of the webhook")
 	fs.DurationVar(&g.timeout, "timeout", 0, "bound on one HTTP attempt `D` (default 90s)")
 	fs.Float64Var(&g.timeScale, "time-scale", 1, "`K` of a fake portal run with --time-scale K: divides every limit, delay and timeout")
 	fs.StringVar(&g.logLevel, "log-level", "error", "log `level` on stderr: debug, info, warn or error (warn shows retries, debug every request)")
@@ -168,6 +170,7 @@ func (g *globals) restriction() (b24.RestrictionParams, error) {
 	if g.opWindow > 0 {
 		p.Operating.Window = g.opWindow
 	}
+	p.Adaptive.Enabled = g.adaptive
 	if p.Operating.Margin >= p.Operating.Limit {
 		p.Operating.Margin = p.Operating.Limit / 10
 	}
