@@ -617,7 +617,7 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 		markRequestFailed(out, idx, err, p.allReads(idx))
 		return o
 	}
-	sec, derr := decodeV2Sections(resp.Result)
+	sec, derr := decodeV2Sections(resp)
 	if derr != nil {
 		o.err = &ResponseError{Method: "batch", RequestID: resp.RequestID, Status: resp.Status, Err: derr}
 		if !p.allReads(idx) {
@@ -706,10 +706,38 @@ type v2Sections struct {
 	times                       map[string]*Timing
 }
 
+// v2Split is a v2 batch result split into its five sections as sent, with
+// result_time decoded; err is set when the result is neither an object nor null.
+type v2Split struct {
+	env struct {
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"result_error"`
+		Total  json.RawMessage `json:"result_total"`
+		Next   json.RawMessage `json:"result_next"`
+		Time   json.RawMessage `json:"result_time"`
+	}
+	times map[string]*Timing
+	err   error
+}
+
+// batchSplit splits the response's result as a v2 batch's, once: the
+// operating report and the batch layer both read it, and a batch of 50 list
+// pages runs to hundreds of kilobytes.
+func (r *Response) batchSplit() *v2Split {
+	if r.split == nil {
+		s := &v2Split{}
+		if s.err = json.Unmarshal(r.Result, &s.env); s.err == nil {
+			s.times = keyedTimes(s.env.Time)
+		}
+		r.split = s
+	}
+	return r.split
+}
+
 // decodeV2Sections decodes a v2 batch result. Each section is a PHP array:
 // [] when empty, a JSON list when its keys are 0..n-1, an object otherwise.
-func decodeV2Sections(raw json.RawMessage) (*v2Sections, error) {
-	raw = bytes.TrimSpace(raw)
+func decodeV2Sections(resp *Response) (*v2Sections, error) {
+	raw := bytes.TrimSpace(resp.Result)
 	if len(raw) > 0 && raw[0] == '[' {
 		// An empty batch: PHP writes the empty array as [].
 		var l []json.RawMessage
@@ -718,17 +746,12 @@ func decodeV2Sections(raw json.RawMessage) (*v2Sections, error) {
 		}
 		return &v2Sections{}, nil
 	}
-	var env struct {
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"result_error"`
-		Total  json.RawMessage `json:"result_total"`
-		Next   json.RawMessage `json:"result_next"`
-		Time   json.RawMessage `json:"result_time"`
+	split := resp.batchSplit()
+	if split.err != nil {
+		return nil, fmt.Errorf("batch result: %w", split.err)
 	}
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, fmt.Errorf("batch result: %w", err)
-	}
-	s := &v2Sections{}
+	env := &split.env
+	s := &v2Sections{times: split.times}
 	var err error
 	for _, p := range []struct {
 		dst  *map[string]json.RawMessage
@@ -739,7 +762,6 @@ func decodeV2Sections(raw json.RawMessage) (*v2Sections, error) {
 			return nil, fmt.Errorf("batch %s: %w", p.name, err)
 		}
 	}
-	s.times = keyedTimes(env.Time)
 	return s, nil
 }
 
@@ -755,7 +777,7 @@ func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string)
 	if !bytes.Contains(resp.Result, []byte("QUERY_LIMIT_EXCEEDED")) && !bytes.Contains(resp.Result, []byte("OPERATION_TIME_LIMIT")) {
 		return NotRefused, ""
 	}
-	sec, err := decodeV2Sections(resp.Result)
+	sec, err := decodeV2Sections(resp)
 	if err != nil {
 		return NotRefused, ""
 	}

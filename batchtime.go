@@ -57,13 +57,10 @@ func keyedTimes(raw json.RawMessage) map[string]*Timing {
 
 // batchTimes returns the per-command time blocks of a v2 batch response.
 func batchTimes(r *Response) map[string]*Timing {
-	var env struct {
-		ResultTime json.RawMessage `json:"result_time"`
-	}
-	if len(r.Result) == 0 || r.Result[0] != '{' || json.Unmarshal(r.Result, &env) != nil {
+	if len(r.Result) == 0 || r.Result[0] != '{' {
 		return nil
 	}
-	return keyedTimes(env.ResultTime)
+	return r.batchSplit().times
 }
 
 // batchCommandMethods maps each command key of a v2 batch body (cmd as a

@@ -3,6 +3,7 @@ package b24
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +47,62 @@ func TestBatchBilling(t *testing.T) {
 	got = operatingReports(r2, billedMethods(APIv2, "batch", list, BatchBilledPerCommand), APIv2, list)
 	if len(got) != 2 || got[1].Method != "user.current" || got[1].Operating != 3*time.Second {
 		t.Fatalf("list form: %+v", got)
+	}
+}
+
+// TestBatchSplitOddResults: the operating report's time blocks and the batch
+// layer's sections of one response, in either order, from one split of the
+// result, for plain and odd results alike.
+func TestBatchSplitOddResults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		result         string
+		times          int // len(batchTimes); -1: nil
+		err            string
+		secTimes, rows int
+	}{
+		{`{"result":{"a":1},"result_time":{"a":{"operating":1}}}`, 1, "", 1, 1},
+		{`[]`, -1, "", 0, 0},
+		{`[1]`, -1, "batch result is not an object", 0, 0},
+		{`null`, -1, "", 0, 0},
+		{`"x"`, -1, "batch result: json: cannot unmarshal string", 0, 0},
+		{`{"result":"x","result_time":[{"operating":2}]}`, 1, "batch result: a PHP array", 0, 0},
+		{`{"result":{},"result_time":"bad"}`, 0, "", 0, 0},
+		{`{"RESULT_TIME":{"a":{"operating":3}},"result":[5]}`, 1, "", 1, 1},
+		{`{"result_time":{"a":{}},"result_time":{"b":{"operating":2},"c":{}},"result":{"b":1,"c":2}}`, 2, "", 2, 2},
+	} {
+		for _, timesFirst := range []bool{true, false} {
+			r, err := decodeEnvelope([]byte(`{"result":`+tc.result+`}`), 200, http.Header{}, "batch", APIv2, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var bt map[string]*Timing
+			if timesFirst {
+				bt = batchTimes(r)
+			}
+			sec, err := decodeV2Sections(r)
+			if !timesFirst {
+				bt = batchTimes(r)
+			}
+			n := len(bt)
+			if bt == nil {
+				n = -1
+			}
+			if n != tc.times {
+				t.Errorf("%s (times first %v): %d time blocks, want %d", tc.result, timesFirst, n, tc.times)
+			}
+			switch {
+			case tc.err != "":
+				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
+					t.Errorf("%s (times first %v): error %v, want %q", tc.result, timesFirst, err, tc.err)
+				}
+			case err != nil:
+				t.Errorf("%s (times first %v): %v", tc.result, timesFirst, err)
+			case len(sec.times) != tc.secTimes || len(sec.result) != tc.rows:
+				t.Errorf("%s (times first %v): %d times, %d results; want %d, %d", tc.result, timesFirst, len(sec.times), len(sec.result), tc.secTimes, tc.rows)
+			case bt != nil && reflect.ValueOf(bt).UnsafePointer() != reflect.ValueOf(sec.times).UnsafePointer():
+				t.Errorf("%s (times first %v): the result was split twice", tc.result, timesFirst)
+			}
+		}
 	}
 }

@@ -37,6 +37,10 @@ type Response struct {
 	API       APIVersion
 	RequestID string
 	Attempts  int
+
+	// split is Result split into a v2 batch's sections, made on first use
+	// (batchSplit) and shared by the operating report and the batch layer.
+	split *v2Split
 }
 
 // Timing is the "time" block of an envelope. Every field is optional on the
