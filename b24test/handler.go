@@ -321,13 +321,19 @@ type opFigure struct {
 	resetAt   time.Time
 }
 
-// timeBlock builds the envelope's "time" object.
+// timeBlock builds the envelope's "time" object. "start" and "processing"
+// are integers truncated to the second, as current portals send them, or
+// floats with WithLegacyTime.
 func (s *Server) timeBlock(start, finish time.Time, processing time.Duration, fig *opFigure) *php.Array {
+	var startV, processingV any = start.Unix(), int64(processing / time.Second)
+	if s.cfg.legacyTime {
+		startV, processingV = unixFloat(start), processing.Seconds()
+	}
 	t := php.NewArray()
-	t.Set("start", unixFloat(start))
+	t.Set("start", startV)
 	t.Set("finish", unixFloat(finish))
 	t.Set("duration", finish.Sub(start).Seconds())
-	t.Set("processing", processing.Seconds())
+	t.Set("processing", processingV)
 	t.Set("date_start", isoDate(start, s.data.Location))
 	t.Set("date_finish", isoDate(finish, s.data.Location))
 	if fig != nil {

@@ -39,6 +39,7 @@ type config struct {
 	inMemory   bool
 	location   *time.Location
 	movedTo    string
+	legacyTime bool
 	extraFamly []Family
 }
 
@@ -200,6 +201,18 @@ func WithLocation(loc *time.Location) Option {
 func WithMovedTo(base string) Option {
 	return func(cfg *config) error {
 		cfg.movedTo = base
+		return nil
+	}
+}
+
+// WithLegacyTime writes the time block as older portals do: "start" as Unix
+// seconds with microseconds (1721722262.960948) and "processing" as a float
+// (0.0012989044189453125). By default the fake writes both as current
+// portals do, as integers truncated to the second (1769499930, 1); "finish",
+// "duration", the dates and the operating fields are the same in both forms.
+func WithLegacyTime() Option {
+	return func(cfg *config) error {
+		cfg.legacyTime = true
 		return nil
 	}
 }

@@ -3,6 +3,7 @@ package b24test
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"mime/multipart"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func newTestServer(t *testing.T, opts ...Option) *Server {
@@ -148,6 +150,55 @@ func TestEnvelope(t *testing.T) {
 	r = v2(t, s, "test.fail", ``)
 	if r.status != 400 || !slices.Equal(orderedKeys(t, r.raw), []string{"error", "error_description"}) {
 		t.Errorf("v2 error %d %s", r.status, r.raw)
+	}
+}
+
+// TestTimeBlockForms: current portals write "start" and "processing" as
+// integers truncated to the second; WithLegacyTime writes the older floats.
+// "finish", "duration" and "operating" are floats in both. PHP writes an
+// integral float without a fraction, so the calls start and end inside a
+// second: the first 250 ms after the epoch, each taking 1.5 s.
+func TestTimeBlockForms(t *testing.T) {
+	type times struct{ start, processing, finish string } // the JSON literals
+	tests := []struct {
+		name        string
+		opts        []Option
+		integers    bool // start and processing are JSON integers
+		call, batch times
+	}{
+		{"current", nil, true,
+			times{"946684800", "1", "946684801.75"}, times{"946684801", "1", "946684803.25"}},
+		{"legacy", []Option{WithLegacyTime()}, false,
+			times{"946684800.25", "1.5", "946684801.75"}, times{"946684801.75", "1.5", "946684803.25"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T, s *Server) {
+				if now := time.Now().Unix(); now != 946684800 {
+					t.Fatalf("the bubble starts at %d, want 946684800", now)
+				}
+				check := func(where string, tm any, want times) {
+					t.Helper()
+					for k, w := range map[string]string{"start": want.start, "processing": want.processing,
+						"finish": want.finish, "duration": "1.5", "operating": "1.5"} {
+						n, ok := path(tm, k).(json.Number)
+						if !ok || string(n) != w {
+							t.Errorf("%s.%s = %#v, want %s", where, k, path(tm, k), w)
+						}
+						integer := ok && !strings.ContainsAny(string(n), ".eE")
+						if wantInt := tt.integers && (k == "start" || k == "processing"); integer != wantInt {
+							t.Errorf("%s.%s = %s: integer %v, want %v", where, k, n, integer, wantInt)
+						}
+					}
+				}
+				time.Sleep(250 * time.Millisecond)
+				r := v2(t, s, "profile", "")
+				check("time", path(r.body, "time"), tt.call)
+				r = v2(t, s, "batch", `{"cmd":{"a":"profile"}}`)
+				check("batch time", path(r.body, "time"), tt.batch)
+				check("result_time.a", path(r.body, "result", "result_time", "a"), tt.batch)
+			}, append([]Option{WithLatency(Latency{Request: 1500 * time.Millisecond})}, tt.opts...)...)
+		})
 	}
 }
 

@@ -38,6 +38,7 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 		opWindow  = fs.Duration("operating-window", 0, "operating window W (default 600s)")
 		perCmd    = fs.Bool("batch-per-command", false, "bill batch commands under their own methods instead of \"batch\"")
 		noLimits  = fs.Bool("no-limits", false, "turn the request bucket and the operating budget off")
+		legacy    = fs.Bool("legacy-time", false, "write time.start and time.processing as floats (older portals), not integers truncated to the second")
 		scale     = fs.Float64("time-scale", 1, "time scale K: divides every time constant, multiplies the drain rate")
 		latReq    = fs.Duration("latency-request", 20*time.Millisecond, "latency of every call")
 		latRow    = fs.Duration("latency-row", 50*time.Microsecond, "latency per row returned")
@@ -90,6 +91,9 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 		b24test.WithLatency(b24test.Latency{Request: *latReq, RowReturned: *latRow, RowCounted: *latCount,
 			RowSkipped: *latSkip, Write: *latWrite}),
 		b24test.WithFaults(b24test.FaultRates{Seed: uint64(*seed), Rates: rates}),
+	}
+	if *legacy {
+		opts = append(opts, b24test.WithLegacyTime())
 	}
 	if *secret != "" {
 		opts = append(opts, b24test.WithWebhook(*userID, *secret))

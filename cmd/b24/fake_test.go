@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,22 +37,36 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
-// TestFake starts "b24 fake --deals 100000", checks that it serves within
-// 3 s with the printed URL and certificate, exposes the audit, and stops
-// when its context ends.
-func TestFake(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// runningFake is a "b24 fake" started by serveFake.
+type runningFake struct {
+	info   map[string]string // the printed "key: value" lines
+	client *http.Client      // trusts the printed certificate
+	done   chan int          // the exit code, once its context ends
+}
+
+// serveFake runs "b24 fake" with args in this process until ctx ends and
+// reads what it prints up to the "serving" line.
+func serveFake(t *testing.T, ctx context.Context, args ...string) runningFake {
+	t.Helper()
 	pr, pw := io.Pipe()
 	var errb strings.Builder
 	done := make(chan int, 1)
-	begin := time.Now()
 	go func() {
-		done <- run(ctx, []string{"fake", "--deals", "100000", "--time-scale", "10", "--faults", "unavailable=0"}, nil, pw, &errb, []string{"TMPDIR=" + t.TempDir()})
+		done <- run(ctx, append([]string{"fake"}, args...), nil, pw, &errb, []string{"TMPDIR=" + t.TempDir()})
 		pw.Close()
 	}()
+	info := readFakeInfo(pr)
+	if info["webhook"] == "" {
+		t.Fatalf("no webhook line; stderr %q", errb.String())
+	}
+	return runningFake{info: info, client: certClient(t, info["certificate"]), done: done}
+}
+
+// readFakeInfo reads the "key: value" lines "b24 fake" prints up to its
+// "serving" line, and discards the rest of r.
+func readFakeInfo(r io.Reader) map[string]string {
 	info := map[string]string{}
-	sc := bufio.NewScanner(pr)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "serving") {
@@ -60,19 +75,36 @@ func TestFake(t *testing.T) {
 		k, v, _ := strings.Cut(line, ":")
 		info[k] = strings.TrimSpace(v)
 	}
-	go io.Copy(io.Discard, pr)
-	if info["webhook"] == "" {
-		t.Fatalf("no webhook line; stderr %q", errb.String())
-	}
-	pemBytes, err := os.ReadFile(info["certificate"])
+	go io.Copy(io.Discard, r)
+	return info
+}
+
+// certClient returns a client that trusts the PEM certificate in the file
+// "b24 fake" wrote.
+func certClient(t *testing.T, pemFile string) *http.Client {
+	t.Helper()
+	b, err := os.ReadFile(pemFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
-		t.Fatal("bad PEM")
+	if !pool.AppendCertsFromPEM(b) {
+		t.Fatal("b24 fake: no certificate in its PEM file")
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	t.Cleanup(client.CloseIdleConnections)
+	return client
+}
+
+// TestFake starts "b24 fake --deals 100000", checks that it serves within
+// 3 s with the printed URL and certificate, exposes the audit, and stops
+// when its context ends.
+func TestFake(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	begin := time.Now()
+	f := serveFake(t, ctx, "--deals", "100000", "--time-scale", "10", "--faults", "unavailable=0")
+	info, client, done := f.info, f.client, f.done
 	resp, err := client.Get(info["webhook"] + "profile")
 	if err != nil {
 		t.Fatal(err)
@@ -122,5 +154,53 @@ func TestFake(t *testing.T) {
 	}
 	if _, err := os.Stat(info["certificate"]); !os.IsNotExist(err) {
 		t.Errorf("certificate file left behind: %v", err)
+	}
+}
+
+// TestFakeLegacyTime: "b24 fake" writes time.start and time.processing as
+// integers, as current portals do; --legacy-time as floats. A profile call
+// takes the 20 ms of -latency-request (and none for its row).
+func TestFakeLegacyTime(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		processing string // the JSON literal
+		intStart   bool
+	}{
+		{"current", nil, "0", true},
+		{"legacy", []string{"--legacy-time"}, "0.02", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f := serveFake(t, ctx, append([]string{"--latency-row", "0"}, tt.args...)...)
+			resp, err := f.client.Get(f.info["webhook"] + "profile")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Time map[string]any `json:"time"`
+			}
+			dec := json.NewDecoder(resp.Body)
+			dec.UseNumber()
+			if err := dec.Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := body.Time["processing"].(json.Number); string(got) != tt.processing {
+				t.Errorf("processing %#v, want %s", body.Time["processing"], tt.processing)
+			}
+			// A legacy start is an integral number of seconds once in a
+			// million calls (microseconds): only the current form is checked.
+			start, _ := body.Time["start"].(json.Number)
+			if _, err := strconv.ParseInt(string(start), 10, 64); tt.intStart && err != nil {
+				t.Errorf("start %#v, want an integer", body.Time["start"])
+			}
+			cancel()
+			if code := <-f.done; code != 0 {
+				t.Errorf("exit code %d", code)
+			}
+		})
 	}
 }

@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -84,31 +81,12 @@ func startFake(t *testing.T, bin string, args ...string) *fakeProc {
 			<-done
 		}
 	})
-	info := map[string]string{}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "serving") {
-			break
-		}
-		k, v, _ := strings.Cut(line, ":")
-		info[k] = strings.TrimSpace(v)
-	}
-	go io.Copy(io.Discard, stdout)
+	info := readFakeInfo(stdout)
 	if info["webhook"] == "" || info["audit"] == "" {
 		t.Fatalf("b24 fake printed no webhook or audit line: %v; stderr %q", info, errb.String())
 	}
-	b, err := os.ReadFile(pem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		t.Fatal("b24 fake: no certificate in its PEM file")
-	}
 	return &fakeProc{cmd: cmd, env: []string{"B24_WEBHOOK=" + info["webhook"], "SSL_CERT_FILE=" + pem},
-		audit: info["audit"], webhook: info["webhook"],
-		client: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
+		audit: info["audit"], webhook: info["webhook"], client: certClient(t, pem)}
 }
 
 // fakeAudit is the part of /_fake/audit these tests read.
