@@ -38,7 +38,12 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (c *cli) newProgress(label, unit string, total int64) *progress {
-	p := &progress{w: c.stderr, tty: isTerminal(c.stderr), quiet: c.g.quiet, label: label, unit: unit,
+	return newProgressOn(c.stderr, isTerminal(c.stderr), c.g.quiet, label, unit, total)
+}
+
+// newProgressOn reports on w, as on a terminal when tty (tests force it).
+func newProgressOn(w io.Writer, tty, quiet bool, label, unit string, total int64) *progress {
+	p := &progress{w: w, tty: tty, quiet: quiet, label: label, unit: unit,
 		total: total, start: time.Now(), interval: plainInterval}
 	p.last = p.start
 	if p.tty {
