@@ -325,14 +325,18 @@ type opFigure struct {
 // are integers truncated to the second, as current portals send them, or
 // floats with WithLegacyTime.
 func (s *Server) timeBlock(start, finish time.Time, processing time.Duration, fig *opFigure) *php.Array {
+	// Current portals truncate start and processing to the second, and
+	// compute duration from the truncated start.
 	var startV, processingV any = start.Unix(), int64(processing / time.Second)
+	duration := finish.Sub(time.Unix(start.Unix(), 0)).Seconds()
 	if s.cfg.legacyTime {
 		startV, processingV = unixFloat(start), processing.Seconds()
+		duration = finish.Sub(start).Seconds()
 	}
 	t := php.NewArray()
 	t.Set("start", startV)
 	t.Set("finish", unixFloat(finish))
-	t.Set("duration", finish.Sub(start).Seconds())
+	t.Set("duration", duration)
 	t.Set("processing", processingV)
 	t.Set("date_start", isoDate(start, s.data.Location))
 	t.Set("date_finish", isoDate(finish, s.data.Location))

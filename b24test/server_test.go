@@ -154,12 +154,13 @@ func TestEnvelope(t *testing.T) {
 }
 
 // TestTimeBlockForms: current portals write "start" and "processing" as
-// integers truncated to the second; WithLegacyTime writes the older floats.
-// "finish", "duration" and "operating" are floats in both. PHP writes an
+// integers truncated to the second, and "duration" as "finish" less that
+// truncated start (protocol.md's current example); WithLegacyTime writes the
+// older floats. "finish", "duration" and "operating" are floats in both. PHP writes an
 // integral float without a fraction, so the calls start and end inside a
 // second: the first 250 ms after the epoch, each taking 1.5 s.
 func TestTimeBlockForms(t *testing.T) {
-	type times struct{ start, processing, finish string } // the JSON literals
+	type times struct{ start, processing, finish, duration string } // the JSON literals
 	tests := []struct {
 		name        string
 		opts        []Option
@@ -167,9 +168,9 @@ func TestTimeBlockForms(t *testing.T) {
 		call, batch times
 	}{
 		{"current", nil, true,
-			times{"946684800", "1", "946684801.75"}, times{"946684801", "1", "946684803.25"}},
+			times{"946684800", "1", "946684801.75", "1.75"}, times{"946684801", "1", "946684803.25", "2.25"}},
 		{"legacy", []Option{WithLegacyTime()}, false,
-			times{"946684800.25", "1.5", "946684801.75"}, times{"946684801.75", "1.5", "946684803.25"}},
+			times{"946684800.25", "1.5", "946684801.75", "1.5"}, times{"946684801.75", "1.5", "946684803.25", "1.5"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +181,7 @@ func TestTimeBlockForms(t *testing.T) {
 				check := func(where string, tm any, want times) {
 					t.Helper()
 					for k, w := range map[string]string{"start": want.start, "processing": want.processing,
-						"finish": want.finish, "duration": "1.5", "operating": "1.5"} {
+						"finish": want.finish, "duration": want.duration, "operating": "1.5"} {
 						n, ok := path(tm, k).(json.Number)
 						if !ok || string(n) != w {
 							t.Errorf("%s.%s = %#v, want %s", where, k, path(tm, k), w)
