@@ -49,9 +49,10 @@
 //     flags: result, next, total, time (with operating and
 //     operating_reset_at); {error, error_description}; v3
 //     {result, time} and {error: {code, message, validation}}. The time
-//     block's start and processing are integers truncated to the second (and duration counts from that start),
-//     as current portals send them; WithLegacyTime (b24 fake --legacy-time)
-//     writes them as older portals did, floats with microseconds.
+//     block's start and processing are integers truncated to the second,
+//     and duration counts from that start, as current portals send them;
+//     WithLegacyTime (b24 fake --legacy-time) writes them as older portals
+//     did, floats with microseconds.
 //   - Methods: profile, app.info, server.time, scope, methods, method.get,
 //     user.current, user.get, department.get, batch (v2 and v3), and the
 //     entity methods crm.deal|lead|contact|company.*, crm.item.*,
