@@ -486,11 +486,11 @@ func (e *engine[T]) shardTarget(est float64) float64 {
 	case e.workers == 1:
 		return math.Inf(1)
 	case w.chain:
-		// Whole chained batches, less the confirming page, so that a shard's
-		// last request is full and holds its short page.
+		// Whole chained batches: the cutter fits each shard into them.
 		k := math.Round(per / (v2PageSize * chainLen))
 		k = math.Min(most, math.Max(1, k))
-		return k*v2PageSize*chainLen - v2PageSize
+		e.cut.whole = true
+		return k * v2PageSize * chainLen
 	case w.api.version == APIv3:
 		return math.Min(20*float64(w.limit), math.Max(2*float64(w.limit), per))
 	}
@@ -549,7 +549,9 @@ type cutter[T any] struct {
 	hasFar  bool
 	// the density of ids observed: rows per id
 	rows, span float64
+	observed   int     // shards walked and observed
 	target     float64 // rows a shard should hold
+	whole      bool    // target is whole chained requests: fit shards into them
 	halted     bool
 	closed     bool
 }
@@ -605,8 +607,11 @@ func (c *cutter[T]) cutLocked(pub chan *shard[T]) *shard[T] {
 	r := c.regions[0]
 	whole := math.IsInf(c.target, 1) || !r.hasAfter
 	if !whole {
-		density := c.density()
-		width := int64(math.Max(1, math.Ceil(c.target/density)))
+		density, target := c.density(), c.target
+		if c.whole {
+			target = c.fit(target)
+		}
+		width := int64(math.Max(1, math.Ceil(target/density)))
 		to, bounded := r.end, r.hasEnd
 		if !bounded && c.hasFar {
 			to, bounded = c.far, true
@@ -633,6 +638,34 @@ func (c *cutter[T]) density() float64 {
 	return c.rows / c.span
 }
 
+// fit returns the rows to cut a shard of whole chained requests for, so
+// that its last request is not followed by one more for a few rows. That
+// request must hold, besides the rows, the short page that confirms the
+// shard's end, and room for the error of the expected row count (spread).
+// Until a shard has been walked the density is a sample of the probe's two
+// pages, too small to size a shard of many requests on: such a shard holds
+// one request, and the shards cut after it use what it measured.
+func (c *cutter[T]) fit(rows float64) float64 {
+	if c.observed == 0 {
+		rows = v2PageSize * chainLen
+	}
+	return math.Max(v2PageSize, rows-v2PageSize-c.spread(rows))
+}
+
+// spread is two standard deviations of the number of rows of a range
+// expected to hold rows rows: the density is estimated from a sample
+// (c.rows rows over c.span ids), and the range's own gaps vary (each id
+// holds a row or not, as a binomial count). It is 0 on a dense id space.
+func (c *cutter[T]) spread(rows float64) float64 {
+	d := c.density()
+	if d >= 1 || c.span <= 0 {
+		return 0
+	}
+	estimate := rows * math.Sqrt((1-d)/(d*c.span))
+	own := math.Sqrt(rows * (1 - d))
+	return 2 * math.Hypot(estimate, own)
+}
+
 // observe feeds a completed shard's density to the cutter.
 func (c *cutter[T]) observe(sh *shard[T]) {
 	if !sh.from.hasAfter || !sh.hasAfter {
@@ -649,6 +682,7 @@ func (c *cutter[T]) observe(sh *shard[T]) {
 	c.mu.Lock()
 	c.rows += float64(sh.fetched)
 	c.span += span
+	c.observed++
 	c.mu.Unlock()
 }
 
@@ -668,15 +702,15 @@ func (c *cutter[T]) chainSize(sh *shard[T]) int {
 	}
 	c.mu.Lock()
 	density, far, hasFar, known := c.density(), c.far, c.hasFar, c.span > 0
-	c.mu.Unlock()
 	to, bounded := sh.end, sh.hasEnd
 	if !bounded && hasFar {
 		to, bounded = far, true
 	}
+	ids := float64(c.w.dir * (to - sh.after))
+	c.mu.Unlock()
 	if !bounded || !sh.hasAfter || !known {
 		return chainLen
 	}
-	ids := float64(c.w.dir * (to - sh.after))
 	if ids <= 0 {
 		return 2 // past the probed end: rows added since
 	}

@@ -239,6 +239,40 @@ func TestListChainRequests(t *testing.T) {
 	})
 }
 
+// TestListShardsFitRequests: on a sparse id space (the fake leaves 5 % of
+// ids unused) parallel shards of chained batches cost hardly more requests
+// than the rows need: each shard is cut to fill whole requests, with room for
+// the error of its expected row count, and the first shards, cut on the
+// probe's two pages alone, hold one request each. (Cut on the probe's
+// density, 16 shards of 4 requests each overran into a fifth: 74 and 78
+// requests here.)
+func TestListShardsFitRequests(t *testing.T) {
+	const n = 150000
+	for _, tc := range []struct {
+		name string
+		opts []b24.ListOption
+	}{
+		{"ordered", []b24.ListOption{b24.WithShards(16)}},
+		{"unordered", []b24.ListOption{b24.WithShards(16), b24.WithUnordered()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			portal(t, b24test.Seed{Deals: n}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
+				ids, rep, err := collect(t, h, deals, idOnly, tc.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ids) != n || rep.End != b24.ListComplete || rep.UniqueIDs != n {
+					t.Fatalf("%d rows, report %+v", len(ids), rep)
+				}
+				// The probe, then ceil(n / 2,500) = 60 requests, and at most 4 more.
+				if least := int64(n/2500 + 1); rep.Requests < least || rep.Requests > least+4 {
+					t.Fatalf("%d requests in %d shards, want %d to %d", rep.Requests, rep.Shards, least, least+4)
+				}
+			}, b24test.WithoutLimits())
+		})
+	}
+}
+
 // TestListUnresolvedReferences makes the chains overshoot (ids deleted in
 // the middle of the range after the probe measured its density): the
 // commands after the first short page run on a reference that did not
