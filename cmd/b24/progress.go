@@ -26,7 +26,6 @@ type progress struct {
 	start    time.Time
 	last     time.Time
 	interval time.Duration
-	drawn    bool
 }
 
 // plainInterval is how often a plain progress line is printed.
@@ -72,10 +71,11 @@ func (p *progress) Add(n int) {
 		return
 	}
 	p.last = now
-	p.draw(now)
+	p.draw(now, false)
 }
 
-func (p *progress) draw(now time.Time) {
+// draw writes the progress; the final one has no ETA.
+func (p *progress) draw(now time.Time, final bool) {
 	el := now.Sub(p.start)
 	rate := 0.0
 	if el > 0 {
@@ -87,7 +87,7 @@ func (p *progress) draw(now time.Time) {
 		fmt.Fprintf(&b, "/%d", p.total)
 	}
 	fmt.Fprintf(&b, " %s, %.0f/s", p.unit, rate)
-	if p.total > 0 && rate > 0 && p.n < p.total {
+	if !final && p.total > 0 && rate > 0 && p.n < p.total {
 		eta := time.Duration(float64(p.total-p.n) / rate * float64(time.Second))
 		fmt.Fprintf(&b, ", ETA %s", eta.Round(time.Second))
 	}
@@ -99,7 +99,6 @@ func (p *progress) draw(now time.Time) {
 			bar = "[" + strings.Repeat("=", done) + strings.Repeat(" ", width-done) + "] "
 		}
 		fmt.Fprintf(p.w, "\r\x1b[K%s%s", bar, b.String())
-		p.drawn = true
 		return
 	}
 	fmt.Fprintln(p.w, b.String())
@@ -112,7 +111,7 @@ func (p *progress) Done() {
 	if p.quiet || !p.tty {
 		return
 	}
-	p.draw(time.Now())
+	p.draw(time.Now(), true)
 	fmt.Fprintln(p.w)
 }
 

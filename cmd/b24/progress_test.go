@@ -43,7 +43,7 @@ func TestProgress(t *testing.T) {
 			steps: []step{{100 * time.Millisecond, 40, 0}, {99 * time.Millisecond, 10, 0}, {time.Millisecond, 50, 400}},
 			want: redraw + "list: 40 rows, 400/s" +
 				redraw + "[======                  ] list: 100/400 rows, 500/s, ETA 1s" + // 0.6 s rounds up
-				redraw + "[======                  ] list: 100/400 rows, 500/s, ETA 1s\n",
+				redraw + "[======                  ] list: 100/400 rows, 500/s\n", // stopped early: no ETA on the final line
 			wantElapsed: 200 * time.Millisecond, wantN: 100},
 		{name: "tty past an estimated total", tty: true, label: "list", unit: "rows", total: 50,
 			steps: []step{{time.Second, 60, 0}},
