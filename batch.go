@@ -344,8 +344,9 @@ func newBatchConfig(opts []BatchOption) batchConfig {
 // unnamed command by its position). On REST 3.0 they are a JSON array of
 // {method, query, as}; the first error aborts the batch and becomes its whole
 // answer, which does not say which command failed: with one command it is
-// Failed, with several every command is Ambiguous (those before the failing
-// one ran, those after it did not).
+// Failed; with several, writes are Ambiguous (those before the failing one
+// ran, those after it did not) and reads Failed (safe to repeat). REST 3.0
+// has no halt-off form here: WithHalt(false) does not apply to it.
 //
 // The request is paced and retried like any Call: a batch of reads only is
 // retried after failures that may have happened after the portal ran it; a
