@@ -57,20 +57,35 @@ func CallAs[T any](ctx context.Context, api *API, method string, params any, opt
 // and the method's operating budget). What happens after a failure depends on
 // whether the portal may have run the call:
 //
-//	| outcome                                     | read, or WithIdempotent | v3 write (Idempotency-Key) | v2 write           |
-//	|---------------------------------------------|-------------------------|----------------------------|--------------------|
-//	| 503 QUERY_LIMIT_EXCEEDED, 429               | wait and retry          | wait and retry             | wait and retry     |
-//	|   OPERATION_TIME_LIMIT (refused, not run)   |                         |                            |                    |
-//	| 503 OVERLOAD_LIMIT, other 4xx, other codes  | error, no retry         | error, no retry            | error, no retry    |
-//	| 500/502/504, 503 without a JSON code, HTML, | retry with backoff      | retry, same key            | ErrAmbiguous,      |
-//	|   reset, truncated body, attempt timeout    |                         |                            |   no retry         |
-//	| connection never made (refused, DNS)        | retry with backoff      | retry with backoff         | retry with backoff |
-//	| context cancelled mid-request               | context error           | context error+ErrAmbiguous | context error+ErrAmbiguous |
+//	| outcome                                          | read, or WithIdempotent | v3 write (Idempotency-Key) | v2 write                   |
+//	|--------------------------------------------------|-------------------------|----------------------------|----------------------------|
+//	| refused, not run: any 429 (OPERATION_TIME_LIMIT, | wait and retry          | wait and retry             | wait and retry             |
+//	|   another code, or no JSON envelope), 503        |                         |                            |                            |
+//	|   QUERY_LIMIT_EXCEEDED                           |                         |                            |                            |
+//	| a JSON error with a status below 500 (a 4xx      | error, no retry         | error, no retry            | error, no retry            |
+//	|   but 429, or an error in a 200 body); 503       |                         |                            |                            |
+//	|   OVERLOAD_LIMIT; a redirect; a 4xx without a    |                         |                            |                            |
+//	|   JSON envelope, but 408 and 429                 |                         |                            |                            |
+//	| a 5xx JSON error with any other code (500        | retry with backoff      | retry, same key            | ErrAmbiguous, no retry     |
+//	|   INTERNAL_SERVER_ERROR, ...); any other answer  |                         |                            |                            |
+//	|   without a JSON envelope (502/504 HTML, 503     |                         |                            |                            |
+//	|   text, 408, HTML with 200, a truncated body);   |                         |                            |                            |
+//	|   a reset connection; the attempt's timeout      |                         |                            |                            |
+//	| a body over the size limit (the call ran)        | error, no retry         | ErrAmbiguous, no retry     | ErrAmbiguous, no retry     |
+//	| connection never made (refused, DNS)             | retry with backoff      | retry with backoff         | retry with backoff         |
+//	| context cancelled mid-request                    | context error           | context error+ErrAmbiguous | context error+ErrAmbiguous |
 //
 // Refusals do not use up attempts: they are waited out for at most
-// RetryPolicy.MaxRefusalWait in total. Other retries use RetryPolicy.MaxAttempts
-// attempts in all, with exponential backoff and jitter, or the Retry-After
-// header when the portal sends one; every wait ends when ctx does.
+// RetryPolicy.MaxRefusalWait in total. After a refusal the limiter holds the
+// next request back; when it does not (see WaitReporter), the call waits a
+// floor since the refusal itself: 1/RateLimit.Drain after a 503,
+// Operating.Window/60 after a 429. A Retry-After header, when the portal
+// sends one, is always honoured. Other retries use RetryPolicy.MaxAttempts
+// attempts in all, with exponential backoff and jitter (see RetryPolicy), or
+// the Retry-After header when the portal sends one. Every wait ends when ctx
+// does. A call that gives up after retrying (its attempts or its refusal wait
+// run out, or an error follows a retry) logs one Warn record, "b24 giving
+// up", with the method, the attempts and the error.
 //
 // Reads are known by method name (IsReadMethod); a batch is a read when all
 // of its commands are. A REST v3 write carries an Idempotency-Key (a new
@@ -143,25 +158,45 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 	attempts, requests := 0, 0
 	var refusalWait time.Duration
 	var lastErr error
+	var pending *refusal // the refusal the next request follows, if any
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, c.ctxError(err, false, lastErr)
 		}
-		waitStart := time.Now()
+		if pending != nil && pending.fromHeader {
+			// The portal said how long to wait: honour it whatever the limiter does.
+			if err := pending.sleep(ctx, c.params.Retry.MaxRefusalWait-refusalWait); err != nil {
+				return nil, c.ctxError(err, false, lastErr)
+			}
+		}
+		acquireStart := time.Now()
 		permit, err := h.limiter.Acquire(ctx, c.limitReq)
-		waited := time.Since(waitStart)
+		took := time.Since(acquireStart)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, c.ctxError(ctx.Err(), false, lastErr)
 			}
 			return nil, fmt.Errorf("b24: %s: limiter: %w", c.method, err)
 		}
-		if waited > 0 {
-			h.stats.addWait(waited)
-			if waited >= time.Second {
+		held := limiterWait(permit, took)
+		if held > 0 {
+			h.stats.addWait(held)
+			if held >= time.Second {
 				log.LogAttrs(ctx, slog.LevelWarn, "b24 limiter wait", slog.String("method", c.method),
-					slog.Duration("wait", waited), slog.String("request_id", c.cc.requestID))
+					slog.Duration("wait", held), slog.String("request_id", c.cc.requestID))
 			}
+		}
+		if pending != nil {
+			if held == 0 {
+				// The limiter did not hold back after the refusal (a custom
+				// limiter, or one that lost the refusal): wait the floor here.
+				if err := pending.sleep(ctx, c.params.Retry.MaxRefusalWait-refusalWait); err != nil {
+					permit.Release(Outcome{})
+					return nil, c.ctxError(err, false, lastErr)
+				}
+			}
+			refusalWait += time.Since(pending.at)
+			pending = nil
 		}
 		attempts++
 		requests++
@@ -172,7 +207,9 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 		switch {
 		case apiErr != nil && errors.Is(apiErr, ErrQueryLimitExceeded):
 			outcome.Refused = RefusedRate
-		case apiErr != nil && errors.Is(apiErr, ErrOperationTimeLimit):
+		case apiErr != nil && errors.Is(apiErr, ErrOperationTimeLimit), res.err != nil && res.status == http.StatusTooManyRequests:
+			// Any 429 is a refusal before execution (the JS SDK treats
+			// every 429 as the operating limit).
 			outcome.Refused = RefusedOperating
 			outcome.RefusedMethod = c.limitReq.Methods[0]
 		}
@@ -196,33 +233,43 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 		if ctx.Err() != nil {
 			return nil, c.ctxError(ctx.Err(), res.sent, nil)
 		}
-		// Refused before running: wait (the limiter now holds back) and retry,
-		// without using up an attempt.
+		// Refused before running: wait and retry, without using up an attempt.
 		if outcome.Refused != NotRefused {
 			attempts--
-			refusalWait += waited
 			if refusalWait >= c.params.Retry.MaxRefusalWait {
-				return nil, fmt.Errorf("b24: %s: still refused after waiting %v for the portal's limits: %w",
-					c.method, refusalWait.Round(time.Millisecond), res.err)
+				return nil, c.giveUp(ctx, log, attempts, requests, fmt.Errorf("b24: %s: still refused after waiting %v for the portal's limits: %w",
+					c.method, refusalWait.Round(time.Millisecond), res.err))
 			}
+			pending = c.refusal(outcome.Refused, res.header)
 			h.stats.retries.Add(1)
+			code := strconv.Itoa(res.status)
+			if apiErr != nil {
+				code = apiErr.Code
+			}
 			log.LogAttrs(ctx, slog.LevelWarn, "b24 refused by a portal limit, waiting", slog.String("method", c.method),
-				slog.String("code", apiErr.Code), slog.String("request_id", c.cc.requestID))
+				slog.String("code", code), slog.String("request_id", c.cc.requestID))
 			continue
 		}
 		kind := c.failureKind(res)
 		switch {
 		case kind == failFatal:
+			if requests > 1 {
+				return nil, c.giveUp(ctx, log, attempts, requests, res.err)
+			}
 			return nil, res.err
 		case kind == failTooLarge || kind == failMayHaveRun && !c.safeToRepeat():
-			return nil, c.ambiguousIfWrite(res.err)
+			err := c.ambiguousIfWrite(res.err)
+			if requests > 1 {
+				return nil, c.giveUp(ctx, log, attempts, requests, err)
+			}
+			return nil, err
 		}
 		if attempts >= c.params.Retry.MaxAttempts {
 			err := fmt.Errorf("b24: %s: giving up after %d attempts: %w", c.method, attempts, res.err)
 			if kind == failMayHaveRun {
 				err = c.ambiguousIfWrite(err)
 			}
-			return nil, err
+			return nil, c.giveUp(ctx, log, attempts, requests, err)
 		}
 		delay := c.backoff(attempts, res.header)
 		h.stats.retries.Add(1)
@@ -233,6 +280,49 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 			return nil, c.ctxError(err, false, lastErr)
 		}
 	}
+}
+
+// giveUp logs that the call stops retrying and returns err. err never
+// contains the secret (see the error types).
+func (c *call) giveUp(ctx context.Context, log *slog.Logger, attempts, requests int, err error) error {
+	log.LogAttrs(ctx, slog.LevelWarn, "b24 giving up", slog.String("method", c.method),
+		slog.Int("attempts", attempts), slog.Int("requests", requests), slog.String("error", err.Error()),
+		slog.String("request_id", c.cc.requestID))
+	return err
+}
+
+// refusal is a refusal before execution that the next request follows.
+type refusal struct {
+	at         time.Time     // when the answer came
+	floor      time.Duration // the least wait before the next request
+	fromHeader bool          // floor is the portal's Retry-After
+}
+
+// refusal returns the wait that follows a refusal: the Retry-After header
+// when the portal sent one; else 1/Drain after a 503 (the time the portal's
+// bucket takes to drain one request) and Window/60 after a 429 (what the
+// limiter waits when the budget's reset is unknown, and the JS SDK's 10 s on
+// the standard window).
+func (c *call) refusal(r Refusal, header http.Header) *refusal {
+	now := time.Now()
+	if d, ok := retryAfter(header, now); ok {
+		return &refusal{at: now, floor: d, fromHeader: true}
+	}
+	floor := c.params.Operating.Window / 60
+	if r == RefusedRate {
+		floor = time.Duration(float64(time.Second) / c.params.RateLimit.Drain)
+	}
+	return &refusal{at: now, floor: floor}
+}
+
+// sleep waits until the floor has passed since the refusal, at most until
+// budget (what is left of MaxRefusalWait) has, or until ctx ends.
+func (r *refusal) sleep(ctx context.Context, budget time.Duration) error {
+	d := time.Until(r.at.Add(min(r.floor, max(budget, 0))))
+	if d <= 0 {
+		return nil
+	}
+	return sleepCtx(ctx, d)
 }
 
 // failure kinds, for the retry decision.

@@ -22,12 +22,19 @@ var readSuffixes = map[string]bool{
 
 // IsReadMethod reports whether the SDK treats method as a read, safe to repeat
 // after a failure that may have happened after the portal ran it. Reads are
-// known by name: profile, server.time, app.info, scope, methods, method.get,
-// user.current, user.get, and every method whose last segment is get, list,
-// fields, tail, aggregate, search, getlist or count (crm.deal.get,
-// tasks.task.list, crm.item.fields, main.eventlog.tail, ...), as well as
-// field.list/field.get pairs. Everything else is a write, unless the call is
-// marked WithIdempotent. A batch is a read when every command in it is.
+// known by name, ignoring case and surrounding spaces:
+//
+//   - these full names: profile, server.time, app.info, scope, scopes,
+//     methods, method.get, user.current, user.get, user.search, user.access,
+//     access.name, feature.get, documentation, rest.documentation.openapi and
+//     rest.scope.list;
+//   - every method whose last dot-separated segment is get, list, fields,
+//     tail, aggregate, search, getlist, getfields or count (crm.deal.get,
+//     tasks.task.list, crm.item.fields, main.eventlog.tail,
+//     crm.deal.userfield.getlist, ...).
+//
+// Everything else is a write, unless the call is marked WithIdempotent. A
+// batch is a read when every command in it is.
 func IsReadMethod(method string) bool {
 	m := strings.ToLower(strings.TrimSpace(method))
 	if readMethods[m] {

@@ -39,6 +39,38 @@ type Permit interface {
 	Release(Outcome)
 }
 
+// WaitReporter is an optional interface of a Permit: Waited tells how long
+// Acquire held the caller back (for the request bucket, an operating budget
+// or the adaptive delay), 0 when it admitted the request at once. The
+// package's limiter and redislimit's implement it.
+//
+// A Hook counts a call in Stats.Waits, and logs a wait of 1 s or more, by
+// Waited. It also trusts a limiter that held a call back after a refusal to
+// have waited long enough (a limiter knows the budget's reset); after a
+// refusal the limiter did not hold back, the Hook waits a floor itself (see
+// API.Call). For a Permit without Waited, a wait is the time Acquire took
+// when that is at least 10 ms (below it, the time is taken to be the
+// limiter's own overhead: a lock, a round trip to a store).
+type WaitReporter interface {
+	Waited() time.Duration
+}
+
+// foreignWaitThreshold is how long Acquire of a Limiter whose Permit does
+// not implement WaitReporter must take to count as a wait.
+const foreignWaitThreshold = 10 * time.Millisecond
+
+// limiterWait is how long Acquire held the caller back: the permit's own
+// figure when it reports one, else took when it reaches foreignWaitThreshold.
+func limiterWait(p Permit, took time.Duration) time.Duration {
+	if w, ok := p.(WaitReporter); ok {
+		return max(0, w.Waited())
+	}
+	if took >= foreignWaitThreshold {
+		return took
+	}
+	return 0
+}
+
 // LimitRequest names the budgets one HTTP request draws on.
 type LimitRequest struct {
 	// Portal is the portal's normalised host (and port, if not 443); the
@@ -50,7 +82,7 @@ type LimitRequest struct {
 	Credential string
 	// Methods are the billed method names, lower-case. A single call bills its
 	// own method; a batch bills "batch" (the current cloud behaviour) or, with
-	// BatchBillingPerCommand, the distinct methods of its commands.
+	// BatchBilledPerCommand, the distinct methods of its commands.
 	Methods []string
 }
 
@@ -64,8 +96,9 @@ const (
 	// RefusedRate: 503 QUERY_LIMIT_EXCEEDED, the request bucket was full. The
 	// limiter must leave no burst: the next request waits a full 1/Y seconds.
 	RefusedRate
-	// RefusedOperating: 429 OPERATION_TIME_LIMIT (v3: ...RATELIMITEXCEPTION)
-	// for Outcome.Method: the method's budget is spent until its reset.
+	// RefusedOperating: 429 OPERATION_TIME_LIMIT (v3: ...RATELIMITEXCEPTION),
+	// or any other 429 answer, for Outcome.RefusedMethod: the method's budget
+	// is spent until its reset.
 	RefusedOperating
 )
 

@@ -50,8 +50,8 @@ func WithHTTPClient(c *http.Client) Option {
 }
 
 // WithLogger sets the structured logger. The default discards everything.
-// Debug: one line per attempt; Warn: retries and long waits. The secret and
-// request parameters are never logged.
+// Debug: one line per attempt; Warn: retries, long waits and a call giving
+// up after retrying. The secret and request parameters are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(cfg *config) error {
 		if l == nil {

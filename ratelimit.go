@@ -126,11 +126,13 @@ func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, e
 		}
 		return nil, err
 	}
+	var held time.Duration
 	if waited {
+		held = time.Since(start)
 		l.waits.Add(1)
-		l.waitTime.Add(int64(time.Since(start)))
+		l.waitTime.Add(int64(held))
 	}
-	return &localPermit{l: l, portal: req.Portal, states: states}, nil
+	return &localPermit{l: l, portal: req.Portal, states: states, waited: held}, nil
 }
 
 func (l *localLimiter) takeToken(ctx context.Context, portal string) (bool, error) {
@@ -205,8 +207,12 @@ type localPermit struct {
 	l      *localLimiter
 	portal string
 	states []*opState
+	waited time.Duration
 	once   sync.Once
 }
+
+// Waited implements WaitReporter.
+func (p *localPermit) Waited() time.Duration { return p.waited }
 
 func (p *localPermit) Release(o Outcome) {
 	p.once.Do(func() {

@@ -225,6 +225,13 @@ func TestIsReadMethod(t *testing.T) {
 		"tasks.task.list": true, "main.eventlog.tail": true, "tasks.task.field.list": true, "tasks.task.get": true,
 		"crm.deal.add": false, "crm.deal.update": false, "crm.deal.delete": false, "tasks.task.add": false,
 		"batch": false, "im.message.add": false, "crm.documentgenerator.document.add": false, "": false,
+		// Every name and suffix IsReadMethod's doc lists.
+		"scopes": true, "methods": true, "method.get": true, "user.get": true, "user.search": true,
+		"user.access": true, "access.name": true, "feature.get": true, "documentation": true,
+		"rest.documentation.openapi": true, "rest.scope.list": true, " Profile ": true,
+		"crm.deal.aggregate": true, "entity.item.search": true, "crm.deal.userfield.getlist": true,
+		"crm.item.getfields": true, "tasks.task.count": true,
+		"user.add": false, "documentation.add": false, "get": false, "list": false,
 	} {
 		if got := IsReadMethod(m); got != want {
 			t.Errorf("IsReadMethod(%q) = %v", m, got)

@@ -10,7 +10,11 @@ import (
 // counterpart of the JS SDK's restriction parameters (rate limit, operating
 // limit, adaptive delay, retries).
 //
-// A zero field means "the default": Merge fills it from StandardPlan. Values are
+// A zero field means "the default": Merge fills it from StandardPlan, so a
+// zero Operating.Margin or Retry.MaxRefusalWait takes the default (5 s, 10
+// min) although Validate accepts 0; for none, set a tiny value such as
+// time.Nanosecond (with a MaxRefusalWait of 1 ns a refused call is sent once
+// more, after the limiter's wait, and then given up). Values are
 // validated when a Hook is built (WithRestrictionParams) or changed
 // (Hook.SetRestrictionParams); an invalid set is rejected whole.
 type RestrictionParams struct {
@@ -75,10 +79,12 @@ type AdaptiveDelay struct {
 }
 
 // RetryPolicy bounds retries. Refusals before execution (503
-// QUERY_LIMIT_EXCEEDED, 429 OPERATION_TIME_LIMIT) are waited out and retried
-// without using up attempts, for at most MaxRefusalWait in total; other
-// retryable failures use attempts, with exponential backoff and full jitter
-// between BaseDelay and MaxDelay (a Retry-After header wins when sent).
+// QUERY_LIMIT_EXCEEDED, any 429) are waited out and retried without using up
+// attempts, for at most MaxRefusalWait in total; other retryable failures use
+// attempts. The wait before retry n (1-based) is drawn uniformly between half
+// and all of min(MaxDelay, BaseDelay×2^(n−1)): 0.5–1 s, then 1–2 s, 2–4 s, ...
+// by default. A Retry-After header wins when sent (capped at the larger of
+// MaxRefusalWait and MaxDelay).
 type RetryPolicy struct {
 	MaxAttempts    int           // attempts in total, including the first; default 3
 	BaseDelay      time.Duration // default 1 s

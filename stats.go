@@ -12,10 +12,10 @@ type Stats struct {
 	Successes    int64         // requests answered with a result
 	Failures     int64         // requests that failed (errors, refusals, transport)
 	Retries      int64         // requests repeated after a refusal or a failure
-	Waits        int64         // calls that waited for the limiter
-	WaitTime     time.Duration // total time spent waiting for the limiter
+	Waits        int64         // requests the limiter held back before sending (see WaitReporter)
+	WaitTime     time.Duration // total time the limiter held them back
 	RateRefusals int64         // 503 QUERY_LIMIT_EXCEEDED answers
-	OpRefusals   int64         // 429 OPERATION_TIME_LIMIT answers
+	OpRefusals   int64         // 429 answers (OPERATION_TIME_LIMIT, or any other 429)
 	// Operating is the last operating time the portal reported per method.
 	Operating map[string]time.Duration
 	// Limiter holds the limiter's own figures, when it reports them.

@@ -345,11 +345,13 @@ func (l *Limiter) acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit
 		}
 		switch code {
 		case codeOK:
+			var held time.Duration
 			if waited {
+				held = time.Since(start)
 				l.waits.Add(1)
-				l.waitTime.Add(int64(time.Since(start)))
+				l.waitTime.Add(int64(held))
 			}
-			return &permit{l: l, k: k, token: token}, nil
+			return &permit{l: l, k: k, token: token, waited: held}, nil
 		case codeWaitOp:
 			// Another process may release the budget earlier: look again
 			// after the poll interval at most.
@@ -528,11 +530,15 @@ func (l *Limiter) settle(k keys, token string, o *b24.Outcome) {
 }
 
 type permit struct {
-	l     *Limiter
-	k     keys
-	token string
-	once  sync.Once
+	l      *Limiter
+	k      keys
+	token  string
+	waited time.Duration
+	once   sync.Once
 }
+
+// Waited implements b24.WaitReporter: how long Acquire held the caller back.
+func (p *permit) Waited() time.Duration { return p.waited }
 
 // Release implements b24.Permit.
 func (p *permit) Release(o b24.Outcome) {

@@ -145,6 +145,25 @@ func TestBucketRefusalLeavesNoBurst(t *testing.T) {
 	}
 }
 
+// TestPermitReportsWait: a permit tells how long Acquire held the caller back
+// (b24.WaitReporter), 0 when it admitted the request at once.
+func TestPermitReportsWait(t *testing.T) {
+	c := needRedis(t)
+	const T = 100 * time.Millisecond // drain 10/s
+	l := newTestLimiter(t, c, testPrefix(t), bucketParams(2, 10))
+	for i, want := range []struct{ least, most time.Duration }{{0, 0}, {T / 2, T + 50*time.Millisecond}} {
+		p := acquire(t, l, portalOnly)
+		w, ok := p.(b24.WaitReporter)
+		if !ok {
+			t.Fatalf("permit %T does not implement b24.WaitReporter", p)
+		}
+		if d := w.Waited(); d < want.least || d > want.most {
+			t.Fatalf("request %d: Waited() = %v, want between %v and %v", i+1, d, want.least, want.most)
+		}
+		p.Release(b24.Outcome{Sent: true})
+	}
+}
+
 const method = "crm.deal.list"
 
 func opReq(cred string) b24.LimitRequest {

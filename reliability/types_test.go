@@ -233,6 +233,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"Outcome":           {outcome},
 			"PHPMap":            {b24.PHPMap[string]{}},
 			"Permit":            {permit},
+			"WaitReporter":      {permit.(b24.WaitReporter)},
 			"RateLimit":         {p.RateLimit},
 			"Reconciler":        {b24.Reconciler(b24.ReconcileCRMUpdate)},
 			"RedirectError":     {redirErr},
