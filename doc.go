@@ -72,9 +72,10 @@
 // # Logging and the secret
 //
 // Logs go to a *slog.Logger (WithLogger; discarded by default): one Debug
-// line per request, Warn for retries and long waits. Neither logs nor
-// errors ever contain the secret or request parameters; every value that
-// carries the secret (Secret, AuthData, the Hook itself) prints redacted.
+// line per request, Warn for retries, refusals, long waits and a call that
+// gives up. Neither logs nor errors ever contain the secret or request
+// parameters; every value that carries the secret (Secret, AuthData, the
+// Hook itself) prints redacted.
 //
 // # Testing
 //
