@@ -55,9 +55,11 @@
 // (50 requests, draining 2 a second; 250 and 5 on Enterprise) and an
 // operating budget per webhook and method (480 s of server time per 600 s).
 // A Hook waits for its Limiter before every request so that the portal does
-// not refuse: the default in-memory limiter mirrors the bucket, follows the
-// operating figures the portal reports, reserves time for calls in flight,
-// and slows down as a budget fills (RestrictionParams). Hooks of one
+// not refuse: the default in-memory limiter mirrors the bucket (lowering it
+// after repeated 503s, which other clients of the portal cause, and raising
+// it back after accepted requests: RateLimit), follows the operating figures
+// the portal reports, reserves time for calls in flight, and can slow down
+// as a budget fills (RestrictionParams). Hooks of one
 // portal share a budget through one Limiter (WithLimiter); processes share
 // one through the redislimit package.
 //

@@ -19,7 +19,24 @@ import (
 // The request bucket is a token bucket on golang.org/x/time/rate that admits
 // what the portal's leaky bucket admits, keeping one request of headroom for
 // network jitter (a request sent on time may arrive early). After a 503
-// QUERY_LIMIT_EXCEEDED no burst is left: the next request waits 1/Drain.
+// QUERY_LIMIT_EXCEEDED no burst is left: the next request waits 1/Drain
+// (the drain rate in force).
+//
+// The bucket adapts to the portal's other clients, which drain it without
+// sharing this limiter, as the reference SDK's RateLimiter does (unless
+// RateLimit.Fixed). Each portal's bucket counts the 503s of the requests it
+// admitted over the last RateLimit.RefusalWindow (60 s): at 5, it multiplies
+// its burst and its drain rate by 0.8, not below 5 requests and 30 requests
+// per RefusalWindow (0.5 a second), nor below the configured figures if they
+// are lower, and forgets its history. Each request the portal accepted (sent,
+// not refused) counts toward recovery; a 503 starts the count again: at 20,
+// with at most 2 refusals in the window and the limits below the configured
+// ones, it multiplies both by 1.1 (up to Burst and Drain) and forgets its
+// history. Unlike the reference SDK, a request admitted before the last change
+// of limits does not count toward the next one: the 503s of requests sent
+// together at the old rate say nothing about the new one. LimiterStats.Buckets
+// shows each portal's figures in force. A change of RateLimit
+// (Hook.SetRestrictionParams) starts again from the new figures.
 //
 // The operating budget of each (portal, credential, method) follows the
 // figures the portal reports: a call waits while the last reported figure
@@ -46,6 +63,21 @@ type LimiterStats struct {
 	RateRefusals int64                    // 503 QUERY_LIMIT_EXCEEDED reported
 	OpRefusals   int64                    // 429 OPERATION_TIME_LIMIT reported
 	Operating    map[string]time.Duration // last reported operating time per billed method
+	// Buckets are the request buckets per portal, with the limits in force
+	// (lower than RateLimit's after 503s, see NewLimiter). redislimit, whose
+	// shared bucket does not adapt, reports those of its in-memory fallback.
+	Buckets map[string]BucketStats
+}
+
+// BucketStats are the figures of one portal's request bucket.
+type BucketStats struct {
+	// Burst and Drain are the limits in force, in the terms of RateLimit (the
+	// limiter keeps one request of headroom below Burst).
+	Burst int
+	Drain float64
+	// Reductions and Recoveries count the times the limits were multiplied
+	// by 0.8 after repeated 503s, and by 1.1 after 20 accepted requests.
+	Reductions, Recoveries int64
 }
 
 type localLimiter struct {
@@ -58,9 +90,52 @@ type localLimiter struct {
 	waitTime                        atomic.Int64
 }
 
+// The reference SDK's adaptation of the request bucket (see NewLimiter).
+const (
+	adaptRefusals     = 5   // refusals within the window that lower the limits
+	adaptAccepted     = 20  // accepted requests since the last refusal that raise them
+	adaptDown         = 0.8 // factor of a reduction
+	adaptUp           = 1.1 // factor of a recovery
+	adaptMinBurst     = 5   // floor of the burst
+	adaptMinPerWindow = 30  // floor of the drain rate, in requests per refusal window
+)
+
+// bucket is one portal's request bucket. Its fields are guarded by
+// localLimiter.mu (lim has its own lock).
 type bucket struct {
 	lim       *rate.Limiter
 	notBefore time.Time // after a refusal, no request before this
+
+	// The adaptation: the limits in force (Burst as a real number, so that
+	// reductions and recoveries compound as in the reference SDK), their
+	// generation (one more at every change; a permit remembers the one it was
+	// admitted under), the refusals within the window and the requests
+	// accepted since the last refusal, of the current generation.
+	burst, drain           float64
+	gen                    uint64
+	refusals               []time.Time
+	accepted               int
+	reductions, recoveries int64
+}
+
+// setLimits puts burst and drain in force and forgets the history.
+func (b *bucket) setLimits(now time.Time, burst, drain float64) {
+	b.burst, b.drain = burst, drain
+	b.lim.SetLimitAt(now, rate.Limit(drain))
+	b.lim.SetBurstAt(now, clientBurst(int(burst)))
+	b.gen++
+	b.refusals = b.refusals[:0]
+	b.accepted = 0
+}
+
+// refusalsWithin drops the refusals older than window and counts the others.
+func (b *bucket) refusalsWithin(now time.Time, window time.Duration) int {
+	i := 0
+	for i < len(b.refusals) && now.Sub(b.refusals[i]) >= window {
+		i++
+	}
+	b.refusals = append(b.refusals[:0], b.refusals[i:]...)
+	return len(b.refusals)
 }
 
 func newLocalLimiter(p RestrictionParams) *localLimiter {
@@ -75,11 +150,13 @@ func (l *localLimiter) SetParams(p RestrictionParams) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	changed := m.RateLimit != l.params.RateLimit
 	l.params = m
 	now := time.Now()
 	for _, b := range l.buckets {
-		b.lim.SetLimitAt(now, rate.Limit(m.RateLimit.Drain))
-		b.lim.SetBurstAt(now, clientBurst(m.RateLimit.Burst))
+		if changed {
+			b.setLimits(now, float64(m.RateLimit.Burst), m.RateLimit.Drain)
+		}
 	}
 	for _, s := range l.ops {
 		s.broadcast()
@@ -93,7 +170,8 @@ func clientBurst(x int) int { return max(1, x-1) }
 func (l *localLimiter) bucketFor(portal string) *bucket {
 	b := l.buckets[portal]
 	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(rate.Limit(l.params.RateLimit.Drain), clientBurst(l.params.RateLimit.Burst))}
+		rl := l.params.RateLimit
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(rl.Drain), clientBurst(rl.Burst)), burst: float64(rl.Burst), drain: rl.Drain}
 		l.buckets[portal] = b
 	}
 	return b
@@ -118,7 +196,7 @@ func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, e
 		}
 		states = append(states, s)
 	}
-	w, err := l.takeToken(ctx, req.Portal)
+	w, gen, err := l.takeToken(ctx, req.Portal)
 	waited = waited || w
 	if err != nil {
 		for _, s := range states {
@@ -132,10 +210,12 @@ func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, e
 		l.waits.Add(1)
 		l.waitTime.Add(int64(held))
 	}
-	return &localPermit{l: l, portal: req.Portal, states: states, waited: held}, nil
+	return &localPermit{l: l, portal: req.Portal, gen: gen, states: states, waited: held}, nil
 }
 
-func (l *localLimiter) takeToken(ctx context.Context, portal string) (bool, error) {
+// takeToken waits for a unit of portal's bucket. It returns whether it
+// waited, and the generation of the limits the unit was taken under.
+func (l *localLimiter) takeToken(ctx context.Context, portal string) (bool, uint64, error) {
 	l.mu.Lock()
 	b := l.bucketFor(portal)
 	notBefore := b.notBefore
@@ -144,40 +224,82 @@ func (l *localLimiter) takeToken(ctx context.Context, portal string) (bool, erro
 	if d := time.Until(notBefore); d > 0 {
 		waited = true
 		if err := sleepCtx(ctx, d); err != nil {
-			return waited, err
+			return waited, 0, err
 		}
 	}
+	l.mu.Lock()
 	r := b.lim.Reserve()
+	gen := b.gen
+	l.mu.Unlock()
 	if !r.OK() {
-		return waited, fmt.Errorf("b24: limiter: burst too small")
+		return waited, 0, fmt.Errorf("b24: limiter: burst too small")
 	}
 	d := r.Delay()
 	if d == 0 {
-		return waited, nil
+		return waited, gen, nil
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		r.Cancel()
 		<-ctx.Done() // the wait cannot finish in time; end with the context's own error
-		return true, ctx.Err()
+		return true, 0, ctx.Err()
 	}
 	if err := sleepCtx(ctx, d); err != nil {
 		r.Cancel()
-		return true, err
+		return true, 0, err
 	}
-	return true, nil
+	return true, gen, nil
 }
 
-// refusedRate empties the bucket: the next request waits a full 1/Drain.
-func (l *localLimiter) refusedRate(portal string) {
+// refusedRate records a 503 of a request admitted under generation gen,
+// lowers the limits after adaptRefusals of them within the window, and
+// empties the bucket: the next request waits a full 1/Drain.
+func (l *localLimiter) refusedRate(portal string, gen uint64) {
 	l.rateRefusals.Add(1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucketFor(portal)
 	now := time.Now()
+	if rl := l.params.RateLimit; !rl.Fixed {
+		b.accepted = 0
+		if gen == b.gen && b.refusalsWithin(now, rl.RefusalWindow) >= adaptRefusals-1 {
+			burst := max(b.burst*adaptDown, min(adaptMinBurst, float64(rl.Burst)))
+			drain := max(b.drain*adaptDown, min(adaptMinPerWindow/rl.RefusalWindow.Seconds(), rl.Drain))
+			if burst < b.burst || drain < b.drain {
+				b.reductions++
+			}
+			b.setLimits(now, burst, drain)
+		} else if gen == b.gen {
+			b.refusals = append(b.refusals, now)
+		}
+	}
 	if t := b.lim.TokensAt(now); t >= 1 {
 		b.lim.ReserveN(now, int(math.Floor(t)))
 	}
-	b.notBefore = now.Add(time.Duration(float64(time.Second) / l.params.RateLimit.Drain))
+	b.notBefore = now.Add(time.Duration(float64(time.Second) / b.drain))
+}
+
+// accepted records a request of generation gen that the portal did not
+// refuse, and raises the limits after adaptAccepted of them in a row.
+func (l *localLimiter) accepted(portal string, gen uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rl := l.params.RateLimit
+	b := l.buckets[portal]
+	if rl.Fixed || b == nil || gen != b.gen {
+		return
+	}
+	if b.accepted < adaptAccepted {
+		b.accepted++
+	}
+	if b.accepted < adaptAccepted || (b.burst >= float64(rl.Burst) && b.drain >= rl.Drain) {
+		return
+	}
+	now := time.Now()
+	if 2*b.refusalsWithin(now, rl.RefusalWindow) >= adaptRefusals {
+		return
+	}
+	b.recoveries++
+	b.setLimits(now, min(b.burst*adaptUp, float64(rl.Burst)), min(b.drain*adaptUp, rl.Drain))
 }
 
 // Stats returns the limiter's figures.
@@ -188,6 +310,10 @@ func (l *localLimiter) Stats() LimiterStats {
 		Operating: map[string]time.Duration{},
 	}
 	l.mu.Lock()
+	st.Buckets = make(map[string]BucketStats, len(l.buckets))
+	for portal, b := range l.buckets {
+		st.Buckets[portal] = BucketStats{Burst: int(b.burst), Drain: b.drain, Reductions: b.reductions, Recoveries: b.recoveries}
+	}
 	states := make([]*opState, 0, len(l.ops))
 	for _, s := range l.ops {
 		states = append(states, s)
@@ -206,6 +332,7 @@ func (l *localLimiter) Stats() LimiterStats {
 type localPermit struct {
 	l      *localLimiter
 	portal string
+	gen    uint64 // generation of the bucket's limits at admission
 	states []*opState
 	waited time.Duration
 	once   sync.Once
@@ -216,8 +343,11 @@ func (p *localPermit) Waited() time.Duration { return p.waited }
 
 func (p *localPermit) Release(o Outcome) {
 	p.once.Do(func() {
-		if o.Refused == RefusedRate {
-			p.l.refusedRate(p.portal)
+		switch {
+		case o.Refused == RefusedRate:
+			p.l.refusedRate(p.portal, p.gen)
+		case o.Refused == NotRefused && o.Sent:
+			p.l.accepted(p.portal, p.gen)
 		}
 		if o.Refused == RefusedOperating {
 			p.l.opRefusals.Add(1)

@@ -333,12 +333,12 @@ func TestRestrictionParams(t *testing.T) {
 		adaptive AdaptiveDelay
 		attempts int
 	}{
-		{"standard", StandardPlan(), RateLimit{50, 2}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
-		{"enterprise", EnterprisePlan(), RateLimit{250, 5}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
-		{"batch processing", BatchProcessingPlan(), RateLimit{30, 1}, AdaptiveDelay{true, 0.5, 0.015, 10 * time.Second}, 5},
-		{"realtime", RealtimePlan(), RateLimit{50, 2}, AdaptiveDelay{false, 1, 0.001, 480 * time.Second}, 1},
-		{"by name: enterprise", PlanByName("enterprise"), RateLimit{250, 5}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
-		{"by name: basic", PlanByName("basic"), RateLimit{50, 2}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+		{"standard", StandardPlan(), RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+		{"enterprise", EnterprisePlan(), RateLimit{Burst: 250, Drain: 5, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+		{"batch processing", BatchProcessingPlan(), RateLimit{Burst: 30, Drain: 1, RefusalWindow: time.Minute}, AdaptiveDelay{true, 0.5, 0.015, 10 * time.Second}, 5},
+		{"realtime", RealtimePlan(), RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute}, AdaptiveDelay{false, 1, 0.001, 480 * time.Second}, 1},
+		{"by name: enterprise", PlanByName("enterprise"), RateLimit{Burst: 250, Drain: 5, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
+		{"by name: basic", PlanByName("basic"), RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
 	} {
 		if err := tc.p.Validate(); err != nil {
 			t.Errorf("%s: %v", tc.name, err)
@@ -355,12 +355,16 @@ func TestRestrictionParams(t *testing.T) {
 	if m := (RestrictionParams{}).Merge(BatchProcessingPlan()); !m.Adaptive.Enabled {
 		t.Error("a zero Enabled does not take the defaults' value")
 	}
+	if m := (RestrictionParams{RateLimit: RateLimit{Fixed: true}}).Merge(StandardPlan()); !m.RateLimit.Fixed || m.RateLimit.RefusalWindow != time.Minute {
+		t.Errorf("merged rate limit %+v", m.RateLimit)
+	}
 	s := StandardPlan().Scaled(10)
-	if s.RateLimit != (RateLimit{50, 20}) || s.Operating.Limit != 48*time.Second || s.Operating.Window != time.Minute {
+	if s.RateLimit != (RateLimit{Burst: 50, Drain: 20, RefusalWindow: 6 * time.Second}) || s.Operating.Limit != 48*time.Second || s.Operating.Window != time.Minute {
 		t.Fatalf("scaled %+v", s)
 	}
 	for _, bad := range []RestrictionParams{
 		{RateLimit: RateLimit{Burst: 0, Drain: 1}}, {RateLimit: RateLimit{Burst: 1, Drain: -1}},
+		{RateLimit: RateLimit{RefusalWindow: -time.Second}},
 		{Operating: OperatingLimit{Limit: time.Second, Margin: 2 * time.Second}},
 		{Adaptive: AdaptiveDelay{Threshold: 1.5}}, {Retry: RetryPolicy{MaxAttempts: -1}},
 		{Retry: RetryPolicy{BaseDelay: time.Minute, MaxDelay: time.Second}},

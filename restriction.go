@@ -26,9 +26,27 @@ type RestrictionParams struct {
 
 // RateLimit mirrors the portal's request bucket: Burst requests at once, then
 // Drain requests a second.
+//
+// The bucket is the portal's, shared by every integration that calls it;
+// other clients drain it without sharing this limiter. Unless Fixed, the
+// in-memory limiter adapts to them as the reference SDK's RateLimiter does:
+// when 5 requests it admitted are refused with 503 QUERY_LIMIT_EXCEEDED
+// within RefusalWindow, it takes the capacity left to it to be lower and
+// multiplies its burst and drain rate by 0.8 (not below 5 requests and
+// 30 requests per RefusalWindow, that is 0.5 a second with the default
+// window, nor below Burst and Drain themselves); after 20 requests accepted
+// since the last refusal, with at most 2 refusals within RefusalWindow, it
+// multiplies them by 1.1, up to Burst and Drain. See NewLimiter.
 type RateLimit struct {
 	Burst int     // X: 50 on most plans, 250 on Enterprise
 	Drain float64 // Y, requests a second: 2 on most plans, 5 on Enterprise
+	// Fixed keeps Burst and Drain whatever the refusals (no adaptation):
+	// for a portal no other client calls, or a test that injects 503s and
+	// measures throughput. The zero value adapts, as the reference SDK does.
+	Fixed bool
+	// RefusalWindow is how long a refusal counts toward lowering the
+	// limits; Scaled divides it. Default 60 s.
+	RefusalWindow time.Duration
 }
 
 // BatchBilling says which operating budget a batch is charged to.
@@ -93,12 +111,13 @@ type RetryPolicy struct {
 }
 
 // StandardPlan returns the defaults for every plan but Enterprise: bucket 50,
-// 2 requests a second, 480 s of operating time per 600 s. The adaptive delay's
-// figures are the reference SDK's (from 80 %, coefficient 0.01, at most 7 s),
-// but it is off (see AdaptiveDelay).
+// 2 requests a second, lowered after repeated 503s over 60 s (see RateLimit),
+// 480 s of operating time per 600 s. The adaptive delay's figures are the
+// reference SDK's (from 80 %, coefficient 0.01, at most 7 s), but it is off
+// (see AdaptiveDelay).
 func StandardPlan() RestrictionParams {
 	return RestrictionParams{
-		RateLimit: RateLimit{Burst: 50, Drain: 2},
+		RateLimit: RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute},
 		Operating: OperatingLimit{Limit: 480 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second},
 		Adaptive:  AdaptiveDelay{Threshold: 0.8, Coefficient: 0.01, MaxDelay: 7 * time.Second},
 		Retry:     RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRefusalWait: 10 * time.Minute},
@@ -109,7 +128,7 @@ func StandardPlan() RestrictionParams {
 // second; the operating budget is the same as on other plans.
 func EnterprisePlan() RestrictionParams {
 	p := StandardPlan()
-	p.RateLimit = RateLimit{Burst: 250, Drain: 5}
+	p.RateLimit.Burst, p.RateLimit.Drain = 250, 5
 	return p
 }
 
@@ -119,7 +138,7 @@ func EnterprisePlan() RestrictionParams {
 // (coefficient 0.015, at most 10 s), and 5 attempts.
 func BatchProcessingPlan() RestrictionParams {
 	p := StandardPlan()
-	p.RateLimit = RateLimit{Burst: 30, Drain: 1}
+	p.RateLimit.Burst, p.RateLimit.Drain = 30, 1
 	p.Adaptive = AdaptiveDelay{Enabled: true, Threshold: 0.5, Coefficient: 0.015, MaxDelay: 10 * time.Second}
 	p.Retry.MaxAttempts = 5
 	return p
@@ -155,6 +174,12 @@ func (p RestrictionParams) Merge(defaults RestrictionParams) RestrictionParams {
 	}
 	if p.RateLimit.Drain == 0 {
 		p.RateLimit.Drain = d.RateLimit.Drain
+	}
+	if !p.RateLimit.Fixed {
+		p.RateLimit.Fixed = d.RateLimit.Fixed
+	}
+	if p.RateLimit.RefusalWindow == 0 {
+		p.RateLimit.RefusalWindow = d.RateLimit.RefusalWindow
 	}
 	if p.Operating.Limit == 0 {
 		p.Operating.Limit = d.Operating.Limit
@@ -201,6 +226,7 @@ func (p RestrictionParams) Scaled(k float64) RestrictionParams {
 	}
 	div := func(d time.Duration) time.Duration { return time.Duration(float64(d) / k) }
 	p.RateLimit.Drain *= k
+	p.RateLimit.RefusalWindow = div(p.RateLimit.RefusalWindow)
 	p.Operating.Limit = div(p.Operating.Limit)
 	p.Operating.Window = div(p.Operating.Window)
 	p.Operating.Margin = div(p.Operating.Margin)
@@ -220,6 +246,9 @@ func (p RestrictionParams) Validate() error {
 	}
 	if !(p.RateLimit.Drain > 0) || p.RateLimit.Drain > 1e6 {
 		bad("rate limit drain must be a positive number of requests a second, at most 1e6, got %v", p.RateLimit.Drain)
+	}
+	if p.RateLimit.RefusalWindow <= 0 {
+		bad("rate limit refusal window must be positive, got %v", p.RateLimit.RefusalWindow)
 	}
 	if p.Operating.Limit <= 0 || p.Operating.Window <= 0 {
 		bad("operating limit and window must be positive, got %v per %v", p.Operating.Limit, p.Operating.Window)

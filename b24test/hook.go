@@ -17,7 +17,7 @@ const SlowDelay = 100 * time.Second
 func (s *Server) RestrictionParams() b24.RestrictionParams {
 	l := s.cfg.limits
 	p := b24.StandardPlan()
-	p.RateLimit = b24.RateLimit{Burst: l.Burst, Drain: l.Drain}
+	p.RateLimit.Burst, p.RateLimit.Drain = l.Burst, l.Drain
 	p.Operating.Limit = l.OperatingLimit
 	p.Operating.Window = l.OperatingWindow
 	if p.Operating.Margin >= p.Operating.Limit {

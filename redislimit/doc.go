@@ -14,7 +14,12 @@
 //   - the request bucket is a GCRA on Redis's clock, with a burst of X-1
 //     (one request of headroom for network jitter) and Y requests a second;
 //     after a 503 no burst is left for any process, and the next request
-//     waits a full 1/Y;
+//     waits a full 1/Y. The shared bucket keeps X and Y whatever the
+//     refusals, as if RateLimit.Fixed were set: the in-memory limiter lowers
+//     them after repeated 503s because other clients drain the portal's
+//     bucket without sharing its limiter, and the processes that share this
+//     one are not such clients (give the others the same Redis, or lower X
+//     and Y for all). The in-memory fallback adapts as b24.NewLimiter does;
 //   - the operating budget of each (portal, credential hash, method) holds
 //     the last figure the portal reported, its reset time, an estimate of one
 //     call's cost learnt from successive reports, and a reservation per call

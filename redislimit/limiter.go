@@ -246,7 +246,9 @@ func (l *Limiter) Params() b24.RestrictionParams { return *l.params.Load() }
 
 // Stats returns this process's figures: its own waits and the refusals it
 // reported (the fallback limiter's included), and the last operating figure
-// it learnt per method. A Hook's Stats include them.
+// it learnt per method. Buckets are those of the in-memory fallback (nil
+// until it is used): the shared bucket keeps Burst and Drain. A Hook's Stats
+// include them.
 func (l *Limiter) Stats() b24.LimiterStats {
 	st := b24.LimiterStats{
 		Waits: l.waits.Load(), WaitTime: time.Duration(l.waitTime.Load()),
@@ -266,6 +268,7 @@ func (l *Limiter) Stats() b24.LimiterStats {
 		st.WaitTime += ls.WaitTime
 		st.RateRefusals += ls.RateRefusals
 		st.OpRefusals += ls.OpRefusals
+		st.Buckets = ls.Buckets
 		for m, v := range ls.Operating {
 			if v > st.Operating[m] {
 				st.Operating[m] = v

@@ -193,6 +193,13 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		arr.Set("url", "https://portal/rest/1/****/")
 		_, synErr := php.Parse("%")
 		audit := srv.Audit()
+		var bucketStats b24.BucketStats
+		for _, b := range h.Stats().Limiter.Buckets {
+			bucketStats = b
+		}
+		if bucketStats.Burst == 0 {
+			t.Fatal("no request bucket in the limiter's stats")
+		}
 		values := map[string][]any{
 			"API":               {h.V2(), h.V3()},
 			"APIError":          {apiErr},
@@ -204,6 +211,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"BatchOption":       {b24.WithHalt(false)},
 			"BatchResult":       {bres},
 			"BatchSummary":      {bres.Summary()},
+			"BucketStats":       {bucketStats},
 			"CallOption":        {b24.WithRequestID("r")},
 			"Cmd":               {cmds[0]},
 			"Code":              {b24.ErrNotFound},

@@ -249,7 +249,8 @@ func main() {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool},
 		MaxIdleConnsPerHost: 64}}
 	params := b24.StandardPlan()
-	params.RateLimit = b24.RateLimit{Burst: int(fi.burst), Drain: fi.drain}
+	params.RateLimit.Burst, params.RateLimit.Drain = int(fi.burst), fi.drain
+	params.RateLimit.RefusalWindow = time.Duration(float64(params.RateLimit.RefusalWindow) / fi.scale)
 	params.Operating.Limit, params.Operating.Window = fi.opLimit, fi.opWindow
 	params.Operating.Margin = time.Duration(float64(5*time.Second) / fi.scale)
 	params.Adaptive.MaxDelay = time.Duration(float64(params.Adaptive.MaxDelay) / fi.scale)
