@@ -134,7 +134,10 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 	c.limitReq = LimitRequest{Portal: h.host, Credential: h.credential,
 		Methods: billedMethods(a.version, method, body, p.Operating.BatchBilling)}
 	warnClientSide(h)
-	return c.run(ctx)
+	start := time.Now()
+	resp, err := c.run(ctx)
+	h.stats.recordCall(ctx, method, cc.requestID, time.Since(start), err, h.redact)
+	return resp, err
 }
 
 // call is the state of one Call across its attempts.
@@ -241,7 +244,7 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 					c.method, refusalWait.Round(time.Millisecond), res.err))
 			}
 			pending = c.refusal(outcome.Refused, res.header)
-			h.stats.retries.Add(1)
+			h.stats.addRetry()
 			code := strconv.Itoa(res.status)
 			if apiErr != nil {
 				code = apiErr.Code
@@ -272,7 +275,7 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 			return nil, c.giveUp(ctx, log, attempts, requests, err)
 		}
 		delay := c.backoff(attempts, res.header)
-		h.stats.retries.Add(1)
+		h.stats.addRetry()
 		log.LogAttrs(ctx, slog.LevelWarn, "b24 retrying", slog.String("method", c.method),
 			slog.Int("attempt", attempts), slog.Duration("delay", delay), slog.String("error", res.err.Error()),
 			slog.String("request_id", c.cc.requestID))

@@ -62,7 +62,11 @@ func (s *opState) acquire(ctx context.Context, l *localLimiter) (bool, error) {
 				// adaptive delay only spaces calls out.
 				s.inflight++
 				s.mu.Unlock()
-				if err := sleepCtx(ctx, wait); err != nil {
+				start := time.Now()
+				err := sleepCtx(ctx, wait)
+				l.adaptiveDelays.Add(1)
+				l.adaptiveTime.Add(int64(time.Since(start)))
+				if err != nil {
 					s.release(l, nil, false)
 					return true, err
 				}

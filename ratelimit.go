@@ -63,6 +63,12 @@ type LimiterStats struct {
 	RateRefusals int64                    // 503 QUERY_LIMIT_EXCEEDED reported
 	OpRefusals   int64                    // 429 OPERATION_TIME_LIMIT reported
 	Operating    map[string]time.Duration // last reported operating time per billed method
+	// AdaptiveDelays counts the calls the adaptive delay slowed down (see
+	// AdaptiveDelay), and AdaptiveDelayTime is the time they spent in it:
+	// the JS SDK's adaptiveDelays and totalAdaptiveDelay (the average is
+	// their quotient). They are part of Waits and WaitTime.
+	AdaptiveDelays    int64
+	AdaptiveDelayTime time.Duration
 	// Buckets are the request buckets per portal, with the limits in force
 	// (lower than RateLimit's after 503s, see NewLimiter). redislimit, whose
 	// shared bucket does not adapt, reports those of its in-memory fallback.
@@ -88,6 +94,7 @@ type localLimiter struct {
 
 	waits, rateRefusals, opRefusals atomic.Int64
 	waitTime                        atomic.Int64
+	adaptiveDelays, adaptiveTime    atomic.Int64
 }
 
 // The reference SDK's adaptation of the request bucket (see NewLimiter).
@@ -307,6 +314,7 @@ func (l *localLimiter) Stats() LimiterStats {
 	st := LimiterStats{
 		Waits: l.waits.Load(), WaitTime: time.Duration(l.waitTime.Load()),
 		RateRefusals: l.rateRefusals.Load(), OpRefusals: l.opRefusals.Load(),
+		AdaptiveDelays: l.adaptiveDelays.Load(), AdaptiveDelayTime: time.Duration(l.adaptiveTime.Load()),
 		Operating: map[string]time.Duration{},
 	}
 	l.mu.Lock()

@@ -130,6 +130,7 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 		return nil, respErr(truncated, err)
 	}
 	if e := apiErrorOf(&env, status, method, v, reqID); e != nil {
+		e.redactWith(redact)
 		return nil, e
 	}
 	if status < 200 || status > 299 {
@@ -198,6 +199,18 @@ func apiErrorOf(env *envelope, status int, method string, v APIVersion, reqID st
 		e.Description = jsonText(env.ErrorDescription)
 	}
 	return e
+}
+
+// redactWith removes the secret from the texts the portal sent, which may
+// echo the request's URL.
+func (e *APIError) redactWith(redact func(string) string) {
+	if redact == nil {
+		return
+	}
+	e.Code, e.Description, e.Argument = redact(e.Code), redact(e.Description), redact(e.Argument)
+	for i := range e.Validation {
+		e.Validation[i].Field, e.Validation[i].Message = redact(e.Validation[i].Field), redact(e.Validation[i].Message)
+	}
 }
 
 // jsonText returns a JSON string's text, or the raw JSON of any other value.

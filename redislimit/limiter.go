@@ -126,6 +126,7 @@ type Limiter struct {
 	fbOn    bool      // in an outage (the warning was logged)
 
 	waits, waitTime, rateRefusals, opRefusals atomic.Int64
+	adaptiveDelays, adaptiveTime              atomic.Int64
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed when a permit of this process is settled
@@ -244,15 +245,16 @@ func (l *Limiter) SetParams(p b24.RestrictionParams) error {
 // Params returns the parameters in force.
 func (l *Limiter) Params() b24.RestrictionParams { return *l.params.Load() }
 
-// Stats returns this process's figures: its own waits and the refusals it
-// reported (the fallback limiter's included), and the last operating figure
-// it learnt per method. Buckets are those of the in-memory fallback (nil
+// Stats returns this process's figures: its own waits (adaptive delays among
+// them) and the refusals it reported (the fallback limiter's included), and
+// the last operating figure it learnt per method. Buckets are those of the in-memory fallback (nil
 // until it is used): the shared bucket keeps Burst and Drain. A Hook's Stats
 // include them.
 func (l *Limiter) Stats() b24.LimiterStats {
 	st := b24.LimiterStats{
 		Waits: l.waits.Load(), WaitTime: time.Duration(l.waitTime.Load()),
 		RateRefusals: l.rateRefusals.Load(), OpRefusals: l.opRefusals.Load(),
+		AdaptiveDelays: l.adaptiveDelays.Load(), AdaptiveDelayTime: time.Duration(l.adaptiveTime.Load()),
 		Operating: map[string]time.Duration{},
 	}
 	l.mu.Lock()
@@ -268,6 +270,8 @@ func (l *Limiter) Stats() b24.LimiterStats {
 		st.WaitTime += ls.WaitTime
 		st.RateRefusals += ls.RateRefusals
 		st.OpRefusals += ls.OpRefusals
+		st.AdaptiveDelays += ls.AdaptiveDelays
+		st.AdaptiveDelayTime += ls.AdaptiveDelayTime
 		st.Buckets = ls.Buckets
 		for m, v := range ls.Operating {
 			if v > st.Operating[m] {
@@ -359,7 +363,13 @@ func (l *Limiter) acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit
 			// Another process may release the budget earlier: look again
 			// after the poll interval at most.
 			err = sleepCtx(ctx, min(wait, pollInterval(p)), wake)
-		case codeAdaptive, codeWaitBucket:
+		case codeAdaptive:
+			reserved = true
+			from := time.Now()
+			err = sleepCtx(ctx, wait, nil)
+			l.adaptiveDelays.Add(1)
+			l.adaptiveTime.Add(int64(time.Since(from)))
+		case codeWaitBucket:
 			reserved = true
 			err = sleepCtx(ctx, wait, nil)
 		default:

@@ -235,8 +235,19 @@ func TestOperatingAdaptiveDelay(t *testing.T) {
 	}
 	pm.Release(b24.Outcome{})
 	report(t, l, req, 4560*time.Millisecond, time.Now().Add(20*time.Second)) // 95 %: 150 ms before the cap
-	if _, wait, _ := try(t, l, req); wait != 70*time.Millisecond {
+	if _, wait, pm := try(t, l, req); wait != 70*time.Millisecond {
 		t.Fatalf("adaptive delay %v, want the maximum 70ms", wait)
+	} else {
+		pm.Release(b24.Outcome{})
+	}
+	// Through Acquire, the delay is counted in the limiter's figures.
+	report(t, l, req, 4560*time.Millisecond, time.Now().Add(20*time.Second))
+	before := l.Stats()
+	acquire(t, l, req).Release(b24.Outcome{})
+	st := l.Stats()
+	if n, d := st.AdaptiveDelays-before.AdaptiveDelays, st.AdaptiveDelayTime-before.AdaptiveDelayTime; n != 1 || d < 70*time.Millisecond ||
+		st.Waits-before.Waits != 1 || st.WaitTime-before.WaitTime < d {
+		t.Fatalf("Stats() = %+v after %+v, want one more adaptive delay of 70ms, counted as a wait", st, before)
 	}
 }
 

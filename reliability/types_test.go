@@ -200,6 +200,18 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		if bucketStats.Burst == 0 {
 			t.Fatal("no request bucket in the limiter's stats")
 		}
+		stats := h.Stats()
+		if len(stats.LastErrors) == 0 || len(stats.ByMethod) == 0 {
+			t.Fatal("no errors or methods in the hook's stats")
+		}
+		var methodStats []any
+		for _, m := range stats.ByMethod {
+			methodStats = append(methodStats, m)
+		}
+		var errorRecords []any
+		for _, r := range stats.LastErrors {
+			errorRecords = append(errorRecords, r)
+		}
 		values := map[string][]any{
 			"API":               {h.V2(), h.V3()},
 			"APIError":          {apiErr},
@@ -251,7 +263,9 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"RestrictionParams": {p},
 			"RetryPolicy":       {p.Retry},
 			"Secret":            {h.Auth().AccessToken, h.TargetOriginWithPath(b24.APIv2), h.TargetOriginWithPath(b24.APIv3)},
-			"Stats":             {h.Stats()},
+			"Stats":             {stats, &stats},
+			"MethodStats":       methodStats,
+			"ErrorRecord":       errorRecords,
 			"Timing":            {resp.Time, *resp.Time},
 			"TransportError":    {trErr},
 			"V3Reference":       {b24.V3Ref("a", "id")},
