@@ -220,8 +220,10 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 		return res
 	}
 	// The envelope decoder copies what it keeps (json.RawMessage copies), so
-	// the buffer can be reused.
-	res.resp, res.err = decodeEnvelope(b, resp.StatusCode, resp.Header, method, v, reqID, h.redact)
+	// the buffer can be reused. A portal that echoes the secret (in an error
+	// text, a batch command's error, anything) has it replaced first: nothing
+	// a caller receives holds it.
+	res.resp, res.err = decodeEnvelope(h.redactBody(b), resp.StatusCode, resp.Header, method, v, reqID, h.redact)
 	return res
 }
 
@@ -275,6 +277,18 @@ func (h *Hook) redact(s string) string {
 	}
 	s = strings.ReplaceAll(s, sec, redacted)
 	return strings.ReplaceAll(s, url.PathEscape(sec), redacted)
+}
+
+// redactBody returns body with the secret replaced, or body itself when it
+// does not hold it (the usual case: one scan, no copy). The secret's
+// characters need no escaping in JSON or in a URL, so the replacement keeps
+// the body valid.
+func (h *Hook) redactBody(body []byte) []byte {
+	sec := h.secret.Reveal()
+	if sec == "" || !bytes.Contains(body, []byte(sec)) {
+		return body
+	}
+	return bytes.ReplaceAll(body, []byte(sec), []byte(redacted))
 }
 
 // originOf returns the scheme and host of a Location header, never its path

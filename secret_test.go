@@ -153,3 +153,39 @@ func TestSecretNotInFailures(t *testing.T) {
 	}
 	assertNoSecret(t, "debug log", logs.String())
 }
+
+// TestBatchSubErrorsRedacted: a portal that echoes the secret in a batch
+// command's error (result_error) does not leak it through the command's
+// error, the batch's error or the result.
+func TestBatchSubErrorsRedacted(t *testing.T) {
+	t.Parallel()
+	body := `{"result":{"result":{"ok":{"ID":"1"}},"result_error":{` +
+		`"bad":{"error":"ERROR_` + testSecret + `","error_description":"no access for /rest/1/` + testSecret + `/","argument":"` + testSecret + `"},` +
+		`"odd":"/rest/1/` + testSecret + `/ is not allowed"},` +
+		`"result_total":[],"result_next":[],"result_time":[]},` +
+		`"time":{"start":1,"finish":1.5,"duration":0.5,"processing":0,"date_start":"","date_finish":""}}`
+	tr := &scriptTransport{steps: []func(*http.Request) (*http.Response, error){answer(200, body)}}
+	h := scriptedHook(t, tr)
+	res, err := h.V2().Batch(context.Background(), []Cmd{
+		{Name: "ok", Method: "crm.deal.get", Params: map[string]any{"id": 1}},
+		{Name: "bad", Method: "crm.deal.get", Params: map[string]any{"id": 2}},
+		{Name: "odd", Method: "crm.deal.get", Params: map[string]any{"id": 3}},
+	}, WithHalt(false))
+	if err == nil || res == nil {
+		t.Fatalf("err %v, res %v: want the failed commands reported", err, res)
+	}
+	redactedSeen := false
+	for _, c := range res.Commands[1:] {
+		if c.State != Failed || c.Err == nil {
+			t.Fatalf("%s: state %v err %v, want failed", c.Name, c.State, c.Err)
+		}
+		showEverywhere(t, c.Name+" error", c.Err)
+		redactedSeen = redactedSeen || strings.Contains(c.Err.Error(), redacted)
+	}
+	if !redactedSeen {
+		t.Fatal("no command error shows the redaction marker: the audit would pass vacuously")
+	}
+	showEverywhere(t, "batch error", err)
+	showEverywhere(t, "batch result", res)
+	showEverywhere(t, "stats", h.Stats())
+}
