@@ -1,0 +1,344 @@
+package b24
+
+// The retry loop of a Call: the limiter before every request, the
+// classification of each failure (refused before running, fatal, may have
+// run, never sent), the waits between attempts, and the operating figures
+// reported to the limiter. The table in API.Call's doc says what it does.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// call is the state of one Call across its attempts.
+type call struct {
+	h        *Hook
+	v        APIVersion
+	method   string
+	body     []byte
+	cc       callConfig
+	params   RestrictionParams
+	read     bool
+	idemKey  string
+	limitReq LimitRequest
+}
+
+// safeToRepeat reports whether a call that may have run can be sent again.
+func (c *call) safeToRepeat() bool { return c.read || c.idemKey != "" }
+
+func (c *call) run(ctx context.Context) (*Response, error) {
+	h, log := c.h, c.h.Logger()
+	attempts, requests := 0, 0
+	var refusalWait time.Duration
+	var lastErr error
+	var pending *refusal // the refusal the next request follows, if any
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, c.ctxError(err, false, lastErr)
+		}
+		if pending != nil && pending.fromHeader {
+			// The portal said how long to wait: honour it whatever the limiter does.
+			if err := pending.sleep(ctx, c.params.Retry.MaxRefusalWait-refusalWait); err != nil {
+				return nil, c.ctxError(err, false, lastErr)
+			}
+		}
+		acquireStart := time.Now()
+		permit, err := h.limiter.Acquire(ctx, c.limitReq)
+		took := time.Since(acquireStart)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, c.ctxError(ctx.Err(), false, lastErr)
+			}
+			return nil, fmt.Errorf("b24: %s: limiter: %w", c.method, err)
+		}
+		held := limiterWait(permit, took)
+		if held > 0 {
+			h.stats.addWait(held)
+			if held >= time.Second {
+				log.LogAttrs(ctx, slog.LevelWarn, "b24 limiter wait", slog.String("method", c.method),
+					slog.Duration("wait", held), slog.String("request_id", c.cc.requestID))
+			}
+		}
+		if pending != nil {
+			if held == 0 {
+				// The limiter did not hold back after the refusal (a custom
+				// limiter, or one that lost the refusal): wait the floor here.
+				if err := pending.sleep(ctx, c.params.Retry.MaxRefusalWait-refusalWait); err != nil {
+					permit.Release(Outcome{})
+					return nil, c.ctxError(err, false, lastErr)
+				}
+			}
+			refusalWait += time.Since(pending.at)
+			pending = nil
+		}
+		attempts++
+		requests++
+		res := h.send(ctx, c.v, c.method, c.body, c.cc.requestID, c.idemKey, c.cc.timeout)
+		outcome := Outcome{Sent: res.sent, Elapsed: res.elapsed}
+		var apiErr *APIError
+		errors.As(res.err, &apiErr)
+		switch {
+		case apiErr != nil && errors.Is(apiErr, ErrQueryLimitExceeded):
+			outcome.Refused = RefusedRate
+		case apiErr != nil && errors.Is(apiErr, ErrOperationTimeLimit), res.err != nil && res.status == http.StatusTooManyRequests:
+			// Any 429 is a refusal before execution (the JS SDK treats
+			// every 429 as the operating limit).
+			outcome.Refused = RefusedOperating
+			outcome.RefusedMethod = c.limitReq.Methods[0]
+		}
+		if res.resp != nil {
+			outcome.Reports = operatingReports(res.resp, c.limitReq.Methods, c.v, c.body)
+		}
+		rel := outcome
+		if res.err == nil && isBatch(c.method) {
+			// A command refused inside a batch that ran teaches the limiter too.
+			rel.Refused, rel.RefusedMethod = batchSubRefusal(c.v, res.resp, c.body, c.limitReq.Methods)
+		}
+		permit.Release(rel)
+		h.stats.record(res, outcome)
+		c.logAttempt(ctx, log, attempts, res)
+
+		if res.err == nil {
+			res.resp.Attempts = requests
+			return res.resp, nil
+		}
+		lastErr = res.err
+		if ctx.Err() != nil {
+			return nil, c.ctxError(ctx.Err(), res.sent, nil)
+		}
+		// Refused before running: wait and retry, without using up an attempt.
+		if outcome.Refused != NotRefused {
+			attempts--
+			if refusalWait >= c.params.Retry.MaxRefusalWait {
+				return nil, c.giveUp(ctx, log, attempts, requests, fmt.Errorf("b24: %s: still refused after waiting %v for the portal's limits: %w",
+					c.method, refusalWait.Round(time.Millisecond), res.err))
+			}
+			pending = c.refusal(outcome.Refused, res.header)
+			h.stats.addRetry()
+			code := strconv.Itoa(res.status)
+			if apiErr != nil {
+				code = apiErr.Code
+			}
+			log.LogAttrs(ctx, slog.LevelWarn, "b24 refused by a portal limit, waiting", slog.String("method", c.method),
+				slog.String("code", code), slog.String("request_id", c.cc.requestID))
+			continue
+		}
+		kind := c.failureKind(res)
+		switch {
+		case kind == failFatal:
+			if requests > 1 {
+				return nil, c.giveUp(ctx, log, attempts, requests, res.err)
+			}
+			return nil, res.err
+		case kind == failTooLarge || kind == failMayHaveRun && !c.safeToRepeat():
+			err := c.ambiguousIfWrite(res.err)
+			if requests > 1 {
+				return nil, c.giveUp(ctx, log, attempts, requests, err)
+			}
+			return nil, err
+		}
+		if attempts >= c.params.Retry.MaxAttempts {
+			err := fmt.Errorf("b24: %s: giving up after %d attempts: %w", c.method, attempts, res.err)
+			if kind == failMayHaveRun {
+				err = c.ambiguousIfWrite(err)
+			}
+			return nil, c.giveUp(ctx, log, attempts, requests, err)
+		}
+		delay := c.backoff(attempts, res.header)
+		h.stats.addRetry()
+		log.LogAttrs(ctx, slog.LevelWarn, "b24 retrying", slog.String("method", c.method),
+			slog.Int("attempt", attempts), slog.Duration("delay", delay), slog.String("error", res.err.Error()),
+			slog.String("request_id", c.cc.requestID))
+		if err := sleepCtx(ctx, delay); err != nil {
+			return nil, c.ctxError(err, false, lastErr)
+		}
+	}
+}
+
+// giveUp logs that the call stops retrying and returns err. err never
+// contains the secret (see the error types).
+func (c *call) giveUp(ctx context.Context, log *slog.Logger, attempts, requests int, err error) error {
+	log.LogAttrs(ctx, slog.LevelWarn, "b24 giving up", slog.String("method", c.method),
+		slog.Int("attempts", attempts), slog.Int("requests", requests), slog.String("error", err.Error()),
+		slog.String("request_id", c.cc.requestID))
+	return err
+}
+
+// refusal is a refusal before execution that the next request follows.
+type refusal struct {
+	at         time.Time     // when the answer came
+	floor      time.Duration // the least wait before the next request
+	fromHeader bool          // floor is the portal's Retry-After
+}
+
+// refusal returns the wait that follows a refusal: the Retry-After header
+// when the portal sent one; else 1/Drain after a 503 (the time the portal's
+// bucket takes to drain one request) and Window/60 after a 429 (what the
+// limiter waits when the budget's reset is unknown, and the JS SDK's 10 s on
+// the standard window).
+func (c *call) refusal(r Refusal, header http.Header) *refusal {
+	now := time.Now()
+	if d, ok := retryAfter(header, now); ok {
+		return &refusal{at: now, floor: d, fromHeader: true}
+	}
+	floor := c.params.Operating.Window / 60
+	if r == RefusedRate {
+		floor = time.Duration(float64(time.Second) / c.params.RateLimit.Drain)
+	}
+	return &refusal{at: now, floor: floor}
+}
+
+// sleep waits until the floor has passed since the refusal, at most until
+// budget (what is left of MaxRefusalWait) has, or until ctx ends.
+func (r *refusal) sleep(ctx context.Context, budget time.Duration) error {
+	d := time.Until(r.at.Add(min(r.floor, max(budget, 0))))
+	if d <= 0 {
+		return nil
+	}
+	return sleepCtx(ctx, d)
+}
+
+// failure kinds, for the retry decision.
+const (
+	failFatal      = iota // the portal answered with an error: repeating will not help
+	failNotSent           // the request never reached the portal: safe to repeat
+	failMayHaveRun        // the portal may have run the call
+	failTooLarge          // the portal ran the call but its answer is over the size limit
+)
+
+// failureKind classifies a failure that is not a refusal.
+func (c *call) failureKind(res attemptResult) int {
+	var apiErr *APIError
+	if errors.As(res.err, &apiErr) {
+		// An error answer: the portal decided. 5xx answers with a JSON code
+		// (INTERNAL_SERVER_ERROR, SQL errors) may have run part of the call.
+		if apiErr.Status < 500 || errors.Is(apiErr, ErrOverloadLimit) {
+			return failFatal
+		}
+		return failMayHaveRun
+	}
+	var redirect *RedirectError
+	if errors.As(res.err, &redirect) {
+		return failFatal
+	}
+	var te *TransportError
+	if errors.As(res.err, &te) && te.NotSent {
+		return failNotSent
+	}
+	var re *ResponseError
+	if errors.As(res.err, &re) {
+		if errors.Is(re.Err, ErrResponseTooLarge) {
+			return failTooLarge
+		}
+		if re.Status >= 400 && re.Status < 500 && re.Status != 408 && re.Status != 429 {
+			return failFatal
+		}
+	}
+	// 5xx, a body that is not an envelope, a reset, a truncated body, a timeout.
+	return failMayHaveRun
+}
+
+// ambiguousIfWrite marks err with ErrAmbiguous unless the call is a read.
+func (c *call) ambiguousIfWrite(err error) error {
+	if c.read {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrAmbiguous, err)
+}
+
+// ctxError is the error of a call whose context ended.
+func (c *call) ctxError(ctxErr error, inFlight bool, last error) error {
+	err := fmt.Errorf("b24: %s: %w", c.method, ctxErr)
+	if inFlight && !c.read {
+		err = fmt.Errorf("b24: %s: %w: %w", c.method, ctxErr, ErrAmbiguous)
+	}
+	if last != nil {
+		err = fmt.Errorf("%w (last failure: %v)", err, last)
+	}
+	return err
+}
+
+// backoff returns the delay before retry number n (1-based): exponential
+// from BaseDelay, capped at MaxDelay, with jitter (between half and all of
+// it); a Retry-After header wins, capped at MaxRefusalWait.
+func (c *call) backoff(n int, header http.Header) time.Duration {
+	if d, ok := retryAfter(header, time.Now()); ok {
+		return min(d, max(c.params.Retry.MaxRefusalWait, c.params.Retry.MaxDelay))
+	}
+	r := c.params.Retry
+	d := r.BaseDelay
+	for i := 1; i < n && d < r.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, r.MaxDelay)
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// retryAfter parses a Retry-After header: seconds, or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, 86400)) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(now)), true
+	}
+	return 0, false
+}
+
+func (c *call) logAttempt(ctx context.Context, log *slog.Logger, attempt int, res attemptResult) {
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", c.method), slog.String("api", c.v.String()), slog.Int("attempt", attempt),
+		slog.Int("status", res.status), slog.Duration("duration", res.elapsed), slog.String("request_id", c.cc.requestID),
+	}
+	if res.resp != nil && res.resp.Time != nil && res.resp.Time.Operating != nil {
+		attrs = append(attrs, slog.Float64("operating", *res.resp.Time.Operating))
+	}
+	if res.err != nil {
+		attrs = append(attrs, slog.String("error", res.err.Error()))
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "b24 request", attrs...)
+}
+
+// operatingReports extracts the operating figures of a response for the billed methods.
+func operatingReports(r *Response, billed []string, v APIVersion, body []byte) []OperatingReport {
+	if len(billed) == 1 {
+		op, ok := r.Time.OperatingDuration()
+		if !ok {
+			return nil
+		}
+		reset, _ := r.Time.ResetAt()
+		rep := OperatingReport{Method: billed[0], Operating: op, ResetAt: reset}
+		if isBatch(billed[0]) {
+			// Every sub-result repeats the running figure of the batch: take the largest.
+			for _, t := range batchTimes(r) {
+				if o, ok := t.OperatingDuration(); ok && o > rep.Operating {
+					rep.Operating = o
+					if ra, ok := t.ResetAt(); ok {
+						rep.ResetAt = ra
+					}
+				}
+			}
+		}
+		return []OperatingReport{rep}
+	}
+	// Billed per command: each sub-result's figure belongs to its command's method.
+	return batchReportsPerCommand(r, v, body)
+}
