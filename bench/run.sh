@@ -70,7 +70,7 @@ lb() {
 want() { [ $# -eq 0 ] || [[ " ${SELECTED} " == *" $1 "* ]]; }
 SELECTED="$*"
 sel="ID,TITLE,STAGE_ID,OPPORTUNITY"
-heap_1m="" heap_100k=""
+heap_1m="" heap_100k="" live_1m="" live_100k=""
 
 if [ -z "$SELECTED" ] || want export-1m; then
 	echo "== export-1m: 1,000,000 deals, select $sel, 16 shards (target: time <= T_min/0.9, no 503/429)"
@@ -79,6 +79,7 @@ if [ -z "$SELECTED" ] || want export-1m; then
 	out="$(lb -scenario export -name export-1m -select "$sel" -shards 16 -target 0.9)"
 	echo "$out"
 	heap_1m="$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
+	live_1m="$(sed -n 's/.*peak live heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
 	# The export uses 94 % of the operating budget. The same export with the adaptive delay on
 	# (off by default; on, it slows calls past 80 % of a method's budget, as the JS SDK does),
 	# reported, no target:
@@ -93,10 +94,16 @@ if [ -z "$SELECTED" ] || want export-100k; then
 	out="$(lb -scenario export -name export-100k -select "$sel" -shards 16 -target 0)"
 	echo "$out"
 	heap_100k="$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
+	live_100k="$(sed -n 's/.*peak live heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
 fi
 
-if [ -n "$heap_1m" ] && [ -n "$heap_100k" ]; then
-	awk -v a="$heap_1m" -v b="$heap_100k" 'BEGIN { r = a / b; printf "== peak heap 1M / 100k: %.1f / %.1f MiB = %.2f (target <= 1.5: %s)\n", a, b, r, (r <= 1.5 ? "met" : "MISSED") }'
+if [ -n "$heap_1m" ] && [ -n "$heap_100k" ] && [ -n "$live_1m" ] && [ -n "$live_100k" ]; then
+	# Sampled every millisecond (runtime/metrics): the peak of the heap's objects (HeapAlloc: live
+	# objects and garbage not yet collected), the target; and the peak live heap (what the
+	# collector found reachable), reported.
+	awk -v a="$heap_1m" -v b="$heap_100k" -v c="$live_1m" -v d="$live_100k" 'BEGIN {
+		r = a / b; printf "== peak heap 1M / 100k: %.1f / %.1f MiB = %.2f (target <= 1.5: %s)\n", a, b, r, (r <= 1.5 ? "met" : "MISSED")
+		printf "== peak live heap 1M / 100k: %.1f / %.1f MiB = %.2f (reported)\n", c, d, c / d }'
 fi
 
 if [ -z "$SELECTED" ] || want update-10k; then

@@ -22,6 +22,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -134,11 +135,15 @@ func updateBounds(fi fakeInfo, n int) bounds {
 	return minimum(fi, h, p, 50*(latRequest+latWrite))
 }
 
-// memSampler records the peak heap while a scenario runs.
+// memSampler records, every millisecond while a scenario runs (from
+// runtime/metrics, which does not stop the world), the peak heap (heap
+// objects: live ones and garbage not yet collected, HeapAlloc, so its peak
+// depends on when the collector ran) and the peak live heap (what the last
+// collection found reachable: what the program holds).
 type memSampler struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	wg   sync.WaitGroup
+	peak, live atomic.Uint64
+	stop       chan struct{}
+	wg         sync.WaitGroup
 }
 
 func startSampler() *memSampler {
@@ -147,13 +152,15 @@ func startSampler() *memSampler {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		t := time.NewTicker(10 * time.Millisecond)
+		t := time.NewTicker(time.Millisecond)
 		defer t.Stop()
-		var ms runtime.MemStats
+		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > s.peak.Load() {
-				s.peak.Store(ms.HeapAlloc)
+			metrics.Read(samples)
+			for i, a := range []*atomic.Uint64{&s.peak, &s.live} {
+				if v := samples[i].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > a.Load() {
+					a.Store(v.Uint64())
+				}
 			}
 			select {
 			case <-s.stop:
@@ -165,10 +172,10 @@ func startSampler() *memSampler {
 	return s
 }
 
-func (s *memSampler) done() uint64 {
+func (s *memSampler) done() (peak, live uint64) {
 	close(s.stop)
 	s.wg.Wait()
-	return s.peak.Load()
+	return s.peak.Load(), s.live.Load()
 }
 
 // cpuTime returns the process's user and system CPU time.
@@ -272,6 +279,7 @@ func main() {
 		n       int
 		elapsed time.Duration
 		peak    uint64
+		live    uint64
 		b       bounds
 		note    string
 		before  audit
@@ -315,7 +323,7 @@ func main() {
 			}
 		}
 		elapsed = time.Since(start)
-		peak = s.done()
+		peak, live = s.done()
 		if rep.UniqueIDs != int64(n) || rep.End != b24.ListComplete {
 			fmt.Fprintf(os.Stderr, "listbench: export: report %+v\n", rep)
 			os.Exit(1)
@@ -356,7 +364,7 @@ func main() {
 		start := time.Now()
 		res, err := h.V2().BatchByChunk(ctx, cmds, b24.WithConcurrency(*shards), b24.WithHalt(false))
 		elapsed = time.Since(start)
-		peak = s.done()
+		peak, live = s.done()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "listbench: update:", err)
 			os.Exit(1)
@@ -399,8 +407,8 @@ func main() {
 		spreadNote = fmt.Sprintf("  P×W/L %.2f s (%.0f %%)", b.spread, 100*b.spread/t)
 	}
 	note += fmt.Sprintf(", client CPU %.1f s", cpuTime().Seconds())
-	fmt.Printf("%-16s rows %8d  time %7.2f s  %7.0f rows/s  requests %4d  503 %d  429 %d  peak heap %s  peak RSS %s  T_bucket %.2f s  T_op %.2f s  T_min %.2f s (%.0f %%)%s  %s  [%s]\n",
-		label, n, t, float64(n)/t, a.Requests-before.Requests, r503, r429, mib(peak), mib(peakRSS()),
+	fmt.Printf("%-16s rows %8d  time %7.2f s  %7.0f rows/s  requests %4d  503 %d  429 %d  peak heap %s  peak live heap %s  peak RSS %s  T_bucket %.2f s  T_op %.2f s  T_min %.2f s (%.0f %%)%s  %s  [%s]\n",
+		label, n, t, float64(n)/t, a.Requests-before.Requests, r503, r429, mib(peak), mib(live), mib(peakRSS()),
 		b.bucket, b.operating, b.min(), 100*b.min()/t, spreadNote, verdict, note)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		os.Exit(1)
