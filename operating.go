@@ -15,6 +15,13 @@ type opKey struct{ portal, credential, method string }
 type opState struct {
 	key opKey
 
+	// Guarded by localLimiter.mu: the callers holding s (between opStateFor
+	// and unref: waiting in acquire, or with a call in flight), and when it
+	// was last taken or let go. A state with refs > 0 is never pruned, so
+	// that every holder shares the state a newcomer finds.
+	refs    int
+	lastUse time.Time
+
 	mu           sync.Mutex
 	known        bool          // a figure has been reported
 	used         time.Duration // the last reported figure
@@ -22,18 +29,55 @@ type opState struct {
 	inflight     int           // calls acquired, not yet released
 	estimate     time.Duration // expected operating cost of one call
 	blockedUntil time.Time     // after a 429
+	lastReport   time.Time     // when a figure or a 429 was last learned
 	changed      chan struct{} // closed when the state changes
 }
 
-func (l *localLimiter) opStateFor(k opKey) *opState {
+// opStateFor returns k's state, creating it (after a sweep when the map has
+// grown enough), with a reference the caller lets go with unref.
+func (l *localLimiter) opStateFor(k opKey, now time.Time) *opState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.ops[k]
 	if s == nil {
+		if len(l.ops) >= l.opSweep {
+			l.pruneOps(now)
+			l.opSweep = max(pruneMin, 2*len(l.ops))
+		}
 		s = &opState{key: k, changed: make(chan struct{})}
 		l.ops[k] = s
 	}
+	s.refs++
+	s.lastUse = now
 	return s
+}
+
+// unref lets go of a reference taken by opStateFor.
+func (l *localLimiter) unref(s *opState) {
+	l.mu.Lock()
+	s.refs--
+	s.lastUse = time.Now()
+	l.mu.Unlock()
+}
+
+// pruneOps drops the states nobody holds whose figures have left the
+// portal's window (see NewLimiter). The caller holds l.mu.
+func (l *localLimiter) pruneOps(now time.Time) {
+	l.opSweeps++
+	w := l.params.Operating.Window
+	horizon := w + w/60
+	for k, s := range l.ops {
+		if s.refs > 0 || now.Sub(s.lastUse) < horizon {
+			continue
+		}
+		s.mu.Lock()
+		idle := s.inflight == 0 && !now.Before(s.blockedUntil) && !now.Before(s.resetAt) &&
+			now.Sub(s.lastReport) >= horizon
+		s.mu.Unlock()
+		if idle {
+			delete(l.ops, k)
+		}
+	}
 }
 
 // broadcast wakes every waiter; the caller holds s.mu or owns s.
@@ -159,6 +203,7 @@ func (s *opState) release(l *localLimiter, o *Outcome, reserved bool) {
 				continue
 			}
 			reported = true
+			s.lastReport = now
 			s.learn(r, o.Elapsed)
 		}
 		if !reported && o.Sent && o.Refused == NotRefused && o.Elapsed > 0 && s.estimate == 0 {
@@ -170,6 +215,7 @@ func (s *opState) release(l *localLimiter, o *Outcome, reserved bool) {
 				until = s.resetAt
 			}
 			s.blockedUntil = until
+			s.lastReport = now
 			s.known = true
 			s.used = max(s.used, p.Operating.Limit)
 		}

@@ -48,6 +48,27 @@ import (
 // is past the threshold (0 at the threshold, all of it at the limit), at most
 // Adaptive.MaxDelay.
 // After a 429 the method waits for its reset (or Window/60 when unknown).
+//
+// The limiter forgets what no longer matters, so that one Limiter shared by
+// a service that talks to many portals and methods stays small. An operating
+// budget is forgotten once no call holds or waits for it, it is not blocked
+// by a 429, its reset has passed, and its last report and last use are older
+// than Operating.Window + Window/60 (the reference SDK drops its figures
+// after the window + 10 s): the calls it counted have left the portal's
+// sliding window, so the portal's figure is fresh too, and the next call
+// starts as on a new limiter. A portal's request bucket is forgotten once
+// no caller waits on it and no permit it granted is unreleased, it is full
+// again (idle for Burst/Drain), no refusal is remembered within
+// RateLimit.RefusalWindow and its limits are the configured ones: it then
+// admits exactly what a new bucket admits. A bucket whose limits were
+// lowered after 503s is kept until it recovers (or SetParams changes
+// RateLimit), because forgetting it would raise the pace at once on a portal
+// that other clients are known to share; there is one such bucket at most
+// per portal. The forgetting is done in sweeps under the limiter's lock
+// whenever a map has doubled in size since the last sweep (and holds at least
+// 64 entries), which costs O(1) amortised per new entry. A forgotten entry no
+// longer appears in Stats (Operating, Buckets; a bucket's Reductions and
+// Recoveries start from 0 if the portal comes back).
 func NewLimiter(p RestrictionParams) (Limiter, error) {
 	m := p.Merge(StandardPlan())
 	if err := m.Validate(); err != nil {
@@ -92,6 +113,10 @@ type localLimiter struct {
 	buckets map[string]*bucket
 	ops     map[opKey]*opState
 
+	// The sizes at which the maps are next swept (see pruneBuckets, pruneOps).
+	bucketSweep, opSweep   int
+	bucketSweeps, opSweeps int // sweeps done (for tests)
+
 	waits, rateRefusals, opRefusals atomic.Int64
 	waitTime                        atomic.Int64
 	adaptiveDelays, adaptiveTime    atomic.Int64
@@ -112,6 +137,7 @@ const (
 type bucket struct {
 	lim       *rate.Limiter
 	notBefore time.Time // after a refusal, no request before this
+	refs      int       // callers in takeToken and permits not released
 
 	// The adaptation: the limits in force (Burst as a real number, so that
 	// reductions and recoveries compound as in the reference SDK), their
@@ -166,7 +192,9 @@ func (l *localLimiter) SetParams(p RestrictionParams) error {
 		}
 	}
 	for _, s := range l.ops {
+		s.mu.Lock()
 		s.broadcast()
+		s.mu.Unlock()
 	}
 	return nil
 }
@@ -174,14 +202,38 @@ func (l *localLimiter) SetParams(p RestrictionParams) error {
 // clientBurst keeps one request of headroom below the portal's bucket size.
 func clientBurst(x int) int { return max(1, x-1) }
 
-func (l *localLimiter) bucketFor(portal string) *bucket {
+// pruneMin is the smallest map size at which the limiter sweeps.
+const pruneMin = 64
+
+// bucketFor returns portal's bucket, creating it (after a sweep when the map
+// has grown enough). The caller holds l.mu.
+func (l *localLimiter) bucketFor(portal string, now time.Time) *bucket {
 	b := l.buckets[portal]
 	if b == nil {
+		if len(l.buckets) >= l.bucketSweep {
+			l.pruneBuckets(now)
+			l.bucketSweep = max(pruneMin, 2*len(l.buckets))
+		}
 		rl := l.params.RateLimit
 		b = &bucket{lim: rate.NewLimiter(rate.Limit(rl.Drain), clientBurst(rl.Burst)), burst: float64(rl.Burst), drain: rl.Drain}
 		l.buckets[portal] = b
 	}
 	return b
+}
+
+// pruneBuckets drops the buckets that a new bucket would replace exactly
+// (see NewLimiter). The caller holds l.mu.
+func (l *localLimiter) pruneBuckets(now time.Time) {
+	l.bucketSweeps++
+	rl := l.params.RateLimit
+	for portal, b := range l.buckets {
+		if b.refs == 0 && !now.Before(b.notBefore) &&
+			b.burst == float64(rl.Burst) && b.drain == rl.Drain &&
+			b.lim.TokensAt(now) >= float64(b.lim.Burst()) &&
+			b.refusalsWithin(now, rl.RefusalWindow) == 0 {
+			delete(l.buckets, portal)
+		}
+	}
 }
 
 // Acquire implements Limiter.
@@ -192,22 +244,25 @@ func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, e
 	// not hold a unit of the request bucket meanwhile.
 	states := make([]*opState, 0, len(req.Methods))
 	for _, m := range req.Methods {
-		s := l.opStateFor(opKey{req.Portal, req.Credential, m})
+		s := l.opStateFor(opKey{req.Portal, req.Credential, m}, start)
 		w, err := s.acquire(ctx, l)
 		waited = waited || w
 		if err != nil {
+			l.unref(s)
 			for _, done := range states {
 				done.release(l, nil, false)
+				l.unref(done)
 			}
 			return nil, err
 		}
 		states = append(states, s)
 	}
-	w, gen, err := l.takeToken(ctx, req.Portal)
+	b, w, gen, err := l.takeToken(ctx, req.Portal)
 	waited = waited || w
 	if err != nil {
 		for _, s := range states {
 			s.release(l, nil, false)
+			l.unref(s)
 		}
 		return nil, err
 	}
@@ -217,21 +272,29 @@ func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, e
 		l.waits.Add(1)
 		l.waitTime.Add(int64(held))
 	}
-	return &localPermit{l: l, portal: req.Portal, gen: gen, states: states, waited: held}, nil
+	return &localPermit{l: l, b: b, gen: gen, states: states, waited: held}, nil
 }
 
-// takeToken waits for a unit of portal's bucket. It returns whether it
-// waited, and the generation of the limits the unit was taken under.
-func (l *localLimiter) takeToken(ctx context.Context, portal string) (bool, uint64, error) {
+// takeToken waits for a unit of portal's bucket. It returns the bucket, whose
+// reference the permit then holds (see settle), whether it waited, and the
+// generation of the limits the unit was taken under.
+func (l *localLimiter) takeToken(ctx context.Context, portal string) (*bucket, bool, uint64, error) {
 	l.mu.Lock()
-	b := l.bucketFor(portal)
+	b := l.bucketFor(portal, time.Now())
+	b.refs++
 	notBefore := b.notBefore
 	l.mu.Unlock()
+	fail := func(waited bool, err error) (*bucket, bool, uint64, error) {
+		l.mu.Lock()
+		b.refs--
+		l.mu.Unlock()
+		return nil, waited, 0, err
+	}
 	waited := false
 	if d := time.Until(notBefore); d > 0 {
 		waited = true
 		if err := sleepCtx(ctx, d); err != nil {
-			return waited, 0, err
+			return fail(waited, err)
 		}
 	}
 	l.mu.Lock()
@@ -239,32 +302,46 @@ func (l *localLimiter) takeToken(ctx context.Context, portal string) (bool, uint
 	gen := b.gen
 	l.mu.Unlock()
 	if !r.OK() {
-		return waited, 0, fmt.Errorf("b24: limiter: burst too small")
+		return fail(waited, fmt.Errorf("b24: limiter: burst too small"))
 	}
 	d := r.Delay()
 	if d == 0 {
-		return waited, gen, nil
+		return b, waited, gen, nil
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		r.Cancel()
 		<-ctx.Done() // the wait cannot finish in time; end with the context's own error
-		return true, 0, ctx.Err()
+		return fail(true, ctx.Err())
 	}
 	if err := sleepCtx(ctx, d); err != nil {
 		r.Cancel()
-		return true, 0, err
+		return fail(true, err)
 	}
-	return true, gen, nil
+	return b, true, gen, nil
 }
 
-// refusedRate records a 503 of a request admitted under generation gen,
-// lowers the limits after adaptRefusals of them within the window, and
-// empties the bucket: the next request waits a full 1/Drain.
-func (l *localLimiter) refusedRate(portal string, gen uint64) {
-	l.rateRefusals.Add(1)
+// settle learns from the outcome of a request b admitted under generation
+// gen, and drops the permit's reference to b.
+func (l *localLimiter) settle(b *bucket, gen uint64, o Outcome) {
+	if o.Refused == RefusedRate {
+		l.rateRefusals.Add(1)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.bucketFor(portal)
+	b.refs--
+	switch {
+	case o.Refused == RefusedRate:
+		l.refusedRateLocked(b, gen)
+	case o.Refused == NotRefused && o.Sent:
+		l.acceptedLocked(b, gen)
+	}
+}
+
+// refusedRateLocked records a 503 of a request admitted under generation gen,
+// lowers the limits after adaptRefusals of them within the window, and
+// empties the bucket: the next request waits a full 1/Drain. The caller
+// holds l.mu.
+func (l *localLimiter) refusedRateLocked(b *bucket, gen uint64) {
 	now := time.Now()
 	if rl := l.params.RateLimit; !rl.Fixed {
 		b.accepted = 0
@@ -285,14 +362,12 @@ func (l *localLimiter) refusedRate(portal string, gen uint64) {
 	b.notBefore = now.Add(time.Duration(float64(time.Second) / b.drain))
 }
 
-// accepted records a request of generation gen that the portal did not
-// refuse, and raises the limits after adaptAccepted of them in a row.
-func (l *localLimiter) accepted(portal string, gen uint64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// acceptedLocked records a request of generation gen that the portal did
+// not refuse, and raises the limits after adaptAccepted of them in a row.
+// The caller holds l.mu.
+func (l *localLimiter) acceptedLocked(b *bucket, gen uint64) {
 	rl := l.params.RateLimit
-	b := l.buckets[portal]
-	if rl.Fixed || b == nil || gen != b.gen {
+	if rl.Fixed || gen != b.gen {
 		return
 	}
 	if b.accepted < adaptAccepted {
@@ -339,8 +414,8 @@ func (l *localLimiter) Stats() LimiterStats {
 
 type localPermit struct {
 	l      *localLimiter
-	portal string
-	gen    uint64 // generation of the bucket's limits at admission
+	b      *bucket // the portal's bucket, referenced until Release
+	gen    uint64  // generation of the bucket's limits at admission
 	states []*opState
 	waited time.Duration
 	once   sync.Once
@@ -351,17 +426,13 @@ func (p *localPermit) Waited() time.Duration { return p.waited }
 
 func (p *localPermit) Release(o Outcome) {
 	p.once.Do(func() {
-		switch {
-		case o.Refused == RefusedRate:
-			p.l.refusedRate(p.portal, p.gen)
-		case o.Refused == NotRefused && o.Sent:
-			p.l.accepted(p.portal, p.gen)
-		}
+		p.l.settle(p.b, p.gen, o)
 		if o.Refused == RefusedOperating {
 			p.l.opRefusals.Add(1)
 		}
 		for _, s := range p.states {
 			s.release(p.l, &o, true)
+			p.l.unref(s)
 		}
 	})
 }

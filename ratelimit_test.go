@@ -281,7 +281,12 @@ func TestAcquireCancelled(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || time.Since(start) != time.Second {
 			t.Fatalf("err %v after %v", err, time.Since(start))
 		}
-		s := l.opStateFor(opKey{"p.example.com", "c", "crm.deal.list"})
+		l.mu.Lock()
+		s := l.ops[opKey{"p.example.com", "c", "crm.deal.list"}]
+		if s.refs != 0 {
+			t.Errorf("reference leaked: %d", s.refs)
+		}
+		l.mu.Unlock()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.inflight != 0 {
