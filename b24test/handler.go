@@ -3,8 +3,6 @@ package b24test
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"strconv"
@@ -520,11 +518,3 @@ func truncateConn(w http.ResponseWriter) {
 	// net/http closes the connection itself when fewer bytes than the
 	// declared Content-Length were written.
 }
-
-// auditJSON is used by the CLI.
-func (s *Server) auditJSON() []byte {
-	b, _ := json.Marshal(s.Audit())
-	return b
-}
-
-var _ = fmt.Sprint
