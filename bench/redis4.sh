@@ -30,28 +30,19 @@ RUNS="${RUNS:-3}"
 SELECT="${SELECT:-ID,TITLE}"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-redis4.XXXXXX")"
-fake_pid="" redis_pid=""
-stop() { # stop PID: TERM, then KILL after 5 s
-	local pid="$1"
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
+prog=redis4
+. "$root/scripts/fake.sh"
+redis_pid=""
 cleanup() {
-	stop "$fake_pid"
-	stop "$redis_pid"
+	stop_fake
+	stop_pid "$redis_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== redis4: building b24"
-(cd "$root" && timeout 600 go build -o "$tmp/b24" ./cmd/b24)
+build_b24
 
 redis="${B24_TEST_REDIS:-}"
 if [ -z "$redis" ]; then
@@ -66,7 +57,7 @@ if [ -z "$redis" ]; then
 			kill -0 "$redis_pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		stop "$redis_pid"
+		stop_pid "$redis_pid"
 		redis_pid=""
 	done
 	[ -n "$redis_pid" ] || { echo "redis4: could not start redis-server" >&2; exit 1; }
@@ -74,21 +65,11 @@ if [ -z "$redis" ]; then
 fi
 echo "redis: $redis ($(redis-cli -h "${redis%:*}" -p "${redis#*:}" info server | awk -F: '/^redis_version/ { print $2 }' | tr -d '\r'))"
 
-# start_fake: a fresh fake portal for each group, so that every group starts with a full
-# bucket and an unused operating budget.
-field() { awk -v k="$1:" '$1 == k { print $2; exit }' "$tmp/fake.log"; }
+# portal: a fresh fake portal for each group, so that every group starts with a full bucket
+# and an unused operating budget.
 audit() { timeout 10 curl -sf --cacert "$tmp/fake.pem" "$audit_url"; }
-start_fake() {
-	stop "$fake_pid"
-	rm -f "$tmp/fake.log"
-	"$tmp/b24" fake --deals "$DEALS" --burst "$BURST" --time-scale "$SCALE" --cert-file "$tmp/fake.pem" >"$tmp/fake.log" 2>&1 &
-	fake_pid=$!
-	for _ in $(seq 300); do # 30 s
-		grep -q '^audit:' "$tmp/fake.log" 2>/dev/null && break
-		kill -0 "$fake_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -q '^audit:' "$tmp/fake.log" || { echo "redis4: b24 fake did not start" >&2; cat "$tmp/fake.log" >&2; exit 1; }
+portal() {
+	start_fake --deals "$DEALS" --burst "$BURST"
 	B24_WEBHOOK="$(field webhook)"
 	audit_url="$(field audit)"
 	total="$(timeout 10 curl -sf --cacert "$tmp/fake.pem" "${B24_WEBHOOK}crm.deal.list?select%5B%5D=ID&start=0" | grep -o '"total":[0-9]*' | cut -d: -f2)"
@@ -101,7 +82,7 @@ refused() {
 	v="$(sed -n 's/.*"by_status":{\([^}]*\)}.*/\1/p' <<<"$1" | grep -o '"503":[0-9]*' | cut -d: -f2 || true)"
 	echo "${v:-0}"
 }
-start_fake
+portal
 grep -E '^(limits|time scale):' "$tmp/fake.log"
 echo "deals: $total; $PROCS processes, select $SELECT, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -109,7 +90,7 @@ echo "deals: $total; $PROCS processes, select $SELECT, load average $(cut -d' ' 
 group() {
 	local label="$1"
 	shift
-	start_fake
+	portal
 	sleep "$(awk -v b="$BURST" -v s="$SCALE" 'BEGIN { print b / (2 * s) + 0.5 }')" # the bucket drains after the count
 	local before after start end pids=() i
 	before="$(audit)"

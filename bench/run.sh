@@ -16,22 +16,11 @@ root="$(cd "$here/.." && pwd)"
 SCALE=10
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-bench.XXXXXX")"
-fake_pid=""
+prog=bench
+. "$root/scripts/fake.sh"
 # fake_cpu: the CPU time the running fake has used, in seconds.
 fake_cpu() {
 	awk -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$fake_pid/stat" 2>/dev/null || echo "?"
-}
-stop_fake() {
-	if [ -n "$fake_pid" ] && kill -0 "$fake_pid" 2>/dev/null; then
-		kill -TERM "$fake_pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$fake_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$fake_pid" 2>/dev/null || true
-		wait "$fake_pid" 2>/dev/null || true
-	fi
-	fake_pid=""
 }
 cleanup() {
 	stop_fake
@@ -41,26 +30,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== bench: building b24 and listbench"
-(cd "$root" && timeout 600 go build -o "$tmp/b24" ./cmd/b24 && timeout 600 go build -o "$tmp/listbench" ./bench/listbench)
-
-# start_fake ARGS...: a fresh fake portal; its output in $tmp/fake.log.
-start_fake() {
-	stop_fake
-	rm -f "$tmp/fake.log" "$tmp/fake.pem"
-	"$tmp/b24" fake --time-scale "$SCALE" --cert-file "$tmp/fake.pem" "$@" >"$tmp/fake.log" 2>&1 &
-	fake_pid=$!
-	for _ in $(seq 300); do # 30 s
-		grep -q '^audit:' "$tmp/fake.log" 2>/dev/null && return 0
-		kill -0 "$fake_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: b24 fake did not start" >&2
-	cat "$tmp/fake.log" >&2
-	exit 1
-}
-
-# field NAME: a value the fake printed.
-field() { awk -v k="$1:" '$1 == k { print $2; exit }' "$tmp/fake.log"; }
+build_b24
+(cd "$root" && timeout 600 go build -o "$tmp/listbench" ./bench/listbench)
 
 lb() {
 	timeout 600 "$tmp/listbench" -fake-log "$tmp/fake.log" "$@"

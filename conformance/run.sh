@@ -19,44 +19,21 @@ for tool in go node npm; do
 done
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-conformance.XXXXXX")"
-fake_pid=""
+prog=conformance
+. "$root/scripts/fake.sh"
 cleanup() {
-	if [ -n "$fake_pid" ] && kill -0 "$fake_pid" 2>/dev/null; then
-		kill -TERM "$fake_pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$fake_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$fake_pid" 2>/dev/null || true
-		wait "$fake_pid" 2>/dev/null || true
-	fi
+	stop_fake
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "== conformance: building b24"
-(cd "$root" && timeout 600 go build -o "$tmp/b24" ./cmd/b24)
+build_b24
 
 echo "== conformance: starting b24 fake (seed $SEED, $DEALS deals, time scale $SCALE)"
-"$tmp/b24" fake --seed "$SEED" --deals "$DEALS" --time-scale "$SCALE" \
-	--cert-file "$tmp/fake.pem" >"$tmp/fake.log" 2>&1 &
-fake_pid=$!
-
-url=""
-for _ in $(seq 300); do # 30 s
-	url="$(awk '$1 == "webhook:" { print $2; exit }' "$tmp/fake.log")"
-	[ -n "$url" ] && break
-	if ! kill -0 "$fake_pid" 2>/dev/null; then
-		break
-	fi
-	sleep 0.1
-done
-if [ -z "$url" ] || [ ! -s "$tmp/fake.pem" ]; then
-	echo "conformance: b24 fake did not print its webhook URL within 30 s" >&2
-	cat "$tmp/fake.log" >&2
-	exit 1
-fi
+start_fake --seed "$SEED" --deals "$DEALS"
+url="$(field webhook)"
 grep -E '^(limits|time scale):' "$tmp/fake.log" || true
 
 # npm ci only when node_modules is missing or was installed from another lockfile.
