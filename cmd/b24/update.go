@@ -22,6 +22,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/internal/journal"
+	"github.com/b24go/b24/internal/wait"
 )
 
 var updateCommand = &command{
@@ -220,10 +221,8 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 		if !u.c.g.quiet {
 			fmt.Fprintf(u.c.stderr, "%s: %d rows of unknown outcome: reading them back after the portal's request cut-off (%s)\n", u.c.name, len(rows), d.Round(time.Millisecond))
 		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(d):
+		if err := wait.For(ctx, d, nil); err != nil {
+			return nil, err
 		}
 	}
 	type outcome struct {
