@@ -121,6 +121,3 @@ func (p *progress) Count() int64 {
 	defer p.mu.Unlock()
 	return p.n
 }
-
-// Elapsed returns the time since the start.
-func (p *progress) Elapsed() time.Duration { return time.Since(p.start) }
