@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -212,6 +213,9 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 			}
 			if cp.Query != query {
 				return rep, usagef("--checkpoint %s belongs to another method, filter, select or format", cpPath)
+			}
+			if cp.File != "" && filepath.Clean(cp.File) != filepath.Clean(out) {
+				return rep, usagef("--checkpoint %s belongs to -o %s, not %s", cpPath, cp.File, out)
 			}
 			if cp.Done {
 				if !c.g.quiet {

@@ -208,3 +208,42 @@ func TestListFamilies(t *testing.T) {
 		})
 	}
 }
+
+// TestListCheckpointOtherFile resumes a checkpoint with another -o FILE: it
+// is refused, and that file is left alone (it used to be extended with zero
+// bytes to the checkpoint's length and the rest of the walk appended).
+func TestListCheckpointOtherFile(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 9, Deals: 230}))
+	dir := t.TempDir()
+	out, other, cp := filepath.Join(dir, "deals.ndjson"), filepath.Join(dir, "other.ndjson"), filepath.Join(dir, "cp")
+	r := p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--quiet")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	// As if the walk had stopped after its last rows were synced.
+	b, err := os.ReadFile(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	c["done"] = false
+	b, _ = json.Marshal(c)
+	if err := os.WriteFile(cp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", other, "--checkpoint", cp, "--quiet")
+	if r.code != exitUsage || !strings.Contains(r.stderr, out) {
+		t.Errorf("resume into another file: exit %d, stderr %q; want %d naming %s", r.code, r.stderr, exitUsage, out)
+	}
+	if _, err := os.Stat(other); !os.IsNotExist(err) {
+		t.Errorf("%s was written: %v", other, err)
+	}
+	// The same file resumes.
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--quiet")
+	if r.code != exitOK {
+		t.Errorf("resume into the same file: exit %d: %s", r.code, r.stderr)
+	}
+}
