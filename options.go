@@ -27,7 +27,6 @@ type config struct {
 	httpClient      *http.Client
 	logger          *slog.Logger
 	params          RestrictionParams
-	paramsSet       bool
 	limiter         Limiter
 	userAgent       string
 	timeout         time.Duration
@@ -71,7 +70,6 @@ func WithRestrictionParams(p RestrictionParams) Option {
 			return err
 		}
 		cfg.params = m
-		cfg.paramsSet = true
 		return nil
 	}
 }
