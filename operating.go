@@ -111,7 +111,7 @@ func (s *opState) acquire(ctx context.Context, l *localLimiter) (bool, error) {
 				l.adaptiveDelays.Add(1)
 				l.adaptiveTime.Add(int64(time.Since(start)))
 				if err != nil {
-					s.release(l, nil, false)
+					s.release(l, nil)
 					return true, err
 				}
 				return true, nil
@@ -184,16 +184,14 @@ func adaptiveRamp(frac, threshold float64) float64 {
 }
 
 // release frees a reservation and learns from the outcome (nil: nothing to learn).
-func (s *opState) release(l *localLimiter, o *Outcome, reserved bool) {
+func (s *opState) release(l *localLimiter, o *Outcome) {
 	l.mu.Lock()
 	p := l.params
 	l.mu.Unlock()
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if reserved && s.inflight > 0 {
-		s.inflight--
-	} else if !reserved && s.inflight > 0 {
+	if s.inflight > 0 {
 		s.inflight--
 	}
 	if o != nil {

@@ -250,7 +250,7 @@ func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, e
 		if err != nil {
 			l.unref(s)
 			for _, done := range states {
-				done.release(l, nil, false)
+				done.release(l, nil)
 				l.unref(done)
 			}
 			return nil, err
@@ -261,7 +261,7 @@ func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, e
 	waited = waited || w
 	if err != nil {
 		for _, s := range states {
-			s.release(l, nil, false)
+			s.release(l, nil)
 			l.unref(s)
 		}
 		return nil, err
@@ -431,7 +431,7 @@ func (p *localPermit) Release(o Outcome) {
 			p.l.opRefusals.Add(1)
 		}
 		for _, s := range p.states {
-			s.release(p.l, &o, true)
+			s.release(p.l, &o)
 			p.l.unref(s)
 		}
 	})
