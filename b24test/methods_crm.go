@@ -433,12 +433,18 @@ func (h *legacyCRM) list(c *Call) (Result, *Error) {
 	for _, r := range page.Records {
 		rows.Append(h.row(r, sel))
 	}
+	return listResult(c, page, q.Offset, rows), nil
+}
+
+// listResult charges a list's rows to the call and returns v as its page:
+// with the next start when the page was counted and rows follow.
+func listResult(c *Call, page store.Page, offset int, v any) Result {
 	chargeList(c, page)
 	next := -1
-	if n, ok := page.Next(q.Offset); ok {
+	if n, ok := page.Next(offset); ok {
 		next = n
 	}
-	return Page(rows, page.Total, next), nil
+	return Page(v, page.Total, next)
 }
 
 // chargeList charges a list's rows to the call.

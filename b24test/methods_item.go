@@ -214,14 +214,9 @@ func (h *crmItem) list(c *Call) (Result, *Error) {
 	for _, r := range page.Records {
 		items.Append(h.item(r, &sel))
 	}
-	chargeList(c, page)
 	res := php.NewArray()
 	res.Set("items", items)
-	next := -1
-	if n, ok := page.Next(q.Offset); ok {
-		next = n
-	}
-	return Page(res, page.Total, next), nil
+	return listResult(c, page, q.Offset, res), nil
 }
 
 func wrapItem(it *php.Array) *php.Array {

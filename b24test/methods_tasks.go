@@ -249,14 +249,9 @@ func (h *tasks) list(c *Call) (Result, *Error) {
 	for _, r := range page.Records {
 		rows.Append(h.row2(r, &sel))
 	}
-	chargeList(c, page)
 	res := php.NewArray()
 	res.Set("tasks", rows)
-	next := -1
-	if n, ok := page.Next(q.Offset); ok {
-		next = n
-	}
-	return Page(res, page.Total, next), nil
+	return listResult(c, page, q.Offset, res), nil
 }
 
 func wrapTask(t any) *php.Array {
