@@ -13,7 +13,7 @@ import (
 // id range is cut into shards walked at once under the hook's one limiter;
 // pages still arrive in id order.
 func ExampleFetchListPages() {
-	s, err := b24test.Start(b24test.WithSeed(b24test.Seed{Deals: 20000}), b24test.WithTimeScale(100))
+	s, err := b24test.Start(b24test.WithSeed(b24test.Seed{Deals: 20000}), b24test.WithTimeScale(10))
 	if err != nil {
 		fmt.Println(err)
 		return
