@@ -49,6 +49,20 @@ func (r *idRange) setHi(v int64) {
 	}
 }
 
+// bound narrows the range by a filter bound: op is ">", ">=", "<" or "<=".
+func (r *idRange) bound(op string, n int64) {
+	switch op {
+	case ">":
+		r.setLo(n + 1)
+	case ">=":
+		r.setLo(n)
+	case "<":
+		r.setHi(n - 1)
+	case "<=":
+		r.setHi(n)
+	}
+}
+
 func (r idRange) empty() bool { return r.loSet && r.hiSet && r.lo > r.hi }
 
 // paramsMap turns params (nil, a map, a struct, JSON) into a generic map.
@@ -263,16 +277,7 @@ func (q *listQuery) takeFilter(m map[string]any) error {
 		if !isInt {
 			return fmt.Errorf("filter %s=%v: a bound on the id must be an integer", k, v)
 		}
-		switch op {
-		case ">":
-			q.rng.setLo(n + 1)
-		case ">=":
-			q.rng.setLo(n)
-		case "<":
-			q.rng.setHi(n - 1)
-		case "<=":
-			q.rng.setHi(n)
-		}
+		q.rng.bound(op, n)
 		delete(fm, k)
 	}
 	q.filter2 = fm
@@ -324,16 +329,7 @@ func (q *listQuery) takeFilter3(fv any) error {
 			if !isInt {
 				return fmt.Errorf("filter [%s %s %v]: a bound on the id must be an integer", field, op, arr[2])
 			}
-			switch op {
-			case ">":
-				q.rng.setLo(n + 1)
-			case ">=":
-				q.rng.setLo(n)
-			case "<":
-				q.rng.setHi(n - 1)
-			case "<=":
-				q.rng.setHi(n)
-			}
+			q.rng.bound(op, n)
 		case "between":
 			pair, isPair := arr[2].([]any)
 			if !isPair || len(pair) != 2 {
