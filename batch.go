@@ -620,11 +620,7 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 	}
 	sec, derr := decodeV2Sections(resp)
 	if derr != nil {
-		o.err = &ResponseError{Method: "batch", RequestID: resp.RequestID, Status: resp.Status, Err: derr}
-		if !p.allReads(idx) {
-			o.err = fmt.Errorf("%w: %w", ErrAmbiguous, o.err)
-		}
-		markRequestFailed(out, idx, o.err, p.allReads(idx))
+		o.err = p.unreadable(resp, derr, idx, out)
 		return o
 	}
 	failedAt := -1
@@ -661,6 +657,19 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 		}
 	}
 	return o
+}
+
+// unreadable reports a batch answer that could not be read (derr): every
+// command of the chunk is marked as if the request had failed, Ambiguous
+// when the chunk has a write. It returns the chunk's error.
+func (p *batchPlan) unreadable(resp *Response, derr error, idx []int, out []CommandResult) error {
+	var err error = &ResponseError{Method: "batch", RequestID: resp.RequestID, Status: resp.Status, Err: derr}
+	reads := p.allReads(idx)
+	if !reads {
+		err = fmt.Errorf("%w: %w", ErrAmbiguous, err)
+	}
+	markRequestFailed(out, idx, err, reads)
+	return err
 }
 
 // markRequestFailed sets the state of every command of a batch whose request

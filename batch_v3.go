@@ -85,11 +85,7 @@ func (a *API) runV3(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 	}
 	results, derr := v3Results(resp.Result, p, idx)
 	if derr != nil {
-		o.err = &ResponseError{Method: "batch", RequestID: resp.RequestID, Status: resp.Status, Err: derr}
-		if !p.allReads(idx) {
-			o.err = fmt.Errorf("%w: %w", ErrAmbiguous, o.err)
-		}
-		markRequestFailed(out, idx, o.err, p.allReads(idx))
+		o.err = p.unreadable(resp, derr, idx, out)
 		return o
 	}
 	for j, i := range idx {
