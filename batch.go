@@ -433,7 +433,7 @@ func (r *BatchResult) err(cause error) error {
 }
 
 // validateNames checks the commands' names and methods.
-func validateNames(cmds []Cmd, v APIVersion) error {
+func validateNames(cmds []Cmd) error {
 	seen := map[string]bool{}
 	for i, c := range cmds {
 		if err := checkMethod(c.Method); err != nil {
@@ -481,7 +481,7 @@ type batchPlan struct {
 // commands; without, any reference is refused (BatchByChunk's commands must
 // be independent).
 func (a *API) prepare(cmds []Cmd, refs bool) (*batchPlan, error) {
-	if err := validateNames(cmds, a.version); err != nil {
+	if err := validateNames(cmds); err != nil {
 		return nil, err
 	}
 	p := &batchPlan{v: a.version, cmds: cmds, wire: make([][]byte, len(cmds))}
@@ -791,7 +791,7 @@ func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string)
 	if err != nil {
 		return NotRefused, ""
 	}
-	refusal, method := NotRefused, ""
+	refusal := NotRefused
 	var methods map[string]string
 	for k, raw := range sec.errors {
 		e, ok := subError(raw, "", "").(*APIError)
@@ -811,7 +811,7 @@ func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string)
 			refusal = RefusedRate
 		}
 	}
-	return refusal, method
+	return refusal, ""
 }
 
 // isSubRefusal reports whether a command's error is a refusal before running.
