@@ -269,14 +269,14 @@ func scrubErr(err error, redact func(string) string) error {
 	return err
 }
 
-// redact removes the secret (plain or URL-encoded) from s.
+// redact removes the secret from s. The secret holds only characters that
+// need no escaping (checkSecret), so its URL-encoded form is itself.
 func (h *Hook) redact(s string) string {
 	sec := h.secret.Reveal()
-	if sec == "" || !strings.Contains(s, sec) && !strings.Contains(s, url.PathEscape(sec)) {
+	if sec == "" || !strings.Contains(s, sec) {
 		return s
 	}
-	s = strings.ReplaceAll(s, sec, redacted)
-	return strings.ReplaceAll(s, url.PathEscape(sec), redacted)
+	return strings.ReplaceAll(s, sec, redacted)
 }
 
 // redactBody returns body with the secret replaced, or body itself when it
