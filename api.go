@@ -11,6 +11,7 @@ import (
 type API struct {
 	h       *Hook
 	version APIVersion
+	base    Secret // TargetOriginWithPath(version), built once for every request
 }
 
 // String describes the API without the secret.

@@ -136,8 +136,8 @@ func newHook(wh webhook, opts []Option) (*Hook, error) {
 	p := cfg.params
 	h.params.Store(&p)
 	h.logger.Store(cfg.logger)
-	h.v2 = &API{h: h, version: APIv2}
-	h.v3 = &API{h: h, version: APIv3}
+	h.v2 = &API{h: h, version: APIv2, base: h.TargetOriginWithPath(APIv2)}
+	h.v3 = &API{h: h, version: APIv3, base: h.TargetOriginWithPath(APIv3)}
 	return h, nil
 }
 

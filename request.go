@@ -150,7 +150,10 @@ func readLimited(r io.Reader, b []byte, limit int64) (_ []byte, over bool, _ err
 
 // send performs one HTTP attempt.
 func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byte, reqID, idemKey string, timeout time.Duration) attemptResult {
-	base := h.TargetOriginWithPath(v)
+	base := h.v2.base
+	if v == APIv3 {
+		base = h.v3.base
+	}
 	urlStr := base.Reveal() + "/" + method
 	shownURL := base.String() + "/" + method
 	actx, cancel := context.WithTimeout(ctx, timeout)
