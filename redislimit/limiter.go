@@ -290,8 +290,11 @@ type keys struct {
 	cred    string
 }
 
+// braces replaces the hash-tag delimiters in a portal name.
+var braces = strings.NewReplacer("{", "_", "}", "_")
+
 func (l *Limiter) keysFor(req b24.LimitRequest) keys {
-	tag := l.prefix + "{" + strings.NewReplacer("{", "_", "}", "_").Replace(req.Portal) + "}:"
+	tag := l.prefix + "{" + braces.Replace(req.Portal) + "}:"
 	k := keys{all: make([]string, 0, 1+2*len(req.Methods)), methods: req.Methods, portal: req.Portal, cred: req.Credential}
 	k.all = append(k.all, tag+"r")
 	for _, m := range req.Methods {
