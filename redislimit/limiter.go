@@ -588,10 +588,7 @@ func (l *Limiter) inFallback() bool {
 	}
 	l.fbMu.Lock()
 	defer l.fbMu.Unlock()
-	if time.Now().Before(l.fbUntil) {
-		return true
-	}
-	return false
+	return time.Now().Before(l.fbUntil)
 }
 
 // startFallback switches to the local limiter for a while; the warning is
