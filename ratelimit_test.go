@@ -363,6 +363,19 @@ func TestRestrictionParams(t *testing.T) {
 	if m := (RestrictionParams{RateLimit: RateLimit{Fixed: true}}).Merge(StandardPlan()); !m.RateLimit.Fixed || m.RateLimit.RefusalWindow != time.Minute {
 		t.Errorf("merged rate limit %+v", m.RateLimit)
 	}
+	// Every field is merged: a zero set takes each one from defaults that
+	// have none zero (BatchBilling excepted: its zero value is a choice).
+	full := RestrictionParams{
+		RateLimit: RateLimit{Burst: 7, Drain: 3, Fixed: true, RefusalWindow: 11 * time.Second},
+		Operating: OperatingLimit{Limit: 13 * time.Second, Window: 17 * time.Second, Margin: 19 * time.Millisecond, BatchBilling: BatchBilledPerCommand},
+		Adaptive:  AdaptiveDelay{Enabled: true, Threshold: 0.3, Coefficient: 0.7, MaxDelay: 23 * time.Millisecond},
+		Retry:     RetryPolicy{MaxAttempts: 29, BaseDelay: 31 * time.Millisecond, MaxDelay: 37 * time.Millisecond, MaxRefusalWait: 41 * time.Millisecond},
+	}
+	want := full
+	want.Operating.BatchBilling = BatchBilledAsBatch
+	if m := (RestrictionParams{}).Merge(full); m != want {
+		t.Errorf("zero params merged into %+v, want %+v", m, want)
+	}
 	s := StandardPlan().Scaled(10)
 	if s.RateLimit != (RateLimit{Burst: 50, Drain: 20, RefusalWindow: 6 * time.Second}) || s.Operating.Limit != 48*time.Second || s.Operating.Window != time.Minute {
 		t.Fatalf("scaled %+v", s)
