@@ -169,52 +169,30 @@ func PlanByName(name string) RestrictionParams {
 // so a partial nested value keeps the other defaults).
 func (p RestrictionParams) Merge(defaults RestrictionParams) RestrictionParams {
 	d := defaults
-	if p.RateLimit.Burst == 0 {
-		p.RateLimit.Burst = d.RateLimit.Burst
-	}
-	if p.RateLimit.Drain == 0 {
-		p.RateLimit.Drain = d.RateLimit.Drain
-	}
-	if !p.RateLimit.Fixed {
-		p.RateLimit.Fixed = d.RateLimit.Fixed
-	}
-	if p.RateLimit.RefusalWindow == 0 {
-		p.RateLimit.RefusalWindow = d.RateLimit.RefusalWindow
-	}
-	if p.Operating.Limit == 0 {
-		p.Operating.Limit = d.Operating.Limit
-	}
-	if p.Operating.Window == 0 {
-		p.Operating.Window = d.Operating.Window
-	}
-	if p.Operating.Margin == 0 {
-		p.Operating.Margin = d.Operating.Margin
-	}
-	if !p.Adaptive.Enabled {
-		p.Adaptive.Enabled = d.Adaptive.Enabled
-	}
-	if p.Adaptive.Threshold == 0 {
-		p.Adaptive.Threshold = d.Adaptive.Threshold
-	}
-	if p.Adaptive.Coefficient == 0 {
-		p.Adaptive.Coefficient = d.Adaptive.Coefficient
-	}
-	if p.Adaptive.MaxDelay == 0 {
-		p.Adaptive.MaxDelay = d.Adaptive.MaxDelay
-	}
-	if p.Retry.MaxAttempts == 0 {
-		p.Retry.MaxAttempts = d.Retry.MaxAttempts
-	}
-	if p.Retry.BaseDelay == 0 {
-		p.Retry.BaseDelay = d.Retry.BaseDelay
-	}
-	if p.Retry.MaxDelay == 0 {
-		p.Retry.MaxDelay = d.Retry.MaxDelay
-	}
-	if p.Retry.MaxRefusalWait == 0 {
-		p.Retry.MaxRefusalWait = d.Retry.MaxRefusalWait
-	}
+	orDefault(&p.RateLimit.Burst, d.RateLimit.Burst)
+	orDefault(&p.RateLimit.Drain, d.RateLimit.Drain)
+	orDefault(&p.RateLimit.Fixed, d.RateLimit.Fixed)
+	orDefault(&p.RateLimit.RefusalWindow, d.RateLimit.RefusalWindow)
+	orDefault(&p.Operating.Limit, d.Operating.Limit)
+	orDefault(&p.Operating.Window, d.Operating.Window)
+	orDefault(&p.Operating.Margin, d.Operating.Margin)
+	orDefault(&p.Adaptive.Enabled, d.Adaptive.Enabled)
+	orDefault(&p.Adaptive.Threshold, d.Adaptive.Threshold)
+	orDefault(&p.Adaptive.Coefficient, d.Adaptive.Coefficient)
+	orDefault(&p.Adaptive.MaxDelay, d.Adaptive.MaxDelay)
+	orDefault(&p.Retry.MaxAttempts, d.Retry.MaxAttempts)
+	orDefault(&p.Retry.BaseDelay, d.Retry.BaseDelay)
+	orDefault(&p.Retry.MaxDelay, d.Retry.MaxDelay)
+	orDefault(&p.Retry.MaxRefusalWait, d.Retry.MaxRefusalWait)
 	return p
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
 
 // Scaled returns p for a portal whose clock runs k times faster (the fake
