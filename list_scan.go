@@ -233,11 +233,17 @@ func rowID(row []byte, key string) (int64, error) {
 	}
 	s := v
 	if len(s) > 0 && s[0] == '"' {
-		var str string
-		if json.Unmarshal(s, &str) != nil {
-			return 0, fmt.Errorf("%w: %s=%s", ErrNonNumericID, key, v)
+		// REST v2 sends ids as strings ("ID":"42"): read a plain one in
+		// place, and decode only one with escapes.
+		if len(s) >= 2 && s[len(s)-1] == '"' && bytes.IndexByte(s, '\\') < 0 {
+			s = s[1 : len(s)-1]
+		} else {
+			var str string
+			if json.Unmarshal(s, &str) != nil {
+				return 0, fmt.Errorf("%w: %s=%s", ErrNonNumericID, key, v)
+			}
+			s = []byte(str)
 		}
-		s = []byte(str)
 	}
 	if n, err := strconv.ParseInt(string(s), 10, 64); err == nil {
 		return n, nil
