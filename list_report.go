@@ -86,7 +86,8 @@ func regionOf(c CursorRange) region {
 	return r
 }
 
-// finish completes the report of a walk that ended with err (nil: complete).
+// finish completes the report of a walk that ended with err (nil: complete)
+// or was stopped by the caller (err then says how, a cancelled context).
 func (rep *ListReport) finish(err error, stopped bool) {
 	switch {
 	case err == nil && !stopped:
@@ -96,6 +97,6 @@ func (rep *ListReport) finish(err error, stopped bool) {
 		rep.End = ListStopped
 	default:
 		rep.End = ListFailed
-		rep.Err = err
 	}
+	rep.Err = err
 }

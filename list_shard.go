@@ -99,9 +99,6 @@ func (w *walk[T]) finishReport(ctx context.Context, e *engine[T], err error) {
 	}
 	stopped := e.stopped || err != nil && ctx.Err() != nil
 	rep.finish(err, stopped)
-	if stopped && err != nil {
-		rep.Err = err
-	}
 	if w.cfg.report != nil {
 		*w.cfg.report = *rep
 	}

@@ -51,9 +51,6 @@ func FetchTail[T any](ctx context.Context, api *API, method string, params any, 
 			rep.Elapsed = time.Since(start)
 			rep.UniqueIDs = rep.Rows - rep.Duplicates
 			rep.finish(err, stopped)
-			if stopped && err != nil {
-				rep.Err = err
-			}
 			if cfg.report != nil {
 				*cfg.report = rep
 			}
