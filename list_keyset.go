@@ -108,7 +108,6 @@ func (w *walk[T]) call(ctx context.Context, params any) (*Response, error) {
 
 // shard is a range of ids walked by one worker at a time.
 type shard[T any] struct {
-	idx int
 	region
 	from region // the range as cut, for coverage and cursors
 	// fetch side (the worker)

@@ -276,7 +276,6 @@ func (e *engine[T]) walkShard(ctx context.Context, sh *shard[T], out chan<- *chu
 
 func (e *engine[T]) register(sh *shard[T]) {
 	e.regMu.Lock()
-	sh.idx = len(e.registry)
 	e.registry = append(e.registry, sh)
 	e.regMu.Unlock()
 }
