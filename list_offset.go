@@ -48,15 +48,7 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 			if n > 0 {
 				n, ok = s(c.rows)
 			}
-			for _, id := range c.ids[:min(max(n, 0), len(c.ids))] {
-				if e.rows == 0 || id < e.minID {
-					e.minID = id
-				}
-				if e.rows == 0 || id > e.maxID {
-					e.maxID = id
-				}
-				e.rows++
-			}
+			e.count(c.ids[:min(max(n, 0), len(c.ids))])
 			if !ok {
 				e.stopped = true
 				return nil

@@ -290,15 +290,7 @@ func (e *engine[T]) deliver(c *chunk[T], s sink[T]) bool {
 		n, ok = s(c.rows)
 		n = min(max(n, 0), len(c.rows))
 	}
-	for _, id := range c.ids[:n] {
-		if e.rows == 0 || id < e.minID {
-			e.minID = id
-		}
-		if e.rows == 0 || id > e.maxID {
-			e.maxID = id
-		}
-		e.rows++
-	}
+	e.count(c.ids[:n])
 	sh := c.sh
 	if n > 0 {
 		sh.pos, sh.posSet = c.ids[n-1], true
@@ -315,6 +307,19 @@ func (e *engine[T]) deliver(c *chunk[T], s sink[T]) bool {
 		f(ListProgress{Rows: e.rows, Requests: e.w.requests.Load(), Covered: e.covered(), Cursor: &cur})
 	}
 	return true
+}
+
+// count adds the ids of delivered rows to the report's figures.
+func (e *engine[T]) count(ids []int64) {
+	for _, id := range ids {
+		if e.rows == 0 || id < e.minID {
+			e.minID = id
+		}
+		if e.rows == 0 || id > e.maxID {
+			e.maxID = id
+		}
+		e.rows++
+	}
 }
 
 // cursor returns the ranges not yet delivered, in walk order.
