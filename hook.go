@@ -50,7 +50,6 @@ type Hook struct {
 	credential string // hash of the credential, the key of operating budgets
 	client     *http.Client
 	limiter    Limiter
-	ownLimiter *localLimiter // the built-in limiter, when no other was given
 	userAgent  string
 	timeout    time.Duration
 	maxBody    int64
@@ -130,8 +129,7 @@ func newHook(wh webhook, opts []Option) (*Hook, error) {
 	if cfg.limiter != nil {
 		h.limiter = cfg.limiter
 	} else {
-		h.ownLimiter = newLocalLimiter(cfg.params)
-		h.limiter = h.ownLimiter
+		h.limiter = newLocalLimiter(cfg.params)
 	}
 	p := cfg.params
 	h.params.Store(&p)
