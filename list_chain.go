@@ -18,9 +18,6 @@ import (
 // chainLen is the number of list commands of a full chained batch.
 const chainLen = MaxBatchCommands
 
-// chainAvailable: REST v2 walks use chained batches unless WithoutBatch.
-const chainAvailable = true
-
 // chainName is the key of the i-th command of a chain.
 func chainName(i int) string { return "p" + strconv.Itoa(i) }
 
