@@ -2,7 +2,6 @@ package b24
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -42,12 +41,6 @@ func (w *walk[T]) batch(ctx context.Context, cmds []Cmd) (*BatchResult, error) {
 		return nil, err
 	}
 	return res, nil
-}
-
-// isRefusal tells whether a command was refused before running (a limit
-// inside a batch that answered 200): safe to send again.
-func isRefusal(err error) bool {
-	return errors.Is(err, ErrQueryLimitExceeded) || errors.Is(err, ErrOperationTimeLimit)
 }
 
 // stepChain reads up to n pages of sh in one chained batch.
@@ -98,7 +91,7 @@ func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T]
 		}
 		switch {
 		case failure == nil:
-		case !isRefusal(failure):
+		case !isSubRefusal(failure):
 			return nil, fmt.Errorf("b24: %s: chained page: %w", w.method, failure)
 		case len(c.ids) == 0 && !sh.done:
 			// Refused before any page ran: wait and send again.

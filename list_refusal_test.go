@@ -1,0 +1,48 @@
+package b24
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestChainWalkRefusalWaitBounded: a chained walk whose batch requests are
+// all refused waits at most Retry.MaxRefusalWait in all: the call's own
+// refusal handling has waited it out, and the walk must not wait it again as
+// if the portal had refused commands inside a batch that ran.
+func TestChainWalkRefusalWaitBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		refused := `{"error":"QUERY_LIMIT_EXCEEDED","error_description":"Too many requests"}`
+		tr := &scriptTransport{}
+		// The probe runs: a full first page (ids 1-50) and the far end's (1000-951).
+		page := func(from, step int) string {
+			b := "["
+			for i := range 50 {
+				if i > 0 {
+					b += ","
+				}
+				b += fmt.Sprintf(`{"ID":"%d"}`, from+i*step)
+			}
+			return b + "]"
+		}
+		tr.steps = append(tr.steps, answer(http.StatusOK, `{"result":{"result":{"first":`+page(1, 1)+`,"last":`+page(1000, -1)+
+			`},"result_error":[],"result_total":[],"result_next":[],"result_time":[]},"time":{"start":1,"finish":1.5,"duration":0.5,"processing":0,"date_start":"","date_finish":""}}`))
+		for range 10000 {
+			tr.steps = append(tr.steps, answer(http.StatusServiceUnavailable, refused))
+		}
+		const most = 20 * time.Second
+		h := scriptedHook(t, tr, WithRestrictionParams(RestrictionParams{Retry: RetryPolicy{MaxRefusalWait: most}}))
+		start := time.Now()
+		_, err := CallList[map[string]any](t.Context(), h.V2(), "crm.deal.list", nil)
+		if !errors.Is(err, ErrQueryLimitExceeded) {
+			t.Fatalf("err %v, want the refusal", err)
+		}
+		t.Log(time.Since(start), err)
+		if d := time.Since(start); d > most+5*time.Second {
+			t.Fatalf("the walk gave up after %v, want about MaxRefusalWait (%v)", d, most)
+		}
+	})
+}
