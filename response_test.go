@@ -12,14 +12,15 @@ import (
 	"time"
 )
 
-// vectorsDir is the shared response vectors, beside the repository.
-const vectorsDir = "../shared/vectors"
+// vectorsDir holds real response bodies (testdata/vectors/README.md gives
+// each one's source and HTTP status).
+const vectorsDir = "testdata/vectors"
 
 func loadVectors(t testing.TB) map[string][]byte {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(vectorsDir, "*.json"))
 	if err != nil || len(files) < 50 {
-		t.Fatalf("shared vectors missing at %s (%d files, %v)", vectorsDir, len(files), err)
+		t.Fatalf("vectors missing at %s (%d files, %v)", vectorsDir, len(files), err)
 	}
 	out := map[string][]byte{}
 	for _, f := range files {
@@ -32,7 +33,7 @@ func loadVectors(t testing.TB) map[string][]byte {
 	return out
 }
 
-// TestDecodeVectors decodes every shared vector as the portal would send it.
+// TestDecodeVectors decodes every vector as the portal would send it.
 func TestDecodeVectors(t *testing.T) {
 	t.Parallel()
 	// Fragments that are not whole envelopes: a time block alone, and a batch

@@ -622,7 +622,7 @@ func TestValueMultifield(t *testing.T) {
 		}
 	}
 
-	// The update rows of protocol §9.11.
+	// The update rows of docs/protocol.md §9.
 	for _, c := range []struct {
 		row  b24.Multifield
 		want string

@@ -13,12 +13,12 @@ import (
 	"github.com/b24go/b24"
 )
 
-// The shared vectors are real response bodies (../shared/vectors, a sibling
-// of the repository in development and in CI). Every vector that carries a
+// The vectors are real response bodies (testdata/vectors, shared with the
+// b24test package's tests). Every vector that carries a
 // "result" must have a case below that decodes it into typed Go structs built
 // from the value types and checks specific values.
 
-const valVectorDir = "../shared/vectors"
+const valVectorDir = "testdata/vectors"
 
 // Typed shapes of the vectors' results, as a user of the SDK would write them.
 
@@ -746,7 +746,7 @@ var valVectorCases = map[string]func(*testing.T, json.RawMessage){
 func TestVectorValues(t *testing.T) {
 	entries, err := os.ReadDir(valVectorDir)
 	if err != nil {
-		t.Fatalf("the shared vectors must be at %s (a sibling of the repository): %v", valVectorDir, err)
+		t.Fatalf("the vectors must be at %s: %v", valVectorDir, err)
 	}
 	withResult := 0
 	seen := map[string]bool{}

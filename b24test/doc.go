@@ -2,8 +2,8 @@
 // server that speaks the REST v2 and v3 inbound-webhook protocol, holds
 // seeded CRM, task and user data, enforces the portal's limits, models its
 // latency and injects faults. A client that works against it should work
-// against a real portal; the protocol it follows is the project's
-// protocol.md.
+// against a real portal; the protocol it follows is the one
+// described in the repository's docs/protocol.md.
 //
 // # Starting a portal
 //

@@ -71,10 +71,10 @@ func mustOK(t *testing.T, ms map[string]Method, api API, name, params string, st
 	return out, res, c
 }
 
-// vector returns the "result" (or the whole body for errors) of a shared vector.
+// vector returns the "result" (or the whole body for errors) of a vector.
 func vector(t *testing.T, file string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "vectors", file))
+	b, err := os.ReadFile(filepath.Join(vectorsDir, file))
 	if err != nil {
 		t.Fatalf("vector: %v", err)
 	}

@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// vectorsDir holds the shared vectors: real response bodies, beside the
-// repository.
-const vectorsDir = "../../shared/vectors"
+// vectorsDir holds real response bodies, shared with the root package's
+// tests (testdata/vectors/README.md gives each one's source and status).
+const vectorsDir = "../testdata/vectors"
 
 // exemptVectors are bodies a webhook never receives: only OAuth
 // applications or the OAuth server produce them.
@@ -179,14 +179,14 @@ func contactWithEmail(t *testing.T, s *Server) string {
 func wrongSecret(s *Server) string { return s.URL() + "/rest/1/wrongsecret0000/" }
 func noAuth(s *Server) string      { return s.URL() + "/rest/" }
 
-// TestVectorShapes: for every shared vector a webhook can receive, the
+// TestVectorShapes: for every vector a webhook can receive, the
 // fake's answer to the same call has the same shape: the same keys and the
 // same JSON types, recursively (null matches any type; an empty PHP array
 // matches [] or {}; lists compare their first elements).
 func TestVectorShapes(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(vectorsDir, "*.json"))
 	if err != nil || len(files) < 50 {
-		t.Fatalf("shared vectors missing at %s (%d files, %v)", vectorsDir, len(files), err)
+		t.Fatalf("vectors missing at %s (%d files, %v)", vectorsDir, len(files), err)
 	}
 	cases := vectorCases()
 	for _, f := range files {
