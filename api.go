@@ -65,7 +65,9 @@ func CallAs[T any](ctx context.Context, api *API, method string, params any, opt
 //	|   INTERNAL_SERVER_ERROR, ...); any other answer  |                         |                            |                            |
 //	|   without a JSON envelope (502/504 HTML, 503     |                         |                            |                            |
 //	|   text, 408, HTML with 200, a truncated body);   |                         |                            |                            |
-//	|   a reset connection; the attempt's timeout      |                         |                            |                            |
+//	|   a reset connection; an HTTP/2 stream reset     |                         |                            |                            |
+//	|   (any code) or GOAWAY after the request was     |                         |                            |                            |
+//	|   sent; the attempt's timeout                    |                         |                            |                            |
 //	| a body over the size limit (the call ran)        | error, no retry         | ErrAmbiguous, no retry     | ErrAmbiguous, no retry     |
 //	| connection never made (refused, DNS)             | retry with backoff      | retry with backoff         | retry with backoff         |
 //	| context cancelled mid-request                    | context error           | context error+ErrAmbiguous | context error+ErrAmbiguous |
@@ -81,6 +83,12 @@ func CallAs[T any](ctx context.Context, api *API, method string, params any, opt
 // does. A call that gives up after retrying (its attempts or its refusal wait
 // run out, or an error follows a retry) logs one Warn record, "b24 giving
 // up", with the method, the attempts and the error.
+//
+// Only the retry loop resends a request, so each one is counted in Stats
+// and paid to the limiter: net/http is never allowed to (the request has no
+// GetBody). HTTP/2 says that REFUSED_STREAM, and a GOAWAY below the
+// request's stream, mean "not processed", but a proxy in front of the portal
+// may already have passed the request on: for a write they are ambiguous too.
 //
 // Reads are known by method name (IsReadMethod); a batch is a read when all
 // of its commands are. A REST v3 write carries an Idempotency-Key (a new

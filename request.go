@@ -162,6 +162,11 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 	if err != nil {
 		return attemptResult{err: &TransportError{Method: method, URL: shownURL, NotSent: true, Err: errors.New("building the request failed")}}
 	}
+	// Without GetBody net/http cannot resend the body: no request is sent
+	// twice behind the SDK's back (HTTP/2 after a reset or GOAWAY, HTTP/1
+	// with an Idempotency-Key on a dropped connection). Every resend is the
+	// retry loop's, counted in Stats and paid to the limiter.
+	req.GetBody = nil
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", h.userAgent)

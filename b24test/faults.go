@@ -35,10 +35,18 @@ const (
 	// FaultMoved answers 302 with a Location on another host (the portal's
 	// address changed) before running the method.
 	FaultMoved
+	// FaultStreamReset runs the method and then, on HTTP/2 (WithHTTP2),
+	// resets its stream with the code of WithResetCode; elsewhere it is
+	// FaultReset.
+	FaultStreamReset
+	// FaultGoAway runs the method and then, on HTTP/2 (WithHTTP2), sends
+	// GOAWAY (NO_ERROR) whose last stream id is below the call's, claiming
+	// falsely that the call was not processed; elsewhere it is FaultReset.
+	FaultGoAway
 	numFaults
 )
 
-var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved"}
+var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {
@@ -59,7 +67,8 @@ func ParseFault(s string) (Fault, bool) {
 
 // afterExecution reports whether the fault strikes after the method ran.
 func (f Fault) afterExecution() bool {
-	return f == FaultInternal || f == FaultReset || f == FaultTruncated || f == FaultSlow
+	return f == FaultInternal || f == FaultReset || f == FaultTruncated || f == FaultSlow ||
+		f == FaultStreamReset || f == FaultGoAway
 }
 
 // FaultRates injects faults at random, deterministically from Seed: each

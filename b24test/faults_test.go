@@ -36,6 +36,8 @@ func TestFaultsInMemory(t *testing.T) {
 		{FaultMoved, 302, "", false, nil},
 		{FaultInternal, 500, "INTERNAL_SERVER_ERROR", true, nil},
 		{FaultReset, 0, "", true, nil},
+		{FaultStreamReset, 0, "", true, nil}, // HTTP/2 only: a reset elsewhere
+		{FaultGoAway, 0, "", true, nil},
 		{FaultTruncated, 200, "", true, io.ErrUnexpectedEOF},
 	}
 	for _, tt := range tests {

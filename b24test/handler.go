@@ -452,8 +452,11 @@ func (s *Server) deliver(w http.ResponseWriter, r *http.Request, rep reply, reco
 			record(0)
 			return
 		}
-	case FaultReset:
+	case FaultReset, FaultStreamReset, FaultGoAway:
 		record(0)
+		if hw, ok := w.(*h2writer); ok {
+			hw.reset, hw.goAway = rep.after == FaultStreamReset, rep.after == FaultGoAway
+		}
 		abortConn(w)
 		return
 	}
@@ -487,6 +490,10 @@ func abortConn(w http.ResponseWriter) {
 		mw.reset = true
 		return
 	}
+	if hw, ok := w.(*h2writer); ok {
+		hw.abort = !hw.reset && !hw.goAway
+		return
+	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)
@@ -510,6 +517,10 @@ func abortConn(w http.ResponseWriter) {
 func truncateConn(w http.ResponseWriter) {
 	if mw, ok := w.(*memWriter); ok {
 		mw.truncated = true
+		return
+	}
+	if hw, ok := w.(*h2writer); ok {
+		hw.truncated = true
 		return
 	}
 	if f, ok := w.(http.Flusher); ok {

@@ -41,6 +41,8 @@ type config struct {
 	movedTo    string
 	legacyTime bool
 	extraFamly []Family
+	http2      bool
+	resetCode  *uint32
 }
 
 // WithClock sets the server's clock (default: the time package, which
@@ -342,6 +344,12 @@ func Start(opts ...Option) (*Server, error) {
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}},
 		ErrorLog:  log.New(io.Discard, "", 0)}
+	if cfg.http2 {
+		s.srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+		s.srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){
+			"h2": func(_ *http.Server, c *tls.Conn, _ http.Handler) { s.serveH2(c) },
+		}
+	}
 	s.srv.SetKeepAlivesEnabled(true)
 	go s.srv.Serve(tls.NewListener(ln, s.srv.TLSConfig))
 	pool := x509.NewCertPool()
@@ -349,7 +357,7 @@ func Start(opts ...Option) (*Server, error) {
 	s.client = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool},
 		MaxIdleConnsPerHost: 64,
-		ForceAttemptHTTP2:   false,
+		ForceAttemptHTTP2:   cfg.http2,
 	}}
 	return s, nil
 }
