@@ -34,6 +34,21 @@ var ErrCursorStalled = errors.New("b24: list cursor did not advance")
 // WithIDKey, or walk by offset with WithOffsetPaging.
 var ErrNonNumericID = errors.New("b24: list row id is not an integer")
 
+// ErrRowsOutOfOrder is returned when a keyset walk (or a tail) gets a row
+// whose id is not beyond the one before it: the portal ignored the order by
+// id, and going on would skip rows. The walk stops; nothing is dropped.
+var ErrRowsOutOfOrder = errors.New("b24: list rows are not in id order")
+
+// ErrPageRepeated is returned when an offset walk gets a page holding only
+// rows it already read (a portal that ignores start or the v3 offset): the
+// walk stops instead of paging the same rows forever.
+var ErrPageRepeated = errors.New("b24: list page repeats rows already read")
+
+// ErrListChanged ends an offset walk that read to the end while the list
+// changed under it (rows repeated by a shift, or total changed): rows
+// shifted by a deletion may be missing. The report's End is ListIncomplete.
+var ErrListChanged = errors.New("b24: list changed during the offset walk")
+
 // ErrCursorMismatch is returned when WithResume is given a cursor saved by a
 // walk of another method, other parameters or the other direction.
 var ErrCursorMismatch = errors.New("b24: list cursor belongs to another walk")
@@ -133,6 +148,10 @@ func WithoutBatch() ListOption {
 // rows before it, so it is slower and its cost grows with depth; rows
 // inserted or deleted during the walk can shift pages. A caller's order on a
 // field other than the id selects it automatically (with a logged warning).
+// A page of rows already read (a portal ignoring start) stops the walk with
+// ErrPageRepeated; a walk that saw rows repeated or the v2 total change ends
+// ListIncomplete with ErrListChanged. REST 3.0 sends no total, so rows a
+// deletion shifts past a v3 offset walk go unnoticed.
 func WithOffsetPaging() ListOption {
 	return func(c *listConfig) { c.offset = true }
 }
@@ -277,7 +296,9 @@ func CallList[T any](ctx context.Context, api *API, method string, params any, o
 // may cap the page size it was asked for, a page shorter than the largest
 // seen does. A row without an integer id fails the walk with
 // ErrNonNumericID; a page that does not move the cursor fails it with
-// ErrCursorStalled, so a walk never loops.
+// ErrCursorStalled, so a walk never loops; a row whose id is not beyond the
+// one before it (a portal that ignores the order) fails it with
+// ErrRowsOutOfOrder before the page is delivered, so no row is skipped.
 //
 // Breaking out of the loop (or cancelling ctx) stops every request of the
 // walk before FetchList returns: no goroutine is left behind. Memory stays
@@ -340,6 +361,9 @@ const (
 	// ListFailed: a request or a row failed; Err says why and Cursor resumes
 	// the walk after the last row delivered.
 	ListFailed
+	// ListIncomplete: an offset walk read to the end, but the list changed
+	// during it (Err wraps ErrListChanged): rows may be missing.
+	ListIncomplete
 )
 
 func (e ListEnd) String() string {
@@ -352,6 +376,8 @@ func (e ListEnd) String() string {
 		return "stopped"
 	case ListFailed:
 		return "failed"
+	case ListIncomplete:
+		return "incomplete"
 	}
 	return "unknown"
 }
@@ -363,8 +389,9 @@ type ListReport struct {
 	// "chain" (chained batches), "offset", "v3" or "tail".
 	Mode string
 	// Rows is the number of rows delivered; UniqueIDs the number of distinct
-	// ids among them and Duplicates the rest (rows whose id was not beyond
-	// the previous one of their shard, which a keyset walk never repeats).
+	// ids among them; Duplicates the rows read again and not delivered (an
+	// offset walk's rows shifted by a change of the list; a keyset walk's
+	// rows beyond their shard's end).
 	Rows, UniqueIDs, Duplicates int64
 	// MinID and MaxID are the smallest and largest id delivered (0 when none).
 	MinID, MaxID int64

@@ -133,19 +133,27 @@ type chunk[T any] struct {
 }
 
 // accept runs the checks of the keyset walk on one page of a shard: every
-// id an integer, strictly beyond the one before and within the shard's
-// range. It appends the accepted rows and advances the shard's cursor, and
-// reports whether the page was full (the walk goes on).
+// id an integer, strictly beyond the one before (the cursor, then the
+// previous row) and within the shard's range. It appends the accepted rows
+// and advances the shard's cursor. A page that does not advance fails with
+// ErrCursorStalled, a row out of id order with ErrRowsOutOfOrder (a portal
+// that ignores the order: skipping such rows would lose the ones it hides).
 func (w *walk[T]) accept(sh *shard[T], rows [][]byte, full bool, c *chunk[T], raw *[][]byte) error {
 	idKey := w.q.fam.idKey
 	before := sh.after
 	hadAfter := sh.hasAfter
-	for _, r := range rows {
+	accepted := 0
+	var behind error
+	for i, r := range rows {
 		id, err := rowID(r, idKey)
 		if err != nil {
 			return fmt.Errorf("b24: %s: %w", w.method, err)
 		}
 		if sh.hasAfter && !w.beyond(id, sh.after) {
+			if behind == nil {
+				behind = fmt.Errorf("%w: %s returned id %d after id %d (row %d of a page of %d): the portal ignores the order or the filter on %q",
+					ErrRowsOutOfOrder, w.method, id, sh.after, i+1, len(rows), w.q.fam.cursorKey)
+			}
 			c.dups++
 			continue
 		}
@@ -155,12 +163,16 @@ func (w *walk[T]) accept(sh *shard[T], rows [][]byte, full bool, c *chunk[T], ra
 		}
 		sh.after, sh.hasAfter = id, true
 		sh.fetched++
+		accepted++
 		c.ids = append(c.ids, id)
 		*raw = append(*raw, r)
 	}
-	if full && hadAfter && sh.after == before || full && !sh.hasAfter {
-		return fmt.Errorf("%w: %s returned a full page of %d rows whose ids do not go beyond %d (is %q the sort key?)",
+	if full && hadAfter && sh.after == before || full && !sh.hasAfter || behind != nil && accepted == 0 {
+		return fmt.Errorf("%w: %s returned a page of %d rows whose ids do not go beyond %d (is %q the sort key?)",
 			ErrCursorStalled, w.method, len(rows), before, w.q.fam.cursorKey)
+	}
+	if behind != nil {
+		return behind
 	}
 	if !full || c.outOf > 0 || sh.hasEnd && sh.hasAfter && sh.after == sh.end {
 		sh.done = true

@@ -3,6 +3,7 @@ package b24
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 )
 
 // runOffset pages by offset in the caller's order: start=0, 50, ... on
@@ -11,9 +12,19 @@ import (
 // already delivered (shifted by a change of the list during the walk) are
 // dropped and counted as duplicates; for that the walk keeps the set of ids
 // it has delivered.
+//
+// The walk never loops and never reports a changed list as complete: a page
+// of rows all read before (a portal that ignores the offset) or a next that
+// does not advance stops it with ErrPageRepeated or ErrCursorStalled; a walk
+// that read to the end after duplicates, or whose v2 total changed, ends with
+// ErrListChanged (ListIncomplete).
 func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 	e := &engine[T]{w: w}
 	seen := map[int64]struct{}{}
+	seenKeys := map[string]struct{}{} // ids that are not integers
+	var firstTotal, lastTotal int
+	hasTotal := false
+	var prevSum uint64
 	err := func() error {
 		start := 0
 		for {
@@ -26,9 +37,18 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 				return fmt.Errorf("b24: %s: %w", w.method, err)
 			}
 			w.pages.Add(1)
+			if resp.Total != nil {
+				if !hasTotal {
+					firstTotal, hasTotal = *resp.Total, true
+				}
+				lastTotal = *resp.Total
+			}
 			c := &chunk[T]{}
 			var raw [][]byte
+			sum := fnv.New64a()
 			for _, r := range rows {
+				sum.Write(r)
+				sum.Write([]byte{0})
 				id, err := rowID(r, w.q.fam.idKey)
 				if err == nil {
 					if _, dup := seen[id]; dup {
@@ -36,10 +56,23 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 						continue
 					}
 					seen[id] = struct{}{}
+				} else if v, ok, _ := field(r, w.q.fam.idKey); ok {
+					if _, dup := seenKeys[string(v)]; dup {
+						c.dups++
+						continue
+					}
+					seenKeys[string(v)] = struct{}{}
 				}
 				c.ids = append(c.ids, id)
 				raw = append(raw, r)
 			}
+			page := sum.Sum64()
+			if len(rows) > 0 && (len(raw) == 0 || start > 0 && page == prevSum) {
+				e.dups += c.dups
+				return fmt.Errorf("%w: %s: the page at offset %d holds only the %d rows already read: the portal ignores the offset (start), or the list shifted by a page",
+					ErrPageRepeated, w.method, start, len(rows))
+			}
+			prevSum = page
 			if err := w.decode(raw, c); err != nil {
 				return err
 			}
@@ -63,12 +96,23 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 				start += len(rows)
 				continue
 			}
-			if resp.Next == nil || len(rows) == 0 || *resp.Next <= start {
+			if resp.Next == nil || len(rows) == 0 {
 				return nil
+			}
+			if *resp.Next <= start {
+				return fmt.Errorf("%w: %s answered next=%d for the page at start=%d", ErrCursorStalled, w.method, *resp.Next, start)
 			}
 			start = *resp.Next
 		}
 	}()
+	if err == nil && !e.stopped && (e.dups > 0 || firstTotal != lastTotal) {
+		why := fmt.Sprintf("%d rows repeated", e.dups)
+		if firstTotal != lastTotal {
+			why = fmt.Sprintf("total %d then %d, %s", firstTotal, lastTotal, why)
+		}
+		err = fmt.Errorf("%w: %s: %s: rows shifted by a deletion may be missing (walk by id, without an order on another field, for an exact read)",
+			ErrListChanged, w.method, why)
+	}
 	w.finishReport(ctx, e, err)
 	w.rep.Cursor = nil
 	if w.cfg.report != nil {

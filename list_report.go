@@ -3,6 +3,7 @@ package b24
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -95,6 +96,8 @@ func (rep *ListReport) finish(err error, stopped bool) {
 		rep.Cursor = nil
 	case stopped:
 		rep.End = ListStopped
+	case errors.Is(err, ErrListChanged):
+		rep.End = ListIncomplete
 	default:
 		rep.End = ListFailed
 	}

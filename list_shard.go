@@ -454,6 +454,12 @@ func (e *engine[T]) probe(ctx context.Context) (*chunk[T], error) {
 			if err != nil {
 				return nil, fmt.Errorf("b24: %s: %w", w.method, err)
 			}
+			if k := len(ids); k > 0 && !w.beyond(ids[k-1], id) {
+				// Not in descending order: no measure of the far end (the
+				// walk's own pages are checked by accept).
+				ids = nil
+				break
+			}
 			ids = append(ids, id)
 		}
 		if len(ids) > 0 {

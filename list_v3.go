@@ -37,7 +37,8 @@ func CallTail[T any](ctx context.Context, api *API, method string, params any, o
 // sets the limit (default 1000). The cursor field is added to select when
 // missing, and must not appear in the filter (the portal refuses it). A page
 // shorter than the largest seen ends the walk; a page whose last value does
-// not move the cursor fails it with ErrCursorStalled.
+// not move the cursor fails it with ErrCursorStalled, a numeric cursor field
+// out of order with ErrRowsOutOfOrder (before the page's rows are yielded).
 //
 // WithReport reports the walk (Mode "tail"); shards, resumption and offset
 // paging do not apply.
@@ -99,6 +100,17 @@ func FetchTail[T any](ctx context.Context, api *API, method string, params any, 
 				done(fmt.Errorf("%w: %s returned a page whose last %s is the cursor %s", ErrCursorStalled, method, t.field, next), false)
 				return
 			}
+			prev, hasPrev := lastID, hasID
+			for i, r := range rows {
+				if id, err := rowID(r, t.field); err == nil {
+					if hasPrev && (t.desc && id >= prev || !t.desc && id <= prev) {
+						done(fmt.Errorf("%w: %s returned %s %d after %d (row %d of a page of %d): the portal ignores the cursor's order",
+							ErrRowsOutOfOrder, method, t.field, id, prev, i+1, len(rows)), false)
+						return
+					}
+					prev, hasPrev = id, true
+				}
+			}
 			for _, r := range rows {
 				var v T
 				if err := json.Unmarshal(r, &v); err != nil {
@@ -106,9 +118,6 @@ func FetchTail[T any](ctx context.Context, api *API, method string, params any, 
 					return
 				}
 				if id, err := rowID(r, t.field); err == nil {
-					if hasID && (t.desc && id >= lastID || !t.desc && id <= lastID) {
-						rep.Duplicates++
-					}
 					if !hasID || id < rep.MinID {
 						rep.MinID = id
 					}

@@ -142,7 +142,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		return 0, errOperating
 	}
 	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.cfg.userID,
-		Now: cmdStart.In(s.data.Location), Batched: true}
+		Now: cmdStart.In(s.data.Location), Batched: true, fault: s.faults.pickList(m.Name)}
 	res, aerr := m.Handler(c)
 	cost := s.latency.cost(c.cost, s.scale)
 	if cost > left {
@@ -323,7 +323,8 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 			}
 			q = r.(*php.Array)
 		}
-		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true}
+		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true,
+			fault: s.faults.pickList(m.Name)}
 		res, aerr := m.Handler(c)
 		cost := s.latency.cost(c.cost, s.scale)
 		if total+cost > s.cutoff {

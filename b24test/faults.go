@@ -43,10 +43,19 @@ const (
 	// GOAWAY (NO_ERROR) whose last stream id is below the call's, claiming
 	// falsely that the call was not processed; elsewhere it is FaultReset.
 	FaultGoAway
+	// FaultUnsorted makes a list method ignore the order it was given: the
+	// rows that match the filter come in a fixed pseudo-random order (a
+	// portal that ignores "order"). It also applies to the list commands of
+	// a batch; other methods run normally.
+	FaultUnsorted
+	// FaultIgnoreStart makes a list method ignore the v2 start and the v3
+	// pagination offset: it answers the first page, while the v2 next still
+	// advances (start + the page's rows). Batch commands too.
+	FaultIgnoreStart
 	numFaults
 )
 
-var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway"}
+var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway", "unsorted", "ignore-start"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {
@@ -141,6 +150,41 @@ func (f *faults) pick(method string) Fault {
 		acc += r
 		if r > 0 && x < acc {
 			return Fault(i)
+		}
+	}
+	return NoFault
+}
+
+// listFault reports whether the fault changes how a list method runs
+// (instead of failing the call).
+func (f Fault) listFault() bool { return f == FaultUnsorted || f == FaultIgnoreStart }
+
+// pickList returns the list fault, if any, for one command of a batch of
+// method (lower-case): a scripted one for that method, or a random draw when
+// a list fault has a rate (other draws are left to the batch's request).
+func (f *faults) pickList(method string) Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.script {
+		s := &f.script[i]
+		if s.n > 0 && s.method == method && s.fault.listFault() {
+			s.n--
+			fault := s.fault
+			if s.n == 0 {
+				f.script = append(f.script[:i], f.script[i+1:]...)
+			}
+			return fault
+		}
+	}
+	if f.rates[FaultUnsorted] <= 0 && f.rates[FaultIgnoreStart] <= 0 {
+		return NoFault
+	}
+	x := f.rng.Float64()
+	acc := 0.0
+	for _, k := range []Fault{FaultUnsorted, FaultIgnoreStart} {
+		acc += f.rates[k]
+		if f.rates[k] > 0 && x < acc {
+			return k
 		}
 	}
 	return NoFault

@@ -239,7 +239,7 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 			rep = s.runBatchV3(r.Context(), params, arrive)
 		}
 	} else {
-		rep = s.runSingle(r.Context(), m, api, params, start, arrive)
+		rep = s.runSingle(r.Context(), m, api, params, start, arrive, fault)
 	}
 	// 9. Store the answer of an idempotent write before any later fault.
 	if idemEnt != nil {
@@ -273,8 +273,11 @@ func (s *Server) hasScope(scope string) bool {
 }
 
 // runSingle runs one non-batch call.
-func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.Array, start int, arrive time.Time) reply {
+func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.Array, start int, arrive time.Time, fault Fault) reply {
 	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.cfg.userID, Now: arrive.In(s.data.Location)}
+	if fault.listFault() {
+		c.fault = fault
+	}
 	res, aerr := m.Handler(c)
 	cost := s.latency.cost(c.cost, s.scale)
 	if cost > s.cutoff {

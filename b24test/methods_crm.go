@@ -425,7 +425,7 @@ func (h *legacyCRM) list(c *Call) (Result, *Error) {
 	sel := parseSelect(h.sc, sv, sok, selection{all: true, custom: true})
 	q.Offset, q.Count = store.LegacyStart(c.Start)
 	q.Fields = func(i int) bool { return i == 0 || sel.has(i, h.sc.Fields[i]) } // what row shows
-	page, err := h.st.Query(h.e, q)
+	page, err := c.query(h.st, h.e, q)
 	if err != nil {
 		return Result{}, legacyErr(err.Error())
 	}

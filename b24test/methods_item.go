@@ -206,7 +206,7 @@ func (h *crmItem) list(c *Call) (Result, *Error) {
 	if c.Start >= 0 {
 		q.Offset, q.Count = c.Start, true
 	}
-	page, qerr := h.st.Query(e, q)
+	page, qerr := c.query(h.st, e, q)
 	if qerr != nil {
 		return Result{}, itemErr("INVALID_ARG_VALUE", qerr.Error())
 	}

@@ -241,7 +241,7 @@ func (h *tasks) list(c *Call) (Result, *Error) {
 	sv, sok := param(c.Params, "select", "SELECT")
 	sel := parseSelect(h.sc, sv, sok, selection{all: true, custom: true})
 	q.Offset, q.Count = store.LegacyStart(c.Start)
-	page, err := h.st.Query(store.Task, q)
+	page, err := c.query(h.st, store.Task, q)
 	if err != nil {
 		return Result{}, taskErr(err.Error())
 	}
@@ -688,7 +688,7 @@ func pagination3(c *Call) (offset, limit int, e *Error) {
 }
 
 func (h *tasks) items3(c *Call, q store.Query, names []string) (Result, *Error) {
-	page, err := h.st.Query(store.Task, q)
+	page, err := c.query(h.st, store.Task, q)
 	if err != nil {
 		return Result{}, v3Err("INVALIDFILTEREXCEPTION", "%v", err)
 	}

@@ -117,6 +117,7 @@ type Call struct {
 
 	cost  callCost
 	write []WriteRef
+	fault Fault // a list fault (FaultUnsorted, FaultIgnoreStart) to apply
 }
 
 // callCost is what a call charged for the latency model.

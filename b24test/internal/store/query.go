@@ -101,6 +101,9 @@ type Query struct {
 	// reads from the returned records; the others are left zero. A narrow
 	// select on a large table then builds only what it shows.
 	Fields func(i int) bool
+	// Scramble ignores Order: the matching rows come in a fixed pseudo-random
+	// order of their ids (a portal that ignores the order).
+	Scramble bool
 }
 
 // Page is the result of a query.
@@ -476,7 +479,10 @@ func (s *Store) Query(e Entity, q Query) (Page, error) {
 	noRest := len(rest.conds) == 0 && len(rest.groups) == 0
 	page := Page{Counted: q.Count}
 
-	idOrder := len(order) == 0 || order[0].fi == 0
+	if q.Scramble {
+		order = nil
+	}
+	idOrder := !q.Scramble && (len(order) == 0 || order[0].fi == 0)
 	if idOrder {
 		desc := len(order) > 0 && order[0].desc
 		at := func(k int) int64 {
@@ -565,6 +571,9 @@ func (s *Store) Query(e Entity, q Query) (Page, error) {
 				return c < 0
 			}
 		}
+		if q.Scramble {
+			return scramble(match[idx[a]]) < scramble(match[idx[b]])
+		}
 		return match[idx[a]] < match[idx[b]]
 	})
 	page.Skipped = min(offset, len(match))
@@ -615,4 +624,13 @@ func compareValues(k Kind, a, b Value) int {
 		}
 	}
 	return strings.Compare(strings.ToLower(as), strings.ToLower(bs))
+}
+
+// scramble maps an id to its place in the fixed pseudo-random order of
+// Query.Scramble (the splitmix64 finalizer: a bijection, so no ties).
+func scramble(id int64) uint64 {
+	z := uint64(id) + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
