@@ -140,7 +140,8 @@ exit codes:
   0    success
   1    an API, network or I/O error (the portal's code and description)
   2    usage or configuration error (bad flag, no webhook, malformed URL)
-  3    update: some rows failed or stayed ambiguous; batch: some commands failed
+  3    update: some rows failed or stayed ambiguous; batch: some commands failed;
+       list: the list changed during an offset walk (rows may be missing)
   130  interrupted (Ctrl-C); output, checkpoint and journal stay consistent
 
 Run "b24 <command> --help" for the flags of a command; docs/cli.md has examples.

@@ -26,7 +26,7 @@ const (
 	exitOK          = 0   // success
 	exitAPI         = 1   // an API, network or I/O error
 	exitUsage       = 2   // bad usage or configuration (no webhook, malformed URL, bad flag)
-	exitPartial     = 3   // update: some rows failed or stayed ambiguous; batch: some commands failed
+	exitPartial     = 3   // update: some rows failed or stayed ambiguous; batch: some commands failed; list: the list changed under an offset walk
 	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
 )
 
@@ -388,6 +388,8 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue), errors.Is(err, b24.ErrInvalidWebhook):
 		return exitUsage
+	case errors.Is(err, b24.ErrListChanged):
+		return exitPartial
 	default:
 		return exitAPI
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -303,7 +304,12 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		opts = append(opts, b24.WithResume(*resume))
 	}
 	var rows int64
+	var changed error // an offset walk read to the end over a changing list
 	for page, err := range b24.FetchListPages[json.RawMessage](ctx, api, method, params, opts...) {
+		if errors.Is(err, b24.ErrListChanged) {
+			changed = err // the rows read are kept; the run fails after the summary
+			break
+		}
 		if err == nil && saveErr != nil {
 			err = saveErr
 		}
@@ -353,9 +359,11 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		if err := file.Sync(); err != nil {
 			return rep, err
 		}
-		cp.Offset, cp.Done, cp.Cursor = cw.n, true, nil
-		if err := saveCheckpoint(cpPath, cp); err != nil {
-			return rep, err
+		if changed == nil { // an incomplete walk keeps its last checkpoint
+			cp.Offset, cp.Done, cp.Cursor = cw.n, true, nil
+			if err := saveCheckpoint(cpPath, cp); err != nil {
+				return rep, err
+			}
 		}
 	}
 	if !c.g.quiet && !o.noSummary {
@@ -367,7 +375,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		fmt.Fprintf(c.stderr, "%s: %d rows to %s in %s (%.0f rows/s)\n", c.name, rows, where, el.Round(time.Millisecond), float64(rows)/max(el.Seconds(), 1e-9))
 		fmt.Fprintf(c.stderr, "%s: %s\n", c.name, reportLine(rep, cp.Rows, file != nil && resumed))
 	}
-	return rep, nil
+	return rep, changed
 }
 
 // reportLine is the walk's completeness report in one line: rows, unique
