@@ -77,7 +77,9 @@
 // line per request, Warn for retries, refusals, long waits and a call that
 // gives up. Neither logs nor errors ever contain the secret or request
 // parameters; every value that carries the secret (Secret, AuthData, the
-// Hook itself) prints redacted.
+// Hook itself) prints redacted. What the portal sends back (bodies, raw
+// results, headers, a redirect's Location) has any echo of the secret
+// replaced by "****": in any letter case, percent-encoded or JSON-escaped.
 //
 // # Testing
 //

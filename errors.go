@@ -217,7 +217,7 @@ func (e *TransportError) Unwrap() error { return e.Err }
 type RedirectError struct {
 	Method   string
 	Status   int
-	Location string // the new origin (scheme and host only)
+	Location string // the new origin (scheme and host only; an echo of the secret redacted)
 }
 
 func (e *RedirectError) Error() string {

@@ -185,11 +185,14 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 	}
 	defer resp.Body.Close()
 
-	res := attemptResult{sent: true, status: resp.StatusCode, header: resp.Header}
+	// A header may echo the secret (a proxy quoting the URL): what the caller
+	// sees, errors and the Response included, is the redacted copy.
+	header := redactHeader(resp.Header, h.secret.Reveal())
+	res := attemptResult{sent: true, status: resp.StatusCode, header: header}
 	if resp.ContentLength > h.maxBody {
 		// Announced over the maximum: not worth reading.
 		res.elapsed = time.Since(start)
-		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: header.Get("Content-Type"),
 			Err: errorsTooLarge(h.maxBody)}
 		return res
 	}
@@ -206,7 +209,7 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 	}
 	res.elapsed = time.Since(start)
 	if over {
-		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: header.Get("Content-Type"),
 			Err: errorsTooLarge(h.maxBody)}
 		return res
 	}
@@ -219,19 +222,19 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 			res.err = &TransportError{Method: method, URL: shownURL, Timeout: true, Err: fmt.Errorf("reading the response: %w", context.DeadlineExceeded)}
 			return res
 		}
-		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: header.Get("Content-Type"),
 			Snippet: snippet(b, h.redact), Truncated: true, Err: scrubErr(rerr, h.redact)}
 		return res
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		res.err = &RedirectError{Method: method, Status: resp.StatusCode, Location: originOf(resp.Header.Get("Location"))}
+		res.err = &RedirectError{Method: method, Status: resp.StatusCode, Location: h.redact(originOf(header.Get("Location")))}
 		return res
 	}
 	// The envelope decoder copies what it keeps (json.RawMessage copies), so
 	// the buffer can be reused. A portal that echoes the secret (in an error
 	// text, a batch command's error, anything) has it replaced first: nothing
 	// a caller receives holds it.
-	res.resp, res.err = decodeEnvelope(h.redactBody(b), resp.StatusCode, resp.Header, method, v, reqID, h.redact)
+	res.resp, res.err = decodeEnvelope(h.redactBody(b), resp.StatusCode, header, method, v, reqID, h.redact)
 	return res
 }
 
@@ -277,27 +280,14 @@ func scrubErr(err error, redact func(string) string) error {
 	return err
 }
 
-// redact removes the secret from s. The secret holds only characters that
-// need no escaping (checkSecret), so its URL-encoded form is itself.
-func (h *Hook) redact(s string) string {
-	sec := h.secret.Reveal()
-	if sec == "" || !strings.Contains(s, sec) {
-		return s
-	}
-	return strings.ReplaceAll(s, sec, redacted)
-}
+// redact removes every echo of the secret from s: in any letter case,
+// percent-encoded or JSON-escaped (findSecret).
+func (h *Hook) redact(s string) string { return redactSecretString(s, h.secret.Reveal()) }
 
-// redactBody returns body with the secret replaced, or body itself when it
-// does not hold it (the usual case: one scan, no copy). The secret's
-// characters need no escaping in JSON or in a URL, so the replacement keeps
-// the body valid.
-func (h *Hook) redactBody(body []byte) []byte {
-	sec := h.secret.Reveal()
-	if sec == "" || !bytes.Contains(body, []byte(sec)) {
-		return body
-	}
-	return bytes.ReplaceAll(body, []byte(sec), []byte(redacted))
-}
+// redactBody returns body with every echo of the secret replaced, or body
+// itself when it holds none (the usual case: one scan, no copy). The
+// replacement keeps the body valid JSON.
+func (h *Hook) redactBody(body []byte) []byte { return redactSecret(body, h.secret.Reveal()) }
 
 // originOf returns the scheme and host of a Location header, never its path
 // (which may hold the secret).

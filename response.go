@@ -29,7 +29,8 @@ type Response struct {
 	Time *Timing
 	// Status is the HTTP status (200).
 	Status int
-	// Header holds the response headers (for example Idempotent-Replayed on v3).
+	// Header holds the response headers (for example Idempotent-Replayed on
+	// v3), any echo of the secret redacted.
 	Header http.Header
 	// Method, API and RequestID identify the call; Attempts counts the HTTP
 	// requests it took (refusals and retries included).
@@ -252,19 +253,25 @@ func optInt(raw json.RawMessage) *int {
 // most 200 bytes, with the secret removed.
 func snippet(body []byte, redact func(string) string) string {
 	const max = 200
-	if len(body) > max {
-		body = body[:max]
+	// Redacted before the cut, so that no prefix of an echo is left at the
+	// end; the window holds any echo that starts within max.
+	const window = max + 18*256
+	if len(body) > window {
+		body = body[:window]
 	}
-	s := strings.ToValidUTF8(string(body), "")
+	s := string(body)
+	if redact != nil {
+		s = redact(s)
+	}
+	if len(s) > max {
+		s = s[:max]
+	}
+	s = strings.ToValidUTF8(s, "")
 	s = strings.Map(func(r rune) rune {
 		if r == utf8.RuneError || r < 0x20 && r != ' ' {
 			return ' '
 		}
 		return r
 	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if redact != nil {
-		s = redact(s)
-	}
-	return s
+	return strings.Join(strings.Fields(s), " ")
 }
