@@ -197,7 +197,8 @@ func (s *opState) release(l *localLimiter, o *Outcome) {
 	if o != nil {
 		reported := false
 		for _, r := range o.Reports {
-			if r.Method != s.key.method {
+			r, ok := SaneReport(r, now, p.Operating.Window)
+			if !ok || r.Method != s.key.method {
 				continue
 			}
 			reported = true
@@ -207,6 +208,7 @@ func (s *opState) release(l *localLimiter, o *Outcome) {
 		if !reported && o.Sent && o.Refused == NotRefused && o.Elapsed > 0 && s.estimate == 0 {
 			s.estimate = o.Elapsed
 		}
+		s.estimate = min(s.estimate, maxEstimate(p.Operating.Window))
 		if o.Refused == RefusedOperating && (o.RefusedMethod == "" || o.RefusedMethod == s.key.method) {
 			until := now.Add(p.Operating.Window / 60)
 			if s.resetAt.After(now) {
@@ -221,7 +223,7 @@ func (s *opState) release(l *localLimiter, o *Outcome) {
 	s.broadcast()
 }
 
-// learn takes a reported figure. Answers of parallel calls arrive out of
+// learn takes a reported figure, made sane by SaneReport. Answers of parallel calls arrive out of
 // order: a lower figure with the same reset time is an older one and is
 // ignored; a figure with a new reset time reflects released time.
 func (s *opState) learn(r OperatingReport, elapsed time.Duration) {

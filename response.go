@@ -45,7 +45,8 @@ type Response struct {
 }
 
 // Timing is the "time" block of an envelope. Every field is optional on the
-// wire and decoded from an integer or a float.
+// wire and decoded from an integer, a float or a numeric string (see
+// UnmarshalJSON); a block that is not an object is dropped (Time nil).
 type Timing struct {
 	Start      float64 `json:"start"`      // Unix seconds the request arrived
 	Finish     float64 `json:"finish"`     // Unix seconds the answer was built
@@ -60,17 +61,21 @@ type Timing struct {
 	OperatingResetAt *float64 `json:"operating_reset_at,omitempty"`
 }
 
-// OperatingDuration returns Operating as a duration, and whether it was reported.
+// OperatingDuration returns Operating as a duration, and whether it was
+// reported as a number a duration can hold (NaN, negative and over 292
+// years are not). A limiter trusts it only through SaneReport.
 func (t *Timing) OperatingDuration() (time.Duration, bool) {
-	if t == nil || t.Operating == nil || math.IsNaN(*t.Operating) || *t.Operating < 0 {
+	if t == nil || t.Operating == nil || !(*t.Operating >= 0 && *t.Operating < math.MaxInt64/float64(time.Second)) {
 		return 0, false
 	}
 	return time.Duration(*t.Operating * float64(time.Second)), true
 }
 
-// ResetAt returns OperatingResetAt as a time, and whether it was reported.
+// ResetAt returns OperatingResetAt as a time, and whether it was reported as
+// a positive number of seconds below 2^53. A limiter trusts it only
+// through SaneReport, which clamps it to the window.
 func (t *Timing) ResetAt() (time.Time, bool) {
-	if t == nil || t.OperatingResetAt == nil || *t.OperatingResetAt <= 0 || math.IsNaN(*t.OperatingResetAt) {
+	if t == nil || t.OperatingResetAt == nil || !(*t.OperatingResetAt > 0 && *t.OperatingResetAt < 1<<53) {
 		return time.Time{}, false
 	}
 	sec, frac := math.Modf(*t.OperatingResetAt)
@@ -100,7 +105,7 @@ type envelope struct {
 	Argument         json.RawMessage `json:"argument"`
 	Total            json.RawMessage `json:"total"`
 	Next             json.RawMessage `json:"next"`
-	Time             *Timing         `json:"time"`
+	Time             json.RawMessage `json:"time"`
 }
 
 type v3Error struct {
@@ -142,13 +147,13 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 		// A successful JSON answer that is not an envelope (the OpenAPI
 		// document of rest.documentation.openapi) is kept whole rather than
 		// lost; a time block alone is not an answer.
-		if env.Time != nil && !hasKeysBesides(trimmed, "time") {
+		if t := bytes.TrimSpace(env.Time); len(t) > 0 && !bytes.Equal(t, []byte("null")) && !hasKeysBesides(trimmed, "time") {
 			return nil, respErr(false, errors.New("no result in the envelope"))
 		}
 		result = json.RawMessage(bytes.Clone(trimmed))
 	}
 	r := &Response{
-		Result: result, Time: env.Time, Status: status, Header: header,
+		Result: result, Time: timingOf(env.Time), Status: status, Header: header,
 		Method: method, API: v, RequestID: reqID,
 	}
 	r.Total = optInt(env.Total)

@@ -102,7 +102,7 @@ type AdaptiveDelay struct {
 // attempts. The wait before retry n (1-based) is drawn uniformly between half
 // and all of min(MaxDelay, BaseDelay×2^(n−1)): 0.5–1 s, then 1–2 s, 2–4 s, ...
 // by default. A Retry-After header wins when sent (capped at the larger of
-// MaxRefusalWait and MaxDelay).
+// MaxRefusalWait and MaxDelay; after a refusal, at Operating.Window).
 type RetryPolicy struct {
 	MaxAttempts    int           // attempts in total, including the first; default 3
 	BaseDelay      time.Duration // default 1 s

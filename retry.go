@@ -179,14 +179,15 @@ type refusal struct {
 }
 
 // refusal returns the wait that follows a refusal: the Retry-After header
-// when the portal sent one; else 1/Drain after a 503 (the time the portal's
-// bucket takes to drain one request) and Window/60 after a 429 (what the
-// limiter waits when the budget's reset is unknown, and the JS SDK's 10 s on
-// the standard window).
+// when the portal sent one (at most Operating.Window: no limit of the portal
+// lasts longer); else 1/Drain after a 503 (the time the portal's bucket
+// takes to drain one request) and Window/60 after a 429 (what the limiter
+// waits when the budget's reset is unknown, and the JS SDK's 10 s on the
+// standard window).
 func (c *call) refusal(r Refusal, header http.Header) *refusal {
 	now := time.Now()
 	if d, ok := retryAfter(header, now); ok {
-		return &refusal{at: now, floor: d, fromHeader: true}
+		return &refusal{at: now, floor: min(d, c.params.Operating.Window), fromHeader: true}
 	}
 	floor := c.params.Operating.Window / 60
 	if r == RefusedRate {
