@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/b24go/b24/internal/php"
 )
 
 // MaxBatchCommands is the number of commands one batch request runs: the
@@ -29,8 +27,11 @@ const MaxBatchCommands = 50
 //
 // Params are the method's parameters, as for Call: a map, a struct, or JSON.
 // In a v2 batch they travel inside a query string ("method?filter[>ID]=5"),
-// which cannot express an empty array (the key is dropped) and sends true and
-// false as 1 and 0, nil as an empty value.
+// where the portal reads every value as a string. It cannot carry an empty
+// array (the key would vanish: filter[ID]=[] would select every row), nil
+// or a boolean as Call's JSON does, so such a value, at any depth, is refused
+// with a *QueryParamError naming its key path before anything is sent.
+// Strings and numbers are sent as they are. REST 3.0 batches send JSON.
 type Cmd struct {
 	Name   string
 	Method string
@@ -357,7 +358,8 @@ func newBatchConfig(opts []BatchOption) batchConfig {
 //
 // More than MaxBatchCommands commands is an error before anything is sent
 // (use BatchByChunk), as are a bad name, a reference to no earlier command
-// and params that cannot be encoded; the result is then nil. Otherwise the
+// and params that cannot be encoded (a *QueryParamError on v2, see Cmd);
+// the result is then nil. Otherwise the
 // result holds every command, and when some command is not Done the error
 // is a *BatchError alongside it.
 func (a *API) Batch(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
@@ -492,7 +494,7 @@ func (a *API) prepare(cmds []Cmd, refs bool) (*batchPlan, error) {
 	keys := make([]string, len(cmds))
 	methods := make([]string, len(cmds))
 	for i, c := range cmds {
-		l, err := v2Line(c)
+		l, err := v2Line(i, c)
 		if err != nil {
 			return nil, err
 		}
@@ -520,18 +522,6 @@ func (a *API) runChunk(ctx context.Context, p *batchPlan, idx []int, cfg batchCo
 		return a.runV3(ctx, p, idx, cfg, out)
 	}
 	return a.runV2(ctx, p, idx, cfg, out)
-}
-
-// v2Line is the wire form of a v2 command: "method?query".
-func v2Line(c Cmd) (string, error) {
-	q, err := php.Encode(c.Params)
-	if err != nil {
-		return "", fmt.Errorf("b24: batch command %s: encoding params: %w", c.Method, err)
-	}
-	if q == "" {
-		return c.Method, nil
-	}
-	return c.Method + "?" + q, nil
 }
 
 // named reports whether any command of the chunk has a name: the chunk is

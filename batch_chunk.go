@@ -18,7 +18,8 @@ import (
 // Every command is reported at its own position (its global index, or its
 // name if it has one: names must be unique across all the commands), whatever
 // chunk it ran in. The commands must not reference each other: a command
-// holding a batch reference is refused before anything is sent.
+// holding a batch reference is refused before anything is sent, as is, on
+// v2, a parameter a query string cannot carry (a *QueryParamError, see Cmd).
 //
 // Halt (on by default, WithHalt) stops BatchByChunk at the first failed
 // command: no new chunk starts; chunks already in flight finish, and every

@@ -114,10 +114,8 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 // runCommandV2 runs one command of a v2 batch under key and files its
 // answer; it returns the command's modelled cost and its error.
 func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, left time.Duration) (time.Duration, *Error) {
+	cmd, _, _ = strings.Cut(cmd, "#") // parse_url: the fragment is not the query
 	path, query, _ := strings.Cut(cmd, "?")
-	if i := strings.IndexAny(path, "#"); i >= 0 {
-		path = path[:i]
-	}
 	name := strings.ToLower(strings.Trim(strings.TrimSpace(path), "/"))
 	params, _ := php.Parse(query)
 	resolveRefsV2(params, b)

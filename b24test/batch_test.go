@@ -159,6 +159,24 @@ func TestBatchV2Form(t *testing.T) {
 	}
 }
 
+// TestBatchV2CommandFragment: the portal splits a command with parse_url,
+// so a "#" ends its query string (the rest is the fragment, never parsed).
+// The fake used to parse "x=1#f" as x = "1#f" and read y.
+func TestBatchV2CommandFragment(t *testing.T) {
+	s := newTestServer(t)
+	body := `{"halt":0,"cmd":{"a":"test.echo?x=1#f&y=2","b":"test.echo?x=%231"}}`
+	r := do(t, s, "POST", s.WebhookURL()+"batch", "application/json", body)
+	if got := path(r.body, "result", "result", "a", "params", "x"); got != "1" {
+		t.Errorf("x = %v: %s", got, r.raw)
+	}
+	if got := path(r.body, "result", "result", "a", "params", "y"); got != nil {
+		t.Errorf("y = %v, want none (in the fragment): %s", got, r.raw)
+	}
+	if got := path(r.body, "result", "result", "b", "params", "x"); got != "#1" {
+		t.Errorf("escaped x = %v: %s", got, r.raw)
+	}
+}
+
 func TestBatchV3(t *testing.T) {
 	s := newTestServer(t)
 	tests := []struct {

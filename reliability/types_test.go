@@ -192,6 +192,10 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		arr := php.NewArray()
 		arr.Set("url", "https://portal/rest/1/****/")
 		_, synErr := php.Parse("%")
+		_, qpErr := h.V2().Batch(context.Background(), []b24.Cmd{{Method: "crm.deal.list", Params: map[string]any{"filter": map[string]any{"ID": []int{}}}}})
+		if !errors.As(qpErr, new(*b24.QueryParamError)) {
+			t.Fatalf("Batch with an empty array: %v", qpErr)
+		}
 		audit := srv.Audit()
 		var bucketStats b24.BucketStats
 		for _, b := range h.Stats().Limiter.Buckets {
@@ -271,6 +275,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"V3Reference":       {b24.V3Ref("a", "id")},
 			"ValidationError":   {b24.ValidationError{Field: "f", Message: "m"}},
 			"ValueError":        {&b24.ValueError{}},
+			"QueryParamError":   {qpErr},
 
 			"b24test/API":           {b24test.V3},
 			"b24test/Audit":         {audit},
@@ -298,6 +303,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 
 			"internal/php/Array":       {arr},
 			"internal/php/SyntaxError": {synErr},
+			"internal/php/ValueError":  {&php.ValueError{Path: "filter[ID]", Value: "an empty array"}},
 		}
 		for pkg, names := range declared {
 			for _, n := range names {

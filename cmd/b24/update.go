@@ -149,6 +149,9 @@ func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) i
 		return c.fail(ctx, err)
 	}
 	u.api = c.api(h)
+	if err := checkBatchable(u.api.Version(), rows); err != nil {
+		return c.fail(ctx, err)
+	}
 	u.cutoff = time.Duration(float64(b24.DefaultRequestCutoff) / c.g.timeScale)
 	j, last, err := journal.Open(u.journalPath, journal.Header{Method: u.method, Input: hash, Rows: len(rows)})
 	if err != nil {

@@ -125,6 +125,33 @@ func TestUpdateNDJSONAndFailures(t *testing.T) {
 	}
 }
 
+// TestUpdateUnbatchableRow: a row holding a value a batch command cannot
+// carry (a boolean, null, an empty array) is a usage error naming the row
+// and the key, before anything is journaled or sent. Before, the batch
+// refused it after the rows were journaled as sent.
+func TestUpdateUnbatchableRow(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 3, Deals: 5}))
+	dir := t.TempDir()
+	ids := dealIDs(t, p)
+	for i, tc := range []struct{ row, key string }{
+		{`{"ID": %d, "OPENED": true}`, "fields[OPENED] is true"},
+		{`{"ID": %d, "fields": {"TITLE": "x", "CONTACT_IDS": []}}`, "fields[CONTACT_IDS] is an empty array"},
+		{`{"ID": %d, "COMMENTS": null}`, "fields[COMMENTS] is null"},
+	} {
+		in := filepath.Join(dir, "in.ndjson")
+		os.WriteFile(in, []byte(fmt.Sprintf(`{"ID": %d, "TITLE": "ok"}`+"\n"+tc.row+"\n", ids[0], ids[1])), 0o644)
+		j := filepath.Join(dir, fmt.Sprint("j", i))
+		before := p.s.Audit().Requests
+		r := p.run(t, "", "update", "crm.deal.update", "--from", in, "--journal", j)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "row 2: "+tc.key) {
+			t.Errorf("%s: exit %d, %s", tc.row, r.code, r.stderr)
+		}
+		if _, err := os.Stat(j); err == nil || p.s.Audit().Requests != before {
+			t.Errorf("%s: journal written (%v) or %d requests sent", tc.row, err, p.s.Audit().Requests-before)
+		}
+	}
+}
+
 func TestUpdateUsage(t *testing.T) {
 	p := newPortal(t)
 	dir := t.TempDir()

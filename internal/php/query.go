@@ -24,6 +24,24 @@ var ErrNestingLevel = errors.New("php: input variable nesting level exceeded")
 // Encode refuses it rather than let the portal see a different key.
 var ErrKey = errors.New("php: key cannot be expressed in a query string")
 
+// ErrValue reports a value that a query string cannot carry as a JSON body
+// carries it (an empty array, null, a boolean).
+var ErrValue = errors.New("php: value cannot be expressed in a query string")
+
+// ValueError is Encode's refusal of one value: Path is its key path in
+// PHP's notation ("filter[ID]"), Value what it is ("an empty array",
+// "null", "true", "false").
+type ValueError struct {
+	Path  string
+	Value string
+}
+
+func (e *ValueError) Error() string {
+	return "php: " + e.Path + " is " + e.Value + ", which a query string cannot express"
+}
+
+func (e *ValueError) Unwrap() error { return ErrValue }
+
 // Parse reads a query string as PHP's parse_str does (and as PHP fills $_GET
 // and $_POST from an application/x-www-form-urlencoded body):
 //
@@ -234,13 +252,12 @@ func (a *Array) SetPath(name string, value any) error {
 //     fields[PHONE][0][VALUE]=1. Brackets are left as they are; every key
 //     and value is percent-encoded per RFC 3986 (unreserved characters
 //     A-Z a-z 0-9 - . _ ~ kept, everything else %XX, a space %20).
-//   - nil is written as an empty value ("key="): PHP sees "".
-//   - true and false are written as 1 and 0, as PHP's http_build_query does:
-//     PHP reads every query value as a string, and the string "false" is
-//     true in PHP.
 //   - Numbers are written as their JSON text (json.Number verbatim).
-//   - An empty array or map writes nothing: a query string cannot express
-//     an empty PHP array, so the key is absent on the portal side.
+//   - A value a query string cannot carry as JSON does is refused with a
+//     *ValueError (wrapping ErrValue) naming its key path: an empty array
+//     or map (the key would be absent), nil (it would be ""), true and
+//     false (they would be the strings "1" and "0"; http_build_query drops
+//     null and writes 1 and 0). An empty top level is the empty string.
 //   - Go maps are written in sorted key order (as encoding/json does);
 //     *Array and JSON text in their own order. The output is deterministic.
 //
@@ -297,57 +314,67 @@ func (e *queryEncoder) top(key string, v any) error {
 	if key == "" || key[0] == ' ' || strings.ContainsAny(key, ". [\x00") {
 		return fmt.Errorf("%w: top-level key %q", ErrKey, key)
 	}
-	prefix := percentEncode(key)
-	return e.value(prefix, v, 0)
+	return e.value(percentEncode(key), key, v, 0)
 }
 
-func (e *queryEncoder) nested(prefix, key string, v any, level int) error {
+func (e *queryEncoder) nested(prefix, path, key string, v any, level int) error {
 	if key == "" || key == " " || strings.ContainsAny(key, "]\x00") {
 		return fmt.Errorf("%w: nested key %q", ErrKey, key)
 	}
 	if level > MaxNestingLevel {
 		return fmt.Errorf("%w: more than %d levels", ErrNestingLevel, MaxNestingLevel)
 	}
-	return e.value(prefix+"["+percentEncode(key)+"]", v, level)
+	return e.value(prefix+"["+percentEncode(key)+"]", path+"["+key+"]", v, level)
 }
 
-// value writes v under prefix, which is at the given nesting level.
-func (e *queryEncoder) value(prefix string, v any, level int) error {
+// value writes v under prefix, which is at the given nesting level; path
+// is prefix unescaped, for errors.
+func (e *queryEncoder) value(prefix, path string, v any, level int) error {
 	t, err := normalize(v)
 	if err != nil {
 		return err
 	}
+	n := 0
 	switch t := t.(type) {
 	case *Array:
 		if t == nil {
-			return e.leaf(prefix, "")
+			return &ValueError{Path: path, Value: "null"}
 		}
 		for k, val := range t.All() {
-			if err := e.nested(prefix, k, val, level+1); err != nil {
+			n++
+			if err := e.nested(prefix, path, k, val, level+1); err != nil {
 				return err
 			}
 		}
-		return nil
 	case map[string]any:
 		for _, k := range sortedKeys(t) {
-			if err := e.nested(prefix, k, t[k], level+1); err != nil {
+			n++
+			if err := e.nested(prefix, path, k, t[k], level+1); err != nil {
 				return err
 			}
 		}
-		return nil
 	case []any:
 		for i, val := range t {
-			if err := e.nested(prefix, strconv.Itoa(i), val, level+1); err != nil {
+			n++
+			if err := e.nested(prefix, path, strconv.Itoa(i), val, level+1); err != nil {
 				return err
 			}
 		}
-		return nil
+	case nil:
+		return &ValueError{Path: path, Value: "null"}
+	case bool:
+		return &ValueError{Path: path, Value: strconv.FormatBool(t)}
+	default:
+		s, err := scalarText(t)
+		if err != nil {
+			return fmt.Errorf("php: Encode %s: %w", path, err)
+		}
+		return e.leaf(prefix, s)
 	}
-	s, err := scalarText(t)
-	if err != nil {
-		return fmt.Errorf("php: Encode %s: %w", prefix, err)
+	if n == 0 {
+		return &ValueError{Path: path, Value: "an empty array"}
 	}
-	return e.leaf(prefix, s)
+	return nil
 }
 
 func (e *queryEncoder) leaf(prefix, s string) error {
@@ -383,15 +410,8 @@ func normalize(v any) (any, error) {
 // scalarText is the query-string text of a scalar.
 func scalarText(v any) (string, error) {
 	switch t := v.(type) {
-	case nil:
-		return "", nil
 	case string:
 		return t, nil
-	case bool:
-		if t {
-			return "1", nil
-		}
-		return "0", nil
 	case json.Number:
 		return string(t), nil
 	case float64:

@@ -185,22 +185,19 @@ func TestEncode(t *testing.T) {
 			"fields[PHONE][0][VALUE]=1&fields[TITLE]=Deal"},
 		{"*Array keeps its order", arr("z", "1", "a", list("x", "y")), "z=1&a[0]=x&a[1]=y"},
 		{"top-level list: positional parameters", []any{"a", map[string]any{"x": "b"}}, "0=a&1[x]=b"},
-		{"nil is an empty value", map[string]any{"a": nil}, "a="},
-		{"nil *Array is an empty value", arr("a", (*Array)(nil)), "a="},
-		{"http_build_query: true is 1, false is 0", arr("t", true, "f", false), "t=1&f=0"},
 		{"numbers as JSON text", arr("i", 42, "u", uint8(7), "f", 1.5, "e", 1e21, "n", json.Number("1e+5")),
 			"i=42&u=7&f=1.5&e=1e%2B21&n=1e%2B5"},
-		{"empty arrays produce nothing", arr("a", NewArray(), "b", map[string]any{}, "c", []any{}, "d", "x"), "d=x"},
 		{"RFC 3986: unreserved kept, space %20", arr("k", "a-._~ b+&=/?#%é"), "k=a-._~%20b%2B%26%3D%2F%3F%23%25%C3%A9"},
 		{"keys percent-encoded inside brackets", arr("filter", arr(">=DATE", "1", "!%TITLE", "a b", "b[c", "x")),
 			"filter[%3E%3DDATE]=1&filter[%21%25TITLE]=a%20b&filter[b%5Bc]=x"},
 		{"']' allowed in a top-level key", arr("a]b", "1"), "a%5Db=1"},
 		{"struct: field order kept", encodeStruct{Zeta: "z", Alpha: 1, When: when, Skip: "s", Map: map[string]int{"y": 2, "x": 1}},
 			"zeta=z&alpha=1&when=2024-08-30T14%3A29%3A00%2B02%3A00&map[x]=1&map[y]=2"},
-		{"pointer to struct", &encodeStruct{Zeta: "p"}, "zeta=p&alpha=0&when=0001-01-01T00%3A00%3A00Z&map="},
+		{"pointer to struct", &encodeStruct{Zeta: "p", Map: map[string]int{"a": 1}}, "zeta=p&alpha=0&when=0001-01-01T00%3A00%3A00Z&map[a]=1"},
+		{"empty top level: no parameters", map[string]any{}, ""},
 		{"time.Time as RFC 3339", map[string]any{"d": when}, "d=2024-08-30T14%3A29%3A00%2B02%3A00"},
-		{"json.RawMessage keeps its order", json.RawMessage(`{"z":{"b":true,"a":[1,null]},"a":"x"}`),
-			"z[b]=1&z[a][0]=1&z[a][1]=&a=x"},
+		{"json.RawMessage keeps its order", json.RawMessage(`{"z":{"b":"y","a":[1,2.5]},"a":"x"}`),
+			"z[b]=y&z[a][0]=1&z[a][1]=2.5&a=x"},
 		{"typed map", map[string]string{"b": "2", "a": "1"}, "a=1&b=2"},
 		{"nested typed values", map[string]any{"ids": []int{1, 2}}, "ids[0]=1&ids[1]=2"},
 		{"typed nil pointer", (*encodeStruct)(nil), ""},
@@ -261,6 +258,44 @@ func TestEncodeErrors(t *testing.T) {
 	}
 	if _, err := Encode(map[string]any{"a": ok}); err != nil {
 		t.Errorf("64 levels: %v", err)
+	}
+}
+
+// TestEncodeRefusesValues: a query string cannot carry an empty array, null
+// or a boolean as a JSON body does (PHP would see no key, "" or "1"/"0"), so
+// Encode refuses them, naming the key path. Before, it wrote them silently.
+func TestEncodeRefusesValues(t *testing.T) {
+	tests := []struct {
+		name       string
+		in         any
+		path, what string
+	}{
+		{"empty list in a filter", map[string]any{"filter": map[string]any{"ID": []any{}}}, "filter[ID]", "an empty array"},
+		{"empty map in fields", map[string]any{"fields": map[string]any{"CONTACT_IDS": map[string]any{}}}, "fields[CONTACT_IDS]", "an empty array"},
+		{"empty *Array", arr("a", arr("b", NewArray())), "a[b]", "an empty array"},
+		{"empty top-level value", map[string]any{"select": []string{}}, "select", "an empty array"},
+		{"nil", map[string]any{"a": nil}, "a", "null"},
+		{"nil *Array", arr("a", (*Array)(nil)), "a", "null"},
+		{"nil slice in a struct is null", encodeStruct{Zeta: "z"}, "map", "null"},
+		{"true", map[string]any{"filter": map[string]any{"OPENED": true}}, "filter[OPENED]", "true"},
+		{"false in a list", map[string]any{"a": []any{"x", false}}, "a[1]", "false"},
+		{"JSON null", json.RawMessage(`{"z":{"a":[1,null]}}`), "z[a][1]", "null"},
+		{"path keeps the key's own text", map[string]any{"filter": map[string]any{">=DATE x": nil}}, "filter[>=DATE x]", "null"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := Encode(tt.in)
+			var ve *ValueError
+			if !errors.As(err, &ve) || !errors.Is(err, ErrValue) {
+				t.Fatalf("Encode = %q, %v; want a *ValueError", q, err)
+			}
+			if ve.Path != tt.path || ve.Value != tt.what {
+				t.Errorf("ValueError{%q, %q}, want {%q, %q}", ve.Path, ve.Value, tt.path, tt.what)
+			}
+			if !strings.Contains(err.Error(), tt.path) {
+				t.Errorf("error %q does not name %s", err, tt.path)
+			}
+		})
 	}
 }
 
@@ -362,36 +397,31 @@ func expressible(a *Array, level int) bool {
 	return true
 }
 
-// prune drops empty arrays, recursively: a query string cannot carry them.
-func prune(a *Array) *Array {
-	out := NewArray()
-	for k, v := range a.All() {
-		if c, ok := v.(*Array); ok {
-			c = prune(c)
-			if c.Len() == 0 {
-				continue
-			}
-			v = c
+// hasEmpty reports whether a holds an empty array below its top level: a
+// query string cannot carry one.
+func hasEmpty(a *Array) bool {
+	for _, v := range a.All() {
+		if c, ok := v.(*Array); ok && (c.Len() == 0 || hasEmpty(c)) {
+			return true
 		}
-		out.Set(k, v)
 	}
-	return out
+	return false
 }
 
 // FuzzEncodeParseRoundTrip checks that any tree of string leaves either
-// encodes and parses back equal (less its empty arrays), or has a key PHP
-// cannot read back and is refused.
+// encodes and parses back equal, or has a key PHP cannot read back or an
+// empty array, and is refused.
 func FuzzEncodeParseRoundTrip(f *testing.F) {
 	f.Add([]byte("\x02\x01a\x00\x01x\x01b\x00\x01y"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := &treeReader{b: data}
 		tree := r.tree(0)
 		q, err := Encode(tree)
-		if !expressible(tree, 0) {
+		if !expressible(tree, 0) || hasEmpty(tree) {
 			if err == nil {
 				t.Fatalf("Encode(%s) = %q, want an error", dump(tree), q)
 			}
-			if !errors.Is(err, ErrKey) && !errors.Is(err, ErrNestingLevel) {
+			if !errors.Is(err, ErrKey) && !errors.Is(err, ErrNestingLevel) && !errors.Is(err, ErrValue) {
 				t.Fatalf("Encode(%s): unexpected error %v", dump(tree), err)
 			}
 			return
@@ -403,7 +433,7 @@ func FuzzEncodeParseRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", q, err)
 		}
-		if got, want := dump(back), dump(prune(tree)); got != want {
+		if got, want := dump(back), dump(tree); got != want {
 			t.Fatalf("encoded as %q\n got %s\nwant %s", q, got, want)
 		}
 	})
