@@ -91,7 +91,10 @@
 // 500"). The faults are listed with the Fault type: refusals before
 // execution (503, 502 HTML, 503 OVERLOAD_LIMIT, 302 to another host) and
 // failures after execution (500, connection reset, truncated body, an
-// answer later than the client's timeout). REST v3 writes honour the
+// answer later than the client's timeout), and list faults that answer
+// wrong pages instead of failing (FaultUnsorted ignores the order,
+// FaultIgnoreStart the start or offset; batch commands included);
+// Server.ClearFaults drops the scripted faults not yet served. REST v3 writes honour the
 // Idempotency-Key header: the answer is stored before any fault that
 // strikes after execution, and a retry with the same key and body replays
 // it with Idempotent-Replayed: true.

@@ -104,3 +104,18 @@ func TestListFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestClearFaults: ClearFaults drops the scripted faults not yet served.
+func TestClearFaults(t *testing.T) {
+	bubble(t, func(t *testing.T, s *Server) {
+		body := `{"order":{"ID":"ASC"},"select":["ID"]}`
+		s.FailNext("crm.deal.list", 5, FaultUnsorted)
+		if ids, _ := listIDs(t, s, s.WebhookURL()+"crm.deal.list", body); slices.IsSorted(ids) {
+			t.Fatalf("the fault was not served: %v", ids)
+		}
+		s.ClearFaults()
+		if ids, _ := listIDs(t, s, s.WebhookURL()+"crm.deal.list", body); !slices.IsSorted(ids) || len(ids) != 50 {
+			t.Fatalf("a cleared fault was served: %v", ids)
+		}
+	})
+}
