@@ -397,7 +397,7 @@ func (l *Limiter) acquireArgs(p *b24.RestrictionParams, token string) []any {
 		bucketT(p), clientBurst(p),
 		us(p.Operating.Limit), us(p.Operating.Margin),
 		p.Adaptive.Threshold, p.Adaptive.Coefficient, us(p.Adaptive.MaxDelay), off,
-		us(l.resTTL), token,
+		us(l.resTTL), token, us(p.Operating.Window),
 	}
 }
 
@@ -508,7 +508,12 @@ func (l *Limiter) settle(k keys, token string, o *b24.Outcome) {
 	}
 	var reports []b24.OperatingReport
 	if o != nil {
-		reports = o.Reports
+		now := time.Now()
+		for _, r := range o.Reports {
+			if r, ok := b24.SaneReport(r, now, p.Operating.Window); ok {
+				reports = append(reports, r)
+			}
+		}
 	}
 	args = append(args, len(reports))
 	for _, r := range reports {

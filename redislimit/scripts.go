@@ -45,10 +45,13 @@ local function bucket_try(key, now, T, B)
   return 0
 end
 
-local function op_read(hkey, zkey, now)
+-- op_read reads a method's state, its reset and block at most a window
+-- ahead (a state written by an older process may hold any figure).
+local function op_read(hkey, zkey, now, window)
   local v = redis.call('HMGET', hkey, 'k', 'u', 'r', 'e', 'b')
   local s = {k = tonumber(v[1]) or 0, u = tonumber(v[2]) or 0, r = tonumber(v[3]) or 0,
              e = tonumber(v[4]) or 0, b = tonumber(v[5]) or 0}
+  s.r, s.b = math.min(s.r, now + window), math.min(s.b, now + window)
   -- reservations of calls that never released (a crashed process) expire
   redis.call('ZREMRANGEBYSCORE', zkey, '-inf', now)
   s.n = redis.call('ZCARD', zkey)
@@ -61,20 +64,20 @@ end
 //
 // ARGV: T (µs per request), B (client burst), limit, margin, threshold,
 // coefficient, max adaptive delay, adaptive disabled (0/1), reservation TTL,
-// token.
+// token, window.
 const acquireSrc = luaCommon + `
 local now = now_us()
 local T, B = tonumber(ARGV[1]), tonumber(ARGV[2])
 local limit, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
 local thr, coef, maxd = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local adaptive_off = tonumber(ARGV[8])
-local ttl, token = tonumber(ARGV[9]), ARGV[10]
+local ttl, token, window = tonumber(ARGV[9]), ARGV[10], tonumber(ARGV[11])
 local n = (#KEYS - 1) / 2
 local budget = limit - margin
 local states = {}
 local wait = 0
 for i = 1, n do
-  local s = op_read(KEYS[2*i], KEYS[2*i+1], now)
+  local s = op_read(KEYS[2*i], KEYS[2*i+1], now, window)
   states[i] = s
   local w = 0
   if now < s.b then
@@ -128,6 +131,11 @@ return {0, 0}
 // B, then the n method names, then the number of reports and, for each,
 // method, operating, reset at (0: unknown).
 //
+// Reports come through b24.SaneReport; the script clamps every reset and
+// block again to the window on the server's clock (a process with a skewed
+// clock, or an older one), caps the estimate at window/10, and so every
+// TTL it sets at twice the window.
+//
 // It returns, per method, the operating figure now known (-1: none).
 const releaseSrc = luaCommon + `
 local now = now_us()
@@ -139,19 +147,21 @@ local n = (#KEYS - 1) / 2
 local nrep = tonumber(ARGV[11 + n])
 local rbase = 12 + n
 local out = {}
+local horizon = now + window
+local function clamp(t) if t > horizon then return horizon end return t end
 for i = 1, n do
   local hkey, zkey, m = KEYS[2*i], KEYS[2*i+1], ARGV[10 + i]
   redis.call('ZREM', zkey, token)
   out[i] = -1
   if learn == 1 then
     local v = redis.call('HMGET', hkey, 'k', 'u', 'r', 'e', 'b')
-    local s = {k = tonumber(v[1]) or 0, u = tonumber(v[2]) or 0, r = tonumber(v[3]) or 0,
-               e = tonumber(v[4]) or 0, b = tonumber(v[5]) or 0}
+    local s = {k = tonumber(v[1]) or 0, u = tonumber(v[2]) or 0, r = clamp(tonumber(v[3]) or 0),
+               e = tonumber(v[4]) or 0, b = clamp(tonumber(v[5]) or 0)}
     local reported = false
     for j = 0, nrep - 1 do
       if ARGV[rbase + 3*j] == m then
         reported = true
-        local op, reset = tonumber(ARGV[rbase + 3*j + 1]), tonumber(ARGV[rbase + 3*j + 2])
+        local op, reset = tonumber(ARGV[rbase + 3*j + 1]), clamp(tonumber(ARGV[rbase + 3*j + 2]))
         -- Answers of parallel calls arrive out of order: a lower figure with
         -- the same reset is an older one; a new reset means time was released.
         if s.k == 0 or op >= s.u or reset ~= s.r then
@@ -169,6 +179,7 @@ for i = 1, n do
     if not reported and sent == 1 and refused == 0 and elapsed > 0 and s.e == 0 then
       s.e = elapsed
     end
+    if s.e > window / 10 then s.e = math.floor(window / 10) end
     if refused == 2 and (rmethod == '' or rmethod == m) then
       local untl = now + math.floor(window / 60)
       if s.r > now then untl = s.r end
@@ -178,7 +189,7 @@ for i = 1, n do
     if s.k == 1 or s.e > 0 or s.b > now then
       redis.call('HSET', hkey, 'k', num(s.k), 'u', num(s.u), 'r', num(s.r), 'e', num(s.e), 'b', num(s.b))
       local last = math.max(s.r, s.b, now)
-      redis.call('PEXPIRE', hkey, num(math.ceil((last - now + window) / 1000)))
+      redis.call('PEXPIRE', hkey, num(math.min(math.ceil((last - now + window) / 1000), math.ceil(2 * window / 1000))))
     end
     if s.k == 1 then out[i] = s.u end
   end

@@ -215,7 +215,8 @@ func TestOperatingWaitsForResetThenProbes(t *testing.T) {
 func TestOperatingAdaptiveDelay(t *testing.T) {
 	c := needRedis(t)
 	p := scaled()
-	p.Adaptive.Enabled = true // threshold 0.8, coefficient 0.01, max 70 ms
+	p.Adaptive.Enabled = true // threshold 0.8, coefficient 0.01
+	p.Adaptive.MaxDelay = 30 * time.Millisecond
 	l := newTestLimiter(t, c, testPrefix(t), p)
 	req := opReq("cred-adaptive")
 	// Off (the default), a budget past the threshold costs no delay.
@@ -234,20 +235,21 @@ func TestOperatingAdaptiveDelay(t *testing.T) {
 		t.Fatalf("above the threshold: code %d wait %v, want an adaptive delay of 1%% of ~3s × 0.5", code, wait)
 	}
 	pm.Release(b24.Outcome{})
-	report(t, l, req, 4560*time.Millisecond, time.Now().Add(20*time.Second)) // 95 %: 150 ms before the cap
-	if _, wait, pm := try(t, l, req); wait != 70*time.Millisecond {
-		t.Fatalf("adaptive delay %v, want the maximum 70ms", wait)
+	// 95 %, reset within the 6 s window (a later one is clamped): 37.5 ms before the cap.
+	report(t, l, req, 4560*time.Millisecond, time.Now().Add(5*time.Second))
+	if _, wait, pm := try(t, l, req); wait != 30*time.Millisecond {
+		t.Fatalf("adaptive delay %v, want the maximum 30ms", wait)
 	} else {
 		pm.Release(b24.Outcome{})
 	}
 	// Through Acquire, the delay is counted in the limiter's figures.
-	report(t, l, req, 4560*time.Millisecond, time.Now().Add(20*time.Second))
+	report(t, l, req, 4560*time.Millisecond, time.Now().Add(5*time.Second))
 	before := l.Stats()
 	acquire(t, l, req).Release(b24.Outcome{})
 	st := l.Stats()
-	if n, d := st.AdaptiveDelays-before.AdaptiveDelays, st.AdaptiveDelayTime-before.AdaptiveDelayTime; n != 1 || d < 70*time.Millisecond ||
+	if n, d := st.AdaptiveDelays-before.AdaptiveDelays, st.AdaptiveDelayTime-before.AdaptiveDelayTime; n != 1 || d < 30*time.Millisecond ||
 		st.Waits-before.Waits != 1 || st.WaitTime-before.WaitTime < d {
-		t.Fatalf("Stats() = %+v after %+v, want one more adaptive delay of 70ms, counted as a wait", st, before)
+		t.Fatalf("Stats() = %+v after %+v, want one more adaptive delay of 30ms, counted as a wait", st, before)
 	}
 }
 
@@ -276,7 +278,7 @@ func TestOperatingReservationsMatchLocal(t *testing.T) {
 	c := needRedis(t)
 	prefix := testPrefix(t)
 	req := opReq("cred-reserve")
-	reset := time.Now().Add(20 * time.Second)
+	reset := time.Now().Add(5 * time.Second) // within the 6 s window (a later one is clamped)
 	reports := []time.Duration{time.Second, 1500 * time.Millisecond, 1600 * time.Millisecond}
 
 	local, err := b24.NewLimiter(scaled())
