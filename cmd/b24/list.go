@@ -8,9 +8,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,7 +36,10 @@ end, so FILE is either complete or untouched. With --checkpoint CP rows are
 appended to FILE instead, and after every request CP records, once FILE is
 synced, its length and the walk's cursor; run the same command again after a
 crash or an interrupt and it truncates FILE to that length and goes on:
-FILE then holds every row exactly once.`,
+FILE then holds every row exactly once. CP and FILE are locked while a run
+goes on (the lock ends with the process, even on kill -9); a checkpoint of
+another portal, user or query, or whose FILE is missing, shorter or
+changed, is refused with exit 2.`,
 	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
 		l := &lister{c: c}
 		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
@@ -65,21 +68,6 @@ type lister struct {
 // request bucket busy on a large list, not so many that they only wait for
 // the limiter.
 const defaultShards = 4
-
-// checkpointVersion 2: the cursor is the SDK's b24.ListCursor (version 1
-// held the stand-in walker's last id).
-const checkpointVersion = 2
-
-// checkpoint is what --checkpoint records after every synced request.
-type checkpoint struct {
-	Version int             `json:"v"`
-	Query   string          `json:"query"` // hash of method, params and format
-	File    string          `json:"file"`
-	Offset  int64           `json:"offset"`
-	Rows    int64           `json:"rows"`
-	Cursor  json.RawMessage `json:"cursor,omitempty"`
-	Done    bool            `json:"done"`
-}
 
 // params builds the method's parameters from the flags.
 func (l *lister) params() (map[string]any, error) {
@@ -201,54 +189,25 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		cp      checkpoint
 		resumed bool
 		resume  *b24.ListCursor
+		outSum  hash.Hash // of the checkpointed file's bytes
 	)
 	cpPath, out := o.checkpoint, o.out
 	switch {
 	case cpPath != "":
-		if b, err := os.ReadFile(cpPath); err == nil {
-			if err := json.Unmarshal(b, &cp); err != nil || cp.Version < 1 {
-				return rep, usagef("--checkpoint %s is not a b24 list checkpoint", cpPath)
-			}
-			if cp.Version != checkpointVersion {
-				return rep, usagef("--checkpoint %s was written by another version of b24: remove it and %s to start again", cpPath, out)
-			}
-			if cp.Query != query {
-				return rep, usagef("--checkpoint %s belongs to another method, filter, select or format", cpPath)
-			}
-			if cp.File != "" && filepath.Clean(cp.File) != filepath.Clean(out) {
-				return rep, usagef("--checkpoint %s belongs to -o %s, not %s", cpPath, cp.File, out)
-			}
-			if cp.Done {
-				if !c.g.quiet {
-					fmt.Fprintf(c.stderr, "%s: already complete: %d rows in %s\n", c.name, cp.Rows, out)
-				}
-				rep.End = b24.ListComplete
-				return rep, nil
-			}
-			if len(cp.Cursor) > 0 {
-				var cur b24.ListCursor
-				if err := json.Unmarshal(cp.Cursor, &cur); err != nil {
-					return rep, usagef("--checkpoint %s: unreadable cursor: %v", cpPath, err)
-				}
-				resume = &cur
-			}
-			resumed = true
-		} else if !os.IsNotExist(err) {
-			return rep, err
-		}
-		f, err := os.OpenFile(out, os.O_RDWR|os.O_CREATE, 0o644)
+		co, err := openCheckpoint(api, method, params, query, cpPath, out)
 		if err != nil {
 			return rep, err
 		}
-		defer f.Close()
-		if err := f.Truncate(cp.Offset); err != nil {
-			return rep, err
+		defer co.close()
+		cp, resumed, resume, outSum = co.cp, co.resumed, co.resume, co.sum
+		if cp.Done {
+			if !c.g.quiet {
+				fmt.Fprintf(c.stderr, "%s: already complete: %d rows in %s\n", c.name, cp.Rows, out)
+			}
+			rep.End = b24.ListComplete
+			return rep, nil
 		}
-		if _, err := f.Seek(cp.Offset, io.SeekStart); err != nil {
-			return rep, err
-		}
-		file, w = f, f
-		cp = checkpoint{Version: checkpointVersion, Query: query, File: out, Offset: cp.Offset, Rows: cp.Rows, Cursor: cp.Cursor}
+		file, w = co.file, co.file
 		if resumed && !c.g.quiet {
 			fmt.Fprintf(c.stderr, "%s: resuming after %d rows (%d bytes)\n", c.name, cp.Rows, cp.Offset)
 		}
@@ -262,7 +221,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 	default:
 		w = c.stdout
 	}
-	cw := &countWriter{w: w, n: cp.Offset}
+	cw := &countWriter{w: w, n: cp.Offset, sum: outSum}
 	rw, err := newRowWriter(o.format, cw, columns)
 	if err != nil {
 		return rep, err
@@ -296,7 +255,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 			saveErr = err
 			return
 		}
-		cp.Offset, cp.Rows, cp.Cursor = cw.n, baseRows+p.Rows, cur
+		cp.Offset, cp.Hash, cp.Rows, cp.Cursor = cw.n, hashString(outSum), baseRows+p.Rows, cur
 		saveErr = saveCheckpoint(cpPath, cp)
 	}
 	opts := []b24.ListOption{b24.WithShards(max(1, o.shards)), b24.WithReport(&rep), b24.WithProgress(onProgress)}
@@ -360,7 +319,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 			return rep, err
 		}
 		if changed == nil { // an incomplete walk keeps its last checkpoint
-			cp.Offset, cp.Done, cp.Cursor = cw.n, true, nil
+			cp.Offset, cp.Hash, cp.Done, cp.Cursor = cw.n, hashString(outSum), true, nil
 			if err := saveCheckpoint(cpPath, cp); err != nil {
 				return rep, err
 			}
@@ -419,23 +378,21 @@ func plural(n int64, word string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
-func saveCheckpoint(path string, cp checkpoint) error {
-	b, err := json.Marshal(cp)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, append(b, '\n'))
-}
 
-// countWriter counts the bytes written through it, from n.
+// countWriter counts the bytes written through it, from n, and adds them
+// to sum when set.
 type countWriter struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	sum hash.Hash
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	if c.sum != nil {
+		c.sum.Write(p[:n])
+	}
 	return n, err
 }
 

@@ -49,7 +49,12 @@ with the same J after a crash, an interrupt or a failure:
   - what cannot be settled is listed and not replayed.
 A summary ends the run: applied, already done, settled by read-back,
 failed (with reasons), ambiguous. Exit 3 when a row failed or stayed
-ambiguous, 130 when interrupted.`,
+ambiguous, 130 when interrupted.
+
+Refused with exit 2 before anything is sent: a journal another process has
+open (it is locked until that process ends, kill -9 included), a journal of
+another portal, user, API version, method, --param or input, a damaged line
+that is not the journal's last, and an ID on two rows of the input.`,
 	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
 		u := &updater{c: c}
 		fs.StringVar(&u.from, "from", "", "input `FILE` (CSV or NDJSON); - for stdin (NDJSON)")
@@ -94,6 +99,7 @@ type updater struct {
 // command's parameters.
 type updateRow struct {
 	Row    int
+	Line   int // the row's line in the input file
 	ID     int64
 	Params map[string]any
 	sentAt time.Time
@@ -148,14 +154,17 @@ func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) i
 	if err != nil {
 		return c.fail(ctx, err)
 	}
+	if err := checkDuplicateIDs(rows); err != nil {
+		return c.fail(ctx, err)
+	}
 	u.api = c.api(h)
 	if err := checkBatchable(u.api.Version(), rows); err != nil {
 		return c.fail(ctx, err)
 	}
 	u.cutoff = time.Duration(float64(b24.DefaultRequestCutoff) / c.g.timeScale)
-	j, last, err := journal.Open(u.journalPath, journal.Header{Method: u.method, Input: hash, Rows: len(rows)})
+	j, last, err := journal.Open(u.journalPath, u.journalHeader(h, hash, len(rows)))
 	if err != nil {
-		return c.fail(ctx, usagef("--journal: %v", err))
+		return c.fail(ctx, journalError(err))
 	}
 	u.j = j
 	defer j.Close()
@@ -502,10 +511,7 @@ func readUpdateInput(path, format string, stdin io.Reader, extra map[string]any)
 	sum := sha256.Sum256(data)
 	hash := "sha256:" + hex.EncodeToString(sum[:])
 	if format == "" {
-		format = "ndjson"
-		if strings.EqualFold(filepath.Ext(path), ".csv") {
-			format = "csv"
-		}
+		format = inputFormat(path)
 	}
 	var rows []updateRow
 	switch format {
@@ -527,6 +533,14 @@ func readUpdateInput(path, format string, stdin io.Reader, extra map[string]any)
 		}
 	}
 	return rows, hash, nil
+}
+
+// inputFormat is the format of an input file by its extension.
+func inputFormat(path string) string {
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		return "csv"
+	}
+	return "ndjson"
 }
 
 func parseID(s string, row int) (int64, error) {
@@ -571,7 +585,8 @@ func readCSVRows(data []byte) ([]updateRow, error) {
 				fields[header[i]] = v
 			}
 		}
-		rows = append(rows, updateRow{Row: n, ID: id, Params: map[string]any{"id": id, "fields": fields}})
+		line, _ := r.FieldPos(idCol)
+		rows = append(rows, updateRow{Row: n, Line: line, ID: id, Params: map[string]any{"id": id, "fields": fields}})
 	}
 	return rows, nil
 }
@@ -580,8 +595,9 @@ func readNDJSONRows(data []byte) ([]updateRow, error) {
 	var rows []updateRow
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	n := 0
+	n, lineNo := 0, 0
 	for sc.Scan() {
+		lineNo++
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
@@ -617,7 +633,7 @@ func readNDJSONRows(data []byte) ([]updateRow, error) {
 				}
 			}
 		}
-		rows = append(rows, updateRow{Row: n, ID: id, Params: map[string]any{"id": id, "fields": fields}})
+		rows = append(rows, updateRow{Row: n, Line: lineNo, ID: id, Params: map[string]any{"id": id, "fields": fields}})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, usagef("--from: %v", err)

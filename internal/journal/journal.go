@@ -3,15 +3,15 @@
 // group of entries, that tells for each input row whether its command was
 // sent, done, failed or left ambiguous.
 //
-// The first line is a Header naming the method and the input (a hash of its
-// bytes), so that a journal is never applied to another input. Every later
-// line is an Entry; the last entry of a row is its state. A line cut short
-// by a crash (no final newline, or not JSON) is dropped when the journal is
-// opened again: it was never synced, so nothing was decided on it.
+// The first line is a Header naming the portal, the webhook's user, the
+// method, its parameters and the input (a hash of its bytes), so that a
+// journal is never applied to another run. Every later line is an Entry;
+// the last entry of a row is its state. A last line cut short by a crash is
+// dropped when the journal is opened again: it was never synced, so nothing
+// was decided on it. A damaged line anywhere else refuses the journal.
 package journal
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/b24go/b24/internal/filelock"
 )
 
 // State is what is known of one row's command.
@@ -43,12 +45,22 @@ const (
 	Unsent State = "unsent"
 )
 
-// Header is the first line of a journal.
+// FormatVersion is the journal format this package writes and reads.
+// Format 1 recorded no portal; it is refused with ErrOldFormat.
+const FormatVersion = 2
+
+// Header is the first line of a journal: what the journal belongs to. It
+// never holds the webhook's secret.
 type Header struct {
-	Version int    `json:"journal"`
-	Method  string `json:"method"`
-	Input   string `json:"input"` // "sha256:<hex>" of the input file
-	Rows    int    `json:"rows"`
+	Version int             `json:"journal"`
+	Portal  string          `json:"portal"` // origin, https://host[:port]
+	User    int64           `json:"user"`   // the webhook's user id
+	API     string          `json:"api"`    // "v2" or "v3"
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params,omitempty"` // parameters added to every command
+	Format  string          `json:"format"`           // how the input was read
+	Input   string          `json:"input"`            // "sha256:<hex>" of the input file
+	Rows    int             `json:"rows"`
 }
 
 // Entry is one state change of one row.
@@ -68,8 +80,17 @@ func (e Entry) SentAt() time.Time {
 	return time.Unix(sec, int64((e.Time-float64(sec))*1e9))
 }
 
-// ErrMismatch is returned when a journal belongs to another method or input.
-var ErrMismatch = errors.New("journal belongs to another method or input")
+var (
+	// ErrMismatch: the journal belongs to another portal, user, method,
+	// parameters or input.
+	ErrMismatch = errors.New("journal belongs to another run")
+	// ErrOldFormat: the journal was written by an older b24 (format 1).
+	ErrOldFormat = errors.New("journal of an older format")
+	// ErrDamaged: a line other than the last one is not an entry.
+	ErrDamaged = errors.New("journal damaged")
+	// ErrLocked: another process (or another Open) has the journal open.
+	ErrLocked = filelock.ErrLocked
+)
 
 // Journal is an open journal. It is safe for concurrent use.
 type Journal struct {
@@ -80,10 +101,21 @@ type Journal struct {
 
 // Open opens the journal at path, creating it with h when it does not exist
 // (or is empty), and returns the last entry of every row it records. An
-// existing journal must carry the same method and input as h.
+// existing journal must carry the same header as h (ErrMismatch).
+//
+// The journal stays locked (an OS advisory lock) until Close or the
+// process's end: another Open fails with ErrLocked. A torn last line is
+// dropped; any other line that is not an entry fails with ErrDamaged.
 func Open(path string, h Header) (*Journal, map[int]Entry, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := filelock.Lock(f); err != nil {
+		f.Close()
+		if errors.Is(err, filelock.ErrLocked) {
+			return nil, nil, fmt.Errorf("%s: %w", path, ErrLocked)
+		}
 		return nil, nil, err
 	}
 	j := &Journal{f: f, path: path}
@@ -100,17 +132,20 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Keep only complete lines: a torn tail was never synced.
-	total := len(data)
-	data = data[:bytes.LastIndexByte(data, '\n')+1]
 	last := map[int]Entry{}
-	if len(data) == 0 {
+	h.Version = FormatVersion
+	header, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	header = append(header, '\n')
+	// A new journal, or a header torn by a crash before anything else
+	// was written (any other file is refused below, never overwritten).
+	if !bytes.Contains(data, []byte("\n")) && bytes.HasPrefix(header, data) {
 		if err := j.truncate(0); err != nil {
 			return nil, err
 		}
-		h.Version = 1
-		line, _ := json.Marshal(h)
-		if _, err := j.f.Write(append(line, '\n')); err != nil {
+		if _, err := j.f.Write(header); err != nil {
 			return nil, err
 		}
 		if err := j.f.Sync(); err != nil {
@@ -119,34 +154,33 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 		syncDir(j.path)
 		return last, nil
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	n, offset := 0, 0
-	for sc.Scan() {
-		line := sc.Bytes()
-		n++
-		if n == 1 {
-			var got Header
-			if err := json.Unmarshal(line, &got); err != nil || got.Version != 1 {
-				return nil, fmt.Errorf("%s is not a b24 update journal", j.path)
+	// Every line but the last must be whole: a crash tears only the last
+	// write, and nothing was decided on a line that was never synced.
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	offset := 0
+	for i, raw := range lines {
+		line := bytes.TrimSuffix(raw, []byte("\n"))
+		if i == 0 {
+			if err := checkHeader(j.path, line, h); err != nil {
+				return nil, err
 			}
-			if got.Method != h.Method || got.Input != h.Input {
-				return nil, fmt.Errorf("%w: it records %s of input %s, this run is %s of input %s", ErrMismatch, got.Method, short(got.Input), h.Method, short(h.Input))
-			}
-			offset += len(line) + 1
+			offset += len(raw)
 			continue
 		}
 		var e Entry
 		if err := json.Unmarshal(line, &e); err != nil || e.Row <= 0 || e.State == "" {
-			// A line that is not an entry ends the valid part (a torn
-			// write overwritten by a later append cannot happen: appends
-			// follow a truncation to the last complete line).
-			break
+			if i == len(lines)-1 {
+				break // a torn last line
+			}
+			return nil, fmt.Errorf("%w: line %d of %s is not a journal entry (%q), and %d lines follow it: restore the journal or remove that line by hand, knowing that the rows it recorded may then be sent again", ErrDamaged, i+1, j.path, short(string(line)), len(lines)-1-i)
 		}
-		offset += len(line) + 1
+		offset += len(raw)
 		last[e.Row] = e
 	}
-	if offset != total {
+	if offset != len(data) {
 		if err := j.truncate(int64(offset)); err != nil {
 			return nil, err
 		}
@@ -157,9 +191,51 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 	return last, nil
 }
 
+// checkHeader checks that line is a header of this format equal to want.
+func checkHeader(path string, line []byte, want Header) error {
+	var got Header
+	if err := json.Unmarshal(line, &got); err != nil || got.Version == 0 {
+		return fmt.Errorf("%s is not a b24 update journal", path)
+	}
+	if got.Version != FormatVersion {
+		return fmt.Errorf("%w: %s has journal format %d, which records no portal: finish it with the b24 that wrote it, or start a new journal (rows it records as done are then sent again)", ErrOldFormat, path, got.Version)
+	}
+	if d := diff(got, want); d != "" {
+		return fmt.Errorf("%w: %s records %s", ErrMismatch, path, d)
+	}
+	return nil
+}
+
+// diff names the first field where the journal's header (got) differs from
+// this run's.
+func diff(got, want Header) string {
+	compact := func(m json.RawMessage) string {
+		var b bytes.Buffer
+		if len(m) == 0 || json.Compact(&b, m) != nil {
+			return string(m)
+		}
+		return b.String()
+	}
+	pairs := []struct{ name, got, want string }{
+		{"portal", fmt.Sprintf("%s (user %d)", got.Portal, got.User), fmt.Sprintf("%s (user %d)", want.Portal, want.User)},
+		{"API", got.API, want.API},
+		{"method", got.Method, want.Method},
+		{"parameters", compact(got.Params), compact(want.Params)},
+		{"format", got.Format, want.Format},
+		{"input", got.Input, want.Input},
+		{"rows", fmt.Sprint(got.Rows), fmt.Sprint(want.Rows)},
+	}
+	for _, p := range pairs {
+		if p.got != p.want {
+			return fmt.Sprintf("%s %s, this run has %s", p.name, short(p.got), short(p.want))
+		}
+	}
+	return ""
+}
+
 func short(s string) string {
-	if len(s) > 19 {
-		return s[:19] + "…"
+	if len(s) > 40 {
+		return s[:40] + "…"
 	}
 	return s
 }

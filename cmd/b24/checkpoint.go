@@ -1,0 +1,217 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/internal/filelock"
+)
+
+// checkpointVersion 3: the checkpoint records the portal, the webhook's
+// user, the API version, the method and its parameters, and the hash of the
+// output written so far (version 2 did not; version 1 held the stand-in
+// walker's last id).
+const checkpointVersion = 3
+
+// checkpoint is what --checkpoint records after every synced request. It
+// never holds the webhook's secret.
+type checkpoint struct {
+	Version int             `json:"v"`
+	Portal  string          `json:"portal"` // origin, https://host[:port]
+	User    int64           `json:"user"`   // the webhook's user id
+	API     string          `json:"api"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params,omitempty"`
+	Query   string          `json:"query"` // hash of API version, method, params, format and columns
+	File    string          `json:"file"`
+	Offset  int64           `json:"offset"`
+	Hash    string          `json:"hash"` // "sha256:<hex>" of the file's first Offset bytes
+	Rows    int64           `json:"rows"`
+	Cursor  json.RawMessage `json:"cursor,omitempty"`
+	Done    bool            `json:"done"`
+}
+
+// cpOutput is a checkpointed output, open and locked.
+type cpOutput struct {
+	cp      checkpoint
+	file    *os.File  // the output, positioned at cp.Offset
+	sum     hash.Hash // sha256 of the output's bytes so far
+	resumed bool      // a checkpoint was found
+	resume  *b24.ListCursor
+	release []func()
+}
+
+// close closes the output and releases the locks.
+func (o *cpOutput) close() {
+	for i := len(o.release) - 1; i >= 0; i-- {
+		o.release[i]()
+	}
+}
+
+// hashString is the recorded form of a sha256 state.
+func hashString(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.Sum(nil)) }
+
+// openCheckpoint locks the checkpoint cpPath (through cpPath+".lock") and
+// the output out, and checks that a recorded checkpoint belongs to this
+// portal, user and query and that out still holds what it recorded. On a
+// completed checkpoint it returns the output with cp.Done set and the file
+// closed.
+func openCheckpoint(api *b24.API, method string, params map[string]any, query, cpPath, out string) (_ *cpOutput, err error) {
+	hook := api.Hook()
+	pb, _ := json.Marshal(params)
+	me := checkpoint{Version: checkpointVersion, Portal: hook.TargetOrigin(), User: hook.UserID(),
+		API: api.Version().String(), Method: method, Params: pb, Query: query, File: out}
+	o := &cpOutput{cp: me, sum: sha256.New()}
+	defer func() {
+		if err != nil {
+			o.close()
+		}
+	}()
+	unlock, err := lockPath(cpPath + ".lock")
+	if errors.Is(err, filelock.ErrLocked) {
+		return nil, usagef("--checkpoint %s is in use by another b24 list: wait for it to end", cpPath)
+	} else if err != nil {
+		return nil, err
+	}
+	o.release = append(o.release, unlock)
+
+	b, err := os.ReadFile(cpPath)
+	if os.IsNotExist(err) {
+		// A new walk: out starts empty.
+		f, err := openLocked(out, os.O_RDWR|os.O_CREATE)
+		if err != nil {
+			return nil, err
+		}
+		o.release = append(o.release, func() { f.Close() })
+		if err := f.Truncate(0); err != nil {
+			return nil, err
+		}
+		o.file = f
+		return o, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var cp checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil || cp.Version < 1 {
+		return nil, usagef("--checkpoint %s is not a b24 list checkpoint", cpPath)
+	}
+	if cp.Version != checkpointVersion {
+		return nil, usagef("--checkpoint %s was written by an older b24 (format %d), which recorded neither the portal nor the hash of %s: finish it with that b24, or remove it and %s to start again", cpPath, cp.Version, out, out)
+	}
+	if cp.Portal != me.Portal || cp.User != me.User {
+		return nil, usagef("--checkpoint %s belongs to portal %s (user %d), not %s (user %d)", cpPath, cp.Portal, cp.User, me.Portal, me.User)
+	}
+	if cp.Query != query {
+		return nil, usagef("--checkpoint %s belongs to another API version, method, filter, select or format (it records %s %s %s)", cpPath, cp.API, cp.Method, cp.Params)
+	}
+	if filepath.Clean(cp.File) != filepath.Clean(out) {
+		return nil, usagef("--checkpoint %s belongs to -o %s, not %s", cpPath, cp.File, out)
+	}
+	o.resumed = true
+	if len(cp.Cursor) > 0 {
+		var cur b24.ListCursor
+		if err := json.Unmarshal(cp.Cursor, &cur); err != nil {
+			return nil, usagef("--checkpoint %s: unreadable cursor: %v", cpPath, err)
+		}
+		o.resume = &cur
+	}
+	// out must still hold the bytes the checkpoint records.
+	f, err := openLocked(out, os.O_RDWR)
+	if os.IsNotExist(err) {
+		return nil, usagef("--checkpoint %s records %d rows (%d bytes) written to %s, which is missing: remove %s to start again", cpPath, cp.Rows, cp.Offset, out, cpPath)
+	} else if err != nil {
+		return nil, err
+	}
+	o.release = append(o.release, func() { f.Close() })
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, usagef("-o %s is not a regular file: a checkpoint appends to a file", out)
+	}
+	if st.Size() < cp.Offset {
+		return nil, usagef("--checkpoint %s records %d bytes written to %s, which holds %d: it was cut short or replaced; remove %s and %s to start again", cpPath, cp.Offset, out, st.Size(), cpPath, out)
+	}
+	if _, err := io.Copy(o.sum, io.LimitReader(f, cp.Offset)); err != nil {
+		return nil, err
+	}
+	if hashString(o.sum) != cp.Hash {
+		return nil, usagef("the first %d bytes of %s are not those --checkpoint %s recorded: the file was changed or replaced; remove %s and %s to start again", cp.Offset, out, cpPath, cpPath, out)
+	}
+	if cp.Done {
+		if st.Size() != cp.Offset {
+			return nil, usagef("%s grew after --checkpoint %s completed it (%d bytes, then %d): remove %s to export again", out, cpPath, cp.Offset, st.Size(), cpPath)
+		}
+		o.cp = cp
+		return o, nil
+	}
+	if err := f.Truncate(cp.Offset); err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(cp.Offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+	o.file = f
+	me.Offset, me.Hash, me.Rows, me.Cursor = cp.Offset, cp.Hash, cp.Rows, cp.Cursor
+	o.cp = me
+	return o, nil
+}
+
+// openLocked opens path and locks it: a file another process has locked is
+// refused with a usage error, before anything is written to it.
+func openLocked(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := filelock.Lock(f); err != nil {
+		f.Close()
+		if errors.Is(err, filelock.ErrLocked) {
+			return nil, usagef("-o %s is in use by another b24 process: wait for it to end", path)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// lockPath creates path and locks it; release removes it and unlocks it.
+// The lock dies with the process: a file left by a killed run is taken
+// over by the next.
+func lockPath(path string) (release func(), err error) {
+	for range 100 {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		if err := filelock.Lock(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		// The holder before us may have removed the file between our
+		// open and our lock: then lock the new one.
+		st, err1 := f.Stat()
+		now, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(st, now) {
+			return func() { os.Remove(path); f.Close() }, nil
+		}
+		f.Close()
+	}
+	return nil, fmt.Errorf("%s keeps being replaced", path)
+}
+
+func saveCheckpoint(path string, cp checkpoint) error {
+	b, err := json.Marshal(cp)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
