@@ -94,7 +94,10 @@
 // answer later than the client's timeout), and list faults that answer
 // wrong pages instead of failing (FaultUnsorted ignores the order,
 // FaultIgnoreStart the start or offset; batch commands included);
-// Server.ClearFaults drops the scripted faults not yet served. REST v3 writes honour the
+// Server.ClearFaults drops the scripted faults not yet served. The echo
+// faults send the secret back in headers, an error body or a redirect's
+// Location, also in another case, percent-encoded or JSON-escaped, to
+// check that a client redacts every form. REST v3 writes honour the
 // Idempotency-Key header: the answer is stored before any fault that
 // strikes after execution, and a retry with the same key and body replays
 // it with Idempotent-Replayed: true.

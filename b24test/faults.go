@@ -52,10 +52,23 @@ const (
 	// pagination offset: it answers the first page, while the v2 next still
 	// advances (start + the page's rows). Batch commands too.
 	FaultIgnoreStart
+	// FaultEchoHeader runs the method normally; its answer carries headers
+	// (X-Echo-0 to X-Echo-5, Link) that echo the request path, secret
+	// included: as sent, upper-cased, percent-encoded and JSON-escaped.
+	FaultEchoHeader
+	// FaultEchoBody answers 400 before running the method, with an error
+	// description that echoes the request URL, secret included, in other
+	// forms too, some of them JSON-escaped (\u00xx) in the body.
+	FaultEchoBody
+	// FaultMovedEcho answers 302 before running the method, with a Location
+	// on another host whose name holds the secret in lower case and whose
+	// path holds it percent-encoded.
+	FaultMovedEcho
 	numFaults
 )
 
-var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway", "unsorted", "ignore-start"}
+var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway", "unsorted", "ignore-start",
+	"echo-header", "echo-body", "moved-echo"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {

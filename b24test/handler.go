@@ -195,6 +195,8 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 		h := http.Header{}
 		h.Set("Location", strings.TrimSuffix(s.cfg.movedTo, "/")+r.URL.RequestURI())
 		return reply{status: http.StatusFound, ctype: "text/html", body: []byte(movedHTML), header: h, after: fault}
+	case FaultEchoBody, FaultMovedEcho:
+		return s.echoReply(r, fault)
 	}
 	// 6. REST v3 idempotency of writes.
 	var idemEnt *idemEntry
@@ -250,6 +252,9 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 		s.idem.finish(idemEnt, rep, s.clock.Now())
 	}
 	rep.after = afterOnly(fault)
+	if fault == FaultEchoHeader {
+		rep.header, rep.after = s.echoHeader(r, rep.header), fault
+	}
 	return rep
 }
 

@@ -42,6 +42,8 @@ func TestSecretCLIErrorPaths(t *testing.T) {
 		{"wrong user", strings.Replace(good, "/rest/1/", "/rest/2/", 1), 0, []string{"ping"}},
 		{"dead portal", dead, 0, []string{"call", "crm.deal.add", "fields[TITLE]=x"}},
 		{"redirect", good, b24test.FaultMoved, []string{"call", "crm.deal.get", "id=1"}},
+		{"redirect echoing the secret", good, b24test.FaultMovedEcho, []string{"call", "crm.deal.get", "id=1"}},
+		{"error echoing the secret", good, b24test.FaultEchoBody, []string{"call", "crm.deal.get", "id=1"}},
 		{"html 502", good, b24test.FaultBadGateway, []string{"call", "crm.deal.add", "fields[TITLE]=x"}},
 		{"reset", good, b24test.FaultReset, []string{"call", "crm.deal.add", "fields[TITLE]=x"}},
 		{"truncated", good, b24test.FaultTruncated, []string{"call", "crm.deal.add", "fields[TITLE]=x"}},

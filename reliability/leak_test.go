@@ -6,15 +6,40 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 )
 
-// secretForms are the forms of testSecret that must never appear.
-var secretForms = []string{testSecret, url.QueryEscape(testSecret), url.PathEscape(testSecret)}
+// findEcho returns where an echo of testSecret starts in s, or -1: in any
+// letter case, percent-encoded or JSON-escaped (\u00xx), also layered
+// (a JSON-escaped percent-encoding). It decodes a copy of s; the index is in
+// that copy.
+func findEcho(s string) (string, int) {
+	if strings.IndexByte(s, '%') >= 0 || strings.IndexByte(s, '\\') >= 0 {
+		for range 2 {
+			s = decodeOnce(s)
+		}
+	}
+	low := strings.ToLower(s)
+	return s, strings.Index(low, strings.ToLower(testSecret))
+}
+
+// jsonEscape and pctEscape match one \u00xx escape and one %xx encoding.
+var (
+	jsonEscape = regexp.MustCompile(`\\u00[0-9a-fA-F]{2}`)
+	pctEscape  = regexp.MustCompile(`%[0-9a-fA-F]{2}`)
+)
+
+// decodeOnce decodes the \u00xx escapes of s, then its %xx encodings.
+func decodeOnce(s string) string {
+	unhex := func(h string) string { n, _ := strconv.ParseUint(h, 16, 8); return string(rune(n)) }
+	s = jsonEscape.ReplaceAllStringFunc(s, func(e string) string { return unhex(e[4:]) })
+	return pctEscape.ReplaceAllStringFunc(s, func(e string) string { return unhex(e[1:]) })
+}
 
 // leakCheck collects what a scenario prints, logs and returns, and fails the
 // test when the secret appears in any of it. It keeps nothing but counts.
@@ -32,16 +57,13 @@ func newLeakCheck(t testing.TB) *leakCheck { return &leakCheck{t: t} }
 func (c *leakCheck) scan(what string, s string) {
 	c.scanned.Add(int64(len(s)))
 	c.items.Add(1)
-	for _, f := range secretForms {
-		if i := strings.Index(s, f); i >= 0 {
-			c.mu.Lock()
-			c.leaks++
-			n := c.leaks
-			c.mu.Unlock()
-			if n <= 5 {
-				c.t.Errorf("%s leaks the secret: …%s…", what, s[max(0, i-120):min(len(s), i+len(f)+40)])
-			}
-			return
+	if d, i := findEcho(s); i >= 0 {
+		c.mu.Lock()
+		c.leaks++
+		n := c.leaks
+		c.mu.Unlock()
+		if n <= 5 {
+			c.t.Errorf("%s leaks the secret (decoded): …%s…", what, d[max(0, i-120):min(len(d), i+len(testSecret)+40)])
 		}
 	}
 }
