@@ -102,6 +102,11 @@
 // strikes after execution, and a retry with the same key and body replays
 // it with Idempotent-Replayed: true.
 //
+// WithHTTP2 serves HTTP/2 as well (ALPN "h2"; "b24 fake -http2"), on a small
+// server of its own that can fail one call at the frame level after running
+// it: FaultStreamReset resets its stream with the code of WithResetCode
+// ("-reset-code"), FaultGoAway sends GOAWAY claiming it was not processed.
+//
 // # Audit
 //
 // Server.Audit (and GET AuditPath, as JSON) tells what the server saw:

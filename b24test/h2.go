@@ -156,7 +156,7 @@ func (hc *h2conn) handle(f http2.Frame) bool {
 		hc.streams[id] = st
 		hc.mu.Unlock()
 		if f.StreamEnded() {
-			go hc.serve(st)
+			hc.start(st)
 		}
 	case *http2.DataFrame:
 		hc.mu.Lock()
@@ -176,7 +176,7 @@ func (hc *h2conn) handle(f http2.Frame) bool {
 		}
 		st.body.Write(f.Data())
 		if f.StreamEnded() {
-			go hc.serve(st)
+			hc.start(st)
 		} else if n > 0 && hc.write(func() error { return hc.fr.WriteWindowUpdate(st.id, n) }) != nil {
 			return false
 		}
@@ -239,6 +239,15 @@ func (hc *h2conn) close() {
 	hc.cond.Broadcast()
 	hc.mu.Unlock()
 	hc.conn.Close()
+}
+
+// start serves st in a goroutine that Server.Close waits for.
+func (hc *h2conn) start(st *h2stream) {
+	hc.s.h2wg.Add(1)
+	go func() {
+		defer hc.s.h2wg.Done()
+		hc.serve(st)
+	}()
 }
 
 // serve runs the handler for a complete request and writes its answer.

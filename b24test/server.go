@@ -272,6 +272,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	h2wg      sync.WaitGroup // HTTP/2 handlers running
 }
 
 // NewServer starts a fake portal for a test and stops it when the test ends.
@@ -362,11 +363,13 @@ func Start(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server (a second call does nothing).
+// Close stops the server, waiting for the calls it is serving over
+// HTTP/2 (a second call does nothing).
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		if s.srv != nil {
 			s.closeErr = s.srv.Close()
+			s.h2wg.Wait()
 		}
 		if t, ok := s.client.Transport.(*http.Transport); ok {
 			t.CloseIdleConnections()

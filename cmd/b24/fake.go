@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24/b24test"
+	"golang.org/x/net/http2"
 )
 
 // runFake serves a fake portal until ctx ends.
@@ -47,6 +48,8 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 		latWrite  = fs.Duration("latency-write", 5*time.Millisecond, "latency per record written")
 		faults    = fs.String("faults", "", "random fault rates, e.g. unavailable=0.05,reset=0.01 (names: "+faultNames()+")")
 		certFile  = fs.String("cert-file", "", "where to write the certificate PEM (default: a file in the temp dir)")
+		useH2     = fs.Bool("http2", false, "serve HTTP/2 over TLS too (ALPN h2): the stream-reset and goaway faults are then HTTP/2 frames")
+		resetCode = fs.String("reset-code", "PROTOCOL_ERROR", "HTTP/2 error code of the stream-reset fault: a name (REFUSED_STREAM, CANCEL, ...) or a number")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -61,6 +64,11 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 	rates, err := parseFaults(*faults)
 	if err != nil {
 		fmt.Fprintf(stderr, "b24 fake: -faults: %v\n", err)
+		return 2
+	}
+	code, ok := parseH2Code(*resetCode)
+	if !ok {
+		fmt.Fprintf(stderr, "b24 fake: -reset-code: unknown HTTP/2 error code %q\n", *resetCode)
 		return 2
 	}
 	limits := b24test.PlanLimits(*plan)
@@ -94,6 +102,9 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 	}
 	if *legacy {
 		opts = append(opts, b24test.WithLegacyTime())
+	}
+	if *useH2 {
+		opts = append(opts, b24test.WithHTTP2(), b24test.WithResetCode(code))
 	}
 	if *secret != "" {
 		opts = append(opts, b24test.WithWebhook(*userID, *secret))
@@ -170,6 +181,19 @@ func parseFaults(s string) (map[b24test.Fault]float64, error) {
 		out[f] = r
 	}
 	return out, nil
+}
+
+// parseH2Code reads an HTTP/2 error code: its name, or a number (0x.. too).
+func parseH2Code(s string) (uint32, bool) {
+	if n, err := strconv.ParseUint(s, 0, 32); err == nil {
+		return uint32(n), true
+	}
+	for c := http2.ErrCodeNo; c <= http2.ErrCodeHTTP11Required; c++ {
+		if strings.EqualFold(c.String(), s) {
+			return uint32(c), true
+		}
+	}
+	return 0, false
 }
 
 func tempDir(env []string) string {
