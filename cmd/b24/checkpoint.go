@@ -169,7 +169,7 @@ func openCheckpoint(api *b24.API, method string, params map[string]any, query, c
 // openLocked opens path and locks it: a file another process has locked is
 // refused with a usage error, before anything is written to it.
 func openLocked(path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag, 0o644)
+	f, err := openAppendOutput(path, flag)
 	if err != nil {
 		return nil, err
 	}

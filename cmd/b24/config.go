@@ -102,13 +102,18 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress and no summary on stderr")
 }
 
-// usageError is a mistake of the user: exit code 2.
-type usageError struct{ msg string }
+// usageError is a mistake of the user: exit code 2. err, when set, is its
+// class (errors.Is).
+type usageError struct {
+	msg string
+	err error
+}
 
 func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // validate checks the global flags that can be checked without a portal.

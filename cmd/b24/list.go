@@ -46,7 +46,7 @@ changed, is refused with exit 2.`,
 		fs.Var(&l.filters, "filter", "filter as JSON or `key=value` ('>ID=100', 'STAGE_ID=WON'); repeatable")
 		fs.Var(&l.extra, "param", "other method parameter `key=value` (e.g. entityTypeId=2); repeatable")
 		fs.StringVar(&l.format, "format", "ndjson", "output format: ndjson, csv or json")
-		fs.StringVar(&l.out, "o", "", "write to `FILE` instead of stdout")
+		fs.StringVar(&l.out, "o", "", "write to `FILE` instead of stdout (- is stdout)")
 		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
 		fs.IntVar(&l.shards, "shards", defaultShards, "walk the id range in `N` concurrent shards (rows stay in id order)")
 		return func(ctx context.Context, args []string) int { return l.run(ctx, args) }
@@ -117,6 +117,9 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	method := args[0]
 	if l.format != "ndjson" && l.format != "csv" && l.format != "json" {
 		return c.fail(ctx, usagef("--format must be ndjson, csv or json, not %q", l.format))
+	}
+	if l.out == "-" {
+		l.out = "" // stdout
 	}
 	if l.checkpoint != "" && l.out == "" {
 		return c.fail(ctx, usagef("--checkpoint needs -o FILE"))
@@ -212,7 +215,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 			fmt.Fprintf(c.stderr, "%s: resuming after %d rows (%d bytes)\n", c.name, cp.Rows, cp.Offset)
 		}
 	case out != "":
-		a, err := createAtomic(out)
+		a, err := openOutput(out)
 		if err != nil {
 			return rep, err
 		}

@@ -131,27 +131,39 @@ func csvValue(v json.RawMessage) string {
 }
 
 // atomicFile is an output written under a temporary name and renamed over
-// its final name by Commit.
+// its final name by Commit, or, with final empty, a FIFO or a device
+// written in place (see openOutput).
 type atomicFile struct {
 	*os.File
 	final string
 }
 
-func createAtomic(path string) (*atomicFile, error) {
+// createAtomic starts a temporary file beside path; perm, when not zero,
+// is the mode of the file it replaces (else 0666 less the umask).
+func createAtomic(path string, perm os.FileMode) (*atomicFile, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := createTemp(dir, base)
 	if err != nil {
 		return nil, err
 	}
-	f.Chmod(0o644)
+	if perm != 0 {
+		if err := f.Chmod(perm); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
+		}
+	}
 	return &atomicFile{File: f, final: path}, nil
 }
 
 // Commit syncs the file and renames it to its final name.
 func (a *atomicFile) Commit() error {
+	if a.final == "" {
+		return a.Close()
+	}
 	if err := a.Sync(); err != nil {
 		a.Abort()
 		return err
@@ -168,10 +180,12 @@ func (a *atomicFile) Commit() error {
 	return nil
 }
 
-// Abort removes the temporary file.
+// Abort removes the temporary file (closes a FIFO or a device).
 func (a *atomicFile) Abort() {
 	a.Close()
-	os.Remove(a.Name())
+	if a.final != "" {
+		os.Remove(a.Name())
+	}
 }
 
 func syncDirOf(path string) {
@@ -183,7 +197,7 @@ func syncDirOf(path string) {
 
 // writeFileAtomic writes data to path through a synced temporary file.
 func writeFileAtomic(path string, data []byte) error {
-	a, err := createAtomic(path)
+	a, err := createAtomic(path, 0)
 	if err != nil {
 		return err
 	}
