@@ -405,6 +405,9 @@ type ListReport struct {
 	Requests, Retries, Pages, Dropped int64
 	// Shards is the number of shards walked (1 for a sequential walk).
 	Shards int
+	// FirstTotal and LastTotal are the v2 total of an offset walk's first
+	// and last page (0 when not sent): different when the list changed.
+	FirstTotal, LastTotal int64
 	// End tells how the walk ended, Err why it failed.
 	End ListEnd
 	Err error

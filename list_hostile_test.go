@@ -114,6 +114,7 @@ func TestListOffsetChanged(t *testing.T) {
 		name   string
 		change func(ctx context.Context, h *b24.Hook, first []map[string]any) error
 		want   string
+		last   int64 // the last page's total
 	}{
 		{"deleted", func(ctx context.Context, h *b24.Hook, first []map[string]any) error {
 			for _, r := range first[:3] {
@@ -122,7 +123,7 @@ func TestListOffsetChanged(t *testing.T) {
 				}
 			}
 			return nil
-		}, "total 200 then 197"},
+		}, "total 200 then 197", 197},
 		{"added", func(ctx context.Context, h *b24.Hook, _ []map[string]any) error {
 			for i := range 2 {
 				if _, err := h.V2().Call(ctx, "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": "  " + strconv.Itoa(i)}}); err != nil {
@@ -130,7 +131,7 @@ func TestListOffsetChanged(t *testing.T) {
 				}
 			}
 			return nil
-		}, "2 rows repeated"},
+		}, "2 rows repeated", 202},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,7 +156,8 @@ func TestListOffsetChanged(t *testing.T) {
 				if !errors.Is(err, b24.ErrListChanged) || !strings.Contains(err.Error(), tt.want) {
 					t.Fatalf("error %v", err)
 				}
-				if rep.End != b24.ListIncomplete || !errors.Is(rep.Err, b24.ErrListChanged) || rep.Rows != int64(len(rows)) || rep.End.String() != "incomplete" {
+				if rep.End != b24.ListIncomplete || !errors.Is(rep.Err, b24.ErrListChanged) || rep.Rows != int64(len(rows)) || rep.End.String() != "incomplete" ||
+					rep.FirstTotal != 200 || rep.LastTotal != tt.last {
 					t.Fatalf("%d rows, report %+v", len(rows), rep)
 				}
 			})

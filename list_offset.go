@@ -113,6 +113,7 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 		err = fmt.Errorf("%w: %s: %s: rows shifted by a deletion may be missing (walk by id, without an order on another field, for an exact read)",
 			ErrListChanged, w.method, why)
 	}
+	w.rep.FirstTotal, w.rep.LastTotal = int64(firstTotal), int64(lastTotal)
 	w.finishReport(ctx, e, err)
 	w.rep.Cursor = nil
 	if w.cfg.report != nil {

@@ -351,6 +351,9 @@ func reportLine(r b24.ListReport, total int64, resumed bool) string {
 	if r.Duplicates > 0 {
 		fmt.Fprintf(&b, ", %d DUPLICATES", r.Duplicates)
 	}
+	if r.FirstTotal != r.LastTotal {
+		fmt.Fprintf(&b, ", TOTAL CHANGED %d to %d", r.FirstTotal, r.LastTotal)
+	}
 	fmt.Fprintf(&b, ", %s (%s), %s", plural(r.Requests, "request"), plural(r.Retries, "retry"), plural(r.Pages, "page"))
 	if m := modeNames[r.Mode]; m != "" {
 		b.WriteString(" " + m)
