@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,6 +36,16 @@ func TestListHostilePortal(t *testing.T) {
 			rows := len(ndjsonIDs(t, r.stdout))
 			if tt.code == exitPartial && (!strings.Contains(r.stderr, "incomplete: "+itoa(rows)+" rows") || rows == 0) {
 				t.Fatalf("%d rows written, stderr %s", rows, r.stderr)
+			}
+			if tt.code == exitPartial {
+				// -o keeps the rows read too (the same seeded faults: the same walk).
+				p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 3, Deals: 230}), b24test.WithFaults(b24test.FaultRates{Seed: 5, Rates: tt.rates}))
+				out := filepath.Join(t.TempDir(), "deals.ndjson")
+				r := p.run(t, "", append([]string{"list", "crm.deal.list", "--select", "ID,TITLE", "-o", out}, tt.args...)...)
+				b, err := os.ReadFile(out)
+				if r.code != exitPartial || err != nil || len(ndjsonIDs(t, string(b))) != rows {
+					t.Fatalf("-o: exit %d, file %v, stderr %s", r.code, err, r.stderr)
+				}
 			}
 		})
 	}
