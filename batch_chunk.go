@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -287,15 +285,21 @@ type Reconciler func(ctx context.Context, api *API, cmd Cmd) (done bool, err err
 
 // ReconcileCRMUpdate is a Reconciler for crm.<entity>.update commands
 // (crm.deal.update, crm.contact.update, ..., crm.item.update): it reads the
-// record with the matching get method and reports done when every written
-// field holds the written value. Values are compared as the portal returns
-// them: numbers and numeric strings by value, true/false against Y/N and
-// 1/0, dates as instants. A field it cannot compare (a multifield, a nested
-// object) makes it return an error, leaving the command Ambiguous.
+// record with the matching get method and compares the written fields.
 //
-// "Not done" means the record does not hold the values now: either the write
-// did not run, or someone changed the record since. Sending it again writes
-// the values once more.
+//   - Done: every field holds the written value, as the portal formats it
+//     (numbers by value, true/false as Y/N or 1/0, dates as instants).
+//   - NotExecuted (safe to send again): only when every field is a scalar
+//     set to a value, so that sending it again is idempotent, and some
+//     field provably holds another value: an integer, Y/N or a boolean, or
+//     plain text (short, no markup, no date or number), compared exactly.
+//     The write did not run, or a robot or a user changed the field since;
+//     sending it again sets the values once more.
+//   - An error, leaving the command Ambiguous, otherwise: a multifield
+//     (PHONE, EMAIL, WEB, IM, LINK: a row without an ID adds a row, so a
+//     resend would add it twice), an array or object (lists, files), a
+//     field the record lacks, or a difference the portal's formatting may
+//     explain (dates, money and decimals, null, text it may trim or escape).
 func ReconcileCRMUpdate(ctx context.Context, api *API, cmd Cmd) (bool, error) {
 	m := strings.ToLower(cmd.Method)
 	parts := strings.Split(m, ".")
@@ -344,20 +348,7 @@ func ReconcileCRMUpdate(ctx context.Context, api *API, cmd Cmd) (bool, error) {
 			rec = it
 		}
 	}
-	for k, want := range fields {
-		got, ok := foldGet(rec, k)
-		if !ok {
-			return false, fmt.Errorf("ReconcileCRMUpdate: the record has no field %s", k)
-		}
-		eq, err := looseEqual(want, got)
-		if err != nil {
-			return false, fmt.Errorf("ReconcileCRMUpdate: field %s: %w", k, err)
-		}
-		if !eq {
-			return false, nil
-		}
-	}
-	return true, nil
+	return settleFields(fields, rec)
 }
 
 // foldGet looks a key up exactly, then ignoring case and underscores
@@ -374,83 +365,4 @@ func foldGet(m map[string]any, key string) (any, bool) {
 		}
 	}
 	return nil, false
-}
-
-// looseEqual compares a written value with what the portal returns.
-func looseEqual(want, got any) (bool, error) {
-	switch w := want.(type) {
-	case []any:
-		g, ok := got.([]any)
-		if !ok {
-			if len(w) == 1 {
-				return looseEqual(w[0], got)
-			}
-			return false, nil
-		}
-		if len(g) != len(w) {
-			return false, nil
-		}
-		for i := range w {
-			eq, err := looseEqual(w[i], g[i])
-			if err != nil || !eq {
-				return eq, err
-			}
-		}
-		return true, nil
-	case map[string]any:
-		return false, errors.New("cannot compare a nested value")
-	}
-	if _, ok := got.(map[string]any); ok {
-		return false, errors.New("cannot compare a nested value")
-	}
-	ws, gs := scalarString(want), scalarString(got)
-	if ws == gs {
-		return true, nil
-	}
-	if wb, ok := boolish(ws); ok {
-		if gb, ok := boolish(gs); ok {
-			return wb == gb, nil
-		}
-	}
-	wf, err1 := strconv.ParseFloat(ws, 64)
-	gf, err2 := strconv.ParseFloat(gs, 64)
-	if err1 == nil && err2 == nil {
-		return wf == gf || math.Abs(wf-gf) <= 1e-9*math.Max(math.Abs(wf), math.Abs(gf)), nil
-	}
-	if gt, err := time.Parse(time.RFC3339, gs); err == nil {
-		if wt, err := time.Parse(time.RFC3339, ws); err == nil {
-			return wt.Equal(gt), nil
-		}
-		if _, err := time.Parse(time.DateOnly, ws); err == nil {
-			return strings.HasPrefix(gs, ws), nil
-		}
-	}
-	return false, nil
-}
-
-func scalarString(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return strings.TrimSpace(t)
-	case json.Number:
-		return t.String()
-	case bool:
-		if t {
-			return "Y"
-		}
-		return "N"
-	}
-	return fmt.Sprint(v)
-}
-
-func boolish(s string) (bool, bool) {
-	switch strings.ToUpper(s) {
-	case "Y", "1", "TRUE":
-		return true, true
-	case "N", "0", "FALSE", "":
-		return false, true
-	}
-	return false, false
 }
