@@ -246,11 +246,29 @@ func (h *Hook) transportError(method, shownURL string, err error, actx context.C
 	if errors.As(err, &ue) {
 		inner = ue.Err
 	}
+	inner = noResendCause(inner)
 	te := &TransportError{Method: method, URL: shownURL, NotSent: notSent(err), Err: scrubErr(inner, h.redact)}
 	if errors.Is(actx.Err(), context.DeadlineExceeded) || (ue != nil && ue.Timeout()) {
 		te.Timeout = true
 	}
 	return te
+}
+
+// h2NoResend starts the error of net/http's HTTP/2 transport when it would
+// resend a request but cannot (the SDK clears GetBody on purpose).
+const h2NoResend = "http2: Transport: cannot retry err ["
+
+// noResendCause returns the failure itself (a stream reset and its code, a
+// GOAWAY) from that error, whose advice to define GetBody is not for users.
+func noResendCause(err error) error {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, h2NoResend) {
+		return err
+	}
+	if i := strings.LastIndex(msg, "] after Request.Body was written"); i > len(h2NoResend) {
+		return errors.New(msg[len(h2NoResend):i])
+	}
+	return err
 }
 
 // notSent reports whether err shows that the request never reached the

@@ -3,6 +3,7 @@ package b24_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -50,12 +51,13 @@ func TestHTTP2ResetNotResent(t *testing.T) {
 		name  string
 		fault b24test.Fault
 		code  uint32
+		says  string // in the error
 	}
 	var cases []tc
 	for _, c := range codes {
-		cases = append(cases, tc{"RST_STREAM " + c.name, b24test.FaultStreamReset, c.code})
+		cases = append(cases, tc{"RST_STREAM " + c.name, b24test.FaultStreamReset, c.code, c.name + "; received from peer"})
 	}
-	cases = append(cases, tc{"GOAWAY", b24test.FaultGoAway, 0}, tc{"TCP reset", b24test.FaultReset, 0})
+	cases = append(cases, tc{"GOAWAY", b24test.FaultGoAway, 0, "GOAWAY"}, tc{"TCP reset", b24test.FaultReset, 0, "POST"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -84,6 +86,10 @@ func TestHTTP2ResetNotResent(t *testing.T) {
 			var te *b24.TransportError
 			if !errors.As(err, &te) {
 				t.Errorf("write: err = %v, want a *TransportError", err)
+			}
+			// The error names what the portal did, and gives no advice meant for net/http's users.
+			if msg := fmt.Sprint(err); strings.Contains(msg, "GetBody") || !strings.Contains(msg, c.says) {
+				t.Errorf("write: err = %q, want one that says %q and not GetBody", msg, c.says)
 			}
 			a := s.Audit()
 			if got := a.Requests - before; got != 1 {
@@ -171,5 +177,22 @@ func TestHTTP1DroppedKeepAliveNotReplayed(t *testing.T) {
 	if int64(requests) != st.Requests || st.Retries != 1 || adds != 2 {
 		t.Errorf("portal received %d requests (%d adds); Stats.Requests = %d, Retries = %d; want 3 (2 adds), 3, 1",
 			requests, adds, st.Requests, st.Retries)
+	}
+}
+
+// TestHTTP2RedirectNotFollowed: a redirect over HTTP/2 is an error after
+// one request, as over HTTP/1.1 (the secret is in the path).
+func TestHTTP2RedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	s := b24test.NewServer(t, b24test.WithHTTP2(), b24test.WithoutLimits(), b24test.WithLatency(b24test.Latency{}))
+	h := s.Hook()
+	s.FailNext("crm.deal.add", 1, b24test.FaultMoved)
+	_, err := h.Call(t.Context(), "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": "x"}})
+	var re *b24.RedirectError
+	if !errors.As(err, &re) || errors.Is(err, b24.ErrAmbiguous) {
+		t.Fatalf("err = %v, want a *RedirectError", err)
+	}
+	if a, st := s.Audit(), h.Stats(); a.Requests != 1 || st.Requests != 1 {
+		t.Errorf("the portal received %d requests, Stats counts %d; want 1, 1", a.Requests, st.Requests)
 	}
 }
