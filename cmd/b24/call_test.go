@@ -81,6 +81,10 @@ func TestParsePairs(t *testing.T) {
 		{[]string{"fields[TITLE]=a=b"}, `{"fields":{"TITLE":"a=b"}}`, false},
 		{[]string{"fields[TITLE]="}, `{"fields":{"TITLE":""}}`, false},
 		{[]string{"a[x][y]=1"}, `{"a":{"x":{"y":"1"}}}`, false},
+		{[]string{"filter[<=ID]=3"}, `{"filter":{"<=ID":"3"}}`, false},
+		{[]string{"filter[>=DATE_CREATE]=2025-01-01", "filter[!=STAGE_ID]=WON"}, `{"filter":{">=DATE_CREATE":"2025-01-01","!=STAGE_ID":"WON"}}`, false},
+		{[]string{"a[x=1][=]=2=3"}, `{"a":{"x=1":{"=":"2=3"}}}`, false},
+		{[]string{"a[b=c"}, `{"a_b":"c"}`, false}, // brackets left open: the first "=", as PHP
 		{[]string{"noequals"}, "", true},
 		{[]string{"=5"}, "", true},
 		{[]string{"[a]=5"}, "", true},

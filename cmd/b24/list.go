@@ -27,7 +27,8 @@ with --param entityTypeId=2, tasks.task.list, ...) by id, without counting,
 and writes them to stdout or -o FILE.
 
 --select picks the fields (comma-separated); --filter takes JSON or
-key=value pairs ('>OPPORTUNITY=1000'), repeatable. CSV columns are those of
+[OP]FIELD=VALUE ('>OPPORTUNITY=1000', '<=ID=3', '@ID=1,2', '><ID=1,9'),
+repeatable; with --api v3 it becomes REST 3.0's conditions. CSV columns are those of
 --select, or every field the method's *.fields method lists when selecting
 everything; nested values are written as JSON.
 
@@ -43,7 +44,7 @@ changed, is refused with exit 2.`,
 	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
 		l := &lister{c: c}
 		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
-		fs.Var(&l.filters, "filter", "filter as JSON or `key=value` ('>ID=100', 'STAGE_ID=WON'); repeatable")
+		fs.Var(&l.filters, "filter", "filter as JSON or `[OP]FIELD=VALUE` ('>ID=100', 'STAGE_ID=WON', '@ID=1,2'); repeatable")
 		fs.Var(&l.extra, "param", "other method parameter `key=value` (e.g. entityTypeId=2); repeatable")
 		fs.StringVar(&l.format, "format", "ndjson", "output format: ndjson, csv or json")
 		fs.StringVar(&l.out, "o", "", "write to `FILE` instead of stdout (- is stdout)")
@@ -82,25 +83,11 @@ func (l *lister) params() (map[string]any, error) {
 			return nil, usagef("--param: %v", err)
 		}
 	}
-	filter := map[string]any{}
-	for _, f := range l.filters {
-		if looksJSON(f) {
-			var m map[string]any
-			if err := json.Unmarshal([]byte(f), &m); err != nil {
-				return nil, usagef("--filter %q: %v", f, err)
-			}
-			for k, v := range m {
-				filter[k] = v
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || k == "" {
-			return nil, usagef("--filter %q is neither JSON nor key=value", f)
-		}
-		filter[k] = v
+	filter, err := buildFilter(l.filters, l.c.g.api == "v3")
+	if err != nil {
+		return nil, err
 	}
-	if len(filter) > 0 {
+	if filter != nil {
 		p["filter"] = filter
 	}
 	if sel := splitList(l.sel); len(sel) > 0 {

@@ -67,12 +67,13 @@ func jsonParams(b []byte, from string) (json.RawMessage, error) {
 }
 
 // parsePairs reads key=value arguments into a PHP array, keys interpreted
-// as PHP reads a query string's names (brackets nest, [] appends). Values
-// are strings, as in a form.
+// as PHP reads a query string's names (brackets nest, [] appends). Each
+// argument is split at its first "=" outside brackets ('filter[<=ID]=3').
+// Values are strings, as in a form.
 func parsePairs(args []string) (*php.Array, error) {
 	arr := php.NewArray()
 	for _, a := range args {
-		k, v, ok := strings.Cut(a, "=")
+		k, v, ok := cutPair(a)
 		if !ok {
 			return nil, usagef("parameter %q is not key=value (or use JSON, @file or -)", a)
 		}
@@ -87,6 +88,27 @@ func parsePairs(args []string) (*php.Array, error) {
 		}
 	}
 	return arr, nil
+}
+
+// cutPair splits a at its first "=" outside brackets, or, when brackets
+// left open hide every "=", at its first "=".
+func cutPair(a string) (key, value string, ok bool) {
+	depth := 0
+	for i := 0; i < len(a); i++ {
+		switch a[i] {
+		case '[':
+			depth++
+		case ']':
+			if depth > 0 {
+				depth--
+			}
+		case '=':
+			if depth == 0 {
+				return a[:i], a[i+1:], true
+			}
+		}
+	}
+	return strings.Cut(a, "=")
 }
 
 // marshalJSON is json.Marshal without HTML escaping (">ID" stays ">ID"),
