@@ -152,8 +152,8 @@ func WithoutBatch() ListOption {
 // inserted or deleted during the walk can shift pages. A caller's order on a
 // field other than the id selects it automatically (with a logged warning).
 // A page of rows already read (a portal ignoring start) stops the walk with
-// ErrPageRepeated; a walk that saw rows repeated or the v2 total change ends
-// ListIncomplete with ErrListChanged. REST 3.0 sends no total, so rows a
+// ErrPageRepeated; a walk that saw rows repeated, the v2 total change, or
+// read other than total rows ends ListIncomplete with ErrListChanged. REST 3.0 sends no total, so rows a
 // deletion shifts past a v3 offset walk go unnoticed.
 func WithOffsetPaging() ListOption {
 	return func(c *listConfig) { c.offset = true }

@@ -3,6 +3,8 @@ package b24_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -198,4 +200,36 @@ func TestListOffsetStubbornNext(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestListOffsetShortOfTotal: a v2 offset walk whose pages skip rows (the
+// second page starts 50 rows too far) without repeating any ends
+// ListIncomplete, 100 rows read of a total of 150 (before: complete).
+func TestListOffsetShortOfTotal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		page := func(from int, next string) string {
+			var rows []string
+			for id := from; id < from+50; id++ {
+				rows = append(rows, `{"ID":"`+strconv.Itoa(id)+`"}`)
+			}
+			return `{"result":[` + strings.Join(rows, ",") + `]` + next + `,"total":150,"time":{"start":1,"finish":1,"duration":0.01,"processing":0.01}}`
+		}
+		h, err := b24.FromWebhookURL("https://stub.example/rest/1/abcdefgh12345678/", b24.WithHTTPClient(&http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+			b, _ := io.ReadAll(r.Body)
+			body := page(1, `,"next":50`)
+			if strings.Contains(string(b), `"start":50`) {
+				body = page(101, "")
+			}
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+		})}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep b24.ListReport
+		rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithOffsetPaging(), b24.WithReport(&rep))
+		if !errors.Is(err, b24.ErrListChanged) || !strings.Contains(err.Error(), "100 rows read of a total of 150") || len(rows) != 100 || rep.End != b24.ListIncomplete {
+			t.Fatalf("%d rows, error %v, report %+v", len(rows), err, rep)
+		}
+	})
 }

@@ -17,7 +17,8 @@ import (
 // of rows all read before (a portal that ignores the offset) or a next that
 // does not advance stops it with ErrPageRepeated or ErrCursorStalled; a walk
 // that read to the end after duplicates, or whose v2 total changed, ends with
-// ErrListChanged (ListIncomplete).
+// ErrListChanged (ListIncomplete), and so does a v2 walk that delivered
+// fewer or more rows than the last page's total.
 func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 	e := &engine[T]{w: w}
 	seen := map[int64]struct{}{}
@@ -105,10 +106,14 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 			start = *resp.Next
 		}
 	}()
-	if err == nil && !e.stopped && (e.dups > 0 || firstTotal != lastTotal) {
+	short := hasTotal && e.rows != int64(lastTotal)
+	if err == nil && !e.stopped && (e.dups > 0 || firstTotal != lastTotal || short) {
 		why := fmt.Sprintf("%d rows repeated", e.dups)
 		if firstTotal != lastTotal {
 			why = fmt.Sprintf("total %d then %d, %s", firstTotal, lastTotal, why)
+		}
+		if short {
+			why = fmt.Sprintf("%d rows read of a total of %d, %s", e.rows, lastTotal, why)
 		}
 		err = fmt.Errorf("%w: %s: %s: rows shifted by a deletion may be missing (walk by id, without an order on another field, for an exact read)",
 			ErrListChanged, w.method, why)
