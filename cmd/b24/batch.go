@@ -38,7 +38,9 @@ command did not succeed.`,
 				return c.fail(ctx, usagef("want at most one FILE"))
 			}
 			var in io.Reader = c.stdin
+			name := "stdin"
 			if len(args) == 1 && args[0] != "-" {
+				name = args[0]
 				f, err := os.Open(args[0])
 				if err != nil {
 					return c.fail(ctx, usagef("%v", err))
@@ -46,7 +48,7 @@ command did not succeed.`,
 				defer f.Close()
 				in = f
 			}
-			lines, cmds, err := readBatchInput(in)
+			lines, cmds, err := readBatchInput(in, name)
 			if err != nil {
 				return c.fail(ctx, err)
 			}
@@ -147,7 +149,9 @@ func stateName(s b24.CommandState) string {
 	}
 }
 
-func readBatchInput(in io.Reader) ([]batchLine, []b24.Cmd, error) {
+// readBatchInput reads every command of in (named name in errors) before
+// any is sent.
+func readBatchInput(in io.Reader, name string) ([]batchLine, []b24.Cmd, error) {
 	var lines []batchLine
 	var cmds []b24.Cmd
 	sc := bufio.NewScanner(in)
@@ -155,6 +159,9 @@ func readBatchInput(in io.Reader) ([]batchLine, []b24.Cmd, error) {
 	n := 0
 	for sc.Scan() {
 		n++
+		if err := checkUTF8(name, n, sc.Bytes()); err != nil {
+			return nil, nil, err
+		}
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue

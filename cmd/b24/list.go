@@ -72,6 +72,14 @@ const defaultShards = 4
 
 // params builds the method's parameters from the flags.
 func (l *lister) params() (map[string]any, error) {
+	for _, f := range l.filters {
+		if err := checkArgUTF8("--filter", f); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkArgUTF8("--select", l.sel); err != nil {
+		return nil, err
+	}
 	p := map[string]any{}
 	if len(l.extra) > 0 {
 		arr, err := parsePairs(l.extra)

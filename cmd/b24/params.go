@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/b24go/b24/internal/php"
 )
@@ -28,14 +27,23 @@ func parseParams(args []string, stdin io.Reader) (json.RawMessage, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading the parameters from stdin: %v", err)
 			}
+			if err := checkUTF8("parameters from stdin", 1, b); err != nil {
+				return nil, err
+			}
 			return jsonParams(b, "stdin")
 		case strings.HasPrefix(a, "@"):
 			b, err := os.ReadFile(a[1:])
 			if err != nil {
 				return nil, usagef("parameters: %v", err)
 			}
+			if err := checkUTF8("parameters from "+a[1:], 1, b); err != nil {
+				return nil, err
+			}
 			return jsonParams(b, a[1:])
 		case looksJSON(a):
+			if err := checkArgUTF8("parameters", a); err != nil {
+				return nil, err
+			}
 			return jsonParams([]byte(a), "the argument")
 		}
 	}
@@ -80,8 +88,8 @@ func parsePairs(args []string) (*php.Array, error) {
 		if k == "" || strings.HasPrefix(k, "[") {
 			return nil, usagef("parameter %q has no name before its value", a)
 		}
-		if !utf8.ValidString(a) {
-			return nil, usagef("parameter %q is not valid UTF-8", a)
+		if err := checkArgUTF8("parameter", a); err != nil {
+			return nil, err
 		}
 		if err := arr.SetPath(k, v); err != nil {
 			return nil, usagef("parameter %q: %v", a, err)

@@ -508,6 +508,13 @@ func readUpdateInput(path, format string, stdin io.Reader, extra map[string]any)
 	if err != nil {
 		return nil, "", usagef("--from: %v", err)
 	}
+	what := "--from " + path
+	if path == "-" {
+		what = "--from stdin"
+	}
+	if err := checkUTF8(what, 1, data); err != nil {
+		return nil, "", err
+	}
 	sum := sha256.Sum256(data)
 	hash := "sha256:" + hex.EncodeToString(sum[:])
 	if format == "" {
