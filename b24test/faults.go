@@ -64,11 +64,15 @@ const (
 	// on another host whose name holds the secret in lower case and whose
 	// path holds it percent-encoded.
 	FaultMovedEcho
+	// FaultAbsurdFigures sends absurd operating figures (see AbsurdFigure):
+	// the method runs and its answer's time blocks carry them, or, for the
+	// Retry-After classes, it is refused before running.
+	FaultAbsurdFigures
 	numFaults
 )
 
 var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway", "unsorted", "ignore-start",
-	"echo-header", "echo-body", "moved-echo"}
+	"echo-header", "echo-body", "moved-echo", "absurd-figures"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {
@@ -114,6 +118,7 @@ type faults struct {
 	rng    *rand.Rand
 	rates  []float64 // indexed by Fault
 	script []scripted
+	absurd int // answers FaultAbsurdFigures struck (picks the class)
 }
 
 func newFaults(fr FaultRates) *faults {

@@ -180,6 +180,13 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 	}
 	// 5. Faults that strike before the method runs.
 	fault := s.faults.pick(m.Name)
+	var absurd AbsurdFigure
+	if fault == FaultAbsurdFigures {
+		absurd = s.faults.nextAbsurd()
+		if rep := s.absurdRefusal(api, absurd); rep != nil {
+			return *rep
+		}
+	}
 	switch fault {
 	case FaultUnavailable:
 		rep := s.errorReply(V2, errQueryLimit)
@@ -254,6 +261,9 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 	rep.after = afterOnly(fault)
 	if fault == FaultEchoHeader {
 		rep.header, rep.after = s.echoHeader(r, rep.header), fault
+	}
+	if fault == FaultAbsurdFigures {
+		rep = s.absurdAnswer(rep, absurd, arrive)
 	}
 	return rep
 }

@@ -278,6 +278,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"QueryParamError":   {qpErr},
 
 			"b24test/API":           {b24test.V3},
+			"b24test/AbsurdFigure":  {b24test.AbsurdResetFarAhead, b24test.AbsurdTimes},
 			"b24test/Audit":         {audit},
 			"b24test/Call":          {&b24test.Call{Method: "crm.deal.get"}},
 			"b24test/Clock":         {b24test.Clock(nil)},
