@@ -144,7 +144,8 @@ func legacyCode(code string) bool {
 
 // ErrAmbiguous marks a failure after which nobody knows whether the portal
 // ran the call: a write whose request was sent and whose answer was lost
-// (a timeout, a reset, a truncated body, a 5xx, a cancelled context). Such a
+// (a timeout, a reset, an HTTP/2 stream reset or GOAWAY with any code, a
+// truncated body, a 5xx, a cancelled context). Such a
 // write is never retried by the SDK; read it back before deciding to repeat it.
 var ErrAmbiguous = errors.New("b24: outcome unknown: the portal may have run the call")
 

@@ -15,18 +15,26 @@ import (
 // "succeeded".
 func TestCallHTTP2ResetSentOnce(t *testing.T) {
 	tests := []struct {
-		name  string
-		fault b24test.Fault
-		code  uint32
+		name   string
+		fault  b24test.Fault
+		code   uint32
+		always bool // every request fails so, not only the first
 	}{
-		{"PROTOCOL_ERROR", b24test.FaultStreamReset, 0x1},
-		{"REFUSED_STREAM", b24test.FaultStreamReset, 0x7},
-		{"CANCEL", b24test.FaultStreamReset, 0x8},
-		{"GOAWAY", b24test.FaultGoAway, 0},
+		{"PROTOCOL_ERROR", b24test.FaultStreamReset, 0x1, false},
+		{"REFUSED_STREAM", b24test.FaultStreamReset, 0x7, false},
+		{"CANCEL", b24test.FaultStreamReset, 0x8, false},
+		{"GOAWAY", b24test.FaultGoAway, 0, false},
+		// Before the fix: 1,887 requests and 1,573 deals created by one call.
+		{"always PROTOCOL_ERROR", b24test.FaultStreamReset, 0x1, true},
+		{"always GOAWAY", b24test.FaultGoAway, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPortal(t, b24test.WithHTTP2(), b24test.WithResetCode(tt.code))
+			opts := []b24test.Option{b24test.WithHTTP2(), b24test.WithResetCode(tt.code)}
+			if tt.always {
+				opts = append(opts, b24test.WithFaults(b24test.FaultRates{Seed: 1, Rates: map[b24test.Fault]float64{tt.fault: 1}}))
+			}
+			p := newPortal(t, opts...)
 			p.s.FailNext("crm.deal.add", 1, tt.fault)
 			r := p.run(t, "", "call", "crm.deal.add", "fields[TITLE]=once")
 			if r.code == exitOK || !strings.Contains(r.stderr, "outcome unknown") {
@@ -37,8 +45,8 @@ func TestCallHTTP2ResetSentOnce(t *testing.T) {
 			for _, c := range a.ByMethod["crm.deal.add"] {
 				n += c
 			}
-			if n != 1 {
-				t.Errorf("the portal received %d crm.deal.add requests, want 1", n)
+			if n != 1 || len(a.Writes) != 1 {
+				t.Errorf("the portal received %d crm.deal.add requests and created %d deals, want 1 and 1", n, len(a.Writes))
 			}
 		})
 	}
