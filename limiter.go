@@ -111,6 +111,7 @@ type Outcome struct {
 	// Reports are the operating figures of the response, one per billed
 	// method that reported one. Empty when the response carried none (an
 	// error, a self-hosted portal without the load limiter, a transport failure).
+	// They are the portal's, untrusted: a limiter passes each through SaneReport.
 	Reports []OperatingReport
 	// Sent is false when the request never left the client (for example the
 	// context ended before sending); the limiter may then hand back the

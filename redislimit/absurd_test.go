@@ -140,3 +140,27 @@ func TestEstimateCappedShared(t *testing.T) {
 		t.Fatalf("estimate %v µs, want at most window/10 (600 ms)", e)
 	}
 }
+
+// TestTTLsCappedAtADay: no key lives longer than a day, whatever the
+// parameters: a drain rate of one request in 27 hours, a reservation TTL
+// of two days.
+func TestTTLsCappedAtADay(t *testing.T) {
+	c := needRedis(t)
+	p := scaled()
+	p.RateLimit = b24.RateLimit{Burst: 2, Drain: 1e-5, Fixed: true}
+	prefix := testPrefix(t)
+	l := newTestLimiter(t, c, prefix, p, WithReservationTTL(48*time.Hour))
+	req := opReq("cred-day")
+	pm := acquire(t, l, req) // held: its reservation stays
+	maxTTL(t, l, prefix, 24*time.Hour)
+	k := l.keysFor(req)
+	score, err := c.ZScore(context.Background(), k.all[2], pm.(*permit).token).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ahead := time.Duration(score)*time.Microsecond - time.Duration(time.Now().UnixMicro())*time.Microsecond; ahead > 24*time.Hour {
+		t.Errorf("reservation expires %v ahead, want at most a day", ahead)
+	}
+	pm.Release(b24.Outcome{Sent: true, Refused: b24.RefusedRate})
+	maxTTL(t, l, prefix, 24*time.Hour)
+}

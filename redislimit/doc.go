@@ -55,7 +55,7 @@
 // The credential is b24.Hook.CredentialHash, never the webhook's secret;
 // nothing the limiter writes contains the secret. Every key has an expiry
 // (at most the operating window past its reset, never over two windows, or
-// the reservation TTL), so nothing accumulates; a call in flight whose
+// the reservation TTL; no key's exceeds a day), so nothing accumulates; a call in flight whose
 // process died stops counting after WithReservationTTL. Reports pass
 // b24.SaneReport, and the scripts clamp every reset and block to one window
 // ahead on the server's clock: one absurd answer pauses a method for at most

@@ -93,7 +93,8 @@ func WithTimeout(d time.Duration) Option {
 
 // WithReservationTTL sets how long the reservation of a call in flight lasts
 // when its permit is never released, for example because its process died
-// (default DefaultReservationTTL). Keep it above the longest request.
+// (default DefaultReservationTTL). Keep it above the longest request. A
+// reservation lasts a day at most, as every key the limiter writes.
 func WithReservationTTL(d time.Duration) Option {
 	return func(l *Limiter) error {
 		if d < time.Millisecond {

@@ -30,6 +30,9 @@ local function now_us()
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local function num(x) return string.format('%.0f', x) end
+-- px formats a TTL in milliseconds: whole, at least 1, at most a day, whatever
+-- the figures and parameters it comes from.
+local function px(ms) return num(math.max(1, math.min(math.ceil(ms), 86400000))) end
 
 -- GCRA: admit when the theoretical arrival time, advanced by one emission
 -- interval T, is at most B intervals ahead of now. Returns 0 when admitted,
@@ -41,7 +44,7 @@ local function bucket_try(key, now, T, B)
   local allow = nt - B * T
   if allow > now then return math.ceil(allow - now) end
   nt = math.ceil(nt)
-  redis.call('SET', key, num(nt), 'PX', num(math.ceil((nt - now) / 1000) + 1))
+  redis.call('SET', key, num(nt), 'PX', px((nt - now) / 1000 + 1))
   return 0
 end
 
@@ -93,8 +96,8 @@ for i = 1, n do
 end
 if wait > 0 then return {1, wait} end
 for i = 1, n do
-  redis.call('ZADD', KEYS[2*i+1], num(now + ttl), token)
-  redis.call('PEXPIRE', KEYS[2*i+1], num(math.ceil(ttl / 1000) + 1))
+  redis.call('ZADD', KEYS[2*i+1], num(now + math.min(ttl, 86400000000)), token)
+  redis.call('PEXPIRE', KEYS[2*i+1], px(ttl / 1000 + 1))
 end
 local delay = 0
 if adaptive_off == 0 and limit > 0 then
@@ -133,8 +136,9 @@ return {0, 0}
 //
 // Reports come through b24.SaneReport; the script clamps every reset and
 // block again to the window on the server's clock (a process with a skewed
-// clock, or an older one), caps the estimate at window/10, and so every
-// TTL it sets at twice the window.
+// clock, or an older one), caps the estimate at window/10, and so the
+// state's TTL at twice the window. No TTL of any key exceeds a day (px),
+// whatever the parameters (a drain rate of 1e-6, a reservation TTL of years).
 //
 // It returns, per method, the operating figure now known (-1: none).
 const releaseSrc = luaCommon + `
@@ -189,7 +193,7 @@ for i = 1, n do
     if s.k == 1 or s.e > 0 or s.b > now then
       redis.call('HSET', hkey, 'k', num(s.k), 'u', num(s.u), 'r', num(s.r), 'e', num(s.e), 'b', num(s.b))
       local last = math.max(s.r, s.b, now)
-      redis.call('PEXPIRE', hkey, num(math.min(math.ceil((last - now + window) / 1000), math.ceil(2 * window / 1000))))
+      redis.call('PEXPIRE', hkey, px(math.min(last - now + window, 2 * window) / 1000))
     end
     if s.k == 1 then out[i] = s.u end
   end
@@ -199,7 +203,7 @@ if learn == 1 and refused == 1 then
   local tat = tonumber(redis.call('GET', KEYS[1])) or 0
   local full = math.ceil(now + B * T)
   if tat < full then
-    redis.call('SET', KEYS[1], num(full), 'PX', num(math.ceil((full - now) / 1000) + 1))
+    redis.call('SET', KEYS[1], num(full), 'PX', px((full - now) / 1000 + 1))
   end
 end
 return out
