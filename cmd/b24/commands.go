@@ -116,6 +116,9 @@ func runCommand(ctx context.Context, cmd *command, args []string, stdin io.Reade
 		return exitUsage
 	}
 	if cmd.portal {
+		if err := c.resolveRedis(); err != nil {
+			return c.fail(ctx, err)
+		}
 		if err := c.g.validate(); err != nil {
 			return c.fail(ctx, err)
 		}

@@ -79,6 +79,7 @@ type globals struct {
 	logLevel    string
 	logFormat   string
 	redis       string
+	redisFile   string
 	redisFB     bool
 	api         string
 	quiet       bool
@@ -96,7 +97,8 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.Float64Var(&g.timeScale, "time-scale", 1, "`K` of a fake portal run with --time-scale K: divides every limit, delay and timeout")
 	fs.StringVar(&g.logLevel, "log-level", "error", "log `level` on stderr: debug, info, warn or error (warn shows retries, debug every request)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log `format`: text or json")
-	fs.StringVar(&g.redis, "redis", "", "share the limiter with other processes through Redis at `URL` (redis://[user:password@]host:port/db)")
+	fs.StringVar(&g.redis, "redis", "", "share the limiter with other processes through Redis at `URL` (redis://[user:password@]host:port/db; default: $B24_REDIS_URL)")
+	fs.StringVar(&g.redisFile, "redis-file", "", "read the --redis URL from this `file` (mode 0600: it may hold a password)")
 	fs.BoolVar(&g.redisFB, "redis-fallback", false, "when Redis does not answer, pace this process alone instead of failing (with --redis)")
 	fs.StringVar(&g.api, "api", "v2", "REST `version`: v2 or v3")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress and no summary on stderr")
@@ -137,7 +139,7 @@ func (g *globals) validate() error {
 		return usagef("--api must be v2 or v3, not %q", g.api)
 	}
 	if g.redisFB && g.redis == "" {
-		return usagef("--redis-fallback needs --redis URL")
+		return usagef("--redis-fallback needs --redis URL (or --redis-file, or $B24_REDIS_URL)")
 	}
 	return nil
 }
