@@ -26,7 +26,7 @@ import (
 // WithHTTP2 serves HTTP/2 over TLS (ALPN "h2"; HTTP/1.1 is still offered)
 // and makes Client use it. On HTTP/2, FaultStreamReset resets the call's
 // stream with the code of WithResetCode and FaultGoAway sends GOAWAY; see
-// their docs.
+// their docs. An InMemory server ignores it (both faults act as FaultReset).
 func WithHTTP2() Option {
 	return func(cfg *config) error {
 		cfg.http2 = true
