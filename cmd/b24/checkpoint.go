@@ -83,15 +83,27 @@ func openCheckpoint(api *b24.API, method string, params map[string]any, query, c
 	}
 	o.release = append(o.release, unlock)
 
+	if same(cpPath, out) {
+		return nil, usagef("--checkpoint and -o name the same file %s", out)
+	}
 	b, err := os.ReadFile(cpPath)
 	if os.IsNotExist(err) {
-		// A new walk: out starts empty.
+		// A new walk: out must be new or empty (an existing export is
+		// never overwritten by a mistyped checkpoint name), and the
+		// checkpoint is saved before the first row is written, so that a
+		// killed run always leaves one.
 		f, err := openLocked(out, os.O_RDWR|os.O_CREATE)
 		if err != nil {
 			return nil, err
 		}
 		o.release = append(o.release, func() { f.Close() })
-		if err := f.Truncate(0); err != nil {
+		if st, err := f.Stat(); err != nil {
+			return nil, err
+		} else if st.Size() > 0 {
+			return nil, usagef("-o %s already holds %d bytes, and --checkpoint %s does not exist: give the checkpoint it was written with to resume, or remove %s (or choose another -o) to start again", out, st.Size(), cpPath, out)
+		}
+		o.cp.Hash = hashString(o.sum)
+		if err := saveCheckpoint(cpPath, o.cp); err != nil {
 			return nil, err
 		}
 		o.file = f
@@ -164,6 +176,17 @@ func openCheckpoint(api *b24.API, method string, params map[string]any, query, c
 	me.Offset, me.Hash, me.Rows, me.Cursor = cp.Offset, cp.Hash, cp.Rows, cp.Cursor
 	o.cp = me
 	return o, nil
+}
+
+// same reports whether a and b name one file (or one path, when neither
+// exists yet).
+func same(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // openLocked opens path and locks it: a file another process has locked is

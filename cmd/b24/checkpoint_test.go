@@ -62,6 +62,8 @@ func TestListCheckpointRefused(t *testing.T) {
 		{"old format", false, oldCP, full, "", "older b24 (format 2)", true},
 		{"checkpoint in use", false, partCP, full, "cp", "in use by another b24 list", true},
 		{"output in use", false, partCP, full, "out", "in use by another b24 process", true},
+		{"new checkpoint, existing output", false, nil, full, "", "already holds", true},
+		{"checkpoint is the output", false, partCP, nil, "same", "name the same file", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,10 +74,16 @@ func TestListCheckpointRefused(t *testing.T) {
 			dir := t.TempDir()
 			// The checkpoint records out0: use it, restored afterwards.
 			out, cp := out0, filepath.Join(dir, "cp")
-			os.WriteFile(cp, tt.cp, 0o644)
+			if tt.hold == "same" {
+				cp = out
+			}
 			os.Remove(out)
 			if tt.out != nil {
 				os.WriteFile(out, tt.out, 0o644)
+			}
+			os.Remove(cp)
+			if tt.cp != nil {
+				os.WriteFile(cp, tt.cp, 0o644)
 			}
 			defer os.WriteFile(out, full, 0o644)
 			switch tt.hold {
@@ -96,13 +104,52 @@ func TestListCheckpointRefused(t *testing.T) {
 			if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d naming %q", r.code, r.stderr, exitUsage, tt.want)
 			}
-			got, err := os.ReadFile(out)
-			if tt.exists != (err == nil) || !bytes.Equal(got, tt.out) {
-				t.Errorf("the output changed: %d bytes (%v), had %d; NUL bytes: %v", len(got), err, len(tt.out), bytes.Contains(got, []byte{0}))
+			if tt.hold != "same" {
+				got, err := os.ReadFile(out)
+				if tt.exists != (err == nil) || !bytes.Equal(got, tt.out) {
+					t.Errorf("the output changed: %d bytes (%v), had %d; NUL bytes: %v", len(got), err, len(tt.out), bytes.Contains(got, []byte{0}))
+				}
 			}
 			if b, _ := os.ReadFile(cp); !bytes.Equal(b, tt.cp) {
 				t.Errorf("the checkpoint changed: %s", b)
 			}
 		})
 	}
+}
+
+// TestListCheckpointResumeAtStart resumes a checkpoint saved before the
+// first row (a run killed during its first request): the rerun writes the
+// CSV header, then every row once. (Without the header check it resumed
+// without a header.)
+func TestListCheckpointResumeAtStart(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 9, Deals: 230}))
+	ids := dealIDs(t, p)
+	dir := t.TempDir()
+	out, cp := filepath.Join(dir, "deals.csv"), filepath.Join(dir, "cp")
+	args := []string{"list", "crm.deal.list", "--select", "ID,TITLE", "--format", "csv", "-o", out, "--checkpoint", cp, "--quiet"}
+	if r := p.run(t, "", args...); r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var m map[string]any
+	b, _ := os.ReadFile(cp)
+	json.Unmarshal(b, &m)
+	m["offset"], m["rows"], m["done"], m["hash"] = 0, 0, false, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	delete(m, "cursor")
+	b, _ = json.Marshal(m)
+	os.WriteFile(cp, b, 0o644)
+	os.WriteFile(out, []byte("ID,TITLE\n1,unsynced"), 0o644) // what the killed run left
+	if r := p.run(t, "", args...); r.code != exitOK {
+		t.Fatalf("resume: exit %d: %s", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(out)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if lines[0] != "ID,TITLE" {
+		t.Fatalf("first line %q, want the header", lines[0])
+	}
+	var got []string
+	for _, l := range lines[1:] {
+		id, _, _ := strings.Cut(l, ",")
+		got = append(got, id)
+	}
+	checkOnce(t, got, ids)
 }

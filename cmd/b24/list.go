@@ -40,7 +40,7 @@ crash or an interrupt and it truncates FILE to that length and goes on:
 FILE then holds every row exactly once. CP and FILE are locked while a run
 goes on (the lock ends with the process, even on kill -9); a checkpoint of
 another portal, user or query, or whose FILE is missing, shorter or
-changed, is refused with exit 2.`,
+changed, is refused with exit 2; so is a new CP with a FILE not empty.`,
 	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
 		l := &lister{c: c}
 		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
@@ -224,7 +224,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 	if err != nil {
 		return rep, err
 	}
-	if !resumed {
+	if cp.Offset == 0 { // a new file, or a checkpoint saved before any row
 		if err := rw.Header(); err != nil {
 			return rep, err
 		}

@@ -54,7 +54,8 @@ ambiguous, 130 when interrupted.
 Refused with exit 2 before anything is sent: a journal another process has
 open (it is locked until that process ends, kill -9 included), a journal of
 another portal, user, API version, method, --param or input, a damaged line
-that is not the journal's last, and an ID on two rows of the input.`,
+(other than a last line torn by a crash), and an ID on two rows of the
+input.`,
 	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
 		u := &updater{c: c}
 		fs.StringVar(&u.from, "from", "", "input `FILE` (CSV or NDJSON); - for stdin (NDJSON)")

@@ -172,10 +172,10 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 		}
 		var e Entry
 		if err := json.Unmarshal(line, &e); err != nil || e.Row <= 0 || e.State == "" {
-			if i == len(lines)-1 {
-				break // a torn last line
+			if i == len(lines)-1 && torn(raw) {
+				break
 			}
-			return nil, fmt.Errorf("%w: line %d of %s is not a journal entry (%q), and %d lines follow it: restore the journal or remove that line by hand, knowing that the rows it recorded may then be sent again", ErrDamaged, i+1, j.path, short(string(line)), len(lines)-1-i)
+			return nil, fmt.Errorf("%w: line %d of %s is not a journal entry (%q): restore the journal or remove that line by hand, knowing that the row it recorded may then be sent again", ErrDamaged, i+1, j.path, short(string(line)))
 		}
 		offset += len(raw)
 		last[e.Row] = e
@@ -189,6 +189,12 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 		return nil, err
 	}
 	return last, nil
+}
+
+// torn reports whether the journal's last line is what a crash leaves of a
+// write: cut short (no final newline) or never written (NUL bytes).
+func torn(raw []byte) bool {
+	return !bytes.HasSuffix(raw, []byte("\n")) || len(bytes.Trim(raw, "\x00\n")) == 0
 }
 
 // checkHeader checks that line is a header of this format equal to want.
