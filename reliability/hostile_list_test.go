@@ -54,7 +54,122 @@ func TestHostileListPortal(t *testing.T) {
 			t.Run("ignored start "+w.name, func(t *testing.T) { hostileRun(t, seed, n, w, b24test.FaultIgnoreStart) })
 		}
 		t.Run("changed offset", func(t *testing.T) { hostileChanged(t, seed, n) })
+		// Chained batches draw once a command: 50 draws a request.
+		for _, w := range []hostileWalk{unsorted[0], unsorted[1], unsorted[3]} {
+			rate := 0.05
+			if w.name == "chain" {
+				rate = 0.01
+			}
+			t.Run("random "+w.name, func(t *testing.T) { hostileRandom(t, seed, n, w, rate) })
+		}
+		t.Run("random offset", func(t *testing.T) { hostileRandomOffset(t, seed, n) })
 	}
+}
+
+// hostileRandom walks w on a portal whose list calls are unsorted at
+// random (rate of the calls, batch commands included; ignored starts at the
+// same rate, which a keyset walk does not use), resuming from the report's cursor until
+// complete: every id comes exactly once, and every walk that ended before
+// failed with ErrRowsOutOfOrder.
+func hostileRandom(t *testing.T, seed uint64, n int, w hostileWalk, rate float64) {
+	synctest.Test(t, func(t *testing.T) {
+		_, sound := hostileServer(t, seed, n, w.v3)
+		want := allIDs(t, sound, w)
+		_, api := hostileServer(t, seed, n, w.v3,
+			b24test.WithFaults(b24test.FaultRates{Seed: seed, Rates: map[b24test.Fault]float64{b24test.FaultUnsorted: rate, b24test.FaultIgnoreStart: rate}}))
+		seen := map[int64]int{}
+		var resume *b24.ListCursor
+		failed := 0
+		for walk := 1; ; walk++ {
+			if walk > 50 {
+				t.Fatalf("not complete in 50 walks")
+			}
+			var rep b24.ListReport
+			opts := append([]b24.ListOption{b24.WithReport(&rep)}, w.opts...)
+			if resume != nil {
+				opts = append(opts, b24.WithResume(*resume))
+			}
+			var err error
+			for r, e := range b24.FetchList[map[string]any](context.Background(), api, w.method, w.params, opts...) {
+				if err = e; e != nil {
+					break
+				}
+				seen[idOf(t, r, w.idKey)]++
+			}
+			if rep.End == b24.ListComplete {
+				break
+			}
+			if !errors.Is(err, b24.ErrRowsOutOfOrder) || rep.End != b24.ListFailed || rep.Cursor == nil {
+				t.Fatalf("walk %d ended %v: %v", walk, rep.End, err)
+			}
+			failed++
+			resume = rep.Cursor
+		}
+		for _, id := range want {
+			if seen[id] != 1 {
+				t.Fatalf("id %d delivered %d times", id, seen[id])
+			}
+		}
+		if len(seen) != len(want) {
+			t.Fatalf("%d ids delivered, %d in the list", len(seen), len(want))
+		}
+		t.Logf("figures: random unsorted %s (%.0f %%): %d walks stopped by ErrRowsOutOfOrder, then complete: %d ids, each once", w.name, 100*rate, failed, len(seen))
+	})
+}
+
+// hostileRandomOffset walks by offset 6 times on a portal whose list calls
+// ignore start or the order at random (2 % each): a walk that ends
+// complete delivered every id exactly once; any other ended failed
+// (ErrPageRepeated, ErrCursorStalled) or incomplete (ErrListChanged), with
+// no id delivered twice.
+func hostileRandomOffset(t *testing.T, seed uint64, n int) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+			b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}),
+			b24test.WithFaults(b24test.FaultRates{Seed: seed, Rates: map[b24test.Fault]float64{b24test.FaultUnsorted: 0.02, b24test.FaultIgnoreStart: 0.02}}))
+		h := srv.Hook()
+		params := map[string]any{"order": map[string]any{"TITLE": "ASC"}, "select": []string{"ID", "TITLE"}}
+		ends := map[string]int{}
+		for walk := 1; walk <= 6; walk++ {
+			var rep b24.ListReport
+			seen := map[int64]int{}
+			var err error
+			for r, e := range b24.FetchList[map[string]any](context.Background(), h.V2(), "crm.deal.list", params, b24.WithReport(&rep)) {
+				if err = e; e != nil {
+					break
+				}
+				id := idOf(t, r, "ID")
+				if seen[id]++; seen[id] > 1 {
+					t.Fatalf("walk %d: id %d delivered twice", walk, id)
+				}
+			}
+			switch {
+			case rep.End == b24.ListComplete:
+				if len(seen) != n || err != nil {
+					t.Fatalf("walk %d: complete with %d of %d ids: %v", walk, len(seen), n, err)
+				}
+				ends["complete"]++
+			case rep.End == b24.ListIncomplete && errors.Is(err, b24.ErrListChanged):
+				ends["incomplete"]++
+			case rep.End == b24.ListFailed && (errors.Is(err, b24.ErrPageRepeated) || errors.Is(err, b24.ErrCursorStalled)):
+				ends["failed"]++
+			default:
+				t.Fatalf("walk %d ended %v: %v", walk, rep.End, err)
+			}
+		}
+		t.Logf("figures: random offset walks over %d deals: %v", n, ends)
+	})
+}
+
+// hostileServer starts a fake portal of n deals and n tasks and returns it
+// with the API (v3 or v2) to walk it with.
+func hostileServer(t *testing.T, seed uint64, n int, v3 bool, opts ...b24test.Option) (*b24test.Server, *b24.API) {
+	srv := b24test.NewServer(t, append([]b24test.Option{b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+		b24test.WithSeed(b24test.Seed{Deals: n, Tasks: n, Seed: int64(seed)})}, opts...)...)
+	if v3 {
+		return srv, srv.Hook().V3()
+	}
+	return srv, srv.Hook().V2()
 }
 
 // hostileRun walks w, switching fault on for the rest of the walk's calls
@@ -62,13 +177,7 @@ func TestHostileListPortal(t *testing.T) {
 // cursor without the fault.
 func hostileRun(t *testing.T, seed uint64, n int, w hostileWalk, fault b24test.Fault) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
-			b24test.WithSeed(b24test.Seed{Deals: n, Tasks: n, Seed: int64(seed)}))
-		h := srv.Hook()
-		api := h.V2()
-		if w.v3 {
-			api = h.V3()
-		}
+		srv, api := hostileServer(t, seed, n, w.v3)
 		ctx := context.Background()
 		want := allIDs(t, api, w)
 		seen := map[int64]int{}
