@@ -29,8 +29,9 @@ const MaxBatchCommands = 50
 // In a v2 batch they travel inside a query string ("method?filter[>ID]=5"),
 // where the portal reads every value as a string. It cannot carry an empty
 // array (the key would vanish: filter[ID]=[] would select every row), nil
-// or a boolean as Call's JSON does, so such a value, at any depth, is refused
-// with a *QueryParamError naming its key path before anything is sent.
+// or a boolean as Call's JSON does, nor more than 1,000 values (PHP drops
+// the rest), so such a command is refused with a *QueryParamError naming
+// the key path before anything is sent.
 // Strings and numbers are sent as they are. REST 3.0 batches send JSON.
 type Cmd struct {
 	Name   string

@@ -13,17 +13,18 @@ var ErrQueryParam = errors.New("b24: parameter cannot travel in a v2 batch comma
 // QueryParamError reports a parameter of a REST v2 batch command that PHP's
 // query encoding cannot carry as Call's JSON carries it: an empty array (the
 // portal would see no key: filter[ID]=[] would select every row), nil (it
-// would see "") or a boolean (it would see "1" or "0"). Batch, BatchByChunk
-// and the CLI refuse the commands before anything is sent.
+// would see "") or a boolean (it would see "1" or "0"), or a value past
+// the 1,000th, which PHP drops (max_input_vars). Batch, BatchByChunk and
+// the CLI refuse the commands before anything is sent.
 type QueryParamError struct {
 	Index  int    // the command's position
 	Method string // the command's method
 	Path   string // the parameter's key path: "filter[ID]"
-	Value  string // "an empty array", "null", "true" or "false"
+	Value  string // "an empty array", "null", "true", "false", "variable 1001, ..."
 }
 
 func (e *QueryParamError) Error() string {
-	return fmt.Sprintf("b24: batch command %d (%s): %s is %s, which a v2 batch command (a query string) cannot send; send it with Call, or leave the key out or give it a value",
+	return fmt.Sprintf("b24: batch command %d (%s): %s is %s, which a v2 batch command (a query string) cannot send as Call does; send it with Call, or change the params",
 		e.Index, e.Method, e.Path, e.Value)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/b24go/b24"
@@ -41,6 +42,13 @@ func TestQueryParamsParity(t *testing.T) {
 	if len(ids) != 40 {
 		t.Fatalf("%d deals", len(ids))
 	}
+	// 1,001 ids, the last one a deal's: PHP drops the variables past its
+	// 1,000th, and with it the deal.
+	many := make([]any, 1001)
+	for i := range many {
+		many[i] = strconv.Itoa(900000 + i)
+	}
+	many[1000] = ids[5]
 	tests := []struct {
 		name   string
 		params map[string]any
@@ -55,6 +63,7 @@ func TestQueryParamsParity(t *testing.T) {
 		{"false", map[string]any{"filter": map[string]any{"OPENED": false}, "select": []string{"ID"}}, "filter[OPENED]"},
 		{"nested empty array", map[string]any{"filter": map[string]any{"!ID": []any{}, "ID": []any{ids[1]}}, "select": []string{"ID"}}, "filter[!ID]"},
 		{"empty select", map[string]any{"select": []any{}, "filter": map[string]any{"<=ID": ids[2]}}, "select"},
+		{"more values than max_input_vars", map[string]any{"filter": map[string]any{"ID": many}, "select": []string{"ID"}}, "filter[ID][1000]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

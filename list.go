@@ -139,9 +139,9 @@ func WithUnordered() ListOption {
 // WithoutBatch makes every request carry one list page, instead of chaining
 // 50 list commands in a batch on REST v2, or sending the pages of several
 // shards in one batch on REST v3. Use it for methods a batch cannot call.
-// A REST v2 walk whose params hold a value a batch command cannot carry (an
-// empty array, nil, a boolean: see Cmd) reads one page a request without
-// it, and logs a warning naming the key.
+// A REST v2 walk whose params a batch command cannot carry (an empty
+// array, nil, a boolean, over 1,000 values: see Cmd) reads one page a
+// request without it, and logs a warning naming the key.
 func WithoutBatch() ListOption {
 	return func(c *listConfig) { c.noBatch = true }
 }

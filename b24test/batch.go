@@ -117,7 +117,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 	cmd, _, _ = strings.Cut(cmd, "#") // parse_url: the fragment is not the query
 	path, query, _ := strings.Cut(cmd, "?")
 	name := strings.ToLower(strings.Trim(strings.TrimSpace(path), "/"))
-	params, _ := php.Parse(query)
+	params, _ := php.ParseInput(query) // parse_str: the first max_input_vars pairs
 	resolveRefsV2(params, b)
 	start := pullStart(params)
 	if name == "batch" {

@@ -177,6 +177,29 @@ func TestBatchV2CommandFragment(t *testing.T) {
 	}
 }
 
+// TestBatchV2CommandInputVars: parse_str reads the first max_input_vars
+// (1000) pairs of a command's query; the rest is dropped. The fake read
+// them all, so a batch command of 1001 values looked like Call.
+func TestBatchV2CommandInputVars(t *testing.T) {
+	s := newTestServer(t)
+	var q strings.Builder
+	for i := range 1001 {
+		fmt.Fprintf(&q, "&x[]=%d", i)
+	}
+	body := `{"halt":0,"cmd":{"a":"test.echo?` + q.String()[1:] + `&y=1"}}`
+	r := do(t, s, "POST", s.WebhookURL()+"batch", "application/json", body)
+	x, _ := path(r.body, "result", "result", "a", "params", "x").([]any)
+	if len(x) != 1000 || path(r.body, "result", "result", "a", "params", "y") != nil {
+		t.Errorf("%d values of x read, y = %v; want 1000 and none", len(x), path(r.body, "result", "result", "a", "params", "y"))
+	}
+	// The same in the request's own query string.
+	r = do(t, s, "GET", s.WebhookURL()+"test.echo?"+q.String()[1:]+"&y=1", "", "")
+	x, _ = path(r.body, "result", "params", "x").([]any)
+	if len(x) != 1000 || path(r.body, "result", "params", "y") != nil {
+		t.Errorf("query string: %d values of x read; want 1000", len(x))
+	}
+}
+
 func TestBatchV3(t *testing.T) {
 	s := newTestServer(t)
 	tests := []struct {

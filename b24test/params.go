@@ -18,9 +18,10 @@ const maxBody = 64 << 20
 
 // v2Params reads the parameters of a REST v2 request as the portal does:
 // the query string merged with the body (JSON keys replace query keys), PHP
-// bracket keys nested; a malformed JSON body gives no parameters at all.
+// bracket keys nested, each of query string and form body cut at PHP's
+// max_input_vars; a malformed JSON body gives no parameters at all.
 func v2Params(r *http.Request) *php.Array {
-	q, _ := php.Parse(r.URL.RawQuery)
+	q, _ := php.ParseInput(r.URL.RawQuery)
 	if r.Body == nil {
 		return q
 	}
@@ -40,7 +41,7 @@ func v2Params(r *http.Request) *php.Array {
 		return replace(q, b)
 	case "application/x-www-form-urlencoded":
 		body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
-		b, _ := php.Parse(string(body))
+		b, _ := php.ParseInput(string(body))
 		return replace(q, b)
 	case "multipart/form-data":
 		b := php.NewArray()

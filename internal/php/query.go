@@ -15,6 +15,11 @@ import (
 // groups a variable name may have (a[1][2]…[64] is the deepest accepted).
 const MaxNestingLevel = 64
 
+// MaxInputVars is PHP's default max_input_vars: parse_str, $_GET and $_POST
+// read the first 1000 variables (pairs) of a query string and drop the rest
+// with a warning.
+const MaxInputVars = 1000
+
 // ErrNestingLevel reports a variable nested deeper than MaxNestingLevel. PHP
 // drops the whole top-level variable in that case (with a warning); Parse and
 // SetPath do the same and return this error.
@@ -30,7 +35,7 @@ var ErrValue = errors.New("php: value cannot be expressed in a query string")
 
 // ValueError is Encode's refusal of one value: Path is its key path in
 // PHP's notation ("filter[ID]"), Value what it is ("an empty array",
-// "null", "true", "false").
+// "null", "true", "false", or "variable 1001, past PHP's max_input_vars").
 type ValueError struct {
 	Path  string
 	Value string
@@ -59,17 +64,33 @@ func (e *ValueError) Unwrap() error { return ErrValue }
 // top-level variable is missing; a server emulating PHP ignores the error, a
 // client treats it as a bug.
 //
-// PHP's max_input_vars (default 1000 variables, after which the rest is
-// dropped with a warning) is not applied here; callers that emulate it count
-// the pairs themselves.
+// PHP's max_input_vars is not applied here; ParseInput applies it.
 func Parse(query string) (*Array, error) {
+	return parse(query, -1)
+}
+
+// ParseInput is Parse with PHP's max_input_vars: as parse_str, $_GET and
+// $_POST do, it reads the first MaxInputVars non-empty pairs and drops the
+// rest, returning ErrInputVars (wrapped) then.
+func ParseInput(query string) (*Array, error) {
+	return parse(query, MaxInputVars)
+}
+
+// ErrInputVars reports a query string of more than MaxInputVars variables.
+var ErrInputVars = errors.New("php: input variables exceeded max_input_vars")
+
+// parse reads at most max pairs (no bound when max < 0).
+func parse(query string, max int) (*Array, error) {
 	a := NewArray()
 	var first error
-	for len(query) > 0 {
+	for n := 0; len(query) > 0; {
 		var pair string
 		pair, query, _ = strings.Cut(query, "&")
 		if pair == "" {
 			continue
+		}
+		if n++; max >= 0 && n > max {
+			return a, fmt.Errorf("%w: the first %d are read", ErrInputVars, max)
 		}
 		name, value, _ := strings.Cut(pair, "=")
 		if err := a.SetPath(urlDecode(name), urlDecode(value)); err != nil && first == nil {
@@ -258,6 +279,8 @@ func (a *Array) SetPath(name string, value any) error {
 //     or map (the key would be absent), nil (it would be ""), true and
 //     false (they would be the strings "1" and "0"; http_build_query drops
 //     null and writes 1 and 0). An empty top level is the empty string.
+//   - More than MaxInputVars values are refused the same way (at the first
+//     one past it): PHP would drop them.
 //   - Go maps are written in sorted key order (as encoding/json does);
 //     *Array and JSON text in their own order. The output is deterministic.
 //
@@ -307,7 +330,8 @@ func Encode(v any) (string, error) {
 }
 
 type queryEncoder struct {
-	sb *strings.Builder
+	sb    *strings.Builder
+	pairs int
 }
 
 func (e *queryEncoder) top(key string, v any) error {
@@ -368,6 +392,9 @@ func (e *queryEncoder) value(prefix, path string, v any, level int) error {
 		s, err := scalarText(t)
 		if err != nil {
 			return fmt.Errorf("php: Encode %s: %w", path, err)
+		}
+		if e.pairs++; e.pairs > MaxInputVars {
+			return &ValueError{Path: path, Value: "variable " + strconv.Itoa(e.pairs) + ", past PHP's max_input_vars (" + strconv.Itoa(MaxInputVars) + ")"}
 		}
 		return e.leaf(prefix, s)
 	}
