@@ -243,7 +243,13 @@ func (hc *h2conn) close() {
 
 // start serves st in a goroutine that Server.Close waits for.
 func (hc *h2conn) start(st *h2stream) {
-	hc.s.h2wg.Add(1)
+	s := hc.s
+	s.h2mu.Lock()
+	defer s.h2mu.Unlock()
+	if s.h2closed {
+		return
+	}
+	s.h2wg.Add(1)
 	go func() {
 		defer hc.s.h2wg.Done()
 		hc.serve(st)

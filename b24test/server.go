@@ -273,6 +273,8 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 	h2wg      sync.WaitGroup // HTTP/2 handlers running
+	h2mu      sync.Mutex     // guards h2closed and h2wg.Add
+	h2closed  bool
 }
 
 // NewServer starts a fake portal for a test and stops it when the test ends.
@@ -369,6 +371,9 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		if s.srv != nil {
 			s.closeErr = s.srv.Close()
+			s.h2mu.Lock()
+			s.h2closed = true
+			s.h2mu.Unlock()
 			s.h2wg.Wait()
 		}
 		if t, ok := s.client.Transport.(*http.Transport); ok {
