@@ -71,7 +71,7 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 				s.chargeBatch(total)
 				return gatewayTimeout()
 			}
-			if aerr != nil {
+			if aerr != nil && aerr != ErrNotExecuted {
 				b.errors.Set(key, errorArray(aerr))
 				failed = true
 			}
@@ -124,7 +124,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		s.audit.command(name)
 		return 0, errBatchNotAllowed
 	}
-	m := s.reg.lookup(V2, name)
+	m := s.method(V2, name)
 	if m == nil {
 		s.audit.command(name)
 		return 0, errMethodNotFound
@@ -140,7 +140,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		return 0, errOperating
 	}
 	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.cfg.userID,
-		Now: cmdStart.In(s.data.Location), Batched: true, fault: s.faults.pickList(m.Name)}
+		Now: cmdStart.In(s.data.Location), Batched: true, Key: key, fault: s.faults.pickList(m.Name)}
 	res, aerr := m.Handler(c)
 	cost := s.latency.cost(c.cost, s.scale)
 	if cost > left {
@@ -290,7 +290,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 	byAlias := map[string]any{}
 	var total time.Duration
 	var fail *Error
-	for _, v := range params.All() {
+	for i, v := range params.All() {
 		cmd, ok := v.(*php.Array)
 		if !ok {
 			fail = V3Errorf(400, "INVALIDSELECTEXCEPTION", "Batch command must be an object")
@@ -298,7 +298,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		}
 		mv, _ := cmd.Get("method")
 		name, _ := mv.(string)
-		m := s.reg.lookup(V3, strings.ToLower(name))
+		m := s.method(V3, name)
 		if m == nil || m.Name == "batch" {
 			fail = errMethodNotFound
 			break
@@ -321,8 +321,14 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 			}
 			q = r.(*php.Array)
 		}
+		key := i
+		if as, ok := cmd.Get("as"); ok {
+			if alias, ok := as.(string); ok && alias != "" {
+				key = alias
+			}
+		}
 		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true,
-			fault: s.faults.pickList(m.Name)}
+			Key: key, fault: s.faults.pickList(m.Name)}
 		res, aerr := m.Handler(c)
 		cost := s.latency.cost(c.cost, s.scale)
 		if total+cost > s.cutoff {
@@ -334,6 +340,9 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		total += cost
 		s.sleepUntil(ctx, arrive.Add(total))
 		s.audit.call(c)
+		if aerr == ErrNotExecuted {
+			continue
+		}
 		if aerr != nil {
 			fail = aerr
 			break

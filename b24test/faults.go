@@ -68,11 +68,15 @@ const (
 	// the method runs and its answer's time blocks carry them, or, for the
 	// Retry-After classes, it is refused before running.
 	FaultAbsurdFigures
+	// FaultOperating answers 429 OPERATION_TIME_LIMIT (v3: its
+	// RATELIMITEXCEPTION) before running the method: the method's operating
+	// budget is spent, whatever the server's limits.
+	FaultOperating
 	numFaults
 )
 
 var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway", "unsorted", "ignore-start",
-	"echo-header", "echo-body", "moved-echo", "absurd-figures"}
+	"echo-header", "echo-body", "moved-echo", "absurd-figures", "operating"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {

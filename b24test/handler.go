@@ -143,7 +143,7 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 	}
 	// 2. The method must exist (before auth, as the portal checks).
 	name := strings.ToLower(rt.method)
-	m := s.reg.lookup(api, name)
+	m := s.method(api, name)
 	if m == nil {
 		return s.errorReply(api, errMethodNotFound)
 	}
@@ -194,6 +194,10 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 		return rep
 	case FaultOverload:
 		rep := s.errorReply(V2, errOverload)
+		rep.after = fault
+		return rep
+	case FaultOperating:
+		rep := s.errorReply(api, errOperating)
 		rep.after = fault
 		return rep
 	case FaultBadGateway:

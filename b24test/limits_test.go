@@ -12,7 +12,7 @@ import (
 func bubble(t *testing.T, f func(t *testing.T, s *Server), opts ...Option) {
 	t.Helper()
 	synctest.Test(t, func(t *testing.T) {
-		s := NewServer(t, append([]Option{InMemory(), withFamily(testFamily)}, opts...)...)
+		s := NewServer(t, append([]Option{InMemory(), WithFamily(testFamily)}, opts...)...)
 		f(t, s)
 	})
 }

@@ -114,10 +114,14 @@ type Call struct {
 	Now time.Time
 	// Batched is true when the call is a command of a batch.
 	Batched bool
+	// Key is the command's key in a v2 batch (its "as" alias, or its index
+	// from 0, in a v3 batch); "" at top level.
+	Key string
 
 	cost  callCost
 	write []WriteRef
-	fault Fault // a list fault (FaultUnsorted, FaultIgnoreStart) to apply
+	fault Fault   // a list fault (FaultUnsorted, FaultIgnoreStart) to apply
+	own   Handler // the method's own handler, for a stub (Call.Run)
 }
 
 // callCost is what a call charged for the latency model.

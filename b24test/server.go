@@ -219,9 +219,15 @@ func WithLegacyTime() Option {
 	}
 }
 
-// withFamily adds a method family for this server only (tests).
-func withFamily(f Family) Option {
+// WithFamily adds a method family to this server only: the methods f
+// declares (see Method, Handler, Call) are served beside the fake's own; a
+// name the fake already serves on the same API is an error from Start.
+// For a fixed answer, On is shorter.
+func WithFamily(f Family) Option {
 	return func(cfg *config) error {
+		if f == nil {
+			return errors.New("b24test: WithFamily: nil family")
+		}
 		cfg.extraFamly = append(cfg.extraFamly, f)
 		return nil
 	}
@@ -259,6 +265,7 @@ type Server struct {
 	op      *operating
 	faults  *faults
 	audit   *auditor
+	stubs   stubs
 	idem    *idemStore
 	scopes  map[string]bool
 
@@ -481,3 +488,7 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) error {
 func (s *Server) sleepUntil(ctx context.Context, t time.Time) error {
 	return s.clock.Sleep(ctx, t.Sub(s.clock.Now()))
 }
+
+// Secret returns the webhook's secret, for a test that checks that it is
+// redacted (never found in a log, an error or a file).
+func (s *Server) Secret() string { return *s.cfg.secret }

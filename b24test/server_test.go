@@ -16,7 +16,7 @@ import (
 
 func newTestServer(t *testing.T, opts ...Option) *Server {
 	t.Helper()
-	return NewServer(t, append([]Option{withFamily(testFamily), WithLatency(Latency{})}, opts...)...)
+	return NewServer(t, append([]Option{WithFamily(testFamily), WithLatency(Latency{})}, opts...)...)
 }
 
 func TestRoutes(t *testing.T) {

@@ -133,7 +133,7 @@ func vectorCases() map[string]vectorCase {
 		"error.QUERY_LIMIT_EXCEEDED.json": {api: V2, method: "profile", status: 503,
 			opts:  []Option{WithLimits(Limits{Burst: 1})},
 			setup: func(t *testing.T, s *Server) { v2(t, s, "profile", "") }},
-		"error.WRONG_AUTH_TYPE.json":            like(genericV2, "the fake has no methods that need an application context"),
+		"error.WRONG_AUTH_TYPE.json":            {api: V2, method: "event.bind", status: 403},
 		"error.insufficient_scope.webhook.json": {api: V2, method: "user.current", opts: []Option{WithScopes("crm")}, status: 401},
 		"profile.json":                          {api: V2, method: "profile"},
 		"scope.json":                            {api: V2, method: "scope"},
@@ -227,7 +227,7 @@ func TestVectorShapes(t *testing.T) {
 				b, _ := json.Marshal(body)
 				c.body = string(b)
 			}
-			s := NewServer(t, append([]Option{withFamily(testFamily), WithLatency(Latency{})}, c.opts...)...)
+			s := NewServer(t, append([]Option{WithFamily(testFamily), WithLatency(Latency{})}, c.opts...)...)
 			if c.setup != nil {
 				c.setup(t, s)
 			}

@@ -1,0 +1,106 @@
+package b24test_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
+)
+
+// A fixed result for any method, even one the fake does not serve.
+func ExampleServer_OnResult() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	s.OnResult("sale.order.get", map[string]any{"ID": "7"})
+
+	resp, err := s.Hook().V2().Call(context.Background(), "sale.order.get", map[string]any{"id": 7})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(resp.Result))
+	// Output:
+	// {"ID":"7"}
+}
+
+// An error answer: the SDK reports it with its code.
+func ExampleServer_OnError() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	s.OnError("crm.deal.get", "ACCESS_DENIED", "Access denied")
+
+	_, err := s.Hook().V2().Call(context.Background(), "crm.deal.get", map[string]any{"id": 1})
+	var e *b24.APIError
+	fmt.Println(errors.As(err, &e), e.Code, e.Description)
+	// Output:
+	// true ACCESS_DENIED Access denied
+}
+
+// A handler decides per call: here one command of a batch fails, one is
+// not executed, and the others run as the fake would (Call.Run).
+func ExampleServer_On() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	s.On("crm.deal.update", func(c *b24test.Call) (b24test.Result, *b24test.Error) {
+		switch c.Key {
+		case "u2":
+			return b24test.Result{}, b24test.Errorf("ACCESS_DENIED", "Access denied")
+		case "u3":
+			return b24test.Result{}, b24test.ErrNotExecuted
+		}
+		return c.Run()
+	})
+
+	var cmds []b24.Cmd
+	for _, id := range []int{1, 2, 3} {
+		cmds = append(cmds, b24.Cmd{Name: fmt.Sprintf("u%d", id), Method: "crm.deal.update",
+			Params: map[string]any{"id": id, "fields": map[string]any{"TITLE": "x"}}})
+	}
+	res, _ := s.Hook().V2().Batch(context.Background(), cmds, b24.WithHalt(false))
+	for _, c := range res.Commands {
+		fmt.Println(c.Name, c.State)
+	}
+	fmt.Println("writes:", s.Audit().WriteCount("deal", 1), s.Audit().WriteCount("deal", 2), s.Audit().WriteCount("deal", 3))
+	// Output:
+	// u1 done
+	// u2 failed
+	// u3 not executed
+	// writes: 1 0 0
+}
+
+// Each fault kind, as a client sees it; FailNext chooses the calls it
+// strikes. A slow answer comes SlowDelay late: past a client's timeout.
+func ExampleFault() {
+	s, _ := b24test.Start(b24test.InMemory(), b24test.WithTimeScale(10000))
+	defer s.Close()
+	for _, f := range []b24test.Fault{b24test.FaultUnavailable, b24test.FaultOverload, b24test.FaultOperating,
+		b24test.FaultBadGateway, b24test.FaultInternal, b24test.FaultTruncated, b24test.FaultReset, b24test.FaultSlow} {
+		s.FailNext("profile", 1, f)
+		resp, err := s.Client().Get(s.WebhookURL() + "profile")
+		if err != nil {
+			fmt.Printf("%s: no answer\n", f)
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		first, _, _ := strings.Cut(strings.TrimPrefix(string(body), "<html>\r\n"), ",")
+		first, _, _ = strings.Cut(first, "\r")
+		if err != nil {
+			first = "body cut short"
+		}
+		fmt.Printf("%s: %d %s\n", f, resp.StatusCode, first)
+	}
+	// Output:
+	// unavailable: 503 {"error":"QUERY_LIMIT_EXCEEDED"
+	// overload: 503 {"error":"OVERLOAD_LIMIT"
+	// operating: 429 {"error":"OPERATION_TIME_LIMIT"
+	// bad-gateway: 502 <head><title>502 Bad Gateway</title></head>
+	// internal: 500 {"error":"INTERNAL_SERVER_ERROR"
+	// truncated: 200 body cut short
+	// reset: no answer
+	// slow: 200 {"result":{"ID":"1"
+}
