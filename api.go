@@ -77,7 +77,7 @@ func CallAs[T any](ctx context.Context, api *API, method string, params any, opt
 // next request back; when it does not (see WaitReporter), the call waits a
 // floor since the refusal itself: 1/RateLimit.Drain after a 503,
 // Operating.Window/60 after a 429. A Retry-After header, when the portal
-// sends one, is always honoured. Other retries use RetryPolicy.MaxAttempts
+// sends one, is always honoured, up to Operating.Window. Other retries use RetryPolicy.MaxAttempts
 // attempts in all, with exponential backoff and jitter (see RetryPolicy), or
 // the Retry-After header when the portal sends one. Every wait ends when ctx
 // does. A call that gives up after retrying (its attempts or its refusal wait
