@@ -91,16 +91,22 @@ func TestKillList(t *testing.T) {
 	out, cp := filepath.Join(dir, "deals.csv"), filepath.Join(dir, "cp")
 	args := []string{"list", "crm.deal.list", "--select", "ID,TITLE", "--format", "csv", "-o", out, "--checkpoint", cp, "--time-scale", "20", "--quiet"}
 	rng := rand.New(rand.NewPCG(42, 1))
-	kills := 0
+	kills, lastKilled := 0, false
 	for range 5 {
-		if runKilled(t, bin, p.env, time.Duration(100+rng.IntN(500))*time.Millisecond, args...) {
+		lastKilled = runKilled(t, bin, p.env, time.Duration(100+rng.IntN(500))*time.Millisecond, args...)
+		if lastKilled {
 			kills++
 		}
 	}
 	if kills == 0 {
 		t.Fatalf("no run was killed mid-way: the test proves nothing")
 	}
-	// The final run without --quiet: its report shows the resumed walk.
+	if _, err := os.Stat(cp + ".lock"); lastKilled && err != nil {
+		t.Errorf("the killed run left no lock file: %v", err)
+	}
+	// The final run without --quiet: its report shows the resumed walk. It
+	// takes the killed run's lock over (the lock died with it) and removes
+	// the file.
 	code, msg := runBin(t, bin, p.env, args[:len(args)-1]...)
 	t.Logf("final run: %s", msg)
 	if code != 0 {
@@ -117,6 +123,9 @@ func TestKillList(t *testing.T) {
 		got = append(got, string(id))
 	}
 	checkOnce(t, got, ids)
+	if _, err := os.Stat(cp + ".lock"); !os.IsNotExist(err) {
+		t.Errorf("the lock file is left after the final run: %v", err)
+	}
 	t.Logf("%d kills, %d rows", kills, len(got))
 }
 

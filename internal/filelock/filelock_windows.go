@@ -11,7 +11,9 @@ import (
 )
 
 func lock(f *os.File) error {
-	var ol windows.Overlapped
+	// One byte far past any data: Windows locks are mandatory for the
+	// range they cover, and other programs may still read the file.
+	ol := windows.Overlapped{Offset: 0xFFFFFFFE, OffsetHigh: 0x7FFFFFFF}
 	err := windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
 	switch {
 	case err == nil:
