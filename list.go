@@ -258,7 +258,9 @@ func newListConfig(opts []ListOption) listConfig {
 // map[string]any). It is FetchList collected into a slice: prefer FetchList
 // for large lists, whose rows need not all be in memory at once.
 //
-// On failure CallList returns the rows read before it with the error.
+// On failure CallList returns the rows read before it with the error; an
+// offset walk over a list that changed returns every row read with
+// ErrListChanged.
 func CallList[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) ([]T, error) {
 	var rows []T
 	for page, err := range FetchListPages[T](ctx, api, method, params, opts...) {

@@ -45,12 +45,13 @@ const (
 	FaultGoAway
 	// FaultUnsorted makes a list method ignore the order it was given: the
 	// rows that match the filter come in a fixed pseudo-random order (a
-	// portal that ignores "order"). It also applies to the list commands of
-	// a batch; other methods run normally.
+	// portal that ignores "order"). It applies to crm.*.list, crm.item.list,
+	// tasks.task.list (v2, v3) and tasks.task.tail, batch commands included;
+	// other methods run normally.
 	FaultUnsorted
 	// FaultIgnoreStart makes a list method ignore the v2 start and the v3
 	// pagination offset: it answers the first page, while the v2 next still
-	// advances (start + the page's rows). Batch commands too.
+	// advances (start + the page's rows). The same methods as FaultUnsorted.
 	FaultIgnoreStart
 	// FaultEchoHeader runs the method normally; its answer carries headers
 	// (X-Echo-0 to X-Echo-5, Link) that echo the request path, secret
