@@ -48,6 +48,22 @@ func TestUpdateDuplicateIDs(t *testing.T) {
 	}
 }
 
+// TestUpdateJournalIsInput: --journal naming the input file is refused and
+// the input left alone (an empty input used to get a journal header
+// written into it).
+func TestUpdateJournalIsInput(t *testing.T) {
+	p := newPortal(t)
+	in := filepath.Join(t.TempDir(), "in.ndjson")
+	os.WriteFile(in, nil, 0o644)
+	r := p.run(t, "", "update", "crm.deal.update", "--from", in, "--journal", in)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "name the same file") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(in); len(b) != 0 {
+		t.Errorf("the input was written: %q", b)
+	}
+}
+
 // TestUpdateJournalRefused: a journal of another portal, an old format, a
 // damaged line in the middle, or a journal another process holds is refused
 // with exit 2, before anything is sent, and left as it was. On the old

@@ -127,6 +127,9 @@ func (u *updater) run(ctx context.Context, args []string) int {
 	if u.from == "" || u.journalPath == "" {
 		return c.fail(ctx, usagef("--from and --journal are required"))
 	}
+	if same(u.from, u.journalPath) {
+		return c.fail(ctx, usagef("--from and --journal name the same file %s", u.from))
+	}
 	if u.chunk < 1 || u.chunk > b24.MaxBatchCommands || u.concurrency < 1 {
 		return c.fail(ctx, usagef("--chunk must be 1 to %d and --concurrency at least 1", b24.MaxBatchCommands))
 	}
