@@ -28,10 +28,17 @@ type Audit struct {
 	// counts those that fell off.
 	Log     []RequestRecord `json:"log"`
 	Dropped int             `json:"dropped"`
+	// CommandLog says what each batch command did, oldest first (at most
+	// 10,000; CommandsDropped counts those that fell off).
+	CommandLog      []CommandRecord `json:"command_log"`
+	CommandsDropped int             `json:"commands_dropped"`
 }
 
 // RequestRecord is one request of the audit log.
 type RequestRecord struct {
+	// Seq numbers the requests to /rest from 1, in the order they arrived
+	// (FailRequest targets one).
+	Seq    int    `json:"seq"`
 	Method string `json:"method"` // lower-case, "" when not found
 	API    string `json:"api"`    // "v2" or "v3"
 	Status int    `json:"status"` // 0: the connection was reset
@@ -116,5 +123,6 @@ func (au *auditor) snapshot() Audit {
 	a.Commands = maps.Clone(a.Commands)
 	a.Writes = maps.Clone(a.Writes)
 	a.Log = append([]RequestRecord(nil), a.Log...)
+	a.CommandLog = append([]CommandRecord(nil), a.CommandLog...)
 	return a
 }

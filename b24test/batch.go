@@ -20,6 +20,11 @@ type batchV2 struct {
 	result, errors, total, next, times *php.Array
 	// due is when the commands run so far finish on the modelled portal.
 	due time.Time
+	seq int // the request's number (audit)
+	// method is the last command's (audit); pending its scripted fault
+	// that strikes after it ran; fault the one that strikes the request.
+	method         string
+	pending, fault Fault
 }
 
 func (b *batchV2) section(name string) *php.Array {
@@ -46,23 +51,29 @@ func errorArray(e *Error) *php.Array {
 }
 
 // runBatchV2 runs a REST v2 batch (protocol section 6).
-func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.Time) reply {
-	b := &batchV2{result: php.NewArray(), errors: php.NewArray(), total: php.NewArray(), next: php.NewArray(), times: php.NewArray(), due: arrive}
+func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.Time, seq int) reply {
+	b := &batchV2{result: php.NewArray(), errors: php.NewArray(), total: php.NewArray(), next: php.NewArray(), times: php.NewArray(), due: arrive, seq: seq}
 	cmdv, _ := getCI(params, "cmd")
 	haltv, _ := getCI(params, "halt")
 	halt := phpTruthy(haltv)
 	cmds, _ := cmdv.(*php.Array)
 	var total time.Duration
 	n := 0
+	stopped := false // by halt or a scripted fault: the rest is not executed
 	for key, v := range cmds.All() {
 		cmd, ok := v.(string)
 		if !ok {
 			continue // the portal skips commands that are not strings
 		}
+		if stopped {
+			s.audit.commandDone(CommandRecord{Request: seq, Key: key, Method: cmdName(cmd), Outcome: "not-executed"})
+			continue
+		}
 		n++
 		failed := false
 		if n > maxBatch {
 			b.errors.Set(key, errorArray(errBatchLength))
+			s.audit.commandDone(CommandRecord{Request: seq, Key: key, Method: cmdName(cmd), Outcome: "error", Error: errBatchLength.Code})
 			failed = true
 		} else {
 			cost, aerr := s.runCommandV2(ctx, b, key, cmd, s.cutoff-total)
@@ -71,13 +82,24 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 				s.chargeBatch(total)
 				return gatewayTimeout()
 			}
+			if b.pending != NoFault {
+				b.fault, b.pending = b.pending, NoFault
+				if b.fault != FaultEchoHeader {
+					aerr = errAbort
+				}
+			}
+			s.audit.commandDone(commandRecord(seq, key, b.method, aerr, b.fault))
+			if aerr == errAbort {
+				stopped = true
+				continue
+			}
 			if aerr != nil && aerr != ErrNotExecuted {
 				b.errors.Set(key, errorArray(aerr))
 				failed = true
 			}
 		}
 		if failed && halt {
-			break
+			stopped = true
 		}
 	}
 	finish := s.clock.Now()
@@ -108,15 +130,18 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 	env := php.NewArray()
 	env.Set("result", res)
 	env.Set("time", s.timeBlock(arrive, finish, total, fig))
-	return s.jsonReply(http.StatusOK, env, total)
+	rep := s.jsonReply(http.StatusOK, env, total)
+	rep.cmdFault = b.fault
+	return rep
 }
 
 // runCommandV2 runs one command of a v2 batch under key and files its
 // answer; it returns the command's modelled cost and its error.
 func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, left time.Duration) (time.Duration, *Error) {
 	cmd, _, _ = strings.Cut(cmd, "#") // parse_url: the fragment is not the query
-	path, query, _ := strings.Cut(cmd, "?")
-	name := strings.ToLower(strings.Trim(strings.TrimSpace(path), "/"))
+	_, query, _ := strings.Cut(cmd, "?")
+	name := cmdName(cmd)
+	b.method = name
 	params, _ := php.ParseInput(query) // parse_str: the first max_input_vars pairs
 	resolveRefsV2(params, b)
 	start := pullStart(params)
@@ -139,8 +164,24 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		s.audit.command(m.Name)
 		return 0, errOperating
 	}
+	fault := s.faults.pickCommand(m.Name, key)
+	if e := commandError(fault); e != nil {
+		s.audit.command(m.Name)
+		return 0, e
+	}
+	if fault.strikesBefore() {
+		s.audit.command(m.Name)
+		b.pending = fault
+		return 0, nil
+	}
+	if !fault.listFault() && fault != FaultAbsurdFigures {
+		b.pending = fault // after the command ran
+	}
 	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.cfg.userID,
-		Now: cmdStart.In(s.data.Location), Batched: true, Key: key, fault: s.faults.pickList(m.Name)}
+		Now: cmdStart.In(s.data.Location), Batched: true, Key: key}
+	if fault.listFault() {
+		c.fault = fault
+	}
 	res, aerr := m.Handler(c)
 	cost := s.latency.cost(c.cost, s.scale)
 	if cost > left {
@@ -279,7 +320,7 @@ func scalarString(v any) (string, bool) {
 
 // runBatchV3 runs a REST v3 batch: a JSON array of {method, query, as};
 // the first error aborts and becomes the whole answer.
-func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.Time) reply {
+func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.Time, seq int) reply {
 	if params.Len() == 0 || !params.IsList() {
 		return s.errorReply(V3, V3Errorf(400, "INVALIDSELECTEXCEPTION", "Batch request must be a JSON array of commands"))
 	}
@@ -290,6 +331,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 	byAlias := map[string]any{}
 	var total time.Duration
 	var fail *Error
+	cmdFault := NoFault
 	for i, v := range params.All() {
 		cmd, ok := v.(*php.Array)
 		if !ok {
@@ -327,8 +369,23 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 				key = alias
 			}
 		}
-		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true,
-			Key: key, fault: s.faults.pickList(m.Name)}
+		fault := s.faults.pickCommand(m.Name, key)
+		if e := commandError(fault); e != nil {
+			s.audit.command(m.Name)
+			s.audit.commandDone(commandRecord(seq, key, m.Name, e, fault))
+			fail = e
+			break
+		}
+		if fault.strikesBefore() {
+			s.audit.command(m.Name)
+			s.audit.commandDone(commandRecord(seq, key, m.Name, errAbort, fault))
+			cmdFault = fault
+			break
+		}
+		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key}
+		if fault.listFault() {
+			c.fault = fault
+		}
 		res, aerr := m.Handler(c)
 		cost := s.latency.cost(c.cost, s.scale)
 		if total+cost > s.cutoff {
@@ -340,6 +397,14 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		total += cost
 		s.sleepUntil(ctx, arrive.Add(total))
 		s.audit.call(c)
+		if !fault.listFault() && fault != NoFault && fault != FaultAbsurdFigures {
+			cmdFault = fault // strikes the request after the command ran
+			if fault != FaultEchoHeader {
+				s.audit.commandDone(commandRecord(seq, key, m.Name, errAbort, fault))
+				break
+			}
+		}
+		s.audit.commandDone(commandRecord(seq, key, m.Name, aerr, cmdFault))
 		if aerr == ErrNotExecuted {
 			continue
 		}
@@ -362,13 +427,17 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		op, reset := s.op.record(s.billedKey("batch"), finish, total)
 		fig = &opFigure{op, reset}
 	}
+	var rep reply
 	if fail != nil {
-		return s.errorReply(V3, fail)
+		rep = s.errorReply(V3, fail)
+	} else {
+		env := php.NewArray()
+		env.Set("result", results)
+		env.Set("time", s.timeBlock(arrive, finish, total, fig))
+		rep = s.jsonReply(http.StatusOK, env, total)
 	}
-	env := php.NewArray()
-	env.Set("result", results)
-	env.Set("time", s.timeBlock(arrive, finish, total, fig))
-	return s.jsonReply(http.StatusOK, env, total)
+	rep.cmdFault = cmdFault
+	return rep
 }
 
 // resolveRefsV3 replaces {"$ref": "alias.item.field"} and

@@ -84,11 +84,30 @@
 // Server.Hook and Server.RestrictionParams give clients the matching
 // limits; Server.Limits reports the effective ones.
 //
+// # Stubs
+//
+// Server.On makes any method answer what a Handler returns, at top level
+// and as a batch command, known to the fake or not: Returns(v) a fixed
+// result, Fails(status, code, description) an error (OnResult, OnError for
+// short), or a function of the Call. Inside a batch, Call.Key names the
+// command, so one command can fail while the others run; ErrNotExecuted
+// leaves a command out of the answer; Call.Run answers as the fake would.
+// On returns the function that removes the stub; ResetStubs removes all.
+// The method's scope, the limits, latency, faults and audit still apply.
+// WithFamily serves a whole family of methods (Family, Method, Handler).
+//
+// The event.* methods answer 403 WRONG_AUTH_TYPE, as a real portal does to
+// a webhook (they need an application); a stub makes them answer.
+//
 // # Faults
 //
 // WithFaults injects faults at random, deterministically from a seed;
 // Server.FailNext scripts them ("the next 3 calls of crm.deal.add answer
-// 500"). The faults are listed with the Fault type: refusals before
+// 500"), each served once, and reaches the commands of a batch too:
+// a refusal fails that command alone, any other fault ends the request at
+// that command. FailCommand targets one batch command by its key,
+// FailRequest the n-th request. FaultOperating answers 429 whatever the
+// budget. The faults are listed with the Fault type: refusals before
 // execution (503, 502 HTML, 503 OVERLOAD_LIMIT, 302 to another host) and
 // failures after execution (500, connection reset, truncated body, an
 // answer later than the client's timeout), and list faults that answer
@@ -113,8 +132,10 @@
 //
 // Server.Audit (and GET AuditPath, as JSON) tells what the server saw:
 // requests by status and method, batch commands, rows returned, writes per
-// record (to prove that a retried write ran once) and the last requests
-// with the secret redacted.
+// record (to prove that a retried write ran once), the last requests
+// with the secret redacted (numbered by Seq) and what each batch command
+// did (CommandLog; Audit.Batch, Audit.Calls). Server.Secret gives the
+// secret, to check that it appears nowhere.
 //
 // # Adding methods
 //

@@ -104,3 +104,58 @@ func ExampleFault() {
 	// reset: no answer
 	// slow: 200 {"result":{"ID":"1"
 }
+
+// A fault for one command of a batch: the portal ran the first update and
+// lost the answer; the audit tells what each command did.
+func ExampleServer_FailCommand() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	s.FailCommand("u2", b24test.FaultReset)
+
+	cmds := []b24.Cmd{
+		{Name: "u1", Method: "crm.deal.update", Params: map[string]any{"id": 1, "fields": map[string]any{"TITLE": "x"}}},
+		{Name: "u2", Method: "crm.deal.update", Params: map[string]any{"id": 2, "fields": map[string]any{"TITLE": "x"}}},
+		{Name: "u3", Method: "crm.deal.update", Params: map[string]any{"id": 3, "fields": map[string]any{"TITLE": "x"}}},
+	}
+	hook := s.Hook(b24.WithRestrictionParams(b24.RealtimePlan())) // one attempt
+	res, _ := hook.V2().Batch(context.Background(), cmds)
+	for _, c := range res.Commands {
+		fmt.Println(c.Name, c.State)
+	}
+	for _, c := range s.Audit().CommandLog {
+		fmt.Println(strings.TrimSpace(fmt.Sprintln(c.Request, c.Key, c.Outcome, c.Fault)))
+	}
+	// Output:
+	// u1 ambiguous
+	// u2 ambiguous
+	// u3 ambiguous
+	// 1 u1 done
+	// 1 u2 fault reset
+	// 1 u3 not-executed
+}
+
+// A fault for the n-th request, whatever its method.
+func ExampleServer_FailRequest() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	s.FailRequest(2, b24test.FaultBadGateway)
+	for range 3 {
+		resp, err := s.Client().Get(s.WebhookURL() + "server.time")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode)
+	}
+	for _, r := range s.Audit().Log {
+		fmt.Println(strings.TrimSpace(fmt.Sprintln(r.Seq, r.Status, r.Fault)))
+	}
+	// Output:
+	// 200
+	// 502
+	// 200
+	// 1 200
+	// 2 502 bad-gateway
+	// 3 200
+}

@@ -114,6 +114,8 @@ type FaultRates struct {
 // scripted is one "fail the next N calls of method M with F".
 type scripted struct {
 	method string // lower-case; "" = any
+	key    string // a batch command's key (FailCommand)
+	seq    int    // a request's number (FailRequest)
 	n      int
 	fault  Fault
 }
@@ -143,20 +145,12 @@ func (f *faults) add(method string, n int, fault Fault) {
 	f.script = append(f.script, scripted{method: strings.ToLower(method), n: n, fault: fault})
 }
 
-// pick returns the fault for a call of method (lower-case).
-func (f *faults) pick(method string) Fault {
+// pick returns the fault for request seq, a call of method (lower-case).
+func (f *faults) pick(method string, seq int) Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i := range f.script {
-		s := &f.script[i]
-		if s.n > 0 && (s.method == "" || s.method == method) {
-			s.n--
-			fault := s.fault
-			if s.n == 0 {
-				f.script = append(f.script[:i], f.script[i+1:]...)
-			}
-			return fault
-		}
+	if fault := f.take(func(sc *scripted) bool { return sc.matchRequest(method, seq) }); fault != NoFault {
+		return fault
 	}
 	any := false
 	for _, r := range f.rates {
@@ -183,22 +177,11 @@ func (f *faults) pick(method string) Fault {
 func (f Fault) listFault() bool { return f == FaultUnsorted || f == FaultIgnoreStart }
 
 // pickList returns the list fault, if any, for one command of a batch of
-// method (lower-case): a scripted one for that method, or a random draw when
-// a list fault has a rate (other draws are left to the batch's request).
+// method (lower-case): a random draw when a list fault has a rate (other
+// draws are left to the batch's request; pickCommand serves scripts).
 func (f *faults) pickList(method string) Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i := range f.script {
-		s := &f.script[i]
-		if s.n > 0 && s.method == method && s.fault.listFault() {
-			s.n--
-			fault := s.fault
-			if s.n == 0 {
-				f.script = append(f.script[:i], f.script[i+1:]...)
-			}
-			return fault
-		}
-	}
 	if f.rates[FaultUnsorted] <= 0 && f.rates[FaultIgnoreStart] <= 0 {
 		return NoFault
 	}

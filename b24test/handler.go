@@ -16,8 +16,9 @@ import (
 const (
 	// AuditPath answers the audit as JSON (GET).
 	AuditPath = "/_fake/audit"
-	// FailPath scripts faults: POST /_fake/fail?method=M&n=N&fault=F (fault
-	// names as Fault.String writes them).
+	// FailPath scripts faults: POST /_fake/fail?method=M&n=N&fault=F
+	// (FailNext), ?key=K&fault=F (FailCommand) or ?request=N&fault=F
+	// (FailRequest); fault names as Fault.String writes them.
 	FailPath = "/_fake/fail"
 )
 
@@ -77,6 +78,7 @@ type reply struct {
 	ctype    string
 	header   http.Header
 	after    Fault // a fault to apply at delivery
+	cmdFault Fault // a batch command's fault that strikes the whole request
 	replayed bool
 }
 
@@ -95,7 +97,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	rec := RequestRecord{API: rt.api.String(), Path: redactedPath(r.URL.Path, rt)}
+	rec := RequestRecord{Seq: int(s.reqSeq.Add(1)), API: rt.api.String(), Path: redactedPath(r.URL.Path, rt)}
 	rep := s.serveREST(r, rt, &rec)
 	if rep.after != NoFault {
 		rec.Fault = rep.after.String()
@@ -116,9 +118,19 @@ func (s *Server) serveFail(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f, ok := ParseFault(q.Get("fault"))
+	if key := q.Get("key"); ok && f != NoFault && key != "" {
+		s.FailCommand(key, f)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if seq, err := strconv.Atoi(q.Get("request")); ok && f != NoFault && err == nil && seq > 0 {
+		s.FailRequest(seq, f)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	n, err := strconv.Atoi(q.Get("n"))
 	if !ok || f == NoFault || err != nil || n < 1 {
-		http.Error(w, "want method=M&n=N&fault=F", http.StatusBadRequest)
+		http.Error(w, "want method=M&n=N&fault=F, key=K&fault=F or request=N&fault=F", http.StatusBadRequest)
 		return
 	}
 	s.FailNext(q.Get("method"), n, f)
@@ -179,7 +191,7 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 		}
 	}
 	// 5. Faults that strike before the method runs.
-	fault := s.faults.pick(m.Name)
+	fault := s.faults.pick(m.Name, rec.Seq)
 	var absurd AbsurdFigure
 	if fault == FaultAbsurdFigures {
 		absurd = s.faults.nextAbsurd()
@@ -187,27 +199,8 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 			return *rep
 		}
 	}
-	switch fault {
-	case FaultUnavailable:
-		rep := s.errorReply(V2, errQueryLimit)
-		rep.after = fault
+	if rep, ok := s.refusal(r, api, fault); ok {
 		return rep
-	case FaultOverload:
-		rep := s.errorReply(V2, errOverload)
-		rep.after = fault
-		return rep
-	case FaultOperating:
-		rep := s.errorReply(api, errOperating)
-		rep.after = fault
-		return rep
-	case FaultBadGateway:
-		return reply{status: http.StatusBadGateway, ctype: "text/html", body: []byte(badGatewayHTML), after: fault}
-	case FaultMoved:
-		h := http.Header{}
-		h.Set("Location", strings.TrimSuffix(s.cfg.movedTo, "/")+r.URL.RequestURI())
-		return reply{status: http.StatusFound, ctype: "text/html", body: []byte(movedHTML), header: h, after: fault}
-	case FaultEchoBody, FaultMovedEcho:
-		return s.echoReply(r, fault)
 	}
 	// 6. REST v3 idempotency of writes.
 	var idemEnt *idemEntry
@@ -247,9 +240,16 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 	var rep reply
 	if m.Name == "batch" {
 		if api == V2 {
-			rep = s.runBatchV2(r.Context(), params, arrive)
+			rep = s.runBatchV2(r.Context(), params, arrive, rec.Seq)
 		} else {
-			rep = s.runBatchV3(r.Context(), params, arrive)
+			rep = s.runBatchV3(r.Context(), params, arrive, rec.Seq)
+		}
+		// A fault scripted for one of its commands strikes the request.
+		if rep.cmdFault != NoFault {
+			if fr, ok := s.refusal(r, api, rep.cmdFault); ok {
+				return fr
+			}
+			fault = rep.cmdFault
 		}
 	} else {
 		rep = s.runSingle(r.Context(), m, api, params, start, arrive, fault)

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -266,6 +267,7 @@ type Server struct {
 	faults  *faults
 	audit   *auditor
 	stubs   stubs
+	reqSeq  atomic.Int64 // requests to /rest, numbered from 1
 	idem    *idemStore
 	scopes  map[string]bool
 
@@ -422,9 +424,15 @@ func (s *Server) TimeScale() float64 { return s.scale }
 // Audit returns a snapshot of what the server saw.
 func (s *Server) Audit() Audit { return s.audit.snapshot() }
 
-// FailNext makes the next n calls of method (any case; "" for any method)
-// fail with f. Scripted faults take precedence over random ones; several
-// scripts are served in the order they were added.
+// FailNext makes the next n calls of method (any case; "" for any request)
+// fail with f, each served once. A named method's calls include the
+// commands of a batch: a refusal (FaultUnavailable, FaultOverload,
+// FaultOperating) then fails that command alone, in result_error; a list
+// fault changes its page; any other fault ends the whole request at that
+// command, before it runs (502, 302, echo body) or after (500, reset,
+// truncated, slow), and the later commands do not run. Scripted faults
+// take precedence over random ones; several scripts are served in the
+// order they were added. See FailCommand and FailRequest for other targets.
 func (s *Server) FailNext(method string, n int, f Fault) {
 	if n > 0 && f > NoFault && f < numFaults {
 		s.faults.add(method, n, f)

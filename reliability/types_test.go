@@ -282,6 +282,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"b24test/Audit":         {audit},
 			"b24test/Call":          {&b24test.Call{Method: "crm.deal.get"}},
 			"b24test/Clock":         {b24test.Clock(nil)},
+			"b24test/CommandRecord": {b24test.CommandRecord{Key: "a"}, audit.CommandLog},
 			"b24test/Data":          {srv.Data()},
 			"b24test/Error":         {&b24test.Error{Code: "X"}},
 			"b24test/Family":        {b24test.Family(nil)},
