@@ -37,6 +37,9 @@ limits too), so the figures are those of a portal K times faster.`,
 			if len(args) > 0 {
 				return c.fail(ctx, usagef("unexpected arguments %q", args))
 			}
+			if *out == "" || *out == "-" {
+				return c.fail(ctx, usagef("-o needs a file: the demo reads its export back to update"))
+			}
 			if *deals < 1 || *updates < 0 || *updates > *deals || *scale <= 0 {
 				return c.fail(ctx, usagef("want --deals >= 1, 0 <= --update <= --deals, --time-scale > 0"))
 			}

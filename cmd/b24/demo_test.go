@@ -34,3 +34,17 @@ func TestDemo(t *testing.T) {
 		t.Errorf("deals.csv mode %v", st.Mode())
 	}
 }
+
+// TestDemoStdout: the demo reads its export back, so -o - is refused (it
+// wrote a file named "-").
+func TestDemoStdout(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var p *portal
+	r := p.run(t, "", "demo", "--deals", "10", "--update", "1", "--time-scale", "50", "-o", "-")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "-o needs a file") {
+		t.Errorf("exit %d, stderr %q; want exit 2", r.code, r.stderr)
+	}
+	if _, err := os.Lstat("-"); err == nil {
+		t.Errorf("demo -o - wrote a file named -")
+	}
+}

@@ -104,6 +104,14 @@ func TestOpenOutput(t *testing.T) {
 				}
 				return p, p
 			}},
+		{name: "symlink to a device: written in place, link and device kept", mode: fs.ModeSymlink | 0o777, dev: true,
+			setup: func(t *testing.T, dir string) (string, string) {
+				link := filepath.Join(dir, "stdout")
+				if err := os.Symlink(nullDevice(t), link); err != nil {
+					t.Fatal(err)
+				}
+				return link, link
+			}},
 		{name: "device written in place, kept", dev: true,
 			setup: func(t *testing.T, dir string) (string, string) {
 				p := nullDevice(t)
@@ -168,6 +176,9 @@ func TestOpenOutput(t *testing.T) {
 					t.Errorf("reader of the FIFO got %q, want %q", s, body)
 				}
 			case tt.dev:
+				if si, err := os.Stat(out); err != nil || si.Mode()&fs.ModeCharDevice == 0 {
+					t.Errorf("%s no longer leads to a device: %v %v", out, si.Mode(), err)
+				}
 			case lands != "":
 				b, err := os.ReadFile(lands)
 				if err != nil || string(b) != body {
