@@ -302,8 +302,8 @@ func WithConcurrency(n int) BatchOption {
 // writes by reading the records back (see Reconciler, ReconcileCRMUpdate).
 func WithReconciler(r Reconciler) BatchOption { return func(c *batchConfig) { c.reconciler = r } }
 
-// WithRequestCutoff sets the portal's request wall time (default
-// DefaultRequestCutoff, 60 s). The reconciler runs only once this much time
+// WithRequestCutoff sets the portal's request wall time (default the
+// hook's RestrictionParams Retry.RequestCutoff, 60 s). The reconciler runs only once this much time
 // has passed since an ambiguous request was sent: before that, the portal
 // may still be running it.
 func WithRequestCutoff(d time.Duration) BatchOption {
@@ -320,9 +320,14 @@ func WithBatchCallOptions(opts ...CallOption) BatchOption {
 	return func(c *batchConfig) { c.callOpts = append(c.callOpts, opts...) }
 }
 
-func newBatchConfig(opts []BatchOption) batchConfig {
+// newBatchConfig applies opts over the defaults; cutoff is the hook's
+// Retry.RequestCutoff (DefaultRequestCutoff when 0).
+func newBatchConfig(cutoff time.Duration, opts []BatchOption) batchConfig {
+	if cutoff <= 0 {
+		cutoff = DefaultRequestCutoff
+	}
 	c := batchConfig{halt: true, chunkBytes: DefaultChunkBytes, concurrency: DefaultChunkConcurrency,
-		cutoff: DefaultRequestCutoff, maxRounds: 20}
+		cutoff: cutoff, maxRounds: 20}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)
@@ -364,7 +369,7 @@ func newBatchConfig(opts []BatchOption) batchConfig {
 // result holds every command, and when some command is not Done the error
 // is a *BatchError alongside it.
 func (a *API) Batch(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
-	cfg := newBatchConfig(opts)
+	cfg := newBatchConfig(a.h.RestrictionParams().Retry.RequestCutoff, opts)
 	if len(cmds) > MaxBatchCommands {
 		return nil, fmt.Errorf("b24: batch of %d commands: at most %d run in one request (use BatchByChunk)", len(cmds), MaxBatchCommands)
 	}

@@ -48,7 +48,7 @@ import (
 // error is a *BatchError; when ctx ends, its Err wraps ctx.Err() and the
 // commands not sent are NotExecuted.
 func (a *API) BatchByChunk(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
-	cfg := newBatchConfig(opts)
+	cfg := newBatchConfig(a.h.RestrictionParams().Retry.RequestCutoff, opts)
 	res := newBatchResult(cmds)
 	if len(cmds) == 0 {
 		return res, nil

@@ -108,6 +108,10 @@ type RetryPolicy struct {
 	BaseDelay      time.Duration // default 1 s
 	MaxDelay       time.Duration // default 30 s
 	MaxRefusalWait time.Duration // default 10 min
+	// RequestCutoff is the portal's request wall time (default 60 s): a
+	// batch's ambiguous writes are read back only after it has passed
+	// since the request was sent (BatchByChunk; WithRequestCutoff wins).
+	RequestCutoff time.Duration
 }
 
 // StandardPlan returns the defaults for every plan but Enterprise: bucket 50,
@@ -120,7 +124,8 @@ func StandardPlan() RestrictionParams {
 		RateLimit: RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute},
 		Operating: OperatingLimit{Limit: 480 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second},
 		Adaptive:  AdaptiveDelay{Threshold: 0.8, Coefficient: 0.01, MaxDelay: 7 * time.Second},
-		Retry:     RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRefusalWait: 10 * time.Minute},
+		Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 30 * time.Second, MaxRefusalWait: 10 * time.Minute,
+			RequestCutoff: DefaultRequestCutoff},
 	}
 }
 
@@ -184,6 +189,7 @@ func (p RestrictionParams) Merge(defaults RestrictionParams) RestrictionParams {
 	orDefault(&p.Retry.BaseDelay, d.Retry.BaseDelay)
 	orDefault(&p.Retry.MaxDelay, d.Retry.MaxDelay)
 	orDefault(&p.Retry.MaxRefusalWait, d.Retry.MaxRefusalWait)
+	orDefault(&p.Retry.RequestCutoff, d.Retry.RequestCutoff)
 	return p
 }
 
@@ -212,6 +218,7 @@ func (p RestrictionParams) Scaled(k float64) RestrictionParams {
 	p.Retry.BaseDelay = div(p.Retry.BaseDelay)
 	p.Retry.MaxDelay = div(p.Retry.MaxDelay)
 	p.Retry.MaxRefusalWait = div(p.Retry.MaxRefusalWait)
+	p.Retry.RequestCutoff = div(p.Retry.RequestCutoff)
 	return p
 }
 
@@ -251,6 +258,9 @@ func (p RestrictionParams) Validate() error {
 	}
 	if p.Retry.MaxRefusalWait < 0 {
 		bad("retry max refusal wait must be at least 0, got %v", p.Retry.MaxRefusalWait)
+	}
+	if p.Retry.RequestCutoff < 0 {
+		bad("request cut-off must be at least 0, got %v", p.Retry.RequestCutoff)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("b24: invalid restriction params: %w", errors.Join(errs...))

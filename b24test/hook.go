@@ -32,8 +32,9 @@ func (s *Server) RestrictionParams() b24.RestrictionParams {
 // Hook returns a ready *b24.Hook for the server's webhook: its HTTP client
 // trusts the server (or uses the in-memory Transport for an InMemory
 // server), its restriction parameters match the server's limits
-// (RestrictionParams) and its per-attempt timeout is b24.DefaultTimeout
-// divided by the time scale. opts are applied after these and may override
+// (RestrictionParams), and its per-attempt timeout and the request cut-off
+// its batches wait out before reconciling (Retry.RequestCutoff) are
+// b24.DefaultTimeout and 60 s divided by the time scale. opts are applied after these and may override
 // them. Hooks of a server made by NewServer are closed when the test ends.
 // Hook fails the test (or panics, for a server from Start) if the hook
 // cannot be built.

@@ -294,7 +294,7 @@ func TestCRMWritesAndAudit(t *testing.T) {
 	ms := methodsFor(t, smallSeed())
 	out, _, c := mustOK(t, ms, V2, "crm.contact.add", `{"FIELDS":{"NAME":"Ann","PHONE":[{"VALUE":"+491","VALUE_TYPE":"WORK"}],"NOPE":1}}`, 0)
 	id := int(out.(float64))
-	if len(c.write) != 1 || c.write[0] != (WriteRef{Entity: "contact", ID: id}) || c.cost.writes != 1 {
+	if len(c.write) != 1 || c.write[0] != (writeRef{Entity: "contact", ID: id}) || c.cost.writes != 1 {
 		t.Fatalf("add audit %+v", c.write)
 	}
 	got, _, _ := mustOK(t, ms, V2, "crm.contact.get", fmt.Sprintf(`{"id":%d}`, id), 0)

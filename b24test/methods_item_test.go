@@ -16,7 +16,7 @@ func TestItemVectorsShape(t *testing.T) {
 		t.Fatalf("added item %v", item)
 	}
 	id := int(item["id"].(float64))
-	if len(c.write) != 1 || c.write[0] != (WriteRef{"deal", id}) {
+	if len(c.write) != 1 || c.write[0] != (writeRef{"deal", id}) {
 		t.Fatalf("audit %+v", c.write)
 	}
 	// the item is the same record as the legacy deal

@@ -119,7 +119,7 @@ type Call struct {
 	Key string
 
 	cost  callCost
-	write []WriteRef
+	write []writeRef
 	fault Fault   // a list fault (FaultUnsorted, FaultIgnoreStart) to apply
 	own   Handler // the method's own handler, for a stub (Call.Run)
 }
@@ -129,8 +129,8 @@ type callCost struct {
 	returned, counted, skipped, writes int
 }
 
-// WriteRef names one record a call wrote.
-type WriteRef struct {
+// writeRef names one record a call wrote.
+type writeRef struct {
 	Entity string // "deal", "lead", "contact", "company", "task", ...
 	ID     int
 }
@@ -164,7 +164,7 @@ func (c *Call) Skipped(n int) {
 // once. Charge it only for writes that happened (not for a failed update).
 func (c *Call) Wrote(entity string, id int) {
 	c.cost.writes++
-	c.write = append(c.write, WriteRef{Entity: entity, ID: id})
+	c.write = append(c.write, writeRef{Entity: entity, ID: id})
 }
 
 // Result is a method's successful answer.

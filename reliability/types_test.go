@@ -298,7 +298,6 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"b24test/Result":        {b24test.Result{}},
 			"b24test/Seed":          {b24test.Seed{}},
 			"b24test/Server":        {srv, reflect.ValueOf(srv).Elem()},
-			"b24test/WriteRef":      {b24test.WriteRef{}},
 
 			"redislimit/Limiter": {redisLim},
 			"redislimit/Option":  {redislimit.WithPrefix("b24:rel:")},
