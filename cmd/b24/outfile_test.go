@@ -274,4 +274,28 @@ func TestListOutputs(t *testing.T) {
 	if b, _ := os.ReadFile(target); strings.Count(string(b), "\n") != 60 {
 		t.Errorf("the link's target holds %d lines, want 60", strings.Count(string(b), "\n"))
 	}
+
+	// A FIFO: the rows reach its reader; it stays a FIFO.
+	if err := syscall.Mkfifo("fifo", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile("fifo")
+		got <- string(b)
+	}()
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", "fifo", "--format", "csv", "--quiet")
+	fi, _ := os.Lstat("fifo")
+	if r.code != exitOK || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Fatalf("-o fifo: exit %d (%s), mode after %v", r.code, r.stderr, fi.Mode())
+	}
+	if s := <-got; strings.Count(s, "\n") != 61 || !strings.HasPrefix(s, "ID\n") {
+		t.Errorf("the FIFO's reader got %d lines: %.40q", strings.Count(s, "\n"), s)
+	}
+	// A device: written in place, still a device.
+	dev := nullDevice(t)
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", dev, "--quiet")
+	if fi, _ := os.Lstat(dev); r.code != exitOK || fi.Mode()&fs.ModeCharDevice == 0 {
+		t.Errorf("-o %s: exit %d (%s), mode after %v", dev, r.code, r.stderr, fi.Mode())
+	}
 }
