@@ -159,3 +159,62 @@ func ExampleServer_FailRequest() {
 	// 2 502 bad-gateway
 	// 3 200
 }
+
+// An error with its HTTP status; the event methods refuse a webhook
+// (WRONG_AUTH_TYPE, 403) unless a stub makes them answer.
+func ExampleFails() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	hook := s.Hook()
+	var e *b24.APIError
+	_, err := hook.V2().Call(context.Background(), "event.bind", map[string]any{"event": "ONCRMDEALADD"})
+	fmt.Println(errors.As(err, &e), e.Status, e.Code)
+
+	s.On("crm.deal.add", b24test.Fails(403, "ACCESS_DENIED", "Access denied"))
+	_, err = hook.V2().Call(context.Background(), "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": "x"}})
+	fmt.Println(errors.As(err, &e), e.Status, e.Code)
+	// Output:
+	// true 403 WRONG_AUTH_TYPE
+	// true 403 ACCESS_DENIED
+}
+
+// The faults that answer wrong pages instead of failing, and the one that
+// moves the portal.
+func ExampleFault_list() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	page := func() string {
+		resp, err := s.Client().Get(s.WebhookURL() + "crm.deal.list?select[]=ID&start=50")
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		first, _, _ := strings.Cut(string(body), "},")
+		return first + "}"
+	}
+	fmt.Println("normal:", page())
+	s.FailNext("crm.deal.list", 1, b24test.FaultIgnoreStart)
+	fmt.Println("ignore-start:", page())
+
+	s.FailNext("profile", 1, b24test.FaultMoved)
+	_, err := s.Hook().V2().Call(context.Background(), "profile", nil)
+	var moved *b24.RedirectError
+	fmt.Println("moved:", errors.As(err, &moved), moved.Location)
+	// Output:
+	// normal: {"result":[{"ID":"55"}
+	// ignore-start: {"result":[{"ID":"1"}
+	// moved: true https://moved.b24test.invalid
+}
+
+// Secret lets a test check that the secret leaked nowhere, here in the
+// error of a failed call.
+func ExampleServer_Secret() {
+	s, _ := b24test.Start(b24test.InMemory())
+	defer s.Close()
+	s.FailNext("profile", 1, b24test.FaultEchoBody)
+	_, err := s.Hook().V2().Call(context.Background(), "profile", nil)
+	fmt.Println(err != nil, strings.Contains(fmt.Sprint(err), s.Secret()))
+	// Output:
+	// true false
+}
