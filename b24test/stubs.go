@@ -41,9 +41,9 @@ type stubEntry struct {
 // On makes every call of method (any case) answer what h returns instead of
 // the method's own handler: at top level, on v2 and v3, and as a command of
 // a batch (Call.Key names the command; Call.Run runs the method's own
-// handler). The method need not exist on the fake. A later On for the same
-// method replaces the stub. Limits, faults, latency and the audit apply as
-// to any call. The returned function removes the stub (a subtest sharing
+// handler). The method need not exist on the fake (method.get then reports
+// it). A later On for the same method replaces the stub. Limits, faults,
+// latency and the audit apply as to any call. The returned function removes the stub (a subtest sharing
 // the server: t.Cleanup(s.On(...))); a server from NewServer ends with its
 // test, stubs included. Stubbing "batch" panics.
 func (s *Server) On(method string, h Handler) (remove func()) {

@@ -34,6 +34,7 @@ func TestStubs(t *testing.T) {
 		{"unknown method v3", "custom.thing.get", `{}`, true, 200, `"result":"stubbed"`},
 		{"error", "crm.deal.get", `{"id":1}`, false, 400, `{"error":"NOT_FOUND","error_description":"Not found"}`},
 		{"Run answers as the fake", "user.current", "", false, 200, `"ID":"1"`},
+		{"method.get knows a stub", "method.get", `{"name":"custom.thing.get"}`, false, 200, `"result":{"isExisting":true,"isAvailable":true}`},
 		{"not stubbed", "crm.deal.list", `{"select":["ID"],"start":-1}`, false, 200, `"result":[{"ID":"1"}`},
 		{"batch commands", "batch", `{"halt":0,"cmd":{"ok":"crm.deal.update?id=1&fields[TITLE]=x","bad":"crm.deal.update?id=2&fields[TITLE]=x","skip":"crm.deal.update?id=3&fields[TITLE]=x","get":"crm.deal.get?id=1","c":"custom.thing.get"}}`,
 			false, 200, `"result":{"result":{"ok":true,"c":"stubbed"},"result_error":{"bad":{"error":"ACCESS_DENIED","error_description":"Access denied"},"get":{"error":"NOT_FOUND","error_description":"Not found"}}`},

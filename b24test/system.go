@@ -161,7 +161,7 @@ func (s *Server) systemFamily(d *Data) []Method {
 		{Name: "method.get", API: V2, Handler: func(c *Call) (Result, *Error) {
 			nv, _ := getCI(c.Params, "name")
 			name, _ := nv.(string)
-			m := s.reg.lookup(V2, name)
+			m := s.method(V2, name) // a stubbed method exists
 			a := php.NewArray()
 			a.Set("isExisting", m != nil)
 			a.Set("isAvailable", m != nil && s.hasScope(m.Scope))
