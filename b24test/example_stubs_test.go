@@ -196,6 +196,8 @@ func ExampleFault_list() {
 	fmt.Println("normal:", page())
 	s.FailNext("crm.deal.list", 1, b24test.FaultIgnoreStart)
 	fmt.Println("ignore-start:", page())
+	s.FailNext("crm.deal.list", 1, b24test.FaultUnsorted)
+	fmt.Println("unsorted:", page())
 
 	s.FailNext("profile", 1, b24test.FaultMoved)
 	_, err := s.Hook().V2().Call(context.Background(), "profile", nil)
@@ -204,6 +206,7 @@ func ExampleFault_list() {
 	// Output:
 	// normal: {"result":[{"ID":"55"}
 	// ignore-start: {"result":[{"ID":"1"}
+	// unsorted: {"result":[{"ID":"103"}
 	// moved: true https://moved.b24test.invalid
 }
 
