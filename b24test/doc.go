@@ -58,6 +58,27 @@
 //     entity methods crm.deal|lead|contact|company.*, crm.item.*,
 //     tasks.task.* (v2 and v3) over seeded records (WithSeed).
 //
+// # Filters and dates
+//
+// List filters take every documented operator on every field type: v2 key
+// prefixes "=", "!" ("!="), "<", "<=", ">", ">=", "><" and "!><" (two
+// values), "%" (substring), "=%" and "%=" (LIKE with its own % and _), "!%",
+// "!=%", "@" and "!@" (lists), a plain key with a list for IN, LOGIC "OR"
+// groups; v3 triples with =, !=, >, >=, <, <=, in, between. Text compares
+// case-insensitively, numbers and dates by value.
+//
+// A filter the fake cannot evaluate is refused with a 400 that names it, in
+// the method's error shape: an unknown field or operator ("?TITLE"), a
+// date that is not one, the wrong number of values ("><" with one), LIKE on
+// a date, crm_status, crm_contact or crm_company field. It never answers
+// every row where a real portal would filter. A number is read as PHP
+// reads it: "12abc" is 12, "abc" is 0 (an unresolved batch reference).
+//
+// Dates are written and shown in the portal's offset (WithLocation,
+// default +03:00); a value without an offset is taken in it. A date-only
+// field keeps the date it was given: "2026-12-06" reads back as
+// "2026-12-06T00:00:00+03:00".
+//
 // # Limits
 //
 // On by default with the Standard plan (WithPlan, WithLimits,

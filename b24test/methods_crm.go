@@ -6,6 +6,7 @@ package b24test
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -110,10 +111,11 @@ func texts(v any) []string {
 	return []string{s}
 }
 
-// prefixFilter converts a legacy/crm.item filter array. unknown is called for a field the
-// entity does not have: it returns an error to refuse it, or nil to drop the condition.
-// Integer keys holding arrays are nested groups; a LOGIC key ("OR") joins a group with OR.
-func prefixFilter(sc *store.Schema, a *php.Array, unknown func(string) *Error) (store.Filter, *Error) {
+// prefixFilter converts a legacy/crm.item filter array. A key the fake cannot
+// evaluate (unknown field or operator, see store.ParseKey) is refused with
+// bad(description), never dropped. Integer keys holding arrays are nested
+// groups; a LOGIC key ("OR") joins a group with OR.
+func prefixFilter(sc *store.Schema, a *php.Array, bad func(string) *Error) (store.Filter, *Error) {
 	var f store.Filter
 	for k, v := range a.All() {
 		if strings.EqualFold(k, "logic") {
@@ -123,7 +125,7 @@ func prefixFilter(sc *store.Schema, a *php.Array, unknown func(string) *Error) (
 		}
 		if sub, ok := v.(*php.Array); ok {
 			if _, isInt := php.IntKey(k); isInt {
-				g, err := prefixFilter(sc, sub, unknown)
+				g, err := prefixFilter(sc, sub, bad)
 				if err != nil {
 					return f, err
 				}
@@ -132,16 +134,11 @@ func prefixFilter(sc *store.Schema, a *php.Array, unknown func(string) *Error) (
 			}
 		}
 		op, field, err := store.ParseKey(k)
-		if err == nil {
-			if _, ok := sc.Lookup(field); !ok {
-				err = errUnknownField
-			}
-		}
 		if err != nil {
-			if e := unknown(k); e != nil {
-				return f, e
-			}
-			continue
+			return f, bad(filterDesc(err))
+		}
+		if _, ok := sc.Lookup(field); !ok {
+			return f, bad(filterDesc(&store.FieldError{Field: field, In: "filter"}))
 		}
 		vals := texts(v)
 		if _, isArr := v.(*php.Array); isArr && op == store.OpEq {
@@ -149,16 +146,23 @@ func prefixFilter(sc *store.Schema, a *php.Array, unknown func(string) *Error) (
 		} else if isArr && op == store.OpNe {
 			op = store.OpNotIn
 		}
-		f.Conds = append(f.Conds, store.Cond{Field: field, Op: op, Values: vals})
+		f.Conds = append(f.Conds, store.Cond{Field: field, Op: op, Values: vals, Key: k})
 	}
 	return f, nil
 }
 
-type fieldErr string
-
-func (e fieldErr) Error() string { return string(e) }
-
-const errUnknownField = fieldErr("unknown field")
+// filterDesc is the error description of a filter or order the store refuses.
+func filterDesc(err error) string {
+	var fe *store.FieldError
+	var ce *store.FilterError
+	switch {
+	case errors.As(err, &fe):
+		return "Invalid " + fe.In + ": field '" + fe.Field + "' is not allowed in " + fe.In
+	case errors.As(err, &ce):
+		return "Invalid filter: '" + ce.Key + "': " + ce.Reason
+	}
+	return err.Error()
+}
 
 // prefixOrder converts an order array {FIELD: ASC|DESC}.
 func prefixOrder(sc *store.Schema, a *php.Array, unknown func(string) *Error) ([]store.Order, *Error) {
@@ -406,7 +410,7 @@ func (h *legacyCRM) list(c *Call) (Result, *Error) {
 				return Result{}, legacyErr("Parameter 'filter' must be array.")
 			}
 		}
-		f, err := prefixFilter(h.sc, a, func(string) *Error { return nil })
+		f, err := prefixFilter(h.sc, a, legacyErr)
 		if err != nil {
 			return Result{}, err
 		}
@@ -427,7 +431,7 @@ func (h *legacyCRM) list(c *Call) (Result, *Error) {
 	q.Fields = func(i int) bool { return i == 0 || sel.has(i, h.sc.Fields[i]) } // what row shows
 	page, err := c.query(h.st, h.e, q)
 	if err != nil {
-		return Result{}, legacyErr(err.Error())
+		return Result{}, legacyErr(filterDesc(err))
 	}
 	rows := php.NewArray()
 	for _, r := range page.Records {

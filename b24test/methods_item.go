@@ -5,7 +5,6 @@ package b24test
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/b24go/b24/b24test/internal/store"
 	"github.com/b24go/b24/internal/php"
@@ -181,9 +180,7 @@ func (h *crmItem) list(c *Call) (Result, *Error) {
 	var q store.Query
 	if v, ok := param(c.Params, "filter", "FILTER"); ok {
 		a, _ := v.(*php.Array)
-		f, e := prefixFilter(sc, a, func(k string) *Error {
-			return itemErr("INVALID_ARG_VALUE", "Invalid filter: field '"+strings.TrimLeft(k, "!=<>@%")+"' is not allowed in filter")
-		})
+		f, e := prefixFilter(sc, a, func(desc string) *Error { return itemErr("INVALID_ARG_VALUE", desc) })
 		if e != nil {
 			return Result{}, e
 		}
@@ -208,7 +205,7 @@ func (h *crmItem) list(c *Call) (Result, *Error) {
 	}
 	page, qerr := c.query(h.st, e, q)
 	if qerr != nil {
-		return Result{}, itemErr("INVALID_ARG_VALUE", qerr.Error())
+		return Result{}, itemErr("INVALID_ARG_VALUE", filterDesc(qerr))
 	}
 	items := php.NewArray()
 	for _, r := range page.Records {

@@ -6,6 +6,7 @@ package b24test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -225,7 +226,10 @@ func (h *tasks) list(c *Call) (Result, *Error) {
 	var q store.Query
 	if v, ok := param(c.Params, "filter", "FILTER"); ok {
 		a, _ := v.(*php.Array)
-		f, _ := prefixFilter(h.sc, a, func(string) *Error { return nil })
+		f, e := prefixFilter(h.sc, a, taskErr)
+		if e != nil {
+			return Result{}, e
+		}
 		q.Filter = f
 	}
 	q.Order = []store.Order{{Field: "ID", Desc: true}}
@@ -243,7 +247,7 @@ func (h *tasks) list(c *Call) (Result, *Error) {
 	q.Offset, q.Count = store.LegacyStart(c.Start)
 	page, err := c.query(h.st, store.Task, q)
 	if err != nil {
-		return Result{}, taskErr(err.Error())
+		return Result{}, taskErr(filterDesc(err))
 	}
 	rows := php.NewArray()
 	for _, r := range page.Records {
@@ -617,7 +621,7 @@ func filter3(v any, or bool) (store.Filter, *Error) {
 		if op == store.OpBetween && len(vals) != 2 {
 			return f, v3Err("INVALIDFILTEREXCEPTION", "Operator `between` needs two values for `%s`", name)
 		}
-		f.Conds = append(f.Conds, store.Cond{Field: field, Op: op, Values: vals})
+		f.Conds = append(f.Conds, store.Cond{Field: field, Op: op, Values: vals, Key: jsonText(cond)})
 	}
 	return f, nil
 }
@@ -690,6 +694,10 @@ func pagination3(c *Call) (offset, limit int, e *Error) {
 func (h *tasks) items3(c *Call, q store.Query, names []string) (Result, *Error) {
 	page, err := c.query(h.st, store.Task, q)
 	if err != nil {
+		var ce *store.FilterError
+		if errors.As(err, &ce) {
+			return Result{}, v3Err("INVALIDFILTEREXCEPTION", "Unable to use the filter condition `%s`: %s", ce.Key, ce.Reason)
+		}
 		return Result{}, v3Err("INVALIDFILTEREXCEPTION", "%v", err)
 	}
 	items := php.NewArray()
@@ -767,8 +775,8 @@ func (h *tasks) tail3(c *Call) (Result, *Error) {
 	if dir == "DESC" {
 		op = store.OpLt
 	}
-	if !(dir == "DESC" && (value == "" || value == "0")) {
-		f.Conds = append(f.Conds, store.Cond{Field: sf, Op: op, Values: []string{value}})
+	if value != "" && !(dir == "DESC" && value == "0") {
+		f.Conds = append(f.Conds, store.Cond{Field: sf, Op: op, Values: []string{value}, Key: "cursor value " + jsonText(value)})
 	}
 	names, e := h.select3(c)
 	if e != nil {

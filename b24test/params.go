@@ -121,51 +121,24 @@ func phpInt(v any) int {
 	return 0
 }
 
-// intPrefix reads a PHP numeric-string prefix: leading whitespace, a sign,
-// digits, and (PHP 7.1+) a fraction or exponent, truncated toward zero.
+// intPrefix reads a PHP numeric-string prefix (php.NumericPrefix): a
+// fraction or exponent (PHP 7.1+) is truncated toward zero, and out of range
+// is 0; an integer saturates.
 func intPrefix(s string) int {
-	s = strings.TrimLeft(s, " \t\n\r\v\f")
-	end := 0
-	if end < len(s) && (s[end] == '+' || s[end] == '-') {
-		end++
-	}
-	digits := end
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	if end == digits {
+	p := php.NumericPrefix(s)
+	if p == "" {
 		return 0
 	}
-	intEnd := end
-	if end < len(s) && s[end] == '.' {
-		end++
-		for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-			end++
+	if strings.ContainsAny(p, ".eE") {
+		f := php.FloatVal(p)
+		if f > 9.2e18 || f < -9.2e18 {
+			return 0
 		}
+		return int(f)
 	}
-	if end < len(s) && (s[end] == 'e' || s[end] == 'E') {
-		e := end + 1
-		if e < len(s) && (s[e] == '+' || s[e] == '-') {
-			e++
-		}
-		if e < len(s) && s[e] >= '0' && s[e] <= '9' {
-			for e < len(s) && s[e] >= '0' && s[e] <= '9' {
-				e++
-			}
-			end = e
-		}
-	}
-	if end != intEnd {
-		if f, err := strconv.ParseFloat(s[:end], 64); err == nil {
-			if f > 9.2e18 || f < -9.2e18 {
-				return 0
-			}
-			return int(f)
-		}
-	}
-	n, err := strconv.ParseInt(s[:intEnd], 10, 64)
+	n, err := strconv.ParseInt(p, 10, 64)
 	if err != nil {
-		if s[0] == '-' {
+		if p[0] == '-' {
 			return -1 << 63
 		}
 		return 1<<63 - 1

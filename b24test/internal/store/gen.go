@@ -87,10 +87,11 @@ func (g *gen) created() time.Time {
 
 func (g *gen) datetime(t time.Time) Value { return Str(t.In(g.st.loc).Format(isoLayout)) }
 
-// date renders a date-only value the way the portal does: midnight UTC shown in the portal zone.
+// date renders a date-only value the way the portal does: midnight of that date in
+// the portal zone (not midnight UTC, which is the day before west of Greenwich).
 func (g *gen) date(t time.Time) Value {
 	y, m, d := t.Date()
-	return Str(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).In(g.st.loc).Format(isoLayout))
+	return Str(time.Date(y, m, d, 0, 0, 0, 0, g.st.loc).Format(isoLayout))
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

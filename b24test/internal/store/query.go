@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/b24go/b24/internal/php"
 )
 
 // Op is a filter operator.
@@ -26,11 +28,12 @@ const (
 	OpLikePattern              // "=%" or "%=": LIKE with explicit % and _ wildcards
 	OpNotLike                  // "!%": not a substring
 	OpNotLikePattern           // "!=%" or "!%=": NOT LIKE
-	OpBetween                  // v3 "between": two values, inclusive
+	OpBetween                  // "><" or v3 "between": two values, inclusive
+	OpNotBetween               // "!><": outside two values
 )
 
 var opNames = map[Op]string{OpEq: "=", OpNe: "!=", OpGt: ">", OpGe: ">=", OpLt: "<", OpLe: "<=", OpIn: "@", OpNotIn: "!@",
-	OpLike: "%", OpLikePattern: "=%", OpNotLike: "!%", OpNotLikePattern: "!=%", OpBetween: "between"}
+	OpLike: "%", OpLikePattern: "=%", OpNotLike: "!%", OpNotLikePattern: "!=%", OpBetween: "><", OpNotBetween: "!><"}
 
 func (o Op) String() string { return opNames[o] }
 
@@ -39,14 +42,16 @@ var prefixes = []struct {
 	p  string
 	op Op
 }{
-	{"!=%", OpNotLikePattern}, {"!%=", OpNotLikePattern},
+	{"!><", OpNotBetween}, {"!=%", OpNotLikePattern}, {"!%=", OpNotLikePattern}, {"><", OpBetween},
 	{"!@", OpNotIn}, {"!=", OpNe}, {"!%", OpNotLike}, {"=%", OpLikePattern}, {"%=", OpLikePattern},
 	{">=", OpGe}, {"<=", OpLe},
 	{"!", OpNe}, {"=", OpEq}, {">", OpGt}, {"<", OpLt}, {"@", OpIn}, {"%", OpLike},
 }
 
 // ParseKey splits a legacy filter key such as ">=DATE_CREATE" into its operator and
-// field name. The name must be non-empty and made of letters, digits, '_' and '.'.
+// field name (the longest known operator prefix). The name must be non-empty and made
+// of letters, digits, '_' and '.'; otherwise the error is a *FilterError naming the
+// operator it does not know ("?TITLE", ">>ID") or the bad name.
 func ParseKey(key string) (Op, string, error) {
 	op, rest := OpEq, key
 	for _, p := range prefixes {
@@ -55,23 +60,46 @@ func ParseKey(key string) (Op, string, error) {
 			break
 		}
 	}
-	if rest == "" {
-		return 0, "", fmt.Errorf("store: filter key %q has no field", key)
+	n := 0
+	for n < len(rest) && !nameChar(rest[n]) {
+		n++
+	}
+	switch {
+	case n > 0:
+		opText := key[:len(key)-len(rest)+n]
+		return 0, "", &FilterError{Key: key, Reason: fmt.Sprintf("unknown operator %q", opText)}
+	case rest == "":
+		return 0, "", &FilterError{Key: key, Reason: "no field name"}
 	}
 	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		if !(c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return 0, "", fmt.Errorf("store: filter key %q has an invalid field name", key)
+		if !nameChar(rest[i]) {
+			return 0, "", &FilterError{Key: key, Reason: "invalid field name"}
 		}
 	}
 	return op, rest, nil
 }
 
+func nameChar(c byte) bool {
+	return c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// FilterError reports a filter condition the engine refuses rather than guess at:
+// an unknown operator, a value the field's type cannot hold, an operator the
+// field's type does not take, or the wrong number of values.
+type FilterError struct {
+	Key    string // the condition as the caller wrote it (">=DATE_CREATE")
+	Reason string
+}
+
+func (e *FilterError) Error() string { return fmt.Sprintf("store: filter %q: %s", e.Key, e.Reason) }
+
 // Cond is one condition: Field Op Values. Eq/Ne with several values mean IN/NOT IN.
+// Key, when set, is the condition as the caller wrote it, for errors.
 type Cond struct {
 	Field  string
 	Op     Op
 	Values []string
+	Key    string
 }
 
 // Filter is a group of conditions and nested groups, AND-ed (or OR-ed when Or is set).
@@ -177,6 +205,9 @@ func (s *Store) compile(sc *Schema, f Filter) (*cfilter, error) {
 			return nil, &FieldError{Field: c.Field, In: "filter"}
 		}
 		fd := sc.Fields[fi]
+		if err := s.check(fd, c); err != nil {
+			return nil, err
+		}
 		cc := ccond{fi: fi, kind: fd.Kind, op: c.Op, vals: c.Values}
 		if fd.Kind == KindMulti {
 			cc.mtype = fd.Name
@@ -185,7 +216,12 @@ func (s *Store) compile(sc *Schema, f Filter) (*cfilter, error) {
 		for _, v := range c.Values {
 			cc.lows = append(cc.lows, strings.ToLower(v))
 			n, ok := parseNumber(v)
-			if !ok {
+			switch {
+			case fd.Kind == KindInt:
+				n = math.Trunc(php.FloatVal(v)) // PHP's intval
+			case fd.Kind == KindFloat:
+				n = php.FloatVal(v)
+			case !ok:
 				n = math.NaN()
 			}
 			cc.nums = append(cc.nums, n)
@@ -203,6 +239,51 @@ func (s *Store) compile(sc *Schema, f Filter) (*cfilter, error) {
 		cf.groups = append(cf.groups, cg)
 	}
 	return cf, nil
+}
+
+// noLike lists the field types LIKE does not work on (protocol.md §5).
+var noLike = map[string]bool{"crm_status": true, "crm_contact": true, "crm_company": true}
+
+// check refuses a condition the engine would otherwise evaluate by a guess.
+func (s *Store) check(fd Field, c Cond) error {
+	key := c.Key
+	if key == "" {
+		key = c.Op.String() + c.Field
+	}
+	bad := func(format string, a ...any) error {
+		return &FilterError{Key: key, Reason: fmt.Sprintf(format, a...)}
+	}
+	n := len(c.Values)
+	switch c.Op {
+	case OpGt, OpGe, OpLt, OpLe:
+		if n != 1 {
+			return bad("takes one value, got %d", n)
+		}
+	case OpBetween, OpNotBetween:
+		if n != 2 {
+			return bad("takes two values, got %d", n)
+		}
+	case OpLike, OpNotLike, OpLikePattern, OpNotLikePattern:
+		if noLike[fd.Type] || fd.Kind == KindDate || fd.Kind == KindDateTime {
+			return bad("LIKE does not work on the %s field %s", fd.Type, fd.Name)
+		}
+		return nil
+	}
+	if fd.Kind != KindDate && fd.Kind != KindDateTime {
+		return nil // a number is read as PHP reads it (numeric prefix, else 0)
+	}
+	for _, v := range c.Values {
+		if strings.TrimSpace(v) == "" {
+			if c.Op != OpEq && c.Op != OpNe && c.Op != OpIn && c.Op != OpNotIn {
+				return bad("takes no empty date")
+			}
+			continue
+		}
+		if _, ok := ParseTime(v, s.loc); !ok {
+			return bad("%q is not a date (%s field %s)", v, fd.Type, fd.Name)
+		}
+	}
+	return nil
 }
 
 // cmpScalar compares a stored text with condition value k by the field's kind.
@@ -306,6 +387,8 @@ func negated(op Op) (Op, bool) {
 		return OpLike, true
 	case OpNotLikePattern:
 		return OpLikePattern, true
+	case OpNotBetween:
+		return OpBetween, true
 	}
 	return op, false
 }

@@ -115,10 +115,10 @@ func TestSeedTypes(t *testing.T) {
 			}
 		}
 	}
-	// date-only fields are midnight UTC shown in the portal zone
+	// date-only fields are midnight of their date in the portal zone
 	d, _ := s.Get(Deal, 3)
-	if got := val(t, d, "BEGINDATE").S; !strings.HasSuffix(got, "T02:00:00+02:00") {
-		t.Errorf("BEGINDATE %q, want midnight UTC in +02:00", got)
+	if got := val(t, d, "BEGINDATE").S; !strings.HasSuffix(got, "T00:00:00+02:00") {
+		t.Errorf("BEGINDATE %q, want midnight in +02:00", got)
 	}
 	// multifield ids are unique across records and entities
 	seen := map[int64]string{}
@@ -188,6 +188,12 @@ func TestParseKey(t *testing.T) {
 		{"!=%TITLE", OpNotLikePattern, "TITLE", false},
 		{"!%=TITLE", OpNotLikePattern, "TITLE", false},
 		{"stageId", OpEq, "stageId", false},
+		{"><OPPORTUNITY", OpBetween, "OPPORTUNITY", false},
+		{"!><OPPORTUNITY", OpNotBetween, "OPPORTUNITY", false},
+		{"?TITLE", 0, "", true},
+		{">>ID", 0, "", true},
+		{"*%TITLE", 0, "", true},
+		{"!><", 0, "", true},
 		{">", 0, "", true},
 		{"", 0, "", true},
 		{"!@", 0, "", true},
@@ -213,6 +219,10 @@ func FuzzParseKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key string) {
 		op, field, err := ParseKey(key)
 		if err != nil {
+			var ce *FilterError
+			if !errors.As(err, &ce) || ce.Key != key || ce.Reason == "" {
+				t.Fatalf("ParseKey(%q) error %#v, want a *FilterError naming the key", key, err)
+			}
 			return
 		}
 		if field == "" || !strings.HasSuffix(key, field) {
@@ -220,13 +230,14 @@ func FuzzParseKey(f *testing.F) {
 		}
 		prefix := key[:len(key)-len(field)]
 		if prefix != "" && opNames[op] != prefix && !(op == OpNe && prefix == "!") &&
-			!(op == OpLikePattern && prefix == "%=") && !(op == OpNotLikePattern && prefix == "!%=") {
+			!(op == OpLikePattern && prefix == "%=") && !(op == OpNotLikePattern && prefix == "!%=") && !(op == OpBetween && prefix == "><") {
 			t.Fatalf("ParseKey(%q): op %v from prefix %q", key, op, prefix)
 		}
 		// any parsed key runs through the engine without panicking
 		_, err = s.Query(Deal, Query{Filter: Filter{Conds: []Cond{{Field: field, Op: op, Values: []string{key}}}}, Count: true})
 		var fe *FieldError
-		if err != nil && !errors.As(err, &fe) {
+		var ce *FilterError
+		if err != nil && !errors.As(err, &fe) && !errors.As(err, &ce) {
 			t.Fatalf("query error %v", err)
 		}
 	})
@@ -515,7 +526,7 @@ func TestWrites(t *testing.T) {
 	r, _ := s.Get(Deal, id)
 	for name, want := range map[string]string{
 		"ID": "21", "TITLE": "Fresh", "OPPORTUNITY": "1234.50", "DATE_CREATE": "2026-02-03T06:05:06+02:00",
-		"CONTACT_ID": "4", "STAGE_SEMANTIC_ID": "S", "CLOSED": "Y", "BEGINDATE": "2024-08-30T02:00:00+02:00",
+		"CONTACT_ID": "4", "STAGE_SEMANTIC_ID": "S", "CLOSED": "Y", "BEGINDATE": "2024-08-30T00:00:00+02:00",
 		"OPENED": "Y", "CURRENCY_ID": "EUR", "CATEGORY_ID": "0",
 	} {
 		if got := val(t, r, name); got.S != want {
