@@ -40,7 +40,7 @@
 //     ERROR_METHOD_NOT_FOUND before the credentials are checked; wrong
 //     credentials 401 INVALID_CREDENTIALS; a missing scope 401
 //     insufficient_scope (WithScopes); v3 paths answer in the v3 error shape.
-//     Any other path is a plain 404, except AuditPath and FailPath.
+//     Any other path is a plain 404, except AuditPath, FailPath and StubPath.
 //   - Parameters (v2): the query string merged with a JSON, form or
 //     multipart body, PHP bracket keys nested, JSON keys over query keys; a
 //     malformed JSON body gives no parameters; start, auth and state are
@@ -114,6 +114,7 @@
 // command, so one command can fail while the others run; ErrNotExecuted
 // leaves a command out of the answer; Call.Run answers as the fake would.
 // On returns the function that removes the stub; ResetStubs removes all.
+// Other programs set stubs over HTTP (StubPath).
 // The method's scope, the limits, latency, faults and audit still apply.
 // WithFamily serves a whole family of methods (Family, Method, Handler).
 //

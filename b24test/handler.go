@@ -91,6 +91,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case FailPath:
 		s.serveFail(w, r)
 		return
+	case StubPath:
+		s.serveStub(w, r)
+		return
 	}
 	rt, ok := parseRoute(r.URL.Path)
 	if !ok {
