@@ -1,10 +1,12 @@
 package b24test_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/b24go/b24/b24test"
 )
@@ -63,4 +65,31 @@ func ExampleFault_http2() {
 	// Output:
 	// stream-reset: answered false, status 0, stream-reset, records written so far 1
 	// goaway: answered false, status 0, goaway, records written so far 2
+}
+
+// Absurd operating figures: a reset ten years ahead, milliseconds for
+// seconds, "NaN", a Retry-After of 31 years. The hook treats every figure
+// as untrusted, so each call still ends within the operating window.
+func ExampleFault_absurdFigures() {
+	s, _ := b24test.Start(b24test.InMemory(), b24test.WithTimeScale(1000))
+	defer s.Close()
+	h := s.Hook()
+	s.FailNext("profile", int(b24test.NumAbsurdFigures), b24test.FaultAbsurdFigures)
+	for a := range b24test.NumAbsurdFigures {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := h.V2().Call(ctx, "profile", nil)
+		cancel()
+		fmt.Printf("%s: err %v\n", a, err)
+	}
+	// Output:
+	// reset-far-ahead: err <nil>
+	// reset-millis: err <nil>
+	// retry-after-huge: err <nil>
+	// reset-negative: err <nil>
+	// nan-strings: err <nil>
+	// operating-huge: err <nil>
+	// retry-after-date: err <nil>
+	// operating-millis: err <nil>
+	// operating-negative: err <nil>
+	// times: err <nil>
 }

@@ -26,9 +26,9 @@ const (
 	// FaultTruncated runs the method and sends only the first half of the
 	// body (its Content-Length announces the whole).
 	FaultTruncated
-	// FaultSlow runs the method and answers only after the portal's cut-off
-	// (60 s divided by the time scale), with an HTML 504: past any sane client
-	// timeout.
+	// FaultSlow runs the method and sends its normal answer only SlowDelay
+	// (divided by the time scale) later: past the portal's cut-off and any
+	// sane client timeout.
 	FaultSlow
 	// FaultOverload answers 503 OVERLOAD_LIMIT before running the method.
 	FaultOverload
