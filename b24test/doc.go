@@ -69,7 +69,7 @@
 //
 // A filter the fake cannot evaluate is refused with a 400 that names it, in
 // the method's error shape: an unknown field or operator ("?TITLE"), a
-// date that is not one, the wrong number of values ("><" with one), LIKE on
+// filter that is not an array, a date that is not one, the wrong number of values ("><" with one), LIKE on
 // a date, crm_status, crm_contact or crm_company field. It never answers
 // every row where a real portal would filter. A number is read as PHP
 // reads it: "12abc" is 12, "abc" is 0 (an unresolved batch reference).

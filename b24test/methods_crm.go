@@ -151,6 +151,18 @@ func prefixFilter(sc *store.Schema, a *php.Array, bad func(string) *Error) (stor
 	return f, nil
 }
 
+// filterArray returns a filter parameter's array: nil for none ("" or
+// null), refused with bad when it is another scalar.
+func filterArray(v any, bad func(string) *Error) (*php.Array, *Error) {
+	if a, ok := v.(*php.Array); ok {
+		return a, nil
+	}
+	if s, _ := scalar(v); s != "" {
+		return nil, bad("Parameter 'filter' must be array.")
+	}
+	return nil, nil
+}
+
 // filterDesc is the error description of a filter or order the store refuses.
 func filterDesc(err error) string {
 	var fe *store.FieldError
@@ -404,11 +416,9 @@ func (h *legacyCRM) id(c *Call) (int64, *Error) {
 func (h *legacyCRM) list(c *Call) (Result, *Error) {
 	var q store.Query
 	if v, ok := legacyParam(c.Params, "FILTER"); ok {
-		a, isArr := v.(*php.Array)
-		if !isArr {
-			if s, _ := scalar(v); s != "" {
-				return Result{}, legacyErr("Parameter 'filter' must be array.")
-			}
+		a, err := filterArray(v, legacyErr)
+		if err != nil {
+			return Result{}, err
 		}
 		f, err := prefixFilter(h.sc, a, legacyErr)
 		if err != nil {

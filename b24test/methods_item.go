@@ -179,8 +179,12 @@ func (h *crmItem) list(c *Call) (Result, *Error) {
 	}
 	var q store.Query
 	if v, ok := param(c.Params, "filter", "FILTER"); ok {
-		a, _ := v.(*php.Array)
-		f, e := prefixFilter(sc, a, func(desc string) *Error { return itemErr("INVALID_ARG_VALUE", desc) })
+		bad := func(desc string) *Error { return itemErr("INVALID_ARG_VALUE", desc) }
+		a, e := filterArray(v, bad)
+		if e != nil {
+			return Result{}, e
+		}
+		f, e := prefixFilter(sc, a, bad)
 		if e != nil {
 			return Result{}, e
 		}

@@ -225,7 +225,10 @@ func (h *tasks) taskID(c *Call) int64 {
 func (h *tasks) list(c *Call) (Result, *Error) {
 	var q store.Query
 	if v, ok := param(c.Params, "filter", "FILTER"); ok {
-		a, _ := v.(*php.Array)
+		a, e := filterArray(v, taskErr)
+		if e != nil {
+			return Result{}, e
+		}
 		f, e := prefixFilter(h.sc, a, taskErr)
 		if e != nil {
 			return Result{}, e
