@@ -172,7 +172,10 @@ func (s *Server) systemFamily(d *Data) []Method {
 			return Value(owner.record(loc)), nil
 		}},
 		{Name: "user.get", API: V2, Scope: "user", Handler: func(c *Call) (Result, *Error) {
-			rows := filterUsers(users, c.Params)
+			rows, ferr := filterUsers(users, c.Params)
+			if ferr != nil {
+				return Result{}, ferr
+			}
 			sortUsers(rows, c.Params)
 			total := len(rows)
 			start := c.Start
@@ -228,19 +231,33 @@ func allScopesSorted() []string {
 
 // filterUsers applies user.get's FILTER/filter (and top-level fields, as
 // the portal accepts) with exact matches on ID, ACTIVE, NAME, LAST_NAME,
-// EMAIL, and the NAME_SEARCH substring.
-func filterUsers(us []user, p *php.Array) []user {
+// EMAIL, and the NAME_SEARCH substring. Any other key, an operator or a
+// value it cannot compare is refused (400 naming the key), never ignored:
+// ignoring it would answer every user.
+func filterUsers(us []user, p *php.Array) ([]user, *Error) {
 	conds := map[string]string{}
-	add := func(a *php.Array) {
-		for k, v := range a.All() {
-			if s, ok := scalarString(v); ok {
-				conds[strings.ToUpper(k)] = s
-			}
+	known := func(k string) bool {
+		switch k {
+		case "ID", "NAME", "LAST_NAME", "EMAIL", "ACTIVE", "NAME_SEARCH":
+			return true
 		}
+		return false
 	}
 	if f, ok := getCI(p, "filter"); ok {
-		if fa, ok := f.(*php.Array); ok {
-			add(fa)
+		fa, err := filterArray(f, legacyErr)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fa.All() {
+			uk := strings.ToUpper(k)
+			if !known(uk) {
+				return nil, legacyErr("Invalid filter: '" + k + "': the fake evaluates only ID, NAME, LAST_NAME, EMAIL, ACTIVE and NAME_SEARCH")
+			}
+			s, ok := scalarString(v)
+			if !ok {
+				return nil, legacyErr("Invalid filter: '" + k + "': the fake compares single values only")
+			}
+			conds[uk] = s
 		}
 	}
 	for _, k := range []string{"ID", "NAME", "LAST_NAME", "EMAIL", "ACTIVE"} {
@@ -274,7 +291,7 @@ func filterUsers(us []user, p *php.Array) []user {
 			out = append(out, u)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // sortUsers applies user.get's top-level sort and order (default ID ASC).
