@@ -54,6 +54,10 @@ const (
 	// Ambiguous: the command's request was sent and its answer lost: it may
 	// or may not have run. CommandResult.Err wraps ErrAmbiguous.
 	Ambiguous
+	// Conflict: an Ambiguous write whose record another user changed after
+	// it was sent (found by the read-back): never resent, never Done.
+	// CommandResult.Err wraps ErrConflict and ErrAmbiguous.
+	Conflict
 )
 
 func (s CommandState) String() string {
@@ -66,6 +70,8 @@ func (s CommandState) String() string {
 		return "failed"
 	case Ambiguous:
 		return "ambiguous"
+	case Conflict:
+		return "conflict"
 	}
 	return "CommandState(" + strconv.Itoa(int(s)) + ")"
 }
@@ -141,7 +147,10 @@ type BatchResult struct {
 	// Response is the batch's envelope (Batch only; nil when the request failed
 	// and in BatchByChunk).
 	Response *Response
-	byName   map[string]int
+	// SentAt is when the last attempt of Batch's request was sent (zero if
+	// none was): the portal's request cut-off runs from it.
+	SentAt time.Time
+	byName map[string]int
 }
 
 // Get returns the command named key, or, when no command has that name, the
@@ -162,6 +171,7 @@ func (r *BatchResult) Get(key string) *CommandResult {
 // BatchSummary counts the commands of a batch by state.
 type BatchSummary struct {
 	Done, Failed, Ambiguous, NotExecuted int
+	Conflict                             int // changed by another user after the send
 	// Reasons counts the failures by error code ("" for an empty code; the
 	// error text when the failure has no code).
 	Reasons map[string]int
@@ -169,6 +179,9 @@ type BatchSummary struct {
 
 func (s BatchSummary) String() string {
 	out := fmt.Sprintf("%d done, %d failed, %d ambiguous, %d not executed", s.Done, s.Failed, s.Ambiguous, s.NotExecuted)
+	if s.Conflict > 0 {
+		out += fmt.Sprintf(", %d conflict", s.Conflict)
+	}
 	if len(s.Reasons) > 0 {
 		keys := make([]string, 0, len(s.Reasons))
 		for k := range s.Reasons {
@@ -212,6 +225,8 @@ func (r *BatchResult) Summary() BatchSummary {
 			}
 		case Ambiguous:
 			s.Ambiguous++
+		case Conflict:
+			s.Conflict++
 		default:
 			s.NotExecuted++
 		}
@@ -386,6 +401,7 @@ func (a *API) Batch(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*Batc
 		all[i] = i
 	}
 	out := a.runChunk(ctx, plan, all, cfg, res.Commands)
+	res.SentAt = out.sendAt
 	res.Requests = out.requests
 	res.Response = out.resp
 	res.Halted = out.halted
@@ -428,7 +444,7 @@ func (r *BatchResult) err(cause error) error {
 	}
 	if cause == nil {
 		for i := range r.Commands {
-			if c := &r.Commands[i]; c.State == Failed || c.State == Ambiguous {
+			if c := &r.Commands[i]; c.State == Failed || c.State == Ambiguous || c.State == Conflict {
 				cause = fmt.Errorf("command %s: %w", c.label(), c.Err)
 				break
 			}
@@ -474,6 +490,7 @@ type chunkOutcome struct {
 	halted   bool
 	requests int
 	sentAt   time.Time // when the request's answer (or failure) came back
+	sendAt   time.Time // when its last attempt was sent (zero if none was)
 }
 
 // batchPlan holds the commands of a batch with each one's wire form,
@@ -605,8 +622,9 @@ func (p *batchPlan) v2Body(idx []int, halt bool) ([]byte, []string) {
 // runV2 sends one v2 batch.
 func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfig, out []CommandResult) chunkOutcome {
 	body, keys := p.v2Body(idx, cfg.halt)
-	resp, err := a.Call(ctx, "batch", json.RawMessage(body), cfg.callOpts...)
-	o := chunkOutcome{resp: resp, err: err, sentAt: time.Now(), requests: 1}
+	var sendAt time.Time
+	resp, err := a.Call(ctx, "batch", json.RawMessage(body), append(slices.Clip(cfg.callOpts), withOnSend(func(t time.Time) { sendAt = t }))...)
+	o := chunkOutcome{resp: resp, err: err, sentAt: time.Now(), sendAt: sendAt, requests: 1}
 	if resp != nil {
 		o.requests = resp.Attempts
 	}

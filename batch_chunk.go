@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -41,7 +42,9 @@ import (
 //     the portal's request cut-off (WithRequestCutoff, 60 s) has passed since
 //     the request, because until then the portal may still be running it.
 //     The reconciler runs after the last chunk; a command it cannot settle
-//     stays Ambiguous.
+//     stays Ambiguous. ReconcileCRMUpdate's read-back is batched
+//     (ReadBackCRMUpdates: at most one request per 25 commands), and a
+//     record another user changed after the send is a Conflict.
 //
 // The result holds every command; Summary counts done, failed (with the
 // reasons), ambiguous and not executed. When some command is not Done the
@@ -85,8 +88,8 @@ type chunkRun struct {
 }
 
 type ambiguousChunk struct {
-	idx    []int // the chunk's ambiguous writes
-	sentAt time.Time
+	idx    []int     // the chunk's ambiguous writes
+	sentAt time.Time // when the request was sent
 }
 
 type chunkDone struct {
@@ -180,7 +183,11 @@ func (r *chunkRun) apply(ctx context.Context, d chunkDone) {
 		}
 		r.requeue(again)
 		if len(writes) > 0 {
-			r.amb = append(r.amb, ambiguousChunk{idx: writes, sentAt: d.out.sentAt})
+			sent := d.out.sendAt // the cut-off runs from the send, not the answer
+			if sent.IsZero() {
+				sent = d.out.sentAt
+			}
+			r.amb = append(r.amb, ambiguousChunk{idx: writes, sentAt: sent})
 		}
 		switch {
 		case ctx.Err() != nil:
@@ -251,6 +258,10 @@ func (r *chunkRun) reconcile(ctx context.Context) {
 	if r.cfg.reconciler == nil {
 		return
 	}
+	if isCRMUpdateReconciler(r.cfg.reconciler) {
+		r.readBack(ctx)
+		return
+	}
 	for _, ac := range r.amb {
 		if err := sleepCtx(ctx, time.Until(ac.sentAt.Add(r.cfg.cutoff))); err != nil {
 			return
@@ -301,49 +312,25 @@ type Reconciler func(ctx context.Context, api *API, cmd Cmd) (done bool, err err
 //     field the record lacks, or a difference the portal's formatting may
 //     explain (dates, money and decimals, null, text it may trim or escape).
 func ReconcileCRMUpdate(ctx context.Context, api *API, cmd Cmd) (bool, error) {
-	m := strings.ToLower(cmd.Method)
-	parts := strings.Split(m, ".")
-	if len(parts) != 3 || parts[0] != "crm" || parts[2] != "update" {
-		return false, fmt.Errorf("ReconcileCRMUpdate: %s is not a crm.<entity>.update method", cmd.Method)
-	}
-	raw, err := json.Marshal(cmd.Params)
+	entity, id, typeID, fields, err := parseCRMUpdate(cmd)
 	if err != nil {
 		return false, err
-	}
-	var params map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil || params == nil {
-		return false, fmt.Errorf("ReconcileCRMUpdate: params are not an object")
-	}
-	id, ok := foldGet(params, "id")
-	if !ok {
-		return false, errors.New("ReconcileCRMUpdate: no id in params")
-	}
-	fv, _ := foldGet(params, "fields")
-	fields, ok := fv.(map[string]any)
-	if !ok {
-		return false, errors.New("ReconcileCRMUpdate: no fields in params")
 	}
 	getParams := map[string]any{"id": id}
-	if parts[1] == "item" {
-		et, ok := foldGet(params, "entityTypeId")
-		if !ok {
-			return false, errors.New("ReconcileCRMUpdate: crm.item.update without entityTypeId")
-		}
-		getParams["entityTypeId"] = et
+	if entity == "item" {
+		getParams["entityTypeId"] = typeID
 	}
-	resp, err := api.Call(ctx, "crm."+parts[1]+".get", getParams)
+	resp, err := api.Call(ctx, "crm."+entity+".get", getParams)
 	if err != nil {
 		return false, err
 	}
-	dec = json.NewDecoder(strings.NewReader(string(resp.Result)))
+	dec := json.NewDecoder(strings.NewReader(string(resp.Result)))
 	dec.UseNumber()
 	var rec map[string]any
 	if err := dec.Decode(&rec); err != nil {
 		return false, fmt.Errorf("ReconcileCRMUpdate: the record is not an object: %w", err)
 	}
-	if parts[1] == "item" {
+	if entity == "item" {
 		if it, ok := rec["item"].(map[string]any); ok {
 			rec = it
 		}
@@ -365,4 +352,49 @@ func foldGet(m map[string]any, key string) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// isCRMUpdateReconciler reports whether f is ReconcileCRMUpdate, whose
+// read-back BatchByChunk batches (ReadBackCRMUpdates).
+func isCRMUpdateReconciler(f Reconciler) bool {
+	return reflect.ValueOf(f).Pointer() == reflect.ValueOf(ReconcileCRMUpdate).Pointer()
+}
+
+// readBack settles every ambiguous write at once with ReadBackCRMUpdates,
+// once the cut-off has passed since the last of them was sent.
+func (r *chunkRun) readBack(ctx context.Context) {
+	var idx []int
+	var sent []time.Time
+	var until time.Time
+	for _, ac := range r.amb {
+		for _, i := range ac.idx {
+			idx = append(idx, i)
+			sent = append(sent, ac.sentAt)
+		}
+		if t := ac.sentAt.Add(r.cfg.cutoff); t.After(until) {
+			until = t
+		}
+	}
+	if len(idx) == 0 || sleepCtx(ctx, time.Until(until)) != nil {
+		return
+	}
+	cmds := make([]Cmd, len(idx))
+	for k, i := range idx {
+		cmds[k] = r.plan.cmds[i]
+	}
+	for k, rb := range ReadBackCRMUpdates(ctx, r.a, cmds, sent) {
+		c := &r.res.Commands[idx[k]]
+		switch {
+		case rb.Conflict:
+			c.State, c.Reconciled = Conflict, true
+			c.Err = fmt.Errorf("%w (read back: %w)", c.Err, rb.Err)
+		case rb.Err != nil:
+			c.Err = fmt.Errorf("%w (reconciler: %v)", c.Err, rb.Err)
+		case rb.Done:
+			c.State, c.Err, c.Reconciled = Done, nil, true
+		default:
+			c.State, c.Reconciled = NotExecuted, true
+			c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
+		}
+	}
 }

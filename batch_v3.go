@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -68,8 +69,9 @@ func (p *batchPlan) v3Body(idx []int) []byte {
 // runV3 sends one REST 3.0 batch.
 func (a *API) runV3(ctx context.Context, p *batchPlan, idx []int, cfg batchConfig, out []CommandResult) chunkOutcome {
 	body := p.v3Body(idx)
-	resp, err := a.Call(ctx, "batch", json.RawMessage(body), cfg.callOpts...)
-	o := chunkOutcome{resp: resp, err: err, sentAt: time.Now(), requests: 1}
+	var sendAt time.Time
+	resp, err := a.Call(ctx, "batch", json.RawMessage(body), append(slices.Clip(cfg.callOpts), withOnSend(func(t time.Time) { sendAt = t }))...)
+	o := chunkOutcome{resp: resp, err: err, sentAt: time.Now(), sendAt: sendAt, requests: 1}
 	if resp != nil {
 		o.requests = resp.Attempts
 	}

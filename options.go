@@ -131,7 +131,11 @@ type callConfig struct {
 	requestID      string
 	idempotent     bool
 	idempotencyKey string
+	onSend         func(time.Time) // told when each attempt is sent (BatchByChunk's read-back)
 }
+
+// withOnSend tells f when each attempt of the call is sent.
+func withOnSend(f func(time.Time)) CallOption { return func(c *callConfig) { c.onSend = f } }
 
 // WithCallTimeout bounds each attempt of this call, instead of the hook's timeout.
 // A value <= 0 is ignored.

@@ -80,6 +80,9 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 		}
 		attempts++
 		requests++
+		if c.cc.onSend != nil {
+			c.cc.onSend(time.Now())
+		}
 		res := h.send(ctx, c.v, c.method, c.body, c.cc.requestID, c.idemKey, c.cc.timeout)
 		outcome := Outcome{Sent: res.sent, Elapsed: res.elapsed}
 		var apiErr *APIError

@@ -514,7 +514,7 @@ func (h *legacyCRM) update(c *Call) (Result, *Error) {
 	if e != nil {
 		return Result{}, e
 	}
-	if err := h.st.Update(h.e, id, inputs(h.sc, a)); err != nil {
+	if err := h.st.UpdateBy(h.e, id, inputs(h.sc, a), c.UserID); err != nil {
 		return Result{}, legacyErr(h.notFound)
 	}
 	c.Wrote(h.e.String(), int(id))

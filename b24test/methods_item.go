@@ -284,7 +284,7 @@ func (h *crmItem) update(c *Call) (Result, *Error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if uerr := h.st.Update(e, id, inputs(sc, a)); uerr != nil {
+	if uerr := h.st.UpdateBy(e, id, inputs(sc, a), c.UserID); uerr != nil {
 		return Result{}, itemErr("NOT_FOUND", "Element not found")
 	}
 	c.Wrote(e.String(), int(id))

@@ -45,7 +45,9 @@ with the same J after a crash, an interrupt or a failure:
   - rows sent whose outcome is unknown are first settled by reading the
     record back (crm.*.update only), once the portal's 60 s request cut-off
     has passed: a record holding the target values is done, one that does
-    not is sent again;
+    not is sent again (read back 50 rows a list, 50 lists a request);
+  - a record another user changed after the send is a conflict: listed,
+    never sent again;
   - what cannot be settled is listed and not replayed.
 A summary ends the run: applied, already done, settled by read-back,
 failed (with reasons), ambiguous. Exit 3 when a row failed or stayed
@@ -110,6 +112,7 @@ type updateSummary struct {
 	Applied, AlreadyDone, Settled, Resent int
 	Failed                                map[string][]updateRow // by reason
 	Ambiguous                             []ambiguousRow
+	Conflict                              []ambiguousRow // changed by another user after the send
 	NotSent                               int
 }
 
@@ -241,49 +244,45 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 			return nil, err
 		}
 	}
-	type outcome struct {
-		r    updateRow
-		done bool
-		err  error
-	}
-	results := make([]outcome, len(rows))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, u.concurrency)
+	// One id-filtered list per 50 rows, up to 50 lists a batch request.
+	cmds := make([]b24.Cmd, len(rows))
+	sent := make([]time.Time, len(rows))
 	for i, r := range rows {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			done, err := b24.ReconcileCRMUpdate(ctx, u.api, b24.Cmd{Method: u.method, Params: r.Params})
-			if errors.Is(err, b24.ErrNotFound) {
-				// No such record: the update cannot have been applied;
-				// sending it again gives its real answer.
-				done, err = false, nil
-			}
-			results[i] = outcome{r, done, err}
-		}()
+		cmds[i] = b24.Cmd{Method: u.method, Params: r.Params}
+		sent[i] = r.sentAt
 	}
-	wg.Wait()
+	results := b24.ReadBackCRMUpdates(ctx, u.api, cmds, sent)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	var resend []updateRow
 	var entries []journal.Entry
-	for _, o := range results {
+	for i, o := range results {
+		r := rows[i]
+		if errors.Is(o.Err, b24.ErrNotFound) && !o.Conflict {
+			// No such record: the update cannot have been applied;
+			// sending it again gives its real answer.
+			o.Err = nil
+		}
 		switch {
-		case o.err != nil:
-			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{o.r, "not settled: " + errLine(o.err)})
+		case o.Conflict:
+			// Changed by another user after the send: never sent again,
+			// journaled ambiguous (a rerun reads it back again).
+			u.sum.Conflict = append(u.sum.Conflict, ambiguousRow{r, errLine(o.Err)})
 			u.prog.Add(1)
-			entries = append(entries, journal.Entry{Row: o.r.Row, ID: o.r.ID, State: journal.Ambiguous, Error: errLine(o.err)})
-		case o.done:
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
+		case o.Err != nil:
+			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, "not settled: " + errLine(o.Err)})
+			u.prog.Add(1)
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
+		case o.Done:
 			u.sum.Settled++
 			u.prog.Add(1)
-			entries = append(entries, journal.Entry{Row: o.r.Row, ID: o.r.ID, State: journal.Done, Settled: true})
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Done, Settled: true})
 		default:
 			u.sum.Resent++
-			resend = append(resend, o.r)
-			entries = append(entries, journal.Entry{Row: o.r.Row, ID: o.r.ID, State: journal.Unsent, Settled: true})
+			resend = append(resend, r)
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Unsent, Settled: true})
 		}
 	}
 	if err := u.j.Append(entries...); err != nil {
@@ -351,7 +350,7 @@ func (u *updater) getFatal() error {
 
 func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) error {
 	now := time.Now()
-	t := float64(now.UnixNano()) / 1e9
+	t := unixSeconds(now)
 	entries := make([]journal.Entry, len(rows))
 	cmds := make([]b24.Cmd, len(rows))
 	for i, r := range rows {
@@ -365,6 +364,12 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 	res, err := u.api.Batch(ctx, cmds, b24.WithHalt(false))
 	if res == nil {
 		return err
+	}
+	if !res.SentAt.IsZero() {
+		// The cut-off runs from the send, after the limiter's wait.
+		for i := range rows {
+			rows[i].sentAt = res.SentAt
+		}
 	}
 	var be *b24.BatchError
 	requestErr := err != nil && !(errors.As(err, &be) && isCommandErr(res))
@@ -389,7 +394,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 				u.pending = append(u.pending, r)
 				deferred++ // counted once settled or sent again, not now
 			}
-			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Error: errLine(cr.Err)})
+			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(cr.Err)})
 		default:
 			notRun++
 			u.sum.NotSent++
@@ -464,6 +469,13 @@ func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
 	for _, a := range s.Ambiguous {
 		fmt.Fprintf(w, "  row %d (ID %d): %s\n", a.Row, a.ID, a.Why)
 	}
+	if len(s.Conflict) > 0 {
+		fmt.Fprintf(w, "conflict:        %d (changed by another user after the send: not sent again)\n", len(s.Conflict))
+		sort.Slice(s.Conflict, func(i, j int) bool { return s.Conflict[i].Row < s.Conflict[j].Row })
+		for _, a := range s.Conflict {
+			fmt.Fprintf(w, "  row %d (ID %d)\n", a.Row, a.ID)
+		}
+	}
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "not sent:        %d (run again with the same --journal)\n", s.NotSent)
 	}
@@ -473,7 +485,7 @@ func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
-	if failed > 0 || len(s.Ambiguous) > 0 {
+	if failed > 0 || len(s.Ambiguous) > 0 || len(s.Conflict) > 0 {
 		return exitPartial
 	}
 	if s.NotSent > 0 {
@@ -651,3 +663,6 @@ func readNDJSONRows(data []byte) ([]updateRow, error) {
 	}
 	return rows, nil
 }
+
+// unixSeconds is a journal entry's time.
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -68,7 +68,7 @@ type Entry struct {
 	Row   int     `json:"row"` // 1-based data row of the input
 	ID    int64   `json:"id"`
 	State State   `json:"state"`
-	Time  float64 `json:"t,omitempty"` // Unix seconds, for Sent
+	Time  float64 `json:"t,omitempty"` // Unix seconds of the send, for Sent and Ambiguous
 	Error string  `json:"error,omitempty"`
 	// Settled marks a state decided by reading the record back.
 	Settled bool `json:"settled,omitempty"`

@@ -265,7 +265,11 @@ func (s *Store) set(r *Record, name string, v Value) {
 }
 
 // Update changes the given fields of a record. Unknown and read-only fields are ignored.
-func (s *Store) Update(e Entity, id int64, in []Input) error {
+func (s *Store) Update(e Entity, id int64, in []Input) error { return s.UpdateBy(e, id, in, 0) }
+
+// UpdateBy is Update by a user: MODIFY_BY_ID (updatedBy) becomes user
+// when it is positive.
+func (s *Store) UpdateBy(e Entity, id int64, in []Input, user int) error {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -282,6 +286,9 @@ func (s *Store) Update(e Entity, id int64, in []Input) error {
 	nowS := Str(now.In(s.loc).Format(isoLayout))
 	s.set(r, "DATE_MODIFY", nowS)
 	s.set(r, "CHANGED_DATE", nowS)
+	if user > 0 {
+		s.set(r, "MODIFY_BY_ID", Str(itoa(int64(user))))
+	}
 	return nil
 }
 
