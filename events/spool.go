@@ -1,0 +1,392 @@
+package events
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/b24go/b24/internal/filelock"
+)
+
+// Spool file names inside the spool directory.
+const (
+	SpoolFile  = "events.spool"  // append-only records: length, CRC-32C, JSON Event
+	CursorFile = "events.cursor" // offset of the first event not yet delivered
+)
+
+var (
+	// ErrCorrupt: a spool record other than the last one, or the cursor,
+	// fails its check. Nothing is dropped silently; the file needs a look.
+	ErrCorrupt = errors.New("events: spool corrupt")
+	// ErrBusy: Consume is already running on this spool.
+	ErrBusy = errors.New("events: spool already being consumed")
+	// ErrClosed: the spool was closed.
+	ErrClosed = errors.New("events: spool closed")
+)
+
+const maxRecord = 4 * MaxBody // an event's JSON is well under this
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Spool is a durable, append-only queue of events in one directory, locked
+// against a second process (internal/filelock). Append returns only after
+// fsync; Consume delivers each event at least once, in spool order, and
+// moves its cursor only after the function returned nil. A torn last
+// record (a crash in the middle of Append) is dropped on open; any other
+// damage is ErrCorrupt.
+type Spool struct {
+	dir string
+	f   *os.File
+
+	mu        sync.Mutex
+	size      int64
+	cursor    int64
+	seen      map[[32]byte]bool
+	wake      chan struct{}
+	consuming bool
+	closed    bool
+
+	// Backoff is the wait before retry n (1, 2, ...) of a failing
+	// function; nil means 100ms doubling up to 30s.
+	Backoff func(n int) time.Duration
+}
+
+// OpenSpool opens (creating) the spool in dir.
+func OpenSpool(dir string) (*Spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, SpoolFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := filelock.Lock(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("events: spool %s: %w", dir, err)
+	}
+	s := &Spool{dir: dir, f: f, seen: map[[32]byte]bool{}, wake: make(chan struct{})}
+	if err := s.load(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// load validates every record, truncates a torn tail and reads the cursor.
+func (s *Spool) load() error {
+	data, err := io.ReadAll(io.NewSectionReader(s.f, 0, 1<<62))
+	if err != nil {
+		return err
+	}
+	off := int64(0)
+	for off < int64(len(data)) {
+		e, n, err := decodeRecord(data[off:])
+		if err != nil {
+			if errors.Is(err, errTorn) {
+				break
+			}
+			return fmt.Errorf("%w: record at offset %d of %s: %v", ErrCorrupt, off, SpoolFile, err)
+		}
+		s.seen[e.key()] = true
+		off += n
+	}
+	if off < int64(len(data)) {
+		if err := s.f.Truncate(off); err != nil {
+			return err
+		}
+		if err := s.f.Sync(); err != nil {
+			return err
+		}
+	}
+	s.size = off
+	c, err := os.ReadFile(filepath.Join(s.dir, CursorFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	case len(c) != 12 || crc32.Checksum(c[:8], castagnoli) != binary.BigEndian.Uint32(c[8:]):
+		return fmt.Errorf("%w: %s", ErrCorrupt, CursorFile)
+	default:
+		s.cursor = int64(binary.BigEndian.Uint64(c))
+		if s.cursor > s.size {
+			return fmt.Errorf("%w: %s points past the end of %s", ErrCorrupt, CursorFile, SpoolFile)
+		}
+	}
+	return nil
+}
+
+var errTorn = errors.New("torn record")
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeRecord reads one record at the start of b; a record cut short or
+// failing its CRC at the very end of b is errTorn.
+func decodeRecord(b []byte) (Event, int64, error) {
+	var e Event
+	if len(b) < 8 {
+		return e, 0, errTorn
+	}
+	n := int64(binary.BigEndian.Uint32(b))
+	end := 8 + n
+	if n > maxRecord {
+		if int64(len(b)) <= maxRecord+8 {
+			return e, 0, errTorn // garbage length in a short tail
+		}
+		return e, 0, fmt.Errorf("record length %d", n)
+	}
+	if end > int64(len(b)) {
+		return e, 0, errTorn
+	}
+	if n == 0 {
+		if allZero(b) {
+			return e, 0, errTorn // preallocated or zero-filled tail
+		}
+		return e, 0, errors.New("empty record")
+	}
+	if crc32.Checksum(b[8:end], castagnoli) != binary.BigEndian.Uint32(b[4:]) {
+		if end == int64(len(b)) {
+			return e, 0, errTorn
+		}
+		return e, 0, errors.New("CRC mismatch")
+	}
+	if err := json.Unmarshal(b[8:end], &e); err != nil {
+		return e, 0, err
+	}
+	return e, end, nil
+}
+
+// key identifies the request an event came from: identical requests
+// (a replayed capture) have the same key.
+func (e *Event) key() [32]byte {
+	h := sha256.New()
+	for _, s := range []string{e.Domain, e.MemberID, e.Name, e.HandlerID, e.TS} {
+		fmt.Fprintf(h, "%d:%s", len(s), s)
+	}
+	keys := make([]string, 0, len(e.Data))
+	for k := range e.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(k), k, len(e.Data[k]), e.Data[k])
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// Append writes e durably (fsync) and returns it with Seq set, and with
+// Duplicate set when an identical event is already in the spool.
+func (s *Spool) Append(e Event) (Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return e, ErrClosed
+	}
+	k := e.key()
+	e.Duplicate = s.seen[k]
+	e.Seq = s.size
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return e, err
+	}
+	rec := make([]byte, 8, 8+len(payload))
+	binary.BigEndian.PutUint32(rec, uint32(len(payload)))
+	binary.BigEndian.PutUint32(rec[4:], crc32.Checksum(payload, castagnoli))
+	rec = append(rec, payload...)
+	if _, err := s.f.WriteAt(rec, s.size); err != nil {
+		s.f.Truncate(s.size)
+		return e, fmt.Errorf("events: spool write: %w", err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return e, fmt.Errorf("events: spool fsync: %w", err)
+	}
+	s.size += int64(len(rec))
+	s.seen[k] = true
+	close(s.wake)
+	s.wake = make(chan struct{})
+	return e, nil
+}
+
+// next returns the event at off, or waits for one.
+func (s *Spool) next(ctx context.Context, off int64) (Event, int64, error) {
+	for {
+		s.mu.Lock()
+		size, wake, closed := s.size, s.wake, s.closed
+		s.mu.Unlock()
+		if closed {
+			return Event{}, 0, ErrClosed
+		}
+		if off < size {
+			return s.readAt(off, size)
+		}
+		select {
+		case <-ctx.Done():
+			return Event{}, 0, ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
+func (s *Spool) readAt(off, size int64) (Event, int64, error) {
+	var hdr [8]byte
+	if _, err := s.f.ReadAt(hdr[:], off); err != nil {
+		return Event{}, 0, err
+	}
+	n := int64(binary.BigEndian.Uint32(hdr[:]))
+	if off+8+n > size {
+		return Event{}, 0, fmt.Errorf("%w: record at offset %d", ErrCorrupt, off)
+	}
+	b := make([]byte, 8+n)
+	if _, err := s.f.ReadAt(b, off); err != nil {
+		return Event{}, 0, err
+	}
+	e, m, err := decodeRecord(b)
+	if err != nil {
+		return Event{}, 0, fmt.Errorf("%w: record at offset %d: %v", ErrCorrupt, off, err)
+	}
+	return e, off + m, nil
+}
+
+// Consume runs fn on every undelivered event, in spool order, waiting for
+// new ones until ctx is cancelled (it then returns ctx's error). A failing
+// fn is retried (Backoff) until it returns nil; the cursor moves (fsync)
+// only after that, so a crash re-delivers at most the event in flight:
+// delivery is at least once.
+func (s *Spool) Consume(ctx context.Context, fn func(context.Context, Event) error) error {
+	s.mu.Lock()
+	if s.consuming {
+		s.mu.Unlock()
+		return ErrBusy
+	}
+	s.consuming = true
+	off := s.cursor
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.consuming = false; s.mu.Unlock() }()
+	for {
+		e, end, err := s.next(ctx, off)
+		if err != nil {
+			return err
+		}
+		for n := 1; ; n++ {
+			if err := fn(ctx, e); err == nil {
+				break
+			}
+			t := time.NewTimer(s.backoff(n))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		if err := s.setCursor(end); err != nil {
+			return err
+		}
+		off = end
+	}
+}
+
+func (s *Spool) backoff(n int) time.Duration {
+	if s.Backoff != nil {
+		return s.Backoff(n)
+	}
+	d := 100 * time.Millisecond
+	for i := 1; i < n && d < 30*time.Second; i++ {
+		d *= 2
+	}
+	return min(d, 30*time.Second)
+}
+
+// setCursor replaces the cursor file atomically (write, fsync, rename).
+func (s *Spool) setCursor(off int64) error {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:], uint64(off))
+	binary.BigEndian.PutUint32(b[8:], crc32.Checksum(b[:8], castagnoli))
+	tmp := filepath.Join(s.dir, CursorFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b[:])
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(s.dir, CursorFile))
+	}
+	if err == nil {
+		if d, derr := os.Open(s.dir); derr == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("events: saving the cursor: %w", err)
+	}
+	s.mu.Lock()
+	s.cursor = off
+	s.mu.Unlock()
+	return nil
+}
+
+// Replay runs fn once on every event in the spool, delivered or not, in
+// order, without moving the cursor; it stops at fn's first error.
+func (s *Spool) Replay(ctx context.Context, fn func(context.Context, Event) error) error {
+	s.mu.Lock()
+	size := s.size
+	s.mu.Unlock()
+	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e, end, err := s.readAt(off, size)
+		if err != nil {
+			return err
+		}
+		if err := fn(ctx, e); err != nil {
+			return err
+		}
+		off = end
+	}
+	return nil
+}
+
+// Pending reports how many bytes of the spool are not yet delivered.
+func (s *Spool) Pending() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size - s.cursor
+}
+
+// Close releases the spool and its lock; a running Consume returns ErrClosed.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	close(s.wake)
+	return s.f.Close()
+}
