@@ -187,3 +187,45 @@ func TestBatchByChunkReadBackFromTheSend(t *testing.T) {
 		}
 	})
 }
+
+// TestReadBackCRMUpdatesItems: crm.item.update commands are read back with
+// crm.item.list (filter @id, camelCase fields), one request for all; a
+// record written, one not, one edited by another user after the send, one
+// missing.
+func TestReadBackCRMUpdatesItems(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		s := b24test.NewServer(t, b24test.InMemory(), b24test.WithSeed(b24test.Seed{Deals: 5}))
+		api := s.Hook().V2()
+		ids := seededDealIDs(t, api, 3)
+		upd := func(id, title string) b24.Cmd {
+			return b24.Cmd{Method: "crm.item.update", Params: map[string]any{"entityTypeId": 2, "id": id, "fields": map[string]any{"title": title}}}
+		}
+		cmds := []b24.Cmd{upd(ids[0], "written"), upd(ids[1], "never sent"), upd(ids[2], "mine"), upd("99999", "nobody")}
+		time.Sleep(2 * time.Second)
+		sent := time.Now()
+		if _, err := api.Call(context.Background(), "crm.item.update", cmds[0].Params); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CallAs(7, "crm.item.update", map[string]any{"entityTypeId": 2, "id": ids[2], "fields": map[string]any{"title": "theirs"}}); err != nil {
+			t.Fatal(err)
+		}
+		before := s.Audit().Requests
+		got := b24.ReadBackCRMUpdates(context.Background(), api, cmds, []time.Time{sent, sent, sent, sent})
+		if n := s.Audit().Requests - before; n != 1 {
+			t.Errorf("%d requests, want 1", n)
+		}
+		if !got[0].Done || got[0].Err != nil {
+			t.Errorf("written: %+v", got[0])
+		}
+		if got[1].Done || got[1].Conflict || got[1].Err != nil {
+			t.Errorf("not sent: %+v", got[1])
+		}
+		if !got[2].Conflict || !errors.Is(got[2].Err, b24.ErrConflict) {
+			t.Errorf("edited by user 7: %+v", got[2])
+		}
+		if got[3].Done || !errors.Is(got[3].Err, b24.ErrNotFound) {
+			t.Errorf("missing: %+v", got[3])
+		}
+	})
+}
