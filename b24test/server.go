@@ -44,6 +44,7 @@ type config struct {
 	extraFamly []Family
 	http2      bool
 	resetCode  *uint32
+	outbound   []Outbound // outbound.go
 }
 
 // WithClock sets the server's clock (default: the time package, which
@@ -284,6 +285,8 @@ type Server struct {
 	h2wg      sync.WaitGroup // HTTP/2 handlers running
 	h2mu      sync.Mutex     // guards h2closed and h2wg.Add
 	h2closed  bool
+
+	outboxes []*outbox // outbound.go
 }
 
 // NewServer starts a fake portal for a test and stops it when the test ends.
@@ -336,6 +339,7 @@ func Start(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.reg = reg
+	s.startOutbound() // outbound.go
 
 	if cfg.inMemory {
 		s.url = "https://" + inMemoryHost
@@ -378,6 +382,9 @@ func Start(opts ...Option) (*Server, error) {
 // HTTP/2 (a second call does nothing).
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		for _, b := range s.outboxes {
+			b.stop()
+		}
 		if s.srv != nil {
 			s.closeErr = s.srv.Close()
 			s.h2mu.Lock()
