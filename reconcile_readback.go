@@ -34,8 +34,9 @@ type ReadBack struct {
 // lists instead of one get per record: ReadBackIDs records a list
 // command (filter @ID, select ID, the written fields, DATE_MODIFY and
 // MODIFY_BY_ID), up to MaxBatchCommands lists a batch request. A record
-// modified after its send (DATE_MODIFY, to the second) by a user other
-// than the webhook's is a Conflict. Call it only once the portal's request
+// modified after its send (DATE_MODIFY, to the second, between the send and
+// the list's run) by a user other than the webhook's is a Conflict: the
+// portal's clock and this one are taken to agree. Call it only once the portal's request
 // cut-off has passed since the sends. On REST 3.0 it reads one record a
 // call (ReconcileCRMUpdate, no conflict check).
 func ReadBackCRMUpdates(ctx context.Context, api *API, cmds []Cmd, sentAt []time.Time) []ReadBack {
@@ -117,6 +118,14 @@ func ReadBackCRMUpdates(ctx context.Context, api *API, cmds []Cmd, sentAt []time
 		default:
 			rows, lerr = decodeReadBackRows(res.Commands[li].Result)
 		}
+		// The portal's clock when it ran the list bounds a modification
+		// time: a later one (a clock ahead, seeded data) is no conflict.
+		readAt := time.Now()
+		if res != nil {
+			if tm := res.Commands[li].Time; tm != nil && tm.Start > 0 {
+				readAt = time.Unix(int64(tm.Start), 0)
+			}
+		}
 		byID := map[string]map[string]any{}
 		for _, r := range rows {
 			if v, ok := foldGet(r, "id"); ok {
@@ -134,7 +143,7 @@ func ReadBackCRMUpdates(ctx context.Context, api *API, cmds []Cmd, sentAt []time
 				o.Err = fmt.Errorf("ReadBackCRMUpdates: ID %s is not in the list: %w", t.id, ErrNotFound)
 				continue
 			}
-			if changedByOther(rec, sentAt[t.i], user) {
+			if changedByOther(rec, sentAt[t.i], readAt, user) {
 				o.Conflict = true
 				o.Err = fmt.Errorf("ID %s: %w", t.id, ErrConflict)
 				continue
@@ -146,8 +155,9 @@ func ReadBackCRMUpdates(ctx context.Context, api *API, cmds []Cmd, sentAt []time
 }
 
 // changedByOther reports whether rec was modified at or after the second
-// of sent by a user other than user.
-func changedByOther(rec map[string]any, sent time.Time, user int64) bool {
+// of sent, and not after the second following readAt, by a user other
+// than user.
+func changedByOther(rec map[string]any, sent, readAt time.Time, user int64) bool {
 	dm, ok1 := foldGet(rec, "DATE_MODIFY")
 	if !ok1 {
 		dm, ok1 = foldGet(rec, "updatedTime")
@@ -160,7 +170,7 @@ func changedByOther(rec map[string]any, sent time.Time, user int64) bool {
 		return false
 	}
 	t, err := ParseDateTime(scalarString(dm))
-	if err != nil || t.IsZero() || t.Before(sent.Truncate(time.Second)) {
+	if err != nil || t.IsZero() || t.Before(sent.Truncate(time.Second)) || t.After(readAt.Truncate(time.Second).Add(time.Second)) {
 		return false
 	}
 	s := scalarString(by)

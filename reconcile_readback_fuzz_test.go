@@ -21,7 +21,7 @@ func FuzzDecodeReadBackRows(f *testing.F) {
 		for _, r := range rows {
 			_, ok1 := foldGet(r, "DATE_MODIFY")
 			_, ok2 := foldGet(r, "updatedTime")
-			if changedByOther(r, sent, 1) && !ok1 && !ok2 {
+			if changedByOther(r, sent, sent.Add(time.Hour), 1) && !ok1 && !ok2 {
 				t.Fatalf("conflict without a modification time: %v", r)
 			}
 		}
@@ -30,6 +30,7 @@ func FuzzDecodeReadBackRows(f *testing.F) {
 
 func TestChangedByOther(t *testing.T) {
 	sent := time.Date(2000, 1, 1, 0, 0, 10, 500e6, time.UTC)
+	read := time.Date(2000, 1, 1, 0, 1, 0, 700e6, time.UTC)
 	for _, tc := range []struct {
 		rec  map[string]any
 		want bool
@@ -41,8 +42,10 @@ func TestChangedByOther(t *testing.T) {
 		{map[string]any{"DATE_MODIFY": "2000-01-01T00:01:00+00:00"}, false},
 		{map[string]any{"DATE_MODIFY": "", "MODIFY_BY_ID": "7"}, false},
 		{map[string]any{"DATE_MODIFY": "garbage", "MODIFY_BY_ID": "7"}, false},
+		{map[string]any{"DATE_MODIFY": "2000-01-01T00:01:01+00:00", "MODIFY_BY_ID": "7"}, true},  // the second after the read
+		{map[string]any{"DATE_MODIFY": "2000-01-01T00:01:02+00:00", "MODIFY_BY_ID": "7"}, false}, // after the read: a clock ahead, seeded data
 	} {
-		if got := changedByOther(tc.rec, sent, 1); got != tc.want {
+		if got := changedByOther(tc.rec, sent, read, 1); got != tc.want {
 			t.Errorf("%v: %v, want %v", tc.rec, got, tc.want)
 		}
 	}
