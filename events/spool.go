@@ -48,13 +48,17 @@ type Spool struct {
 	dir string
 	f   *os.File
 
+	syncMu sync.Mutex // one fsync at a time; it covers every record written before it (group commit)
+
 	mu        sync.Mutex
-	size      int64
+	size      int64 // bytes written
+	synced    int64 // bytes fsynced: the records Consume and Replay see
 	cursor    int64
 	seen      map[[32]byte]bool
 	wake      chan struct{}
 	consuming bool
 	closed    bool
+	testSync  func() error // replaces f.Sync in Append (tests)
 
 	// Backoff is the wait before retry n (1, 2, ...) of a failing
 	// function; nil means 100ms doubling up to 30s.
@@ -108,7 +112,7 @@ func (s *Spool) load() error {
 			return err
 		}
 	}
-	s.size = off
+	s.size, s.synced = off, off
 	c, err := os.ReadFile(filepath.Join(s.dir, CursorFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -194,10 +198,11 @@ func (e *Event) key() [32]byte {
 
 // Append writes e durably (fsync) and returns it with Seq set, and with
 // Duplicate set when an identical event is already in the spool.
+// Concurrent Appends share one fsync.
 func (s *Spool) Append(e Event) (Event, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return e, ErrClosed
 	}
 	k := e.key()
@@ -205,6 +210,7 @@ func (s *Spool) Append(e Event) (Event, error) {
 	e.Seq = s.size
 	payload, err := json.Marshal(e)
 	if err != nil {
+		s.mu.Unlock()
 		return e, err
 	}
 	rec := make([]byte, 8, 8+len(payload))
@@ -213,23 +219,49 @@ func (s *Spool) Append(e Event) (Event, error) {
 	rec = append(rec, payload...)
 	if _, err := s.f.WriteAt(rec, s.size); err != nil {
 		s.f.Truncate(s.size)
+		s.mu.Unlock()
 		return e, fmt.Errorf("events: spool write: %w", err)
-	}
-	if err := s.f.Sync(); err != nil {
-		return e, fmt.Errorf("events: spool fsync: %w", err)
 	}
 	s.size += int64(len(rec))
 	s.seen[k] = true
+	end := s.size
+	s.mu.Unlock()
+	return e, s.syncTo(end)
+}
+
+// syncTo returns once the spool is fsynced up to end at least.
+func (s *Spool) syncTo(end int64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	s.mu.Lock()
+	done, target, closed := s.synced >= end, s.size, s.closed
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	if closed {
+		return ErrClosed
+	}
+	sync := s.f.Sync
+	if s.testSync != nil {
+		sync = s.testSync
+	}
+	if err := sync(); err != nil {
+		return fmt.Errorf("events: spool fsync: %w", err)
+	}
+	s.mu.Lock()
+	s.synced = target
 	close(s.wake)
 	s.wake = make(chan struct{})
-	return e, nil
+	s.mu.Unlock()
+	return nil
 }
 
 // next returns the event at off, or waits for one.
 func (s *Spool) next(ctx context.Context, off int64) (Event, int64, error) {
 	for {
 		s.mu.Lock()
-		size, wake, closed := s.size, s.wake, s.closed
+		size, wake, closed := s.synced, s.wake, s.closed
 		s.mu.Unlock()
 		if closed {
 			return Event{}, 0, ErrClosed
@@ -354,7 +386,7 @@ func (s *Spool) setCursor(off int64) error {
 // order, without moving the cursor; it stops at fn's first error.
 func (s *Spool) Replay(ctx context.Context, fn func(context.Context, Event) error) error {
 	s.mu.Lock()
-	size := s.size
+	size := s.synced
 	s.mu.Unlock()
 	for off := int64(0); off < size; {
 		if err := ctx.Err(); err != nil {
@@ -376,11 +408,13 @@ func (s *Spool) Replay(ctx context.Context, fn func(context.Context, Event) erro
 func (s *Spool) Pending() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.size - s.cursor
+	return s.synced - s.cursor
 }
 
 // Close releases the spool and its lock; a running Consume returns ErrClosed.
 func (s *Spool) Close() error {
+	s.syncMu.Lock() // after an fsync in flight
+	defer s.syncMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
