@@ -108,10 +108,8 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 		return nil, err
 	}
 	var cc callConfig
-	for _, o := range opts {
-		if o != nil {
-			o(&cc)
-		}
+	if err := applyCallOptions(&cc, opts); err != nil {
+		return nil, err
 	}
 	body, err := encodeParams(method, params)
 	if err != nil {

@@ -253,8 +253,14 @@ func (e *BatchError) Error() string {
 
 func (e *BatchError) Unwrap() error { return e.Err }
 
-// BatchOption configures Batch and BatchByChunk.
-type BatchOption func(*batchConfig)
+// BatchOption configures Batch and BatchByChunk. A bad value fails the call
+// with an error wrapping ErrInvalidOption before anything is sent.
+type BatchOption interface{ applyBatch(*batchConfig) error }
+
+// batchOpt is a BatchOption.
+type batchOpt func(*batchConfig) error
+
+func (f batchOpt) applyBatch(c *batchConfig) error { return f(c) }
 
 type batchConfig struct {
 	halt        bool
@@ -286,58 +292,69 @@ const (
 // the reference SDK). In a v2 batch the portal then runs no command after
 // it; in BatchByChunk no new chunk starts after an error. REST 3.0 batches
 // always stop at the first error.
-func WithHalt(halt bool) BatchOption { return func(c *batchConfig) { c.halt = halt } }
-
-// WithChunkBytes bounds the encoded size (the JSON body) of one BatchByChunk
-// request (default DefaultChunkBytes). A single command over the bound is
-// sent alone.
-func WithChunkBytes(n int) BatchOption {
-	return func(c *batchConfig) {
-		if n > 0 {
-			c.chunkBytes = n
-		}
-	}
+func WithHalt(halt bool) BatchOption {
+	return batchOpt(func(c *batchConfig) error { c.halt = halt; return nil })
 }
 
-// WithConcurrency sets how many BatchByChunk requests may be in flight at
-// once (default DefaultChunkConcurrency; 1 is sequential). The limiter still
-// paces every request, so more concurrency never earns a refusal; raise it
-// to keep the request bucket busy when a request takes longer than the
-// bucket's drain interval, and to spend the bucket's initial burst at once.
-// On the Standard plan, batches of 50 writes keep the bucket busy from 8.
-func WithConcurrency(n int) BatchOption {
-	return func(c *batchConfig) {
-		if n > 0 {
-			c.concurrency = n
+// WithChunkBytes bounds the encoded size (the JSON body) of one BatchByChunk
+// request (default DefaultChunkBytes); it must be positive. A single command
+// over the bound is sent alone.
+func WithChunkBytes(n int) BatchOption {
+	return batchOpt(func(c *batchConfig) error {
+		if n < 1 {
+			return invalidOption("WithChunkBytes", n, "must be positive")
 		}
-	}
+		c.chunkBytes = n
+		return nil
+	})
 }
 
 // WithReconciler sets the function that settles BatchByChunk's ambiguous
 // writes by reading the records back (see Reconciler, ReconcileCRMUpdate).
-func WithReconciler(r Reconciler) BatchOption { return func(c *batchConfig) { c.reconciler = r } }
+// It must not be nil.
+func WithReconciler(r Reconciler) BatchOption {
+	return batchOpt(func(c *batchConfig) error {
+		if r == nil {
+			return invalidOption("WithReconciler", "nil", "a reconciler is required")
+		}
+		c.reconciler = r
+		return nil
+	})
+}
+
+// MaxRequestCutoff is the largest WithRequestCutoff.
+const MaxRequestCutoff = time.Hour
 
 // WithRequestCutoff sets the portal's request wall time (default the
-// hook's RestrictionParams Retry.RequestCutoff, 60 s). The reconciler runs only once this much time
+// hook's RestrictionParams Retry.RequestCutoff, 60 s); it must be in
+// (0, MaxRequestCutoff]. The reconciler runs only once this much time
 // has passed since an ambiguous request was sent: before that, the portal
 // may still be running it.
 func WithRequestCutoff(d time.Duration) BatchOption {
-	return func(c *batchConfig) {
-		if d > 0 {
-			c.cutoff = d
+	return batchOpt(func(c *batchConfig) error {
+		if d <= 0 || d > MaxRequestCutoff {
+			return invalidOption("WithRequestCutoff", d, fmt.Sprintf("must be in (0, %v]", MaxRequestCutoff))
 		}
-	}
+		c.cutoff = d
+		return nil
+	})
 }
 
 // WithBatchCallOptions passes call options (timeout, request id) to every
-// batch request.
+// batch request. They are checked before the first request.
 func WithBatchCallOptions(opts ...CallOption) BatchOption {
-	return func(c *batchConfig) { c.callOpts = append(c.callOpts, opts...) }
+	return batchOpt(func(c *batchConfig) error {
+		if err := applyCallOptions(&callConfig{}, opts); err != nil {
+			return fmt.Errorf("WithBatchCallOptions: %w", err)
+		}
+		c.callOpts = append(c.callOpts, opts...)
+		return nil
+	})
 }
 
 // newBatchConfig applies opts over the defaults; cutoff is the hook's
 // Retry.RequestCutoff (DefaultRequestCutoff when 0).
-func newBatchConfig(cutoff time.Duration, opts []BatchOption) batchConfig {
+func newBatchConfig(cutoff time.Duration, opts []BatchOption) (batchConfig, error) {
 	if cutoff <= 0 {
 		cutoff = DefaultRequestCutoff
 	}
@@ -345,10 +362,12 @@ func newBatchConfig(cutoff time.Duration, opts []BatchOption) batchConfig {
 		cutoff: cutoff, maxRounds: 20}
 	for _, o := range opts {
 		if o != nil {
-			o(&c)
+			if err := o.applyBatch(&c); err != nil {
+				return c, err
+			}
 		}
 	}
-	return c
+	return c, nil
 }
 
 // Batch runs up to MaxBatchCommands commands in one request (the portal's
@@ -384,7 +403,10 @@ func newBatchConfig(cutoff time.Duration, opts []BatchOption) batchConfig {
 // result holds every command, and when some command is not Done the error
 // is a *BatchError alongside it.
 func (a *API) Batch(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
-	cfg := newBatchConfig(a.h.RestrictionParams().Retry.RequestCutoff, opts)
+	cfg, err := newBatchConfig(a.h.RestrictionParams().Retry.RequestCutoff, opts)
+	if err != nil {
+		return nil, err
+	}
 	if len(cmds) > MaxBatchCommands {
 		return nil, fmt.Errorf("b24: batch of %d commands: at most %d run in one request (use BatchByChunk)", len(cmds), MaxBatchCommands)
 	}

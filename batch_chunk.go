@@ -51,7 +51,10 @@ import (
 // error is a *BatchError; when ctx ends, its Err wraps ctx.Err() and the
 // commands not sent are NotExecuted.
 func (a *API) BatchByChunk(ctx context.Context, cmds []Cmd, opts ...BatchOption) (*BatchResult, error) {
-	cfg := newBatchConfig(a.h.RestrictionParams().Retry.RequestCutoff, opts)
+	cfg, err := newBatchConfig(a.h.RestrictionParams().Retry.RequestCutoff, opts)
+	if err != nil {
+		return nil, err
+	}
 	res := newBatchResult(cmds)
 	if len(cmds) == 0 {
 		return res, nil

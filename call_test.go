@@ -94,7 +94,7 @@ func TestRetryTable(t *testing.T) {
 		opts   []CallOption
 	}
 	read := callKind{"read", APIv2, "crm.deal.get", nil}
-	marked := callKind{"idempotent", APIv2, "crm.deal.update", []CallOption{WithIdempotent()}}
+	marked := callKind{"idempotent", APIv2, "crm.deal.update", []CallOption{WithIdempotent(true)}}
 	v3write := callKind{"v3 write", APIv3, "tasks.task.add", nil}
 	v2write := callKind{"v2 write", APIv2, "crm.deal.add", nil}
 	kinds := []callKind{read, marked, v3write, v2write}

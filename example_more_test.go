@@ -9,7 +9,7 @@ import (
 	"github.com/b24go/b24/b24test"
 )
 
-// FetchListPages hands over one request's rows at a time. With WithShards the
+// FetchListPages hands over one request's rows at a time. With WithConcurrency the
 // id range is cut into shards walked at once under the hook's one limiter;
 // pages still arrive in id order.
 func ExampleFetchListPages() {
@@ -25,7 +25,7 @@ func ExampleFetchListPages() {
 	rows, last, ordered := 0, b24.ID(0), true
 	params := map[string]any{"select": []string{"ID", "TITLE"}}
 	for page, err := range b24.FetchListPages[struct{ ID b24.ID }](context.Background(), h.V2(), "crm.deal.list", params,
-		b24.WithShards(4), b24.WithReport(&rep)) {
+		b24.WithConcurrency(4), b24.WithReport(&rep)) {
 		if err != nil {
 			fmt.Println(err)
 			return

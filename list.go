@@ -3,6 +3,7 @@ package b24
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 // descending) with start=-1, so the portal never counts rows and every
 // request costs the same whatever the depth. On REST v2 the walk chains 50
 // list commands in one batch (up to 2,500 rows a request) when the Batch API
-// is available, and WithShards splits the id range into shards walked
+// is available, and WithConcurrency splits the id range into shards walked
 // concurrently under the hook's limiter.
 //
 // Every walk ends with a ListReport (WithReport): rows, unique ids, the
@@ -54,8 +55,14 @@ var ErrListChanged = errors.New("b24: list changed during the offset walk")
 var ErrCursorMismatch = errors.New("b24: list cursor belongs to another walk")
 
 // ListOption configures a list walk (CallList, FetchList, FetchListPages,
-// CallTail, FetchTail).
-type ListOption func(*listConfig)
+// CallTail, FetchTail). A bad value fails the walk with an error wrapping
+// ErrInvalidOption before anything is sent.
+type ListOption interface{ applyList(*listConfig) error }
+
+// listOpt is a ListOption.
+type listOpt func(*listConfig) error
+
+func (f listOpt) applyList(c *listConfig) error { return f(c) }
 
 type listConfig struct {
 	idKey, cursorKey, resultKey string
@@ -74,79 +81,82 @@ type listConfig struct {
 	tailStartSet                bool
 }
 
+// MaxPageSize is the largest WithPageSize: the portal's REST v3 maximum.
+const MaxPageSize = 1000
+
 // WithIDKey names the id field in the rows the method returns ("ID" for
 // crm.deal.list, "id" for crm.item.list and tasks.task.list). The known
-// families need no option (see FetchList).
+// families need no option (see FetchList). It must not be empty.
 func WithIDKey(key string) ListOption {
-	return func(c *listConfig) { c.idKey, c.idKeySet = key, key != "" }
+	return listOpt(func(c *listConfig) error {
+		if key == "" {
+			return invalidOption("WithIDKey", `""`, "must not be empty")
+		}
+		c.idKey, c.idKeySet = key, true
+		return nil
+	})
 }
 
 // WithCursorIDKey names the id field in the request's filter, order and
 // select, when it differs from the one in the rows (tasks.task.list filters
-// on "ID" and returns "id"). It defaults to the id key.
+// on "ID" and returns "id"). It defaults to the id key; it must not be empty.
 func WithCursorIDKey(key string) ListOption {
-	return func(c *listConfig) { c.cursorKey, c.cursorSet = key, key != "" }
+	return listOpt(func(c *listConfig) error {
+		if key == "" {
+			return invalidOption("WithCursorIDKey", `""`, "must not be empty")
+		}
+		c.cursorKey, c.cursorSet = key, true
+		return nil
+	})
 }
 
 // WithResultKey names the key of the result that holds the rows ("items"
 // for crm.item.list, "tasks" for tasks.task.list); "" means the result is
 // the array of rows itself.
 func WithResultKey(key string) ListOption {
-	return func(c *listConfig) { c.resultKey, c.resSet = key, true }
+	return listOpt(func(c *listConfig) error { c.resultKey, c.resSet = key, true; return nil })
 }
 
-// WithDescending walks from the largest id down: the order and the cursor
-// filter ("<ID") are reversed, and a filter bound of the caller's on the id
-// is kept as the walk's range. An order of the caller's on the id field
-// alone ("DESC") has the same effect.
-func WithDescending() ListOption {
-	return func(c *listConfig) { c.desc = true }
+// WithDescending(true) walks from the largest id down: the order and the
+// cursor filter ("<ID") are reversed, and a filter bound of the caller's on
+// the id is kept as the walk's range. An order of the caller's on the id
+// field alone ("DESC") has the same effect.
+func WithDescending(on bool) ListOption {
+	return listOpt(func(c *listConfig) error { c.desc = on; return nil })
 }
 
-// WithPageSize sets the REST v3 pagination.limit (default 1000, the
-// portal's maximum) or the tail cursor's limit. REST v2 pages are always 50
-// rows, so the option is ignored there.
+// WithPageSize sets the REST v3 pagination.limit (default and at most
+// MaxPageSize, the portal's maximum) or the tail cursor's limit; it must be
+// in [1, MaxPageSize]. REST v2 pages are always 50 rows, so the option is
+// ignored there.
 func WithPageSize(n int) ListOption {
-	return func(c *listConfig) {
-		if n > 0 {
-			c.pageSize = n
+	return listOpt(func(c *listConfig) error {
+		if n < 1 || n > MaxPageSize {
+			return invalidOption("WithPageSize", n, fmt.Sprintf("must be in [1, %d]", MaxPageSize))
 		}
-	}
+		c.pageSize = n
+		return nil
+	})
 }
 
-// WithShards walks the list with n concurrent workers (default 1). The walk
-// first probes the smallest and largest id of the range (one request), then
-// cuts the range into shards sized by the density of ids it observes, and
-// walks them concurrently. All workers draw on the hook's one limiter, so n
-// above about 4 does not make a walk faster: it keeps the request bucket
-// busy without earning a refusal. Rows still arrive in id order unless
-// WithUnordered is given; memory stays bounded by a window of about 2n
-// shards.
-func WithShards(n int) ListOption {
-	return func(c *listConfig) {
-		if n > 0 {
-			c.shards = n
-		}
-	}
+// WithUnordered(true) delivers the rows of concurrent shards as they arrive,
+// not in id order. Within one shard rows are still in id order.
+func WithUnordered(on bool) ListOption {
+	return listOpt(func(c *listConfig) error { c.unordered = on; return nil })
 }
 
-// WithUnordered delivers the rows of concurrent shards as they arrive, not
-// in id order. Within one shard rows are still in id order.
-func WithUnordered() ListOption {
-	return func(c *listConfig) { c.unordered = true }
+// WithBatch(false) makes every request carry one list page, instead of
+// chaining 50 list commands in a batch on REST v2, or sending the pages of
+// several shards in one batch on REST v3 (the default, WithBatch(true)). Use
+// it for methods a batch cannot call. A REST v2 walk whose params a batch
+// command cannot carry (an empty array, nil, a boolean, over 1,000 values:
+// see Cmd) reads one page a request without it, and logs a warning naming
+// the key.
+func WithBatch(on bool) ListOption {
+	return listOpt(func(c *listConfig) error { c.noBatch = !on; return nil })
 }
 
-// WithoutBatch makes every request carry one list page, instead of chaining
-// 50 list commands in a batch on REST v2, or sending the pages of several
-// shards in one batch on REST v3. Use it for methods a batch cannot call.
-// A REST v2 walk whose params a batch command cannot carry (an empty
-// array, nil, a boolean, over 1,000 values: see Cmd) reads one page a
-// request without it, and logs a warning naming the key.
-func WithoutBatch() ListOption {
-	return func(c *listConfig) { c.noBatch = true }
-}
-
-// WithOffsetPaging walks by offset (start=0, 50, ...) instead of by id, in
+// WithOffsetPaging(true) walks by offset (start=0, 50, ...) instead of by id, in
 // the order the caller gives. Each page makes the portal count and skip the
 // rows before it, so it is slower and its cost grows with depth; rows
 // inserted or deleted during the walk can shift pages. A caller's order on a
@@ -155,41 +165,73 @@ func WithoutBatch() ListOption {
 // ErrPageRepeated; a walk that saw rows repeated, the v2 total change, or
 // read other than total rows ends ListIncomplete with ErrListChanged. REST 3.0 sends no total, so rows a
 // deletion shifts past a v3 offset walk go unnoticed.
-func WithOffsetPaging() ListOption {
-	return func(c *listConfig) { c.offset = true }
+func WithOffsetPaging(on bool) ListOption {
+	return listOpt(func(c *listConfig) error { c.offset = on; return nil })
 }
 
 // WithResume continues a walk from a cursor saved from an earlier one
 // (ListReport.Cursor or ListProgress.Cursor): only the rows the earlier walk
 // had not yet delivered are read. The method, its parameters and the
-// direction must be the same (else ErrCursorMismatch).
+// direction must be the same (else ErrCursorMismatch); a zero cursor is an
+// invalid option.
 func WithResume(c ListCursor) ListOption {
-	return func(cfg *listConfig) { cp := c; cfg.resume = &cp }
+	return listOpt(func(cfg *listConfig) error {
+		if c.Query == "" {
+			return invalidOption("WithResume", "zero cursor", "not a cursor saved from a walk")
+		}
+		cp := c
+		cfg.resume = &cp
+		return nil
+	})
 }
 
 // WithProgress calls f after every request's rows have been delivered, on
-// the goroutine that consumes the rows. f must not block for long.
+// the goroutine that consumes the rows. f must not block for long, nor be nil.
 func WithProgress(f func(ListProgress)) ListOption {
-	return func(c *listConfig) { c.progress = f }
+	return listOpt(func(c *listConfig) error {
+		if f == nil {
+			return invalidOption("WithProgress", "nil", "a function is required")
+		}
+		c.progress = f
+		return nil
+	})
 }
 
-// WithReport fills *r with the walk's report when the walk ends: completed,
-// stopped by the caller (a break out of the loop, or a cancelled context) or
-// failed.
+// WithReport fills *r (not nil) with the walk's report when the walk ends:
+// completed, stopped by the caller (a break out of the loop, or a cancelled
+// context) or failed.
 func WithReport(r *ListReport) ListOption {
-	return func(c *listConfig) { c.report = r }
+	return listOpt(func(c *listConfig) error {
+		if r == nil {
+			return invalidOption("WithReport", "nil", "a *ListReport is required")
+		}
+		c.report = r
+		return nil
+	})
 }
 
 // WithListCallOptions passes call options (WithCallTimeout, WithRequestID, ...)
-// to every request of the walk.
+// to every request of the walk. They are checked before the first request.
 func WithListCallOptions(opts ...CallOption) ListOption {
-	return func(c *listConfig) { c.callOpts = append(c.callOpts, opts...) }
+	return listOpt(func(c *listConfig) error {
+		if err := applyCallOptions(&callConfig{}, opts); err != nil {
+			return fmt.Errorf("WithListCallOptions: %w", err)
+		}
+		c.callOpts = append(c.callOpts, opts...)
+		return nil
+	})
 }
 
 // WithTailStart sets the value the REST v3 *.tail cursor starts after (default 0;
-// required for a descending tail).
+// required for a descending tail). It must not be nil.
 func WithTailStart(v any) ListOption {
-	return func(c *listConfig) { c.tailStart, c.tailStartSet = v, true }
+	return listOpt(func(c *listConfig) error {
+		if v == nil {
+			return invalidOption("WithTailStart", "nil", "a start value is required")
+		}
+		c.tailStart, c.tailStartSet = v, true
+		return nil
+	})
 }
 
 // family describes where a list method's rows and ids are.
@@ -244,14 +286,25 @@ func (c *listConfig) family(v APIVersion, method string) family {
 	return f
 }
 
-func newListConfig(opts []ListOption) listConfig {
+func newListConfig(opts []ListOption) (listConfig, error) {
 	cfg := listConfig{shards: 1}
 	for _, o := range opts {
 		if o != nil {
-			o(&cfg)
+			if err := o.applyList(&cfg); err != nil {
+				return cfg, err
+			}
 		}
 	}
-	return cfg
+	return cfg, nil
+}
+
+// badListConfig ends a walk whose options are invalid: it fills the report
+// (when that option was applied) and returns err.
+func badListConfig(method string, cfg listConfig, err error) error {
+	if cfg.report != nil {
+		*cfg.report = ListReport{Method: method, End: ListFailed, Err: err}
+	}
+	return err
 }
 
 // CallList returns every row of a list method, decoded into T (a struct, or
@@ -311,8 +364,13 @@ func CallList[T any](ctx context.Context, api *API, method string, params any, o
 // and a bounded window of shards are held. An error is yielded once, as the
 // last value.
 func FetchList[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[T, error] {
-	cfg := newListConfig(opts)
+	cfg, err := newListConfig(opts)
 	return func(yield func(T, error) bool) {
+		if err != nil {
+			var zero T
+			yield(zero, badListConfig(method, cfg, err))
+			return
+		}
 		runList(ctx, api, method, params, cfg, func(rows []T) (int, bool) {
 			for i, row := range rows {
 				if !yield(row, nil) {
@@ -332,8 +390,12 @@ func FetchList[T any](ctx context.Context, api *API, method string, params any, 
 // with chained batches, up to the page size on REST v3). The slice is the
 // caller's to keep.
 func FetchListPages[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[[]T, error] {
-	cfg := newListConfig(opts)
+	cfg, err := newListConfig(opts)
 	return func(yield func([]T, error) bool) {
+		if err != nil {
+			yield(nil, badListConfig(method, cfg, err))
+			return
+		}
 		runList(ctx, api, method, params, cfg, func(rows []T) (int, bool) {
 			return len(rows), yield(rows, nil)
 		}, func(err error) { yield(nil, err) })

@@ -25,7 +25,7 @@ func TestListSlowConsumerShards(t *testing.T) {
 		savedAt := map[int64]bool{}
 		progress := 0
 		var rep b24.ListReport
-		opts := []b24.ListOption{b24.WithShards(4), b24.WithReport(&rep), b24.WithProgress(func(p b24.ListProgress) {
+		opts := []b24.ListOption{b24.WithConcurrency(4), b24.WithReport(&rep), b24.WithProgress(func(p b24.ListProgress) {
 			progress++
 			if progress == 4 {
 				c := *p.Cursor
@@ -61,7 +61,7 @@ func TestListSlowConsumerShards(t *testing.T) {
 		b, _ := json.Marshal(saved)
 		rest := 0
 		for page, err := range b24.FetchListPages[struct{ ID b24.ID }](ctx, h.V2(), "crm.deal.list", idOnly,
-			b24.WithShards(4), b24.WithResume(*saved)) {
+			b24.WithConcurrency(4), b24.WithResume(*saved)) {
 			if err != nil {
 				t.Fatal(err)
 			}

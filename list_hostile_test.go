@@ -36,15 +36,15 @@ func TestListUnsortedPortal(t *testing.T) {
 		params map[string]any
 		opts   []b24.ListOption
 	}{
-		{"keyset", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithoutBatch()}},
+		{"keyset", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithBatch(false)}},
 		{"chain", false, "crm.deal.list", idOnly, nil},
-		{"keyset descending", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithoutBatch(), b24.WithDescending()}},
-		{"shards", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithShards(3)}},
-		{"shards unordered", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithShards(3), b24.WithUnordered(), b24.WithoutBatch()}},
+		{"keyset descending", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithBatch(false), b24.WithDescending(true)}},
+		{"shards", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithConcurrency(3)}},
+		{"shards unordered", false, "crm.deal.list", idOnly, []b24.ListOption{b24.WithConcurrency(3), b24.WithUnordered(true), b24.WithBatch(false)}},
 		{"item", false, "crm.item.list", items.params, nil},
 		{"tasks", false, "tasks.task.list", tasks.params, nil},
 		{"v3", true, "tasks.task.list", tasks3.params, []b24.ListOption{b24.WithPageSize(50)}},
-		{"v3 shards", true, "tasks.task.list", tasks3.params, []b24.ListOption{b24.WithPageSize(50), b24.WithShards(3)}},
+		{"v3 shards", true, "tasks.task.list", tasks3.params, []b24.ListOption{b24.WithPageSize(50), b24.WithConcurrency(3)}},
 		{"tail", true, "tasks.task.tail", map[string]any{"select": []string{"id"}}, []b24.ListOption{b24.WithPageSize(50)}},
 	}
 	for _, tt := range tests {
@@ -193,7 +193,7 @@ func TestListOffsetStubbornNext(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				h := stubPortal(t, tt.body)
 				var rep b24.ListReport
-				rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithOffsetPaging(), b24.WithReport(&rep))
+				rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithOffsetPaging(true), b24.WithReport(&rep))
 				if !errors.Is(err, tt.want) || rep.End != b24.ListFailed || rep.Requests > 2 || len(rows) != 50 {
 					t.Fatalf("%d rows, error %v, report %+v", len(rows), err, rep)
 				}
@@ -227,7 +227,7 @@ func TestListOffsetShortOfTotal(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rep b24.ListReport
-		rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithOffsetPaging(), b24.WithReport(&rep))
+		rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithOffsetPaging(true), b24.WithReport(&rep))
 		if !errors.Is(err, b24.ErrListChanged) || !strings.Contains(err.Error(), "100 rows read of a total of 150") || len(rows) != 100 || rep.End != b24.ListIncomplete {
 			t.Fatalf("%d rows, error %v, report %+v", len(rows), err, rep)
 		}

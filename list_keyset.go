@@ -73,7 +73,7 @@ func newWalk[T any](api *API, method string, params any, cfg listConfig) (*walk[
 		if cfg.shards > 1 && !cfg.noBatch {
 			w.v3b = &v3Batcher{}
 		}
-	case !cfg.noBatch && q.queryable(method, api.h): // REST v2 walks chain batches unless WithoutBatch
+	case !cfg.noBatch && q.queryable(method, api.h): // REST v2 walks chain batches unless WithBatch(false)
 		w.chain, w.mode = true, "chain"
 	default:
 		w.mode = "keyset"

@@ -174,12 +174,12 @@ func TestListShardsMatchStore(t *testing.T) {
 		any  bool // order not promised
 	}{
 		{"chain", nil, false, false},
-		{"single pages", []b24.ListOption{b24.WithoutBatch()}, false, false},
-		{"chain desc", []b24.ListOption{b24.WithDescending()}, true, false},
-		{"shards ordered", []b24.ListOption{b24.WithShards(4)}, false, false},
-		{"shards unordered", []b24.ListOption{b24.WithShards(4), b24.WithUnordered()}, false, true},
-		{"shards desc", []b24.ListOption{b24.WithShards(3), b24.WithDescending()}, true, false},
-		{"shards single pages", []b24.ListOption{b24.WithShards(5), b24.WithoutBatch()}, false, false},
+		{"single pages", []b24.ListOption{b24.WithBatch(false)}, false, false},
+		{"chain desc", []b24.ListOption{b24.WithDescending(true)}, true, false},
+		{"shards ordered", []b24.ListOption{b24.WithConcurrency(4)}, false, false},
+		{"shards unordered", []b24.ListOption{b24.WithConcurrency(4), b24.WithUnordered(true)}, false, true},
+		{"shards desc", []b24.ListOption{b24.WithConcurrency(3), b24.WithDescending(true)}, true, false},
+		{"shards single pages", []b24.ListOption{b24.WithConcurrency(5), b24.WithBatch(false)}, false, false},
 	}
 	fams := []where{deals, items, tasks, tasks3}
 	for _, wh := range fams {
@@ -252,8 +252,8 @@ func TestListShardsFitRequests(t *testing.T) {
 		name string
 		opts []b24.ListOption
 	}{
-		{"ordered", []b24.ListOption{b24.WithShards(16)}},
-		{"unordered", []b24.ListOption{b24.WithShards(16), b24.WithUnordered()}},
+		{"ordered", []b24.ListOption{b24.WithConcurrency(16)}},
+		{"unordered", []b24.ListOption{b24.WithConcurrency(16), b24.WithUnordered(true)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			portal(t, b24test.Seed{Deals: n}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
@@ -316,9 +316,9 @@ func TestListFilterCombination(t *testing.T) {
 		{"stage", map[string]any{"STAGE_ID": "NEW"}, nil, false},
 		{"lower bound", map[string]any{">ID": 700}, nil, false},
 		{"both bounds and a field", map[string]any{">=ID": "250", "<ID": 1900, "CATEGORY_ID": 0}, nil, false},
-		{"bounds, desc", map[string]any{">ID": 100, "<=ID": 1500}, []b24.ListOption{b24.WithDescending()}, true},
+		{"bounds, desc", map[string]any{">ID": 100, "<=ID": 1500}, []b24.ListOption{b24.WithDescending(true)}, true},
 		{"desc by order", map[string]any{"<ID": 1500}, nil, true},
-		{"bounds, shards", map[string]any{">ID": 100, "<=ID": 1500, "!STAGE_ID": "WON"}, []b24.ListOption{b24.WithShards(3)}, false},
+		{"bounds, shards", map[string]any{">ID": 100, "<=ID": 1500, "!STAGE_ID": "WON"}, []b24.ListOption{b24.WithConcurrency(3)}, false},
 		{"empty range", map[string]any{">ID": 900, "<ID": 800}, nil, false},
 	}
 	for _, tt := range tests {
@@ -389,7 +389,7 @@ func TestListOffsetFallback(t *testing.T) {
 // TestListErrorMidWalkAndResume: a fatal error after some requests ends the
 // walk with the rows before it; the report's cursor resumes exactly there.
 func TestListErrorMidWalkAndResume(t *testing.T) {
-	for _, opts := range [][]b24.ListOption{nil, {b24.WithShards(4)}, {b24.WithShards(3), b24.WithUnordered()}, {b24.WithoutBatch()}} {
+	for _, opts := range [][]b24.ListOption{nil, {b24.WithConcurrency(4)}, {b24.WithConcurrency(3), b24.WithUnordered(true)}, {b24.WithBatch(false)}} {
 		portal(t, b24test.Seed{Deals: 6000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
 			want := truth(t, h, deals, nil)
 			ctx := context.Background()
@@ -445,7 +445,7 @@ func TestListErrorMidWalkAndResume(t *testing.T) {
 // goroutine (synctest fails the test if one is left blocked); the cursor
 // resumes after the last row delivered.
 func TestListEarlyBreak(t *testing.T) {
-	for _, opts := range [][]b24.ListOption{nil, {b24.WithShards(4)}, {b24.WithShards(4), b24.WithUnordered()}} {
+	for _, opts := range [][]b24.ListOption{nil, {b24.WithConcurrency(4)}, {b24.WithConcurrency(4), b24.WithUnordered(true)}} {
 		portal(t, b24test.Seed{Deals: 8000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
 			want := truth(t, h, deals, nil)
 			before := s.Audit().Requests
@@ -485,7 +485,7 @@ func TestListEarlyBreak(t *testing.T) {
 // TestListCancel: cancelling the context ends the walk with the context's
 // error and a stopped report.
 func TestListCancel(t *testing.T) {
-	for _, opts := range [][]b24.ListOption{nil, {b24.WithShards(4)}} {
+	for _, opts := range [][]b24.ListOption{nil, {b24.WithConcurrency(4)}} {
 		portal(t, b24test.Seed{Deals: 8000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -517,7 +517,7 @@ func TestListProgress(t *testing.T) {
 		var last b24.ListProgress
 		calls := 0
 		rows, err := b24.CallList[json.RawMessage](context.Background(), h.V2(), "crm.deal.list", idOnly,
-			b24.WithShards(3), b24.WithProgress(func(p b24.ListProgress) {
+			b24.WithConcurrency(3), b24.WithProgress(func(p b24.ListProgress) {
 				if p.Rows < last.Rows || p.Covered < last.Covered-1e-9 {
 					t.Errorf("progress went back: %+v after %+v", p, last)
 				}
@@ -599,7 +599,7 @@ func fullPage(id func(i int) string) string {
 func TestListStalledCursor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := stubPortal(t, fullPage(func(i int) string { return strconv.Itoa(i + 1) }))
-		for _, opts := range [][]b24.ListOption{{b24.WithoutBatch()}, {b24.WithoutBatch(), b24.WithShards(3)}} {
+		for _, opts := range [][]b24.ListOption{{b24.WithBatch(false)}, {b24.WithBatch(false), b24.WithConcurrency(3)}} {
 			var rep b24.ListReport
 			rows, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, append(opts, b24.WithReport(&rep))...)
 			if !errors.Is(err, b24.ErrCursorStalled) {
@@ -616,7 +616,7 @@ func TestListStalledCursor(t *testing.T) {
 func TestListNonNumericID(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := stubPortal(t, fullPage(func(i int) string { return `"A-` + strconv.Itoa(i) + `"` }))
-		_, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithoutBatch())
+		_, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithBatch(false))
 		if !errors.Is(err, b24.ErrNonNumericID) || !strings.Contains(err.Error(), "A-0") {
 			t.Fatalf("error %v", err)
 		}
@@ -627,7 +627,7 @@ func TestListNonNumericID(t *testing.T) {
 func TestListCursorMismatch(t *testing.T) {
 	portal(t, b24test.Seed{Deals: 200}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
 		var rep b24.ListReport
-		for range b24.FetchList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithReport(&rep), b24.WithoutBatch()) {
+		for range b24.FetchList[map[string]any](context.Background(), h.V2(), "crm.deal.list", nil, b24.WithReport(&rep), b24.WithBatch(false)) {
 			break
 		}
 		_, err := b24.CallList[map[string]any](context.Background(), h.V2(), "crm.deal.list",
@@ -649,7 +649,7 @@ func TestListTail(t *testing.T) {
 		}{
 			{false, nil},
 			{false, []b24.ListOption{b24.WithPageSize(100)}},
-			{true, []b24.ListOption{b24.WithDescending(), b24.WithTailStart(want[len(want)-1] + 1)}},
+			{true, []b24.ListOption{b24.WithDescending(true), b24.WithTailStart(want[len(want)-1] + 1)}},
 		} {
 			var rep b24.ListReport
 			rows, err := b24.CallTail[struct{ ID int64 }](ctx, h.V3(), "tasks.task.tail", map[string]any{"select": []string{"title"}}, append(tc.opts, b24.WithReport(&rep))...)
@@ -667,7 +667,7 @@ func TestListTail(t *testing.T) {
 				t.Fatalf("report %+v", rep)
 			}
 		}
-		if _, err := b24.CallTail[map[string]any](ctx, h.V3(), "tasks.task.tail", nil, b24.WithDescending()); err == nil {
+		if _, err := b24.CallTail[map[string]any](ctx, h.V3(), "tasks.task.tail", nil, b24.WithDescending(true)); err == nil {
 			t.Fatal("a descending tail without a start")
 		}
 	})
@@ -739,7 +739,7 @@ func TestListChainCommandRefused(t *testing.T) {
 				rt := &countRefusals{next: s.Client().Transport}
 				h := s.Hook(b24.WithHTTPClient(&http.Client{Transport: rt}))
 				want := truth(t, h, deals, nil)
-				got, rep, err := collect(t, h, deals, nil, b24.WithShards(shards))
+				got, rep, err := collect(t, h, deals, nil, b24.WithConcurrency(shards))
 				if err != nil {
 					t.Fatalf("%v (report %+v)", err, rep)
 				}
@@ -779,7 +779,7 @@ func TestListV3ShardsShareBatch(t *testing.T) {
 				}
 				s.FailNext("batch", tc.failBatch, b24test.FaultMoved)
 				before := s.Audit()
-				got, rep, err := collect(t, h, tasks3, tasks3.params, b24.WithShards(8), b24.WithPageSize(100))
+				got, rep, err := collect(t, h, tasks3, tasks3.params, b24.WithConcurrency(8), b24.WithPageSize(100))
 				if err != nil {
 					t.Fatalf("%v (report %+v)", err, rep)
 				}
@@ -820,7 +820,7 @@ func TestListV3ShardsShareBatch(t *testing.T) {
 // store; a cancel ends the walk with the context's error. Every worker waiting
 // for a batch ends (the bubble ends with no goroutine blocked).
 func TestListV3ShardsBatchStop(t *testing.T) {
-	for _, opts := range [][]b24.ListOption{{b24.WithShards(8)}, {b24.WithShards(8), b24.WithUnordered()}} {
+	for _, opts := range [][]b24.ListOption{{b24.WithConcurrency(8)}, {b24.WithConcurrency(8), b24.WithUnordered(true)}} {
 		portal(t, b24test.Seed{Tasks: 6000}, func(t *testing.T, s *b24test.Server, h *b24.Hook) {
 			want := truth(t, h, tasks3, tasks3.params)
 			opts := append(opts, b24.WithPageSize(100))

@@ -43,9 +43,13 @@ func CallTail[T any](ctx context.Context, api *API, method string, params any, o
 // WithReport reports the walk (Mode "tail"); shards, resumption and offset
 // paging do not apply.
 func FetchTail[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[T, error] {
-	cfg := newListConfig(opts)
+	cfg, cfgErr := newListConfig(opts)
 	return func(yield func(T, error) bool) {
 		var zero T
+		if cfgErr != nil {
+			yield(zero, badListConfig(method, cfg, cfgErr))
+			return
+		}
 		start := time.Now()
 		rep := ListReport{Method: method, Mode: "tail", Shards: 1}
 		done := func(err error, stopped bool) {

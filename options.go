@@ -1,7 +1,6 @@
 package b24
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,7 +39,7 @@ type config struct {
 func WithHTTPClient(c *http.Client) Option {
 	return func(cfg *config) error {
 		if c == nil {
-			return errors.New("b24: WithHTTPClient: nil client")
+			return invalidOption("WithHTTPClient", "nil", "a client is required")
 		}
 		cp := *c
 		cfg.httpClient = &cp
@@ -54,7 +53,7 @@ func WithHTTPClient(c *http.Client) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(cfg *config) error {
 		if l == nil {
-			return errors.New("b24: WithLogger: nil logger")
+			return invalidOption("WithLogger", "nil", "a logger is required")
 		}
 		cfg.logger = l
 		return nil
@@ -67,7 +66,7 @@ func WithRestrictionParams(p RestrictionParams) Option {
 	return func(cfg *config) error {
 		m := p.Merge(StandardPlan())
 		if err := m.Validate(); err != nil {
-			return err
+			return fmt.Errorf("%w: WithRestrictionParams: %w", ErrInvalidOption, err)
 		}
 		cfg.params = m
 		return nil
@@ -81,7 +80,7 @@ func WithRestrictionParams(p RestrictionParams) Option {
 func WithLimiter(l Limiter) Option {
 	return func(cfg *config) error {
 		if l == nil {
-			return errors.New("b24: WithLimiter: nil limiter")
+			return invalidOption("WithLimiter", "nil", "a limiter is required")
 		}
 		cfg.limiter = l
 		return nil
@@ -92,7 +91,7 @@ func WithLimiter(l Limiter) Option {
 func WithUserAgent(ua string) Option {
 	return func(cfg *config) error {
 		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
-			return errors.New("b24: WithUserAgent: empty or multi-line user agent")
+			return invalidOption("WithUserAgent", fmt.Sprintf("%q", ua), "empty or multi-line user agent")
 		}
 		cfg.userAgent = ua
 		return nil
@@ -104,7 +103,7 @@ func WithUserAgent(ua string) Option {
 func WithTimeout(d time.Duration) Option {
 	return func(cfg *config) error {
 		if d <= 0 {
-			return fmt.Errorf("b24: WithTimeout: must be positive, got %v", d)
+			return invalidOption("WithTimeout", d, "must be positive")
 		}
 		cfg.timeout = d
 		return nil
@@ -116,15 +115,16 @@ func WithTimeout(d time.Duration) Option {
 func WithMaxResponseSize(n int64) Option {
 	return func(cfg *config) error {
 		if n < 1024 {
-			return fmt.Errorf("b24: WithMaxResponseSize: at least 1024 bytes, got %d", n)
+			return invalidOption("WithMaxResponseSize", n, "at least 1024 bytes")
 		}
 		cfg.maxResponseSize = n
 		return nil
 	}
 }
 
-// CallOption configures one call.
-type CallOption func(*callConfig)
+// CallOption configures one call. A bad value fails the call with an error
+// wrapping ErrInvalidOption before anything is sent.
+type CallOption func(*callConfig) error
 
 type callConfig struct {
 	timeout        time.Duration
@@ -135,33 +135,76 @@ type callConfig struct {
 }
 
 // withOnSend tells f when each attempt of the call is sent.
-func withOnSend(f func(time.Time)) CallOption { return func(c *callConfig) { c.onSend = f } }
+func withOnSend(f func(time.Time)) CallOption {
+	return func(c *callConfig) error { c.onSend = f; return nil }
+}
 
-// WithCallTimeout bounds each attempt of this call, instead of the hook's timeout.
-// A value <= 0 is ignored.
-func WithCallTimeout(d time.Duration) CallOption {
-	return func(c *callConfig) {
-		if d > 0 {
-			c.timeout = d
+// applyCallOptions applies opts to cc; nil options are skipped.
+func applyCallOptions(cc *callConfig, opts []CallOption) error {
+	for _, o := range opts {
+		if o != nil {
+			if err := o(cc); err != nil {
+				return err
+			}
 		}
+	}
+	return nil
+}
+
+// WithCallTimeout bounds each attempt of this call, instead of the hook's
+// timeout. It must be positive.
+func WithCallTimeout(d time.Duration) CallOption {
+	return func(c *callConfig) error {
+		if d <= 0 {
+			return invalidOption("WithCallTimeout", d, "must be positive")
+		}
+		c.timeout = d
+		return nil
 	}
 }
 
 // WithRequestID sets the X-Request-ID of this call (default: a new UUIDv7).
-// Every attempt of the call carries the same id.
+// Every attempt of the call carries the same id. It must be 1-128 printable
+// ASCII characters.
 func WithRequestID(id string) CallOption {
-	return func(c *callConfig) { c.requestID = id }
+	return func(c *callConfig) error {
+		if err := checkHeaderToken("WithRequestID", id); err != nil {
+			return err
+		}
+		c.requestID = id
+		return nil
+	}
 }
 
-// WithIdempotent marks the call safe to repeat: it is retried after failures
-// that may have happened after the portal ran it, like a read.
-func WithIdempotent() CallOption {
-	return func(c *callConfig) { c.idempotent = true }
+// WithIdempotent(true) marks the call safe to repeat: it is retried after
+// failures that may have happened after the portal ran it, like a read.
+func WithIdempotent(on bool) CallOption {
+	return func(c *callConfig) error { c.idempotent = on; return nil }
 }
 
 // WithIdempotencyKey sets the Idempotency-Key of a REST v3 write (default: a
 // new UUIDv7 per call). Every retry of the call reuses it, so the portal runs
-// the write at most once. Ignored on REST v2, which has no such header.
+// the write at most once. Ignored on REST v2, which has no such header. It
+// must be 1-128 printable ASCII characters.
 func WithIdempotencyKey(key string) CallOption {
-	return func(c *callConfig) { c.idempotencyKey = key }
+	return func(c *callConfig) error {
+		if err := checkHeaderToken("WithIdempotencyKey", key); err != nil {
+			return err
+		}
+		c.idempotencyKey = key
+		return nil
+	}
+}
+
+// checkHeaderToken accepts 1-128 printable ASCII characters (a header value).
+func checkHeaderToken(name, v string) error {
+	if v == "" || len(v) > 128 {
+		return invalidOption(name, fmt.Sprintf("%q", v), "must be 1-128 characters")
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return invalidOption(name, fmt.Sprintf("%q", v), "must be printable ASCII")
+		}
+	}
+	return nil
 }

@@ -59,11 +59,11 @@ func BenchmarkFetchListMap(b *testing.B) { benchFetch[map[string]any](b, 20000) 
 
 // BenchmarkFetchListShards: 4 shards, unordered.
 func BenchmarkFetchListShards(b *testing.B) {
-	benchFetch[deal](b, 20000, b24.WithShards(4), b24.WithUnordered())
+	benchFetch[deal](b, 20000, b24.WithConcurrency(4), b24.WithUnordered(true))
 }
 
 // BenchmarkFetchListSinglePages: one page of 50 a request.
-func BenchmarkFetchListSinglePages(b *testing.B) { benchFetch[deal](b, 5000, b24.WithoutBatch()) }
+func BenchmarkFetchListSinglePages(b *testing.B) { benchFetch[deal](b, 5000, b24.WithBatch(false)) }
 
 // BenchmarkBatchByChunkUpdate: 1,000 crm.deal.update commands in chunks of 50.
 func BenchmarkBatchByChunkUpdate(b *testing.B) {

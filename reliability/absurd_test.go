@@ -75,8 +75,8 @@ func TestAbsurdFigures(t *testing.T) {
 		faults int
 		opts   []b24.ListOption
 	}{
-		{"chained batches", 50000, k, nil},                                         // 20 requests, one fault of each class
-		{"one page a request", 20000, 3 * k, []b24.ListOption{b24.WithoutBatch()}}, // 400 requests
+		{"chained batches", 50000, k, nil},                                           // 20 requests, one fault of each class
+		{"one page a request", 20000, 3 * k, []b24.ListOption{b24.WithBatch(false)}}, // 400 requests
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

@@ -107,7 +107,7 @@ func TestSoakExportShards(t *testing.T) {
 	for _, seed := range seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, scaled(t, 20000), b24.WithShards(4)) })
+			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, scaled(t, 20000), b24.WithConcurrency(4)) })
 		})
 	}
 }
@@ -119,7 +119,7 @@ func TestSoakExportKeyset(t *testing.T) {
 	for _, seed := range seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, scaled(t, 100000), b24.WithoutBatch()) })
+			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, scaled(t, 100000), b24.WithBatch(false)) })
 		})
 	}
 }

@@ -34,11 +34,11 @@ func TestHostileListPortal(t *testing.T) {
 	idOnly := map[string]any{"select": []string{"ID"}}
 	ids3 := map[string]any{"select": []string{"id"}}
 	unsorted := []hostileWalk{
-		{"keyset", false, "crm.deal.list", idOnly, "ID", []b24.ListOption{b24.WithoutBatch()}},
+		{"keyset", false, "crm.deal.list", idOnly, "ID", []b24.ListOption{b24.WithBatch(false)}},
 		{"chain", false, "crm.deal.list", idOnly, "ID", nil},
-		{"shards", false, "crm.deal.list", idOnly, "ID", []b24.ListOption{b24.WithShards(4), b24.WithoutBatch()}},
+		{"shards", false, "crm.deal.list", idOnly, "ID", []b24.ListOption{b24.WithConcurrency(4), b24.WithBatch(false)}},
 		{"v3", true, "tasks.task.list", ids3, "id", []b24.ListOption{b24.WithPageSize(100)}},
-		{"v3 shards", true, "tasks.task.list", ids3, "id", []b24.ListOption{b24.WithPageSize(100), b24.WithShards(3)}},
+		{"v3 shards", true, "tasks.task.list", ids3, "id", []b24.ListOption{b24.WithPageSize(100), b24.WithConcurrency(3)}},
 		{"tail", true, "tasks.task.tail", ids3, "id", []b24.ListOption{b24.WithPageSize(100)}},
 	}
 	ignored := []hostileWalk{

@@ -169,7 +169,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		}
 		stopped := b24.ListReport{}
 		lctx, lcancel := context.WithCancel(ctx)
-		for _, err := range b24.FetchList[row](lctx, h.V2(), "crm.deal.list", nil, b24.WithReport(&stopped), b24.WithoutBatch()) {
+		for _, err := range b24.FetchList[row](lctx, h.V2(), "crm.deal.list", nil, b24.WithReport(&stopped), b24.WithBatch(false)) {
 			if err == nil {
 				lcancel()
 			}

@@ -304,7 +304,7 @@ func main() {
 		}
 		s := startSampler()
 		start := time.Now()
-		opts := []b24.ListOption{b24.WithShards(*shards), b24.WithUnordered(), b24.WithReport(&rep)}
+		opts := []b24.ListOption{b24.WithConcurrency(*shards), b24.WithUnordered(true), b24.WithReport(&rep)}
 		if full {
 			for page, err := range b24.FetchListPages[map[string]any](ctx, h.V2(), "crm.deal.list", p, opts...) {
 				if err != nil {

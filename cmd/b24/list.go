@@ -256,7 +256,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		cp.Offset, cp.Hash, cp.Rows, cp.Cursor = cw.n, hashString(outSum), baseRows+p.Rows, cur
 		saveErr = saveCheckpoint(cpPath, cp)
 	}
-	opts := []b24.ListOption{b24.WithShards(max(1, o.shards)), b24.WithReport(&rep), b24.WithProgress(onProgress)}
+	opts := []b24.ListOption{b24.WithConcurrency(max(1, o.shards)), b24.WithReport(&rep), b24.WithProgress(onProgress)}
 	if resume != nil {
 		opts = append(opts, b24.WithResume(*resume))
 	}
