@@ -314,6 +314,9 @@ type Reconciler func(ctx context.Context, api *API, cmd Cmd) (done bool, err err
 //     resend would add it twice), an array or object (lists, files), a
 //     field the record lacks, or a difference the portal's formatting may
 //     explain (dates, money and decimals, null, text it may trim or escape).
+//
+// Called alone it reads one record with crm.*.get and sees no conflicts;
+// BatchByChunk reads its commands back with ReadBackCRMUpdates instead.
 func ReconcileCRMUpdate(ctx context.Context, api *API, cmd Cmd) (bool, error) {
 	entity, id, typeID, fields, err := parseCRMUpdate(cmd)
 	if err != nil {
