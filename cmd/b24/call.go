@@ -15,7 +15,9 @@ var callCommand = &command{
 	summary: "call one method and print its result as JSON",
 	portal:  true,
 	long: `Calls METHOD once and prints its result as JSON on stdout (--raw: the
-whole envelope: result, total, next, time). PARAMS is one of:
+whole envelope: result, total, next, time), with PHP's \uXXXX escapes
+written as the characters they stand for; key order and number text are
+kept as the portal sent them. PARAMS is one of:
   '{"id": 5}'            a JSON object
   @params.json          a file holding JSON
   -                     JSON read from stdin
@@ -57,7 +59,7 @@ An API error exits 1 with the portal's code and description.`,
 			if err != nil {
 				return c.fail(ctx, fmt.Errorf("printing the result: %v", err))
 			}
-			b = append(b, '\n')
+			b = append(unescapeJSON(b), '\n') // Сделка, not \u0421\u0434...
 			if _, err := c.stdout.Write(b); err != nil {
 				return c.fail(ctx, err)
 			}

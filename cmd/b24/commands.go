@@ -102,6 +102,8 @@ func printFlags(w io.Writer, flags []*flag.Flag) {
 
 // runCommand parses the flags of cmd and runs it.
 func runCommand(ctx context.Context, cmd *command, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	sw := &stickyWriter{w: stdout}
+	stdout = sw
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, env: env, name: "b24 " + cmd.name}
 	fs, runner := newFlagSet(cmd, c)
 	var msg strings.Builder
@@ -124,7 +126,12 @@ func runCommand(ctx context.Context, cmd *command, args []string, stdin io.Reade
 		}
 	}
 	defer c.close()
-	return runner(ctx, pos)
+	code := runner(ctx, pos)
+	if code == exitOK && sw.err != nil {
+		// A write to stdout failed unseen (ping > /dev/full).
+		return c.fail(ctx, fmt.Errorf("writing to stdout: %w", sw.err))
+	}
+	return code
 }
 
 const helpText = `b24 is a command-line client of Bitrix24's REST API through an inbound webhook.
@@ -137,7 +144,7 @@ The webhook URL comes from $B24_WEBHOOK (or $B24_HOOK) or --webhook-file,
 never from an argument, and is only ever printed redacted. TLS trusts the
 system roots and $SSL_CERT_FILE.
 
-Data goes to stdout; progress, logs and errors to stderr.
+Data goes to stdout; progress, summaries, logs and errors to stderr.
 
 exit codes:
   0    success
@@ -145,7 +152,9 @@ exit codes:
   2    usage or configuration error (bad flag, no webhook, malformed URL)
   3    update: some rows failed or stayed ambiguous; batch: some commands failed;
        list: the list changed during an offset walk (rows may be missing)
-  130  interrupted (Ctrl-C); output, checkpoint and journal stay consistent
+  130  interrupted (Ctrl-C); 143 after SIGTERM, 129 after SIGHUP; output,
+       checkpoint and journal stay consistent (a second signal: exit at once)
+  141  stdout's reader went away (| head): a quiet stop
 
 Run "b24 <command> --help" for the flags of a command; docs/cli.md has examples.
 `

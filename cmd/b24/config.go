@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/b24go/b24"
@@ -27,7 +28,7 @@ const (
 	exitAPI         = 1   // an API, network or I/O error
 	exitUsage       = 2   // bad usage or configuration (no webhook, malformed URL, bad flag)
 	exitPartial     = 3   // update: some rows failed or stayed ambiguous; batch: some commands failed; list: the list changed under an offset walk
-	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
+	exitInterrupted = 130 // interrupted (Ctrl-C; SIGTERM is 143, SIGHUP 129: signals.go)
 )
 
 // cli is what every command receives: the standard streams, the
@@ -373,7 +374,10 @@ func (c *cli) api(h *b24.Hook) *b24.API {
 // fail prints err as one line and returns its exit code.
 func (c *cli) fail(ctx context.Context, err error) int {
 	code := exitCode(ctx, err)
-	if code == exitInterrupted {
+	if code == exitBrokenPipe {
+		return code // the reader of stdout went away: nothing to say
+	}
+	if ctx.Err() != nil {
 		fmt.Fprintf(c.stderr, "%s: interrupted\n", c.name)
 		return code
 	}
@@ -389,9 +393,13 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())):
-		return exitInterrupted
+	case errors.Is(err, syscall.EPIPE):
+		return exitBrokenPipe
 	case ctx.Err() != nil:
+		var se *signalError
+		if errors.As(context.Cause(ctx), &se) {
+			return se.exitCode()
+		}
 		return exitInterrupted
 	case errors.As(err, &ue), errors.Is(err, b24.ErrInvalidWebhook):
 		return exitUsage

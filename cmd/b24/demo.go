@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, c *cli, deals, updates int, out string, scale 
 	before = h.Stats()
 	t0 = time.Now()
 	u := &updater{c: &cli{stdin: c.stdin, stdout: indent{w}, stderr: c.stderr, env: c.env, name: "b24 update", g: c.g},
-		from: in, journalPath: filepath.Join(tmp, "update.journal"), chunk: b24.MaxBatchCommands, concurrency: 4}
+		from: in, journalPath: filepath.Join(tmp, "update.journal"), chunk: b24.MaxBatchCommands, concurrency: 4, summaryTo: indent{w}}
 	u.c.hookOpts = nil
 	if code := u.runWithHook(ctx, h, []string{"crm.deal.update"}); code != exitOK {
 		return fmt.Errorf("the update did not complete (exit %d)", code)

@@ -59,7 +59,7 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("update: exit %d, want 130: %s%s", r.code, r.stdout, r.stderr)
 	}
 	r = p.run(t, "", "update", "crm.deal.update", "--from", in, "--journal", j)
-	if r.code != exitOK || strings.Contains(r.stdout, "already done:    0\n") {
+	if r.code != exitOK || strings.Contains(r.stderr, "already done:    0\n") {
 		t.Fatalf("update rerun: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	checkTitles(t, p, upd, "Interrupted")

@@ -32,6 +32,10 @@ repeatable; with --api v3 it becomes REST 3.0's conditions. CSV columns are thos
 --select, or every field the method's *.fields method lists when selecting
 everything; nested values are written as JSON.
 
+The format follows -o's extension (.csv, .json, .ndjson or .jsonl; else
+NDJSON) unless --format says otherwise. Rows on stdout are flushed after
+every request, so a pipe sees them at once.
+
 With -o FILE the file is written under a temporary name and renamed at the
 end, so FILE is either complete or untouched. With --checkpoint CP rows are
 appended to FILE instead, and after every request CP records, once FILE is
@@ -46,7 +50,7 @@ changed, is refused with exit 2; so is a new CP with a FILE not empty.`,
 		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
 		fs.Var(&l.filters, "filter", "filter as JSON or `[OP]FIELD=VALUE` ('>ID=100', 'STAGE_ID=WON', '@ID=1,2'); repeatable")
 		fs.Var(&l.extra, "param", "other method parameter `key=value` (e.g. entityTypeId=2); repeatable")
-		fs.StringVar(&l.format, "format", "ndjson", "output format: ndjson, csv or json")
+		fs.StringVar(&l.format, "format", "", "output format: ndjson, csv or json (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
 		fs.StringVar(&l.out, "o", "", "write to `FILE` instead of stdout (- is stdout)")
 		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
 		fs.IntVar(&l.shards, "shards", defaultShards, "walk the id range in `N` concurrent shards (rows stay in id order)")
@@ -110,6 +114,9 @@ func (l *lister) run(ctx context.Context, args []string) int {
 		return c.fail(ctx, usagef("want one METHOD (b24 list crm.deal.list)"))
 	}
 	method := args[0]
+	if l.format == "" {
+		l.format = formatOf(l.out)
+	}
 	if l.format != "ndjson" && l.format != "csv" && l.format != "json" {
 		return c.fail(ctx, usagef("--format must be ndjson, csv or json, not %q", l.format))
 	}
@@ -290,6 +297,12 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		}
 		rows += int64(len(page))
 		prog.Add(len(page))
+		if file == nil {
+			// A pipe sees every request's rows at once (| head -1).
+			if err := rw.Flush(); err != nil {
+				return rep, err
+			}
+		}
 	}
 	if saveErr != nil {
 		return rep, saveErr

@@ -107,6 +107,9 @@ func createTemp(dir, base string) (*os.File, error) {
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
+		if err == nil {
+			addTemp(name) // until Commit or Abort; a second signal removes it
+		}
 		return f, err
 	}
 	return nil, fmt.Errorf("cannot create a temporary file in %s", dir)

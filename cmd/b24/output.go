@@ -164,6 +164,7 @@ func (a *atomicFile) Commit() error {
 	if a.final == "" {
 		return a.Close()
 	}
+	defer dropTemp(a.Name())
 	if err := a.Sync(); err != nil {
 		a.Abort()
 		return err
@@ -185,6 +186,7 @@ func (a *atomicFile) Abort() {
 	a.Close()
 	if a.final != "" {
 		os.Remove(a.Name())
+		dropTemp(a.Name())
 	}
 }
 

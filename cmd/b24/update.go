@@ -50,8 +50,13 @@ with the same J after a crash, an interrupt or a failure:
     never sent again;
   - what cannot be settled is listed and not replayed.
 A summary ends the run: applied, already done, settled by read-back,
-failed (with reasons), ambiguous. Exit 3 when a row failed or stayed
-ambiguous, 130 when interrupted.
+failed (with reasons), ambiguous, on stderr (--quiet: only when a row is
+not done). Exit 3 when a row failed or stayed ambiguous.
+
+The first SIGINT, SIGTERM or SIGHUP stops sending and waits up to --grace
+for the requests in flight, then exits 130 (SIGINT), 143 (SIGTERM) or 129
+(SIGHUP); a second signal exits at once, leaving the rows in flight
+journaled as sent (settled by the next run).
 
 Refused with exit 2 before anything is sent: a journal another process has
 open (it is locked until that process ends, kill -9 included), a journal of
@@ -66,6 +71,7 @@ input.`,
 		fs.IntVar(&u.chunk, "chunk", b24.MaxBatchCommands, "commands per batch request (at most 50)")
 		fs.IntVar(&u.concurrency, "concurrency", 4, "batch requests in flight at once")
 		fs.Var(&u.extra, "param", "`key=value` added to every command's parameters (e.g. entityTypeId=2); repeatable")
+		fs.DurationVar(&u.grace, "grace", defaultGrace, "after a signal, wait up to `D` for the requests in flight")
 		return func(ctx context.Context, args []string) int { return u.run(ctx, args) }
 	},
 }
@@ -85,6 +91,8 @@ type updater struct {
 	concurrency int
 	extra       pairList
 	extraMap    map[string]any
+	grace       time.Duration // wait for the answers in flight after a stop
+	summaryTo   io.Writer     // the summary's writer: stderr unless set (demo)
 
 	method string
 	api    *b24.API
@@ -299,6 +307,14 @@ func (u *updater) send(ctx context.Context, rows []updateRow, final bool) error 
 	for i := 0; i < len(rows); i += u.chunk {
 		chunks = append(chunks, rows[i:min(i+u.chunk, len(rows))])
 	}
+	// A stop (ctx) ends the sending; the requests in flight run on until
+	// answered, the grace is over or a second signal aborts them.
+	grace := u.grace
+	if grace <= 0 {
+		grace = defaultGrace
+	}
+	inflight, cancel := inflightContext(ctx, grace)
+	defer cancel()
 	work := make(chan []updateRow)
 	var wg sync.WaitGroup
 	for range min(u.concurrency, len(chunks)) {
@@ -306,7 +322,7 @@ func (u *updater) send(ctx context.Context, rows []updateRow, final bool) error 
 		go func() {
 			defer wg.Done()
 			for ch := range work {
-				if err := u.sendChunk(ctx, ch, final); err != nil {
+				if err := u.sendChunk(inflight, ch, final); err != nil {
 					u.setFatal(err)
 				}
 			}
@@ -447,10 +463,17 @@ func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
 	c := u.c
 	u.prog.Done()
 	s := &u.sum
-	w := c.stdout
 	failed := 0
 	for _, rs := range s.Failed {
 		failed += len(rs)
+	}
+	// The summary goes to stderr like every other; --quiet drops it when
+	// every row is done.
+	var w io.Writer = c.stderr
+	if u.summaryTo != nil {
+		w = u.summaryTo
+	} else if c.g.quiet && err == nil && failed == 0 && len(s.Ambiguous) == 0 && s.NotSent == 0 {
+		w = io.Discard
 	}
 	fmt.Fprintf(w, "applied:         %d\n", s.Applied)
 	fmt.Fprintf(w, "already done:    %d\n", s.AlreadyDone)

@@ -59,8 +59,8 @@ func TestUpdateReadBackBatchedAndConflict(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{"settled by read: 59 done, 59 sent again", "applied:         59", "conflict:        2", "row 1 (ID", "row 62 (ID"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stderr)
 		}
 	}
 	a := p.s.Audit()
@@ -82,7 +82,7 @@ func TestUpdateReadBackBatchedAndConflict(t *testing.T) {
 	// A rerun reads the two back again: still conflicts, nothing written.
 	before = p.s.Audit()
 	r = p.run(t, "", "update", "crm.deal.update", "--from", in, "--journal", jpath)
-	if r.code != exitPartial || !strings.Contains(r.stdout, "conflict:        2") || !strings.Contains(r.stdout, "already done:    118") {
+	if r.code != exitPartial || !strings.Contains(r.stderr, "conflict:        2") || !strings.Contains(r.stderr, "already done:    118") {
 		t.Errorf("rerun: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if a := p.s.Audit(); len(a.Writes) != len(before.Writes) || a.Requests-before.Requests != 1 {

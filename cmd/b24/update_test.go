@@ -201,8 +201,8 @@ func TestUpdateFaults(t *testing.T) {
 				b24test.FaultTruncated:   "settled by read: 100 done, 0 sent again",
 				b24test.FaultBadGateway:  "settled by read: 0 done, 100 sent again",
 			}[f]
-			if !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, "applied:         ") {
-				t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+			if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "applied:         ") {
+				t.Errorf("summary lacks %q:\n%s", want, r.stderr)
 			}
 		})
 	}
