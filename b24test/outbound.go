@@ -24,6 +24,7 @@ type Outbound struct {
 	URL      string
 	Token    string // auth[application_token]; required
 	MemberID string // auth[member_id]; default "b24testmember"
+	Domain   string // auth[domain]; default the server's host (127.0.0.1:PORT)
 	// Reorder is the probability that an event is held back and sent after
 	// the next one (0..1). Double is the probability that an UPDATE is sent
 	// twice for one save, as the portal sometimes does.
@@ -177,9 +178,12 @@ func (b *outbox) send(ev outboundEvent) {
 	v.Set("event_handler_id", "1")
 	v.Set(ev.idKey, ev.id)
 	v.Set("ts", strconv.FormatInt(ev.ts, 10))
-	domain := inMemoryHost
-	if u, err := url.Parse(b.srv.url); err == nil && u.Host != "" {
-		domain = u.Host
+	domain := b.o.Domain
+	if domain == "" {
+		domain = inMemoryHost
+		if u, err := url.Parse(b.srv.url); err == nil && u.Host != "" {
+			domain = u.Host
+		}
 	}
 	v.Set("auth[domain]", domain)
 	v.Set("auth[member_id]", b.o.MemberID)

@@ -34,23 +34,7 @@ func TestEventsListen(t *testing.T) {
 	os.WriteFile(tokens, []byte("# portal\nalpha.bitrix24.com m1 tokSecretA\n"), 0o600)
 	spool := filepath.Join(dir, "spool")
 	ctx, cancel := context.WithCancel(t.Context())
-	outR, outW := io.Pipe()
-	errR, errW := io.Pipe()
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"events", "listen", "--addr", "127.0.0.1:0", "--token-file", tokens, "--spool", spool}, nil, outW, errW, nil)
-		outW.Close()
-		errW.Close()
-	}()
-	errLines := bufio.NewScanner(errR)
-	if !errLines.Scan() {
-		t.Fatal("no listening line")
-	}
-	go io.Copy(io.Discard, errR)
-	first := errLines.Text()
-	addr := strings.Fields(strings.SplitN(first, "listening on ", 2)[1])[0]
-	addr = strings.TrimSuffix(addr, ",")
-	out := bufio.NewScanner(outR)
+	addr, out, code := startListen(t, ctx, tokens, spool)
 	for _, c := range []struct {
 		body   string
 		status int
@@ -85,7 +69,6 @@ func TestEventsListen(t *testing.T) {
 		}
 	}
 	cancel()
-	go io.Copy(io.Discard, outR)
 	if c := <-code; c != exitInterrupted {
 		t.Fatalf("exit %d", c)
 	}
@@ -118,5 +101,60 @@ func TestEventsUsage(t *testing.T) {
 		if c := run(t.Context(), append(args, "--spool", filepath.Join(dir, "s")), nil, io.Discard, &stderr, nil); c != exitUsage {
 			t.Errorf("%q: exit %d: %s", args, c, stderr.String())
 		}
+	}
+}
+
+// startListen runs "b24 events listen" on 127.0.0.1:0 and returns its
+// address, its stdout lines and its exit code.
+func startListen(t *testing.T, ctx context.Context, tokens, spool string) (string, *bufio.Scanner, <-chan int) {
+	t.Helper()
+	outR, outW := io.Pipe()
+	errR, errW := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		c := run(ctx, []string{"events", "listen", "--addr", "127.0.0.1:0", "--token-file", tokens, "--spool", spool}, nil, outW, errW, nil)
+		outW.Close()
+		errW.Close()
+		code <- c
+	}()
+	t.Cleanup(func() { outR.Close() })
+	errLines := bufio.NewScanner(errR)
+	if !errLines.Scan() {
+		t.Fatal("no listening line")
+	}
+	go io.Copy(io.Discard, errR)
+	first := errLines.Text()
+	_, after, ok := strings.Cut(first, "listening on ")
+	if !ok {
+		t.Fatalf("stderr: %q", first)
+	}
+	return strings.TrimSuffix(strings.Fields(after)[0], ","), bufio.NewScanner(outR), code
+}
+
+// TestEventsFromFake: "b24 fake --outbound" sends an event for a write
+// made through its webhook, and "b24 events listen" prints it.
+func TestEventsFromFake(t *testing.T) {
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens")
+	os.WriteFile(tokens, []byte("fake.bitrix24.test m1 apptokenF\n"), 0o600)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr, out, _ := startListen(t, ctx, tokens, filepath.Join(dir, "spool"))
+	f := serveFake(t, ctx, "--no-limits", "--outbound", "http://"+addr+"/", "--outbound-token", "apptokenF",
+		"--outbound-member-id", "m1", "--outbound-domain", "fake.bitrix24.test")
+	if !strings.Contains(f.info["outbound"], "fake.bitrix24.test m1 TOKEN") {
+		t.Errorf("outbound line %q", f.info["outbound"])
+	}
+	resp, err := f.client.Post(f.info["webhook"]+"crm.deal.update", "application/json", strings.NewReader(`{"id":3,"fields":{"TITLE":"x"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !out.Scan() {
+		t.Fatal("no event printed")
+	}
+	var e struct{ Event, ID, Domain string }
+	if err := json.Unmarshal(out.Bytes(), &e); err != nil || e.Event != "ONCRMDEALUPDATE" || e.ID != "3" || e.Domain != "fake.bitrix24.test" {
+		t.Fatalf("printed %q: %v", out.Text(), err)
 	}
 }

@@ -50,6 +50,7 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 		certFile  = fs.String("cert-file", "", "where to write the certificate PEM (default: a file in the temp dir)")
 		useH2     = fs.Bool("http2", false, "serve HTTP/2 over TLS too (ALPN h2): the stream-reset and goaway faults are then HTTP/2 frames")
 		resetCode = fs.String("reset-code", "PROTOCOL_ERROR", "HTTP/2 error code of the stream-reset fault: a name (REFUSED_STREAM, CANCEL, ...) or a number")
+		outbound  = registerFakeOutbound(fs) // fake_outbound.go
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,6 +112,12 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 	} else if *userID != 1 {
 		opts = append(opts, b24test.WithWebhook(*userID, randomSecret()))
 	}
+	if o, err := outbound.option(); err != nil {
+		fmt.Fprintf(stderr, "b24 fake: %v\n", err)
+		return 2
+	} else if o != nil {
+		opts = append(opts, o)
+	}
 	s, err := b24test.Start(opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "b24 fake: %v\n", err)
@@ -138,6 +145,7 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 	}
 	fmt.Fprintf(stdout, "time scale:  %s\n", strconv.FormatFloat(s.TimeScale(), 'f', -1, 64))
 	fmt.Fprintf(stdout, "audit:       %s%s\n", s.URL(), b24test.AuditPath)
+	outbound.print(stdout, s)
 	fmt.Fprintf(stdout, "serving until interrupted (SSL_CERT_FILE=%s or NODE_EXTRA_CA_CERTS=%s)\n", path, path)
 	<-ctx.Done()
 	return 0
