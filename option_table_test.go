@@ -4,16 +4,14 @@ import (
 	"context"
 	"errors"
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
 	"math"
 	"net/http"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/b24go/b24/internal/exported"
 )
 
 // countingTransport fails every request and counts them.
@@ -65,35 +63,7 @@ var optionRows = map[string][]any{
 // TestEveryOptionHasARow fails when an exported With... function is added
 // without a row in optionRows (or a row names no function).
 func TestEveryOptionHasARow(t *testing.T) {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), ".", func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found []string
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			for _, d := range f.Decls {
-				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.IsExported() && strings.HasPrefix(fd.Name.Name, "With") {
-					found = append(found, fd.Name.Name)
-				}
-			}
-		}
-	}
-	if len(found) < 20 {
-		t.Fatalf("found only %d With... functions: %v", len(found), found)
-	}
-	for _, name := range found {
-		if _, ok := optionRows[name]; !ok {
-			t.Errorf("%s has no row in optionRows: list its bad values", name)
-		}
-	}
-	for name := range optionRows {
-		if !slices.Contains(found, name) {
-			t.Errorf("optionRows has %s, which is not an exported function", name)
-		}
-	}
+	exported.CheckRows(t, ".", func(fd *ast.FuncDecl) bool { return strings.HasPrefix(fd.Name.Name, "With") }, optionRows, 20)
 }
 
 // TestEveryOptionValidates gives every bad value to the call that uses it:

@@ -2,7 +2,6 @@ package b24test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -39,13 +38,13 @@ func WithOutbound(o Outbound) Option {
 	return func(cfg *config) error {
 		u, err := url.Parse(o.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("b24test: WithOutbound: bad URL %q", o.URL)
+			return fmt.Errorf("%w: WithOutbound: bad URL %q", ErrInvalidOption, o.URL)
 		}
 		if o.Token == "" {
-			return errors.New("b24test: WithOutbound: the application token is required")
+			return fmt.Errorf("%w: WithOutbound: the application token is required", ErrInvalidOption)
 		}
-		if o.Reorder < 0 || o.Reorder > 1 || o.Double < 0 || o.Double > 1 {
-			return errors.New("b24test: WithOutbound: Reorder and Double are probabilities (0..1)")
+		if !(o.Reorder >= 0 && o.Reorder <= 1) || !(o.Double >= 0 && o.Double <= 1) { // NaN too
+			return fmt.Errorf("%w: WithOutbound: Reorder and Double are probabilities (0..1)", ErrInvalidOption)
 		}
 		if o.MemberID == "" {
 			o.MemberID = "b24testmember"

@@ -9,14 +9,15 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,7 +53,7 @@ type config struct {
 func WithClock(c Clock) Option {
 	return func(cfg *config) error {
 		if c == nil {
-			return errors.New("b24test: WithClock: nil clock")
+			return fmt.Errorf("%w: WithClock: nil clock", ErrInvalidOption)
 		}
 		cfg.clock = c
 		return nil
@@ -67,7 +68,7 @@ func WithClock(c Clock) Option {
 func WithTimeScale(k float64) Option {
 	return func(cfg *config) error {
 		if !(k > 0) || k > 1e6 {
-			return fmt.Errorf("b24test: WithTimeScale: must be in (0, 1e6], got %v", k)
+			return fmt.Errorf("%w: WithTimeScale: must be in (0, 1e6], got %v", ErrInvalidOption, k)
 		}
 		cfg.scale = k
 		return nil
@@ -79,16 +80,20 @@ func WithTimeScale(k float64) Option {
 func WithLimits(l Limits) Option {
 	return func(cfg *config) error {
 		if l.Burst < 0 || l.Drain < 0 || l.OperatingLimit < 0 || l.OperatingWindow < 0 || l.OperatingFloor < 0 {
-			return errors.New("b24test: WithLimits: negative value")
+			return fmt.Errorf("%w: WithLimits: negative value", ErrInvalidOption)
 		}
 		cfg.limits = l.withDefaults()
 		return nil
 	}
 }
 
-// WithPlan sets the limits of a plan: "enterprise" or "standard".
+// WithPlan sets the limits of a plan: "enterprise" or "standard" (any case);
+// another name is an invalid option.
 func WithPlan(plan string) Option {
 	return func(cfg *config) error {
+		if p := strings.ToLower(plan); p != "standard" && p != "enterprise" {
+			return fmt.Errorf("%w: WithPlan(%q): want \"standard\" or \"enterprise\"", ErrInvalidOption, plan)
+		}
 		cfg.limits = PlanLimits(plan)
 		return nil
 	}
@@ -107,7 +112,7 @@ func WithoutLimits() Option {
 func WithLatency(l Latency) Option {
 	return func(cfg *config) error {
 		if l.Request < 0 || l.RowReturned < 0 || l.RowCounted < 0 || l.RowSkipped < 0 || l.Write < 0 {
-			return errors.New("b24test: WithLatency: negative duration")
+			return fmt.Errorf("%w: WithLatency: negative duration", ErrInvalidOption)
 		}
 		cfg.latency = l
 		return nil
@@ -121,12 +126,12 @@ func WithFaults(fr FaultRates) Option {
 		sum := 0.0
 		for f, r := range fr.Rates {
 			if f <= NoFault || f >= numFaults || r < 0 || r > 1 {
-				return fmt.Errorf("b24test: WithFaults: bad rate %v for %v", r, f)
+				return fmt.Errorf("%w: WithFaults: bad rate %v for %v", ErrInvalidOption, r, f)
 			}
 			sum += r
 		}
 		if sum > 1 {
-			return fmt.Errorf("b24test: WithFaults: rates add up to %v > 1", sum)
+			return fmt.Errorf("%w: WithFaults: rates add up to %v > 1", ErrInvalidOption, sum)
 		}
 		cfg.faults = fr
 		return nil
@@ -136,6 +141,9 @@ func WithFaults(fr FaultRates) Option {
 // WithSeed sets the seeded data: record counts and the random seed.
 func WithSeed(s Seed) Option {
 	return func(cfg *config) error {
+		if min(s.Deals, s.Leads, s.Contacts, s.Companies, s.Tasks, s.Users) < 0 {
+			return fmt.Errorf("%w: WithSeed: negative record count in %+v", ErrInvalidOption, s)
+		}
 		cfg.seed = s
 		return nil
 	}
@@ -146,7 +154,7 @@ func WithSeed(s Seed) Option {
 func WithWebhook(userID int, secret string) Option {
 	return func(cfg *config) error {
 		if userID < 1 || !validSecret(secret) {
-			return errors.New("b24test: WithWebhook: user id must be positive and the secret 1-64 letters or digits")
+			return fmt.Errorf("%w: WithWebhook: user id must be positive and the secret 1-64 letters or digits", ErrInvalidOption)
 		}
 		cfg.userID, cfg.secret = userID, &secret
 		return nil
@@ -168,10 +176,10 @@ func WithAddr(addr string) Option {
 	return func(cfg *config) error {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
-			return fmt.Errorf("b24test: WithAddr: %w", err)
+			return fmt.Errorf("%w: WithAddr: %w", ErrInvalidOption, err)
 		}
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return fmt.Errorf("b24test: WithAddr: %q is not a loopback address", host)
+			return fmt.Errorf("%w: WithAddr: %q is not a loopback address", ErrInvalidOption, host)
 		}
 		cfg.addr = addr
 		return nil
@@ -193,7 +201,7 @@ func InMemory() Option {
 func WithLocation(loc *time.Location) Option {
 	return func(cfg *config) error {
 		if loc == nil {
-			return errors.New("b24test: WithLocation: nil location")
+			return fmt.Errorf("%w: WithLocation: nil location", ErrInvalidOption)
 		}
 		cfg.location = loc
 		return nil
@@ -201,9 +209,13 @@ func WithLocation(loc *time.Location) Option {
 }
 
 // WithMovedTo sets where the FaultMoved redirect points (default
-// "https://moved.b24test.invalid"): the portal's new address.
+// "https://moved.b24test.invalid"): the portal's new address, an absolute
+// http(s) URL.
 func WithMovedTo(base string) Option {
 	return func(cfg *config) error {
+		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: WithMovedTo(%q): want an absolute http(s) URL", ErrInvalidOption, base)
+		}
 		cfg.movedTo = base
 		return nil
 	}
@@ -228,7 +240,7 @@ func WithLegacyTime() Option {
 func WithFamily(f Family) Option {
 	return func(cfg *config) error {
 		if f == nil {
-			return errors.New("b24test: WithFamily: nil family")
+			return fmt.Errorf("%w: WithFamily: nil family", ErrInvalidOption)
 		}
 		cfg.extraFamly = append(cfg.extraFamly, f)
 		return nil

@@ -47,7 +47,7 @@ type Option func(*Limiter) error
 func WithPrefix(prefix string) Option {
 	return func(l *Limiter) error {
 		if strings.ContainsAny(prefix, "{}") {
-			return fmt.Errorf("redislimit: WithPrefix: the prefix must not contain '{' or '}', got %q", prefix)
+			return fmt.Errorf("%w: redislimit: WithPrefix: the prefix must not contain '{' or '}', got %q", b24.ErrInvalidOption, prefix)
 		}
 		l.prefix = prefix
 		return nil
@@ -71,7 +71,7 @@ func WithFallback() Option {
 func WithLogger(log *slog.Logger) Option {
 	return func(l *Limiter) error {
 		if log == nil {
-			return errors.New("redislimit: WithLogger: nil logger")
+			return fmt.Errorf("%w: redislimit: WithLogger: nil logger", b24.ErrInvalidOption)
 		}
 		l.log = log
 		return nil
@@ -84,7 +84,7 @@ func WithLogger(log *slog.Logger) Option {
 func WithTimeout(d time.Duration) Option {
 	return func(l *Limiter) error {
 		if d <= 0 {
-			return fmt.Errorf("redislimit: WithTimeout: must be positive, got %v", d)
+			return fmt.Errorf("%w: redislimit: WithTimeout: must be positive, got %v", b24.ErrInvalidOption, d)
 		}
 		l.timeout = d
 		return nil
@@ -98,7 +98,7 @@ func WithTimeout(d time.Duration) Option {
 func WithReservationTTL(d time.Duration) Option {
 	return func(l *Limiter) error {
 		if d < time.Millisecond {
-			return fmt.Errorf("redislimit: WithReservationTTL: at least 1ms, got %v", d)
+			return fmt.Errorf("%w: redislimit: WithReservationTTL: at least 1ms, got %v", b24.ErrInvalidOption, d)
 		}
 		l.resTTL = d
 		return nil
