@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func eventBody(token, id string) string {
@@ -57,9 +58,7 @@ func TestEventsListen(t *testing.T) {
 		if c.id == "" {
 			continue
 		}
-		if !out.Scan() {
-			t.Fatal("no line on stdout")
-		}
+		scanLine(t, ctx, out)
 		var e struct{ ID, Domain, Event string }
 		if err := json.Unmarshal(out.Bytes(), &e); err != nil || e.ID != c.id || e.Domain != "alpha.bitrix24.com" {
 			t.Fatalf("line %q: %v", out.Text(), err)
@@ -150,11 +149,26 @@ func TestEventsFromFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if !out.Scan() {
-		t.Fatal("no event printed")
-	}
+	scanLine(t, ctx, out)
 	var e struct{ Event, ID, Domain string }
 	if err := json.Unmarshal(out.Bytes(), &e); err != nil || e.Event != "ONCRMDEALUPDATE" || e.ID != "3" || e.Domain != "fake.bitrix24.test" {
 		t.Fatalf("printed %q: %v", out.Text(), err)
+	}
+}
+
+// scanLine waits at most 20 s for the next line of out.
+func scanLine(t *testing.T, ctx context.Context, out *bufio.Scanner) {
+	t.Helper()
+	scanned := make(chan bool, 1)
+	go func() { scanned <- out.Scan() }()
+	wait, stop := context.WithTimeout(ctx, 20*time.Second)
+	defer stop()
+	select {
+	case ok := <-scanned:
+		if !ok {
+			t.Fatal("listen ended without printing the event")
+		}
+	case <-wait.Done():
+		t.Fatal("no event printed within 20 s")
 	}
 }
