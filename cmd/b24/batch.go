@@ -52,8 +52,8 @@ command did not succeed.`,
 			if err != nil {
 				return c.fail(ctx, err)
 			}
-			if *concurrency < 1 {
-				return c.fail(ctx, usagef("--concurrency must be at least 1"))
+			if *concurrency < 1 || *concurrency > b24.MaxConcurrency {
+				return c.fail(ctx, usagef("--concurrency must be in [1, %d], got %d", b24.MaxConcurrency, *concurrency))
 			}
 			h, err := c.hook(ctx)
 			if err != nil {

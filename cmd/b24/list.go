@@ -126,8 +126,8 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	if l.checkpoint != "" && l.out == "" {
 		return c.fail(ctx, usagef("--checkpoint needs -o FILE"))
 	}
-	if l.shards < 1 {
-		return c.fail(ctx, usagef("--shards must be at least 1"))
+	if l.shards < 1 || l.shards > b24.MaxConcurrency {
+		return c.fail(ctx, usagef("--shards must be in [1, %d], got %d", b24.MaxConcurrency, l.shards))
 	}
 	if l.checkpoint != "" && l.format == "json" {
 		return c.fail(ctx, usagef("--checkpoint works with --format ndjson or csv (a JSON array cannot be appended to)"))
