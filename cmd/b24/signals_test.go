@@ -215,6 +215,11 @@ func TestGracefulStop(t *testing.T) {
 			if !tt.unknown && done == 0 {
 				t.Errorf("no row done: the answers in flight were not waited for")
 			}
+			// Aborted: the rows left sent are whole batches of 50, at most
+			// the 2 in flight (--concurrency 2), and nothing else is unknown.
+			if tt.unknown && (sent != unknown || sent%50 != 0 || sent > 100) {
+				t.Errorf("%d rows left sent, %d unknown: want the batches in flight (50 or 100)", sent, unknown)
+			}
 		})
 	}
 }
