@@ -25,6 +25,7 @@ type batchV2 struct {
 	// that strikes after it ran; fault the one that strikes the request.
 	method         string
 	pending, fault Fault
+	opq            *opRequest // the request's operating record (nil: limits off)
 }
 
 func (b *batchV2) section(name string) *php.Array {
@@ -53,6 +54,7 @@ func errorArray(e *Error) *php.Array {
 // runBatchV2 runs a REST v2 batch (protocol section 6).
 func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.Time, seq int) reply {
 	b := &batchV2{result: php.NewArray(), errors: php.NewArray(), total: php.NewArray(), next: php.NewArray(), times: php.NewArray(), due: arrive, seq: seq}
+	b.opq = s.opRequest(arrive)
 	cmdv, _ := getCI(params, "cmd")
 	haltv, _ := getCI(params, "halt")
 	halt := phpTruthy(haltv)
@@ -79,7 +81,7 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 			cost, aerr := s.runCommandV2(ctx, b, key, cmd, s.cutoff-total)
 			total += cost
 			if aerr == errCutOff {
-				s.chargeBatch(total)
+				s.chargeBatch(b.opq, total)
 				return gatewayTimeout()
 			}
 			if b.pending != NoFault {
@@ -104,14 +106,14 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 	}
 	finish := s.clock.Now()
 	var fig *opFigure
-	if !s.limits.Disabled {
+	if q := b.opq; q != nil {
 		k := s.billedKey("batch")
-		var op time.Duration
-		var reset time.Time
-		if s.limits.BatchPerCommand {
-			op, reset = s.op.peek(k, finish)
-		} else {
-			op, reset = s.op.record(k, finish, total)
+		if !s.limits.BatchPerCommand {
+			q.add(k, s.batchBilled(total))
+		}
+		q.commit(finish)
+		op, reset := q.figure(k, finish)
+		if !s.limits.BatchPerCommand {
 			// Every sub-result carries the batch's running figure.
 			for _, t := range b.times.All() {
 				if ta, ok := t.(*php.Array); ok {
@@ -188,7 +190,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		s.sleepUntil(ctx, b.due.Add(left))
 		s.audit.call(c)
 		if perCommand {
-			s.op.record(s.billedKey(m.Name), s.clock.Now(), cost)
+			b.opq.add(s.billedKey(m.Name), cost)
 		}
 		return cost, errCutOff
 	}
@@ -198,10 +200,12 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 	s.audit.call(c)
 	var fig *opFigure
 	if perCommand {
-		op, reset := s.op.record(s.billedKey(m.Name), finish, cost)
+		// Stored when the request ends; the figure counts it already.
+		b.opq.add(s.billedKey(m.Name), cost)
+		op, reset := b.opq.figure(s.billedKey(m.Name), finish)
 		fig = &opFigure{op, reset}
-	} else if !s.limits.Disabled {
-		op, reset := s.op.peek(s.billedKey("batch"), finish)
+	} else if b.opq != nil {
+		op, reset := b.opq.figure(s.billedKey("batch"), finish)
 		fig = &opFigure{op, reset}
 	}
 	if aerr != nil {
@@ -221,11 +225,15 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 // errCutOff marks a batch cut off by the portal's 60 s limit.
 var errCutOff = &Error{Status: 504, Code: "CUT_OFF"}
 
-// chargeBatch charges a batch that was cut off to its budget.
-func (s *Server) chargeBatch(total time.Duration) {
-	if !s.limits.Disabled && !s.limits.BatchPerCommand {
-		s.op.record(s.billedKey("batch"), s.clock.Now(), total)
+// chargeBatch stores the operating time of a batch that was cut off.
+func (s *Server) chargeBatch(q *opRequest, total time.Duration) {
+	if q == nil {
+		return
 	}
+	if !s.limits.BatchPerCommand {
+		q.add(s.billedKey("batch"), s.batchBilled(total))
+	}
+	q.commit(s.clock.Now())
 }
 
 // refPattern finds batch references: $result[key][f1]..., and the other
@@ -391,7 +399,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		if total+cost > s.cutoff {
 			s.sleepUntil(ctx, arrive.Add(s.cutoff))
 			s.audit.call(c)
-			s.chargeBatch(total + cost)
+			s.chargeBatch(s.opRequest(arrive), total+cost)
 			return gatewayTimeout()
 		}
 		total += cost
@@ -423,8 +431,10 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 	}
 	finish := s.clock.Now()
 	var fig *opFigure
-	if !s.limits.Disabled {
-		op, reset := s.op.record(s.billedKey("batch"), finish, total)
+	if q := s.opRequest(arrive); q != nil {
+		q.add(s.billedKey("batch"), s.batchBilled(total))
+		q.commit(finish)
+		op, reset := q.figure(s.billedKey("batch"), finish)
 		fig = &opFigure{op, reset}
 	}
 	var rep reply

@@ -85,11 +85,17 @@
 // WithoutLimits): a leaky bucket of 50 requests draining 2 a second, full
 // at start, refuses with 503 QUERY_LIMIT_EXCEEDED (v2 shape, even on v3)
 // before anything else; an operating budget of 480 s of modelled server
-// time per 600 s, per credential and billed method, kept in ten one-minute
-// buckets, counting only calls over 0.1 s and checked before each call,
-// refuses with 429 OPERATION_TIME_LIMIT (v3: ...RATELIMITEXCEPTION). A
-// batch is billed under "batch", every sub-result carrying the same running
-// figure, or per command with Limits.BatchPerCommand.
+// time per 600 s, per credential and billed method, refuses with 429
+// OPERATION_TIME_LIMIT (v3: ...RATELIMITEXCEPTION). The window is ten slots
+// of W/10: a method's time summed over one request is stored when the
+// request ends, only if above 0.1 s, in the slot of the request's start; a
+// slot counts until its number falls 10 behind or the request's first call
+// is W old. The check before each call sees stored time only: the request
+// that crosses the limit runs to its end, the next call is refused. A batch
+// is billed under "batch" (times Limits.BatchWeight), every sub-result
+// carrying the same running figure, or per command with
+// Limits.BatchPerCommand. Limits.OperatingBan refuses a method for a fixed
+// time once it crosses the limit, and clears its slots.
 //
 // # Latency and time scale
 //

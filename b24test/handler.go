@@ -140,6 +140,23 @@ func (s *Server) serveFail(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// opRequest starts the operating record of a request whose first call
+// starts at start; nil when the limits are off.
+func (s *Server) opRequest(start time.Time) *opRequest {
+	if s.limits.Disabled {
+		return nil
+	}
+	return s.op.begin(start)
+}
+
+// batchBilled is a batch's time as billed under "batch" (Limits.BatchWeight).
+func (s *Server) batchBilled(total time.Duration) time.Duration {
+	if w := s.limits.BatchWeight; w > 0 {
+		return time.Duration(float64(total) * w)
+	}
+	return total
+}
+
 // billedKey returns the operating budget a call of method is charged to.
 func (s *Server) billedKey(method string) opKey {
 	return opKey{cred: "apauth:" + strconv.Itoa(s.cfg.userID), method: method}
@@ -307,17 +324,19 @@ func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.
 		// ran): a gateway timeout, not JSON.
 		s.sleepUntil(ctx, arrive.Add(s.cutoff))
 		s.audit.call(c)
-		if !s.limits.Disabled {
-			s.op.record(s.billedKey(m.Name), s.clock.Now(), cost)
-		}
+		q := s.opRequest(arrive)
+		q.add(s.billedKey(m.Name), cost)
+		q.commit(s.clock.Now())
 		return gatewayTimeout()
 	}
 	s.sleepUntil(ctx, arrive.Add(cost))
 	finish := s.clock.Now()
 	s.audit.call(c)
 	var fig *opFigure
-	if !s.limits.Disabled {
-		op, reset := s.op.record(s.billedKey(m.Name), finish, cost)
+	if q := s.opRequest(arrive); q != nil {
+		q.add(s.billedKey(m.Name), cost)
+		q.commit(finish)
+		op, reset := q.figure(s.billedKey(m.Name), finish)
 		fig = &opFigure{op, reset}
 	}
 	if aerr != nil {

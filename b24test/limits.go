@@ -13,9 +13,10 @@ type Limits struct {
 	Burst int
 	Drain float64
 	// OperatingLimit (L) is the server time one credential may spend in one
-	// billed method over OperatingWindow (W): 480 s per 600 s. The window is
-	// kept in 10 buckets of W/10. A call is counted only when it took longer
-	// than OperatingFloor (0.1 s).
+	// billed method over OperatingWindow (W): 480 s per 600 s, kept in 10
+	// slots of W/10. A method's time summed over one request is stored when
+	// the request ends, in the slot of its start, only if the sum is above
+	// OperatingFloor (0.1 s). See the package doc, "Limits".
 	OperatingLimit  time.Duration
 	OperatingWindow time.Duration
 	OperatingFloor  time.Duration
@@ -24,6 +25,12 @@ type Limits struct {
 	// under "batch" and every sub-result carries the same running figure, as
 	// current cloud portals do.
 	BatchPerCommand bool
+	// BatchWeight multiplies a batch's time billed under "batch" (0 means
+	// 1; newer portals bill 0.5). Not used with BatchPerCommand.
+	BatchWeight float64
+	// OperatingBan, if set, refuses a key for that long once its stored
+	// time crosses the limit, and clears its slots (newer portals: 300 s).
+	OperatingBan time.Duration
 	// Disabled turns both budgets off: no 503 QUERY_LIMIT_EXCEEDED, no 429,
 	// and no operating fields in the time block (a self-hosted portal without
 	// the load limiter).
@@ -83,6 +90,7 @@ func (l Limits) Scaled(k float64) Limits {
 	l.OperatingLimit = scaleDur(l.OperatingLimit, k)
 	l.OperatingWindow = scaleDur(l.OperatingWindow, k)
 	l.OperatingFloor = scaleDur(l.OperatingFloor, k)
+	l.OperatingBan = scaleDur(l.OperatingBan, k)
 	return l
 }
 
@@ -128,103 +136,4 @@ func (b *bucket) take(now time.Time) bool {
 	}
 	b.level++
 	return true
-}
-
-// opKey is one operating budget: a credential and a billed method.
-type opKey struct {
-	cred, method string
-}
-
-// opBucket is one W/10 slice of a budget.
-type opBucket struct {
-	idx   int64
-	first time.Time // expires at first + window
-	sum   time.Duration
-}
-
-// operating keeps the operating budgets.
-type operating struct {
-	mu     sync.Mutex
-	limit  time.Duration
-	window time.Duration
-	floor  time.Duration
-	b      map[opKey][]opBucket
-}
-
-func newOperating(l Limits) *operating {
-	return &operating{limit: l.OperatingLimit, window: l.OperatingWindow, floor: l.OperatingFloor, b: map[opKey][]opBucket{}}
-}
-
-// live drops expired buckets of k and returns the rest (locked).
-func (o *operating) live(k opKey, now time.Time) []opBucket {
-	bs := o.b[k]
-	out := bs[:0]
-	for _, b := range bs {
-		if now.Before(b.first.Add(o.window)) {
-			out = append(out, b)
-		}
-	}
-	if len(out) == 0 {
-		delete(o.b, k)
-		return nil
-	}
-	o.b[k] = out
-	return out
-}
-
-// blocked reports whether k has already spent more than the limit at now.
-func (o *operating) blocked(k opKey, now time.Time) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var sum time.Duration
-	for _, b := range o.live(k, now) {
-		sum += b.sum
-	}
-	return sum > o.limit
-}
-
-// record charges d to k at now when d is over the floor, and returns the
-// running figure and the reset time for the time block.
-func (o *operating) record(k opKey, now time.Time, d time.Duration) (time.Duration, time.Time) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	bs := o.live(k, now)
-	if d > o.floor {
-		slice := o.window / 10
-		if slice <= 0 {
-			slice = 1
-		}
-		idx := now.UnixNano() / int64(slice)
-		found := false
-		for i := range bs {
-			if bs[i].idx == idx {
-				bs[i].sum += d
-				found = true
-			}
-		}
-		if !found {
-			bs = append(bs, opBucket{idx: idx, first: now, sum: d})
-		}
-		o.b[k] = bs
-	}
-	return o.figure(bs, now)
-}
-
-// peek returns the running figure and reset time of k without charging.
-func (o *operating) peek(k opKey, now time.Time) (time.Duration, time.Time) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.figure(o.live(k, now), now)
-}
-
-func (o *operating) figure(bs []opBucket, now time.Time) (time.Duration, time.Time) {
-	var sum time.Duration
-	reset := now.Add(o.window)
-	for _, b := range bs {
-		sum += b.sum
-		if e := b.first.Add(o.window); e.Before(reset) {
-			reset = e
-		}
-	}
-	return sum, reset
 }

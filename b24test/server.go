@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -79,8 +80,9 @@ func WithTimeScale(k float64) Option {
 // take the Standard plan's values. They are given at time scale 1.
 func WithLimits(l Limits) Option {
 	return func(cfg *config) error {
-		if l.Burst < 0 || l.Drain < 0 || l.OperatingLimit < 0 || l.OperatingWindow < 0 || l.OperatingFloor < 0 {
-			return fmt.Errorf("%w: WithLimits: negative value", ErrInvalidOption)
+		if l.Burst < 0 || l.Drain < 0 || l.OperatingLimit < 0 || l.OperatingWindow < 0 || l.OperatingFloor < 0 ||
+			l.OperatingBan < 0 || l.BatchWeight < 0 || math.IsNaN(l.BatchWeight) || math.IsInf(l.BatchWeight, 0) {
+			return fmt.Errorf("%w: WithLimits: negative or non-finite value", ErrInvalidOption)
 		}
 		cfg.limits = l.withDefaults()
 		return nil

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,8 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 		opLimit   = fs.Duration("operating-limit", 0, "operating budget L per method (default 480s)")
 		opWindow  = fs.Duration("operating-window", 0, "operating window W (default 600s)")
 		perCmd    = fs.Bool("batch-per-command", false, "bill batch commands under their own methods instead of \"batch\"")
+		weight    = fs.Float64("batch-weight", 1, "weight of a batch's time billed under \"batch\" (newer portals: 0.5)")
+		opBan     = fs.Duration("operating-ban", 0, "refuse a method for this long once it crosses the operating limit, clearing its slots (newer portals: 300s; 0: no ban)")
 		noLimits  = fs.Bool("no-limits", false, "turn the request bucket and the operating budget off")
 		legacy    = fs.Bool("legacy-time", false, "write time.start and time.processing as floats (older portals), not integers truncated to the second")
 		scale     = fs.Float64("time-scale", 1, "time scale K: divides every time constant, multiplies the drain rate")
@@ -89,6 +92,15 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 	if *opWindow > 0 {
 		limits.OperatingWindow = *opWindow
 	}
+	if *weight <= 0 || math.IsNaN(*weight) || math.IsInf(*weight, 0) {
+		fmt.Fprintf(stderr, "b24 fake: -batch-weight must be a positive number\n")
+		return 2
+	}
+	if *opBan < 0 {
+		fmt.Fprintf(stderr, "b24 fake: -operating-ban must not be negative\n")
+		return 2
+	}
+	limits.BatchWeight, limits.OperatingBan = *weight, *opBan
 	limits.BatchPerCommand = *perCmd
 	limits.Disabled = *noLimits
 	opts := []b24test.Option{
@@ -152,10 +164,16 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 }
 
 func billing(l b24test.Limits) string {
+	s := "as batch"
 	if l.BatchPerCommand {
-		return "per command"
+		s = "per command"
+	} else if l.BatchWeight > 0 && l.BatchWeight != 1 {
+		s += " at weight " + strconv.FormatFloat(l.BatchWeight, 'f', -1, 64)
 	}
-	return "as batch"
+	if l.OperatingBan > 0 {
+		s += ", ban " + l.OperatingBan.String()
+	}
+	return s
 }
 
 func faultNames() string {

@@ -28,6 +28,10 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"fake", "-faults", "reset=2"}, 2},
 		{[]string{"fake", "-addr", "0.0.0.0:0"}, 1},
 		{[]string{"fake", "extra"}, 2},
+		{[]string{"fake", "-batch-weight", "0"}, 2},
+		{[]string{"fake", "-batch-weight", "-0.5"}, 2},
+		{[]string{"fake", "-batch-weight", "NaN"}, 2},
+		{[]string{"fake", "-operating-ban", "-1s"}, 2},
 	}
 	for _, tt := range tests {
 		var out, errb strings.Builder
@@ -202,5 +206,16 @@ func TestFakeLegacyTime(t *testing.T) {
 				t.Errorf("exit code %d", code)
 			}
 		})
+	}
+}
+
+// TestFakeWeightAndBan: -batch-weight and -operating-ban reach the portal
+// and its limits line (scaled by the time scale).
+func TestFakeWeightAndBan(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := serveFake(t, ctx, "--time-scale", "10", "--batch-weight", "0.5", "--operating-ban", "300s", "--deals", "1")
+	if want := "batch billed as batch at weight 0.5, ban 30s"; !strings.Contains(f.info["limits"], want) {
+		t.Errorf("limits line %q, want %q in it", f.info["limits"], want)
 	}
 }
