@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -88,23 +87,23 @@ func OpenSpool(dir string) (*Spool, error) {
 
 // load validates every record, truncates a torn tail and reads the cursor.
 func (s *Spool) load() error {
-	data, err := io.ReadAll(io.NewSectionReader(s.f, 0, 1<<62))
+	fi, err := s.f.Stat()
 	if err != nil {
 		return err
 	}
-	off := int64(0)
-	for off < int64(len(data)) {
-		e, n, err := decodeRecord(data[off:])
+	size, off := fi.Size(), int64(0)
+	for off < size {
+		e, n, err := s.recordAt(off, size)
+		if errors.Is(err, errTorn) {
+			break
+		}
 		if err != nil {
-			if errors.Is(err, errTorn) {
-				break
-			}
 			return fmt.Errorf("%w: record at offset %d of %s: %v", ErrCorrupt, off, SpoolFile, err)
 		}
 		s.seen[e.key()] = true
 		off += n
 	}
-	if off < int64(len(data)) {
+	if off < size {
 		if err := s.f.Truncate(off); err != nil {
 			return err
 		}
@@ -140,40 +139,61 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// decodeRecord reads one record at the start of b; a record cut short or
-// failing its CRC at the very end of b is errTorn.
-func decodeRecord(b []byte) (Event, int64, error) {
+// recordAt reads the record at off of a file of size bytes, one record in
+// memory at a time. A record cut short, or failing its CRC, as the very last
+// one (or a zero-filled tail) is errTorn; anything else is an error.
+func (s *Spool) recordAt(off, size int64) (Event, int64, error) {
 	var e Event
-	if len(b) < 8 {
+	rest := size - off
+	if rest < 8 {
 		return e, 0, errTorn
 	}
-	n := int64(binary.BigEndian.Uint32(b))
+	var hdr [8]byte
+	if _, err := s.f.ReadAt(hdr[:], off); err != nil {
+		return e, 0, err
+	}
+	n := int64(binary.BigEndian.Uint32(hdr[:]))
 	end := 8 + n
-	if n > maxRecord {
-		if int64(len(b)) <= maxRecord+8 {
-			return e, 0, errTorn // garbage length in a short tail
-		}
+	switch {
+	case n > maxRecord && rest <= maxRecord+8:
+		return e, 0, errTorn // garbage length in a short tail
+	case n > maxRecord:
 		return e, 0, fmt.Errorf("record length %d", n)
-	}
-	if end > int64(len(b)) {
+	case end > rest:
 		return e, 0, errTorn
-	}
-	if n == 0 {
-		if allZero(b) {
+	case n == 0:
+		if zeroTail(s.f, off, size) {
 			return e, 0, errTorn // preallocated or zero-filled tail
 		}
 		return e, 0, errors.New("empty record")
 	}
-	if crc32.Checksum(b[8:end], castagnoli) != binary.BigEndian.Uint32(b[4:]) {
-		if end == int64(len(b)) {
+	payload := make([]byte, n)
+	if _, err := s.f.ReadAt(payload, off+8); err != nil {
+		return e, 0, err
+	}
+	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(hdr[4:]) {
+		if end == rest {
 			return e, 0, errTorn
 		}
 		return e, 0, errors.New("CRC mismatch")
 	}
-	if err := json.Unmarshal(b[8:end], &e); err != nil {
+	if err := json.Unmarshal(payload, &e); err != nil {
 		return e, 0, err
 	}
 	return e, end, nil
+}
+
+// zeroTail reports whether f holds only zero bytes from off to size.
+func zeroTail(f *os.File, off, size int64) bool {
+	buf := make([]byte, 32<<10)
+	for off < size {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		if !allZero(buf[:n]) || (err != nil && n == 0) {
+			return false
+		}
+		off += int64(n)
+	}
+	return true
 }
 
 // key identifies the request an event came from: identical requests
@@ -278,23 +298,11 @@ func (s *Spool) next(ctx context.Context, off int64) (Event, int64, error) {
 }
 
 func (s *Spool) readAt(off, size int64) (Event, int64, error) {
-	var hdr [8]byte
-	if _, err := s.f.ReadAt(hdr[:], off); err != nil {
-		return Event{}, 0, err
-	}
-	n := int64(binary.BigEndian.Uint32(hdr[:]))
-	if off+8+n > size {
-		return Event{}, 0, fmt.Errorf("%w: record at offset %d", ErrCorrupt, off)
-	}
-	b := make([]byte, 8+n)
-	if _, err := s.f.ReadAt(b, off); err != nil {
-		return Event{}, 0, err
-	}
-	e, m, err := decodeRecord(b)
+	e, n, err := s.recordAt(off, size)
 	if err != nil {
 		return Event{}, 0, fmt.Errorf("%w: record at offset %d: %v", ErrCorrupt, off, err)
 	}
-	return e, off + m, nil
+	return e, off + n, nil
 }
 
 // Consume runs fn on every undelivered event, in spool order, waiting for
