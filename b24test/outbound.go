@@ -2,7 +2,9 @@ package b24test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -31,6 +33,20 @@ type Outbound struct {
 	// Client sends the requests; default: a client with a 10 s timeout.
 	Client *http.Client
 }
+
+// String omits the token.
+func (o Outbound) String() string { return "outbound events to " + o.URL }
+
+// GoString omits the token.
+func (o Outbound) GoString() string { return "b24test.Outbound{" + o.URL + "}" }
+
+// MarshalJSON omits the token.
+func (o Outbound) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ URL, MemberID, Domain string }{o.URL, o.MemberID, o.Domain})
+}
+
+// LogValue omits the token.
+func (o Outbound) LogValue() slog.Value { return slog.StringValue(o.String()) }
 
 // WithOutbound makes the server send outbound events to o.URL (see
 // Outbound). Server.OutboundSent counts the requests made.

@@ -3,9 +3,11 @@ package events
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -36,6 +38,16 @@ func (p Portal) String() string { return p.Domain + " (" + p.MemberID + ")" }
 
 // GoString omits the token.
 func (p Portal) GoString() string { return "events.Portal{" + p.String() + "}" }
+
+// MarshalJSON omits the token.
+func (p Portal) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ MemberID, Domain string }{p.MemberID, p.Domain})
+}
+
+// LogValue omits the token.
+func (p Portal) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("member_id", p.MemberID), slog.String("domain", p.Domain))
+}
 
 type triple struct{ member, domain, token [32]byte }
 

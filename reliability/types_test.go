@@ -18,6 +18,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/events"
 	"github.com/b24go/b24/internal/php"
 	"github.com/b24go/b24/redislimit"
 )
@@ -146,6 +147,25 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		var batchErr *b24.BatchError
 		if !errors.As(berr, &batchErr) {
 			t.Fatalf("batch error %v", berr)
+		}
+		// A read-back of the update above, as BatchByChunk's settling does.
+		readBacks := b24.ReadBackCRMUpdates(ctx, h.V2(), cmds[:1], []time.Time{time.Now().Add(-time.Minute)})
+		// The event receiver, with the secret as the portal's application
+		// token: neither the portal, the handler nor the spool may show it.
+		portal := events.Portal{Domain: "portal.example.com", MemberID: "m1", Token: testSecret}
+		spool, err := events.OpenSpool(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer spool.Close()
+		evHandler, err := events.NewHandler(spool, portal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		event, err := spool.Append(events.Event{Domain: portal.Domain, MemberID: portal.MemberID, Name: "ONCRMDEALUPDATE",
+			Data: map[string]string{"FIELDS[ID]": "1"}, ReceivedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
 		}
 		lim, err := b24.NewLimiter(h.RestrictionParams())
 		if err != nil {
@@ -276,6 +296,15 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"ValidationError":   {b24.ValidationError{Field: "f", Message: "m"}},
 			"ValueError":        {&b24.ValueError{}},
 			"QueryParamError":   {qpErr},
+			"ConcurrencyOption": {b24.WithConcurrency(4)},
+			"ReadBack":          {readBacks},
+
+			"events/Event":   {event},
+			"events/Portal":  {portal, &portal},
+			"events/Handler": {evHandler, reflect.ValueOf(evHandler).Elem()},
+			"events/Spool":   {spool, reflect.ValueOf(spool).Elem()},
+
+			"b24test/Outbound": {b24test.Outbound{URL: "http://127.0.0.1:1/hook", Token: testSecret}},
 
 			"b24test/API":           {b24test.V3},
 			"b24test/AbsurdFigure":  {b24test.AbsurdResetFarAhead, b24test.AbsurdTimes},
