@@ -8,8 +8,8 @@ type CommandRecord struct {
 	Key     string `json:"key"`     // the command's key (v3: alias or index)
 	Method  string `json:"method"`  // lower-case
 	// Outcome is "done", "error" (Error holds the code), "not-executed"
-	// (ErrNotExecuted, or a halted batch's later commands are simply
-	// absent) or "fault" (Fault struck the whole request here).
+	// (ErrNotExecuted; and in a v3 batch every command after the one that
+	// ended it) or "fault" (Fault struck the whole request here).
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
 	Fault   string `json:"fault,omitempty"`

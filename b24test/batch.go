@@ -326,6 +326,58 @@ func scalarString(v any) (string, bool) {
 	return "", false
 }
 
+// v3CommandKey is a v3 batch command's key in the audit: its alias, else
+// its index.
+func v3CommandKey(cmd *php.Array, index string) string {
+	if as, ok := cmd.Get("as"); ok {
+		if alias, ok := as.(string); ok && alias != "" {
+			return alias
+		}
+	}
+	return index
+}
+
+// v3CommandRefusal is why a v3 batch command cannot run (nil when it can):
+// an unknown method, a missing scope, a query that is not an object or a
+// reference that does not resolve.
+func (s *Server) v3CommandRefusal(m *Method, cmd *php.Array, byAlias map[string]any) *Error {
+	if m == nil || m.Name == "batch" {
+		return errMethodNotFound
+	}
+	if !s.hasScope(m.Scope) {
+		return errInsufficientScope
+	}
+	qv, ok := cmd.Get("query")
+	if !ok {
+		return nil
+	}
+	qa, ok := qv.(*php.Array)
+	if !ok {
+		return V3Errorf(400, "INVALIDSELECTEXCEPTION", "Command query must be an object")
+	}
+	_, err := resolveRefsV3(qa, byAlias)
+	return err
+}
+
+// logNotRunV3 logs the commands after position stop as not executed: a v3
+// batch ends at its first failure.
+func (s *Server) logNotRunV3(seq int, params *php.Array, stop int) {
+	n := -1
+	for i, v := range params.All() {
+		if n++; n <= stop {
+			continue
+		}
+		cmd, _ := v.(*php.Array)
+		name := ""
+		if cmd != nil {
+			mv, _ := cmd.Get("method")
+			name, _ = mv.(string)
+			i = v3CommandKey(cmd, i)
+		}
+		s.audit.commandDone(commandRecord(seq, i, strings.ToLower(name), ErrNotExecuted, NoFault))
+	}
+}
+
 // runBatchV3 runs a REST v3 batch: a JSON array of {method, query, as};
 // the first error aborts and becomes the whole answer.
 func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.Time, seq int) reply {
@@ -340,54 +392,43 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 	var total time.Duration
 	var fail *Error
 	cmdFault := NoFault
+	stop, n := params.Len(), -1 // stop: the position of the command that ended the batch
 	for i, v := range params.All() {
+		n++
 		cmd, ok := v.(*php.Array)
 		if !ok {
 			fail = V3Errorf(400, "INVALIDSELECTEXCEPTION", "Batch command must be an object")
+			s.audit.commandDone(commandRecord(seq, i, "", fail, NoFault))
+			stop = n
 			break
 		}
+		key := v3CommandKey(cmd, i)
 		mv, _ := cmd.Get("method")
 		name, _ := mv.(string)
 		m := s.method(V3, name)
-		if m == nil || m.Name == "batch" {
-			fail = errMethodNotFound
-			break
-		}
-		if !s.hasScope(m.Scope) {
-			fail = errInsufficientScope
+		if fail = s.v3CommandRefusal(m, cmd, byAlias); fail != nil {
+			s.audit.commandDone(commandRecord(seq, key, strings.ToLower(name), fail, NoFault))
+			stop = n
 			break
 		}
 		q := php.NewArray()
 		if qv, ok := cmd.Get("query"); ok {
-			qa, ok := qv.(*php.Array)
-			if !ok {
-				fail = V3Errorf(400, "INVALIDSELECTEXCEPTION", "Command query must be an object")
-				break
-			}
-			r, err := resolveRefsV3(qa, byAlias)
-			if err != nil {
-				fail = err
-				break
-			}
+			r, _ := resolveRefsV3(qv.(*php.Array), byAlias)
 			q = r.(*php.Array)
-		}
-		key := i
-		if as, ok := cmd.Get("as"); ok {
-			if alias, ok := as.(string); ok && alias != "" {
-				key = alias
-			}
 		}
 		fault := s.faults.pickCommand(m.Name, key)
 		if e := commandError(fault); e != nil {
 			s.audit.command(m.Name)
 			s.audit.commandDone(commandRecord(seq, key, m.Name, e, fault))
 			fail = e
+			stop = n
 			break
 		}
 		if fault.strikesBefore() {
 			s.audit.command(m.Name)
 			s.audit.commandDone(commandRecord(seq, key, m.Name, errAbort, fault))
 			cmdFault = fault
+			stop = n
 			break
 		}
 		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key}
@@ -409,6 +450,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 			cmdFault = fault // strikes the request after the command ran
 			if fault != FaultEchoHeader {
 				s.audit.commandDone(commandRecord(seq, key, m.Name, errAbort, fault))
+				stop = n
 				break
 			}
 		}
@@ -418,6 +460,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		}
 		if aerr != nil {
 			fail = aerr
+			stop = n
 			break
 		}
 		if as, _ := cmd.Get("as"); as != nil {
@@ -429,6 +472,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 		}
 		results.Append(res.Value)
 	}
+	s.logNotRunV3(seq, params, stop)
 	finish := s.clock.Now()
 	var fig *opFigure
 	if q := s.opRequest(arrive); q != nil {

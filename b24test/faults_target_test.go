@@ -44,7 +44,7 @@ func TestFaultTargets(t *testing.T) {
 			log: []cmdOut{{"a", "done"}, {"b", "done"}, {"c", "fault"}}, laterWrite: true},
 		{name: "FailCommand v3 alias", arm: func(s *Server) { s.FailCommand("w", FaultInternal) }, v3: true,
 			body: `[{"method":"test.add","as":"w"},{"method":"test.add"}]`, status: 500, want: `INTERNAL_SERVER_ERROR`,
-			log: []cmdOut{{"w", "fault"}}, laterWrite: true},
+			log: []cmdOut{{"w", "fault"}, {"1", "not-executed"}}, laterWrite: true},
 		{name: "FailCommand v3 refusal", arm: func(s *Server) { s.FailCommand("1", FaultOverload) }, v3: true,
 			body: `[{"method":"test.add"},{"method":"test.add"}]`, status: 503, want: `OVERLOAD_LIMIT`,
 			log: []cmdOut{{"0", "done"}, {"1", "error"}}, laterWrite: true},
