@@ -28,7 +28,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/b24go/b24"
@@ -176,15 +175,6 @@ func (s *memSampler) done() (peak, live uint64) {
 	close(s.stop)
 	s.wg.Wait()
 	return s.peak.Load(), s.live.Load()
-}
-
-// cpuTime returns the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS returns VmHWM from /proc/self/status, in bytes (0 when unknown).
@@ -406,7 +396,9 @@ func main() {
 	if *spread {
 		spreadNote = fmt.Sprintf("  P×W/L %.2f s (%.0f %%)", b.spread, 100*b.spread/t)
 	}
-	note += fmt.Sprintf(", client CPU %.1f s", cpuTime().Seconds())
+	if cpu, ok := cpuTime(); ok {
+		note += fmt.Sprintf(", client CPU %.1f s", cpu.Seconds())
+	}
 	fmt.Printf("%-16s rows %8d  time %7.2f s  %7.0f rows/s  requests %4d  503 %d  429 %d  peak heap %s  peak live heap %s  peak RSS %s  T_bucket %.2f s  T_op %.2f s  T_min %.2f s (%.0f %%)%s  %s  [%s]\n",
 		label, n, t, float64(n)/t, a.Requests-before.Requests, r503, r429, mib(peak), mib(live), mib(peakRSS()),
 		b.bucket, b.operating, b.min(), 100*b.min()/t, spreadNote, verdict, note)

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package main
+
+import "time"
+
+// cpuTime reports no CPU time: getrusage is Unix only, and the report leaves it out.
+func cpuTime() (time.Duration, bool) { return 0, false }
