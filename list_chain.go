@@ -1,10 +1,11 @@
 package b24
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
-	"time"
 )
 
 // The fast path of REST v2: chained batches. One batch carries up to 50
@@ -13,6 +14,9 @@ import (
 // request returns up to 2,500 rows in id order. A page of fewer than 50 rows
 // ends the shard: the commands after it ran on a reference that did not
 // resolve (the portal leaves it as literal text) and their rows are dropped.
+
+// errNotDone is the failure of a probe command the batch left unanswered.
+var errNotDone = errors.New("command not answered")
 
 // chainLen is the number of list commands of a full chained batch.
 const chainLen = MaxBatchCommands
@@ -46,8 +50,7 @@ func (w *walk[T]) batch(ctx context.Context, cmds []Cmd) (*BatchResult, error) {
 // stepChain reads up to n pages of sh in one chained batch.
 func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T], error) {
 	n = min(max(n, 1), chainLen)
-	p := w.api.h.RestrictionParams().Retry
-	delay, waited := p.BaseDelay, time.Duration(0)
+	pace := w.newChainWait()
 	for {
 		cmds := make([]Cmd, n)
 		for i := range cmds {
@@ -95,15 +98,10 @@ func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T]
 			return nil, fmt.Errorf("b24: %s: chained page: %w", w.method, failure)
 		case len(c.ids) == 0 && !sh.done:
 			// Refused before any page ran: wait and send again.
-			if waited >= p.MaxRefusalWait {
-				return nil, fmt.Errorf("b24: %s: chained pages still refused after %v: %w", w.method, waited, failure)
-			}
-			w.retries.Add(1)
-			if err := sleepCtx(ctx, delay); err != nil {
+			if err := pace.wait(ctx, w.method, "chained pages", res, failure); err != nil {
 				return nil, err
 			}
-			waited += delay
-			delay = min(2*delay, p.MaxDelay)
+			w.retries.Add(1)
 			continue
 		}
 		// Pages after a refusal are read by the next step.
@@ -115,27 +113,60 @@ func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T]
 	}
 }
 
-// probeChain reads the first page and the far end's first page in one batch.
+// probeChain reads the first page and the far end's first page in one batch;
+// a command refused inside it is waited out and sent again (chainWait).
 func (w *walk[T]) probeChain(ctx context.Context, sh *shard[T], rev region) (first, reverse [][]byte, err error) {
 	cmds := []Cmd{
 		{Name: "first", Method: w.method, Params: w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, v2PageSize, false)},
 		{Name: "last", Method: w.method, Params: w.q.pageParams(rev.after, rev.hasAfter, rev.end, rev.hasEnd, v2PageSize, true)},
 	}
-	res, err := w.batch(ctx, cmds)
-	if err != nil {
-		return nil, nil, err
-	}
 	out := make([][][]byte, 2)
-	for i := range res.Commands {
-		cr := &res.Commands[i]
-		if cr.State != Done {
-			return nil, nil, fmt.Errorf("b24: %s: probing the range: %w", w.method, cr.Err)
+	have := make([]bool, 2)
+	pace := w.newChainWait()
+	for {
+		var send []Cmd
+		for i, c := range cmds {
+			if !have[i] {
+				send = append(send, c)
+			}
 		}
-		rows, err := pageRows(cr.Result, w.q.fam.resultKey)
+		res, err := w.batch(ctx, send)
 		if err != nil {
-			return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
+			return nil, nil, err
 		}
-		out[i] = rows
+		var refused, skipped error
+		for i := range res.Commands {
+			cr := &res.Commands[i]
+			at := 0
+			if cr.Name == "last" {
+				at = 1
+			}
+			switch {
+			case cr.State == Done:
+				rows, err := pageRows(cr.Result, w.q.fam.resultKey)
+				if err != nil {
+					return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
+				}
+				out[at], have[at] = rows, true
+			case isSubRefusal(cr.Err):
+				refused = cmp.Or(refused, cr.Err)
+			case cr.State == NotExecuted:
+				skipped = cmp.Or(skipped, cr.Err)
+			default:
+				return nil, nil, fmt.Errorf("b24: %s: probing the range: %w", w.method, cr.Err)
+			}
+		}
+		switch {
+		case have[0] && have[1]:
+			return out[0], out[1], nil
+		case refused == nil:
+			return nil, nil, fmt.Errorf("b24: %s: probing the range: %w", w.method, cmp.Or(skipped, errNotDone))
+		}
+		// A command refused before it ran (and any the portal skipped after
+		// it): wait and send the ones still missing again.
+		if err := pace.wait(ctx, w.method, "probing the range", res, refused); err != nil {
+			return nil, nil, err
+		}
+		w.retries.Add(1)
 	}
-	return out[0], out[1], nil
 }

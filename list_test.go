@@ -743,28 +743,28 @@ func spendOutOfBand(t *testing.T, s *b24test.Server, cmd string, n int) {
 // bills each batch command under its own method with an operating budget of
 // about 44 list pages per window: commands are refused with
 // OPERATION_TIME_LIMIT inside 200 batches, at the start of a batch and after
-// pages that ran. The walk still delivers every id of the store exactly
-// once, in order, and reports itself complete.
+// pages that ran. Budget spent out of band first (30, 40, 44 pages) also
+// gets the range probe refused. The walk waits and sends the refused
+// commands again: every id of the store exactly once, in order, complete.
 func TestListChainCommandRefused(t *testing.T) {
 	limits := b24test.StandardLimits()
 	limits.BatchPerCommand = true
 	limits.OperatingLimit = time.Second // 44 pages of 22.5 ms by the default latency model
 	limits.OperatingWindow = 10 * time.Second
 	limits.OperatingFloor = time.Millisecond
-	for _, shards := range []int{1, 3} {
-		t.Run("shards "+strconv.Itoa(shards), func(t *testing.T) {
+	for _, tc := range []struct{ spent, shards int }{{30, 1}, {30, 3}, {40, 1}, {40, 3}, {44, 1}, {44, 3}} {
+		t.Run(strconv.Itoa(tc.spent)+" pages spent, shards "+strconv.Itoa(tc.shards), func(t *testing.T) {
 			portal(t, b24test.Seed{Deals: 6000}, func(t *testing.T, s *b24test.Server, _ *b24.Hook) {
 				rt := &countRefusals{next: s.Client().Transport}
 				h := s.Hook(b24.WithHTTPClient(&http.Client{Transport: rt}))
 				want := truth(t, h, deals, nil)
 				// Another client of the same webhook spends budget the
-				// walk's limiter has not seen (30 pages in one batch): the
-				// portal stores a request's time when it ends and refuses
-				// commands only once stored time is over the limit. (With 40
-				// pages the 3 shards' range probe is refused and the walk
-				// fails: an SDK gap, not covered here.)
-				spendOutOfBand(t, s, "crm.deal.list?start=-1", 30)
-				got, rep, err := collect(t, h, deals, nil, b24.WithConcurrency(shards))
+				// walk's limiter has not seen (in one batch): the portal
+				// stores a request's time when it ends and refuses commands
+				// only once stored time is over the limit. From 40 pages
+				// the range probe is refused (the walk failed with 0 rows).
+				spendOutOfBand(t, s, "crm.deal.list?start=-1", tc.spent)
+				got, rep, err := collect(t, h, deals, nil, b24.WithConcurrency(tc.shards))
 				if err != nil {
 					t.Fatalf("%v (report %+v)", err, rep)
 				}
