@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/b24go/b24/b24test"
 )
 
 // TestConcurrencyFlagBounds: --shards and --concurrency outside
@@ -16,6 +18,11 @@ func TestConcurrencyFlagBounds(t *testing.T) {
 		{[]string{"list", "crm.deal.list", "--shards", "0"}, "--shards"},
 		{[]string{"list", "crm.deal.list", "--shards", "65"}, "--shards"},
 		{[]string{"list", "crm.deal.list", "--shards", "100000"}, "--shards"},
+		{[]string{"list", "crm.deal.list", "--concurrency", "0"}, "--concurrency"},
+		{[]string{"list", "crm.deal.list", "--concurrency", "65"}, "--concurrency"},
+		{[]string{"list", "crm.deal.list", "--concurrency", "x"}, "-concurrency"},
+		{[]string{"list", "crm.deal.list", "--shards", "x"}, "-shards"},
+		{[]string{"list", "crm.deal.list", "--shards", "2", "--concurrency", "3"}, "--shards is the old name of --concurrency"},
 		{[]string{"batch", "--concurrency", "0"}, "--concurrency"},
 		{[]string{"batch", "--concurrency", "65"}, "--concurrency"},
 	} {
@@ -26,6 +33,39 @@ func TestConcurrencyFlagBounds(t *testing.T) {
 		}
 		if n := p.s.Audit().Requests - before; n != 0 {
 			t.Errorf("%v: %d requests sent", tt.args, n)
+		}
+	}
+}
+
+// TestListConcurrencySpellings: list's --concurrency and the deprecated
+// --shards give the same walk (rows and the summary); only
+// --shards prints the deprecation note.
+func TestListConcurrencySpellings(t *testing.T) {
+	type walk struct{ stdout, summary string }
+	walkWith := func(args ...string) (walk, string) {
+		p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 9, Deals: 230}))
+		r := p.run(t, "", append([]string{"list", "crm.deal.list", "--select", "ID,TITLE"}, args...)...)
+		if r.code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, r.code, r.stderr)
+		}
+		var note, summary []string
+		for _, line := range strings.Split(strings.TrimSpace(normalize(r.stderr)), "\n") {
+			if strings.Contains(line, "deprecated") {
+				note = append(note, line)
+			} else {
+				summary = append(summary, line)
+			}
+		}
+		return walk{r.stdout, strings.Join(summary, "\n")}, strings.Join(note, "\n")
+	}
+	for _, n := range []string{"1", "3"} {
+		viaNew, noteNew := walkWith("--concurrency", n)
+		viaOld, noteOld := walkWith("--shards", n)
+		if viaNew != viaOld {
+			t.Errorf("n=%s: --concurrency and --shards differ:\n%+v\n---\n%+v", n, viaNew, viaOld)
+		}
+		if noteNew != "" || noteOld != "b24 list: --shards is deprecated; use --concurrency" {
+			t.Errorf("n=%s: deprecation notes %q (--concurrency), %q (--shards)", n, noteNew, noteOld)
 		}
 	}
 }

@@ -38,11 +38,11 @@ func TestInterrupt(t *testing.T) {
 			time.Sleep(2 * time.Millisecond)
 		}
 	}()
-	r := runCtx(ctx, "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--shards", "1")
+	r := runCtx(ctx, "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--concurrency", "1")
 	if r.code != exitInterrupted || !strings.Contains(r.stderr, "interrupted") {
 		t.Fatalf("list: exit %d, want 130: %s", r.code, r.stderr)
 	}
-	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--shards", "1")
+	r = p.run(t, "", "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--concurrency", "1")
 	if r.code != exitOK || !strings.Contains(r.stderr, "resuming after") {
 		t.Fatalf("list rerun: exit %d: %s", r.code, r.stderr)
 	}

@@ -53,7 +53,9 @@ changed, is refused with exit 2; so is a new CP with a FILE not empty.`,
 		fs.StringVar(&l.format, "format", "", "output format: ndjson, csv or json (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
 		fs.StringVar(&l.out, "o", "", "write to `FILE` instead of stdout (- is stdout)")
 		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
-		fs.IntVar(&l.shards, "shards", defaultShards, "walk the id range in `N` concurrent shards (rows stay in id order)")
+		l.conc.n = defaultShards
+		l.conc.register(fs, "concurrency", "walk the id range in `N` concurrent shards (rows stay in id order)")
+		l.conc.register(fs, "shards", "deprecated: use --concurrency `N`")
 		return func(ctx context.Context, args []string) int { return l.run(ctx, args) }
 	},
 }
@@ -66,7 +68,7 @@ type lister struct {
 	format     string
 	out        string
 	checkpoint string
-	shards     int
+	conc       concurrencyFlag // --concurrency, or the deprecated --shards
 }
 
 // defaultShards keeps a few chained requests in flight: enough to keep the
@@ -126,8 +128,14 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	if l.checkpoint != "" && l.out == "" {
 		return c.fail(ctx, usagef("--checkpoint needs -o FILE"))
 	}
-	if l.shards < 1 || l.shards > b24.MaxConcurrency {
-		return c.fail(ctx, usagef("--shards must be in [1, %d], got %d", b24.MaxConcurrency, l.shards))
+	if l.conc.both {
+		return c.fail(ctx, usagef("--shards is the old name of --concurrency: give one of them"))
+	}
+	if l.conc.n < 1 || l.conc.n > b24.MaxConcurrency {
+		return c.fail(ctx, usagef("%s must be in [1, %d], got %d", l.conc.name(), b24.MaxConcurrency, l.conc.n))
+	}
+	if l.conc.used == "--shards" {
+		fmt.Fprintln(c.stderr, "b24 list: --shards is deprecated; use --concurrency")
 	}
 	if l.checkpoint != "" && l.format == "json" {
 		return c.fail(ctx, usagef("--checkpoint works with --format ndjson or csv (a JSON array cannot be appended to)"))
@@ -143,7 +151,7 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	defer h.Close()
 	api := c.api(h)
 	if _, err := exportList(ctx, c, api, method, params, exportOpts{format: l.format, out: l.out,
-		checkpoint: l.checkpoint, sel: splitList(l.sel), shards: l.shards}); err != nil {
+		checkpoint: l.checkpoint, sel: splitList(l.sel), shards: l.conc.n}); err != nil {
 		return c.fail(ctx, err)
 	}
 	return exitOK

@@ -121,7 +121,7 @@ func TestSignalExit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "deals.csv")
-			cmd, errb := startBin(t, bin, p.env, nil, "list", "crm.deal.list", "--select", "ID,TITLE", "-o", out, "--time-scale", "20", "--shards", "1")
+			cmd, errb := startBin(t, bin, p.env, nil, "list", "crm.deal.list", "--select", "ID,TITLE", "-o", out, "--time-scale", "20", "--concurrency", "1")
 			waitFor(t, "the temporary file", func() bool { return len(tempFiles(t, dir)) > 0 })
 			sendSignals(t, cmd, errb, tt.sigs...)
 			code := exitOf(t, cmd.Wait())
@@ -238,7 +238,7 @@ func TestPipeHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd, errb := startBin(t, bin, p.env, w, "list", "crm.deal.list", "--select", "ID", "--time-scale", "20", "--shards", "1", "--quiet")
+	cmd, errb := startBin(t, bin, p.env, w, "list", "crm.deal.list", "--select", "ID", "--time-scale", "20", "--concurrency", "1", "--quiet")
 	w.Close()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
