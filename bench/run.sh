@@ -47,7 +47,7 @@ if [ -z "$SELECTED" ] || want export-1m; then
 	echo "== export-1m: 1,000,000 deals, select $sel, 16 shards (target: time <= T_min/0.9, no 503/429)"
 	start_fake --deals 1000000
 	grep -E '^(limits|time scale):' "$tmp/fake.log"
-	out="$(lb -scenario export -name export-1m -select "$sel" -shards 16 -target 0.9)"
+	out="$(lb -scenario export -name export-1m -select "$sel" -concurrency 16 -target 0.9)"
 	echo "$out"
 	heap_1m="$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
 	live_1m="$(sed -n 's/.*peak live heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
@@ -56,13 +56,13 @@ if [ -z "$SELECTED" ] || want export-1m; then
 	# reported, no target:
 	echo "== export-1m, adaptive delay on (reported, no target)"
 	start_fake --deals 1000000
-	lb -scenario export -name export-1m-adaptive -select "$sel" -shards 16 -target 0 -adaptive
+	lb -scenario export -name export-1m-adaptive -select "$sel" -concurrency 16 -target 0 -adaptive
 fi
 
 if [ -z "$SELECTED" ] || want export-100k; then
 	echo "== export-100k: 100,000 deals, the same export (memory reference; no time target)"
 	start_fake --deals 100000
-	out="$(lb -scenario export -name export-100k -select "$sel" -shards 16 -target 0)"
+	out="$(lb -scenario export -name export-100k -select "$sel" -concurrency 16 -target 0)"
 	echo "$out"
 	heap_100k="$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
 	live_100k="$(sed -n 's/.*peak live heap \([0-9.]*\) MiB.*/\1/p' <<<"$out")"
@@ -80,7 +80,7 @@ fi
 if [ -z "$SELECTED" ] || want update-10k; then
 	echo "== update-10k: 10,000 crm.deal.update through BatchByChunk, 8 chunks in flight (target: time <= T_min/0.9)"
 	start_fake --deals 10000
-	lb -scenario update -name update-10k -rows 10000 -shards 8 -target 0.9
+	lb -scenario update -name update-10k -rows 10000 -concurrency 8 -target 0.9
 fi
 
 if [ -z "$SELECTED" ] || want full-record; then
@@ -90,7 +90,7 @@ if [ -z "$SELECTED" ] || want full-record; then
 	echo "== full-record: 100,000 deals, select *, UF_*; operating budget 30 s per 200 s (target: no 429, time <= P*W/L / 0.85)"
 	start_fake --deals 100000 --operating-limit 30s --operating-window 200s
 	grep -E '^limits:' "$tmp/fake.log"
-	lb -scenario export -name full-record -select '*' -shards 8 -target 0.85 -spread -deadline 5m
+	lb -scenario export -name full-record -select '*' -concurrency 8 -target 0.85 -spread -deadline 5m
 fi
 
 if [ -z "$SELECTED" ] || want js; then
@@ -120,8 +120,8 @@ if [ -z "$SELECTED" ] || want js; then
 		' "$res" "$after"
 	done
 	start_fake --deals 20000
-	lb -scenario export -name "b24 FetchList" -select "$sel" -shards 1 -target 0
+	lb -scenario export -name "b24 FetchList" -select "$sel" -concurrency 1 -target 0
 	start_fake --deals 20000
-	lb -scenario export -name "b24 8 shards" -select "$sel" -shards 8 -target 0
+	lb -scenario export -name "b24 8 shards" -select "$sel" -concurrency 8 -target 0
 fi
 echo "== bench: done"

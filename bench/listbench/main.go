@@ -2,7 +2,7 @@
 // `b24 fake` and prints one result line: time, rows a second, requests, 503s,
 // 429s, peak memory, and the theoretical minimum time (bench/README.md).
 //
-//	listbench -fake-log FILE -scenario export|update|js-compare [-rows N] [-select ID,TITLE] [-shards N]
+//	listbench -fake-log FILE -scenario export|update|js-compare [-rows N] [-select ID,TITLE] [-concurrency N]
 //
 // FILE is what `b24 fake` printed: the webhook URL, the certificate, the
 // limits, the time scale and the audit URL.
@@ -216,13 +216,14 @@ func main() {
 		name     = flag.String("name", "", "the scenario's name in the output")
 		rows     = flag.Int("rows", 0, "rows to export (filter <=ID) or updates to send; 0: all")
 		sel      = flag.String("select", "ID,TITLE,STAGE_ID,OPPORTUNITY", "fields to select (export); * for the full record")
-		shards   = flag.Int("shards", 4, "concurrent shards (export) or chunks (update)")
+		shards   = flag.Int("concurrency", 4, "concurrent shards (export) or chunks (update)")
 		target   = flag.Float64("target", 0.9, "the share of T_min to reach (time <= T_min/target); 0: no target")
 		deadline = flag.Duration("deadline", 5*time.Minute, "give up after this long")
 		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the client here")
 		adaptive = flag.Bool("adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
 		spread   = flag.Bool("spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
 	)
+	flag.IntVar(shards, "shards", *shards, "deprecated: use -concurrency")
 	flag.Parse()
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
