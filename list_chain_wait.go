@@ -9,10 +9,12 @@ import (
 // chainWait paces the resends of chained and probe commands that the portal
 // refused inside a batch that ran (OPERATION_TIME_LIMIT, QUERY_LIMIT_EXCEEDED):
 // they did not run, so they are sent again, for at most
-// RetryPolicy.MaxRefusalWait in total.
+// RetryPolicy.MaxRefusalWait in total since the first refusal (the
+// limiter's holds included, as for a Call).
 type chainWait struct {
-	p             RestrictionParams
-	delay, waited time.Duration
+	p     RestrictionParams
+	delay time.Duration
+	first time.Time // the first refusal; zero before it
 }
 
 func (w *walk[T]) newChainWait() *chainWait {
@@ -25,12 +27,16 @@ func (w *walk[T]) newChainWait() *chainWait {
 // delay. The limiter has already learned the block from the batch. It fails
 // with what, wrapping failure, once MaxRefusalWait is spent.
 func (c *chainWait) wait(ctx context.Context, method, what string, res *BatchResult, failure error) error {
-	left := c.p.Retry.MaxRefusalWait - c.waited
+	now := time.Now()
+	if c.first.IsZero() {
+		c.first = now
+	}
+	waited := now.Sub(c.first)
+	left := c.p.Retry.MaxRefusalWait - waited
 	if left <= 0 {
-		return fmt.Errorf("b24: %s: %s still refused after %v: %w", method, what, c.waited, failure)
+		return fmt.Errorf("b24: %s: %s still refused after %v: %w", method, what, waited.Round(time.Millisecond), failure)
 	}
 	d := c.delay
-	now := time.Now()
 	if reset, ok := chainResetAt(res, method, now, c.p.Operating.Window); ok && reset.After(now) {
 		d = reset.Sub(now)
 	}
@@ -38,7 +44,6 @@ func (c *chainWait) wait(ctx context.Context, method, what string, res *BatchRes
 	if err := sleepCtx(ctx, d); err != nil {
 		return err
 	}
-	c.waited += d
 	c.delay = min(2*c.delay, c.p.Retry.MaxDelay)
 	return nil
 }

@@ -98,7 +98,8 @@ type AdaptiveDelay struct {
 
 // RetryPolicy bounds retries. Refusals before execution (503
 // QUERY_LIMIT_EXCEEDED, any 429) are waited out and retried without using up
-// attempts, for at most MaxRefusalWait in total; other retryable failures use
+// attempts, for at most MaxRefusalWait in total (a list walk's commands
+// refused inside a batch too, counted from the first refusal); other retryable failures use
 // attempts. The wait before retry n (1-based) is drawn uniformly between half
 // and all of min(MaxDelay, BaseDelay×2^(n−1)): 0.5–1 s, then 1–2 s, 2–4 s, ...
 // by default. A Retry-After header wins when sent (capped at the larger of
