@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/b24go/b24/internal/durable"
 	"github.com/b24go/b24/internal/filelock"
 )
 
@@ -376,10 +377,7 @@ func (s *Spool) setCursor(off int64) error {
 		err = os.Rename(tmp, filepath.Join(s.dir, CursorFile))
 	}
 	if err == nil {
-		if d, derr := os.Open(s.dir); derr == nil {
-			d.Sync()
-			d.Close()
-		}
+		durable.SyncDir(filepath.Join(s.dir, CursorFile))
 	}
 	if err != nil {
 		return fmt.Errorf("events: saving the cursor: %w", err)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/b24go/b24/internal/durable"
 )
 
 // rowWriter writes rows in one of the output formats.
@@ -177,7 +179,7 @@ func (a *atomicFile) Commit() error {
 		os.Remove(a.Name())
 		return err
 	}
-	syncDirOf(a.final)
+	durable.SyncDir(a.final)
 	return nil
 }
 
@@ -187,13 +189,6 @@ func (a *atomicFile) Abort() {
 	if a.final != "" {
 		os.Remove(a.Name())
 		dropTemp(a.Name())
-	}
-}
-
-func syncDirOf(path string) {
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 }
 

@@ -18,10 +18,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/b24go/b24/internal/durable"
 	"github.com/b24go/b24/internal/filelock"
 )
 
@@ -151,7 +151,7 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 		if err := j.f.Sync(); err != nil {
 			return nil, err
 		}
-		syncDir(j.path)
+		durable.SyncDir(j.path)
 		return last, nil
 	}
 	// Every line but the last must be whole: a crash tears only the last
@@ -283,12 +283,3 @@ func (j *Journal) Append(entries ...Entry) error {
 
 // Close closes the file.
 func (j *Journal) Close() error { return j.f.Close() }
-
-// syncDir syncs the directory holding path, so that a new file's name is
-// durable too. Errors are ignored: not every system can sync a directory.
-func syncDir(path string) {
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
