@@ -28,7 +28,7 @@ func capture(p Portal, event, id, ts string) string {
 	return v.Encode()
 }
 
-func newTestHandler(t *testing.T) (*Handler, *Spool) {
+func newTestHandler(t testing.TB) (*Handler, *Spool) {
 	t.Helper()
 	s, err := OpenSpool(t.TempDir())
 	if err != nil {
