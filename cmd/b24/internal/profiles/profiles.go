@@ -1,0 +1,137 @@
+// Package profiles stores named webhooks for the b24 command: one JSON
+// file, profiles.json, mode 0600 in a directory of mode 0700, replaced
+// atomically under a lock. A file that group or others can open is refused,
+// as ssh refuses such a key (not on Windows).
+package profiles
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+
+	"github.com/b24go/b24/cmd/b24/internal/userdir"
+)
+
+// FileName is the store's file in its directory.
+const FileName = "profiles.json"
+
+var (
+	// ErrNotFound is returned for a profile the store does not hold.
+	ErrNotFound = errors.New("no such profile")
+	// ErrExposed is returned when the file is open to group or others, or
+	// is not a regular file.
+	ErrExposed = errors.New("profiles file is not private")
+	// ErrBadName is returned for a name that is not [A-Za-z0-9][A-Za-z0-9._-]*.
+	ErrBadName = errors.New("a profile name is letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit")
+)
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CheckName returns ErrBadName unless name can name a profile.
+func CheckName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("profile %q: %w", name, ErrBadName)
+	}
+	return nil
+}
+
+// Store is the profiles file of one directory. Its methods are safe for
+// concurrent use, by goroutines and processes alike.
+type Store struct{ dir string }
+
+// New returns the store in dir (created on the first write).
+func New(dir string) *Store { return &Store{dir: dir} }
+
+// Path returns the store's file.
+func (s *Store) Path() string { return filepath.Join(s.dir, FileName) }
+
+// data is the file's content.
+type data struct {
+	Active   string           `json:"active,omitempty"`
+	Profiles map[string]entry `json:"profiles"`
+}
+
+type entry struct {
+	Webhook string `json:"webhook"`
+}
+
+// load reads the file; a missing file is an empty store.
+func (s *Store) load() (data, error) {
+	d := data{Profiles: map[string]entry{}}
+	p := s.Path()
+	fi, err := os.Lstat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return d, err
+	}
+	if !fi.Mode().IsRegular() {
+		return d, fmt.Errorf("%s is not a regular file: %w", p, ErrExposed)
+	}
+	if userdir.Exposed(fi.Mode()) {
+		return d, fmt.Errorf("%s is open to group or others (mode %04o), and it holds webhook secrets: chmod 600 %s: %w", p, fi.Mode().Perm(), p, ErrExposed)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return d, fmt.Errorf("%s is damaged (%v): fix it or remove it and add the profiles again", p, err)
+	}
+	if d.Profiles == nil {
+		d.Profiles = map[string]entry{}
+	}
+	return d, nil
+}
+
+// List returns the profiles' names, sorted, and the active one ("" if none).
+func (s *Store) List() (names []string, active string, err error) {
+	d, err := s.load()
+	if err != nil {
+		return nil, "", err
+	}
+	for n := range d.Profiles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, d.Active, nil
+}
+
+// Webhook returns the webhook URL of the profile name.
+func (s *Store) Webhook(name string) (string, error) {
+	d, err := s.load()
+	if err != nil {
+		return "", err
+	}
+	e, ok := d.Profiles[name]
+	if !ok {
+		return "", fmt.Errorf("profile %q: %w (b24 auth list shows them)", name, ErrNotFound)
+	}
+	return e.Webhook, nil
+}
+
+// Active returns the active profile's name and webhook; name is "" when
+// no profile is active.
+func (s *Store) Active() (name, webhook string, err error) {
+	d, err := s.load()
+	if err != nil || d.Active == "" {
+		return "", "", err
+	}
+	e, ok := d.Profiles[d.Active]
+	if !ok {
+		return "", "", fmt.Errorf("the active profile %q: %w", d.Active, ErrNotFound)
+	}
+	return d.Active, e.Webhook, nil
+}
+
+// Names returns the profile names of the store in dir, for completion:
+// nil when there are none or the file cannot be read.
+func Names(dir string) []string {
+	names, _, _ := New(dir).List()
+	return names
+}
