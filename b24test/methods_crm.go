@@ -444,8 +444,11 @@ func (h *legacyCRM) list(c *Call) (Result, *Error) {
 		return Result{}, legacyErr(filterDesc(err))
 	}
 	rows := php.NewArray()
+	defs := h.st.UserFields(h.e)
 	for _, r := range page.Records {
-		rows.Append(h.row(r, sel))
+		row := h.row(r, sel)
+		h.userRow(row, r.ID, sel, defs)
+		rows.Append(row)
 	}
 	return listResult(c, page, q.Offset, rows), nil
 }
@@ -480,7 +483,10 @@ func (h *legacyCRM) get(c *Call) (Result, *Error) {
 		return Result{}, legacyErr("Not found")
 	}
 	c.Returned(1)
-	return Value(h.row(r, selection{all: true, custom: true, multi: true})), nil
+	sel := selection{all: true, custom: true, multi: true}
+	row := h.row(r, sel)
+	h.userRow(row, id, sel, h.st.UserFields(h.e))
+	return Value(row), nil
 }
 
 func (h *legacyCRM) fieldsParam(c *Call) (*php.Array, *Error) {
@@ -497,7 +503,7 @@ func (h *legacyCRM) add(c *Call) (Result, *Error) {
 	if e != nil {
 		return Result{}, e
 	}
-	id, err := h.st.Add(h.e, inputs(h.sc, a))
+	id, err := h.st.Add(h.e, append(inputs(h.sc, a), h.userInputs(a)...))
 	if err != nil {
 		return Result{}, legacyErr(err.Error())
 	}
@@ -514,7 +520,7 @@ func (h *legacyCRM) update(c *Call) (Result, *Error) {
 	if e != nil {
 		return Result{}, e
 	}
-	if err := h.st.UpdateBy(h.e, id, inputs(h.sc, a), c.UserID); err != nil {
+	if err := h.st.UpdateBy(h.e, id, append(inputs(h.sc, a), h.userInputs(a)...), c.UserID); err != nil {
 		return Result{}, legacyErr(h.notFound)
 	}
 	c.Wrote(h.e.String(), int(id))
@@ -568,6 +574,9 @@ func (h *legacyCRM) fields(c *Call) (Result, *Error) {
 		if fd.Name == "FACE_ID" { // returned by get, not described by fields
 			continue
 		}
+		out.Set(fd.Name, fieldMeta(fd))
+	}
+	for _, fd := range h.st.UserFields(h.e) {
 		out.Set(fd.Name, fieldMeta(fd))
 	}
 	return Value(out), nil

@@ -14,11 +14,12 @@ import (
 // optionRows lists every exported Option constructor with its bad values;
 // nil means every value is valid (toggles, a seed of scopes, a reset code).
 var optionRows = map[string][]Option{
-	"WithHTTP2":     nil,
-	"WithResetCode": nil, // HTTP/2 allows any error code
-	"WithOutbound":  {WithOutbound(Outbound{}), WithOutbound(Outbound{URL: "ftp://x", Token: "t"}), WithOutbound(Outbound{URL: "http://127.0.0.1:1", Token: "t", Reorder: math.NaN()}), WithOutbound(Outbound{URL: "http://127.0.0.1:1", Token: "t", Double: 2})},
-	"WithClock":     {WithClock(nil)},
-	"WithTimeScale": {WithTimeScale(0), WithTimeScale(-1), WithTimeScale(math.NaN()), WithTimeScale(math.Inf(1))},
+	"WithHTTP2":       nil,
+	"WithResetCode":   nil, // HTTP/2 allows any error code
+	"WithOutbound":    {WithOutbound(Outbound{}), WithOutbound(Outbound{URL: "ftp://x", Token: "t"}), WithOutbound(Outbound{URL: "http://127.0.0.1:1", Token: "t", Reorder: math.NaN()}), WithOutbound(Outbound{URL: "http://127.0.0.1:1", Token: "t", Double: 2})},
+	"WithClock":       {WithClock(nil)},
+	"WithClockOffset": {WithClockOffset(25 * time.Hour), WithClockOffset(-25 * time.Hour)},
+	"WithTimeScale":   {WithTimeScale(0), WithTimeScale(-1), WithTimeScale(math.NaN()), WithTimeScale(math.Inf(1))},
 	"WithLimits": {WithLimits(Limits{Burst: -1}), WithLimits(Limits{Drain: -1}), WithLimits(Limits{OperatingBan: -1}),
 		WithLimits(Limits{BatchWeight: -0.5}), WithLimits(Limits{BatchWeight: math.NaN()})},
 	"WithPlan":       {WithPlan(""), WithPlan("professional")},

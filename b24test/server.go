@@ -29,24 +29,25 @@ import (
 type Option func(*config) error
 
 type config struct {
-	clock      Clock
-	scale      float64
-	limits     Limits
-	latency    Latency
-	faults     FaultRates
-	seed       Seed
-	userID     int
-	secret     *string // behind a pointer: printing a Server (even %#v of its value) shows an address
-	scopes     []string
-	addr       string
-	inMemory   bool
-	location   *time.Location
-	movedTo    string
-	legacyTime bool
-	extraFamly []Family
-	http2      bool
-	resetCode  *uint32
-	outbound   []Outbound // outbound.go
+	clock       Clock
+	clockOffset time.Duration // clock.go
+	scale       float64
+	limits      Limits
+	latency     Latency
+	faults      FaultRates
+	seed        Seed
+	userID      int
+	secret      *string // behind a pointer: printing a Server (even %#v of its value) shows an address
+	scopes      []string
+	addr        string
+	inMemory    bool
+	location    *time.Location
+	movedTo     string
+	legacyTime  bool
+	extraFamly  []Family
+	http2       bool
+	resetCode   *uint32
+	outbound    []Outbound // outbound.go
 }
 
 // WithClock sets the server's clock (default: the time package, which
@@ -325,6 +326,9 @@ func Start(opts ...Option) (*Server, error) {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.clockOffset != 0 {
+		cfg.clock = offsetClock{cfg.clock, cfg.clockOffset}
 	}
 	if cfg.secret == nil {
 		sec := randomSecret()

@@ -172,7 +172,12 @@ func (g *gen) value(name string) Value {
 	case "DATE_CREATE", "CREATED_DATE":
 		return g.datetime(g.created())
 	case "DATE_MODIFY", "CHANGED_DATE", "ACTIVITY_DATE", "STATUS_CHANGED_DATE":
-		return g.datetime(g.created().Add(time.Duration(g.n(102)%(72*3600)) * time.Second))
+		// never after base (the server's start): a portal's modification times are in its past
+		m := g.created().Add(time.Duration(g.n(102)%(72*3600)) * time.Second)
+		if m.After(g.st.base) {
+			m = g.st.base
+		}
+		return g.datetime(m)
 	case "MOVED_TIME", "LAST_ACTIVITY_TIME":
 		return g.datetime(g.created().Add(time.Duration(g.n(103)%(24*3600)) * time.Second))
 	case "ASSIGNED_BY_ID", "RESPONSIBLE_ID":

@@ -46,13 +46,15 @@ type Store struct {
 	now    func() time.Time
 	tables map[Entity]*table
 	nextMF int64
+	ufs    map[Entity]*userFields // userfields.go
 }
 
 type table struct {
 	schema *Schema
 	ids    []int64 // live ids, ascending
 	over   map[int64]*Record
-	seeded int64 // highest seeded id
+	bin    map[int64]binned // deleted records, for Restore (recycle.go)
+	seeded int64            // highest seeded id
 	nextID int64
 }
 
@@ -89,7 +91,7 @@ func New(cfg Config) *Store {
 	var maxSeeded int64
 	for _, e := range Entities {
 		n := cfg.Counts[e]
-		t := &table{schema: schemas[e], over: make(map[int64]*Record)}
+		t := &table{schema: schemas[e], over: make(map[int64]*Record), bin: map[int64]binned{}}
 		t.ids = make([]int64, 0, n)
 		for id := int64(1); len(t.ids) < n; id++ {
 			if threshold > 0 && id > 1 && mix(s.seed^mix(uint64(e)<<40^uint64(id)))>>11 < threshold {
@@ -251,6 +253,7 @@ func (s *Store) Add(e Entity, in []Input) (int64, error) {
 		s.set(r, "GUID", g.value("GUID"))
 	}
 	s.apply(r, in, true)
+	s.applyUser(e, id, in)
 	t.ids = append(t.ids, id)
 	t.over[id] = r
 	return id, nil
@@ -283,6 +286,7 @@ func (s *Store) UpdateBy(e Entity, id int64, in []Input, user int) error {
 		t.over[id] = r
 	}
 	s.apply(r, in, false)
+	s.applyUser(e, id, in)
 	nowS := Str(now.In(s.loc).Format(isoLayout))
 	s.set(r, "DATE_MODIFY", nowS)
 	s.set(r, "CHANGED_DATE", nowS)
@@ -292,7 +296,7 @@ func (s *Store) UpdateBy(e Entity, id int64, in []Input, user int) error {
 	return nil
 }
 
-// Delete removes a record.
+// Delete removes a record into the recycle bin (Restore brings it back).
 func (s *Store) Delete(e Entity, id int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -304,6 +308,12 @@ func (s *Store) Delete(e Entity, id int64) error {
 	if !ok {
 		return ErrNotFound
 	}
+	b := binned{rec: s.record(t, id)}
+	if u := s.ufs[e]; u != nil {
+		b.uf = u.vals[id]
+		delete(u.vals, id)
+	}
+	t.bin[id] = b
 	t.ids = slices.Delete(t.ids, i, i+1)
 	delete(t.over, id)
 	return nil
