@@ -1,0 +1,44 @@
+package opbudget
+
+import "time"
+
+// Clock measures the portal's clock against the host's: offset = portal −
+// host. An answer whose figure was taken at portal time finish, for a
+// request sent at host time sent and answered at host time received,
+// bounds the offset to [finish − received, finish − sent]; the clock keeps
+// the tightest bounds seen. (The time block's start is truncated to the
+// second by current portals, so only finish is used.) The zero value knows
+// nothing and reads the offset as 0. Not safe for concurrent use.
+type Clock struct {
+	lo, hi time.Duration
+	known  bool
+}
+
+// Observe narrows the bounds by one answer; an answer that contradicts
+// them (the portal's clock jumped) restarts them from it.
+func (c *Clock) Observe(sent, received, finish time.Time) {
+	if finish.IsZero() || received.Before(sent) {
+		return
+	}
+	lo, hi := finish.Sub(received), finish.Sub(sent)
+	if !c.known || lo > c.hi || hi < c.lo {
+		c.lo, c.hi, c.known = lo, hi, true
+		return
+	}
+	c.lo, c.hi = max(c.lo, lo), min(c.hi, hi)
+}
+
+// Bounds returns the offset's bounds and whether any answer was seen.
+func (c *Clock) Bounds() (lo, hi time.Duration, ok bool) { return c.lo, c.hi, c.known }
+
+// Now returns the earliest the portal's clock can read at host time t:
+// a slot counts at least until then, so waits computed from it are never short.
+func (c *Clock) Now(t time.Time) time.Time { return t.Add(c.lo) }
+
+// Latest returns the latest the portal's clock can read at host time t
+// (the slot a request sent at t is stored in, at the latest).
+func (c *Clock) Latest(t time.Time) time.Time { return t.Add(c.hi) }
+
+// Host returns the host time by which the portal's clock has surely
+// reached portal time p.
+func (c *Clock) Host(p time.Time) time.Time { return p.Add(-c.lo) }

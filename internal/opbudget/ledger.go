@@ -1,0 +1,178 @@
+// Package opbudget models one operating budget of a Bitrix24 portal the way
+// the portal keeps it (docs/protocol.md §4.2, docs/limits.md): a method's
+// time summed over one request is stored when the request ends, in the slot
+// of W/10 its start falls in, if the sum is above the floor; a slot stops
+// counting when its number falls 10 behind, i.e. at (slot+10)·W/10. Time
+// spent now frees nothing for a whole window.
+//
+// A Ledger keeps the client's own record of what it spent in which slot,
+// the reservations of its requests in flight, and the spend of others on
+// the same budget, corrected by every answer's figure. It admits a request
+// only while recorded + in flight + its expected cost ≤ L, and tells the
+// exact time the next one fits. All times are the portal's clock (see Clock).
+// A Ledger is not safe for concurrent use: its owner locks.
+package opbudget
+
+import (
+	"slices"
+	"time"
+)
+
+// Params are one budget's figures: L (Limit, less any margin), W and the
+// floor (0.1 s on real portals) below which a request's time is not stored.
+type Params struct {
+	Limit, Window, Floor time.Duration
+}
+
+// entry is time stored in one slot: by the client itself (own) or by others.
+type entry struct {
+	slot   int64
+	finish time.Time // the portal time the answer's figure was taken (own), or seen (others)
+	cost   time.Duration
+}
+
+// Ledger is one budget's record. The zero value is not usable: see New.
+type Ledger struct {
+	p        Params
+	width    time.Duration // W/10
+	own      []entry
+	others   []entry
+	inflight time.Duration // reservations of requests in flight
+	flying   int
+	cost     costEstimate
+	blocked  time.Time // after a refusal: nothing is admitted before
+}
+
+// New returns an empty ledger for p. A window below 10 ns is taken as 10 ns.
+func New(p Params) *Ledger {
+	return &Ledger{p: p, width: max(p.Window/10, 1)}
+}
+
+// Params returns the ledger's figures.
+func (l *Ledger) Params() Params { return l.p }
+
+// SetParams changes the figures (a new plan); the record stays.
+func (l *Ledger) SetParams(p Params) { l.p, l.width = p, max(p.Window/10, 1) }
+
+// Slot is the number of the slot portal time t falls in.
+func (l *Ledger) Slot(t time.Time) int64 {
+	n := t.UnixNano()
+	s := n / int64(l.width)
+	if n < 0 && n%int64(l.width) != 0 {
+		s-- // floor, not truncation
+	}
+	return s
+}
+
+// Expiry is when time stored in slot stops counting: (slot+10)·W/10.
+func (l *Ledger) Expiry(slot int64) time.Time {
+	return time.Unix(0, (slot+10)*int64(l.width))
+}
+
+// Recorded is the time the portal holds at portal time now, as far as the
+// ledger knows: its own record and others' spend still counting.
+func (l *Ledger) Recorded(now time.Time) time.Duration {
+	return l.live(l.own, now, time.Time{}) + l.live(l.others, now, time.Time{})
+}
+
+// live sums the entries of es that count at now and, unless before is zero,
+// were stored before it.
+func (l *Ledger) live(es []entry, now, before time.Time) time.Duration {
+	var sum time.Duration
+	for _, e := range es {
+		if now.Before(l.Expiry(e.slot)) && (before.IsZero() || !e.finish.After(before)) {
+			sum += e.cost
+		}
+	}
+	return sum
+}
+
+// InFlight returns the requests admitted and not settled, and their reservations.
+func (l *Ledger) InFlight() (int, time.Duration) { return l.flying, l.inflight }
+
+// prune drops entries that no longer count at now.
+func (l *Ledger) prune(now time.Time) {
+	keep := func(e entry) bool { return !now.Before(l.Expiry(e.slot)) }
+	l.own = slices.DeleteFunc(l.own, keep)
+	l.others = slices.DeleteFunc(l.others, keep)
+}
+
+// Ticket is one admitted request's reservation; Settle gives it back.
+type Ticket struct {
+	Reserved time.Duration
+	probe    bool
+}
+
+// Admit reserves the expected cost of one request at portal time now when
+// it fits: not blocked, and recorded + in flight + cost ≤ L. Until a cost
+// has been learned, one request at a time goes (a probe). When it does not
+// fit, at is the portal time it will, assuming nothing else changes; at is
+// zero when only a request settling can make room.
+func (l *Ledger) Admit(now time.Time) (t Ticket, ok bool, at time.Time) {
+	l.prune(now)
+	if now.Before(l.blocked) {
+		return Ticket{}, false, l.blocked
+	}
+	c, known := l.cost.reserve()
+	if !known {
+		if l.flying > 0 {
+			return Ticket{}, false, time.Time{}
+		}
+		l.flying++
+		return Ticket{probe: true}, true, time.Time{}
+	}
+	if at, fits := l.fitsAt(now, c); !fits || at.After(now) {
+		return Ticket{}, false, at
+	}
+	l.flying++
+	l.inflight += c
+	return Ticket{Reserved: c}, true, time.Time{}
+}
+
+// fitsAt returns the earliest portal time from now at which a request of
+// cost c fits, by letting entries expire in order; false when only
+// settling reservations can make room.
+func (l *Ledger) fitsAt(now time.Time, c time.Duration) (time.Time, bool) {
+	need := l.Recorded(now) + l.inflight + c - l.p.Limit
+	if need <= 0 {
+		return now, true
+	}
+	if l.inflight+c > l.p.Limit {
+		return time.Time{}, false
+	}
+	exp := make([]entry, 0, len(l.own)+len(l.others))
+	exp = append(append(exp, l.own...), l.others...)
+	slices.SortFunc(exp, func(a, b entry) int { return int(a.slot - b.slot) })
+	for _, e := range exp {
+		if need -= e.cost; need <= 0 {
+			return l.Expiry(e.slot), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Settle gives back t's reservation (once per admitted request).
+func (l *Ledger) Settle(t Ticket) {
+	if l.flying > 0 {
+		l.flying--
+	}
+	l.inflight = max(0, l.inflight-t.Reserved)
+}
+
+// Refused records a refusal (429) at portal time now: nothing more is
+// admitted before until, or before the next slot boundary when until is
+// not after now, and the record is raised to the limit until then, since
+// the portal holds more than the ledger knew.
+func (l *Ledger) Refused(now, until time.Time) {
+	if !until.After(now) {
+		until = time.Unix(0, (l.Slot(now)+1)*int64(l.width))
+	}
+	l.blocked = until
+	if gap := l.p.Limit - l.Recorded(now); gap > 0 {
+		// Counts until the slot that ends at until expires.
+		l.others = append(l.others, entry{slot: l.Slot(until.Add(-1)) - 10 + 1, finish: now, cost: gap})
+	}
+}
+
+// Blocked returns the portal time before which nothing is admitted.
+func (l *Ledger) Blocked() time.Time { return l.blocked }

@@ -1,0 +1,171 @@
+package opbudget
+
+import (
+	"testing"
+	"time"
+)
+
+const sec = time.Second
+
+// at is portal time s seconds after the epoch.
+func at(s float64) time.Time { return time.Unix(0, int64(s*float64(sec))) }
+
+// testParams: L 48 s, W 60 s (slots of 6 s), floor 0.1 s.
+var testParams = Params{Limit: 48 * sec, Window: 60 * sec, Floor: 100 * time.Millisecond}
+
+func TestSlotAndExpiry(t *testing.T) {
+	l := New(testParams)
+	for _, c := range []struct {
+		t      float64
+		slot   int64
+		expiry float64
+	}{
+		{0, 0, 60}, {5.999, 0, 60}, {6, 1, 66}, {59.9, 9, 114}, {60, 10, 120},
+		{-0.5, -1, 54}, {-6, -1, 54}, {-6.1, -2, 48},
+	} {
+		if got := l.Slot(at(c.t)); got != c.slot {
+			t.Errorf("Slot(%v) = %d, want %d", c.t, got, c.slot)
+		}
+		if got := l.Expiry(c.slot); !got.Equal(at(c.expiry)) {
+			t.Errorf("Expiry(%d) = %v, want %v", c.slot, got, at(c.expiry))
+		}
+	}
+}
+
+// learned returns a ledger that has learned cost c (three answers of c
+// each, stored at slot 0 and expired by now).
+func learned(c time.Duration) *Ledger {
+	l := New(testParams)
+	for range 3 {
+		l.cost.learn(c)
+	}
+	return l
+}
+
+func TestAdmitProbeUntilCostKnown(t *testing.T) {
+	l := New(testParams)
+	t1, ok, _ := l.Admit(at(0))
+	if !ok || t1.Reserved != 0 {
+		t.Fatalf("first request: ok %v, reserved %v; want a probe", ok, t1.Reserved)
+	}
+	if _, ok, when := l.Admit(at(0)); ok || !when.IsZero() {
+		t.Fatalf("second request while the probe flies: ok %v at %v, want a wait for the probe", ok, when)
+	}
+	l.Settle(t1)
+	l.Observe(Answer{Start: at(0), Finish: at(5), Operating: 5 * sec})
+	if _, ok, _ := l.Admit(at(5)); !ok {
+		t.Fatal("a request after the probe's answer was not admitted")
+	}
+}
+
+// TestAdmitFits: recorded + in flight + cost ≤ L, and the time it fits is
+// the expiry of the slots that make room, not earlier or later.
+func TestAdmitFits(t *testing.T) {
+	cases := []struct {
+		name     string
+		own      []entry // stored
+		flying   int     // requests in flight of the learned cost
+		now      float64
+		ok       bool
+		fitsAt   float64 // when !ok; -1: only a settle makes room
+		reserved time.Duration
+	}{
+		{name: "empty", now: 0, ok: true, reserved: 10 * sec},
+		{name: "exactly L", own: []entry{{slot: 0, cost: 38 * sec}}, now: 1, ok: true, reserved: 10 * sec},
+		{name: "1 ns over", own: []entry{{slot: 0, cost: 38*sec + 1}}, now: 1, fitsAt: 60},
+		{name: "in flight count", own: []entry{{slot: 0, cost: 20 * sec}}, flying: 2, now: 1, fitsAt: 60},
+		{name: "the oldest slot frees enough", now: 20,
+			own: []entry{{slot: 1, cost: 12 * sec}, {slot: 2, cost: 20 * sec}, {slot: 3, cost: 16 * sec}}, fitsAt: 66},
+		{name: "two slots must free", now: 20,
+			own: []entry{{slot: 1, cost: 5 * sec}, {slot: 2, cost: 20 * sec}, {slot: 3, cost: 23 * sec}}, fitsAt: 72},
+		{name: "slot boundary: expired at its expiry", own: []entry{{slot: 0, cost: 48 * sec}}, now: 60, ok: true, reserved: 10 * sec},
+		{name: "just before expiry", own: []entry{{slot: 0, cost: 48 * sec}}, now: 59.999, fitsAt: 60},
+		{name: "in flight alone too much", flying: 4, now: 0, fitsAt: -1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := learned(10 * sec)
+			l.cost.dev = 0
+			l.own = append(l.own, c.own...)
+			for range c.flying {
+				l.flying++
+				l.inflight += 10 * sec
+			}
+			tk, ok, when := l.Admit(at(c.now))
+			if ok != c.ok {
+				t.Fatalf("ok = %v, want %v (fits at %v)", ok, c.ok, when)
+			}
+			if ok {
+				if tk.Reserved != c.reserved {
+					t.Errorf("reserved %v, want %v", tk.Reserved, c.reserved)
+				}
+				return
+			}
+			if c.fitsAt < 0 {
+				if !when.IsZero() {
+					t.Errorf("fits at %v, want only after a settle", when)
+				}
+				return
+			}
+			if !when.Equal(at(c.fitsAt)) {
+				t.Errorf("fits at %v, want %v", when.Sub(at(0)), at(c.fitsAt).Sub(at(0)))
+			}
+		})
+	}
+}
+
+func TestSettleGivesBack(t *testing.T) {
+	l := learned(10 * sec)
+	l.cost.dev = 0
+	var ts []Ticket
+	for range 4 {
+		tk, ok, _ := l.Admit(at(0))
+		if !ok {
+			t.Fatal("not admitted")
+		}
+		ts = append(ts, tk)
+	}
+	if _, ok, _ := l.Admit(at(0)); ok {
+		t.Fatal("a fifth request of 10 s was admitted with 40 s in flight and L 48 s")
+	}
+	l.Settle(ts[0])
+	if n, d := l.InFlight(); n != 3 || d != 30*sec {
+		t.Fatalf("in flight %d, %v; want 3, 30s", n, d)
+	}
+	if _, ok, _ := l.Admit(at(0)); !ok {
+		t.Fatal("not admitted after a settle")
+	}
+}
+
+func TestRefused(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		now, until float64
+		blocked    float64
+	}{
+		{"reset ahead", 10, 30, 30},
+		{"no reset: next slot boundary", 10, 0, 12},
+		{"reset passed: next slot boundary", 13, 12, 18},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := learned(sec)
+			var until time.Time
+			if c.until > 0 {
+				until = at(c.until)
+			}
+			l.Refused(at(c.now), until)
+			if !l.Blocked().Equal(at(c.blocked)) {
+				t.Fatalf("blocked until %v, want %v", l.Blocked().Sub(at(0)), c.blocked)
+			}
+			if _, ok, when := l.Admit(at(c.blocked - 0.001)); ok || !when.Equal(at(c.blocked)) {
+				t.Fatalf("admitted %v (at %v) before the block ends", ok, when)
+			}
+			if got := l.Recorded(at(c.blocked - 0.001)); got != testParams.Limit {
+				t.Fatalf("recorded %v during the block, want the limit", got)
+			}
+			if _, ok, _ := l.Admit(at(c.blocked)); !ok {
+				t.Fatal("not admitted when the block ended")
+			}
+		})
+	}
+}

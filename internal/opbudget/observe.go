@@ -1,0 +1,143 @@
+package opbudget
+
+import "time"
+
+// Answer is what one answer of the client's own request told about the
+// budget, in the portal's clock.
+type Answer struct {
+	// Start is when the request started: its time is stored in Start's
+	// slot. When only a range is known, the latest time of it (the later
+	// slot frees later).
+	Start time.Time
+	// Finish is when the figure was taken (the time block's finish).
+	Finish time.Time
+	// Operating is the figure: the time stored before Finish plus this
+	// request's own (the portal's "operating"), already made sane.
+	Operating time.Duration
+	// ResetAt is operating_reset_at (the oldest live slot's first call
+	// plus W); zero when absent.
+	ResetAt time.Time
+}
+
+// Observe corrects the ledger by one answer and returns the request's cost
+// as learned from the figure: the figure less what the ledger knew was
+// stored before Finish. A figure below that is a floor the record must
+// meet: the surplus leaves others' spend first, then the oldest own
+// entries. A residual far above the usual cost is others' spend, assumed
+// to count until Finish's slot expires unless ResetAt proves an older slot.
+func (l *Ledger) Observe(a Answer) time.Duration {
+	l.prune(a.Finish)
+	before := l.live(l.own, a.Finish, a.Finish) + l.live(l.others, a.Finish, a.Finish)
+	r := a.Operating - before
+	if r < 0 {
+		l.shrink(-r, a.Finish)
+		r = 0
+	}
+	own, extra := l.cost.attribute(r)
+	if own > l.p.Floor {
+		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
+	}
+	if extra > 0 {
+		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra})
+	}
+	l.cost.learn(own)
+	l.proveReset(a)
+	return own
+}
+
+// shrink takes d off the record, others' spend first, then the oldest own
+// entries: the portal holds less than the ledger thought.
+func (l *Ledger) shrink(d time.Duration, now time.Time) {
+	for _, es := range []*[]entry{&l.others, &l.own} {
+		for i := 0; i < len(*es) && d > 0; i++ {
+			e := &(*es)[i]
+			if !now.Before(l.Expiry(e.slot)) {
+				continue
+			}
+			take := min(e.cost, d)
+			e.cost -= take
+			d -= take
+		}
+		*es = deleteEmpty(*es)
+	}
+}
+
+func deleteEmpty(es []entry) []entry {
+	out := es[:0]
+	for _, e := range es {
+		if e.cost > 0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// proveReset moves others' oldest spend back to the portal's oldest live
+// slot when the ledger holds none of its own there: the time in that slot
+// is someone else's and frees when it expires.
+func (l *Ledger) proveReset(a Answer) {
+	if a.ResetAt.IsZero() || len(l.others) == 0 {
+		return
+	}
+	oldest := l.Slot(a.ResetAt.Add(-l.p.Window))
+	if !a.Finish.Before(l.Expiry(oldest)) {
+		return // stale: that slot no longer counts
+	}
+	for _, e := range l.own {
+		if e.slot <= oldest {
+			return
+		}
+	}
+	first := 0
+	for i, e := range l.others {
+		if e.slot <= oldest {
+			return
+		}
+		if e.slot < l.others[first].slot {
+			first = i
+		}
+	}
+	l.others[first].slot = oldest
+}
+
+// costEstimate learns a request's cost: a running mean and mean deviation.
+type costEstimate struct {
+	mean, dev time.Duration
+	n         int
+}
+
+// reserve is what a request in flight is expected to cost (mean plus two
+// deviations); false before the first answer.
+func (c *costEstimate) reserve() (time.Duration, bool) {
+	if c.n == 0 {
+		return 0, false
+	}
+	return c.mean + 2*c.dev, true
+}
+
+// attribute splits a residual into the request's own cost and others'
+// spend: after three answers, a residual above twice the mean plus four
+// deviations is taken to hold others' spend beyond that.
+func (c *costEstimate) attribute(r time.Duration) (own, others time.Duration) {
+	if c.n < 3 {
+		return r, 0
+	}
+	if limit := 2*c.mean + 4*c.dev; r > limit {
+		return limit, r - limit
+	}
+	return r, 0
+}
+
+func (c *costEstimate) learn(x time.Duration) {
+	if c.n == 0 {
+		c.mean, c.dev = x, x/4
+	} else {
+		d := x - c.mean
+		c.mean += d / 4
+		c.dev += (max(d, -d) - c.dev) / 4
+	}
+	c.n++
+}
+
+// Cost returns the learned cost of one request and whether one is known.
+func (l *Ledger) Cost() (time.Duration, bool) { return l.cost.mean, l.cost.n > 0 }

@@ -1,0 +1,207 @@
+package opbudget
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+// simPortal is an independent model of protocol §4.2 for one key: slots of
+// W/10 by the start of the request, stored at its end above the floor, a
+// slot counting until its number falls 10 behind or its first call is W old.
+type simPortal struct {
+	w, limit, floor time.Duration
+	sum             map[int64]time.Duration
+	first           map[int64]time.Time
+}
+
+func (p *simPortal) slot(t time.Time) int64 {
+	return int64(math.Floor(float64(t.UnixNano()) / float64(p.w/10)))
+}
+
+func (p *simPortal) stored(t time.Time) time.Duration {
+	var s time.Duration
+	for i, d := range p.sum {
+		if p.slot(t)-i < 10 && t.Before(p.first[i].Add(p.w)) {
+			s += d
+		}
+	}
+	return s
+}
+
+func (p *simPortal) commit(start time.Time, c time.Duration) {
+	if c <= p.floor {
+		return
+	}
+	i := p.slot(start)
+	if _, ok := p.first[i]; !ok {
+		p.first[i] = start
+	}
+	p.sum[i] += c
+}
+
+func (p *simPortal) reset(t time.Time) time.Time {
+	r := t.Add(p.w)
+	for i, f := range p.first {
+		if p.stored(t) > 0 && p.slot(t)-i < 10 && f.Add(p.w).After(t) && f.Add(p.w).Before(r) {
+			r = f.Add(p.w)
+		}
+	}
+	return r
+}
+
+type simCall struct {
+	sent, start, finish time.Time // host, portal, portal
+	cost                time.Duration
+	tk                  Ticket
+}
+
+type simCase struct {
+	name        string
+	costs       []time.Duration
+	concurrency int
+	offset      time.Duration // portal − host
+	others      time.Duration // spent by another client every W/30, unchecked
+	margin      time.Duration
+}
+
+// simulate runs c's requests through a ledger against simPortal and returns
+// the host time the last answer came, and how many calls the portal refused.
+func simulate(t *testing.T, c simCase) (time.Duration, int) {
+	p := &simPortal{w: testParams.Window, limit: testParams.Limit, floor: testParams.Floor,
+		sum: map[int64]time.Duration{}, first: map[int64]time.Time{}}
+	prm := testParams
+	prm.Limit -= c.margin
+	l, clk := New(prm), &Clock{}
+	t0 := at(6000) // a slot boundary on both clocks when the offset is whole slots
+	now, jobs, refused := t0, slices.Clone(c.costs), 0
+	var fly []simCall
+	nextOther := t0
+	for len(jobs) > 0 || len(fly) > 0 {
+		for c.others > 0 && !nextOther.After(now) {
+			p.commit(nextOther.Add(c.offset), c.others)
+			nextOther = nextOther.Add(p.w / 30)
+		}
+		slices.SortFunc(fly, func(a, b simCall) int { return a.finish.Compare(b.finish) })
+		for len(fly) > 0 && !fly[0].finish.Add(-c.offset).After(now) {
+			f := fly[0]
+			fly = fly[1:]
+			p.commit(f.start, f.cost)
+			l.Settle(f.tk)
+			clk.Observe(f.sent, now, f.finish)
+			l.Observe(Answer{Start: f.start, Finish: f.finish, Operating: p.stored(f.finish), ResetAt: p.reset(f.finish)})
+		}
+		next := time.Time{}
+		for len(jobs) > 0 && len(fly) < c.concurrency {
+			tk, ok, when := l.Admit(clk.Now(now))
+			if !ok {
+				if !when.IsZero() {
+					next = clk.Host(when)
+				}
+				break
+			}
+			start := now.Add(c.offset)
+			if p.stored(start) > p.limit {
+				refused++
+				l.Settle(tk)
+				l.Refused(clk.Now(now), p.reset(start))
+				continue
+			}
+			if n, d := l.InFlight(); l.Recorded(clk.Now(now))+d > prm.Limit && n > 1 {
+				t.Fatalf("recorded %v + in flight %v > L at %v", l.Recorded(clk.Now(now)), d, now.Sub(t0))
+			}
+			if debugSim {
+				t.Logf("%v admit rec %v", now.Sub(t0), l.Recorded(clk.Now(now)))
+			}
+			fly = append(fly, simCall{sent: now, start: start, finish: start.Add(jobs[0]), cost: jobs[0], tk: tk})
+			jobs = jobs[1:]
+		}
+		for _, f := range fly {
+			if h := f.finish.Add(-c.offset); next.IsZero() || h.Before(next) {
+				next = h
+			}
+		}
+		if c.others > 0 && len(jobs) > 0 && (next.IsZero() || nextOther.Before(next)) {
+			next = nextOther
+		}
+		if len(jobs) == 0 && len(fly) == 0 {
+			break
+		}
+		if next.IsZero() {
+			t.Fatalf("stuck at %v with %d jobs left", now.Sub(t0), len(jobs))
+		}
+		if next.After(now) {
+			now = next
+		} else {
+			now = now.Add(time.Microsecond)
+		}
+	}
+	return now.Sub(t0), refused
+}
+
+func sumOf(cs []time.Duration) time.Duration {
+	var s time.Duration
+	for _, c := range cs {
+		s += c
+	}
+	return s
+}
+
+func repeat(c time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = c
+	}
+	return out
+}
+
+func logNormal(n int, median time.Duration, sigma float64) []time.Duration {
+	r := rand.New(rand.NewPCG(1, 2))
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = time.Duration(float64(median) * math.Exp(sigma*r.NormFloat64()))
+	}
+	return out
+}
+
+// TestSimulatedExport: against the slotted portal the ledger is never
+// refused and finishes within 5 % of the bound (ceil(P/L) − 1)·W plus the
+// last request, also with a portal clock 30 s off and costs varying
+// (log-normal, with a margin of 4 s), and with another client spending
+// 30 % of the budget.
+func TestSimulatedExport(t *testing.T) {
+	cases := []simCase{
+		{name: "50 requests of 2 s, 4 in flight", costs: repeat(2*sec, 50), concurrency: 4},
+		{name: "one at a time", costs: repeat(2*sec, 50), concurrency: 1},
+		{name: "16 in flight, 1 s", costs: repeat(sec, 100), concurrency: 16},
+		{name: "portal clock 30 s ahead", costs: repeat(2*sec, 50), concurrency: 4, offset: 30 * sec},
+		{name: "portal clock 31.7 s behind", costs: repeat(2*sec, 50), concurrency: 4, offset: -31700 * time.Millisecond},
+		{name: "log-normal costs", costs: logNormal(50, 2*sec, 0.5), concurrency: 4, margin: 4 * sec},
+		{name: "another client spends 30 %", costs: repeat(2*sec, 50), concurrency: 4, others: 480 * time.Millisecond, margin: 2 * sec},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			took, refused := simulate(t, c)
+			if refused > 0 {
+				t.Errorf("%d calls refused", refused)
+			}
+			// The bound of a client alone; with another client, of one
+			// left L less the other's spend per window (not a strict bound:
+			// the other's spend starts at zero), within 15 %.
+			limit, within := testParams.Limit, 0.95
+			if c.others > 0 {
+				limit, within = limit-30*c.others, 0.85
+			}
+			p := sumOf(c.costs)
+			bound := time.Duration(math.Ceil(float64(p)/float64(limit))-1)*testParams.Window + slices.Max(c.costs)
+			t.Logf("P %v: took %v, bound %v (%.1f %%)", p, took, bound, 100*float64(bound)/float64(took))
+			if float64(took) > float64(bound)/within {
+				t.Errorf("took %v, more than the bound %v / %v", took, bound, within)
+			}
+		})
+	}
+}
+
+var debugSim = false
