@@ -31,7 +31,7 @@ type progress struct {
 // plainInterval is how often a plain progress line is printed.
 var plainInterval = 5 * time.Second
 
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
