@@ -57,4 +57,3 @@ func deleteCount(methods []string) (n int, example string) {
 	}
 	return n, example
 }
-

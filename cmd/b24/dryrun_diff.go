@@ -83,19 +83,14 @@ func sameValue(cur, want any) bool {
 	return okx && oky && x.Cmp(y) == 0
 }
 
+// scalarText is v's text: a string trimmed, anything else as JSON (a
+// json.Number keeps its text).
 func scalarText(v any) string {
-	switch t := v.(type) {
-	case nil:
+	if s, ok := v.(string); ok {
+		return strings.TrimSpace(s)
+	}
+	if v == nil {
 		return ""
-	case string:
-		return strings.TrimSpace(t)
-	case json.Number:
-		return t.String()
-	case bool:
-		if t {
-			return "Y"
-		}
-		return "N"
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
