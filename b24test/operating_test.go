@@ -1,6 +1,7 @@
 package b24test
 
 import (
+	"math"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -168,4 +169,99 @@ func TestBatchWeightAndBan(t *testing.T) {
 			}
 		}, lat, WithLimits(Limits{OperatingLimit: 1500 * time.Millisecond, OperatingBan: 30 * time.Second}))
 	})
+}
+
+// TestOperatingResetAt: operating_reset_at is the oldest live slot's first
+// call plus W; with no live slot, the request's start plus W; during a ban,
+// the ban's end (limit 10 s per 100 s, slots of 10 s).
+func TestOperatingResetAt(t *testing.T) {
+	s := time.Second
+	type req struct{ at, cost time.Duration }
+	tests := []struct {
+		name  string
+		ban   time.Duration
+		prior []req
+		at    time.Duration // the request whose figure is read
+		want  time.Duration // reset, since t0
+	}{
+		{"nothing stored: start + W", 0, nil, 5 * s, 105 * s},
+		{"below the floor stores nothing", 0, []req{{0, 50 * time.Millisecond}}, 5 * s, 105 * s},
+		{"the oldest slot's first call", 0, []req{{3 * s, s}, {15 * s, s}}, 20 * s, 103 * s},
+		{"a later call in the same slot keeps its first", 0, []req{{3 * s, s}, {7 * s, s}}, 20 * s, 103 * s},
+		{"a dead slot does not count", 0, []req{{3 * s, s}, {15 * s, s}}, 100 * s, 115 * s},
+		{"during a ban: its end", 30 * s, []req{{0, 11 * s}}, 12 * s, 30 * s},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				o := newOperating(Limits{OperatingLimit: 10 * s, OperatingWindow: 100 * s, OperatingFloor: 100 * time.Millisecond, OperatingBan: tt.ban})
+				k := opKey{"apauth:1", "m"}
+				t0 := time.Unix(0, (time.Now().UnixNano()/int64(10*s)+1)*int64(10*s))
+				for _, p := range tt.prior {
+					time.Sleep(time.Until(t0.Add(p.at)))
+					q := o.begin(time.Now())
+					q.add(k, p.cost)
+					q.commit(time.Now())
+				}
+				time.Sleep(time.Until(t0.Add(tt.at)))
+				_, reset := o.begin(time.Now()).figure(k, time.Now())
+				if got := reset.Sub(t0); got != tt.want {
+					t.Fatalf("reset at t0+%v, want t0+%v", got, tt.want)
+				}
+			})
+		})
+	}
+}
+
+// TestOperatingPortalClock: with the portal's clock off the host's, slots
+// are numbered in the portal's clock, and the time block reports it. The
+// portal runs 30 s ahead; a batch of test.heavy costs 20 s at the start of
+// a host minute, i.e. mid-way through a portal slot of 60 s: its slot stops
+// counting 570 s later on the host (600 s in the portal's numbering),
+// while operating_reset_at says its first call + W (630 s).
+func TestOperatingPortalClock(t *testing.T) {
+	bubble(t, func(t *testing.T, s *Server) {
+		t0 := time.Now() // 2000-01-01 00:00:00 UTC: a slot boundary on the host
+		r := v2(t, s, "batch", `{"cmd":["test.heavy"]}`)
+		if fin := num(t, path(r.body, "time", "finish")); math.Abs(fin-float64(t0.Add(50*time.Second).Unix())) > 0.1 {
+			t.Fatalf("finish %v, want the portal's clock (host + 30 s) + 20 s", fin)
+		}
+		wantReset := float64(t0.Add(630 * time.Second).Unix())
+		if reset := num(t, path(r.body, "time", "operating_reset_at")); reset != wantReset {
+			t.Fatalf("operating_reset_at %v, want %v", reset, wantReset)
+		}
+		// The figure is taken when the probe ends, 20 ms after it arrives.
+		time.Sleep(time.Until(t0.Add(570*time.Second - 21*time.Millisecond)))
+		probe := func() float64 { // a batch below the floor: reads the figure, stores nothing
+			return num(t, path(v2(t, s, "batch", `{"cmd":["test.echo"]}`).body, "time", "operating"))
+		}
+		if op := probe(); op < 20 {
+			t.Fatalf("1 ms before the portal slot's end: operating %v, want 20 s stored", op)
+		}
+		time.Sleep(time.Until(t0.Add(570 * time.Second)))
+		if op := probe(); op >= 1 {
+			t.Fatalf("at the portal slot's end: operating %v, want nothing stored", op)
+		}
+	}, WithClockOffset(30*time.Second))
+}
+
+// TestOperatingConcurrentOverspend: the check before each call sees the
+// stored time only, so requests in flight together all run and overspend
+// (protocol §4.2): a client must keep recorded + in flight within L itself.
+func TestOperatingConcurrentOverspend(t *testing.T) {
+	bubble(t, func(t *testing.T, s *Server) {
+		done := make(chan resp, 3)
+		for range 3 {
+			go func() { done <- v2(t, s, "test.heavy", "") }()
+		}
+		for range 3 {
+			if r := <-done; r.status != 200 {
+				t.Fatalf("a request in flight was refused: %d %s", r.status, r.raw)
+			}
+		}
+		r := v2(t, s, "test.heavy", "")
+		if r.status != 429 {
+			t.Fatalf("after 60 s stored against a limit of 30 s: %d", r.status)
+		}
+	}, WithLimits(Limits{OperatingLimit: 30 * time.Second}))
 }
