@@ -79,6 +79,11 @@ func (s CommandState) String() string {
 // ErrNotExecuted is the error of a command the portal did not run.
 var ErrNotExecuted = errors.New("b24: command not executed")
 
+// ErrConflict marks a write whose record another user changed after the
+// write was sent: whether the write took effect cannot be told, and
+// sending it again could undo that user's change. It is never resent.
+var ErrConflict = errors.New("b24: the record was changed by another user after the write was sent")
+
 // CommandResult is the outcome of one command, at the command's own position.
 type CommandResult struct {
 	Index  int    // position among the commands given (global in BatchByChunk)
@@ -310,7 +315,7 @@ func WithChunkBytes(n int) BatchOption {
 }
 
 // WithReconciler sets the function that settles BatchByChunk's ambiguous
-// writes by reading the records back (see Reconciler, ReconcileCRMUpdate).
+// writes by reading the records back (see Reconciler; package reconcile).
 // It must not be nil.
 func WithReconciler(r Reconciler) BatchOption {
 	return batchOpt(func(c *batchConfig) error {

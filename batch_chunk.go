@@ -2,12 +2,9 @@ package b24
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -41,10 +38,9 @@ import (
 //     settled Done or NotExecuted by reading the record back, but only once
 //     the portal's request cut-off (WithRequestCutoff, 60 s) has passed since
 //     the request, because until then the portal may still be running it.
-//     The reconciler runs after the last chunk; a command it cannot settle
-//     stays Ambiguous. ReconcileCRMUpdate's read-back is batched
-//     (ReadBackCRMUpdates: at most one request per 25 commands), and a
-//     record another user changed after the send is a Conflict.
+//     The reconciler runs once after the last chunk; a command it cannot
+//     settle stays Ambiguous, one another user changed since is a Conflict
+//     (reconcile.CRMUpdates reads crm.*.update writes back in batches).
 //
 // The result holds every command; Summary counts done, failed (with the
 // reasons), ambiguous and not executed. When some command is not Done the
@@ -255,120 +251,12 @@ func (r *chunkRun) stopWith(err error, failedAt int) {
 	}
 }
 
-// reconcile settles the ambiguous writes with the reconciler, each chunk
-// once the portal's cut-off has passed since it was sent.
+// reconcile settles the ambiguous writes with the reconciler, in one call
+// once the portal's cut-off has passed since the last of them was sent.
 func (r *chunkRun) reconcile(ctx context.Context) {
 	if r.cfg.reconciler == nil {
 		return
 	}
-	if isCRMUpdateReconciler(r.cfg.reconciler) {
-		r.readBack(ctx)
-		return
-	}
-	for _, ac := range r.amb {
-		if err := sleepCtx(ctx, time.Until(ac.sentAt.Add(r.cfg.cutoff))); err != nil {
-			return
-		}
-		for _, i := range ac.idx {
-			c := &r.res.Commands[i]
-			ok, err := r.cfg.reconciler(ctx, r.a, r.plan.cmds[i])
-			if err != nil {
-				c.Err = fmt.Errorf("%w (reconciler: %v)", c.Err, err)
-				if ctx.Err() != nil {
-					return
-				}
-				continue
-			}
-			c.Reconciled = true
-			if ok {
-				c.State, c.Err = Done, nil
-			} else {
-				c.State = NotExecuted
-				c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
-			}
-		}
-	}
-}
-
-// Reconciler decides whether an ambiguous write took effect, by reading
-// back what it wrote: done true (the command is then Done, without a
-// result) or false (NotExecuted: safe to send again). An error leaves the
-// command Ambiguous. It is called only after the portal's request cut-off
-// has passed since the write was sent; calls through api are paced as usual.
-type Reconciler func(ctx context.Context, api *API, cmd Cmd) (done bool, err error)
-
-// ReconcileCRMUpdate is a Reconciler for crm.<entity>.update commands
-// (crm.deal.update, crm.contact.update, ..., crm.item.update): it reads the
-// record with the matching get method and compares the written fields.
-//
-//   - Done: every field holds the written value, as the portal formats it
-//     (numbers by value, true/false as Y/N or 1/0, dates as instants).
-//   - NotExecuted (safe to send again): only when every field is a scalar
-//     set to a value, so that sending it again is idempotent, and some
-//     field provably holds another value: an integer, Y/N or a boolean, or
-//     plain text (short, no markup, no date or number), compared exactly.
-//     The write did not run, or a robot or a user changed the field since;
-//     sending it again sets the values once more.
-//   - An error, leaving the command Ambiguous, otherwise: a multifield
-//     (PHONE, EMAIL, WEB, IM, LINK: a row without an ID adds a row, so a
-//     resend would add it twice), an array or object (lists, files), a
-//     field the record lacks, or a difference the portal's formatting may
-//     explain (dates, money and decimals, null, text it may trim or escape).
-//
-// Called alone it reads one record with crm.*.get and sees no conflicts;
-// BatchByChunk reads its commands back with ReadBackCRMUpdates instead.
-func ReconcileCRMUpdate(ctx context.Context, api *API, cmd Cmd) (bool, error) {
-	entity, id, typeID, fields, err := parseCRMUpdate(cmd)
-	if err != nil {
-		return false, err
-	}
-	getParams := map[string]any{"id": id}
-	if entity == "item" {
-		getParams["entityTypeId"] = typeID
-	}
-	resp, err := api.Call(ctx, "crm."+entity+".get", getParams)
-	if err != nil {
-		return false, err
-	}
-	dec := json.NewDecoder(strings.NewReader(string(resp.Result)))
-	dec.UseNumber()
-	var rec map[string]any
-	if err := dec.Decode(&rec); err != nil {
-		return false, fmt.Errorf("ReconcileCRMUpdate: the record is not an object: %w", err)
-	}
-	if entity == "item" {
-		if it, ok := rec["item"].(map[string]any); ok {
-			rec = it
-		}
-	}
-	return settleFields(fields, rec)
-}
-
-// foldGet looks a key up exactly, then ignoring case and underscores
-// (crm.item answers in camelCase, legacy methods in UPPER_SNAKE).
-func foldGet(m map[string]any, key string) (any, bool) {
-	if v, ok := m[key]; ok {
-		return v, true
-	}
-	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
-	nk := norm(key)
-	for k, v := range m {
-		if norm(k) == nk {
-			return v, true
-		}
-	}
-	return nil, false
-}
-
-// isCRMUpdateReconciler reports whether f is ReconcileCRMUpdate, whose
-// read-back BatchByChunk batches (ReadBackCRMUpdates).
-func isCRMUpdateReconciler(f Reconciler) bool {
-	return reflect.ValueOf(f).Pointer() == reflect.ValueOf(ReconcileCRMUpdate).Pointer()
-}
-
-// readBack settles every ambiguous write at once with ReadBackCRMUpdates,
-// once the cut-off has passed since the last of them was sent.
-func (r *chunkRun) readBack(ctx context.Context) {
 	var idx []int
 	var sent []time.Time
 	var until time.Time
@@ -388,19 +276,48 @@ func (r *chunkRun) readBack(ctx context.Context) {
 	for k, i := range idx {
 		cmds[k] = r.plan.cmds[i]
 	}
-	for k, rb := range ReadBackCRMUpdates(ctx, r.a, cmds, sent) {
-		c := &r.res.Commands[idx[k]]
-		switch {
-		case rb.Conflict:
-			c.State, c.Reconciled = Conflict, true
-			c.Err = fmt.Errorf("%w (read back: %w)", c.Err, rb.Err)
-		case rb.Err != nil:
-			c.Err = fmt.Errorf("%w (reconciler: %v)", c.Err, rb.Err)
-		case rb.Done:
-			c.State, c.Err, c.Reconciled = Done, nil, true
-		default:
-			c.State, c.Reconciled = NotExecuted, true
-			c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
+	got := r.cfg.reconciler(ctx, r.a, cmds, sent)
+	for k, i := range idx {
+		c := &r.res.Commands[i]
+		if k >= len(got) {
+			c.Err = fmt.Errorf("%w (the reconciler settled %d of %d writes)", c.Err, len(got), len(idx))
+			continue
 		}
+		applySettled(c, got[k])
 	}
+}
+
+// applySettled records what the reconciler found for one ambiguous write.
+// A state it may not set leaves the write Ambiguous.
+func applySettled(c *CommandResult, s Settled) {
+	switch {
+	case s.State == Done && s.Err == nil:
+		c.State, c.Err, c.Reconciled = Done, nil, true
+	case s.State == NotExecuted && s.Err == nil:
+		c.State, c.Reconciled = NotExecuted, true
+		c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
+	case s.State == Conflict && errors.Is(s.Err, ErrConflict):
+		c.State, c.Reconciled = Conflict, true
+		c.Err = fmt.Errorf("%w (read back: %w)", c.Err, s.Err)
+	case s.Err != nil:
+		c.Err = fmt.Errorf("%w (reconciler: %v)", c.Err, s.Err)
+	default:
+		c.Err = fmt.Errorf("%w (reconciler: no verdict: %v)", c.Err, s.State)
+	}
+}
+
+// Reconciler decides whether ambiguous writes took effect, by reading back
+// what they wrote (package reconcile has some): for cmds[i], sent at
+// sentAt[i], the Settled at i. BatchByChunk calls it once, after the last
+// chunk and once the portal's request cut-off has passed since the last
+// send; calls through api are paced as usual.
+type Reconciler func(ctx context.Context, api *API, cmds []Cmd, sentAt []time.Time) []Settled
+
+// Settled is what a Reconciler found for one write: Done, NotExecuted (the
+// write did not take effect: safe to send again), Conflict (another user
+// changed the record since; Err wraps ErrConflict), or Ambiguous with Err
+// saying why it cannot tell. Done and NotExecuted need a nil Err.
+type Settled struct {
+	State CommandState
+	Err   error
 }

@@ -3,11 +3,8 @@ package b24_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
-	"testing/synctest"
-	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
@@ -113,56 +110,4 @@ func TestBatchV3OnFakePortal(t *testing.T) {
 		t.Errorf("abort: %s %v", got, err)
 	}
 	t.Log(err)
-}
-
-// TestBatchByChunkReconcileOnFakePortal: the batch request of the first chunk
-// is lost (the portal ran it, or did not); its writes are never sent again,
-// and ReconcileCRMUpdate settles them once the scaled cut-off has passed.
-func TestBatchByChunkReconcileOnFakePortal(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		fault     b24test.Fault
-		want      b24.CommandState
-		wantWrite int
-	}{
-		{b24test.FaultReset, b24.Done, 1},             // ran, then the connection was reset
-		{b24test.FaultBadGateway, b24.NotExecuted, 0}, // a 502 before running
-	} {
-		t.Run(tc.fault.String(), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				const scale = 10
-				s := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale), b24test.WithSeed(b24test.Seed{Deals: 120}))
-				api := s.Hook().V2()
-				ids := dealIDs(t, api)
-				var cmds []b24.Cmd
-				for _, id := range ids {
-					cmds = append(cmds, b24.Cmd{Method: "crm.deal.update", Params: map[string]any{"id": id, "fields": map[string]any{"COMMENTS": "v2 " + id, "OPPORTUNITY": 100.5}}})
-				}
-				s.FailNext("batch", 1, tc.fault)
-				start := time.Now()
-				res, err := api.BatchByChunk(context.Background(), cmds, b24.WithReconciler(b24.ReconcileCRMUpdate),
-					b24.WithRequestCutoff(60*time.Second/scale))
-				if tc.want == b24.Done && err != nil || tc.want != b24.Done && !errors.Is(err, b24.ErrNotExecuted) {
-					t.Errorf("err %v", err)
-				}
-				for i, c := range res.Commands {
-					if c.State != tc.want || !c.Reconciled {
-						t.Fatalf("command %d: %v %v (reconciled %v)", i, c.State, c.Err, c.Reconciled)
-					}
-				}
-				if time.Since(start) < 6*time.Second {
-					t.Errorf("reconciled after %v, before the cut-off", time.Since(start))
-				}
-				a := s.Audit()
-				for _, id := range ids {
-					if n := a.Writes["deal:"+id]; n != tc.wantWrite {
-						t.Errorf("deal %s written %d times", id, n)
-					}
-				}
-				if n := a.ByMethod["batch"]; fmt.Sprint(n) == "" {
-					t.Errorf("audit %v", n)
-				}
-			})
-		})
-	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/reconcile"
 )
 
 // TestHookCutoffScaled: the hook of a fake running k times faster waits
@@ -24,7 +25,7 @@ func TestHookCutoffScaled(t *testing.T) {
 			s.FailNext("batch", 1, FaultReset)
 			cmds := []b24.Cmd{{Method: "crm.deal.update", Params: map[string]any{"id": 1, "fields": map[string]any{"TITLE": "y"}}}}
 			start := time.Now()
-			res, err := h.V2().BatchByChunk(t.Context(), cmds, b24.WithReconciler(b24.ReconcileCRMUpdate))
+			res, err := h.V2().BatchByChunk(t.Context(), cmds, b24.WithReconciler(reconcile.CRMUpdates))
 			took := time.Since(start)
 			if err != nil || res.Commands[0].State != b24.Done || !res.Commands[0].Reconciled {
 				t.Fatalf("scale %v: %v %+v", tc.scale, err, res.Commands[0])

@@ -12,6 +12,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/reconcile"
 )
 
 // contact is what the multifield soak reads back of a contact.
@@ -87,7 +88,7 @@ func soakMultifield(t *testing.T, seed uint64, n int) {
 			cmds[i] = b24.Cmd{Method: "crm.contact.update", Params: map[string]any{"id": id, "fields": fields}}
 		}
 		res, err := h.V2().BatchByChunk(ctx, cmds, b24.WithHalt(false),
-			b24.WithReconciler(b24.ReconcileCRMUpdate), b24.WithRequestCutoff(6*time.Second))
+			b24.WithReconciler(reconcile.CRMUpdates), b24.WithRequestCutoff(6*time.Second))
 		tr.poll(t, srv.Audit())
 		if res == nil {
 			t.Fatalf("run %d: no result: %v", rounds, err)

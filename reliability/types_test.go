@@ -20,6 +20,7 @@ import (
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events"
 	"github.com/b24go/b24/internal/php"
+	"github.com/b24go/b24/reconcile"
 	"github.com/b24go/b24/redislimit"
 )
 
@@ -142,14 +143,14 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		cmds := []b24.Cmd{{Name: "a", Method: "crm.deal.update", Params: map[string]any{"id": 1, "fields": map[string]any{"TITLE": "y"}}},
 			{Name: "b", Method: "crm.deal.get", Params: map[string]any{"id": 999999}}}
 		srv.FailNext("batch", 1, b24test.FaultReset)
-		bres, berr := h.V2().BatchByChunk(ctx, cmds, b24.WithHalt(false), b24.WithReconciler(b24.ReconcileCRMUpdate),
+		bres, berr := h.V2().BatchByChunk(ctx, cmds, b24.WithHalt(false), b24.WithReconciler(reconcile.CRMUpdates),
 			b24.WithRequestCutoff(6*time.Second))
 		var batchErr *b24.BatchError
 		if !errors.As(berr, &batchErr) {
 			t.Fatalf("batch error %v", berr)
 		}
 		// A read-back of the update above, as BatchByChunk's settling does.
-		readBacks := b24.ReadBackCRMUpdates(ctx, h.V2(), cmds[:1], []time.Time{time.Now().Add(-time.Minute)})
+		readBacks := reconcile.CRMUpdates(ctx, h.V2(), cmds[:1], []time.Time{time.Now().Add(-time.Minute)})
 		// The event receiver, with the secret as the portal's application
 		// token: neither the portal, the handler nor the spool may show it.
 		portal := events.Portal{Domain: "portal.example.com", MemberID: "m1", Token: testSecret}
@@ -279,7 +280,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"Permit":            {permit},
 			"WaitReporter":      {permit.(b24.WaitReporter)},
 			"RateLimit":         {p.RateLimit},
-			"Reconciler":        {b24.Reconciler(b24.ReconcileCRMUpdate)},
+			"Reconciler":        {b24.Reconciler(reconcile.CRMUpdates)},
 			"RedirectError":     {redirErr},
 			"Refusal":           {b24.RefusedRate},
 			"Response":          {resp, *resp},
@@ -297,7 +298,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"ValueError":        {&b24.ValueError{}},
 			"QueryParamError":   {qpErr},
 			"ConcurrencyOption": {b24.WithConcurrency(4)},
-			"ReadBack":          {readBacks},
+			"Settled":           {readBacks},
 
 			"events/Event":   {event},
 			"events/Portal":  {portal, &portal},
@@ -396,7 +397,7 @@ func TestSecretInRecoveredPanics(t *testing.T) {
 		h := srv.Hook()
 		srv.FailNext("batch", 1, b24test.FaultReset)
 		h.V2().BatchByChunk(t.Context(), []b24.Cmd{{Method: "crm.deal.update", Params: map[string]any{"id": 1, "fields": map[string]any{"TITLE": "z"}}}},
-			b24.WithRequestCutoff(time.Millisecond), b24.WithReconciler(func(ctx context.Context, api *b24.API, cmd b24.Cmd) (bool, error) {
+			b24.WithRequestCutoff(time.Millisecond), b24.WithReconciler(func(ctx context.Context, api *b24.API, cmds []b24.Cmd, sent []time.Time) []b24.Settled {
 				panic(api) // the user's code panics with the API it was given
 			}))
 	})

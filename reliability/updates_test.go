@@ -12,6 +12,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/reconcile"
 )
 
 // targetTitle is the value the update soak writes into deal id.
@@ -110,7 +111,7 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 			}
 		}()
 		res, err := h.V2().BatchByChunk(ctx, cmds, b24.WithHalt(false),
-			b24.WithReconciler(b24.ReconcileCRMUpdate), b24.WithRequestCutoff(6*time.Second))
+			b24.WithReconciler(reconcile.CRMUpdates), b24.WithRequestCutoff(6*time.Second))
 		close(done)
 		<-polled
 		tr.poll(t, srv.Audit())

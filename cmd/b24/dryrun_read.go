@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/reconcile"
 )
 
 // crmEntity returns "deal" of crm.deal.update; ok is false for any other
@@ -23,14 +24,14 @@ func crmEntity(method string) (entity string, ok bool) {
 }
 
 // readCurrent reads the records rows would update, with the fields they
-// write: id-filtered crm.<entity>.list commands of b24.ReadBackIDs records
+// write: id-filtered crm.<entity>.list commands of reconcile.ReadBackIDs records
 // (filter @ID, select ID and those fields), up to 50 lists a batch
 // request, so at most one request per 25 rows. A record not in the lists
 // is missing from the map.
 func readCurrent(ctx context.Context, api *b24.API, entity string, rows []updateRow) (map[int64]map[string]any, error) {
 	var cmds []b24.Cmd
-	for start := 0; start < len(rows); start += b24.ReadBackIDs {
-		cmds = append(cmds, listCmd(entity, rows[start:min(start+b24.ReadBackIDs, len(rows))]))
+	for start := 0; start < len(rows); start += reconcile.ReadBackIDs {
+		cmds = append(cmds, listCmd(entity, rows[start:min(start+reconcile.ReadBackIDs, len(rows))]))
 	}
 	if len(cmds) == 0 {
 		return nil, nil

@@ -23,6 +23,7 @@ import (
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/internal/journal"
 	"github.com/b24go/b24/internal/wait"
+	"github.com/b24go/b24/reconcile"
 )
 
 var updateCommand = &command{
@@ -259,7 +260,7 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 		cmds[i] = b24.Cmd{Method: u.method, Params: r.Params}
 		sent[i] = r.sentAt
 	}
-	results := b24.ReadBackCRMUpdates(ctx, u.api, cmds, sent)
+	results := reconcile.CRMUpdates(ctx, u.api, cmds, sent)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -267,23 +268,23 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 	var entries []journal.Entry
 	for i, o := range results {
 		r := rows[i]
-		if errors.Is(o.Err, b24.ErrNotFound) && !o.Conflict {
+		if o.State == b24.Ambiguous && errors.Is(o.Err, b24.ErrNotFound) {
 			// No such record: the update cannot have been applied;
 			// sending it again gives its real answer.
-			o.Err = nil
+			o = b24.Settled{State: b24.NotExecuted}
 		}
 		switch {
-		case o.Conflict:
+		case o.State == b24.Conflict:
 			// Changed by another user after the send: never sent again,
 			// journaled ambiguous (a rerun reads it back again).
 			u.sum.Conflict = append(u.sum.Conflict, ambiguousRow{r, errLine(o.Err)})
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
-		case o.Err != nil:
+		case o.Err != nil || o.State != b24.Done && o.State != b24.NotExecuted:
 			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, "not settled: " + errLine(o.Err)})
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
-		case o.Done:
+		case o.State == b24.Done:
 			u.sum.Settled++
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Done, Settled: true})

@@ -1,6 +1,7 @@
-package b24
+package reconcile
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,102 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/b24go/b24"
 )
+
+// CRMUpdate settles one crm.<entity>.update command (crm.deal.update, ...,
+// crm.item.update) by reading the record with the matching get method and
+// comparing the written fields (docs/batches.md tells why):
+//
+//   - done: every field holds the written value, as the portal formats it
+//     (numbers by value, true/false as Y/N or 1/0, dates as instants);
+//   - not done (safe to send again): every field is a scalar, so that a
+//     resend is idempotent, and one provably holds another value (an
+//     integer, Y/N or a boolean, or plain text, compared exactly);
+//   - an error otherwise: a multifield (a resend would add its rows twice),
+//     an array or object, a field the record lacks, or a difference the
+//     portal's formatting may explain.
+//
+// It sees no conflicts; CRMUpdates reads many records back at once and does.
+func CRMUpdate(ctx context.Context, api *b24.API, cmd b24.Cmd) (bool, error) {
+	entity, id, typeID, fields, err := parseCRMUpdate(cmd)
+	if err != nil {
+		return false, err
+	}
+	getParams := map[string]any{"id": id}
+	if entity == "item" {
+		getParams["entityTypeId"] = typeID
+	}
+	resp, err := api.Call(ctx, "crm."+entity+".get", getParams)
+	if err != nil {
+		return false, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(resp.Result)))
+	dec.UseNumber()
+	var rec map[string]any
+	if err := dec.Decode(&rec); err != nil {
+		return false, fmt.Errorf("reconcile.CRMUpdate: the record is not an object: %w", err)
+	}
+	if entity == "item" {
+		if it, ok := rec["item"].(map[string]any); ok {
+			rec = it
+		}
+	}
+	return settleFields(fields, rec)
+}
+
+// parseCRMUpdate reads a crm.<entity>.update command: the entity, the
+// record id, crm.item's entityTypeId and the written fields.
+func parseCRMUpdate(cmd b24.Cmd) (entity, id, typeID string, fields map[string]any, err error) {
+	parts := strings.Split(strings.ToLower(cmd.Method), ".")
+	if len(parts) != 3 || parts[0] != "crm" || parts[2] != "update" {
+		return "", "", "", nil, fmt.Errorf("reconcile.CRMUpdate: %s is not a crm.<entity>.update method", cmd.Method)
+	}
+	raw, err := json.Marshal(cmd.Params)
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	var params map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil || params == nil {
+		return "", "", "", nil, errors.New("reconcile.CRMUpdate: params are not an object")
+	}
+	idv, ok := foldGet(params, "id")
+	if _, isInt := exactInt(idv); !ok || !isInt {
+		return "", "", "", nil, errors.New("reconcile.CRMUpdate: no integer id in params")
+	}
+	fv, _ := foldGet(params, "fields")
+	fields, ok = fv.(map[string]any)
+	if !ok || len(fields) == 0 {
+		return "", "", "", nil, errors.New("reconcile.CRMUpdate: no fields in params")
+	}
+	if parts[1] == "item" {
+		et, ok := foldGet(params, "entityTypeId")
+		if !ok {
+			return "", "", "", nil, errors.New("reconcile.CRMUpdate: crm.item.update without entityTypeId")
+		}
+		typeID = scalarString(et)
+	}
+	return parts[1], scalarString(idv), typeID, fields, nil
+}
+
+// foldGet looks a key up exactly, then ignoring case and underscores
+// (crm.item answers in camelCase, legacy methods in UPPER_SNAKE).
+func foldGet(m map[string]any, key string) (any, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	norm := func(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "")) }
+	nk := norm(key)
+	for k, v := range m {
+		if norm(k) == nk {
+			return v, true
+		}
+	}
+	return nil, false
+}
 
 // verdict is what the read-back of one written field shows.
 type verdict int
@@ -26,9 +122,9 @@ const (
 // resend would add them twice.
 var multifields = []string{"PHONE", "EMAIL", "WEB", "IM", "LINK", "FM"}
 
-// settleFields decides ReconcileCRMUpdate from the written fields and the
+// settleFields decides CRMUpdate from the written fields and the
 // record read back: done, not done (every field a scalar, one provably
-// different), or an error (Ambiguous).
+// different), or an error (b24.Ambiguous).
 func settleFields(fields, rec map[string]any) (bool, error) {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
@@ -39,11 +135,11 @@ func settleFields(fields, rec map[string]any) (bool, error) {
 	for _, k := range keys {
 		got, ok := foldGet(rec, k)
 		if !ok {
-			return false, fmt.Errorf("ReconcileCRMUpdate: the record has no field %s", k)
+			return false, fmt.Errorf("reconcile.CRMUpdate: the record has no field %s", k)
 		}
 		v, err := compareField(k, fields[k], got)
 		if err != nil {
-			return false, fmt.Errorf("ReconcileCRMUpdate: field %s: %w", k, err)
+			return false, fmt.Errorf("reconcile.CRMUpdate: field %s: %w", k, err)
 		}
 		switch {
 		case v == fieldDiffers && differs == "":
@@ -56,7 +152,7 @@ func settleFields(fields, rec map[string]any) (bool, error) {
 	case differs != "":
 		return false, nil
 	case unclear != "":
-		return false, fmt.Errorf("ReconcileCRMUpdate: field %s holds another value, which the portal's formatting may explain", unclear)
+		return false, fmt.Errorf("reconcile.CRMUpdate: field %s holds another value, which the portal's formatting may explain", unclear)
 	}
 	return true, nil
 }
@@ -180,7 +276,7 @@ func plainText(v any) bool {
 	if _, ok := exactBool(s); ok {
 		return false
 	}
-	if _, err := ParseDateTime(s); err == nil || dateLike.MatchString(s) {
+	if _, err := b24.ParseDateTime(s); err == nil || dateLike.MatchString(s) {
 		return false
 	}
 	return true

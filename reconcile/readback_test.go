@@ -1,14 +1,16 @@
-package b24_test
+package reconcile_test
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/reconcile"
 )
 
 // seededDealIDs returns the ids of the n first seeded deals.
@@ -29,7 +31,7 @@ func seededDealIDs(t *testing.T, api *b24.API, n int) []string {
 }
 
 // TestBatchByChunkReadBackIsBatched: every chunk's answer is lost; the
-// read-back of ReconcileCRMUpdate's commands takes at most one request per
+// read-back of CRMUpdates takes at most one request per
 // 25 rows (it took one crm.deal.get per row before), after the cut-off.
 func TestBatchByChunkReadBackIsBatched(t *testing.T) {
 	t.Parallel()
@@ -58,7 +60,7 @@ func TestBatchByChunkReadBackIsBatched(t *testing.T) {
 				before := s.Audit().Requests
 				start := time.Now()
 				res, _ := api.BatchByChunk(context.Background(), cmds, b24.WithHalt(false),
-					b24.WithReconciler(b24.ReconcileCRMUpdate), b24.WithRequestCutoff(60*time.Second/scale))
+					b24.WithReconciler(reconcile.CRMUpdates), b24.WithRequestCutoff(60*time.Second/scale))
 				for i, c := range res.Commands {
 					if c.State != tc.want || !c.Reconciled {
 						t.Fatalf("command %d: %v %v (reconciled %v)", i, c.State, c.Err, c.Reconciled)
@@ -118,7 +120,7 @@ func TestBatchByChunkReadBackConflict(t *testing.T) {
 					edit(ids[0])
 					edit(ids[1])
 				}()
-				res, err := api.BatchByChunk(context.Background(), cmds, b24.WithReconciler(b24.ReconcileCRMUpdate),
+				res, err := api.BatchByChunk(context.Background(), cmds, b24.WithReconciler(reconcile.CRMUpdates),
 					b24.WithRequestCutoff(60*time.Second/scale))
 				if !errors.Is(err, b24.ErrConflict) {
 					t.Errorf("err %v, want ErrConflict", err)
@@ -171,7 +173,7 @@ func TestBatchByChunkReadBackFromTheSend(t *testing.T) {
 			}
 		}()
 		start := time.Now()
-		res, _ := api.BatchByChunk(context.Background(), cmds, b24.WithReconciler(b24.ReconcileCRMUpdate),
+		res, _ := api.BatchByChunk(context.Background(), cmds, b24.WithReconciler(reconcile.CRMUpdates),
 			b24.WithRequestCutoff(60*time.Second/scale))
 		if d := time.Since(start); d < 6*time.Second || d > 11*time.Second {
 			t.Errorf("settled after %v, want 6 s after the send", d)
@@ -188,11 +190,11 @@ func TestBatchByChunkReadBackFromTheSend(t *testing.T) {
 	})
 }
 
-// TestReadBackCRMUpdatesItems: crm.item.update commands are read back with
+// TestCRMUpdatesItems: crm.item.update commands are read back with
 // crm.item.list (filter @id, camelCase fields), one request for all; a
 // record written, one not, one edited by another user after the send, one
 // missing.
-func TestReadBackCRMUpdatesItems(t *testing.T) {
+func TestCRMUpdatesItems(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		s := b24test.NewServer(t, b24test.InMemory(), b24test.WithSeed(b24test.Seed{Deals: 5}))
@@ -211,21 +213,73 @@ func TestReadBackCRMUpdatesItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := s.Audit().Requests
-		got := b24.ReadBackCRMUpdates(context.Background(), api, cmds, []time.Time{sent, sent, sent, sent})
+		got := reconcile.CRMUpdates(context.Background(), api, cmds, []time.Time{sent, sent, sent, sent})
 		if n := s.Audit().Requests - before; n != 1 {
 			t.Errorf("%d requests, want 1", n)
 		}
-		if !got[0].Done || got[0].Err != nil {
+		if got[0].State != b24.Done || got[0].Err != nil {
 			t.Errorf("written: %+v", got[0])
 		}
-		if got[1].Done || got[1].Conflict || got[1].Err != nil {
+		if got[1].State != b24.NotExecuted || got[1].Err != nil {
 			t.Errorf("not sent: %+v", got[1])
 		}
-		if !got[2].Conflict || !errors.Is(got[2].Err, b24.ErrConflict) {
+		if got[2].State != b24.Conflict || !errors.Is(got[2].Err, b24.ErrConflict) {
 			t.Errorf("edited by user 7: %+v", got[2])
 		}
-		if got[3].Done || !errors.Is(got[3].Err, b24.ErrNotFound) {
+		if got[3].State != b24.Ambiguous || !errors.Is(got[3].Err, b24.ErrNotFound) {
 			t.Errorf("missing: %+v", got[3])
 		}
 	})
+}
+
+// TestCRMUpdatesOnFakePortal: the batch request of the first chunk
+// is lost (the portal ran it, or did not); its writes are never sent again,
+// and CRMUpdates settles them once the scaled cut-off has passed.
+func TestCRMUpdatesOnFakePortal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fault     b24test.Fault
+		want      b24.CommandState
+		wantWrite int
+	}{
+		{b24test.FaultReset, b24.Done, 1},             // ran, then the connection was reset
+		{b24test.FaultBadGateway, b24.NotExecuted, 0}, // a 502 before running
+	} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const scale = 10
+				s := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale), b24test.WithSeed(b24test.Seed{Deals: 120}))
+				api := s.Hook().V2()
+				ids := seededDealIDs(t, api, 50)
+				var cmds []b24.Cmd
+				for _, id := range ids {
+					cmds = append(cmds, b24.Cmd{Method: "crm.deal.update", Params: map[string]any{"id": id, "fields": map[string]any{"COMMENTS": "v2 " + id, "OPPORTUNITY": 100.5}}})
+				}
+				s.FailNext("batch", 1, tc.fault)
+				start := time.Now()
+				res, err := api.BatchByChunk(context.Background(), cmds, b24.WithReconciler(reconcile.CRMUpdates),
+					b24.WithRequestCutoff(60*time.Second/scale))
+				if tc.want == b24.Done && err != nil || tc.want != b24.Done && !errors.Is(err, b24.ErrNotExecuted) {
+					t.Errorf("err %v", err)
+				}
+				for i, c := range res.Commands {
+					if c.State != tc.want || !c.Reconciled {
+						t.Fatalf("command %d: %v %v (reconciled %v)", i, c.State, c.Err, c.Reconciled)
+					}
+				}
+				if time.Since(start) < 6*time.Second {
+					t.Errorf("reconciled after %v, before the cut-off", time.Since(start))
+				}
+				a := s.Audit()
+				for _, id := range ids {
+					if n := a.Writes["deal:"+id]; n != tc.wantWrite {
+						t.Errorf("deal %s written %d times", id, n)
+					}
+				}
+				if n := a.ByMethod["batch"]; fmt.Sprint(n) == "" {
+					t.Errorf("audit %v", n)
+				}
+			})
+		})
+	}
 }
