@@ -72,7 +72,7 @@ func foldValue(rec map[string]any, field string) any {
 // sameValue reports whether the portal's value cur already is want: equal
 // text, equal numbers ("1500.00" and 1500), or equal JSON for lists and
 // objects. It is for display only: the update's own read-back decides
-// with ReconcileCRMUpdate's stricter rules.
+// with reconcile.CRMUpdate's stricter rules.
 func sameValue(cur, want any) bool {
 	a, b := scalarText(cur), scalarText(want)
 	if a == b {
