@@ -84,3 +84,58 @@ func TestProgress(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressResume: an export resumed after 9,000 of 10,000 rows counts
+// them in, not in the rate: 500 rows in 1 s is 9500/10000, 500/s, ETA 1s
+// (not "500/10000 ... ETA 19s", nor an ETA of the whole list at this run's rate).
+func TestProgressResume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf bytes.Buffer
+		p := newProgressOn(&buf, false, false, "list", "rows", 10000)
+		p.Resume(9000)
+		time.Sleep(5 * time.Second)
+		p.Add(2500 - 2000) // 500 rows in 5 s: 100/s
+		want := "list: 9500/10000 rows, 100/s, ETA 5s\n"
+		if buf.String() != want {
+			t.Errorf("got %q, want %q", buf.String(), want)
+		}
+		if p.Count() != 500 {
+			t.Errorf("Count %d, want this run's 500", p.Count())
+		}
+	})
+}
+
+// TestProgressNothingAfterDone: the final line stays the last thing the
+// bar draws, whatever is added or ended after it.
+func TestProgressNothingAfterDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf bytes.Buffer
+		p := newProgressOn(&buf, true, false, "list", "rows", 0)
+		time.Sleep(time.Second)
+		p.Add(10)
+		p.Done()
+		after := buf.Len()
+		time.Sleep(time.Second)
+		p.Add(10)
+		p.Done()
+		if buf.Len() != after {
+			t.Errorf("drawn after Done: %q", buf.String()[after:])
+		}
+	})
+}
+
+// TestProgressColor: the bar's filled part is green on a terminal, plain
+// with $NO_COLOR or TERM=dumb.
+func TestProgressColor(t *testing.T) {
+	for _, tc := range []struct {
+		env   []string
+		color bool
+	}{{nil, true}, {[]string{"NO_COLOR=1"}, false}, {[]string{"TERM=dumb"}, false}, {[]string{"NO_COLOR="}, true}} {
+		c := &cli{env: tc.env}
+		p := newProgressOn(&bytes.Buffer{}, true, false, "x", "rows", 10)
+		p.color = c.colorOK()
+		if got := p.bar(5); (got != "[============            ] ") == !tc.color || (tc.color && got != "[\x1b[32m============\x1b[0m            ] ") {
+			t.Errorf("env %v: bar %q", tc.env, got)
+		}
+	}
+}
