@@ -73,11 +73,17 @@ const (
 	// RATELIMITEXCEPTION) before running the method: the method's operating
 	// budget is spent, whatever the server's limits.
 	FaultOperating
+	// FaultLateRun holds the request and runs the method only LateRunDelay
+	// (divided by the time scale) after it arrived, whether or not the client
+	// still waits, then answers normally: a client that gave up at its
+	// timeout finds no trace of the write until the portal runs it, before
+	// the request cut-off. A batch request runs all its commands late.
+	FaultLateRun
 	numFaults
 )
 
 var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway", "unsorted", "ignore-start",
-	"echo-header", "echo-body", "moved-echo", "absurd-figures", "operating"}
+	"echo-header", "echo-body", "moved-echo", "absurd-figures", "operating", "late-run"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {
@@ -99,7 +105,7 @@ func ParseFault(s string) (Fault, bool) {
 // afterExecution reports whether the fault strikes after the method ran.
 func (f Fault) afterExecution() bool {
 	return f == FaultInternal || f == FaultReset || f == FaultTruncated || f == FaultSlow ||
-		f == FaultStreamReset || f == FaultGoAway
+		f == FaultStreamReset || f == FaultGoAway || f == FaultLateRun
 }
 
 // FaultRates injects faults at random, deterministically from Seed: each

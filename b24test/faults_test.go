@@ -246,3 +246,35 @@ func TestIdempotency(t *testing.T) {
 		t.Errorf("an extra write happened: %v", a.Writes)
 	}
 }
+
+// TestFaultLateRun: the write runs LateRunDelay / K after the request
+// arrived, though the client gave up long before: a search right after the
+// client's timeout finds nothing, one after the delay finds the write.
+func TestFaultLateRun(t *testing.T) {
+	bubble(t, func(t *testing.T, s *Server) {
+		s.FailNext("", 1, FaultLateRun)
+		c := &http.Client{Transport: s.Transport(), Timeout: time.Second}
+		before := time.Now()
+		req, _ := http.NewRequest("GET", s.WebhookURL()+"test.add", nil)
+		if _, err := c.Do(req); err == nil {
+			t.Fatal("the late answer arrived before the client's timeout")
+		}
+		if got := s.Audit().WriteCount("thing", 101); got != 0 {
+			t.Fatalf("written %d times when the client gave up", got)
+		}
+		time.Sleep(scaleDur(LateRunDelay, 10) - time.Since(before) - time.Millisecond)
+		if got := s.Audit().WriteCount("thing", 101); got != 0 {
+			t.Fatalf("written %d times before LateRunDelay", got)
+		}
+		time.Sleep(2 * time.Millisecond)
+		if got := s.Audit().WriteCount("thing", 101); got != 1 {
+			t.Errorf("written %d times after LateRunDelay, want 1", got)
+		}
+		// A client that waits gets the normal answer, late.
+		s.FailNext("", 1, FaultLateRun)
+		before = time.Now()
+		if r := v2(t, s, "test.add", ""); r.status != 200 || time.Since(before) != scaleDur(LateRunDelay, 10) {
+			t.Errorf("late answer %d after %v", r.status, time.Since(before))
+		}
+	}, WithLatency(Latency{}), WithTimeScale(10))
+}

@@ -256,13 +256,20 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 		s.idem.abandon(idemEnt)
 		return s.errorReply(api, errOperating)
 	}
-	// 8. Run.
+	// 8. Run (late, whether the client still waits or not, on FaultLateRun).
+	ctx := r.Context()
+	if fault == FaultLateRun {
+		ctx = context.WithoutCancel(ctx)
+		detach(r)
+		s.sleep(ctx, scaleDur(LateRunDelay, s.scale))
+		arrive = s.clock.Now()
+	}
 	var rep reply
 	if m.Name == "batch" {
 		if api == V2 {
-			rep = s.runBatchV2(r.Context(), params, arrive, rec.Seq)
+			rep = s.runBatchV2(ctx, params, arrive, rec.Seq)
 		} else {
-			rep = s.runBatchV3(r.Context(), params, arrive, rec.Seq)
+			rep = s.runBatchV3(ctx, params, arrive, rec.Seq)
 		}
 		// A fault scripted for one of its commands strikes the request.
 		if rep.cmdFault != NoFault {
@@ -272,7 +279,7 @@ func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply 
 			fault = rep.cmdFault
 		}
 	} else {
-		rep = s.runSingle(r.Context(), m, api, params, start, arrive, fault)
+		rep = s.runSingle(ctx, m, api, params, start, arrive, fault)
 	}
 	// 9. Store the answer of an idempotent write before any later fault.
 	if idemEnt != nil {

@@ -11,6 +11,11 @@ import (
 // SDK's default per-attempt timeout (b24.DefaultTimeout, 90 s).
 const SlowDelay = 100 * time.Second
 
+// LateRunDelay is how long FaultLateRun holds a request before running it,
+// at time scale 1: 40 s after a client with a 10 s timeout gave up, and
+// before the portal's 60 s request cut-off.
+const LateRunDelay = 50 * time.Second
+
 // RestrictionParams returns the SDK's restriction parameters that match this
 // portal: the Standard plan's retry and adaptive settings with the server's
 // bucket and operating budget, time scale applied.

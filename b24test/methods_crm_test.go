@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -318,4 +319,88 @@ func TestCRMWritesAndAudit(t *testing.T) {
 	if _, _, e, _ := invoke(t, ms, V2, "crm.contact.get", fmt.Sprintf(`{"id":%d}`, id), 0); e == nil {
 		t.Fatal("deleted contact still found")
 	}
+}
+
+// foundIDs runs a list and returns the ids of its rows (legacy or crm.item).
+func foundIDs(t *testing.T, ms map[string]Method, name, params string) []string {
+	t.Helper()
+	out, _, _ := mustOK(t, ms, V2, name, params, 0)
+	var rows []any
+	switch v := out.(type) {
+	case []any:
+		rows = v
+	case map[string]any:
+		rows, _ = v["items"].([]any)
+	}
+	var ids []string
+	for _, r := range rows {
+		m := r.(map[string]any)
+		id, ok := m["ID"]
+		if !ok {
+			id = m["id"]
+		}
+		ids = append(ids, fmt.Sprint(id))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestOriginKeysFilterable: the keys of exactly-once creates are stored and
+// found by list filters, one value or a list (@, or an array): ORIGINATOR_ID
+// and ORIGIN_ID on leads, deals, contacts and companies, xmlId on a smart
+// process's items.
+func TestOriginKeysFilterable(t *testing.T) {
+	ms := methodsFor(t, Seed{Deals: 5, Leads: 5, Contacts: 5, Companies: 5})
+	for _, e := range []string{"lead", "deal", "contact", "company"} {
+		t.Run(e, func(t *testing.T) {
+			var ids []string
+			for i, key := range []string{"k1", "k2", "k3"} {
+				orig := "b24:j1"
+				if i == 2 {
+					orig = "1c" // another connector's record with the same ORIGIN_ID
+				}
+				out, _, _ := mustOK(t, ms, V2, "crm."+e+".add", fmt.Sprintf(`{"fields":{"TITLE":"x","NAME":"x","ORIGINATOR_ID":%q,"ORIGIN_ID":%q}}`, orig, key), -1)
+				ids = append(ids, fmt.Sprint(out))
+			}
+			for _, tc := range []struct {
+				filter string
+				want   []string
+			}{
+				{`{"ORIGINATOR_ID":"b24:j1","ORIGIN_ID":"k2"}`, ids[1:2]},
+				{`{"ORIGINATOR_ID":"b24:j1","@ORIGIN_ID":["k1","k2","k3","none"]}`, ids[:2]},
+				{`{"=ORIGINATOR_ID":"b24:j1","ORIGIN_ID":["k3"]}`, nil},
+				{`{"ORIGINATOR_ID":"1c","@ORIGIN_ID":["k3"]}`, ids[2:]},
+				{`{"ORIGINATOR_ID":"b24:j2"}`, nil},
+			} {
+				got := foundIDs(t, ms, "crm."+e+".list", `{"filter":`+tc.filter+`,"select":["ID","ORIGIN_ID"]}`)
+				if want := slices.Sorted(slices.Values(tc.want)); !slices.Equal(got, want) {
+					t.Errorf("filter %s: ids %v, want %v", tc.filter, got, want)
+				}
+			}
+		})
+	}
+	t.Run("smart", func(t *testing.T) {
+		var ids []string
+		for _, key := range []string{"b24:j1:a", "b24:j1:b"} {
+			out, _, _ := mustOK(t, ms, V2, "crm.item.add", fmt.Sprintf(`{"entityTypeId":128,"fields":{"title":"x","xmlId":%q}}`, key), -1)
+			it := out.(map[string]any)["item"].(map[string]any)
+			if it["xmlId"] != key || it["entityTypeId"] != float64(128) {
+				t.Fatalf("added item %v", it)
+			}
+			ids = append(ids, fmt.Sprint(it["id"]))
+		}
+		for _, tc := range []struct {
+			filter string
+			want   []string
+		}{
+			{`{"xmlId":"b24:j1:b"}`, ids[1:]},
+			{`{"@xmlId":["b24:j1:a","b24:j1:b","x"]}`, ids},
+			{`{"xmlId":"b24:j1"}`, nil},
+		} {
+			got := foundIDs(t, ms, "crm.item.list", `{"entityTypeId":128,"filter":`+tc.filter+`,"select":["id","xmlId"]}`)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("filter %s: ids %v, want %v", tc.filter, got, tc.want)
+			}
+		}
+	})
 }

@@ -1,7 +1,8 @@
 package b24test
 
 // crm.item.{list,get,add,update,delete,fields} for entityTypeId 1-4 over the same
-// records as the legacy CRM methods: camelCase keys, JSON numbers for ids and money.
+// records as the legacy CRM methods, and for one smart process (entityTypeId 128,
+// with xmlId): camelCase keys, JSON numbers for ids and money.
 
 import (
 	"strconv"
@@ -49,7 +50,7 @@ func itemErr(code, desc string) *Error { return &Error{Status: 400, Code: code, 
 func (h *crmItem) entity(c *Call) (store.Entity, *store.Schema, *Error) {
 	v, _ := param(c.Params, "entityTypeId", "ENTITY_TYPE_ID", "entityTypeID")
 	switch n := intval(v); n {
-	case 1, 2, 3, 4:
+	case 1, 2, 3, 4, int64(store.Smart):
 		e := store.Entity(n)
 		return e, store.SchemaOf(e), nil
 	}
@@ -121,7 +122,7 @@ func (h *crmItem) item(r *store.Record, sel *selection) *php.Array {
 		out.Set(fd.Camel, itemValue(fd, r.Values[i]))
 	}
 	if sel != nil {
-		if sel.multi && r.Entity != store.Deal {
+		if sel.multi && r.Entity != store.Deal && r.Entity != store.Smart {
 			out.Set("fm", fmArray(r))
 		}
 		return out
@@ -148,7 +149,7 @@ func (h *crmItem) item(r *store.Record, sel *selection) *php.Array {
 		out.Set("email", first("EMAIL", ""))
 		out.Set("phone", first("PHONE", ""))
 	}
-	if r.Entity != store.Deal {
+	if r.Entity != store.Deal && r.Entity != store.Smart {
 		out.Set("fm", fmArray(r))
 	}
 	out.Set("observers", php.NewArray())

@@ -2,6 +2,7 @@ package b24test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,10 +16,22 @@ import (
 // faults behave as on the network: FaultReset fails RoundTrip with
 // ECONNRESET, FaultTruncated gives a body that ends with
 // io.ErrUnexpectedEOF, and a slow answer ends when the request's context
-// does.
+// does (the handler runs on: FaultLateRun writes after the client gave up).
 func (s *Server) Transport() http.RoundTripper { return memTransport{s} }
 
 type memTransport struct{ s *Server }
+
+// detachKey holds, in an in-memory request's context, the channel a handler
+// closes when it runs on whether the client waits or not (detach).
+type detachKey struct{}
+
+// detach tells the in-memory transport that r's handler runs on without
+// its client; elsewhere it does nothing.
+func detach(r *http.Request) {
+	if ch, ok := r.Context().Value(detachKey{}).(chan struct{}); ok {
+		close(ch)
+	}
+}
 
 func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
@@ -33,9 +46,25 @@ func (t memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	sr.RemoteAddr = "127.0.0.1:49152"
 	sr.Proto, sr.ProtoMajor, sr.ProtoMinor = "HTTP/1.1", 1, 1
 	mw := &memWriter{header: http.Header{}}
-	t.s.ServeHTTP(mw, sr)
-	if req.Body != nil {
-		req.Body.Close()
+	// A handler that runs on without the client (FaultLateRun) says so; the
+	// client then gives up when its context ends.
+	done, detached := make(chan struct{}), make(chan struct{})
+	sr = sr.WithContext(context.WithValue(ctx, detachKey{}, detached))
+	go func() {
+		defer close(done)
+		t.s.ServeHTTP(mw, sr)
+		if req.Body != nil {
+			req.Body.Close()
+		}
+	}()
+	select {
+	case <-done:
+	case <-detached:
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -15,6 +15,9 @@ const (
 	Contact Entity = 3
 	Company Entity = 4
 	Task    Entity = 5
+	// Smart is a smart process (a dynamic type, entityTypeId 128), served
+	// by crm.item only; never seeded.
+	Smart Entity = 128
 )
 
 // Entities lists every entity in a fixed order.
@@ -32,6 +35,8 @@ func (e Entity) String() string {
 		return "company"
 	case Task:
 		return "task"
+	case Smart:
+		return "smart"
 	}
 	return "entity" + strconv.Itoa(int(e))
 }
@@ -194,6 +199,21 @@ func cat(groups ...[]Field) []Field {
 }
 
 var schemas = map[Entity]*Schema{
+	Smart: newSchema(Smart, []Field{
+		f("ID", KindInt, "integer", "ID", "ro"),
+		f("XML_ID", KindString, "string", "External ID"),
+		f("TITLE", KindString, "string", "Name"),
+		f("CATEGORY_ID", KindInt, "crm_category", "Pipeline", "imm"),
+		f("STAGE_ID", KindString, "crm_status", "Stage"),
+		f("ASSIGNED_BY_ID", KindInt, "user", "Responsible"),
+		f("CREATED_BY_ID", KindInt, "user", "Created By", "ro", "camel=createdBy"),
+		f("MODIFY_BY_ID", KindInt, "user", "Modified By", "ro", "camel=updatedBy"),
+		f("DATE_CREATE", KindDateTime, "datetime", "Created on", "ro", "camel=createdTime"),
+		f("DATE_MODIFY", KindDateTime, "datetime", "Modified on", "ro", "camel=updatedTime"),
+		f("OPPORTUNITY", KindFloat, "double", "Amount"),
+		f("CURRENCY_ID", KindString, "crm_currency", "Currency"),
+		f("OPENED", KindChar, "char", "Available to All"),
+	}),
 	Deal: newSchema(Deal, cat([]Field{
 		f("ID", KindInt, "integer", "ID", "ro"),
 		f("TITLE", KindString, "string", "Title"),

@@ -106,6 +106,7 @@ func New(cfg Config) *Store {
 		maxSeeded = max(maxSeeded, t.seeded)
 		s.tables[e] = t
 	}
+	s.tables[Smart] = &table{schema: schemas[Smart], over: make(map[int64]*Record), bin: map[int64]binned{}, nextID: 1}
 	s.nextMF = (maxSeeded*4+4)*4 + 8
 	return s
 }
