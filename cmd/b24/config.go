@@ -381,7 +381,7 @@ func (c *cli) fail(ctx context.Context, err error) int {
 		fmt.Fprintf(c.stderr, "%s: interrupted\n", c.name)
 		return code
 	}
-	msg := strings.TrimPrefix(err.Error(), "b24: ")
+	msg := cleanCode(strings.TrimPrefix(err.Error(), "b24: "), err)
 	msg = strings.ReplaceAll(msg, "\n", " ")
 	fmt.Fprintf(c.stderr, "%s: %s\n", c.name, msg)
 	return code

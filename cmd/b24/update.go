@@ -447,14 +447,15 @@ func errLine(err error) string {
 	}
 	var ae *b24.APIError
 	if errors.As(err, &ae) {
-		code := ae.Code
-		if code == "" {
-			code = `""`
+		switch {
+		case ae.Code == "" && ae.Description == "":
+			return noCodeText
+		case ae.Code == "":
+			return ae.Description
+		case ae.Description == "":
+			return ae.Code
 		}
-		if ae.Description != "" {
-			return code + ": " + ae.Description
-		}
-		return code
+		return ae.Code + ": " + ae.Description
 	}
 	s := strings.TrimPrefix(err.Error(), "b24: ")
 	return strings.ReplaceAll(s, "\n", " ")
