@@ -69,6 +69,7 @@ func (c *cli) getenv(key string) string {
 // globals are the flags every command that talks to a portal accepts.
 type globals struct {
 	webhookFile string
+	profile     string
 	plan        string
 	burst       int
 	drain       float64
@@ -191,26 +192,10 @@ func (g *globals) restriction() (b24.RestrictionParams, error) {
 	return p, nil
 }
 
-// webhook reads the webhook URL from --webhook-file, $B24_WEBHOOK or
-// $B24_HOOK. The value is never echoed.
+// webhook returns the webhook URL (webhookSource says from where).
 func (c *cli) webhook() (string, error) {
-	if c.g.webhookFile != "" {
-		b, err := os.ReadFile(c.g.webhookFile)
-		if err != nil {
-			return "", usagef("--webhook-file: %v", err)
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "" {
-			return "", usagef("--webhook-file %s is empty", c.g.webhookFile)
-		}
-		return s, nil
-	}
-	for _, k := range []string{"B24_WEBHOOK", "B24_HOOK"} {
-		if v := strings.TrimSpace(c.getenv(k)); v != "" {
-			return v, nil
-		}
-	}
-	return "", usagef("no webhook: set B24_WEBHOOK (or B24_HOOK) to the inbound webhook URL, or use --webhook-file")
+	raw, _, err := c.webhookSource()
+	return raw, err
 }
 
 // httpClient returns a client that trusts the system roots and, when
