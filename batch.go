@@ -1,7 +1,6 @@
 package b24
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/b24go/b24/internal/batchwire"
 )
 
 // MaxBatchCommands is the number of commands one batch request runs: the
@@ -510,353 +511,99 @@ func validateNames(cmds []Cmd) error {
 	return nil
 }
 
-// chunkOutcome is what one batch request gave.
-type chunkOutcome struct {
-	resp     *Response
-	err      error // the request's error (nil when the batch answered)
-	halted   bool
-	requests int
-	sentAt   time.Time // when the request's answer (or failure) came back
-	sendAt   time.Time // when its last attempt was sent (zero if none was)
+// ErrQueryParam is wrapped by a *QueryParamError.
+var ErrQueryParam = errors.New("b24: parameter cannot travel in a v2 batch command")
+
+// QueryParamError reports a parameter of a REST v2 batch command that PHP's
+// query encoding cannot carry as Call's JSON carries it: an empty array (the
+// portal would see no key: filter[ID]=[] would select every row), nil (it
+// would see "") or a boolean (it would see "1" or "0"), or a value past
+// the 1,000th, which PHP drops (max_input_vars). Batch, BatchByChunk and
+// the CLI refuse the commands before anything is sent.
+type QueryParamError struct {
+	Index  int    // the command's position
+	Method string // the command's method
+	Path   string // the parameter's key path: "filter[ID]"
+	Value  string // "an empty array", "null", "true", "false", "variable 1001, ..."
 }
 
-// batchPlan holds the commands of a batch with each one's wire form,
-// encoded once: on v2 the JSON string "method?query", on v3 the JSON object
-// {"method","query","as"}.
-type batchPlan struct {
-	v    APIVersion
-	cmds []Cmd
-	wire [][]byte
+func (e *QueryParamError) Error() string {
+	return fmt.Sprintf("b24: batch command %d (%s): %s is %s, which a v2 batch command (a query string) cannot send as Call does; send it with Call, or change the params",
+		e.Index, e.Method, e.Path, e.Value)
 }
 
-// prepare encodes every command. With refs, references must name earlier
-// commands; without, any reference is refused (BatchByChunk's commands must
-// be independent).
-func (a *API) prepare(cmds []Cmd, refs bool) (*batchPlan, error) {
-	if err := validateNames(cmds); err != nil {
-		return nil, err
-	}
-	p := &batchPlan{v: a.version, cmds: cmds, wire: make([][]byte, len(cmds))}
-	if a.version == APIv3 {
-		return p, p.prepareV3(refs)
-	}
-	lines := make([]string, len(cmds))
-	keys := make([]string, len(cmds))
-	methods := make([]string, len(cmds))
-	for i, c := range cmds {
-		l, err := v2Line(i, c)
-		if err != nil {
-			return nil, err
-		}
-		lines[i], methods[i], keys[i] = l, c.Method, c.Name
-		if keys[i] == "" {
-			keys[i] = strconv.Itoa(i)
-		}
-		if !refs && v2RefPattern.MatchString(l) {
-			return nil, fmt.Errorf("b24: BatchByChunk command %d (%s) holds a batch reference; chunked commands must be independent (use Batch)", i, c.Method)
-		}
-		p.wire[i], _ = json.Marshal(l)
-	}
-	if refs {
-		if err := checkV2Refs(lines, keys, methods); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
+func (e *QueryParamError) Unwrap() error { return ErrQueryParam }
+
+// ResultRef returns a REST v2 batch reference to the result of the command
+// whose key is cmd, followed by a path into it: ResultRef("deals", 49, "ID")
+// is "$result[deals][49][ID]", the ID of the 50th row of the list command
+// named "deals". In the list form of a batch the key is the command's
+// position ("0", "1", ...). Path elements may be strings or integers.
+//
+// Put the reference as a whole parameter value and the portal substitutes
+// the value it points to (a scalar or a whole array); inside a longer string
+// it is substituted only when the value is a scalar. A reference that does
+// not resolve (a short page, a failed command) is left as literal text, so a
+// chain of references should run with halt on (the default).
+//
+// Batch checks before sending that every reference names an earlier
+// command of the same batch. Cmd.Result builds the same reference from a
+// named command, without repeating its name.
+func ResultRef(cmd string, path ...any) string { return batchwire.Ref("result", cmd, path) }
+
+// NextRef returns "$next[cmd]": the start of the next page of the list
+// command cmd (absent, so left unresolved, on its last page).
+func NextRef(cmd string) string { return batchwire.Ref("next", cmd, nil) }
+
+// TotalRef returns "$total[cmd]": the row count reported by the list command cmd.
+func TotalRef(cmd string) string { return batchwire.Ref("total", cmd, nil) }
+
+// Result returns a reference to this named command's result (see ResultRef).
+func (c Cmd) Result(path ...any) string { return batchwire.Ref("result", c.Name, path) }
+
+// Next returns a reference to this named command's next page start (see NextRef).
+func (c Cmd) Next() string { return batchwire.Ref("next", c.Name, nil) }
+
+// Total returns a reference to this named command's row count (see TotalRef).
+func (c Cmd) Total() string { return batchwire.Ref("total", c.Name, nil) }
+
+// V3Reference is a REST 3.0 batch reference: {"$ref": "alias.item.id"} for
+// one value of an earlier command's result, or {"$refArray": "alias.id"}
+// for a field collected across an earlier list command's items. Use it as a
+// value anywhere in a command's Params; the portal substitutes it. Only
+// "item" (get) and "items" (list, tail) results can be referenced; a bad
+// path fails the whole batch (INVALIDSELECTEXCEPTION).
+type V3Reference struct {
+	path  string
+	array bool
 }
 
-// runChunk sends the commands plan.cmds[idx...] as one batch request and
-// writes their outcomes into out (indexed like plan.cmds).
-func (a *API) runChunk(ctx context.Context, p *batchPlan, idx []int, cfg batchConfig, out []CommandResult) chunkOutcome {
-	if p.v == APIv3 {
-		return a.runV3(ctx, p, idx, cfg, out)
-	}
-	return a.runV2(ctx, p, idx, cfg, out)
+// V3Ref returns {"$ref": "alias.path..."}: V3Ref("task", "item", "id") is
+// {"$ref":"task.item.id"}, the id of the task the command aliased "task" got.
+func V3Ref(alias string, path ...string) V3Reference {
+	return V3Reference{path: strings.Join(append([]string{alias}, path...), ".")}
 }
 
-// named reports whether any command of the chunk has a name: the chunk is
-// then sent as an object keyed by name (an unnamed command by its global
-// position), otherwise as a list.
-func (p *batchPlan) named(idx []int) bool {
-	for _, i := range idx {
-		if p.cmds[i].Name != "" {
-			return true
-		}
-	}
-	return false
+// V3RefArray returns {"$refArray": "alias.field"}: the field of every item of
+// the list command aliased alias, as an array.
+func V3RefArray(alias, field string) V3Reference {
+	return V3Reference{path: alias + "." + field, array: true}
 }
 
-// wireKey is the key of command i (at chunk position j) in a v2 chunk.
-func (p *batchPlan) wireKey(i, j int, named bool) string {
-	switch {
-	case !named:
-		return strconv.Itoa(j)
-	case p.cmds[i].Name != "":
-		return p.cmds[i].Name
-	}
-	return strconv.Itoa(i)
-}
+// V3Ref returns a reference into this named command's result (see V3Ref).
+func (c Cmd) V3Ref(path ...string) V3Reference { return V3Ref(c.Name, path...) }
 
-// v2Size is the body size a command adds to a chunk.
-func (p *batchPlan) size(i int) int {
-	n := len(p.wire[i]) + 1
-	if p.v == APIv2 {
-		n += len(p.cmds[i].Name) + 8 // "key": (a global position at most)
-	}
-	return n
-}
+// V3RefArray returns a reference to a field of this named command's items (see V3RefArray).
+func (c Cmd) V3RefArray(field string) V3Reference { return V3RefArray(c.Name, field) }
 
-// v2Body builds the JSON body of a v2 batch and the wire key of each command.
-func (p *batchPlan) v2Body(idx []int, halt bool) ([]byte, []string) {
-	named := p.named(idx)
-	var b bytes.Buffer
-	n := 32
-	for _, i := range idx {
-		n += p.size(i)
-	}
-	b.Grow(n)
-	if halt {
-		b.WriteString(`{"halt":1,"cmd":`)
-	} else {
-		b.WriteString(`{"halt":0,"cmd":`)
-	}
-	keys := make([]string, len(idx))
-	if named {
-		b.WriteByte('{')
-	} else {
-		b.WriteByte('[')
-	}
-	for j, i := range idx {
-		if j > 0 {
-			b.WriteByte(',')
-		}
-		keys[j] = p.wireKey(i, j, named)
-		if named {
-			k, _ := json.Marshal(keys[j])
-			b.Write(k)
-			b.WriteByte(':')
-		}
-		b.Write(p.wire[i])
-	}
-	if named {
-		b.WriteString("}}")
-	} else {
-		b.WriteString("]}")
-	}
-	return b.Bytes(), keys
-}
+// String returns the reference's path.
+func (r V3Reference) String() string { return r.path }
 
-// runV2 sends one v2 batch.
-func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfig, out []CommandResult) chunkOutcome {
-	body, keys := p.v2Body(idx, cfg.halt)
-	var sendAt time.Time
-	resp, err := a.Call(ctx, "batch", json.RawMessage(body), append(slices.Clip(cfg.callOpts), withOnSend(func(t time.Time) { sendAt = t }))...)
-	o := chunkOutcome{resp: resp, err: err, sentAt: time.Now(), sendAt: sendAt, requests: 1}
-	if resp != nil {
-		o.requests = resp.Attempts
+// MarshalJSON writes {"$ref": path} or {"$refArray": path}.
+func (r V3Reference) MarshalJSON() ([]byte, error) {
+	key := "$ref"
+	if r.array {
+		key = "$refArray"
 	}
-	if err != nil {
-		markRequestFailed(out, idx, err, p.allReads(idx))
-		return o
-	}
-	sec, derr := decodeV2Sections(resp)
-	if derr != nil {
-		o.err = p.unreadable(resp, derr, idx, out)
-		return o
-	}
-	failedAt := -1
-	for j, i := range idx {
-		c := &out[i]
-		k := keys[j]
-		c.Result, c.Total, c.Next, c.Time, c.Reconciled = nil, nil, nil, nil, false
-		if raw, ok := sec.errors[k]; ok {
-			c.State = Failed
-			c.Err = subError(raw, p.cmds[i].Method, resp.RequestID)
-			if failedAt < 0 {
-				failedAt = j
-			}
-			continue
-		}
-		if raw, ok := sec.result[k]; ok {
-			c.State = Done
-			c.Err = nil
-			c.Result = raw
-			c.Total = optInt(sec.total[k])
-			c.Next = optInt(sec.next[k])
-			c.Time = sec.times[k]
-			continue
-		}
-		c.State = NotExecuted
-		c.Err = ErrNotExecuted
-	}
-	if cfg.halt && failedAt >= 0 {
-		for j := failedAt + 1; j < len(idx); j++ {
-			if c := &out[idx[j]]; c.State == NotExecuted {
-				o.halted = true
-				c.Err = fmt.Errorf("%w: the batch halted at command %s", ErrNotExecuted, out[idx[failedAt]].label())
-			}
-		}
-	}
-	return o
-}
-
-// unreadable reports a batch answer that could not be read (derr): every
-// command of the chunk is marked as if the request had failed, Ambiguous
-// when the chunk has a write. It returns the chunk's error.
-func (p *batchPlan) unreadable(resp *Response, derr error, idx []int, out []CommandResult) error {
-	var err error = &ResponseError{Method: "batch", RequestID: resp.RequestID, Status: resp.Status, Err: derr}
-	reads := p.allReads(idx)
-	if !reads {
-		err = fmt.Errorf("%w: %w", ErrAmbiguous, err)
-	}
-	markRequestFailed(out, idx, err, reads)
-	return err
-}
-
-// markRequestFailed sets the state of every command of a batch whose request
-// failed: Ambiguous when the portal may have run it (a write sent without an
-// answer), NotExecuted otherwise.
-func markRequestFailed(out []CommandResult, idx []int, err error, reads bool) {
-	amb := errors.Is(err, ErrAmbiguous)
-	for _, i := range idx {
-		c := &out[i]
-		c.Result, c.Total, c.Next, c.Time = nil, nil, nil, nil
-		if amb && !reads {
-			c.State = Ambiguous
-			c.Err = err
-		} else {
-			c.State = NotExecuted
-			c.Err = fmt.Errorf("%w: the batch request failed: %w", ErrNotExecuted, err)
-		}
-	}
-}
-
-func (p *batchPlan) allReads(idx []int) bool {
-	for _, i := range idx {
-		if !IsReadMethod(p.cmds[i].Method) {
-			return false
-		}
-	}
-	return true
-}
-
-// subError turns a result_error entry into an *APIError.
-func subError(raw json.RawMessage, method, reqID string) error {
-	var env envelope
-	if json.Unmarshal(raw, &env) == nil {
-		if e := apiErrorOf(&env, 200, method, APIv2, reqID); e != nil {
-			return e
-		}
-	}
-	return &APIError{Description: string(raw), Status: 200, Method: method, RequestID: reqID, API: APIv2}
-}
-
-// v2Sections are the five sections of a v2 batch's result.
-type v2Sections struct {
-	result, errors, total, next map[string]json.RawMessage
-	times                       map[string]*Timing
-}
-
-// v2Split is a v2 batch result split into its five sections as sent, with
-// result_time decoded; err is set when the result is neither an object nor null.
-type v2Split struct {
-	env struct {
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"result_error"`
-		Total  json.RawMessage `json:"result_total"`
-		Next   json.RawMessage `json:"result_next"`
-		Time   json.RawMessage `json:"result_time"`
-	}
-	times map[string]*Timing
-	err   error
-}
-
-// batchSplit splits the response's result as a v2 batch's, once: the
-// operating report and the batch layer both read it, and a batch of 50 list
-// pages runs to hundreds of kilobytes.
-func (r *Response) batchSplit() *v2Split {
-	if r.split == nil {
-		s := &v2Split{}
-		if s.err = json.Unmarshal(r.Result, &s.env); s.err == nil {
-			s.times = keyedTimes(s.env.Time)
-		}
-		r.split = s
-	}
-	return r.split
-}
-
-// decodeV2Sections decodes a v2 batch result. Each section is a PHP array:
-// [] when empty, a JSON list when its keys are 0..n-1, an object otherwise.
-func decodeV2Sections(resp *Response) (*v2Sections, error) {
-	raw := bytes.TrimSpace(resp.Result)
-	if len(raw) > 0 && raw[0] == '[' {
-		// An empty batch: PHP writes the empty array as [].
-		var l []json.RawMessage
-		if err := json.Unmarshal(raw, &l); err != nil || len(l) != 0 {
-			return nil, errors.New("batch result is not an object")
-		}
-		return &v2Sections{}, nil
-	}
-	split := resp.batchSplit()
-	if split.err != nil {
-		return nil, fmt.Errorf("batch result: %w", split.err)
-	}
-	env := &split.env
-	s := &v2Sections{times: split.times}
-	var err error
-	for _, p := range []struct {
-		dst  *map[string]json.RawMessage
-		raw  json.RawMessage
-		name string
-	}{{&s.result, env.Result, "result"}, {&s.errors, env.Error, "result_error"}, {&s.total, env.Total, "result_total"}, {&s.next, env.Next, "result_next"}} {
-		if *p.dst, err = phpKeyed(p.raw); err != nil {
-			return nil, fmt.Errorf("batch %s: %w", p.name, err)
-		}
-	}
-	return s, nil
-}
-
-// batchSubRefusal reports whether a 200 batch answer holds a command refused
-// by a limit (QUERY_LIMIT_EXCEEDED or OPERATION_TIME_LIMIT in result_error),
-// so that the limiter holds back before the next request. For an operating
-// refusal it names the billed method: the command's own under per-command
-// billing, otherwise the batch's.
-func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string) (Refusal, string) {
-	if v != APIv2 || resp == nil {
-		return NotRefused, ""
-	}
-	if !bytes.Contains(resp.Result, []byte("QUERY_LIMIT_EXCEEDED")) && !bytes.Contains(resp.Result, []byte("OPERATION_TIME_LIMIT")) {
-		return NotRefused, ""
-	}
-	sec, err := decodeV2Sections(resp)
-	if err != nil {
-		return NotRefused, ""
-	}
-	refusal := NotRefused
-	var methods map[string]string
-	for k, raw := range sec.errors {
-		e, ok := subError(raw, "", "").(*APIError)
-		if !ok {
-			continue
-		}
-		switch {
-		case errors.Is(e, ErrOperationTimeLimit):
-			if len(billed) == 1 {
-				return RefusedOperating, billed[0]
-			}
-			if methods == nil {
-				methods = batchCommandMethods(body)
-			}
-			return RefusedOperating, methods[k]
-		case errors.Is(e, ErrQueryLimitExceeded):
-			refusal = RefusedRate
-		}
-	}
-	return refusal, ""
-}
-
-// isSubRefusal reports whether a command's error is a refusal before running.
-func isSubRefusal(err error) bool {
-	var e *APIError
-	return errors.As(err, &e) && e.Status == 200 && (errors.Is(e, ErrQueryLimitExceeded) || errors.Is(e, ErrOperationTimeLimit))
+	return json.Marshal(map[string]string{key: r.path})
 }

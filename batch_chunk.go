@@ -138,7 +138,7 @@ func (r *chunkRun) take() []int {
 	size := 32
 	n := 0
 	for n < len(r.pending) && n < MaxBatchCommands {
-		s := r.plan.size(r.pending[n])
+		s := r.plan.Size(r.pending[n])
 		if n > 0 && size+s > r.cfg.chunkBytes {
 			break
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/b24go/b24/internal/batchwire"
 )
 
 // readMethods are methods that only read, by full name (lower-case).
@@ -77,7 +79,7 @@ func batchMethods(v APIVersion, body []byte) ([]string, bool) {
 		}
 		return out, true
 	}
-	keyed := batchCommandMethods(body)
+	keyed := batchwire.CommandMethods(body)
 	if keyed == nil {
 		return nil, false
 	}

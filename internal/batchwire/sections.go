@@ -1,0 +1,144 @@
+package batchwire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Envelope is a v2 batch result split into its five sections as sent.
+type Envelope struct {
+	Result json.RawMessage `json:"result"`
+	Error  json.RawMessage `json:"result_error"`
+	Total  json.RawMessage `json:"result_total"`
+	Next   json.RawMessage `json:"result_next"`
+	Time   json.RawMessage `json:"result_time"`
+}
+
+// Sections are the four keyed sections of a v2 batch result (result_time
+// is read by the caller, which knows its time blocks).
+type Sections struct {
+	Result, Errors, Total, Next map[string]json.RawMessage
+}
+
+// IsEmptyList reports whether raw is a JSON list: PHP writes an empty batch
+// result as []. A list with entries is an error: a result is an object.
+func IsEmptyList(raw json.RawMessage) (bool, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' {
+		return false, nil
+	}
+	var l []json.RawMessage
+	if err := json.Unmarshal(raw, &l); err != nil || len(l) != 0 {
+		return true, errors.New("batch result is not an object")
+	}
+	return true, nil
+}
+
+// Keyed decodes the envelope's sections, each a PHP array (see PHPKeyed).
+func (env *Envelope) Keyed() (*Sections, error) {
+	s := &Sections{}
+	var err error
+	for _, p := range []struct {
+		dst  *map[string]json.RawMessage
+		raw  json.RawMessage
+		name string
+	}{{&s.Result, env.Result, "result"}, {&s.Errors, env.Error, "result_error"}, {&s.Total, env.Total, "result_total"}, {&s.Next, env.Next, "result_next"}} {
+		if *p.dst, err = PHPKeyed(p.raw); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", p.name, err)
+		}
+	}
+	return s, nil
+}
+
+// PHPKeyed decodes a PHP array written by json_encode: [] when empty, a
+// JSON list when its keys are 0..n-1 (then keyed "0", "1", ...), an object
+// otherwise. A v2 batch writes each of its five sections this way, so the
+// same section of one batch can be a list or an object depending on which
+// commands failed. An absent value or null is an empty map.
+func PHPKeyed(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return map[string]json.RawMessage{}, nil
+	}
+	switch raw[0] {
+	case '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, err
+		}
+		out := make(map[string]json.RawMessage, len(list))
+		for i, v := range list {
+			out[strconv.Itoa(i)] = v
+		}
+		return out, nil
+	case '{':
+		out := map[string]json.RawMessage{}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("a PHP array must be a JSON list or object, got %.20s", raw)
+}
+
+// CommandMethods maps each command key of a v2 batch body (cmd as a list
+// or a named map of "method?query" strings) to its method, lower-case; nil
+// when the body has no cmd of either form.
+func CommandMethods(body []byte) map[string]string {
+	var env struct {
+		Cmd json.RawMessage `json:"cmd"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil
+	}
+	named := map[string]string{}
+	var list []string
+	if json.Unmarshal(env.Cmd, &list) == nil {
+		for i, c := range list {
+			named[strconv.Itoa(i)] = c
+		}
+	} else if json.Unmarshal(env.Cmd, &named) != nil {
+		return nil
+	}
+	out := make(map[string]string, len(named))
+	for k, c := range named {
+		m, _, _ := strings.Cut(c, "?")
+		if u, err := url.PathUnescape(m); err == nil {
+			m = u
+		}
+		out[k] = strings.ToLower(strings.Trim(m, "/ "))
+	}
+	return out
+}
+
+// V3Results maps a REST 3.0 batch result onto a chunk's commands (names[j]
+// is the alias of the chunk's j-th command, "" if none): a JSON array by
+// position; an object by alias, an unaliased command taking the next
+// integer key (PHP's append). A command without an entry gets nil.
+func V3Results(raw json.RawMessage, names []string) ([]json.RawMessage, error) {
+	m, err := PHPKeyed(raw)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(names))
+	byPos := len(bytes.TrimSpace(raw)) > 0 && bytes.TrimSpace(raw)[0] == '['
+	next := 0
+	for j, key := range names {
+		if byPos || key == "" {
+			key = strconv.Itoa(next)
+			if byPos {
+				key = strconv.Itoa(j)
+			}
+			next++
+		}
+		if v, ok := m[key]; ok {
+			out[j] = v
+		}
+	}
+	return out, nil
+}
