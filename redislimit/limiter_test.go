@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
-	"github.com/b24go/b24/internal/redistest"
+	"github.com/b24go/b24/redislimit/redistest"
 	"github.com/redis/go-redis/v9"
 )
 

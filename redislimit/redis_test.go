@@ -8,13 +8,13 @@ import (
 	"testing"
 
 	"github.com/b24go/b24"
-	"github.com/b24go/b24/internal/redistest"
+	"github.com/b24go/b24/redislimit/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
 func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
 
-// needRedis returns a client of the test Redis (internal/redistest): skipped
+// needRedis returns a client of the test Redis (redislimit/redistest): skipped
 // without one, except in CI, where it fails.
 func needRedis(t testing.TB) *redis.Client { return redistest.Client(t) }
 

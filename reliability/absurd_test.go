@@ -2,15 +2,13 @@ package reliability
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
-	"github.com/b24go/b24/redislimit"
-	"github.com/redis/go-redis/v9"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // absurdExport reads n deals with FetchList while the first k requests of
@@ -18,7 +16,7 @@ import (
 // every class in turn), and returns how long the walk took in fake time.
 // It fails unless every id comes exactly once and the walk ends complete.
 func absurdExport(t *testing.T, n, k int, limit time.Duration, opts ...b24.ListOption) (time.Duration, time.Duration) {
-	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
 		b24test.WithSeed(b24test.Seed{Deals: n, Seed: 1}))
 	if k > 0 {
 		srv.FailNext("", k, b24test.FaultAbsurdFigures)
@@ -85,14 +83,14 @@ func TestAbsurdFigures(t *testing.T) {
 				if bound := sane + time.Duration(tc.faults)*w; took > bound {
 					t.Errorf("the walk took %v with %d absurd answers, over %v (sane walk %v + one window %v each)", took, tc.faults, bound, sane, w)
 				}
-				figures(t, "absurd-figures", map[string]any{"mode": tc.name, "deals": tc.deals, "absurd_answers": tc.faults,
+				reltest.Figures(t, "absurd-figures", map[string]any{"mode": tc.name, "deals": tc.deals, "absurd_answers": tc.faults,
 					"sane_s": sane.Seconds(), "absurd_s": took.Seconds(), "window_s": w.Seconds()})
 			})
 		})
 	}
 	t.Run("single calls", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+			srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
 				b24test.WithSeed(b24test.Seed{Deals: 10, Seed: 1}))
 			h := srv.Hook()
 			w := srv.RestrictionParams().Operating.Window
@@ -115,62 +113,4 @@ func TestAbsurdFigures(t *testing.T) {
 			}
 		})
 	})
-}
-
-// TestAbsurdFiguresRedis: the same classes through redislimit, shared by two
-// hooks (two processes) on one Redis, in real time at time scale 1000
-// (window 0.6 s): the calls alternate between the hooks, one absurd answer
-// pauses the method for both at most a window each, and no operating state
-// in Redis expires later than two windows.
-func TestAbsurdFiguresRedis(t *testing.T) {
-	t.Parallel()
-	addr := redisAddr(t)
-	prefix := fmt.Sprintf("b24:reltest-absurd:%d:", time.Now().UnixNano())
-	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(1000), b24test.WithWebhook(1, testSecret),
-		b24test.WithSeed(b24test.Seed{Deals: 10, Seed: 1}))
-	w := srv.RestrictionParams().Operating.Window
-	var hooks []*b24.Hook
-	for range 2 {
-		lim, err := redislimit.NewFromURL("redis://"+addr+"/0", srv.RestrictionParams(), redislimit.WithPrefix(prefix),
-			redislimit.WithReservationTTL(w))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lim.Close()
-		hooks = append(hooks, srv.Hook(b24.WithLimiter(lim)))
-	}
-	k := int(b24test.NumAbsurdFigures)
-	srv.FailNext("crm.deal.get", k, b24test.FaultAbsurdFigures)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	checked := 0
-	var took time.Duration
-	for i := range k + 1 {
-		start := time.Now()
-		if _, err := hooks[i%2].Call(ctx, "crm.deal.get", map[string]any{"id": 1}); err != nil {
-			t.Fatalf("call %d (class %v): %v", i, b24test.AbsurdFigure(i%k), err)
-		}
-		took += time.Since(start)
-		keys, err := c.Keys(ctx, prefix+"*").Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, key := range keys {
-			checked++
-			if ttl := c.PTTL(ctx, key).Val(); ttl == -1 || ttl > 2*w {
-				t.Errorf("after class %v: key %s: TTL %v, want at most two windows (%v)", b24test.AbsurdFigure(i%k), key, ttl, 2*w)
-			}
-		}
-	}
-	// One window per absurd answer, and slack for a shared machine.
-	if bound := time.Duration(k)*w + 3*time.Second; took > bound {
-		t.Errorf("%d calls took %v, over %v", k+1, took, bound)
-	}
-	if keys, err := c.Keys(ctx, prefix+"*").Result(); err == nil && len(keys) > 0 {
-		c.Del(context.Background(), keys...)
-	}
-	figures(t, "absurd-figures-redis", map[string]any{"calls": k + 1, "absurd_answers": k, "took_s": took.Seconds(),
-		"window_s": w.Seconds(), "ttls_checked": checked})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // addRun is what a soak of single adds gave.
@@ -25,7 +26,7 @@ type addRun struct {
 
 // runAdds calls add(i) for i in [0, n) from 8 goroutines, in rounds of 500
 // calls so that the tracker sees every request.
-func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, leak *leakCheck, n int, add func(ctx context.Context, i int) (int, error)) addRun {
+func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, leak *reltest.LeakCheck, n int, add func(ctx context.Context, i int) (int, error)) addRun {
 	t.Helper()
 	ctx := t.Context()
 	r := addRun{ids: make([]int, n), errs: make([]error, n)}
@@ -51,7 +52,7 @@ func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, leak *leakCheck, n 
 	seen := map[int]int{}
 	for i := range n {
 		if r.errs[i] != nil {
-			leak.value(fmt.Sprintf("add %d error", i), r.errs[i])
+			leak.Value(fmt.Sprintf("add %d error", i), r.errs[i])
 		}
 		switch {
 		case r.errs[i] == nil:
@@ -99,13 +100,13 @@ func createdRecords(t *testing.T, a b24test.Audit, entity string) int {
 // returned once) or the one execution behind an ambiguous outcome, and no
 // ambiguous add was sent again.
 func soakDealAdds(t *testing.T, seed uint64, n int, network bool, scale float64) {
-	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale), b24test.WithWebhook(1, testSecret),
-		b24test.WithSeed(b24test.Seed{Deals: 50, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, true)))
-	leak := newLeakCheck(t)
-	defer leak.report("deal-adds")
-	h, settle := srv.Hook(b24.WithLogger(leak.logger())), func() {}
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale), b24test.WithWebhook(1, reltest.Secret),
+		b24test.WithSeed(b24test.Seed{Deals: 50, Seed: int64(seed)}), b24test.WithFaults(reltest.SoakFaults(seed, true)))
+	leak := reltest.NewLeakCheck(t)
+	defer leak.Report("deal-adds")
+	h, settle := srv.Hook(b24.WithLogger(leak.Logger())), func() {}
 	if network {
-		h, settle = overTLS(t, srv, b24.WithLogger(leak.logger()))
+		h, settle = overTLS(t, srv, b24.WithLogger(leak.Logger()))
 	}
 	tr := newTracker()
 	r := runAdds(t, srv, tr, leak, n, func(ctx context.Context, i int) (int, error) {
@@ -115,7 +116,7 @@ func soakDealAdds(t *testing.T, seed uint64, n int, network bool, scale float64)
 			return 0, err
 		}
 		if i%100 == 0 {
-			leak.value("response", resp)
+			leak.Value("response", resp)
 		}
 		id, err := b24.Decode[b24.ID](resp)
 		return int(id), err
@@ -147,17 +148,17 @@ func soakDealAdds(t *testing.T, seed uint64, n int, network bool, scale float64)
 	if total(f) == 0 {
 		t.Error("no fault was injected")
 	}
-	figures(t, "deal-adds", map[string]any{"seed": seed, "adds": n, "requests": r.requests, "faults": total(f),
+	reltest.Figures(t, "deal-adds", map[string]any{"seed": seed, "adds": n, "requests": r.requests, "faults": total(f),
 		"faults_by_kind": f, "done": r.successes, "ambiguous": r.ambiguous, "records_created": created})
 }
 
 func TestSoakDealAdds(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
 			synctest.Test(t, func(t *testing.T) {
-				soakDealAdds(t, seed, scaled(t, 2000), false, 10)
+				soakDealAdds(t, seed, reltest.Scaled(t, 2000), false, 10)
 			})
 		})
 	}
@@ -167,10 +168,10 @@ func TestSoakDealAdds(t *testing.T) {
 // and truncated bodies are real TCP events (fewer adds: real time).
 func TestSoakDealAddsNetwork(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			soakDealAdds(t, seed, scaled(t, 300), true, 100)
+			soakDealAdds(t, seed, reltest.Scaled(t, 300), true, 100)
 		})
 	}
 }
@@ -180,11 +181,11 @@ func TestSoakDealAddsNetwork(t *testing.T) {
 // answer was lost is retried and replayed, never run twice.
 func soakTaskAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
 	opts = append([]b24test.Option{b24test.WithSeed(b24test.Seed{Tasks: 20, Seed: int64(seed)}),
-		b24test.WithFaults(soakFaults(seed, true))}, opts...)
-	srv := b24test.NewServer(t, append(opts, b24test.WithWebhook(1, testSecret))...)
-	leak := newLeakCheck(t)
-	defer leak.report("task-adds-v3")
-	h := srv.Hook(b24.WithLogger(leak.logger()))
+		b24test.WithFaults(reltest.SoakFaults(seed, true))}, opts...)
+	srv := b24test.NewServer(t, append(opts, b24test.WithWebhook(1, reltest.Secret))...)
+	leak := reltest.NewLeakCheck(t)
+	defer leak.Report("task-adds-v3")
+	h := srv.Hook(b24.WithLogger(leak.Logger()))
 	tr := newTracker()
 	type added struct {
 		Item struct {
@@ -214,18 +215,18 @@ func soakTaskAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
 	if total(f) == 0 {
 		t.Error("no fault was injected")
 	}
-	figures(t, "task-adds-v3", map[string]any{"seed": seed, "adds": n, "requests": r.requests, "faults": total(f),
+	reltest.Figures(t, "task-adds-v3", map[string]any{"seed": seed, "adds": n, "requests": r.requests, "faults": total(f),
 		"faults_by_kind": f, "done": r.successes, "ambiguous": r.ambiguous, "records_created": created,
 		"replayed": tr.replayed["tasks.task.add"]})
 }
 
 func TestSoakTaskAddsV3(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
 			synctest.Test(t, func(t *testing.T) {
-				soakTaskAdds(t, seed, scaled(t, 2000), b24test.InMemory(), b24test.WithTimeScale(10))
+				soakTaskAdds(t, seed, reltest.Scaled(t, 2000), b24test.InMemory(), b24test.WithTimeScale(10))
 			})
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // endless is a response body: an envelope that opens a string and then
@@ -93,7 +94,7 @@ func TestResponseCutAtMaximum(t *testing.T) {
 			} else {
 				max = b24.DefaultMaxResponseSize
 			}
-			h, err := b24.FromWebhookURL("https://portal.example.com/rest/1/"+testSecret+"/", opts...)
+			h, err := b24.FromWebhookURL("https://portal.example.com/rest/1/"+reltest.Secret+"/", opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +118,7 @@ func TestResponseCutAtMaximum(t *testing.T) {
 			if alloc > uint64(2*max+max/4) {
 				t.Errorf("allocated %d MiB for a maximum of %d MiB", alloc>>20, max>>20)
 			}
-			figures(t, "big-response", map[string]any{"case": strings.ReplaceAll(tc.name, " ", "_"), "max": max,
+			reltest.Figures(t, "big-response", map[string]any{"case": strings.ReplaceAll(tc.name, " ", "_"), "max": max,
 				"read": bodies[0].served.Load(), "allocated": alloc})
 		})
 	}
@@ -145,7 +146,7 @@ func TestResponseCutOverTCP(t *testing.T) {
 	}))
 	defer ts.Close()
 	const max = 2 << 20
-	h, err := b24.FromWebhookURL(ts.URL+"/rest/1/"+testSecret+"/", b24.WithHTTPClient(ts.Client()), b24.WithMaxResponseSize(max))
+	h, err := b24.FromWebhookURL(ts.URL+"/rest/1/"+reltest.Secret+"/", b24.WithHTTPClient(ts.Client()), b24.WithMaxResponseSize(max))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestResponseCutOverTCP(t *testing.T) {
 func TestResponseStalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var requests atomic.Int64
-		h, err := b24.FromWebhookURL("https://portal.example.com/rest/1/"+testSecret+"/",
+		h, err := b24.FromWebhookURL("https://portal.example.com/rest/1/"+reltest.Secret+"/",
 			b24.WithTimeout(5*time.Second),
 			b24.WithHTTPClient(&http.Client{Transport: bodyTransport(func(r *http.Request) io.Reader {
 				requests.Add(1)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // goroutines returns the stacks of the running goroutines by id.
@@ -154,7 +155,7 @@ func TestConcurrentSharedHook(t *testing.T) {
 			t.Errorf("%d goroutines left behind, first:\n%s", len(l), l[0])
 		}
 		st := h.Stats()
-		figures(t, "concurrency", map[string]any{"goroutines": workers, "requests": a.Requests, "phase1_requests": phase1,
+		reltest.Figures(t, "concurrency", map[string]any{"goroutines": workers, "requests": a.Requests, "phase1_requests": phase1,
 			"calls": calls.Load(), "list_pages": lists.Load(), "batches": batches.Load(), "status": a.ByStatus,
 			"cancelled": cancelled.Load(), "limiter_waits": st.Waits, "fake_wait": st.WaitTime.Round(time.Second)})
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // soakExport reads every deal with FetchList under the soak's faults (5 %
@@ -15,11 +16,11 @@ import (
 // and proves that every id comes exactly once and that the completeness
 // report agrees.
 func soakExport(t *testing.T, seed uint64, n int, opts ...b24.ListOption) {
-	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
-		b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, false)))
-	leak := newLeakCheck(t)
-	defer leak.report("export")
-	h := srv.Hook(b24.WithLogger(leak.logger()))
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
+		b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}), b24test.WithFaults(reltest.SoakFaults(seed, false)))
+	leak := reltest.NewLeakCheck(t)
+	defer leak.Report("export")
+	h := srv.Hook(b24.WithLogger(leak.Logger()))
 	ctx := t.Context()
 	type row struct {
 		ID    b24.ID `json:"ID"`
@@ -41,7 +42,7 @@ func soakExport(t *testing.T, seed uint64, n int, opts ...b24.ListOption) {
 		rows := 0
 		for r, err := range b24.FetchList[row](ctx, h.V2(), "crm.deal.list", map[string]any{"select": []string{"ID", "TITLE"}}, o...) {
 			if err != nil {
-				leak.value("list error", err)
+				leak.Value("list error", err)
 				t.Logf("walk %d stopped after %d rows: %v", walk, rows, err)
 				break
 			}
@@ -52,7 +53,7 @@ func soakExport(t *testing.T, seed uint64, n int, opts ...b24.ListOption) {
 			}
 		}
 		tr.poll(t, srv.Audit())
-		leak.value("list report", rep)
+		leak.Value("list report", rep)
 		reports = append(reports, rep)
 		if rep.Rows != int64(rows) || rep.Duplicates != 0 || rep.UniqueIDs != rep.Rows {
 			t.Errorf("walk %d: report %d rows, %d unique, %d duplicates; %d rows delivered", walk, rep.Rows, rep.UniqueIDs, rep.Duplicates, rows)
@@ -87,27 +88,27 @@ func soakExport(t *testing.T, seed uint64, n int, opts ...b24.ListOption) {
 		t.Error("no fault was injected")
 	}
 	last := reports[len(reports)-1]
-	figures(t, "export", map[string]any{"seed": seed, "deals": n, "ids_checked": len(seen), "walks": len(reports),
+	reltest.Figures(t, "export", map[string]any{"seed": seed, "deals": n, "ids_checked": len(seen), "walks": len(reports),
 		"mode": last.Mode, "shards": last.Shards, "requests": requests, "retries": retries, "faults": total(f),
 		"faults_by_kind": f, "end": last.End})
 }
 
 func TestSoakExport(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, scaled(t, 100000)) })
+			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, reltest.Scaled(t, 100000)) })
 		})
 	}
 }
 
 func TestSoakExportShards(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, scaled(t, 20000), b24.WithConcurrency(4)) })
+			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, reltest.Scaled(t, 20000), b24.WithConcurrency(4)) })
 		})
 	}
 }
@@ -116,10 +117,10 @@ func TestSoakExportShards(t *testing.T) {
 // thousand requests for 100,000 deals, so about a hundred faults.
 func TestSoakExportKeyset(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, scaled(t, 100000), b24.WithBatch(false)) })
+			synctest.Test(t, func(t *testing.T) { soakExport(t, seed, reltest.Scaled(t, 100000), b24.WithBatch(false)) })
 		})
 	}
 }

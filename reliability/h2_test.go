@@ -11,6 +11,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // h2Codes are the RST_STREAM codes TestHTTP2WritesAtMostOnce runs with.
@@ -28,11 +29,11 @@ var h2Codes = []struct {
 // ErrAmbiguous, and the portal received no request that Stats did not count.
 func TestHTTP2WritesAtMostOnce(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		for _, c := range h2Codes {
 			t.Run(fmt.Sprintf("seed=%d/%s", seed, c.name), func(t *testing.T) {
 				t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-				h2WritesAtMostOnce(t, seed, c.code, scaled(t, 300))
+				h2WritesAtMostOnce(t, seed, c.code, reltest.Scaled(t, 300))
 			})
 		}
 	}
@@ -40,12 +41,12 @@ func TestHTTP2WritesAtMostOnce(t *testing.T) {
 
 func h2WritesAtMostOnce(t *testing.T, seed uint64, code uint32, n int) {
 	srv := b24test.NewServer(t, b24test.WithHTTP2(), b24test.WithResetCode(code), b24test.WithTimeScale(100),
-		b24test.WithWebhook(1, testSecret), b24test.WithSeed(b24test.Seed{Deals: 20, Seed: int64(seed)}),
+		b24test.WithWebhook(1, reltest.Secret), b24test.WithSeed(b24test.Seed{Deals: 20, Seed: int64(seed)}),
 		b24test.WithFaults(b24test.FaultRates{Seed: seed, Rates: map[b24test.Fault]float64{
 			b24test.FaultStreamReset: 0.04, b24test.FaultGoAway: 0.02, b24test.FaultUnavailable: 0.02}}))
-	leak := newLeakCheck(t)
-	defer leak.report("h2-adds")
-	h := srv.Hook(b24.WithLogger(leak.logger()))
+	leak := reltest.NewLeakCheck(t)
+	defer leak.Report("h2-adds")
+	h := srv.Hook(b24.WithLogger(leak.Logger()))
 	tr := newTracker()
 	title := func(i int) string { return fmt.Sprintf("soak h2 add %d", i) }
 	r := runAdds(t, srv, tr, leak, n, func(ctx context.Context, i int) (int, error) {
@@ -118,10 +119,10 @@ func h2WritesAtMostOnce(t *testing.T, seed uint64, code uint32, n int) {
 	} else if r.ambiguous < faults {
 		t.Errorf("%d ambiguous adds for %d resets and GOAWAYs after execution", r.ambiguous, faults)
 	}
-	if strings.Contains(fmt.Sprint(r.errs), testSecret) {
+	if strings.Contains(fmt.Sprint(r.errs), reltest.Secret) {
 		t.Error("an error holds the secret")
 	}
-	figures(t, "h2-adds", map[string]any{"seed": seed, "reset_code": code, "adds": n, "requests": a.Requests,
+	reltest.Figures(t, "h2-adds", map[string]any{"seed": seed, "reset_code": code, "adds": n, "requests": a.Requests,
 		"sdk_requests": st.Requests, "retries": st.Retries, "faults_by_kind": f, "done": r.successes,
 		"ambiguous": r.ambiguous, "ambiguous_executed": executedAmbiguous})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // hostileWalk is one walk of TestHostileListPortal: a list read with opts.
@@ -45,7 +46,7 @@ func TestHostileListPortal(t *testing.T) {
 		{"offset v2", false, "crm.deal.list", byTitle, "ID", nil},
 		{"offset v3", true, "tasks.task.list", byTitle3, "id", []b24.ListOption{b24.WithPageSize(100)}},
 	}
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
 		for _, w := range unsorted {
 			t.Run("unsorted "+w.name, func(t *testing.T) { hostileRun(t, seed, n, w, b24test.FaultUnsorted) })
@@ -124,7 +125,7 @@ func hostileRandom(t *testing.T, seed uint64, n int, w hostileWalk, rate float64
 // no id delivered twice.
 func hostileRandomOffset(t *testing.T, seed uint64, n int) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
 			b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}),
 			b24test.WithFaults(b24test.FaultRates{Seed: seed, Rates: map[b24test.Fault]float64{b24test.FaultUnsorted: 0.02, b24test.FaultIgnoreStart: 0.02}}))
 		h := srv.Hook()
@@ -164,7 +165,7 @@ func hostileRandomOffset(t *testing.T, seed uint64, n int) {
 // hostileServer starts a fake portal of n deals and n tasks and returns it
 // with the API (v3 or v2) to walk it with.
 func hostileServer(t *testing.T, seed uint64, n int, v3 bool, opts ...b24test.Option) (*b24test.Server, *b24.API) {
-	srv := b24test.NewServer(t, append([]b24test.Option{b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+	srv := b24test.NewServer(t, append([]b24test.Option{b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
 		b24test.WithSeed(b24test.Seed{Deals: n, Tasks: n, Seed: int64(seed)})}, opts...)...)
 	if v3 {
 		return srv, srv.Hook().V3()
@@ -299,7 +300,7 @@ func resumeRest(t *testing.T, srv *b24test.Server, api *b24.API, w hostileWalk, 
 // every row it delivered once.
 func hostileChanged(t *testing.T, seed uint64, n int) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
 			b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}))
 		h := srv.Hook()
 		ctx := context.Background()

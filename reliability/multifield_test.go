@@ -12,6 +12,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 	"github.com/b24go/b24/reconcile"
 )
 
@@ -32,7 +33,7 @@ func contactPhones(t *testing.T, ctx context.Context, h *b24.Hook) map[int]conta
 		} `json:"PHONE"`
 	}
 	out := map[int]contact{}
-	for _, r := range readAll(t, ctx, h, "crm.contact.list", []string{"ID", "NAME", "PHONE"}, func(r row) int { return int(r.ID) }) {
+	for _, r := range reltest.ReadAll(t, ctx, h, "crm.contact.list", []string{"ID", "NAME", "PHONE"}, func(r row) int { return int(r.ID) }) {
 		c := contact{Name: r.Name}
 		for _, p := range r.Phone {
 			c.Phones = append(c.Phones, p.Value)
@@ -57,7 +58,7 @@ func soakMultifield(t *testing.T, seed uint64, n int) {
 	}
 	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10),
 		b24test.WithSeed(b24test.Seed{Contacts: n, Seed: int64(seed)}),
-		b24test.WithFaults(b24test.FaultRates{Seed: seed, Rates: rates}), b24test.WithWebhook(1, testSecret))
+		b24test.WithFaults(b24test.FaultRates{Seed: seed, Rates: rates}), b24test.WithWebhook(1, reltest.Secret))
 	h := srv.Hook()
 	ctx := t.Context()
 	tr := newTracker()
@@ -153,16 +154,16 @@ func soakMultifield(t *testing.T, seed uint64, n int) {
 	if sum(f, "internal", "reset", "truncated") == 0 || outcomes["phone ambiguous"] == 0 {
 		t.Errorf("no phone update left ambiguous by a fault after execution (faults %v, outcomes %v): the test proves nothing", f, outcomes)
 	}
-	figures(t, "multifield-updates", map[string]any{"seed": seed, "updates": n, "runs": rounds, "requests": a.Requests,
+	reltest.Figures(t, "multifield-updates", map[string]any{"seed": seed, "updates": n, "runs": rounds, "requests": a.Requests,
 		"faults": total(f), "faults_by_kind": f, "outcomes": outcomes})
 }
 
 func TestSoakMultifieldUpdates(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			synctest.Test(t, func(t *testing.T) { soakMultifield(t, seed, scaled(t, 2000)) })
+			synctest.Test(t, func(t *testing.T) { soakMultifield(t, seed, reltest.Scaled(t, 2000)) })
 		})
 	}
 }

@@ -8,21 +8,22 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // TestSecretEchoFaults: a portal that echoes the secret in headers
 // (FaultEchoHeader), in an error body (FaultEchoBody) or in a redirect's
 // Location (FaultMovedEcho), in another letter case, percent-encoded or
 // JSON-escaped, through single calls (v2 and v3), batches and lists: no
-// answer, error, log line or Stats shows it in any form (leakCheck decodes
+// answer, error, log line or Stats shows it in any form (reltest.LeakCheck decodes
 // the forms).
 func TestSecretEchoFaults(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		leak := newLeakCheck(t)
-		defer leak.report("echo faults")
-		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+		leak := reltest.NewLeakCheck(t)
+		defer leak.Report("echo faults")
+		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
 			b24test.WithSeed(b24test.Seed{Deals: 60, Tasks: 5}), b24test.WithMovedTo("https://elsewhere.example.net"))
-		h := srv.Hook(b24.WithLogger(leak.logger()))
+		h := srv.Hook(b24.WithLogger(leak.Logger()))
 		ctx := t.Context()
 		type row struct {
 			ID b24.ID `json:"ID"`
@@ -47,7 +48,7 @@ func TestSecretEchoFaults(t *testing.T) {
 				what := f.String() + " " + c.name
 				srv.FailNext(c.method, 1, f)
 				v, err := c.run()
-				leak.value(what+" value", v)
+				leak.Value(what+" value", v)
 				if f == b24test.FaultEchoHeader {
 					if err != nil {
 						t.Fatalf("%s: %v", what, err)
@@ -63,13 +64,13 @@ func TestSecretEchoFaults(t *testing.T) {
 				if f == b24test.FaultEchoBody && !strings.Contains(err.Error(), "****") {
 					t.Errorf("%s: error %q shows no redaction (the check would pass vacuously)", what, err)
 				}
-				leak.value(what+" error", err)
+				leak.Value(what+" error", err)
 				for e := err; e != nil; e = errors.Unwrap(e) {
-					leak.value(what+" error chain", e)
+					leak.Value(what+" error chain", e)
 				}
 			}
 		}
-		leak.value("stats", h.Stats())
+		leak.Value("stats", h.Stats())
 		if srv.Audit().Requests == 0 {
 			t.Fatal("no requests reached the portal")
 		}

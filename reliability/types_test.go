@@ -3,15 +3,8 @@ package reliability
 import (
 	"context"
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"path/filepath"
 	"reflect"
 	"runtime/debug"
-	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -20,68 +13,9 @@ import (
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events"
 	"github.com/b24go/b24/internal/php"
+	"github.com/b24go/b24/internal/reltest"
 	"github.com/b24go/b24/reconcile"
-	"github.com/b24go/b24/redislimit"
 )
-
-// moduleRoot is the repository root, from this package's directory.
-const moduleRoot = ".."
-
-// exportedTypes lists the exported types declared in the non-test files of
-// every package of the module that a user can import (internal packages,
-// commands, examples, benchmarks and the conformance runner excluded), by
-// import path relative to the module ("" for the root).
-func exportedTypes(t *testing.T) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	err := filepath.WalkDir(moduleRoot, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(moduleRoot, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			base := d.Name()
-			if rel != "." && (strings.HasPrefix(base, ".") || base == "testdata" || base == "internal" || base == "cmd" ||
-				base == "examples" || base == "bench" || base == "conformance" || base == "node_modules") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
-		}
-		if f.Name.Name == "main" {
-			return nil
-		}
-		pkg := filepath.ToSlash(filepath.Dir(rel))
-		if pkg == "." {
-			pkg = ""
-		}
-		for _, decl := range f.Decls {
-			g, ok := decl.(*ast.GenDecl)
-			if !ok || g.Tok != token.TYPE {
-				continue
-			}
-			for _, s := range g.Specs {
-				if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
-					out[pkg] = append(out[pkg], ts.Name.Name)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// internal/php is shared by the SDK and the fake: audited too.
-	out["internal/php"] = []string{"Array", "SyntaxError"}
-	return out
-}
 
 // TestSecretInEveryExportedType prints a value of every exported type of
 // every package, taken where possible from a real session with the secret
@@ -91,13 +25,15 @@ func exportedTypes(t *testing.T) map[string][]string {
 // checked against the source: a new exported type fails this test until a
 // value of it is added here.
 func TestSecretInEveryExportedType(t *testing.T) {
-	declared := exportedTypes(t)
+	declared := reltest.ExportedTypes(t, "..")
+	// internal/php is shared by the SDK and the fake: audited too.
+	declared["internal/php"] = []string{"Array", "SyntaxError"}
 	synctest.Test(t, func(t *testing.T) {
-		leak := newLeakCheck(t)
-		defer leak.report("exported types")
-		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, testSecret),
+		leak := reltest.NewLeakCheck(t)
+		defer leak.Report("exported types")
+		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
 			b24test.WithSeed(b24test.Seed{Deals: 60}), b24test.WithMovedTo("https://elsewhere.example.net"))
-		h := srv.Hook(b24.WithLogger(leak.logger()))
+		h := srv.Hook(b24.WithLogger(leak.Logger()))
 		ctx := t.Context()
 		call := func(f b24test.Fault, method string, params any) (*b24.Response, error) {
 			if f != b24test.NoFault {
@@ -127,9 +63,9 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		}
 		_, errs["not found"] = h.Call(ctx, "crm.deal.get", map[string]any{"id": 999999})
 		for name, err := range errs {
-			leak.value("error "+name, err)
+			leak.Value("error "+name, err)
 			for e := err; e != nil; e = errors.Unwrap(e) {
-				leak.value("error chain "+name, e)
+				leak.Value("error chain "+name, e)
 			}
 		}
 		if !errors.As(errs["not found"], &apiErr) || !errors.As(errs["truncated"], &respErr) ||
@@ -153,7 +89,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		readBacks := reconcile.CRMUpdates(ctx, h.V2(), cmds[:1], []time.Time{time.Now().Add(-time.Minute)})
 		// The event receiver, with the secret as the portal's application
 		// token: neither the portal, the handler nor the spool may show it.
-		portal := events.Portal{Domain: "portal.example.com", MemberID: "m1", Token: testSecret}
+		portal := events.Portal{Domain: "portal.example.com", MemberID: "m1", Token: reltest.Secret}
 		spool, err := events.OpenSpool(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
@@ -204,12 +140,6 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			cursor = stopped.Cursor
 		}
 		p := h.RestrictionParams()
-		// No connection is made until the limiter is used.
-		redisLim, err := redislimit.NewFromURL("redis://:pw@127.0.0.1:1/0", p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer redisLim.Close()
 		arr := php.NewArray()
 		arr.Set("url", "https://portal/rest/1/****/")
 		_, synErr := php.Parse("%")
@@ -264,7 +194,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"ListCursor":        {*cursor},
 			"CursorRange":       {cursor.Ranges},
 			"Hook":              {h, reflect.ValueOf(h).Elem()},
-			"HookParams":        {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: testSecret}},
+			"HookParams":        {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: reltest.Secret}},
 			"ID":                {b24.ID(1)},
 			"Int":               {b24.Int(1)},
 			"Kind":              {b24.KindOf(resp.Result)},
@@ -305,7 +235,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"events/Handler": {evHandler, reflect.ValueOf(evHandler).Elem()},
 			"events/Spool":   {spool, reflect.ValueOf(spool).Elem()},
 
-			"b24test/Outbound": {b24test.Outbound{URL: "http://127.0.0.1:1/hook", Token: testSecret}},
+			"b24test/Outbound": {b24test.Outbound{URL: "http://127.0.0.1:1/hook", Token: reltest.Secret}},
 
 			"b24test/API":           {b24test.V3},
 			"b24test/AbsurdFigure":  {b24test.AbsurdResetFarAhead, b24test.AbsurdTimes},
@@ -317,50 +247,25 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"b24test/Error":         {&b24test.Error{Code: "X"}},
 			"b24test/Family":        {b24test.Family(nil)},
 			"b24test/Fault":         {b24test.FaultMoved},
-			"b24test/FaultRates":    {soakFaults(1, true)},
+			"b24test/FaultRates":    {reltest.SoakFaults(1, true)},
 			"b24test/FieldError":    {b24test.FieldError{}},
 			"b24test/Handler":       {b24test.Handler(nil)},
 			"b24test/Latency":       {b24test.DefaultLatency()},
 			"b24test/Limits":        {srv.Limits()},
 			"b24test/Method":        {b24test.Method{Name: "m"}},
-			"b24test/Option":        {b24test.WithWebhook(1, testSecret)},
+			"b24test/Option":        {b24test.WithWebhook(1, reltest.Secret)},
 			"b24test/RequestRecord": {audit.Log[0], audit.Log[len(audit.Log)-1]},
 			"b24test/Result":        {b24test.Result{}},
 			"b24test/Seed":          {b24test.Seed{}},
 			"b24test/Server":        {srv, reflect.ValueOf(srv).Elem()},
 
-			"redislimit/Limiter": {redisLim},
-			"redislimit/Option":  {redislimit.WithPrefix("b24:rel:")},
-
 			"internal/php/Array":       {arr},
 			"internal/php/SyntaxError": {synErr},
 			"internal/php/ValueError":  {&php.ValueError{Path: "filter[ID]", Value: "an empty array"}},
 		}
-		for pkg, names := range declared {
-			for _, n := range names {
-				key := n
-				if pkg != "" {
-					key = pkg + "/" + n
-				}
-				if _, ok := values[key]; !ok {
-					t.Errorf("exported type %s has no value in the secret audit: add one to TestSecretInEveryExportedType", key)
-				}
-			}
-		}
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range values {
-				if !yield(k) {
-					return
-				}
-			}
-		})
-		for _, k := range keys {
-			for _, v := range values[k] {
-				leak.value(k, v)
-			}
-		}
+		leak.Audit(declared, values)
 		// The audit JSON the fake serves (AuditPath) and the audit log.
-		leak.scan("audit JSON", string(audit.JSON()))
+		leak.Scan("audit JSON", string(audit.JSON()))
 		if n := audit.ByMethod["crm.deal.update"][302]; n != 1 {
 			t.Errorf("%d redirects answered, want 1 (and not followed)", n)
 		}
@@ -373,8 +278,8 @@ func TestSecretInEveryExportedType(t *testing.T) {
 // secret, and the fake's own panics (a Hook that cannot be built) do not
 // either.
 func TestSecretInRecoveredPanics(t *testing.T) {
-	leak := newLeakCheck(t)
-	defer leak.report("panics")
+	leak := reltest.NewLeakCheck(t)
+	defer leak.Report("panics")
 	catch := func(what string, f func()) {
 		t.Helper()
 		defer func() {
@@ -383,12 +288,12 @@ func TestSecretInRecoveredPanics(t *testing.T) {
 				t.Errorf("%s: no panic", what)
 				return
 			}
-			leak.value(what+" panic value", r)
-			leak.scan(what+" panic stack", string(debug.Stack()))
+			leak.Value(what+" panic value", r)
+			leak.Scan(what+" panic stack", string(debug.Stack()))
 		}()
 		f()
 	}
-	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithWebhook(1, testSecret))
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithWebhook(1, reltest.Secret))
 	catch("limiter", func() {
 		h := srv.Hook(b24.WithLimiter(panicLimiter{}))
 		h.Call(t.Context(), "profile", nil)
@@ -402,7 +307,7 @@ func TestSecretInRecoveredPanics(t *testing.T) {
 			}))
 	})
 	catch("fake hook", func() {
-		s, err := b24test.Start(b24test.InMemory(), b24test.WithWebhook(1, testSecret))
+		s, err := b24test.Start(b24test.InMemory(), b24test.WithWebhook(1, reltest.Secret))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,52 +11,9 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 	"github.com/b24go/b24/reconcile"
 )
-
-// targetTitle is the value the update soak writes into deal id.
-func targetTitle(seed uint64, id int) string { return fmt.Sprintf("soak %d deal %d", seed, id) }
-
-// readTitles reads ID and TITLE of every deal with a keyset walk.
-func readTitles(t *testing.T, ctx context.Context, h *b24.Hook) map[int]string {
-	t.Helper()
-	type row struct {
-		ID    b24.ID `json:"ID"`
-		Title string `json:"TITLE"`
-	}
-	out := map[int]string{}
-	for _, r := range readAll(t, ctx, h, "crm.deal.list", []string{"ID", "TITLE"}, func(r row) int { return int(r.ID) }) {
-		out[int(r.ID)] = r.Title
-	}
-	return out
-}
-
-// readAll reads every row of a v2 list one page a request by id (reads
-// are retried by the SDK; a page that still fails is read again).
-func readAll[T any](t *testing.T, ctx context.Context, h *b24.Hook, method string, sel []string, id func(T) int) []T {
-	t.Helper()
-	var out []T
-	last := 0
-	for {
-		var rows []T
-		var err error
-		for try := 0; try < 10; try++ {
-			rows, _, err = b24.CallAs[[]T](ctx, h.V2(), method, map[string]any{"order": map[string]any{"ID": "ASC"},
-				"filter": map[string]any{">ID": last}, "select": sel, "start": -1})
-			if err == nil {
-				break
-			}
-		}
-		if err != nil {
-			t.Fatalf("reading %s back: %v", method, err)
-		}
-		if len(rows) == 0 {
-			return out
-		}
-		out = append(out, rows...)
-		last = id(rows[len(rows)-1])
-	}
-}
 
 // soakUpdates sends one crm.deal.update per deal through BatchByChunk with
 // halt off and the CRM reconciler, under the soak's faults with 500 after
@@ -69,15 +25,15 @@ func readAll[T any](t *testing.T, ctx context.Context, h *b24.Hook, method strin
 // listed.
 func soakUpdates(t *testing.T, seed uint64, n int) {
 	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10),
-		b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}), b24test.WithFaults(soakFaults(seed, true)),
-		b24test.WithWebhook(1, testSecret))
-	leak := newLeakCheck(t)
-	defer leak.report("batch-updates")
-	h := srv.Hook(b24.WithLogger(leak.logger()))
+		b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}), b24test.WithFaults(reltest.SoakFaults(seed, true)),
+		b24test.WithWebhook(1, reltest.Secret))
+	leak := reltest.NewLeakCheck(t)
+	defer leak.Report("batch-updates")
+	h := srv.Hook(b24.WithLogger(leak.Logger()))
 	ctx := t.Context()
 	tr := newTracker()
 	// The seeded ids have gaps (deleted records, as on a real portal).
-	before := readTitles(t, ctx, h)
+	before := reltest.ReadTitles(t, ctx, h)
 	if len(before) != n {
 		t.Fatalf("%d deals seeded, want %d", len(before), n)
 	}
@@ -95,7 +51,7 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 		cmds := make([]b24.Cmd, len(pending))
 		for i, id := range pending {
 			cmds[i] = b24.Cmd{Method: "crm.deal.update", Params: map[string]any{"id": id,
-				"fields": map[string]any{"TITLE": targetTitle(seed, id)}}}
+				"fields": map[string]any{"TITLE": reltest.TargetTitle(seed, id)}}}
 		}
 		// Polls the audit log while the run goes: it keeps 10,000 requests.
 		done, polled := make(chan struct{}), make(chan struct{})
@@ -119,8 +75,8 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 			t.Fatalf("run %d: no result: %v", rounds, err)
 		}
 		batchRequests += res.Requests
-		leak.value("batch error", err)
-		leak.value("batch summary", res.Summary())
+		leak.Value("batch error", err)
+		leak.Value("batch summary", res.Summary())
 		var be *b24.BatchError
 		if err != nil && !errors.As(err, &be) {
 			t.Fatalf("run %d: error is not a *BatchError: %v", rounds, err)
@@ -135,7 +91,7 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 				reconciled++
 			}
 			if c.State != b24.Done || i%500 == 0 {
-				leak.value(fmt.Sprintf("command %d", i), c)
+				leak.Value(fmt.Sprintf("command %d", i), c)
 			}
 			state[id] = c.State
 			switch c.State {
@@ -169,7 +125,7 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 		t.Logf("listed ambiguous: %s", a)
 	}
 	a := srv.Audit()
-	titles := readTitles(t, ctx, h)
+	titles := reltest.ReadTitles(t, ctx, h)
 	counts := map[string]int{}
 	for _, id := range ids {
 		w := a.WriteCount("deal", id)
@@ -179,11 +135,11 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 		st := state[id]
 		counts[st.String()]++
 		switch {
-		case st == b24.Done && (w != 1 || titles[id] != targetTitle(seed, id)):
+		case st == b24.Done && (w != 1 || titles[id] != reltest.TargetTitle(seed, id)):
 			t.Errorf("deal %d reported done: %d writes, title %q", id, w, titles[id])
 		case st == b24.Failed && w != 0:
 			t.Errorf("deal %d reported failed, but written", id)
-		case st != b24.Ambiguous && titles[id] != targetTitle(seed, id):
+		case st != b24.Ambiguous && titles[id] != reltest.TargetTitle(seed, id):
 			t.Errorf("deal %d (%v) does not hold its target value: %q", id, st, titles[id])
 		}
 	}
@@ -194,17 +150,17 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 	if counts["not executed"] != 0 {
 		t.Errorf("%d updates never sent", counts["not executed"])
 	}
-	figures(t, "batch-updates", map[string]any{"seed": seed, "updates": n, "runs": rounds, "requests": a.Requests,
+	reltest.Figures(t, "batch-updates", map[string]any{"seed": seed, "updates": n, "runs": rounds, "requests": a.Requests,
 		"batch_requests": batchRequests, "faults": total(f), "faults_by_kind": f, "outcomes": counts,
 		"reconciled": reconciled, "ids_checked": len(titles)})
 }
 
 func TestSoakBatchUpdates(t *testing.T) {
 	t.Parallel()
-	for _, seed := range seeds(t) {
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			synctest.Test(t, func(t *testing.T) { soakUpdates(t, seed, scaled(t, 10000)) })
+			synctest.Test(t, func(t *testing.T) { soakUpdates(t, seed, reltest.Scaled(t, 10000)) })
 		})
 	}
 }

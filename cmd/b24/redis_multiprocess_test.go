@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24go/b24/internal/redistest"
+	"github.com/b24go/b24/redislimit/redistest"
 )
 
 // The multi-process test of the shared limiter (issue 6): four separate

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // TestSecretCLIErrorPaths runs the CLI's error paths with debug logging in
@@ -17,15 +18,15 @@ import (
 // the files it wrote must not hold the secret.
 func TestSecretCLIErrorPaths(t *testing.T) {
 	t.Parallel()
-	leak := newLeakCheck(t)
-	defer leak.report("cli errors")
+	leak := reltest.NewLeakCheck(t)
+	defer leak.Report("cli errors")
 	p := newCLIPortal(t, b24test.WithMovedTo("https://elsewhere.example.net"))
 	good := p.srv.WebhookURL()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead := "https://" + ln.Addr().String() + "/rest/1/" + testSecret + "/"
+	dead := "https://" + ln.Addr().String() + "/rest/1/" + reltest.Secret + "/"
 	ln.Close()
 	dir := t.TempDir()
 	hookFile := filepath.Join(t.TempDir(), "hook.txt") // input: holds the secret, not scanned
@@ -37,8 +38,8 @@ func TestSecretCLIErrorPaths(t *testing.T) {
 	}{
 		{"http scheme", strings.Replace(good, "https://", "http://", 1), 0, []string{"ping"}},
 		{"method in URL", good + "crm.deal.list", 0, []string{"ping"}},
-		{"query in URL", good + "?auth=" + testSecret, 0, []string{"ping"}},
-		{"bad secret chars", strings.Replace(good, testSecret, testSecret+"%2F%", 1), 0, []string{"ping"}},
+		{"query in URL", good + "?auth=" + reltest.Secret, 0, []string{"ping"}},
+		{"bad secret chars", strings.Replace(good, reltest.Secret, reltest.Secret+"%2F%", 1), 0, []string{"ping"}},
 		{"wrong user", strings.Replace(good, "/rest/1/", "/rest/2/", 1), 0, []string{"ping"}},
 		{"dead portal", dead, 0, []string{"call", "crm.deal.add", "fields[TITLE]=x"}},
 		{"redirect", good, b24test.FaultMoved, []string{"call", "crm.deal.get", "id=1"}},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // The crash tests run the real b24 binary against a fake portal served by
@@ -40,7 +41,7 @@ func b24Binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "b24")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/b24").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/b24go/b24/cmd/b24").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -62,7 +63,7 @@ const cliScale = 50
 
 func newCLIPortal(t *testing.T, opts ...b24test.Option) *cliPortal {
 	t.Helper()
-	srv := b24test.NewServer(t, append([]b24test.Option{b24test.WithTimeScale(cliScale), b24test.WithWebhook(1, testSecret)}, opts...)...)
+	srv := b24test.NewServer(t, append([]b24test.Option{b24test.WithTimeScale(cliScale), b24test.WithWebhook(1, reltest.Secret)}, opts...)...)
 	pem := filepath.Join(t.TempDir(), "fake.pem")
 	if err := os.WriteFile(pem, srv.CertificatePEM(), 0o644); err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ type cliRun struct {
 
 // run starts the binary with args; when killAfter > 0 it sends SIGKILL
 // then (if the run has not ended). Output is scanned for the secret.
-func (p *cliPortal) run(t *testing.T, leak *leakCheck, killAfter time.Duration, args ...string) cliRun {
+func (p *cliPortal) run(t *testing.T, leak *reltest.LeakCheck, killAfter time.Duration, args ...string) cliRun {
 	t.Helper()
 	cmd := exec.Command(b24Binary(t), args...)
 	cmd.Env = append(os.Environ(), p.env...)
@@ -115,12 +116,12 @@ func (p *cliPortal) run(t *testing.T, leak *leakCheck, killAfter time.Duration, 
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	leak.scan(fmt.Sprintf("output of b24 %s", strings.Join(args, " ")), r.out)
+	leak.Scan(fmt.Sprintf("output of b24 %s", strings.Join(args, " ")), r.out)
 	return r
 }
 
 // scanFiles scans every file under dir for the secret.
-func scanFiles(t *testing.T, leak *leakCheck, dir string) int {
+func scanFiles(t *testing.T, leak *reltest.LeakCheck, dir string) int {
 	t.Helper()
 	n := 0
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
@@ -131,7 +132,7 @@ func scanFiles(t *testing.T, leak *leakCheck, dir string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		leak.scan("file "+path, string(b))
+		leak.Scan("file "+path, string(b))
 		n++
 		return nil
 	})
@@ -146,12 +147,12 @@ func logFlags(i int) []string {
 // crashRuns is the number of seeded crash runs of each command.
 func crashSeeds(t *testing.T) []uint64 {
 	if os.Getenv("B24REL_SEEDS") != "" {
-		return seeds(t)
+		return reltest.Seeds(t)
 	}
-	n := envInt(t, "B24REL_RUNS", 3)
+	n := reltest.EnvInt(t, "B24REL_RUNS", 3)
 	out := make([]uint64, n)
 	for i := range out {
-		out[i] = defaultSeed + uint64(i)
+		out[i] = reltest.DefaultSeed + uint64(i)
 	}
 	return out
 }
@@ -178,16 +179,16 @@ func killPlan(seed uint64, full time.Duration, kills int) []time.Duration {
 // holds every id exactly once; several seeds (B24REL_RUNS).
 func TestCrashList(t *testing.T) {
 	t.Parallel()
-	n := scaled(t, 10000)
+	n := reltest.Scaled(t, 10000)
 	for _, seed := range crashSeeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			leak := newLeakCheck(t)
-			defer leak.report("crash-list")
+			leak := reltest.NewLeakCheck(t)
+			defer leak.Report("crash-list")
 			p := newCLIPortal(t, b24test.WithSeed(b24test.Seed{Deals: n, Seed: int64(seed)}),
-				b24test.WithFaults(soakFaults(seed, false)))
+				b24test.WithFaults(reltest.SoakFaults(seed, false)))
 			h := p.srv.Hook()
-			want := readTitles(t, t.Context(), h)
+			want := reltest.ReadTitles(t, t.Context(), h)
 			dir := t.TempDir()
 			out, cp := filepath.Join(dir, "deals.csv"), filepath.Join(dir, "deals.cp")
 			args := func(i int) []string {
@@ -222,7 +223,7 @@ func TestCrashList(t *testing.T) {
 			files := scanFiles(t, leak, dir)
 			got := csvIDs(t, out)
 			checkEveryOnce(t, got, want)
-			figures(t, "crash-list", map[string]any{"seed": seed, "deals": n, "kills": kills, "ids_checked": len(got),
+			reltest.Figures(t, "crash-list", map[string]any{"seed": seed, "deals": n, "kills": kills, "ids_checked": len(got),
 				"files_scanned": files, "requests": p.srv.Audit().Requests, "run_length": ref.elapsed.Round(time.Millisecond)})
 		})
 	}
@@ -301,16 +302,16 @@ func checkEveryOnce(t *testing.T, got []int, want map[int]string) {
 // once and every record holds its target value; several seeds.
 func TestCrashUpdate(t *testing.T) {
 	t.Parallel()
-	n := scaled(t, 2000)
+	n := reltest.Scaled(t, 2000)
 	for _, seed := range crashSeeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			leak := newLeakCheck(t)
-			defer leak.report("crash-update")
+			leak := reltest.NewLeakCheck(t)
+			defer leak.Report("crash-update")
 			p := newCLIPortal(t, b24test.WithSeed(b24test.Seed{Deals: 2 * n, Seed: int64(seed)}),
-				b24test.WithFaults(soakFaults(seed, true)))
+				b24test.WithFaults(reltest.SoakFaults(seed, true)))
 			h := p.srv.Hook()
-			all := readTitles(t, t.Context(), h)
+			all := reltest.ReadTitles(t, t.Context(), h)
 			ids := sortedKeys(all)
 			refIDs, ids := ids[:n], ids[n:2*n] // a reference run, then the killed one
 			dir := t.TempDir()
@@ -318,7 +319,7 @@ func TestCrashUpdate(t *testing.T) {
 				var b strings.Builder
 				b.WriteString("ID,TITLE\n")
 				for _, id := range ids {
-					fmt.Fprintf(&b, "%d,%s\n", id, targetTitle(seed, id))
+					fmt.Fprintf(&b, "%d,%s\n", id, reltest.TargetTitle(seed, id))
 				}
 				path := filepath.Join(dir, name)
 				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -359,12 +360,12 @@ func TestCrashUpdate(t *testing.T) {
 			}
 			files := scanFiles(t, leak, dir)
 			a := p.srv.Audit()
-			titles := readTitles(t, t.Context(), h)
+			titles := reltest.ReadTitles(t, t.Context(), h)
 			for _, id := range ids {
 				if w := a.WriteCount("deal", id); w != 1 {
 					t.Errorf("deal %d updated %d times", id, w)
 				}
-				if titles[id] != targetTitle(seed, id) {
+				if titles[id] != reltest.TargetTitle(seed, id) {
 					t.Errorf("deal %d holds %q", id, titles[id])
 				}
 			}
@@ -373,7 +374,7 @@ func TestCrashUpdate(t *testing.T) {
 					t.Errorf("deal %d (reference run) updated %d times", id, w)
 				}
 			}
-			figures(t, "crash-update", map[string]any{"seed": seed, "updates": n, "kills": kills, "reruns": reruns,
+			reltest.Figures(t, "crash-update", map[string]any{"seed": seed, "updates": n, "kills": kills, "reruns": reruns,
 				"ids_checked": len(ids), "files_scanned": files, "requests": a.Requests, "status": a.ByStatus,
 				"run_length": r0.elapsed.Round(time.Millisecond)})
 		})

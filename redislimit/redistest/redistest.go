@@ -1,7 +1,8 @@
-// Package redistest gives tests a real Redis: the one the test command starts
-// ($B24_TEST_REDIS, see scripts/test), or a throw-away redis-server on a free
-// loopback port. Without either, a test is skipped on a developer's machine
-// and fails in CI ($CI set): no mock Redis stands in.
+// Package redistest gives tests a real Redis (test support, like
+// net/http/httptest; redislimit's and the CLI's tests use it): the one the
+// test command starts ($B24_TEST_REDIS, see scripts/test), or a throw-away
+// redis-server on a free loopback port. Without either, a test is skipped on
+// a developer's machine and fails in CI ($CI set): no mock Redis stands in.
 package redistest
 
 import (

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // TestSoakCLIUpdate: 10,000 updates through `b24 update --journal` under 5 %
@@ -18,21 +19,21 @@ import (
 // holds its target value. Output and files are scanned for the secret.
 func TestSoakCLIUpdate(t *testing.T) {
 	t.Parallel()
-	n := scaled(t, 10000)
-	for _, seed := range seeds(t) {
+	n := reltest.Scaled(t, 10000)
+	for _, seed := range reltest.Seeds(t) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
-			leak := newLeakCheck(t)
-			defer leak.report("cli-update")
+			leak := reltest.NewLeakCheck(t)
+			defer leak.Report("cli-update")
 			p := newCLIPortal(t, b24test.WithSeed(b24test.Seed{Deals: n + n/10, Seed: int64(seed)}),
-				b24test.WithFaults(soakFaults(seed, true)))
+				b24test.WithFaults(reltest.SoakFaults(seed, true)))
 			h := p.srv.Hook()
-			ids := sortedKeys(readTitles(t, t.Context(), h))[:n]
+			ids := sortedKeys(reltest.ReadTitles(t, t.Context(), h))[:n]
 			dir := t.TempDir()
 			var b strings.Builder
 			b.WriteString("ID,TITLE\n")
 			for _, id := range ids {
-				fmt.Fprintf(&b, "%d,%s\n", id, targetTitle(seed, id))
+				fmt.Fprintf(&b, "%d,%s\n", id, reltest.TargetTitle(seed, id))
 			}
 			in := filepath.Join(dir, "in.csv")
 			if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
@@ -66,16 +67,16 @@ func TestSoakCLIUpdate(t *testing.T) {
 					faults++
 				}
 			}
-			titles := readTitles(t, t.Context(), h)
+			titles := reltest.ReadTitles(t, t.Context(), h)
 			for _, id := range ids {
 				if w := a.WriteCount("deal", id); w != 1 {
 					t.Errorf("deal %d updated %d times", id, w)
 				}
-				if titles[id] != targetTitle(seed, id) {
+				if titles[id] != reltest.TargetTitle(seed, id) {
 					t.Errorf("deal %d holds %q", id, titles[id])
 				}
 			}
-			figures(t, "cli-update", map[string]any{"seed": seed, "updates": n, "runs": runs,
+			reltest.Figures(t, "cli-update", map[string]any{"seed": seed, "updates": n, "runs": runs,
 				"first_exit": first.code, "faults_injected": faults, "requests": a.Requests, "status": a.ByStatus,
 				"ids_checked": len(ids), "files_scanned": files})
 		})

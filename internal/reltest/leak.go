@@ -1,4 +1,4 @@
-package reliability
+package reltest
 
 import (
 	"bytes"
@@ -14,18 +14,18 @@ import (
 	"testing"
 )
 
-// findEcho returns where an echo of testSecret starts in s, or -1: in any
+// FindEcho returns where an echo of Secret starts in s, or -1: in any
 // letter case, percent-encoded or JSON-escaped (\u00xx), also layered
 // (a JSON-escaped percent-encoding). It decodes a copy of s; the index is in
 // that copy.
-func findEcho(s string) (string, int) {
+func FindEcho(s string) (string, int) {
 	if strings.IndexByte(s, '%') >= 0 || strings.IndexByte(s, '\\') >= 0 {
 		for range 2 {
 			s = decodeOnce(s)
 		}
 	}
 	low := strings.ToLower(s)
-	return s, strings.Index(low, strings.ToLower(testSecret))
+	return s, strings.Index(low, strings.ToLower(Secret))
 }
 
 // jsonEscape and pctEscape match one \u00xx escape and one %xx encoding.
@@ -41,9 +41,9 @@ func decodeOnce(s string) string {
 	return pctEscape.ReplaceAllStringFunc(s, func(e string) string { return unhex(e[1:]) })
 }
 
-// leakCheck collects what a scenario prints, logs and returns, and fails the
+// LeakCheck collects what a scenario prints, logs and returns, and fails the
 // test when the secret appears in any of it. It keeps nothing but counts.
-type leakCheck struct {
+type LeakCheck struct {
 	t       testing.TB
 	scanned atomic.Int64 // bytes
 	items   atomic.Int64
@@ -51,53 +51,53 @@ type leakCheck struct {
 	leaks   int
 }
 
-func newLeakCheck(t testing.TB) *leakCheck { return &leakCheck{t: t} }
+func NewLeakCheck(t testing.TB) *LeakCheck { return &LeakCheck{t: t} }
 
-// scan checks one piece of output.
-func (c *leakCheck) scan(what string, s string) {
+// Scan checks one piece of output.
+func (c *LeakCheck) Scan(what string, s string) {
 	c.scanned.Add(int64(len(s)))
 	c.items.Add(1)
-	if d, i := findEcho(s); i >= 0 {
+	if d, i := FindEcho(s); i >= 0 {
 		c.mu.Lock()
 		c.leaks++
 		n := c.leaks
 		c.mu.Unlock()
 		if n <= 5 {
-			c.t.Errorf("%s leaks the secret (decoded): …%s…", what, d[max(0, i-120):min(len(d), i+len(testSecret)+40)])
+			c.t.Errorf("%s leaks the secret (decoded): …%s…", what, d[max(0, i-120):min(len(d), i+len(Secret)+40)])
 		}
 	}
 }
 
 // Write scans a log line (slog handlers write one record per call).
-func (c *leakCheck) Write(p []byte) (int, error) {
-	c.scan("log line", string(p))
+func (c *LeakCheck) Write(p []byte) (int, error) {
+	c.Scan("log line", string(p))
 	return len(p), nil
 }
 
-// value scans v in every way a user might print or log it: fmt's verbs,
+// Value scans v in every way a user might print or log it: fmt's verbs,
 // JSON, slog text and JSON.
-func (c *leakCheck) value(what string, v any) {
+func (c *LeakCheck) Value(what string, v any) {
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-		c.scan(what+" "+verb, fmt.Sprintf(verb, v))
+		c.Scan(what+" "+verb, fmt.Sprintf(verb, v))
 	}
 	if b, err := json.Marshal(v); err == nil {
-		c.scan(what+" JSON", string(b))
+		c.Scan(what+" JSON", string(b))
 	}
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})).Debug("v", "v", v)
 	slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})).Debug("v", "v", v)
-	c.scan(what+" slog", buf.String())
+	c.Scan(what+" slog", buf.String())
 }
 
-// logger returns a debug logger that writes every record both as text and
+// Logger returns a debug logger that writes every record both as text and
 // as JSON into the check.
-func (c *leakCheck) logger() *slog.Logger {
+func (c *LeakCheck) Logger() *slog.Logger {
 	o := &slog.HandlerOptions{Level: slog.LevelDebug, AddSource: true}
 	return slog.New(fanout{slog.NewTextHandler(c, o), slog.NewJSONHandler(c, o)})
 }
 
-// report logs what was scanned.
-func (c *leakCheck) report(scenario string) {
+// Report logs what was scanned.
+func (c *LeakCheck) Report(scenario string) {
 	c.t.Logf("secret check %s: %d items, %d bytes scanned", scenario, c.items.Load(), c.scanned.Load())
 }
 

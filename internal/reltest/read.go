@@ -1,0 +1,53 @@
+package reltest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/b24go/b24"
+)
+
+// TargetTitle is the value the update soak writes into deal id.
+func TargetTitle(seed uint64, id int) string { return fmt.Sprintf("soak %d deal %d", seed, id) }
+
+// ReadTitles reads ID and TITLE of every deal with a keyset walk.
+func ReadTitles(t testing.TB, ctx context.Context, h *b24.Hook) map[int]string {
+	t.Helper()
+	type row struct {
+		ID    b24.ID `json:"ID"`
+		Title string `json:"TITLE"`
+	}
+	out := map[int]string{}
+	for _, r := range ReadAll(t, ctx, h, "crm.deal.list", []string{"ID", "TITLE"}, func(r row) int { return int(r.ID) }) {
+		out[int(r.ID)] = r.Title
+	}
+	return out
+}
+
+// ReadAll reads every row of a v2 list one page a request by id (reads
+// are retried by the SDK; a page that still fails is read again).
+func ReadAll[T any](t testing.TB, ctx context.Context, h *b24.Hook, method string, sel []string, id func(T) int) []T {
+	t.Helper()
+	var out []T
+	last := 0
+	for {
+		var rows []T
+		var err error
+		for try := 0; try < 10; try++ {
+			rows, _, err = b24.CallAs[[]T](ctx, h.V2(), method, map[string]any{"order": map[string]any{"ID": "ASC"},
+				"filter": map[string]any{">ID": last}, "select": sel, "start": -1})
+			if err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("reading %s back: %v", method, err)
+		}
+		if len(rows) == 0 {
+			return out
+		}
+		out = append(out, rows...)
+		last = id(rows[len(rows)-1])
+	}
+}
