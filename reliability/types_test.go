@@ -257,6 +257,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"b24test/RequestRecord": {audit.Log[0], audit.Log[len(audit.Log)-1]},
 			"b24test/Result":        {b24test.Result{}},
 			"b24test/Seed":          {b24test.Seed{}},
+			"b24test/UserField":     {b24test.UserField{Name: "UF_CRM_REL", Type: "string", Title: "rel"}},
 			"b24test/Server":        {srv, reflect.ValueOf(srv).Elem()},
 
 			"internal/php/Array":       {arr},
