@@ -2,6 +2,7 @@ package b24
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -292,7 +293,7 @@ func (r *chunkRun) reconcile(ctx context.Context) {
 func applySettled(c *CommandResult, s Settled) {
 	switch {
 	case s.State == Done && s.Err == nil:
-		c.State, c.Err, c.Reconciled = Done, nil, true
+		c.State, c.Err, c.Reconciled, c.Result = Done, nil, true, s.Result
 	case s.State == NotExecuted && s.Err == nil:
 		c.State, c.Reconciled = NotExecuted, true
 		c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
@@ -320,4 +321,7 @@ type Reconciler func(ctx context.Context, api *API, cmds []Cmd, sentAt []time.Ti
 type Settled struct {
 	State CommandState
 	Err   error
+	// Result, when Done and known, becomes the command's result (a create
+	// found by its key: the record's id).
+	Result json.RawMessage
 }

@@ -238,7 +238,7 @@ func TestBatchByChunkAmbiguous(t *testing.T) {
 				for i, c := range cmds {
 					switch n := c.Params.(map[string]any)["n"].(int); {
 					case n == 99:
-						out[i] = Settled{Ambiguous, errors.New("cannot tell")}
+						out[i] = Settled{State: Ambiguous, Err: errors.New("cannot tell")}
 					case n%2 == 0:
 						out[i] = Settled{State: Done}
 					default:
@@ -406,11 +406,11 @@ func TestApplySettled(t *testing.T) {
 	}{
 		{"done", Settled{State: Done}, Done, true, nil},
 		{"not executed", Settled{State: NotExecuted}, NotExecuted, true, ErrNotExecuted},
-		{"conflict", Settled{Conflict, fmt.Errorf("ID 1: %w", ErrConflict)}, Conflict, true, ErrConflict},
-		{"cannot tell", Settled{Ambiguous, bad}, Ambiguous, false, bad},
-		{"done with an error", Settled{Done, bad}, Ambiguous, false, bad},
-		{"not executed with an error", Settled{NotExecuted, bad}, Ambiguous, false, bad},
-		{"conflict without ErrConflict", Settled{Conflict, bad}, Ambiguous, false, bad},
+		{"conflict", Settled{State: Conflict, Err: fmt.Errorf("ID 1: %w", ErrConflict)}, Conflict, true, ErrConflict},
+		{"cannot tell", Settled{State: Ambiguous, Err: bad}, Ambiguous, false, bad},
+		{"done with an error", Settled{State: Done, Err: bad}, Ambiguous, false, bad},
+		{"not executed with an error", Settled{State: NotExecuted, Err: bad}, Ambiguous, false, bad},
+		{"conflict without ErrConflict", Settled{State: Conflict, Err: bad}, Ambiguous, false, bad},
 		{"failed", Settled{State: Failed}, Ambiguous, false, ErrAmbiguous},
 		{"ambiguous without a reason", Settled{State: Ambiguous}, Ambiguous, false, ErrAmbiguous},
 	} {

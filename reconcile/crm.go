@@ -64,15 +64,9 @@ func parseCRMUpdate(cmd b24.Cmd) (entity, id, typeID string, fields map[string]a
 	if len(parts) != 3 || parts[0] != "crm" || parts[2] != "update" {
 		return "", "", "", nil, fmt.Errorf("reconcile.CRMUpdate: %s is not a crm.<entity>.update method", cmd.Method)
 	}
-	raw, err := json.Marshal(cmd.Params)
+	params, err := decodeParams(cmd, "reconcile.CRMUpdate")
 	if err != nil {
 		return "", "", "", nil, err
-	}
-	var params map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil || params == nil {
-		return "", "", "", nil, errors.New("reconcile.CRMUpdate: params are not an object")
 	}
 	idv, ok := foldGet(params, "id")
 	if _, isInt := exactInt(idv); !ok || !isInt {
@@ -91,6 +85,22 @@ func parseCRMUpdate(cmd b24.Cmd) (entity, id, typeID string, fields map[string]a
 		typeID = scalarString(et)
 	}
 	return parts[1], scalarString(idv), typeID, fields, nil
+}
+
+// decodeParams reads a command's params as a JSON object, numbers kept as
+// json.Number; who names the caller in the error.
+func decodeParams(cmd b24.Cmd, who string) (map[string]any, error) {
+	raw, err := json.Marshal(cmd.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", who, err)
+	}
+	var params map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil || params == nil {
+		return nil, fmt.Errorf("%s: params are not an object", who)
+	}
+	return params, nil
 }
 
 // foldGet looks a key up exactly, then ignoring case and underscores
