@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/b24go/b24"
+	"golang.org/x/term"
+)
+
+// authAdd stores the webhook read from stdin (a hidden prompt on a
+// terminal; never an argument, which would show in ps and the shell's
+// history) as profile name, after checking its form with
+// b24.FromWebhookURL. Nothing is sent to the portal.
+func (c *cli) authAdd(ctx context.Context, name string) error {
+	s, err := c.profileStore()
+	if err != nil {
+		return err
+	}
+	raw, err := c.readSecretLine(ctx, "Webhook URL for profile "+name+": ")
+	if err != nil {
+		return err
+	}
+	h, err := b24.FromWebhookURL(raw)
+	if err != nil {
+		return usagef("%v", strings.TrimPrefix(err.Error(), "b24: "))
+	}
+	h.Close()
+	replaced, err := s.Add(ctx, name, raw)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	verb := "added"
+	if replaced {
+		verb = "replaced"
+	}
+	_, active, _ := s.List()
+	note := ""
+	if active == name {
+		note = ", active"
+	}
+	fmt.Fprintf(c.stderr, "%s: %s profile %s (%s/)%s\n", c.name, verb, name, h.TargetOriginWithPath(b24.APIv2), note)
+	return nil
+}
+
+// readSecretLine reads one line: from the terminal without echo when
+// stdin is one (prompting on stderr), else the first line of stdin.
+func (c *cli) readSecretLine(ctx context.Context, prompt string) (string, error) {
+	type answer struct {
+		s   string
+		err error
+	}
+	ch := make(chan answer, 1)
+	f, tty := c.stdin.(*os.File)
+	tty = tty && term.IsTerminal(int(f.Fd()))
+	if tty {
+		fmt.Fprint(c.stderr, prompt)
+	}
+	go func() {
+		if tty {
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(c.stderr)
+			ch <- answer{string(b), err}
+			return
+		}
+		line, err := bufio.NewReader(c.stdin).ReadString('\n')
+		if err == io.EOF && line != "" {
+			err = nil
+		}
+		ch <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case a := <-ch:
+		s := strings.TrimSpace(a.s)
+		if a.err != nil && a.err != io.EOF {
+			return "", fmt.Errorf("reading the webhook: %w", a.err)
+		}
+		if s == "" {
+			return "", usagef("no webhook URL on stdin (b24 auth add NAME < file, or type it at the prompt)")
+		}
+		return s, nil
+	}
+}
+
+// profileView is a profile as auth list and auth status print it: never
+// the secret.
+type profileView struct {
+	Name    string `json:"name"`
+	Active  bool   `json:"active"`
+	Portal  string `json:"portal"`
+	Webhook string `json:"webhook"` // redacted: https://portal/rest/1/****/
+	UserID  int64  `json:"user_id"`
+}
+
+// viewOf describes the profile name holding raw.
+func viewOf(name, raw string, active bool) profileView {
+	v := profileView{Name: name, Active: active}
+	if h, err := b24.FromWebhookURL(raw); err == nil {
+		v.Portal, v.Webhook, v.UserID = h.TargetOrigin(), h.TargetOriginWithPath(b24.APIv2).String()+"/", h.UserID()
+		h.Close()
+	}
+	return v
+}
+
+// authList prints the profiles, the active one marked with "*".
+func (c *cli) authList(ctx context.Context, o *outputFlags) error {
+	s, err := c.profileStore()
+	if err != nil {
+		return err
+	}
+	names, active, err := s.List()
+	if err != nil {
+		return usagef("%v", err)
+	}
+	views := make([]profileView, 0, len(names))
+	for _, n := range names {
+		raw, err := s.Webhook(n)
+		if err != nil {
+			return err
+		}
+		views = append(views, viewOf(n, raw, n == active))
+	}
+	return c.emit(ctx, o, views, func(w io.Writer) error {
+		if len(views) == 0 {
+			fmt.Fprintf(c.stderr, "%s: no profiles (b24 auth add NAME)\n", c.name)
+		}
+		for _, v := range views {
+			mark := " "
+			if v.Active {
+				mark = "*"
+			}
+			fmt.Fprintf(w, "%s %-12s %s\n", mark, v.Name, v.Webhook)
+		}
+		return nil
+	})
+}
+
+// authUse makes name the active profile.
+func (c *cli) authUse(ctx context.Context, name string) error {
+	s, err := c.profileStore()
+	if err != nil {
+		return err
+	}
+	if err := s.Use(ctx, name); err != nil {
+		return usagef("%v", err)
+	}
+	fmt.Fprintf(c.stderr, "%s: profile %s is active\n", c.name, name)
+	return nil
+}
+
+// authRemove deletes name.
+func (c *cli) authRemove(ctx context.Context, name string) error {
+	s, err := c.profileStore()
+	if err != nil {
+		return err
+	}
+	if err := s.Remove(ctx, name); err != nil {
+		return usagef("%v", err)
+	}
+	fmt.Fprintf(c.stderr, "%s: removed profile %s\n", c.name, name)
+	return nil
+}
