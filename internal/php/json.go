@@ -277,10 +277,11 @@ func numberLen(b []byte) int {
 	return i
 }
 
+// string decodes a JSON string at d.pos (its opening quote); the fast path
+// copies a string without escapes once.
 func (d *jsonDecoder) string() (any, error) {
 	d.pos++ // '"'
 	start := d.pos
-	// Fast path: no escapes.
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		if c == '"' {
@@ -304,9 +305,15 @@ func (d *jsonDecoder) string() (any, error) {
 		}
 		d.pos += size
 	}
-	buf := append([]byte(nil), d.data[start:d.pos]...)
+	return d.escapedString(append([]byte(nil), d.data[start:d.pos]...))
+}
+
+// escapedString decodes the rest of a string that holds escapes, appending
+// to buf what was read before the first one.
+func (d *jsonDecoder) escapedString(buf []byte) (any, error) {
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
+		var err error
 		switch {
 		case c == '"':
 			d.pos++
@@ -314,49 +321,10 @@ func (d *jsonDecoder) string() (any, error) {
 		case c < 0x20:
 			return nil, d.errorf("control character in string")
 		case c == '\\':
-			if d.pos+1 >= len(d.data) {
-				return nil, d.errorf("unexpected end of input")
+			buf, err = d.escape(buf)
+			if err != nil {
+				return nil, err
 			}
-			esc := d.data[d.pos+1]
-			switch esc {
-			case '"', '\\', '/':
-				buf = append(buf, esc)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := d.hex4(d.pos + 2)
-				if !ok {
-					return nil, d.errorf("invalid \\u escape")
-				}
-				switch {
-				case utf16.IsSurrogate(r) && r < 0xDC00:
-					r2, ok := rune(0), false
-					if d.pos+7 < len(d.data) && d.data[d.pos+6] == '\\' && d.data[d.pos+7] == 'u' {
-						r2, ok = d.hex4(d.pos + 8)
-					}
-					if !ok || r2 < 0xDC00 || r2 > 0xDFFF {
-						return nil, d.wrap(ErrUTF16)
-					}
-					buf = utf8.AppendRune(buf, utf16.DecodeRune(r, r2))
-					d.pos += 6
-				case utf16.IsSurrogate(r):
-					return nil, d.wrap(ErrUTF16)
-				default:
-					buf = utf8.AppendRune(buf, r)
-				}
-				d.pos += 4
-			default:
-				return nil, d.errorf("invalid escape")
-			}
-			d.pos += 2
 		case c < utf8.RuneSelf:
 			buf = append(buf, c)
 			d.pos++
@@ -370,6 +338,57 @@ func (d *jsonDecoder) string() (any, error) {
 		}
 	}
 	return nil, d.errorf("unterminated string")
+}
+
+// jsonEscapes maps the one-letter escapes to the byte they stand for.
+var jsonEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// escape appends the escape at d.pos (a backslash) to buf and moves past it.
+func (d *jsonDecoder) escape(buf []byte) ([]byte, error) {
+	if d.pos+1 >= len(d.data) {
+		return nil, d.errorf("unexpected end of input")
+	}
+	esc := d.data[d.pos+1]
+	switch {
+	case jsonEscapes[esc] != 0:
+		buf = append(buf, jsonEscapes[esc])
+	case esc == 'u':
+		var err error
+		if buf, err = d.unicodeEscape(buf); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, d.errorf("invalid escape")
+	}
+	d.pos += 2
+	return buf, nil
+}
+
+// unicodeEscape appends the \uXXXX escape at d.pos, or the surrogate pair
+// it starts, to buf; d.pos moves past all but the first two bytes.
+func (d *jsonDecoder) unicodeEscape(buf []byte) ([]byte, error) {
+	r, ok := d.hex4(d.pos + 2)
+	if !ok {
+		return nil, d.errorf("invalid \\u escape")
+	}
+	switch {
+	case utf16.IsSurrogate(r) && r < 0xDC00:
+		r2, ok := rune(0), false
+		if d.pos+7 < len(d.data) && d.data[d.pos+6] == '\\' && d.data[d.pos+7] == 'u' {
+			r2, ok = d.hex4(d.pos + 8)
+		}
+		if !ok || r2 < 0xDC00 || r2 > 0xDFFF {
+			return nil, d.wrap(ErrUTF16)
+		}
+		buf = utf8.AppendRune(buf, utf16.DecodeRune(r, r2))
+		d.pos += 6
+	case utf16.IsSurrogate(r):
+		return nil, d.wrap(ErrUTF16)
+	default:
+		buf = utf8.AppendRune(buf, r)
+	}
+	d.pos += 4
+	return buf, nil
 }
 
 func (d *jsonDecoder) hex4(at int) (rune, bool) {

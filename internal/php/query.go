@@ -1,6 +1,7 @@
 package php
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,86 +167,37 @@ func (a *Array) SetPath(name string, value any) error {
 	if i := strings.IndexByte(name, 0); i >= 0 {
 		name = name[:i]
 	}
-	name = strings.TrimLeft(name, " ")
-	b := []byte(name)
-
-	p := 0
-	isArray := false
-	for ; p < len(b); p++ {
-		if b[p] == ' ' || b[p] == '.' {
-			b[p] = '_'
-		} else if b[p] == '[' {
-			isArray = true
-			break
-		}
-	}
-	base := string(b[:p])
+	b := []byte(strings.TrimLeft(name, " "))
+	base, p := topName(b)
 	if base == "" {
 		return nil
 	}
-	if !isArray {
+	if p == len(b) {
 		a.Set(base, value)
 		return nil
 	}
-
 	table := a
 	index, hasIndex := base, true // the key to store under in table; false: append
-	ip := p                       // at a '['
 	for level := 1; ; level++ {
 		if level > MaxNestingLevel {
 			a.Delete(base)
 			return fmt.Errorf("%w: %q has more than %d levels", ErrNestingLevel, base, MaxNestingLevel)
 		}
-		ip++
-		start := ip
-		if ip < len(b) && b[ip] == ' ' {
-			ip++
-		}
-		var next string
-		nextHas := true
-		if ip < len(b) && b[ip] == ']' {
-			nextHas = false
-		} else {
-			j := strings.IndexByte(name[ip:], ']')
-			if j < 0 {
-				// Not an index: at the top level the "[" and the rest of the
-				// name become part of the name; deeper down the rest is
-				// ignored.
-				if level == 1 {
-					rest := b[start:]
-					for i, c := range rest {
-						if c == ' ' || c == '.' || c == '[' {
-							rest[i] = '_'
-						}
-					}
-					index = base + "_" + string(rest)
-				}
-				break
+		next, nextHas, end, ok := bracketKey(b, p)
+		if !ok {
+			// Not an index: at the top level the "[" and the rest of the
+			// name become part of the name; deeper down the rest is ignored.
+			if level == 1 {
+				index = base + "_" + underscored(b[p+1:])
 			}
-			ip += j
-			next = string(b[start:ip])
+			break
 		}
-
-		var child *Array
-		if !hasIndex {
-			child = NewArray()
-			if !table.Append(child) {
-				return nil
-			}
-		} else {
-			v, _ := table.Get(index)
-			if c, ok := v.(*Array); ok && c != nil {
-				child = c
-			} else {
-				child = NewArray()
-				table.Set(index, child)
-			}
+		if table = descend(table, index, hasIndex); table == nil {
+			return nil
 		}
-		table = child
 		index, hasIndex = next, nextHas
-
-		ip++ // past the ']'
-		if ip >= len(b) || b[ip] != '[' {
+		p = end + 1 // past the ']'
+		if p >= len(b) || b[p] != '[' {
 			break
 		}
 	}
@@ -255,6 +207,68 @@ func (a *Array) SetPath(name string, value any) error {
 		table.Append(value)
 	}
 	return nil
+}
+
+// topName returns the top-level variable name of b (" " and "." turned into
+// "_") and where it ends: at the first "[", or len(b).
+func topName(b []byte) (string, int) {
+	p := 0
+	for ; p < len(b) && b[p] != '['; p++ {
+		if b[p] == ' ' || b[p] == '.' {
+			b[p] = '_'
+		}
+	}
+	return string(b[:p]), p
+}
+
+// bracketKey reads the "[key]" group at b[p] (a "["): the key (has false
+// for "[]" or "[ ]", an append) and the index of its "]"; ok is false
+// when no "]" closes it.
+func bracketKey(b []byte, p int) (key string, has bool, end int, ok bool) {
+	start := p + 1
+	i := start
+	if i < len(b) && b[i] == ' ' {
+		i++
+	}
+	if i < len(b) && b[i] == ']' {
+		return "", false, i, true
+	}
+	j := bytes.IndexByte(b[i:], ']')
+	if j < 0 {
+		return "", false, 0, false
+	}
+	return string(b[start : i+j]), true, i + j, true
+}
+
+// underscored returns rest with " ", "." and "[" turned into "_".
+func underscored(rest []byte) string {
+	for i, c := range rest {
+		if c == ' ' || c == '.' || c == '[' {
+			rest[i] = '_'
+		}
+	}
+	return string(rest)
+}
+
+// descend returns the array stored under index in table (replacing a value
+// that is not one), or with hasIndex false a new array appended to table;
+// nil when table cannot take another append.
+func descend(table *Array, index string, hasIndex bool) *Array {
+	if !hasIndex {
+		child := NewArray()
+		if !table.Append(child) {
+			return nil
+		}
+		return child
+	}
+	if v, _ := table.Get(index); v != nil {
+		if c, ok := v.(*Array); ok && c != nil {
+			return c
+		}
+	}
+	child := NewArray()
+	table.Set(index, child)
+	return child
 }
 
 // Encode writes v as a query string that PHP's parse_str reads back into the
