@@ -185,7 +185,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		c.fault = fault
 	}
 	res, aerr := m.Handler(c)
-	cost := s.latency.cost(c.cost, s.scale)
+	cost := s.spread.apply(s.latency.cost(c.cost, s.scale))
 	if cost > left {
 		s.sleepUntil(ctx, b.due.Add(left))
 		s.audit.call(c)
@@ -436,7 +436,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 			c.fault = fault
 		}
 		res, aerr := m.Handler(c)
-		cost := s.latency.cost(c.cost, s.scale)
+		cost := s.spread.apply(s.latency.cost(c.cost, s.scale))
 		if total+cost > s.cutoff {
 			s.sleepUntil(ctx, arrive.Add(s.cutoff))
 			s.audit.call(c)

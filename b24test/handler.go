@@ -325,7 +325,7 @@ func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.
 		c.fault = fault
 	}
 	res, aerr := m.Handler(c)
-	cost := s.latency.cost(c.cost, s.scale)
+	cost := s.spread.apply(s.latency.cost(c.cost, s.scale))
 	if cost > s.cutoff {
 		// The portal's front cuts a request off after 60 s (the method
 		// ran): a gateway timeout, not JSON.

@@ -117,6 +117,9 @@ func WithLatency(l Latency) Option {
 		if l.Request < 0 || l.RowReturned < 0 || l.RowCounted < 0 || l.RowSkipped < 0 || l.Write < 0 {
 			return fmt.Errorf("%w: WithLatency: negative duration", ErrInvalidOption)
 		}
+		if l.Spread < 0 || l.Spread > 3 || math.IsNaN(l.Spread) {
+			return fmt.Errorf("%w: WithLatency: Spread %v is not within 0..3", ErrInvalidOption, l.Spread)
+		}
 		cfg.latency = l
 		return nil
 	}
@@ -275,6 +278,7 @@ type Server struct {
 	scale   float64
 	limits  Limits // scaled
 	latency Latency
+	spread  *spreader     // Latency.Spread
 	cutoff  time.Duration // scaled 60 s
 	data    *Data
 	reg     *registry
@@ -340,6 +344,7 @@ func Start(opts ...Option) (*Server, error) {
 	s := &Server{cfg: cfg, clock: cfg.clock, scale: cfg.scale, latency: cfg.latency}
 	s.limits = cfg.limits.Scaled(cfg.scale)
 	s.cutoff = scaleDur(60*time.Second, cfg.scale)
+	s.spread = newSpreader(cfg.latency.Spread, cfg.seed.Seed)
 	s.bucket = newBucket(s.limits.Burst, s.limits.Drain)
 	s.op = newOperating(s.limits)
 	s.faults = newFaults(cfg.faults)

@@ -97,9 +97,12 @@ func readFakeLog(path string) (fakeInfo, error) {
 // The fake's default latency model, at time scale 1.
 const (
 	latRequest = 20 * time.Millisecond
-	latRow     = 50 * time.Microsecond
 	latWrite   = 5 * time.Millisecond
 )
+
+// latRow is the fake's latency per row returned (its -latency-row; 50 µs
+// by default), set by -latency-row.
+var latRow = 50 * time.Microsecond
 
 // bounds is the theoretical minimum of a job of h requests whose modelled
 // server time is p in all, the longest request taking one.
@@ -113,9 +116,20 @@ func minimum(fi fakeInfo, h int, p, one time.Duration) bounds {
 	l, w := fi.opLimit.Seconds(), fi.opWindow.Seconds()
 	return bounds{
 		bucket:    math.Max(0, float64(h)-fi.burst)/fi.drain + ones,
-		operating: math.Max(0, ps-l) * w / l,
+		operating: slotted(ps, l, w, ones),
 		spread:    ps * w / l,
 	}
+}
+
+// slotted is the operating bound of a job of p seconds of server time for a
+// client never refused: (ceil(p/l) - 1) × w plus its last request (one)
+// when p is above l; the budget frees only when a slot's whole window has
+// passed (docs/limits.md), not at a fluid rate.
+func slotted(p, l, w, one float64) float64 {
+	if p <= l {
+		return 0
+	}
+	return (math.Ceil(p/l)-1)*w + one
 }
 
 // exportBounds: a chained export of n rows: a probe request, then
@@ -221,10 +235,12 @@ func main() {
 		deadline = flag.Duration("deadline", 5*time.Minute, "give up after this long")
 		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the client here")
 		adaptive = flag.Bool("adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
+		rowLat   = flag.Duration("latency-row", latRow, "the fake's -latency-row (the bounds' cost of a row)")
 		spread   = flag.Bool("spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
 	)
 	flag.IntVar(shards, "shards", *shards, "deprecated: use -concurrency")
 	flag.Parse()
+	latRow = *rowLat
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
 		if err == nil {

@@ -49,6 +49,8 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 		latCount  = fs.Duration("latency-count", 20*time.Microsecond, "latency per row counted (start >= 0)")
 		latSkip   = fs.Duration("latency-skip", 2*time.Microsecond, "latency per offset row skipped")
 		latWrite  = fs.Duration("latency-write", 5*time.Millisecond, "latency per record written")
+		latSpread = fs.Float64("latency-spread", 0, "σ of a log-normal factor (median 1) on each call's latency: costs that vary (0: none)")
+		clockOff  = fs.Duration("clock-offset", 0, "the portal's clock this far ahead of the host's (negative: behind)")
 		faults    = fs.String("faults", "", "random fault rates, e.g. unavailable=0.05,reset=0.01 (names: "+faultNames()+")")
 		certFile  = fs.String("cert-file", "", "where to write the certificate PEM (default: a file in the temp dir)")
 		useH2     = fs.Bool("http2", false, "serve HTTP/2 over TLS too (ALPN h2): the stream-reset and goaway faults are then HTTP/2 frames")
@@ -110,7 +112,8 @@ func runFake(ctx context.Context, args []string, stdout, stderr io.Writer, env [
 		b24test.WithLimits(limits),
 		b24test.WithTimeScale(*scale),
 		b24test.WithLatency(b24test.Latency{Request: *latReq, RowReturned: *latRow, RowCounted: *latCount,
-			RowSkipped: *latSkip, Write: *latWrite}),
+			RowSkipped: *latSkip, Write: *latWrite, Spread: *latSpread}),
+		b24test.WithClockOffset(*clockOff),
 		b24test.WithFaults(b24test.FaultRates{Seed: uint64(*seed), Rates: rates}),
 	}
 	if *legacy {
