@@ -21,13 +21,9 @@ import (
 	"net/http"
 	"os"
 	"regexp"
-	"runtime"
-	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/b24go/b24"
@@ -148,64 +144,6 @@ func updateBounds(fi fakeInfo, n int) bounds {
 	return minimum(fi, h, p, 50*(latRequest+latWrite))
 }
 
-// memSampler records, every millisecond while a scenario runs (from
-// runtime/metrics, which does not stop the world), the peak heap (heap
-// objects: live ones and garbage not yet collected, HeapAlloc, so its peak
-// depends on when the collector ran) and the peak live heap (what the last
-// collection found reachable: what the program holds).
-type memSampler struct {
-	peak, live atomic.Uint64
-	stop       chan struct{}
-	wg         sync.WaitGroup
-}
-
-func startSampler() *memSampler {
-	runtime.GC()
-	s := &memSampler{stop: make(chan struct{})}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
-		for {
-			metrics.Read(samples)
-			for i, a := range []*atomic.Uint64{&s.peak, &s.live} {
-				if v := samples[i].Value; v.Kind() == metrics.KindUint64 && v.Uint64() > a.Load() {
-					a.Store(v.Uint64())
-				}
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-func (s *memSampler) done() (peak, live uint64) {
-	close(s.stop)
-	s.wg.Wait()
-	return s.peak.Load(), s.live.Load()
-}
-
-// peakRSS returns VmHWM from /proc/self/status, in bytes (0 when unknown).
-func peakRSS() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 type audit struct {
 	Requests int            `json:"requests"`
 	ByStatus map[string]int `json:"by_status"`
@@ -223,40 +161,50 @@ func readAudit(c *http.Client, url string) (audit, error) {
 
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
-func main() {
-	var (
-		logPath  = flag.String("fake-log", "", "the output of b24 fake")
-		scenario = flag.String("scenario", "export", "export or update")
-		name     = flag.String("name", "", "the scenario's name in the output")
-		rows     = flag.Int("rows", 0, "rows to export (filter <=ID) or updates to send; 0: all")
-		sel      = flag.String("select", "ID,TITLE,STAGE_ID,OPPORTUNITY", "fields to select (export); * for the full record")
-		shards   = flag.Int("concurrency", 4, "concurrent shards (export) or chunks (update)")
-		target   = flag.Float64("target", 0.9, "the share of T_min to reach (time <= T_min/target); 0: no target")
-		deadline = flag.Duration("deadline", 5*time.Minute, "give up after this long")
-		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the client here")
-		adaptive = flag.Bool("adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
-		rowLat   = flag.Duration("latency-row", latRow, "the fake's -latency-row (the bounds' cost of a row)")
-		spread   = flag.Bool("spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
-	)
-	flag.IntVar(shards, "shards", *shards, "deprecated: use -concurrency")
+// config is the command line.
+type config struct {
+	logPath, scenario, name, sel, cpuProf string
+	rows, concurrency                     int
+	target                                float64
+	deadline                              time.Duration
+	adaptive, spread                      bool
+}
+
+func parseFlags() config {
+	var c config
+	flag.StringVar(&c.logPath, "fake-log", "", "the output of b24 fake")
+	flag.StringVar(&c.scenario, "scenario", "export", "export or update")
+	flag.StringVar(&c.name, "name", "", "the scenario's name in the output")
+	flag.IntVar(&c.rows, "rows", 0, "rows to export (filter <=ID) or updates to send; 0: all")
+	flag.StringVar(&c.sel, "select", "ID,TITLE,STAGE_ID,OPPORTUNITY", "fields to select (export); * for the full record")
+	flag.IntVar(&c.concurrency, "concurrency", 4, "concurrent shards (export) or chunks (update)")
+	flag.IntVar(&c.concurrency, "shards", 4, "deprecated: use -concurrency")
+	flag.Float64Var(&c.target, "target", 0.9, "the share of T_min to reach (time <= T_min/target); 0: no target")
+	flag.DurationVar(&c.deadline, "deadline", 5*time.Minute, "give up after this long")
+	flag.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the client here")
+	flag.BoolVar(&c.adaptive, "adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
+	flag.DurationVar(&latRow, "latency-row", latRow, "the fake's -latency-row (the bounds' cost of a row)")
+	flag.BoolVar(&c.spread, "spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
 	flag.Parse()
-	latRow = *rowLat
-	if *cpuProf != "" {
-		f, err := os.Create(*cpuProf)
-		if err == nil {
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
-		}
-	}
-	fi, err := readFakeLog(*logPath)
+	return c
+}
+
+// bench is one run against the fake: its description, a client that trusts
+// its certificate and the restriction parameters scaled to its time.
+type bench struct {
+	fi     fakeInfo
+	client *http.Client
+	params b24.RestrictionParams
+}
+
+func newBench(c config) (*bench, error) {
+	fi, err := readFakeLog(c.logPath)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "listbench:", err)
-		os.Exit(2)
+		return nil, err
 	}
 	pem, err := os.ReadFile(fi.cert)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "listbench:", err)
-		os.Exit(2)
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
@@ -270,156 +218,97 @@ func main() {
 	params.Adaptive.MaxDelay = time.Duration(float64(params.Adaptive.MaxDelay) / fi.scale)
 	params.Retry.BaseDelay = time.Duration(float64(params.Retry.BaseDelay) / fi.scale)
 	params.Retry.MaxDelay = time.Duration(float64(params.Retry.MaxDelay) / fi.scale)
-	params.Adaptive.Enabled = *adaptive
-	newHook := func() *b24.Hook {
-		h, err := b24.FromWebhookURL(fi.webhook, b24.WithHTTPClient(client), b24.WithRestrictionParams(params))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "listbench:", err)
-			os.Exit(2)
-		}
-		return h
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), *deadline)
-	defer cancel()
+	params.Adaptive.Enabled = c.adaptive
+	return &bench{fi: fi, client: client, params: params}, nil
+}
 
-	var (
-		n       int
-		elapsed time.Duration
-		peak    uint64
-		live    uint64
-		b       bounds
-		note    string
-		before  audit
-	)
-	switch *scenario {
-	case "export":
-		h := newHook()
-		p := map[string]any{"select": strings.Split(*sel, ",")}
-		full := *sel == "*"
-		if full {
-			p["select"] = []string{"*", "UF_*"}
-		}
-		if *rows > 0 {
-			// The first rows ids: the fake seeds about 5 % of ids unused, so
-			// bound by id and report the rows actually read.
-			p["filter"] = map[string]any{"<=ID": int(float64(*rows) / 0.95 * 1.0)}
-		}
-		var rep b24.ListReport
-		if before, err = readAudit(client, fi.audit); err != nil {
-			fmt.Fprintln(os.Stderr, "listbench:", err)
-			os.Exit(1)
-		}
-		s := startSampler()
-		start := time.Now()
-		opts := []b24.ListOption{b24.WithConcurrency(*shards), b24.WithUnordered(true), b24.WithReport(&rep)}
-		if full {
-			for page, err := range b24.FetchListPages[map[string]any](ctx, h.V2(), "crm.deal.list", p, opts...) {
-				if err != nil {
-					fmt.Fprintln(os.Stderr, "listbench: export:", err)
-					os.Exit(1)
-				}
-				n += len(page)
-			}
-		} else {
-			for page, err := range b24.FetchListPages[deal](ctx, h.V2(), "crm.deal.list", p, opts...) {
-				if err != nil {
-					fmt.Fprintln(os.Stderr, "listbench: export:", err)
-					os.Exit(1)
-				}
-				n += len(page)
-			}
-		}
-		elapsed = time.Since(start)
-		peak, live = s.done()
-		if rep.UniqueIDs != int64(n) || rep.End != b24.ListComplete {
-			fmt.Fprintf(os.Stderr, "listbench: export: report %+v\n", rep)
-			os.Exit(1)
-		}
-		b = exportBounds(fi, n)
-		st := h.Stats()
-		note = fmt.Sprintf("%d shards (%d in flight), %d chained pages dropped, limiter waited %v", rep.Shards, *shards, rep.Dropped, st.WaitTime.Round(time.Millisecond))
-	case "bounds":
-		// Only the theoretical minimum of a chained export of -rows rows.
-		b = exportBounds(fi, *rows)
-		fmt.Printf("T_bucket %.2f s  T_op %.2f s  T_min %.2f s  (for a chained export of %d rows)\n", b.bucket, b.operating, b.min(), *rows)
-		return
-	case "update":
-		// The ids to update, read first; then the bucket refills before the
-		// timed part starts.
-		ids, err := b24.CallList[struct{ ID b24.ID }](ctx, newHook().V2(), "crm.deal.list", map[string]any{"select": []string{"ID"}})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "listbench: update: listing:", err)
-			os.Exit(1)
-		}
-		if len(ids) < *rows {
-			fmt.Fprintf(os.Stderr, "listbench: update: %d deals, want %d\n", len(ids), *rows)
-			os.Exit(1)
-		}
-		time.Sleep(time.Duration((fi.burst + 2) / fi.drain * float64(time.Second)))
-		before, err = readAudit(client, fi.audit)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "listbench:", err)
-			os.Exit(1)
-		}
-		cmds := make([]b24.Cmd, *rows)
-		for i := range cmds {
-			cmds[i] = b24.Cmd{Method: "crm.deal.update", Params: map[string]any{
-				"id": ids[i].ID, "fields": map[string]any{"TITLE": "bench " + strconv.Itoa(i)}}}
-		}
-		h := newHook()
-		s := startSampler()
-		start := time.Now()
-		res, err := h.V2().BatchByChunk(ctx, cmds, b24.WithConcurrency(*shards), b24.WithHalt(false))
-		elapsed = time.Since(start)
-		peak, live = s.done()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "listbench: update:", err)
-			os.Exit(1)
-		}
-		sum := res.Summary()
-		if sum.Done != *rows {
-			fmt.Fprintf(os.Stderr, "listbench: update: %v\n", sum)
-			os.Exit(1)
-		}
-		n = sum.Done
-		b = updateBounds(fi, n)
-		note = fmt.Sprintf("%d chunks in flight", *shards)
-	default:
-		fmt.Fprintln(os.Stderr, "listbench: unknown scenario", *scenario)
-		os.Exit(2)
-	}
-	a, err := readAudit(client, fi.audit)
+func (bn *bench) hook() (*b24.Hook, error) {
+	return b24.FromWebhookURL(bn.fi.webhook, b24.WithHTTPClient(bn.client), b24.WithRestrictionParams(bn.params))
+}
+
+// report prints the result line: the measured figures, the bounds and the
+// verdict against the target.
+func (bn *bench) report(c config, r result) error {
+	a, err := readAudit(bn.client, bn.fi.audit)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "listbench: audit:", err)
-		os.Exit(1)
+		return fmt.Errorf("audit: %w", err)
 	}
-	t := elapsed.Seconds()
-	r503, r429 := a.ByStatus["503"]-before.ByStatus["503"], a.ByStatus["429"]-before.ByStatus["429"]
+	t := r.elapsed.Seconds()
+	r503, r429 := a.ByStatus["503"]-r.before.ByStatus["503"], a.ByStatus["429"]-r.before.ByStatus["429"]
 	verdict := ""
-	if *target > 0 {
-		ref := b.min()
-		if *spread {
-			ref = b.spread
+	if c.target > 0 {
+		ref := r.b.min()
+		if c.spread {
+			ref = r.b.spread
 		}
-		limit := ref / *target
+		limit := ref / c.target
 		ok := t <= limit && r503 == 0 && r429 == 0
 		verdict = fmt.Sprintf("target <= %.2f s: %s", limit, map[bool]string{true: "met", false: "MISSED"}[ok])
 	}
-	label := *name
+	label := c.name
 	if label == "" {
-		label = *scenario
+		label = c.scenario
 	}
 	spreadNote := ""
-	if *spread {
-		spreadNote = fmt.Sprintf("  P×W/L %.2f s (%.0f %%)", b.spread, 100*b.spread/t)
+	if c.spread {
+		spreadNote = fmt.Sprintf("  P×W/L %.2f s (%.0f %%)", r.b.spread, 100*r.b.spread/t)
 	}
+	note := r.note
 	if cpu, ok := cpuTime(); ok {
 		note += fmt.Sprintf(", client CPU %.1f s", cpu.Seconds())
 	}
 	fmt.Printf("%-16s rows %8d  time %7.2f s  %7.0f rows/s  requests %4d  503 %d  429 %d  peak heap %s  peak live heap %s  peak RSS %s  T_bucket %.2f s  T_op %.2f s  T_min %.2f s (%.0f %%)%s  %s  [%s]\n",
-		label, n, t, float64(n)/t, a.Requests-before.Requests, r503, r429, mib(peak), mib(live), mib(peakRSS()),
-		b.bucket, b.operating, b.min(), 100*b.min()/t, spreadNote, verdict, note)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		os.Exit(1)
+		label, r.n, t, float64(r.n)/t, a.Requests-r.before.Requests, r503, r429, mib(r.peak), mib(r.live), mib(peakRSS()),
+		r.b.bucket, r.b.operating, r.b.min(), 100*r.b.min()/t, spreadNote, verdict, note)
+	return nil
+}
+
+func main() {
+	c := parseFlags()
+	if c.cpuProf != "" {
+		f, err := os.Create(c.cpuProf)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
+	os.Exit(run(c))
+}
+
+// run runs the scenario and returns the exit code: 2 for a bad setup, 1
+// for a failed or late run.
+func run(c config) int {
+	bn, err := newBench(c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listbench:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.deadline)
+	defer cancel()
+	var r result
+	switch c.scenario {
+	case "export":
+		r, err = bn.export(ctx, c)
+	case "update":
+		r, err = bn.update(ctx, c)
+	case "bounds":
+		// Only the theoretical minimum of a chained export of -rows rows.
+		b := exportBounds(bn.fi, c.rows)
+		fmt.Printf("T_bucket %.2f s  T_op %.2f s  T_min %.2f s  (for a chained export of %d rows)\n", b.bucket, b.operating, b.min(), c.rows)
+		return 0
+	default:
+		fmt.Fprintln(os.Stderr, "listbench: unknown scenario", c.scenario)
+		return 2
+	}
+	if err == nil {
+		err = bn.report(c, r)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listbench:", err)
+		return 1
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/b24go/b24"
+)
+
+// result is what a scenario measured.
+type result struct {
+	n          int
+	elapsed    time.Duration
+	peak, live uint64
+	b          bounds
+	note       string
+	before     audit // the fake's audit when the timed part started
+}
+
+// export reads the deals (every page, unordered) and checks the report.
+func (bn *bench) export(ctx context.Context, c config) (result, error) {
+	var r result
+	h, err := bn.hook()
+	if err != nil {
+		return r, err
+	}
+	p := map[string]any{"select": strings.Split(c.sel, ",")}
+	full := c.sel == "*"
+	if full {
+		p["select"] = []string{"*", "UF_*"}
+	}
+	if c.rows > 0 {
+		// The first rows ids: the fake seeds about 5 % of ids unused, so
+		// bound by id and report the rows actually read.
+		p["filter"] = map[string]any{"<=ID": int(float64(c.rows) / 0.95 * 1.0)}
+	}
+	var rep b24.ListReport
+	if r.before, err = readAudit(bn.client, bn.fi.audit); err != nil {
+		return r, err
+	}
+	s := startSampler()
+	start := time.Now()
+	opts := []b24.ListOption{b24.WithConcurrency(c.concurrency), b24.WithUnordered(true), b24.WithReport(&rep)}
+	if full {
+		r.n, err = countPages(b24.FetchListPages[map[string]any](ctx, h.V2(), "crm.deal.list", p, opts...))
+	} else {
+		r.n, err = countPages(b24.FetchListPages[deal](ctx, h.V2(), "crm.deal.list", p, opts...))
+	}
+	r.elapsed = time.Since(start)
+	r.peak, r.live = s.done()
+	if err != nil {
+		return r, fmt.Errorf("export: %w", err)
+	}
+	if rep.UniqueIDs != int64(r.n) || rep.End != b24.ListComplete {
+		return r, fmt.Errorf("export: report %+v", rep)
+	}
+	r.b = exportBounds(bn.fi, r.n)
+	r.note = fmt.Sprintf("%d shards (%d in flight), %d chained pages dropped, limiter waited %v",
+		rep.Shards, c.concurrency, rep.Dropped, h.Stats().WaitTime.Round(time.Millisecond))
+	return r, nil
+}
+
+// countPages counts the rows of a walk's pages; the first error ends it.
+func countPages[T any](pages iter.Seq2[[]T, error]) (int, error) {
+	n := 0
+	for page, err := range pages {
+		if err != nil {
+			return n, err
+		}
+		n += len(page)
+	}
+	return n, nil
+}
+
+// update sends one crm.deal.update per deal through BatchByChunk.
+func (bn *bench) update(ctx context.Context, c config) (result, error) {
+	var r result
+	h, err := bn.hook()
+	if err != nil {
+		return r, err
+	}
+	// The ids to update, read first; then the bucket refills before the
+	// timed part starts.
+	ids, err := b24.CallList[struct{ ID b24.ID }](ctx, h.V2(), "crm.deal.list", map[string]any{"select": []string{"ID"}})
+	if err != nil {
+		return r, fmt.Errorf("update: listing: %w", err)
+	}
+	if len(ids) < c.rows {
+		return r, fmt.Errorf("update: %d deals, want %d", len(ids), c.rows)
+	}
+	time.Sleep(time.Duration((bn.fi.burst + 2) / bn.fi.drain * float64(time.Second)))
+	if r.before, err = readAudit(bn.client, bn.fi.audit); err != nil {
+		return r, err
+	}
+	cmds := make([]b24.Cmd, c.rows)
+	for i := range cmds {
+		cmds[i] = b24.Cmd{Method: "crm.deal.update", Params: map[string]any{
+			"id": ids[i].ID, "fields": map[string]any{"TITLE": "bench " + strconv.Itoa(i)}}}
+	}
+	if h, err = bn.hook(); err != nil {
+		return r, err
+	}
+	s := startSampler()
+	start := time.Now()
+	res, err := h.V2().BatchByChunk(ctx, cmds, b24.WithConcurrency(c.concurrency), b24.WithHalt(false))
+	r.elapsed = time.Since(start)
+	r.peak, r.live = s.done()
+	if err != nil {
+		return r, fmt.Errorf("update: %w", err)
+	}
+	if sum := res.Summary(); sum.Done != c.rows {
+		return r, fmt.Errorf("update: %v", sum)
+	}
+	r.n = c.rows
+	r.b = updateBounds(bn.fi, r.n)
+	r.note = fmt.Sprintf("%d chunks in flight", c.concurrency)
+	return r, nil
+}
