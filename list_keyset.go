@@ -1,12 +1,17 @@
 package b24
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // v2PageSize is the fixed page size of REST v2 lists.
@@ -236,4 +241,76 @@ func (w *walk[T]) step(ctx context.Context, sh *shard[T], n int) (*chunk[T], err
 	}
 	c.last = sh.done
 	return c, nil
+}
+
+// pageRows returns the rows of a list result: the result itself, or its
+// member key.
+func pageRows(result []byte, key string) ([][]byte, error) {
+	r := bytes.TrimSpace(result)
+	if len(r) == 0 || string(r) == "null" {
+		return nil, nil
+	}
+	if key != "" {
+		if r[0] == '[' { // PHP's empty array: no rows
+			rows, err := jsonscan.Elements(r)
+			if err == nil && len(rows) == 0 {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("the result is a list, not an object with %q", key)
+		}
+		v, ok, err := jsonscan.Field(r, key)
+		if err != nil {
+			return nil, fmt.Errorf("reading the result: %w", err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("the result has no %q", key)
+		}
+		r = v
+		if string(r) == "null" {
+			return nil, nil
+		}
+	}
+	if r[0] != '[' && r[0] != '{' {
+		return nil, fmt.Errorf("the rows are not a list")
+	}
+	rows, err := jsonscan.Elements(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading the rows: %w", err)
+	}
+	return rows, nil
+}
+
+// rowID reads the integer id of a row: a JSON number or a numeric string.
+func rowID(row []byte, key string) (int64, error) {
+	v, ok, err := jsonscan.Field(row, key)
+	if err != nil {
+		return 0, fmt.Errorf("%w: the row is not an object", ErrNonNumericID)
+	}
+	if !ok {
+		return 0, fmt.Errorf("%w: the row has no %q", ErrNonNumericID, key)
+	}
+	s := v
+	if len(s) > 0 && s[0] == '"' {
+		// REST v2 sends ids as strings ("ID":"42"): read a plain one in
+		// place, and decode only one with escapes.
+		if len(s) >= 2 && s[len(s)-1] == '"' && bytes.IndexByte(s, '\\') < 0 {
+			s = s[1 : len(s)-1]
+		} else {
+			var str string
+			if json.Unmarshal(s, &str) != nil {
+				return 0, fmt.Errorf("%w: %s=%s", ErrNonNumericID, key, v)
+			}
+			s = []byte(str)
+		}
+	}
+	if n, err := strconv.ParseInt(string(s), 10, 64); err == nil {
+		return n, nil
+	}
+	if f, err := strconv.ParseFloat(string(s), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return int64(f), nil
+	}
+	if len(v) > 40 {
+		v = append(v[:40:40], "..."...)
+	}
+	return 0, fmt.Errorf("%w: %s=%s", ErrNonNumericID, key, v)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // runOffset pages by offset in the caller's order: start=0, 50, ... on
@@ -57,7 +59,7 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 						continue
 					}
 					seen[id] = struct{}{}
-				} else if v, ok, _ := field(r, w.q.fam.idKey); ok {
+				} else if v, ok, _ := jsonscan.Field(r, w.q.fam.idKey); ok {
 					if _, dup := seenKeys[string(v)]; dup {
 						c.dups++
 						continue

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // REST 3.0 lists. FetchList and CallList walk a v3 *.list method by id
@@ -95,7 +97,7 @@ func FetchTail[T any](ctx context.Context, api *API, method string, params any, 
 				return
 			}
 			largest = max(largest, len(rows))
-			next, ok, err := field(rows[len(rows)-1], t.field)
+			next, ok, err := jsonscan.Field(rows[len(rows)-1], t.field)
 			if err != nil || !ok {
 				done(fmt.Errorf("b24: %s: the last row has no cursor field %q", method, t.field), false)
 				return

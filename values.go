@@ -26,12 +26,13 @@ package b24
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // ValueError reports a JSON value that one of this package's value types
@@ -62,42 +63,6 @@ func valueErr(typ string, b []byte, reason string) error {
 		v = append(v[:len(v):len(v)], "..."...)
 	}
 	return &ValueError{Type: typ, Value: strings.ToValidUTF8(string(v), "\uFFFD"), Reason: reason}
-}
-
-// isJSONSpace reports whether c is one of JSON's four whitespace bytes.
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// trimJSON removes JSON whitespace around a value.
-func trimJSON(b []byte) []byte {
-	for len(b) > 0 && isJSONSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// isEmptyForm reports whether the trimmed JSON text b is one of the five
-// empty spellings: null, "", false, [] or {} (whitespace allowed inside the
-// brackets).
-func isEmptyForm(b []byte) bool {
-	switch string(b) {
-	case "null", `""`, "false":
-		return true
-	}
-	if len(b) < 2 {
-		return false
-	}
-	if (b[0] != '[' || b[len(b)-1] != ']') && (b[0] != '{' || b[len(b)-1] != '}') {
-		return false
-	}
-	for _, c := range b[1 : len(b)-1] {
-		if !isJSONSpace(c) {
-			return false
-		}
-	}
-	return true
 }
 
 // isJSONNumber reports whether s follows JSON's number grammar exactly
@@ -161,8 +126,8 @@ func scalarText(b []byte) (text string, quoted, ok bool) {
 // parseInt64 implements ID and Int: an integer written as a JSON number or
 // as a string holding one; the empty forms give 0.
 func parseInt64(b []byte, typ string) (int64, error) {
-	b = trimJSON(b)
-	if isEmptyForm(b) {
+	b = jsonscan.Trim(b)
+	if jsonscan.IsEmptyForm(b) {
 		return 0, nil
 	}
 	text, _, ok := scalarText(b)
@@ -262,8 +227,8 @@ type Float float64
 // UnmarshalJSON reads a JSON number, a string holding a JSON number, or an
 // empty form.
 func (f *Float) UnmarshalJSON(b []byte) error {
-	b = trimJSON(b)
-	if isEmptyForm(b) {
+	b = jsonscan.Trim(b)
+	if jsonscan.IsEmptyForm(b) {
 		*f = 0
 		return nil
 	}
@@ -306,7 +271,7 @@ type YN bool
 
 // UnmarshalJSON reads "Y"/"N", true/false, "1"/"0", 1/0 or an empty form.
 func (v *YN) UnmarshalJSON(b []byte) error {
-	b = trimJSON(b)
+	b = jsonscan.Trim(b)
 	switch string(b) {
 	case `"Y"`, `"y"`, `"1"`, "true", "1":
 		*v = true
@@ -315,7 +280,7 @@ func (v *YN) UnmarshalJSON(b []byte) error {
 		*v = false
 		return nil
 	}
-	if isEmptyForm(b) {
+	if jsonscan.IsEmptyForm(b) {
 		*v = false
 		return nil
 	}
@@ -398,8 +363,8 @@ func ParseDateTime(s string) (DateTime, error) {
 
 // UnmarshalJSON reads a date string in any accepted layout, or an empty form.
 func (d *DateTime) UnmarshalJSON(b []byte) error {
-	b = trimJSON(b)
-	if isEmptyForm(b) {
+	b = jsonscan.Trim(b)
+	if jsonscan.IsEmptyForm(b) {
 		*d = DateTime{}
 		return nil
 	}
@@ -458,12 +423,12 @@ type PHPMap[V any] map[string]V
 // UnmarshalJSON reads a JSON object, a JSON array, or an empty form. It
 // replaces the map's contents rather than merging into them.
 func (m *PHPMap[V]) UnmarshalJSON(b []byte) error {
-	b = trimJSON(b)
+	b = jsonscan.Trim(b)
 	if string(b) == "null" {
 		*m = nil
 		return nil
 	}
-	if isEmptyForm(b) {
+	if jsonscan.IsEmptyForm(b) {
 		*m = PHPMap[V]{}
 		return nil
 	}
@@ -495,227 +460,6 @@ func (m *PHPMap[V]) UnmarshalJSON(b []byte) error {
 // map is nil.
 func (m PHPMap[V]) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]V(m))
-}
-
-// Kind is the shape of a JSON value, as told by KindOf.
-type Kind uint8
-
-// The kinds of JSON values. KindInvalid, the zero Kind, stands for input
-// that is not exactly one JSON value.
-const (
-	KindInvalid Kind = iota
-	KindNull
-	KindBool
-	KindNumber
-	KindString
-	KindArray
-	KindObject
-)
-
-var kindNames = [...]string{"invalid", "null", "bool", "number", "string", "array", "object"}
-
-// String returns the kind's lower-case name: "invalid", "null", "bool",
-// "number", "string", "array" or "object".
-func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "Kind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// KindOf tells the shape of raw, for fields whose shape depends on the data
-// (a PHP array that is a list one time and an object the next, a result that
-// is true or an object). It returns KindInvalid if raw is empty or is not
-// exactly one valid JSON value (surrounding whitespace is fine).
-//
-//	switch b24.KindOf(resp.Result) {
-//	case b24.KindArray:  // a list, or PHP's empty map []
-//	case b24.KindObject:
-//	}
-func KindOf(raw json.RawMessage) Kind {
-	b := trimJSON(raw)
-	if len(b) == 0 || !json.Valid(b) {
-		return KindInvalid
-	}
-	switch b[0] {
-	case 'n':
-		return KindNull
-	case 't', 'f':
-		return KindBool
-	case '"':
-		return KindString
-	case '[':
-		return KindArray
-	case '{':
-		return KindObject
-	}
-	return KindNumber
-}
-
-// IsEmpty reports whether raw is one of the portal's spellings of "no
-// value": null, "", false, [] or {} (whitespace inside the brackets allowed),
-// or no JSON at all (an absent field's nil json.RawMessage, or only
-// whitespace).
-//
-// The numbers 0 and "0" are not empty: a zero amount, count or sort order is
-// a value, and an id of 0 reads as ID(0) anyway. Invalid JSON is not empty.
-func IsEmpty(raw json.RawMessage) bool {
-	b := trimJSON(raw)
-	return len(b) == 0 || isEmptyForm(b)
-}
-
-// ErrKeyNotFound is matched (errors.Is) by the error Unwrap and UnwrapFold
-// return when the object does not have the key.
-var ErrKeyNotFound = errors.New("b24: key not found")
-
-type member struct {
-	key   string
-	value json.RawMessage
-}
-
-// objectMembers returns the members of the JSON object raw in document
-// order, or the value's kind if it is not an object.
-func objectMembers(raw json.RawMessage) ([]member, Kind, error) {
-	k := KindOf(raw)
-	if k != KindObject {
-		return nil, k, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimJSON(raw)))
-	if _, err := dec.Token(); err != nil { // '{'
-		return nil, k, err
-	}
-	var out []member
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, k, err
-		}
-		key, _ := t.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, k, err
-		}
-		out = append(out, member{key, v})
-	}
-	return out, k, nil
-}
-
-// Unwrap returns the value under key in the JSON object raw: the row inside
-// a one-key wrapper such as crm.item.get's {"item": {...}}, tasks.task.get's
-// {"task": {...}}, crm.item.list's {"items": [...]}, tasks.task.list's
-// {"tasks": [...]}, or REST 3.0's {"item"}, {"items"} and {"result"}.
-//
-//	row, err := b24.Unwrap(resp.Result, "item")
-//
-// The key must match exactly; other keys beside it are ignored, and of
-// duplicate keys the last counts (as in encoding/json). If raw is an object
-// without the key, or PHP's empty map [], the error matches ErrKeyNotFound
-// and lists the keys present; any other shape is an error naming it.
-func Unwrap(raw json.RawMessage, key string) (json.RawMessage, error) {
-	return unwrap(raw, key, false)
-}
-
-// UnwrapFold is Unwrap with a looser key match: case and underscores are
-// ignored, so "items" finds "ITEMS", and "UF_CRM_TASK" finds "ufCrmTask".
-// An exact match is preferred; otherwise the first matching key in the
-// document wins.
-func UnwrapFold(raw json.RawMessage, key string) (json.RawMessage, error) {
-	return unwrap(raw, key, true)
-}
-
-func unwrap(raw json.RawMessage, key string, fold bool) (json.RawMessage, error) {
-	name := "Unwrap"
-	if fold {
-		name = "UnwrapFold"
-	}
-	members, k, err := objectMembers(raw)
-	if err != nil {
-		return nil, fmt.Errorf("b24: %s %q: %w", name, key, err)
-	}
-	if k != KindObject {
-		if k == KindArray && isEmptyForm(trimJSON(raw)) {
-			return nil, fmt.Errorf("b24: %s %q: %w (the value is PHP's empty map [])", name, key, ErrKeyNotFound)
-		}
-		return nil, fmt.Errorf("b24: %s %q: want an object, got %s", name, key, k)
-	}
-	var found json.RawMessage
-	for _, m := range members {
-		if m.key == key {
-			found = m.value
-		}
-	}
-	if found == nil && fold {
-		fk := foldKey(key)
-		for _, m := range members {
-			if foldKey(m.key) == fk {
-				found = m.value
-				break
-			}
-		}
-	}
-	if found != nil {
-		return found, nil
-	}
-	keys := make([]string, 0, min(len(members), 10))
-	for i, m := range members {
-		if i == 10 {
-			keys = append(keys, "...")
-			break
-		}
-		keys = append(keys, strconv.Quote(m.key))
-	}
-	return nil, fmt.Errorf("b24: %s %q: %w (keys: %s)", name, key, ErrKeyNotFound, strings.Join(keys, ", "))
-}
-
-// foldKey lower-cases s and drops underscores: the comparison UnwrapFold
-// and Multifield use between UPPER_SNAKE and camelCase keys.
-func foldKey(s string) string {
-	var sb strings.Builder
-	sb.Grow(len(s))
-	for _, r := range s {
-		if r == '_' {
-			continue
-		}
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
-
-// Keys returns the keys of the JSON object raw in document order (each once,
-// at its first place). In keeping with PHPMap, an array counts as a PHP array
-// too: [] has no keys, and a list of n values has the keys "0".."n-1". Any
-// other value is an error naming its kind.
-func Keys(raw json.RawMessage) ([]string, error) {
-	members, k, err := objectMembers(raw)
-	if err != nil {
-		return nil, fmt.Errorf("b24: Keys: %w", err)
-	}
-	switch k {
-	case KindObject:
-		seen := make(map[string]bool, len(members))
-		keys := make([]string, 0, len(members))
-		for _, m := range members {
-			if !seen[m.key] {
-				seen[m.key] = true
-				keys = append(keys, m.key)
-			}
-		}
-		return keys, nil
-	case KindArray:
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, fmt.Errorf("b24: Keys: %w", err)
-		}
-		keys := make([]string, len(list))
-		for i := range list {
-			keys[i] = strconv.Itoa(i)
-		}
-		return keys, nil
-	}
-	return nil, fmt.Errorf("b24: Keys: want an object or an array, got %s", k)
 }
 
 // Multifield is one row of a CRM multifield: the PHONE, EMAIL, WEB, IM and
@@ -781,45 +525,46 @@ func MultifieldDelete(id ID) Multifield {
 // UnmarshalJSON reads a row in either spelling; unknown keys are ignored,
 // and the empty forms give the zero row.
 func (m *Multifield) UnmarshalJSON(b []byte) error {
-	b = trimJSON(b)
-	if isEmptyForm(b) {
+	b = jsonscan.Trim(b)
+	if jsonscan.IsEmptyForm(b) {
 		*m = Multifield{}
 		return nil
 	}
-	members, k, err := objectMembers(b)
-	if err != nil {
-		return err
-	}
-	if k != KindObject {
+	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
 		return valueErr("b24.Multifield", b, "want an object")
 	}
 	var row Multifield
-	for _, mem := range members {
-		var err error
-		switch foldKey(mem.key) {
+	var err error
+	jsonscan.EachMember(b, func(rawKey, val []byte) bool {
+		key := jsonscan.Key(rawKey)
+		switch jsonscan.FoldKey(key) {
 		case "id":
-			err = row.ID.UnmarshalJSON(mem.value)
+			err = row.ID.UnmarshalJSON(val)
 		case "typeid":
-			row.TypeID, err = multifieldString(mem.value)
+			row.TypeID, err = multifieldString(val)
 		case "valuetype":
-			row.ValueType, err = multifieldString(mem.value)
+			row.ValueType, err = multifieldString(val)
 		case "value":
-			row.Value, err = multifieldString(mem.value)
+			row.Value, err = multifieldString(val)
 		case "delete":
 			var yn YN
-			err = yn.UnmarshalJSON(mem.value)
+			err = yn.UnmarshalJSON(val)
 			row.Delete = bool(yn)
 		}
 		if err != nil {
-			return fmt.Errorf("b24: Multifield %s: %w", mem.key, err)
+			err = fmt.Errorf("b24: Multifield %s: %w", key, err)
 		}
+		return err == nil
+	})
+	if err != nil {
+		return err
 	}
 	*m = row
 	return nil
 }
 
 func multifieldString(b []byte) (string, error) {
-	b = trimJSON(b)
+	b = jsonscan.Trim(b)
 	if string(b) == "null" {
 		return "", nil
 	}

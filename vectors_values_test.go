@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/rawjson"
 )
 
 // The vectors are real response bodies (testdata/vectors, shared with the
@@ -228,7 +229,7 @@ func valDecode(t *testing.T, raw json.RawMessage, v any) {
 
 func valUnwrap(t *testing.T, raw json.RawMessage, key string, v any) {
 	t.Helper()
-	inner, err := b24.Unwrap(raw, key)
+	inner, err := rawjson.Unwrap(raw, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func valScalarTrue(t *testing.T, raw json.RawMessage) {
 	var ok b24.YN
 	valDecode(t, raw, &ok)
 	valEq(t, "result", ok, true)
-	valEq(t, "kind", b24.KindOf(raw), b24.KindBool)
+	valEq(t, "kind", rawjson.KindOf(raw), rawjson.Bool)
 }
 
 func valScalarID(want b24.ID) func(*testing.T, json.RawMessage) {
@@ -282,7 +283,7 @@ func valScalarID(want b24.ID) func(*testing.T, json.RawMessage) {
 		var id b24.ID
 		valDecode(t, raw, &id)
 		valEq(t, "new id", id, want)
-		valEq(t, "kind", b24.KindOf(raw), b24.KindNumber)
+		valEq(t, "kind", rawjson.KindOf(raw), rawjson.Number)
 	}
 }
 
@@ -295,7 +296,7 @@ func valV3True(t *testing.T, raw json.RawMessage) {
 func valFields(t *testing.T, raw json.RawMessage) b24.PHPMap[valField] {
 	var fields b24.PHPMap[valField]
 	valDecode(t, raw, &fields)
-	keys, err := b24.Keys(raw)
+	keys, err := rawjson.Keys(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,14 +465,14 @@ var valVectorCases = map[string]func(*testing.T, json.RawMessage){
 	},
 	"crm.item.delete.json": func(t *testing.T, raw json.RawMessage) {
 		// PHP's empty array where an object might be.
-		valEq(t, "kind", b24.KindOf(raw), b24.KindArray)
-		valEq(t, "IsEmpty", b24.IsEmpty(raw), true)
+		valEq(t, "kind", rawjson.KindOf(raw), rawjson.Array)
+		valEq(t, "IsEmpty", rawjson.IsEmpty(raw), true)
 		var m b24.PHPMap[any]
 		valDecode(t, raw, &m)
 		if m == nil || len(m) != 0 {
 			t.Errorf("PHPMap = %#v, want empty", m)
 		}
-		if _, err := b24.Unwrap(raw, "item"); !errors.Is(err, b24.ErrKeyNotFound) {
+		if _, err := rawjson.Unwrap(raw, "item"); !errors.Is(err, rawjson.ErrKeyNotFound) {
 			t.Errorf("Unwrap of []: %v", err)
 		}
 	},
@@ -484,14 +485,14 @@ var valVectorCases = map[string]func(*testing.T, json.RawMessage){
 		valEq(t, "opened.isRequired", fields["opened"].IsRequired, true)
 		valEq(t, "companyId.settings.parentEntityTypeId", fields["companyId"].Settings["parentEntityTypeId"], any(4.0))
 		valEq(t, "stageId.statusType", fields["stageId"].StatusType, "DYNAMIC_1268_STAGE_52")
-		inner, _ := b24.Unwrap(raw, "fields")
-		keys, err := b24.Keys(inner)
+		inner, _ := rawjson.Unwrap(raw, "fields")
+		keys, err := rawjson.Keys(inner)
 		if err != nil || len(keys) != len(fields) || keys[0] != "id" || keys[len(keys)-1] != "parentId1248" {
 			t.Errorf("Keys = %q, %v", keys, err)
 		}
 		// The upper-case name finds the camelCase key.
 		var my valField
-		f, err := b24.UnwrapFold(inner, "MYCOMPANY_ID")
+		f, err := rawjson.UnwrapFold(inner, "MYCOMPANY_ID")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -581,7 +582,7 @@ var valVectorCases = map[string]func(*testing.T, json.RawMessage){
 		}
 		valAt(t, "result_time.get_user.date_start", b.ResultTime["get_user"].DateStart, "2024-08-29T10:34:19+03:00")
 		valEq(t, "result_time.get_department.start", b.ResultTime["get_department"].Start, 1724916859.464944)
-		keys, err := b24.Keys(raw)
+		keys, err := rawjson.Keys(raw)
 		if err != nil || !slices.Equal(keys, []string{"result", "result_error", "result_total", "result_next", "result_time"}) {
 			t.Errorf("Keys = %q, %v", keys, err)
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events"
 	"github.com/b24go/b24/internal/php"
+	"github.com/b24go/b24/rawjson"
+
 	"github.com/b24go/b24/internal/reltest"
 	"github.com/b24go/b24/reconcile"
 )
@@ -197,7 +199,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"HookParams":        {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: reltest.Secret}},
 			"ID":                {b24.ID(1)},
 			"Int":               {b24.Int(1)},
-			"Kind":              {b24.KindOf(resp.Result)},
+			"rawjson/Kind":      {rawjson.KindOf(resp.Result)},
 			"LimitRequest":      {req},
 			"Limiter":           {lim},
 			"LimiterStats":      {h.Stats().Limiter},

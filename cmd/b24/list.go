@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/rawjson"
 )
 
 var listCommand = &command{
@@ -444,10 +445,10 @@ func csvColumns(ctx context.Context, api *b24.API, method string, params map[str
 		return nil, fmt.Errorf("reading the CSV columns from %s (or give them with --select): %w", fieldsMethod, err)
 	}
 	raw := resp.Result
-	if inner, err := b24.Unwrap(raw, "fields"); err == nil {
+	if inner, err := rawjson.Unwrap(raw, "fields"); err == nil {
 		raw = inner
 	}
-	keys, err := b24.Keys(raw)
+	keys, err := rawjson.Keys(raw)
 	if err != nil || len(keys) == 0 {
 		return nil, fmt.Errorf("%s listed no fields; give the columns with --select", fieldsMethod)
 	}

@@ -1,0 +1,252 @@
+// Package jsonscan is the one JSON scanner of the module: it finds values
+// in a JSON text without decoding them, on the bytes given (nothing is
+// copied: every value returned is a sub-slice of the input). The list engine
+// splits pages into rows and reads ids with it; package rawjson and the
+// value types read objects with it.
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// ErrBadJSON is the error of a text that is not the JSON expected.
+var ErrBadJSON = errors.New("malformed JSON")
+
+// IsSpace reports whether c is one of JSON's four whitespace bytes.
+func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// Trim removes JSON whitespace around a value.
+func Trim(b []byte) []byte {
+	for len(b) > 0 && IsSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && IsSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// IsEmptyForm reports whether the trimmed JSON text b is one of the five
+// empty spellings: null, "", false, [] or {} (whitespace allowed inside the
+// brackets).
+func IsEmptyForm(b []byte) bool {
+	switch string(b) {
+	case "null", `""`, "false":
+		return true
+	}
+	if len(b) < 2 {
+		return false
+	}
+	if (b[0] != '[' || b[len(b)-1] != ']') && (b[0] != '{' || b[len(b)-1] != '}') {
+		return false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if !IsSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// Key returns the text of a raw JSON key or string (with its quotes),
+// decoding escapes only when it has some.
+func Key(raw []byte) string {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return string(raw)
+	}
+	return s
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && IsSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) (int, error) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, nil
+		}
+	}
+	return 0, ErrBadJSON
+}
+
+// SkipValue returns the index after the value starting at b[i] (no leading space).
+func SkipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, ErrBadJSON
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, err := skipString(b, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, ErrBadJSON
+	default:
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\n' && b[j] != '\r' && b[j] != '\t' {
+			j++
+		}
+		if j == i {
+			return 0, ErrBadJSON
+		}
+		return j, nil
+	}
+}
+
+// EachMember calls f for each member of the object b (keys raw, with quotes).
+func EachMember(b []byte, f func(key, val []byte) bool) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return ErrBadJSON
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil
+	}
+	for i < len(b) {
+		if b[i] != '"' {
+			return ErrBadJSON
+		}
+		kEnd, err := skipString(b, i)
+		if err != nil {
+			return err
+		}
+		key := b[i:kEnd]
+		i = skipSpace(b, kEnd)
+		if i >= len(b) || b[i] != ':' {
+			return ErrBadJSON
+		}
+		i = skipSpace(b, i+1)
+		vEnd, err := SkipValue(b, i)
+		if err != nil {
+			return err
+		}
+		if !f(key, b[i:vEnd]) {
+			return nil
+		}
+		i = skipSpace(b, vEnd)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			return nil
+		}
+		return ErrBadJSON
+	}
+	return ErrBadJSON
+}
+
+// KeyIs reports whether the raw JSON key (with quotes) is name.
+func KeyIs(raw []byte, name string) bool {
+	if len(raw) == len(name)+2 && string(raw[1:len(raw)-1]) == name {
+		return true
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return false
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && s == name
+}
+
+// Field returns the value of the top-level member name of the object b.
+func Field(b []byte, name string) ([]byte, bool, error) {
+	var out []byte
+	found := false
+	err := EachMember(b, func(k, v []byte) bool {
+		if KeyIs(k, name) {
+			out, found = v, true
+			return false
+		}
+		return true
+	})
+	return out, found, err
+}
+
+// Elements splits the JSON array b into its elements. An object (PHP's
+// serialisation of a list that is not 0..n-1, or of an empty array as {})
+// gives its member values in order.
+func Elements(b []byte) ([][]byte, error) {
+	i := skipSpace(b, 0)
+	if i >= len(b) {
+		return nil, ErrBadJSON
+	}
+	if b[i] == '{' {
+		var out [][]byte
+		err := EachMember(b[i:], func(_, v []byte) bool { out = append(out, v); return true })
+		return out, err
+	}
+	if b[i] != '[' {
+		return nil, ErrBadJSON
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return nil, nil
+	}
+	out := make([][]byte, 0, 50)
+	for i < len(b) {
+		end, err := SkipValue(b, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b[i:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == ']' {
+			return out, nil
+		}
+		return nil, ErrBadJSON
+	}
+	return nil, ErrBadJSON
+}
+
+// FoldKey lower-cases s and drops underscores: the comparison of
+// UPPER_SNAKE and camelCase keys (rawjson.UnwrapFold, b24.Multifield).
+func FoldKey(s string) string {
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for _, r := range s {
+		if r == '_' {
+			continue
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
