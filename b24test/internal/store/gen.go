@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"time"
 )
@@ -152,242 +153,164 @@ func hasType(fm []Multi, typ string) Value {
 	return Str("N")
 }
 
-// value generates the seeded value of field name for this record.
+// value generates the seeded value of field name for this record: a rule of
+// the entity, a fixed value, or the field's generator (fieldGens); null for
+// any other field.
 func (g *gen) value(name string) Value {
-	switch {
-	case g.ent == Task && name == "STAGE_ID":
-		return Str("0")
-	case g.ent == Company && name == "CONTACT_ID":
-		return List(nil)
-	case g.ent == Contact && name == "COMPANY_IDS":
-		v := g.ref(130, Company, 20)
-		if v.Null {
-			return List(nil)
-		}
-		return List([]string{v.S})
+	if v, ok := g.entityValue(name); ok {
+		return v
 	}
-	switch name {
-	case "ID":
-		return Str(itoa(g.id))
-	case "DATE_CREATE", "CREATED_DATE":
-		return g.datetime(g.created())
-	case "DATE_MODIFY", "CHANGED_DATE", "ACTIVITY_DATE", "STATUS_CHANGED_DATE":
-		// never after base (the server's start): a portal's modification times are in its past
-		m := g.created().Add(time.Duration(g.n(102)%(72*3600)) * time.Second)
-		if m.After(g.st.base) {
-			m = g.st.base
-		}
-		return g.datetime(m)
-	case "MOVED_TIME", "LAST_ACTIVITY_TIME":
-		return g.datetime(g.created().Add(time.Duration(g.n(103)%(24*3600)) * time.Second))
-	case "ASSIGNED_BY_ID", "RESPONSIBLE_ID":
-		return g.user(104)
-	case "CREATED_BY_ID", "MODIFY_BY_ID", "MOVED_BY_ID", "LAST_ACTIVITY_BY", "CREATED_BY", "CHANGED_BY":
-		return g.user(105)
-	case "OPENED":
-		return yn(g.chance(106, 80))
-	case "CURRENCY_ID":
-		return Str(g.pick(107, currencies))
-	case "SOURCE_ID":
-		return Str(g.pick(108, sources))
-	case "SOURCE_DESCRIPTION":
-		if g.chance(109, 70) {
-			return Str("")
-		}
-		return Str("Came from " + lowerASCII(g.pick(108, sources)))
-	case "UTM_SOURCE":
-		if g.chance(110, 60) {
-			return Null()
-		}
-		return Str(g.pick(111, utmSources))
-	case "UTM_MEDIUM":
-		if g.chance(110, 60) {
-			return Null()
-		}
-		return Str(g.pick(112, utmMediums))
-	case "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "ORIGINATOR_ID", "ORIGIN_ID", "ORIGIN_VERSION", "LOCATION_ID", "QUOTE_ID", "FACE_ID", "PHOTO", "LOGO",
-		"ADDRESS_2", "ADDRESS_REGION", "ADDRESS_PROVINCE", "ADDRESS_LOC_ADDR_ID", "BANKING_DETAILS", "STATUS_DESCRIPTION", "DATE_CLOSED",
-		"PARENT_ID", "STATUS_CHANGED_BY", "CLOSED_BY", "CLOSED_DATE", "DATE_START", "START_DATE_PLAN", "END_DATE_PLAN", "XML_ID", "COMMENTS_COUNT":
-		return Null()
-	case "COMMENTS":
-		if g.chance(113, 50) {
-			return Str("")
-		}
-		return Str("[B]Note[/B] for record " + itoa(g.id))
-	case "ADDITIONAL_INFO":
-		return Str("")
-	case "TITLE":
-		switch g.ent {
-		case Deal:
-			return Str(fmt.Sprintf("%s #%d", g.pick(114, products), g.id))
-		case Lead:
-			return Str(fmt.Sprintf("Lead #%d", g.id))
-		case Company:
-			return Str(g.pick(115, companyW1) + " " + g.pick(116, companyW2) + " " + g.pick(117, companyW3))
-		case Task:
-			return Str(fmt.Sprintf("%s #%d", g.pick(118, taskTitles), g.id))
-		}
-	case "TYPE_ID":
-		switch g.ent {
-		case Deal:
-			return Str(g.pick(119, dealTypes))
-		case Contact:
-			return Str(g.pick(119, contactTyp))
-		}
-	case "COMPANY_TYPE":
-		return Str(g.pick(119, companyTyp))
-	case "INDUSTRY":
-		return Str(g.pick(120, industries))
-	case "EMPLOYEES":
-		return Str([]string{"EMPLOYEES_1", "EMPLOYEES_2", "EMPLOYEES_3", "EMPLOYEES_4"}[g.intn(121, 4)])
-	case "REVENUE":
-		return Str(money(int64(g.n(122)%100000000) * 100))
-	case "IS_MY_COMPANY":
-		return yn(g.id == 1)
-	case "CATEGORY_ID":
-		return Str(itoa(int64(g.dealCategory())))
-	case "STAGE_ID":
-		return Str(g.dealStage().id)
-	case "STAGE_SEMANTIC_ID":
-		return Str(g.dealStage().sem)
-	case "CLOSED":
-		return yn(g.dealStage().sem != "P")
-	case "STATUS_ID":
-		return Str(leadStatuses[g.intn(123, len(leadStatuses))].id)
-	case "STATUS_SEMANTIC_ID":
-		return Str(leadStatuses[g.intn(123, len(leadStatuses))].sem)
-	case "PROBABILITY":
-		if g.chance(124, 30) {
-			return Null()
-		}
-		return Str(itoa(int64(g.intn(125, 11) * 10)))
-	case "OPPORTUNITY":
-		return Str(money(int64(g.n(126)%5000)*1000 + int64(g.intn(127, 4))*2499))
-	case "IS_MANUAL_OPPORTUNITY":
-		return yn(g.chance(128, 60))
-	case "TAX_VALUE":
-		return Str("0.00")
-	case "LEAD_ID":
-		return g.ref(129, Lead, 70)
-	case "COMPANY_ID":
-		return g.ref(130, Company, 20)
-	case "CONTACT_ID":
-		return g.ref(131, Contact, 20)
-	case "CONTACT_IDS":
-		v := g.ref(131, Contact, 20)
-		if v.Null {
-			return List(nil)
-		}
-		return List([]string{v.S})
-	case "BEGINDATE":
-		return g.date(g.created())
-	case "CLOSEDATE":
-		return g.date(g.created().Add(time.Duration(7+g.intn(132, 60)) * 24 * time.Hour))
-	case "IS_NEW":
-		return yn(g.dealStage().id == "NEW" || g.dealStage().id[len(g.dealStage().id)-3:] == "NEW")
-	case "IS_RECURRING", "IS_REPEATED_APPROACH", "HAS_IMOL", "MULTITASK", "NOT_VIEWED", "REPLICATE", "ALLOW_TIME_TRACKING", "MATCH_WORK_TIME", "ADD_IN_REPORT", "FAVORITE":
-		return Str("N")
-	case "IS_RETURN_CUSTOMER":
-		return yn(g.chance(133, 15))
-	case "EXPORT", "DESCRIPTION_IN_BBCODE", "ALLOW_CHANGE_DEADLINE":
-		return Str("Y")
-	case "HONORIFIC":
-		if g.chance(134, 50) {
-			return Null()
-		}
-		return Str(g.pick(135, honorifics))
-	case "NAME":
-		return Str(g.pick(1, firstNames))
-	case "SECOND_NAME":
-		return Str("")
-	case "LAST_NAME":
-		return Str(g.pick(2, lastNames))
-	case "POST":
-		return Str(g.pick(136, posts))
-	case "COMPANY_TITLE":
-		return Str(g.pick(115, companyW1) + " " + g.pick(116, companyW2))
-	case "BIRTHDATE":
-		if g.chance(137, 50) {
-			return Str("")
-		}
-		return g.date(time.Date(1960+g.intn(138, 40), time.Month(1+g.intn(139, 12)), 1+g.intn(140, 28), 0, 0, 0, 0, time.UTC))
-	case "HAS_PHONE":
-		return hasType(g.multifields(), "PHONE")
-	case "HAS_EMAIL":
-		return hasType(g.multifields(), "EMAIL")
-	case "ADDRESS":
-		if g.chance(141, 50) {
-			return Null()
-		}
-		return Str(fmt.Sprintf("%d Main Street", 1+g.intn(142, 200)))
-	case "ADDRESS_CITY":
-		if g.chance(141, 50) {
-			return Null()
-		}
-		return Str(g.pick(143, cities))
-	case "ADDRESS_POSTAL_CODE":
-		if g.chance(141, 50) {
-			return Null()
-		}
-		return Str(fmt.Sprintf("%05d", g.intn(144, 99999)))
-	case "ADDRESS_COUNTRY", "ADDRESS_COUNTRY_CODE":
-		return Null()
-	case "PARENT_ID_1220", "PARENT_ID_1224":
-		return Null()
-	// custom fields
-	case "UF_CRM_1721244482250", "UF_CRM_1720697698689", "UF_CRM_1720019876534", "UF_CRM_1721244707107":
-		if g.chance(145, 40) {
-			return Str("")
-		}
-		return Str("Custom value " + itoa(int64(g.intn(146, 100))))
-	case "UF_CRM_BUDGET":
-		if g.chance(147, 30) {
-			return Null()
-		}
-		return Str(money(int64(g.intn(148, 100000)) * 100))
-	// tasks
-	case "DESCRIPTION":
-		return Str("Task description with [B]formatting[/B] #" + itoa(g.id))
-	case "MARK":
-		return Null()
-	case "PRIORITY":
-		return Str([]string{"0", "1", "1", "1", "2"}[g.intn(150, 5)])
-	case "STATUS":
-		return Str(g.taskStatus())
-	case "GROUP_ID":
-		return Str("0")
-	case "DEADLINE":
-		if g.chance(151, 40) {
-			return Null()
-		}
-		return g.datetime(g.created().Add(time.Duration(1+g.intn(152, 30)) * 24 * time.Hour))
-	case "GUID":
-		h := g.n(153)
-		h2 := g.n(154)
-		return Str(fmt.Sprintf("{%08x-%04x-%04x-%04x-%012x}", uint32(h), uint16(h>>32), uint16(h>>48), uint16(h2), h2>>16&0xffffffffffff))
-	case "TASK_CONTROL":
-		return yn(g.chance(155, 20))
-	case "TIME_ESTIMATE":
-		return Str("0")
-	case "SITE_ID":
-		return Str("s1")
-	case "DURATION_TYPE":
-		return Str("days")
-	case "AUDITORS":
-		if g.chance(156, 60) {
-			return List(nil)
-		}
-		return List([]string{g.user(157).S})
-	case "ACCOMPLICES":
-		return List(nil)
-	case "UF_CRM_TASK":
-		d := g.ref(158, Deal, 50)
-		if d.Null {
-			return List(nil)
-		}
-		return List([]string{"D_" + d.S})
+	if v, ok := fixedValues[name]; ok {
+		return v
+	}
+	if f, ok := fieldGens[name]; ok {
+		return f(g)
 	}
 	return Null()
+}
+
+// entityValue is the value of a field whose rule depends on the entity.
+func (g *gen) entityValue(name string) (Value, bool) {
+	switch {
+	case g.ent == Task && name == "STAGE_ID":
+		return Str("0"), true
+	case g.ent == Company && name == "CONTACT_ID":
+		return List(nil), true
+	case g.ent == Contact && name == "COMPANY_IDS":
+		return g.refList(130, Company, 20), true
+	case name == "TITLE":
+		return g.title(), true
+	case name == "TYPE_ID":
+		switch g.ent {
+		case Deal:
+			return Str(g.pick(119, dealTypes)), true
+		case Contact:
+			return Str(g.pick(119, contactTyp)), true
+		}
+		return Null(), true
+	}
+	return Value{}, false
+}
+
+// title is the seeded TITLE of a deal, lead, company or task.
+func (g *gen) title() Value {
+	switch g.ent {
+	case Deal:
+		return Str(fmt.Sprintf("%s #%d", g.pick(114, products), g.id))
+	case Lead:
+		return Str(fmt.Sprintf("Lead #%d", g.id))
+	case Company:
+		return Str(g.pick(115, companyW1) + " " + g.pick(116, companyW2) + " " + g.pick(117, companyW3))
+	case Task:
+		return Str(fmt.Sprintf("%s #%d", g.pick(118, taskTitles), g.id))
+	}
+	return Null()
+}
+
+// refList is a reference as a list: empty, or the one id.
+func (g *gen) refList(salt uint64, e Entity, pctNull int) Value {
+	v := g.ref(salt, e, pctNull)
+	if v.Null {
+		return List(nil)
+	}
+	return List([]string{v.S})
+}
+
+// orNull is null with pct % chance, else v().
+func (g *gen) orNull(salt uint64, pct int, v func() Value) Value {
+	if g.chance(salt, pct) {
+		return Null()
+	}
+	return v()
+}
+
+// orEmpty is "" with pct % chance, else v().
+func (g *gen) orEmpty(salt uint64, pct int, v func() Value) Value {
+	if g.chance(salt, pct) {
+		return Str("")
+	}
+	return v()
+}
+
+// fixedValues are the fields every record holds the same value in.
+var fixedValues = func() map[string]Value {
+	m := map[string]Value{
+		"ADDITIONAL_INFO": Str(""), "TAX_VALUE": Str("0.00"), "SECOND_NAME": Str(""), "GROUP_ID": Str("0"),
+		"TIME_ESTIMATE": Str("0"), "SITE_ID": Str("s1"), "DURATION_TYPE": Str("days"), "ACCOMPLICES": List(nil),
+	}
+	for _, n := range []string{"IS_RECURRING", "IS_REPEATED_APPROACH", "HAS_IMOL", "MULTITASK", "NOT_VIEWED", "REPLICATE",
+		"ALLOW_TIME_TRACKING", "MATCH_WORK_TIME", "ADD_IN_REPORT", "FAVORITE"} {
+		m[n] = Str("N")
+	}
+	for _, n := range []string{"EXPORT", "DESCRIPTION_IN_BBCODE", "ALLOW_CHANGE_DEADLINE"} {
+		m[n] = Str("Y")
+	}
+	for _, n := range []string{"UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "ORIGINATOR_ID", "ORIGIN_ID", "ORIGIN_VERSION",
+		"LOCATION_ID", "QUOTE_ID", "FACE_ID", "PHOTO", "LOGO", "ADDRESS_2", "ADDRESS_REGION", "ADDRESS_PROVINCE",
+		"ADDRESS_LOC_ADDR_ID", "BANKING_DETAILS", "STATUS_DESCRIPTION", "DATE_CLOSED", "PARENT_ID", "STATUS_CHANGED_BY",
+		"CLOSED_BY", "CLOSED_DATE", "DATE_START", "START_DATE_PLAN", "END_DATE_PLAN", "XML_ID", "COMMENTS_COUNT",
+		"ADDRESS_COUNTRY", "ADDRESS_COUNTRY_CODE", "PARENT_ID_1220", "PARENT_ID_1224", "MARK"} {
+		m[n] = Null()
+	}
+	return m
+}()
+
+// fieldGens generates the fields whose value is seeded, by name.
+var fieldGens = merge(recordGens, crmGens, personGens, taskGens)
+
+func merge(ms ...map[string]func(*gen) Value) map[string]func(*gen) Value {
+	out := map[string]func(*gen) Value{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
+}
+
+// same registers one generator under several names.
+func same(f func(*gen) Value, names ...string) map[string]func(*gen) Value {
+	m := map[string]func(*gen) Value{}
+	for _, n := range names {
+		m[n] = f
+	}
+	return m
+}
+
+// recordGens: ids, dates, users and sources, common to the entities.
+var recordGens = merge(map[string]func(*gen) Value{
+	"ID":             func(g *gen) Value { return Str(itoa(g.id)) },
+	"ASSIGNED_BY_ID": (*gen).assignee, "RESPONSIBLE_ID": (*gen).assignee,
+	"OPENED":      func(g *gen) Value { return yn(g.chance(106, 80)) },
+	"CURRENCY_ID": func(g *gen) Value { return Str(g.pick(107, currencies)) },
+	"SOURCE_ID":   func(g *gen) Value { return Str(g.pick(108, sources)) },
+	"SOURCE_DESCRIPTION": func(g *gen) Value {
+		return g.orEmpty(109, 70, func() Value { return Str("Came from " + lowerASCII(g.pick(108, sources))) })
+	},
+	"UTM_SOURCE": func(g *gen) Value { return g.orNull(110, 60, func() Value { return Str(g.pick(111, utmSources)) }) },
+	"UTM_MEDIUM": func(g *gen) Value { return g.orNull(110, 60, func() Value { return Str(g.pick(112, utmMediums)) }) },
+	"COMMENTS": func(g *gen) Value {
+		return g.orEmpty(113, 50, func() Value { return Str("[B]Note[/B] for record " + itoa(g.id)) })
+	},
+},
+	same(func(g *gen) Value { return g.datetime(g.created()) }, "DATE_CREATE", "CREATED_DATE"),
+	same((*gen).modified, "DATE_MODIFY", "CHANGED_DATE", "ACTIVITY_DATE", "STATUS_CHANGED_DATE"),
+	same(func(g *gen) Value {
+		return g.datetime(g.created().Add(time.Duration(g.n(103)%(24*3600)) * time.Second))
+	},
+		"MOVED_TIME", "LAST_ACTIVITY_TIME"),
+	same(func(g *gen) Value { return g.user(105) },
+		"CREATED_BY_ID", "MODIFY_BY_ID", "MOVED_BY_ID", "LAST_ACTIVITY_BY", "CREATED_BY", "CHANGED_BY"),
+)
+
+func (g *gen) assignee() Value { return g.user(104) }
+
+// modified is a modification time, never after base (the server's start):
+// a portal's modification times are in its past.
+func (g *gen) modified() Value {
+	m := g.created().Add(time.Duration(g.n(102)%(72*3600)) * time.Second)
+	if m.After(g.st.base) {
+		m = g.st.base
+	}
+	return g.datetime(m)
 }
 
 func (g *gen) dealCategory() int { return []int{0, 0, 0, 1, 2}[g.intn(160, 5)] }
