@@ -524,150 +524,184 @@ func (s *Store) Query(e Entity, q Query) (Page, error) {
 	if t == nil {
 		return Page{}, ErrNotFound
 	}
-	sc := t.schema
-	cf, err := s.compile(sc, q.Filter)
+	cf, err := s.compile(t.schema, q.Filter)
 	if err != nil {
 		return Page{}, err
 	}
-	type okey struct {
-		fi   int
-		desc bool
+	order, err := orderKeys(t.schema, q.Order)
+	if err != nil {
+		return Page{}, err
 	}
-	var order []okey
-	for _, o := range q.Order {
+	lo, hi, rest := idRange(cf)
+	r := &queryRun{s: s, t: t, q: q, ids: idSpan(t.ids, lo, hi), rest: rest,
+		noRest: len(rest.conds) == 0 && len(rest.groups) == 0, limit: q.Limit, offset: max(q.Offset, 0)}
+	if r.limit <= 0 {
+		r.limit = PageSize
+	}
+	if q.Scramble {
+		return r.sorted(nil), nil
+	}
+	if len(order) == 0 || order[0].fi == 0 {
+		return r.byID(len(order) > 0 && order[0].desc), nil
+	}
+	return r.sorted(order), nil
+}
+
+// okey is one key of a query's order: a field index and its direction.
+type okey struct {
+	fi   int
+	desc bool
+}
+
+// orderKeys resolves a query's order; keys after ID never matter (it is unique).
+func orderKeys(sc *Schema, order []Order) ([]okey, error) {
+	var out []okey
+	for _, o := range order {
 		fi, ok := sc.Lookup(o.Field)
 		if !ok {
-			return Page{}, &FieldError{Field: o.Field, In: "order"}
+			return nil, &FieldError{Field: o.Field, In: "order"}
 		}
-		order = append(order, okey{fi, o.Desc})
+		out = append(out, okey{fi, o.Desc})
 		if fi == 0 {
-			break // id is unique: later keys never matter
+			break
 		}
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = PageSize
-	}
-	offset := max(q.Offset, 0)
-	lo, hi, rest := idRange(cf)
-	i0, _ := slices.BinarySearch(t.ids, lo)
-	i1, _ := slices.BinarySearch(t.ids, hi)
-	if i1 < len(t.ids) && t.ids[i1] == hi {
+	return out, nil
+}
+
+// idSpan is the part of the ascending ids within [lo, hi].
+func idSpan(ids []int64, lo, hi int64) []int64 {
+	i0, _ := slices.BinarySearch(ids, lo)
+	i1, _ := slices.BinarySearch(ids, hi)
+	if i1 < len(ids) && ids[i1] == hi {
 		i1++
 	}
 	if lo > hi || i0 > i1 {
-		i0, i1 = 0, 0
+		return nil
 	}
-	ids := t.ids[i0:i1]
-	noRest := len(rest.conds) == 0 && len(rest.groups) == 0
-	page := Page{Counted: q.Count}
+	return ids[i0:i1]
+}
 
-	if q.Scramble {
-		order = nil
-	}
-	idOrder := !q.Scramble && (len(order) == 0 || order[0].fi == 0)
-	if idOrder {
-		desc := len(order) > 0 && order[0].desc
-		at := func(k int) int64 {
-			if desc {
-				return ids[len(ids)-1-k]
-			}
-			return ids[k]
-		}
-		if noRest {
-			page.Total = len(ids)
-			if !q.Count {
-				page.Total = 0
-			}
-			for k := offset; k < len(ids) && len(page.Records) < limit; k++ {
-				page.Records = append(page.Records, s.recordFields(t, at(k), q.Fields))
-				page.Examined++
-			}
-			page.Skipped = min(offset, len(ids))
-		} else {
-			matched := 0
-			for k := 0; k < len(ids); k++ {
-				id := at(k)
-				page.Examined++
-				if !s.eval(t, id, rest) {
-					continue
-				}
-				matched++
-				if matched <= offset {
-					page.Skipped++
-					continue
-				}
-				if len(page.Records) < limit {
-					page.Records = append(page.Records, s.recordFields(t, id, q.Fields))
-				} else if !q.Count {
-					break
-				}
-			}
-			if q.Count {
-				page.Total = matched
-			}
-		}
-		if q.Count {
-			page.More = offset+len(page.Records) < page.Total
-		}
-		return page, nil
-	}
+// queryRun is one query on a table: the candidate ids (the filter's ID range)
+// and the rest of the filter.
+type queryRun struct {
+	s             *Store
+	t             *table
+	q             Query
+	ids           []int64
+	rest          *cfilter
+	noRest        bool
+	limit, offset int
+}
 
-	// general path: collect, sort, slice
+// byID pages in id order, stopping after the page unless it must count.
+func (r *queryRun) byID(desc bool) Page {
+	at := func(k int) int64 {
+		if desc {
+			return r.ids[len(r.ids)-1-k]
+		}
+		return r.ids[k]
+	}
+	page := Page{Counted: r.q.Count}
+	if r.noRest {
+		if r.q.Count {
+			page.Total = len(r.ids)
+		}
+		for k := r.offset; k < len(r.ids) && len(page.Records) < r.limit; k++ {
+			page.Records = append(page.Records, r.s.recordFields(r.t, at(k), r.q.Fields))
+			page.Examined++
+		}
+		page.Skipped = min(r.offset, len(r.ids))
+	} else {
+		matched := 0
+		for k := 0; k < len(r.ids); k++ {
+			id := at(k)
+			page.Examined++
+			if !r.s.eval(r.t, id, r.rest) {
+				continue
+			}
+			matched++
+			if matched <= r.offset {
+				page.Skipped++
+				continue
+			}
+			if len(page.Records) < r.limit {
+				page.Records = append(page.Records, r.s.recordFields(r.t, id, r.q.Fields))
+			} else if !r.q.Count {
+				break
+			}
+		}
+		if r.q.Count {
+			page.Total = matched
+		}
+	}
+	if r.q.Count {
+		page.More = r.offset+len(page.Records) < page.Total
+	}
+	return page
+}
+
+// sorted is the general path: collect every match, sort by order (then id,
+// or the scrambled id), slice the page.
+func (r *queryRun) sorted(order []okey) Page {
+	page := Page{Counted: r.q.Count, Examined: len(r.ids)}
 	var match []int64
-	page.Examined = len(ids)
-	for _, id := range ids {
-		if noRest || s.eval(t, id, rest) {
+	for _, id := range r.ids {
+		if r.noRest || r.s.eval(r.t, id, r.rest) {
 			match = append(match, id)
 		}
 	}
 	keys := make([][]Value, len(match))
 	for i, id := range match {
-		k := make([]Value, len(order))
-		for j, o := range order {
-			v, fm := s.value(t, id, o.fi)
-			if sc.Fields[o.fi].Kind == KindMulti {
-				v = Null()
-				for _, m := range fm {
-					if m.TypeID == sc.Fields[o.fi].Name {
-						v = Str(m.Value)
-						break
-					}
-				}
-			}
-			k[j] = v
-		}
-		keys[i] = k
+		keys[i] = r.sortKey(id, order)
 	}
 	idx := make([]int, len(match))
 	for i := range idx {
 		idx[i] = i
 	}
+	fields := r.t.schema.Fields
 	sort.SliceStable(idx, func(a, b int) bool {
 		ka, kb := keys[idx[a]], keys[idx[b]]
 		for j, o := range order {
-			c := compareValues(sc.Fields[o.fi].Kind, ka[j], kb[j])
-			if c != 0 {
-				if o.desc {
-					return c > 0
-				}
-				return c < 0
+			if c := compareValues(fields[o.fi].Kind, ka[j], kb[j]); c != 0 {
+				return (c < 0) != o.desc
 			}
 		}
-		if q.Scramble {
+		if r.q.Scramble {
 			return scramble(match[idx[a]]) < scramble(match[idx[b]])
 		}
 		return match[idx[a]] < match[idx[b]]
 	})
-	page.Skipped = min(offset, len(match))
-	for k := offset; k < len(idx) && len(page.Records) < limit; k++ {
-		page.Records = append(page.Records, s.recordFields(t, match[idx[k]], q.Fields))
+	page.Skipped = min(r.offset, len(match))
+	for k := r.offset; k < len(idx) && len(page.Records) < r.limit; k++ {
+		page.Records = append(page.Records, r.s.recordFields(r.t, match[idx[k]], r.q.Fields))
 	}
-	if q.Count {
+	if r.q.Count {
 		page.Total = len(match)
-		page.More = offset+len(page.Records) < page.Total
+		page.More = r.offset+len(page.Records) < page.Total
 	}
-	return page, nil
+	return page
+}
+
+// sortKey is a record's values of the order's fields; a multifield sorts by
+// its first value of the field's type.
+func (r *queryRun) sortKey(id int64, order []okey) []Value {
+	k := make([]Value, len(order))
+	for j, o := range order {
+		fd := &r.t.schema.Fields[o.fi]
+		v, fm := r.s.value(r.t, id, o.fi)
+		if fd.Kind == KindMulti {
+			v = Null()
+			for _, m := range fm {
+				if m.TypeID == fd.Name {
+					v = Str(m.Value)
+					break
+				}
+			}
+		}
+		k[j] = v
+	}
+	return k
 }
 
 // compareValues orders two values of a kind; null and empty sort first.
