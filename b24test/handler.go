@@ -162,139 +162,193 @@ func (s *Server) billedKey(method string) opKey {
 	return opKey{cred: "apauth:" + strconv.Itoa(s.cfg.userID), method: method}
 }
 
-// serveREST runs the portal's pipeline for one request.
+// restCall is one REST request on its way through the portal's pipeline.
+type restCall struct {
+	r       *http.Request
+	rt      route
+	rec     *RequestRecord
+	api     API
+	arrive  time.Time
+	m       *Method
+	params  *php.Array
+	start   int    // v2's start parameter
+	body    []byte // v3's body, for the idempotency check
+	fault   Fault
+	absurd  AbsurdFigure
+	idem    *idemEntry // the stored answer of an idempotent write
+	idemKey string
+}
+
+// serveREST runs the portal's pipeline for one request: the bucket, the
+// method, auth and scope, parameters, faults before the call, v3
+// idempotency, the operating budget, the call, what follows it.
 func (s *Server) serveREST(r *http.Request, rt route, rec *RequestRecord) reply {
-	arrive := s.clock.Now()
-	api := rt.api
-	// 1. The request bucket, in front of everything, always in the v2 shape.
-	if !s.limits.Disabled && !s.bucket.take(arrive) {
-		return s.errorReply(V2, errQueryLimit)
-	}
-	if rt.xml {
-		return s.errorReply(V2, &Error{Status: 400, Code: "INVALID_REQUEST", Description: "b24test: the XML transport is not supported"})
-	}
-	// 2. The method must exist (before auth, as the portal checks).
-	name := strings.ToLower(rt.method)
-	m := s.method(api, name)
-	if m == nil {
-		return s.errorReply(api, errMethodNotFound)
-	}
-	rec.Method = m.Name
-	// 3. Authentication and scope.
-	if !rt.webhook {
-		return s.errorReply(api, errNoAuth)
-	}
-	if rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(rt.secret), []byte(*s.cfg.secret)) != 1 {
-		return s.errorReply(api, errInvalidCredentials)
-	}
-	if !s.hasScope(m.Scope) {
-		if api == V3 {
-			// REST 3.0 answers a missing scope with 403 (other auth failures 401).
-			e := *errInsufficientScope
-			e.Status = http.StatusForbidden
-			return s.errorReply(api, &e)
-		}
-		return s.errorReply(api, errInsufficientScope)
-	}
-	// 4. Parameters.
-	var params *php.Array
-	start := 0
-	var body []byte
-	if api == V2 {
-		params = v2Params(r)
-		start = pullStart(params)
-	} else {
-		var perr *Error
-		params, body, perr = v3Params(r)
-		if perr != nil {
-			return s.errorReply(api, perr)
-		}
-	}
-	// 5. Faults that strike before the method runs.
-	fault := s.faults.pick(m.Name, rec.Seq)
-	var absurd AbsurdFigure
-	if fault == FaultAbsurdFigures {
-		absurd = s.faults.nextAbsurd()
-		if rep := s.absurdRefusal(api, absurd); rep != nil {
+	c := &restCall{r: r, rt: rt, rec: rec, api: rt.api, arrive: s.clock.Now()}
+	for _, step := range []func(*restCall) *reply{s.admit, s.readParams, s.faultBefore, s.idempotent, s.budget} {
+		if rep := step(c); rep != nil {
 			return *rep
 		}
 	}
-	if rep, ok := s.refusal(r, api, fault); ok {
+	rep, early := s.call(c)
+	if early {
 		return rep
 	}
-	// 6. REST v3 idempotency of writes.
-	var idemEnt *idemEntry
-	var idemKeyHdr string
-	if api == V3 && m.Write {
-		if key, present := idempotencyKey(r); present {
-			if !validIdempotencyKey(key) {
-				return s.errorReply(V3, errBadIdempotencyKey)
-			}
-			idemKeyHdr = key
-			k := idemKey{cred: s.billedKey("").cred, method: m.Name, key: key}
-			ent, stored, conflict, err := s.idem.begin(r.Context(), k, body, arrive)
-			switch {
-			case err != nil:
-				return reply{status: 499, after: FaultReset}
-			case conflict:
-				rep := s.errorReply(V3, errIdempotencyReused)
-				rep.header = http.Header{"Idempotency-Key": {key}}
-				return rep
-			case stored != nil:
-				h := http.Header{}
-				h.Set("Idempotency-Key", key)
-				h.Set("Idempotent-Replayed", "true")
-				return reply{status: stored.status, body: stored.body, ctype: jsonType, header: h, replayed: true, after: afterOnly(fault)}
-			}
-			idemEnt = ent
+	return s.afterCall(c, rep)
+}
+
+// admit is the request bucket (in front of everything, always in the v2
+// shape), the method (it must exist before auth, as the portal checks),
+// authentication and scope.
+func (s *Server) admit(c *restCall) *reply {
+	if !s.limits.Disabled && !s.bucket.take(c.arrive) {
+		return ptr(s.errorReply(V2, errQueryLimit))
+	}
+	if c.rt.xml {
+		return ptr(s.errorReply(V2, &Error{Status: 400, Code: "INVALID_REQUEST", Description: "b24test: the XML transport is not supported"}))
+	}
+	if c.m = s.method(c.api, strings.ToLower(c.rt.method)); c.m == nil {
+		return ptr(s.errorReply(c.api, errMethodNotFound))
+	}
+	c.rec.Method = c.m.Name
+	if !c.rt.webhook {
+		return ptr(s.errorReply(c.api, errNoAuth))
+	}
+	if c.rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(c.rt.secret), []byte(*s.cfg.secret)) != 1 {
+		return ptr(s.errorReply(c.api, errInvalidCredentials))
+	}
+	if !s.hasScope(c.m.Scope) {
+		if c.api == V3 {
+			// REST 3.0 answers a missing scope with 403 (other auth failures 401).
+			e := *errInsufficientScope
+			e.Status = http.StatusForbidden
+			return ptr(s.errorReply(c.api, &e))
+		}
+		return ptr(s.errorReply(c.api, errInsufficientScope))
+	}
+	return nil
+}
+
+func ptr(r reply) *reply { return &r }
+
+// readParams reads the parameters: v2's form or query, v3's JSON body.
+func (s *Server) readParams(c *restCall) *reply {
+	if c.api == V2 {
+		c.params = v2Params(c.r)
+		c.start = pullStart(c.params)
+		return nil
+	}
+	var perr *Error
+	if c.params, c.body, perr = v3Params(c.r); perr != nil {
+		return ptr(s.errorReply(c.api, perr))
+	}
+	return nil
+}
+
+// faultBefore picks the request's fault and answers those that strike
+// before the method runs.
+func (s *Server) faultBefore(c *restCall) *reply {
+	c.fault = s.faults.pick(c.m.Name, c.rec.Seq)
+	if c.fault == FaultAbsurdFigures {
+		c.absurd = s.faults.nextAbsurd()
+		if rep := s.absurdRefusal(c.api, c.absurd); rep != nil {
+			return rep
 		}
 	}
-	// 7. The operating budget, checked before the call.
-	billed := m.Name
-	perCommand := m.Name == "batch" && s.limits.BatchPerCommand
-	if !s.limits.Disabled && !perCommand && s.op.blocked(s.billedKey(billed), arrive) {
-		s.idem.abandon(idemEnt)
-		return s.errorReply(api, errOperating)
+	if rep, ok := s.refusal(c.r, c.api, c.fault); ok {
+		return &rep
 	}
-	// 8. Run (late, whether the client still waits or not, on FaultLateRun).
-	ctx := r.Context()
-	if fault == FaultLateRun {
+	return nil
+}
+
+// idempotent applies REST v3's Idempotency-Key to a write: a bad or reused
+// key is refused, a stored answer replayed, a new one begun.
+func (s *Server) idempotent(c *restCall) *reply {
+	if c.api != V3 || !c.m.Write {
+		return nil
+	}
+	key, present := idempotencyKey(c.r)
+	if !present {
+		return nil
+	}
+	if !validIdempotencyKey(key) {
+		return ptr(s.errorReply(V3, errBadIdempotencyKey))
+	}
+	c.idemKey = key
+	k := idemKey{cred: s.billedKey("").cred, method: c.m.Name, key: key}
+	ent, stored, conflict, err := s.idem.begin(c.r.Context(), k, c.body, c.arrive)
+	switch {
+	case err != nil:
+		return &reply{status: 499, after: FaultReset}
+	case conflict:
+		rep := s.errorReply(V3, errIdempotencyReused)
+		rep.header = http.Header{"Idempotency-Key": {key}}
+		return &rep
+	case stored != nil:
+		h := http.Header{}
+		h.Set("Idempotency-Key", key)
+		h.Set("Idempotent-Replayed", "true")
+		return &reply{status: stored.status, body: stored.body, ctype: jsonType, header: h, replayed: true, after: afterOnly(c.fault)}
+	}
+	c.idem = ent
+	return nil
+}
+
+// budget checks the operating budget before the call (a batch billed per
+// command is checked command by command).
+func (s *Server) budget(c *restCall) *reply {
+	perCommand := c.m.Name == "batch" && s.limits.BatchPerCommand
+	if !s.limits.Disabled && !perCommand && s.op.blocked(s.billedKey(c.m.Name), c.arrive) {
+		s.idem.abandon(c.idem)
+		return ptr(s.errorReply(c.api, errOperating))
+	}
+	return nil
+}
+
+// call runs the method (late, whether the client still waits or not, on
+// FaultLateRun); early is true when a fault scripted for one of a batch's
+// commands refused the whole request.
+func (s *Server) call(c *restCall) (rep reply, early bool) {
+	ctx := c.r.Context()
+	if c.fault == FaultLateRun {
 		ctx = context.WithoutCancel(ctx)
-		detach(r)
+		detach(c.r)
 		s.sleep(ctx, scaleDur(LateRunDelay, s.scale))
-		arrive = s.clock.Now()
+		c.arrive = s.clock.Now()
 	}
-	var rep reply
-	if m.Name == "batch" {
-		if api == V2 {
-			rep = s.runBatchV2(ctx, params, arrive, rec.Seq)
-		} else {
-			rep = s.runBatchV3(ctx, params, arrive, rec.Seq)
-		}
-		// A fault scripted for one of its commands strikes the request.
-		if rep.cmdFault != NoFault {
-			if fr, ok := s.refusal(r, api, rep.cmdFault); ok {
-				return fr
-			}
-			fault = rep.cmdFault
-		}
+	if c.m.Name != "batch" {
+		return s.runSingle(ctx, c.m, c.api, c.params, c.start, c.arrive, c.fault), false
+	}
+	if c.api == V2 {
+		rep = s.runBatchV2(ctx, c.params, c.arrive, c.rec.Seq)
 	} else {
-		rep = s.runSingle(ctx, m, api, params, start, arrive, fault)
+		rep = s.runBatchV3(ctx, c.params, c.arrive, c.rec.Seq)
 	}
-	// 9. Store the answer of an idempotent write before any later fault.
-	if idemEnt != nil {
+	// A fault scripted for one of its commands strikes the request.
+	if rep.cmdFault != NoFault {
+		if fr, ok := s.refusal(c.r, c.api, rep.cmdFault); ok {
+			return fr, true
+		}
+		c.fault = rep.cmdFault
+	}
+	return rep, false
+}
+
+// afterCall stores the answer of an idempotent write before any later
+// fault, then applies the faults that strike after the method ran.
+func (s *Server) afterCall(c *restCall, rep reply) reply {
+	if c.idem != nil {
 		if rep.header == nil {
 			rep.header = http.Header{}
 		}
-		rep.header.Set("Idempotency-Key", idemKeyHdr)
-		s.idem.finish(idemEnt, rep, s.clock.Now())
+		rep.header.Set("Idempotency-Key", c.idemKey)
+		s.idem.finish(c.idem, rep, s.clock.Now())
 	}
-	rep.after = afterOnly(fault)
-	if fault == FaultEchoHeader {
-		rep.header, rep.after = s.echoHeader(r, rep.header), fault
+	rep.after = afterOnly(c.fault)
+	if c.fault == FaultEchoHeader {
+		rep.header, rep.after = s.echoHeader(c.r, rep.header), c.fault
 	}
-	if fault == FaultAbsurdFigures {
-		rep = s.absurdAnswer(rep, absurd, arrive)
+	if c.fault == FaultAbsurdFigures {
+		rep = s.absurdAnswer(rep, c.absurd, c.arrive)
 	}
 	return rep
 }
