@@ -162,75 +162,88 @@ func (e *engine[T]) parallel(parent context.Context, s sink[T]) error {
 	}()
 	var pub chan *shard[T]
 	var shared chan *chunk[T]
-	window := 2 * e.workers
 	if e.ordered {
-		pub = make(chan *shard[T], window)
+		pub = make(chan *shard[T], 2*e.workers)
 	} else {
 		shared = make(chan *chunk[T], e.workers)
 	}
 	perShard := max(4, 10000/max(1, e.w.rowsPerRequest()))
 	for range e.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if shared != nil { // tell the consumer this worker is done
-					select {
-					case shared <- nil:
-					case <-ctx.Done():
-					}
-				}
-			}()
-			for {
-				sh := e.cut.next(ctx, pub, perShard)
-				if sh == nil {
-					return
-				}
-				out := shared
-				if e.ordered {
-					out = sh.out
-				}
-				ok := e.walkShard(ctx, sh, out)
-				if e.ordered {
-					close(sh.out)
-				}
-				if !ok {
-					return
-				}
-			}
-		}()
+		wg.Go(func() { e.worker(ctx, pub, shared, perShard) })
 	}
 	if e.ordered {
-		for {
-			var sh *shard[T]
+		return e.consumeOrdered(ctx, pub, s)
+	}
+	return e.consumeShared(ctx, shared, s)
+}
+
+// worker walks the shards the cutter hands it until none is left or the
+// walk ends: an ordered walk sends each shard's chunks to the shard's own
+// channel, an unordered one to shared (and a nil when the worker is done).
+func (e *engine[T]) worker(ctx context.Context, pub chan *shard[T], shared chan *chunk[T], perShard int) {
+	defer func() {
+		if shared != nil { // tell the consumer this worker is done
 			select {
-			case sh = <-pub:
+			case shared <- nil:
 			case <-ctx.Done():
-				return ctx.Err()
-			}
-			if sh == nil {
-				return nil // the cutter closed pub: every shard was delivered
-			}
-			for c := range sh.out {
-				if c.err != nil {
-					return c.err
-				}
-				if !e.deliver(c, s) {
-					return nil
-				}
-			}
-			if !sh.delivered {
-				// The worker gave up on the shard without an error: the
-				// walk was cancelled.
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				return errors.New("b24: internal: shard ended early")
 			}
 		}
+	}()
+	for {
+		sh := e.cut.next(ctx, pub, perShard)
+		if sh == nil {
+			return
+		}
+		out := shared
+		if e.ordered {
+			out = sh.out
+		}
+		ok := e.walkShard(ctx, sh, out)
+		if e.ordered {
+			close(sh.out)
+		}
+		if !ok {
+			return
+		}
 	}
-	active := e.workers
-	for active > 0 {
+}
+
+// consumeOrdered delivers the shards in walk order, as the cutter published
+// them, each shard's chunks in order.
+func (e *engine[T]) consumeOrdered(ctx context.Context, pub chan *shard[T], s sink[T]) error {
+	for {
+		var sh *shard[T]
+		select {
+		case sh = <-pub:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if sh == nil {
+			return nil // the cutter closed pub: every shard was delivered
+		}
+		for c := range sh.out {
+			if c.err != nil {
+				return c.err
+			}
+			if !e.deliver(c, s) {
+				return nil
+			}
+		}
+		if !sh.delivered {
+			// The worker gave up on the shard without an error: the
+			// walk was cancelled.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return errors.New("b24: internal: shard ended early")
+		}
+	}
+}
+
+// consumeShared delivers chunks as the workers send them (WithUnordered),
+// until every worker is done.
+func (e *engine[T]) consumeShared(ctx context.Context, shared chan *chunk[T], s sink[T]) error {
+	for active := e.workers; active > 0; {
 		var c *chunk[T]
 		select {
 		case c = <-shared:

@@ -54,104 +54,116 @@ func FetchTail[T any](ctx context.Context, api *API, method string, params any, 
 		}
 		start := time.Now()
 		rep := ListReport{Method: method, Mode: "tail", Shards: 1}
-		done := func(err error, stopped bool) {
-			rep.Elapsed = time.Since(start)
-			rep.UniqueIDs = rep.Rows - rep.Duplicates
-			rep.finish(err, stopped)
-			if cfg.report != nil {
-				*cfg.report = rep
-			}
-			if err != nil && !stopped || err != nil && ctx.Err() != nil {
-				yield(zero, err)
-			}
-		}
 		t, err := newTail(api, method, params, &cfg)
-		if err != nil {
-			done(err, false)
-			return
+		stopped := false
+		if err == nil {
+			t.rep = &rep
+			stopped, err = runTail(ctx, t, func(v T) bool { return yield(v, nil) })
 		}
-		var largest int
-		var lastID int64
-		hasID := false
-		for {
-			p := t.params()
-			resp, err := api.Call(ctx, method, p, cfg.callOpts...)
-			n := int64(1)
-			if resp != nil && resp.Attempts > 0 {
-				n = int64(resp.Attempts)
-			}
-			rep.Requests += n
-			rep.Retries += n - 1
-			if err != nil {
-				done(err, ctx.Err() != nil)
-				return
-			}
-			rows, err := pageRows(resp.Result, t.resultKey)
-			if err != nil {
-				done(fmt.Errorf("b24: %s: %w", method, err), false)
-				return
-			}
-			rep.Pages++
-			if len(rows) == 0 {
-				done(nil, false)
-				return
-			}
-			largest = max(largest, len(rows))
-			next, ok, err := jsonscan.Field(rows[len(rows)-1], t.field)
-			if err != nil || !ok {
-				done(fmt.Errorf("b24: %s: the last row has no cursor field %q", method, t.field), false)
-				return
-			}
-			if bytes.Equal(next, t.value) {
-				done(fmt.Errorf("%w: %s returned a page whose last %s is the cursor %s", ErrCursorStalled, method, t.field, next), false)
-				return
-			}
-			prev, hasPrev := lastID, hasID
-			for i, r := range rows {
-				if id, err := rowID(r, t.field); err == nil {
-					if hasPrev && (t.desc && id >= prev || !t.desc && id <= prev) {
-						done(fmt.Errorf("%w: %s returned %s %d after %d (row %d of a page of %d): the portal ignores the cursor's order",
-							ErrRowsOutOfOrder, method, t.field, id, prev, i+1, len(rows)), false)
-						return
-					}
-					prev, hasPrev = id, true
-				}
-			}
-			for _, r := range rows {
-				var v T
-				if err := json.Unmarshal(r, &v); err != nil {
-					done(fmt.Errorf("b24: %s: decoding a row into %T: %w", method, v, err), false)
-					return
-				}
-				if id, err := rowID(r, t.field); err == nil {
-					if !hasID || id < rep.MinID {
-						rep.MinID = id
-					}
-					if !hasID || id > rep.MaxID {
-						rep.MaxID = id
-					}
-					lastID, hasID = id, true
-				}
-				rep.Rows++
-				if !yield(v, nil) {
-					done(nil, true)
-					return
-				}
-			}
-			if f := cfg.progress; f != nil {
-				f(ListProgress{Rows: rep.Rows, Requests: rep.Requests, Covered: -1})
-			}
-			if len(rows) < largest {
-				done(nil, false)
-				return
-			}
-			t.value = append(t.value[:0], next...)
+		rep.Elapsed = time.Since(start)
+		rep.UniqueIDs = rep.Rows - rep.Duplicates
+		rep.finish(err, stopped)
+		if cfg.report != nil {
+			*cfg.report = rep
+		}
+		if err != nil && !stopped || err != nil && ctx.Err() != nil {
+			yield(zero, err)
 		}
 	}
 }
 
+// runTail walks t page by page, yielding each row; it returns whether the
+// caller stopped the walk (a break, or a cancelled context) and why it failed.
+func runTail[T any](ctx context.Context, t *tail, yield func(T) bool) (stopped bool, err error) {
+	for {
+		rows, next, err := t.fetch(ctx)
+		if err != nil || len(rows) == 0 {
+			return err != nil && ctx.Err() != nil, err
+		}
+		for _, r := range rows {
+			var v T
+			if err := json.Unmarshal(r, &v); err != nil {
+				return false, fmt.Errorf("b24: %s: decoding a row into %T: %w", t.method, v, err)
+			}
+			t.count(r)
+			if !yield(v) {
+				return true, nil
+			}
+		}
+		if f := t.cfg.progress; f != nil {
+			f(ListProgress{Rows: t.rep.Rows, Requests: t.rep.Requests, Covered: -1})
+		}
+		if len(rows) < t.largest {
+			return false, nil
+		}
+		t.value = append(t.value[:0], next...)
+	}
+}
+
+// fetch reads the next page: its rows (none at the end) and the last row's
+// cursor value, checked to move the cursor and, numeric, to be in order.
+func (t *tail) fetch(ctx context.Context) (rows [][]byte, next []byte, err error) {
+	resp, err := t.api.Call(ctx, t.method, t.params(), t.cfg.callOpts...)
+	n := int64(1)
+	if resp != nil && resp.Attempts > 0 {
+		n = int64(resp.Attempts)
+	}
+	t.rep.Requests += n
+	t.rep.Retries += n - 1
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows, err = pageRows(resp.Result, t.resultKey); err != nil {
+		return nil, nil, fmt.Errorf("b24: %s: %w", t.method, err)
+	}
+	t.rep.Pages++
+	if len(rows) == 0 {
+		return nil, nil, nil
+	}
+	t.largest = max(t.largest, len(rows))
+	next, ok, err := jsonscan.Field(rows[len(rows)-1], t.field)
+	if err != nil || !ok {
+		return nil, nil, fmt.Errorf("b24: %s: the last row has no cursor field %q", t.method, t.field)
+	}
+	if bytes.Equal(next, t.value) {
+		return nil, nil, fmt.Errorf("%w: %s returned a page whose last %s is the cursor %s", ErrCursorStalled, t.method, t.field, next)
+	}
+	prev, hasPrev := t.lastID, t.hasID
+	for i, r := range rows {
+		if id, err := rowID(r, t.field); err == nil {
+			if hasPrev && (t.desc && id >= prev || !t.desc && id <= prev) {
+				return nil, nil, fmt.Errorf("%w: %s returned %s %d after %d (row %d of a page of %d): the portal ignores the cursor's order",
+					ErrRowsOutOfOrder, t.method, t.field, id, prev, i+1, len(rows))
+			}
+			prev, hasPrev = id, true
+		}
+	}
+	return rows, next, nil
+}
+
+// count adds a delivered row to the report.
+func (t *tail) count(row []byte) {
+	if id, err := rowID(row, t.field); err == nil {
+		if !t.hasID || id < t.rep.MinID {
+			t.rep.MinID = id
+		}
+		if !t.hasID || id > t.rep.MaxID {
+			t.rep.MaxID = id
+		}
+		t.lastID, t.hasID = id, true
+	}
+	t.rep.Rows++
+}
+
 // tail is the state of a *.tail walk.
 type tail struct {
+	api       *API
+	method    string
+	cfg       *listConfig
+	rep       *ListReport
+	largest   int   // the longest page seen
+	lastID    int64 // the last numeric cursor value delivered
+	hasID     bool
 	base      map[string]any
 	field     string
 	resultKey string
@@ -171,7 +183,7 @@ func newTail(api *API, method string, params any, cfg *listConfig) (*tail, error
 	if err != nil {
 		return nil, err
 	}
-	t := &tail{base: m, field: "id", resultKey: "items", desc: cfg.desc, limit: defaultV3PageSize}
+	t := &tail{api: api, method: method, cfg: cfg, base: m, field: "id", resultKey: "items", desc: cfg.desc, limit: defaultV3PageSize}
 	if cfg.cursorSet {
 		t.field = cfg.cursorKey
 	} else if cfg.idKeySet {
