@@ -65,49 +65,65 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 			continue
 		}
 		v := r.Values[i]
-		if fd.Kind == store.KindList {
+		switch {
+		case fd.Kind == store.KindList:
 			l := php.NewArray()
 			for _, s := range v.List {
 				l.Append(s)
 			}
 			out.Set(fd.Camel, l)
-			continue
-		}
-		if v.Null {
+		case v.Null:
 			out.Set(fd.Camel, nil)
-		} else {
+		default:
 			out.Set(fd.Camel, v.S)
 		}
 	}
-	// The derived keys: all of them with select * (or none), otherwise those
-	// named in the select or whose base field is selected, as the portal adds
-	// responsible when RESPONSIBLE_ID is selected.
-	full := sel == nil || sel.all
-	named := func(key string) bool { return sel != nil && sel.extra[normName(key)] }
-	want := func(key string, bases ...string) bool {
-		if full || named(key) {
+	k := taskKeys{h: h, sel: sel}
+	k.people(out, r)
+	k.derived(out)
+	k.named(out, r)
+	return out
+}
+
+// taskKeys decides which derived keys a v2 task carries: all of them with
+// select * (or none), otherwise those named in the select or whose base
+// field is selected, as the portal adds responsible when RESPONSIBLE_ID is
+// selected.
+type taskKeys struct {
+	h   *tasks
+	sel *selection
+}
+
+// isNamed reports whether the select names key.
+func (k taskKeys) isNamed(key string) bool { return k.sel != nil && k.sel.extra[normName(key)] }
+
+func (k taskKeys) want(key string, bases ...string) bool {
+	if k.sel == nil || k.sel.all || k.isNamed(key) {
+		return true
+	}
+	for _, b := range bases {
+		if i, ok := k.h.sc.Lookup(b); ok && k.sel.names[i] {
 			return true
 		}
-		for _, b := range bases {
-			if i, ok := h.sc.Lookup(b); ok && sel.names[i] {
-				return true
-			}
-		}
-		return false
 	}
-	if want("group", "GROUP_ID") {
+	return false
+}
+
+// people sets the group and the user cards.
+func (k taskKeys) people(out *php.Array, r *store.Record) {
+	if k.want("group", "GROUP_ID") {
 		out.Set("group", php.NewArray())
 	}
-	if v, _ := r.Get("CREATED_BY"); !v.Null && want("creator", "CREATED_BY") {
+	if v, _ := r.Get("CREATED_BY"); !v.Null && k.want("creator", "CREATED_BY") {
 		out.Set("creator", userCard(v.S))
 	}
-	if v, _ := r.Get("RESPONSIBLE_ID"); !v.Null && want("responsible", "RESPONSIBLE_ID") {
+	if v, _ := r.Get("RESPONSIBLE_ID"); !v.Null && k.want("responsible", "RESPONSIBLE_ID") {
 		out.Set("responsible", userCard(v.S))
 	}
-	if want("accomplicesData", "ACCOMPLICES") {
+	if k.want("accomplicesData", "ACCOMPLICES") {
 		out.Set("accomplicesData", php.NewArray())
 	}
-	if want("auditorsData", "AUDITORS") {
+	if k.want("auditorsData", "AUDITORS") {
 		aud := php.NewArray()
 		if v, _ := r.Get("AUDITORS"); len(v.List) > 0 {
 			for _, u := range v.List {
@@ -116,47 +132,58 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 		}
 		out.Set("auditorsData", aud)
 	}
-	if want("newCommentsCount") {
+}
+
+// taskActions are the keys of a task's action map.
+var taskActions = []string{"accept", "decline", "complete", "approve", "disapprove", "start", "pause", "delegate", "remove",
+	"edit", "defer", "renew", "create", "changeDeadline", "checklistAddItems", "addFavorite", "deleteFavorite", "rate",
+	"edit.originator", "checklist.reorder", "elapsedtime.add", "dayplan.timer.toggle", "edit.plan", "checklist.add",
+	"favorite.add", "favorite.delete"}
+
+// derived sets the computed keys: counters, actions, the nulls and flags,
+// the checklist.
+func (k taskKeys) derived(out *php.Array) {
+	if k.want("newCommentsCount") {
 		out.Set("newCommentsCount", 0)
 	}
-	if want("action") {
+	if k.want("action") {
 		act := php.NewArray()
-		for _, k := range []string{"accept", "decline", "complete", "approve", "disapprove", "start", "pause", "delegate", "remove",
-			"edit", "defer", "renew", "create", "changeDeadline", "checklistAddItems", "addFavorite", "deleteFavorite", "rate",
-			"edit.originator", "checklist.reorder", "elapsedtime.add", "dayplan.timer.toggle", "edit.plan", "checklist.add",
-			"favorite.add", "favorite.delete"} {
-			act.Set(k, !taskActionOff[k])
+		for _, a := range taskActions {
+			act.Set(a, !taskActionOff[a])
 		}
-		if sel != nil {
+		if k.sel != nil {
 			act.Set("take", false) // reads (get, list) offer taking the task; add and update answers do not
 		}
 		out.Set("action", act)
 	}
-	for _, k := range []string{"serviceCommentsCount", "forkedByTemplateId", "timeSpentInLogs", "forumTopicId", "forumId",
+	for _, key := range []string{"serviceCommentsCount", "forkedByTemplateId", "timeSpentInLogs", "forumTopicId", "forumId",
 		"exchangeModified", "exchangeId", "viewedDate", "sorting", "durationFact", "flowId", "durationPlan"} {
-		if want(k) {
-			out.Set(k, nil)
+		if k.want(key) {
+			out.Set(key, nil)
 		}
 	}
 	for _, kv := range [][2]string{{"subordinate", "Y"}, {"outlookVersion", "1"}, {"isMuted", "N"}, {"isPinned", "N"}, {"isPinnedInGroup", "N"}} {
-		if want(kv[0]) {
+		if k.want(kv[0]) {
 			out.Set(kv[0], kv[1])
 		}
 	}
-	if want("checklist") {
+	if k.want("checklist") {
 		out.Set("checklist", php.NewArray())
 	}
-	if want("checkListTree") {
+	if k.want("checkListTree") {
 		out.Set("checkListTree", checkListTree())
 	}
-	if want("checkListCanAdd") {
+	if k.want("checkListCanAdd") {
 		out.Set("checkListCanAdd", true)
 	}
-	// Keys the portal returns only when asked for by name.
-	if named("counter") {
+}
+
+// named sets the keys the portal returns only when asked for by name.
+func (k taskKeys) named(out *php.Array, r *store.Record) {
+	if k.isNamed("counter") {
 		cs := php.NewArray()
-		for _, k := range []string{"expired", "newComments", "projectExpired", "projectNewComments", "mutedExpired", "mutedNewComments"} {
-			cs.Set(k, 0)
+		for _, key := range []string{"expired", "newComments", "projectExpired", "projectNewComments", "mutedExpired", "mutedNewComments"} {
+			cs.Set(key, 0)
 		}
 		c := php.NewArray()
 		c.Set("counters", cs)
@@ -164,7 +191,7 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 		c.Set("value", 0)
 		out.Set("counter", c)
 	}
-	if named("tags") {
+	if k.isNamed("tags") {
 		// One tag a task, keyed by its id as the portal keys them.
 		tag := php.NewArray()
 		tag.Set("id", r.ID)
@@ -179,17 +206,16 @@ func (h *tasks) row2(r *store.Record, sel *selection) *php.Array {
 		{"taskHasOpenResult", "N"}, {"taskHasResult", "N"}, {"taskRequireResult", "N"}, {"timeElapsed", "0"},
 		{"timerIsRunningForCurrentUser", "N"},
 	} {
-		if named(kv[0]) {
+		if k.isNamed(kv[0]) {
 			out.Set(kv[0], kv[1])
 		}
 	}
-	if named("ufMailMessage") {
+	if k.isNamed("ufMailMessage") {
 		out.Set("ufMailMessage", nil)
 	}
-	if named("ufTaskWebdavFiles") {
+	if k.isNamed("ufTaskWebdavFiles") {
 		out.Set("ufTaskWebdavFiles", php.NewArray())
 	}
-	return out
 }
 
 // checkListTree is the empty checklist tree of a task.
@@ -399,112 +425,139 @@ func jsonText(v any) string {
 
 // item3 renders a task in the v3 shape. names nil means the default key set.
 func (h *tasks) item3(r *store.Record, names []string) *php.Array {
-	get := func(n string) store.Value { v, _ := r.Get(n); return v }
-	str := func(n string) any {
-		v := get(n)
-		if v.Null || v.S == "" && n != "TITLE" && n != "DESCRIPTION" {
-			return nil
-		}
-		return v.S
-	}
-	num := func(n string) any {
-		v := get(n)
-		if v.Null || v.S == "" {
-			return nil
-		}
-		i, _ := strconv.ParseInt(v.S, 10, 64)
-		return i
-	}
-	yes := func(n string) bool { return get(n).S == "Y" }
-	resp := get("RESPONSIBLE_ID").S
-	all := map[string]func() any{
-		"id": func() any { return r.ID }, "title": func() any { return str("TITLE") }, "description": func() any { return str("DESCRIPTION") },
-		"deadline": func() any { return str("DEADLINE") }, "needsControl": func() any { return yes("TASK_CONTROL") },
-		"startPlan": func() any { return str("START_DATE_PLAN") }, "endPlan": func() any { return str("END_DATE_PLAN") },
-		"fileIds": func() any { return nil }, "checklist": func() any { return php.NewArray() }, "epicId": func() any { return nil },
-		"storyPoints": func() any { return nil }, "priority": func() any { return v3Priority[get("PRIORITY").S] },
-		"status": func() any { return v3Status[get("STATUS").S] }, "statusChanged": func() any { return str("STATUS_CHANGED_DATE") },
-		"parentId": func() any { return num("PARENT_ID") }, "containsChecklist": func() any { return false },
-		"containsSubTasks": func() any { return false }, "containsRelatedTasks": func() any { return false },
-		"containsGanttLinks": func() any { return false }, "containsPlacements": func() any { return false },
-		"containsResults": func() any { return false }, "numberOfReminders": func() any { return 0 },
-		"chatId": func() any { return nil }, "plannedDuration": func() any { return 0 }, "actualDuration": func() any { return 0 },
-		"durationType": func() any { return str("DURATION_TYPE") }, "started": func() any { return str("DATE_START") },
-		"estimatedTime": func() any { return num("TIME_ESTIMATE") }, "replicate": func() any { return yes("REPLICATE") },
-		"changed": func() any { return str("CHANGED_DATE") }, "closed": func() any { return str("CLOSED_DATE") },
-		"activity": func() any { return str("ACTIVITY_DATE") }, "guid": func() any { return str("GUID") },
-		"xmlId": func() any { return str("XML_ID") }, "exchangeId": func() any { return nil }, "exchangeModified": func() any { return nil },
-		"outlookVersion": func() any { return 1 }, "mark": func() any { return "none" },
-		"allowsChangeDeadline": func() any { return yes("ALLOW_CHANGE_DEADLINE") }, "allowsTimeTracking": func() any { return yes("ALLOW_TIME_TRACKING") },
-		"matchesWorkTime": func() any { return yes("MATCH_WORK_TIME") }, "addInReport": func() any { return nil },
-		"isMultitask": func() any { return yes("MULTITASK") }, "siteId": func() any { return str("SITE_ID") },
-		"deadlineCount": func() any { return nil }, "declineReason": func() any { return nil }, "forumTopicId": func() any { return nil },
-		"link": func() any { return fmt.Sprintf("/company/personal/user/%s/tasks/task/view/%d/", resp, r.ID) },
-		"rights": func() any {
-			m := php.NewArray()
-			for _, k := range v3Rights {
-				m.Set(k, !v3RightsOff[k])
-			}
-			return m
-		},
-		"archiveLink": func() any {
-			return fmt.Sprintf("/bitrix/tools/disk/uf.php?entityId=%d&entity=TASKS_TASK&fieldName=UF_TASK_WEBDAV_FILES&action=downloadArchiveByEntity&ncc=1", r.ID)
-		},
-		"crmItemIds": func() any {
-			l := php.NewArray()
-			for _, s := range get("UF_CRM_TASK").List {
-				l.Append(s)
-			}
-			return l
-		},
-		"requireResult": func() any { return false }, "matchesSubTasksTime": func() any { return false },
-		"autocompleteSubTasks": func() any { return false }, "allowsChangeDatePlan": func() any { return false },
-		"maxDeadlineChangeDate": func() any { return nil }, "maxDeadlineChanges": func() any { return nil },
-		"requireDeadlineChangeReason": func() any { return false }, "inFavorite": func() any { return php.NewArray() },
-		"inPin": func() any { return php.NewArray() }, "inGroupPin": func() any { return php.NewArray() },
-		"inMute": func() any { return php.NewArray() }, "dependsOn": func() any { return php.NewArray() },
-		"scenarios": func() any { l := php.NewArray(); l.Append("default"); return l },
-		// selectable, not in the default set
-		"responsibleId": func() any { return num("RESPONSIBLE_ID") }, "creatorId": func() any { return num("CREATED_BY") },
-		"groupId": func() any { return num("GROUP_ID") }, "created": func() any { return str("CREATED_DATE") },
-	}
+	t := task3{r}
 	out := php.NewArray()
 	if names == nil {
 		names = v3Default
 	}
 	for _, n := range names {
 		if dot := strings.IndexByte(n, '.'); dot > 0 {
-			rel, f := n[:dot], n[dot+1:]
-			uid := resp
-			if rel == "creator" {
-				uid = get("CREATED_BY").S
-			}
-			var obj *php.Array
-			if v, ok := out.Get(rel); ok {
-				obj, _ = v.(*php.Array)
-			}
-			if obj == nil {
-				obj = php.NewArray()
-				out.Set(rel, obj)
-			}
-			card := userCard(uid)
-			switch f {
-			case "id":
-				i, _ := strconv.ParseInt(uid, 10, 64)
-				obj.Set("id", i)
-			case "name":
-				v, _ := card.Get("name")
-				obj.Set("name", v)
-			case "email":
-				obj.Set("email", "user"+uid+"@example.com")
-			}
+			t.relation(out, n[:dot], n[dot+1:])
 			continue
 		}
-		if fn, ok := all[n]; ok {
-			out.Set(n, fn())
+		if fn, ok := item3Fields[n]; ok {
+			out.Set(n, fn(t))
 		}
 	}
 	return out
+}
+
+// task3 reads a stored task's fields in REST 3.0's types.
+type task3 struct{ r *store.Record }
+
+func (t task3) get(n string) store.Value { v, _ := t.r.Get(n); return v }
+
+// str is a text field; empty is null except for the title and description.
+func (t task3) str(n string) any {
+	v := t.get(n)
+	if v.Null || v.S == "" && n != "TITLE" && n != "DESCRIPTION" {
+		return nil
+	}
+	return v.S
+}
+
+// num is an integer field; empty is null.
+func (t task3) num(n string) any {
+	v := t.get(n)
+	if v.Null || v.S == "" {
+		return nil
+	}
+	i, _ := strconv.ParseInt(v.S, 10, 64)
+	return i
+}
+
+func (t task3) yes(n string) bool { return t.get(n).S == "Y" }
+
+// relation sets one field (id, name, email) of a related user (creator,
+// else the responsible) under rel.
+func (t task3) relation(out *php.Array, rel, f string) {
+	uid := t.get("RESPONSIBLE_ID").S
+	if rel == "creator" {
+		uid = t.get("CREATED_BY").S
+	}
+	var obj *php.Array
+	if v, ok := out.Get(rel); ok {
+		obj, _ = v.(*php.Array)
+	}
+	if obj == nil {
+		obj = php.NewArray()
+		out.Set(rel, obj)
+	}
+	switch f {
+	case "id":
+		i, _ := strconv.ParseInt(uid, 10, 64)
+		obj.Set("id", i)
+	case "name":
+		v, _ := userCard(uid).Get("name")
+		obj.Set("name", v)
+	case "email":
+		obj.Set("email", "user"+uid+"@example.com")
+	}
+}
+
+// fixed3 is a field whose value is the same in every task.
+func fixed3(v any) func(task3) any { return func(task3) any { return v } }
+
+// emptyArray3 is a field holding an empty array (a new one each time).
+func emptyArray3(task3) any { return php.NewArray() }
+
+func str3(n string) func(task3) any { return func(t task3) any { return t.str(n) } }
+func num3(n string) func(task3) any { return func(t task3) any { return t.num(n) } }
+func yes3(n string) func(task3) any { return func(t task3) any { return t.yes(n) } }
+
+// item3Fields are REST 3.0's task fields, by name.
+var item3Fields = map[string]func(task3) any{
+	"id": func(t task3) any { return t.r.ID }, "title": str3("TITLE"), "description": str3("DESCRIPTION"),
+	"deadline": str3("DEADLINE"), "needsControl": yes3("TASK_CONTROL"),
+	"startPlan": str3("START_DATE_PLAN"), "endPlan": str3("END_DATE_PLAN"),
+	"fileIds": fixed3(nil), "checklist": emptyArray3, "epicId": fixed3(nil),
+	"storyPoints": fixed3(nil), "priority": func(t task3) any { return v3Priority[t.get("PRIORITY").S] },
+	"status": func(t task3) any { return v3Status[t.get("STATUS").S] }, "statusChanged": str3("STATUS_CHANGED_DATE"),
+	"parentId": num3("PARENT_ID"), "containsChecklist": fixed3(false),
+	"containsSubTasks": fixed3(false), "containsRelatedTasks": fixed3(false),
+	"containsGanttLinks": fixed3(false), "containsPlacements": fixed3(false),
+	"containsResults": fixed3(false), "numberOfReminders": fixed3(0),
+	"chatId": fixed3(nil), "plannedDuration": fixed3(0), "actualDuration": fixed3(0),
+	"durationType": str3("DURATION_TYPE"), "started": str3("DATE_START"),
+	"estimatedTime": num3("TIME_ESTIMATE"), "replicate": yes3("REPLICATE"),
+	"changed": str3("CHANGED_DATE"), "closed": str3("CLOSED_DATE"),
+	"activity": str3("ACTIVITY_DATE"), "guid": str3("GUID"),
+	"xmlId": str3("XML_ID"), "exchangeId": fixed3(nil), "exchangeModified": fixed3(nil),
+	"outlookVersion": fixed3(1), "mark": fixed3("none"),
+	"allowsChangeDeadline": yes3("ALLOW_CHANGE_DEADLINE"), "allowsTimeTracking": yes3("ALLOW_TIME_TRACKING"),
+	"matchesWorkTime": yes3("MATCH_WORK_TIME"), "addInReport": fixed3(nil),
+	"isMultitask": yes3("MULTITASK"), "siteId": str3("SITE_ID"),
+	"deadlineCount": fixed3(nil), "declineReason": fixed3(nil), "forumTopicId": fixed3(nil),
+	"link": func(t task3) any {
+		return fmt.Sprintf("/company/personal/user/%s/tasks/task/view/%d/", t.get("RESPONSIBLE_ID").S, t.r.ID)
+	},
+	"rights": func(task3) any {
+		m := php.NewArray()
+		for _, k := range v3Rights {
+			m.Set(k, !v3RightsOff[k])
+		}
+		return m
+	},
+	"archiveLink": func(t task3) any {
+		return fmt.Sprintf("/bitrix/tools/disk/uf.php?entityId=%d&entity=TASKS_TASK&fieldName=UF_TASK_WEBDAV_FILES&action=downloadArchiveByEntity&ncc=1", t.r.ID)
+	},
+	"crmItemIds": func(t task3) any {
+		l := php.NewArray()
+		for _, s := range t.get("UF_CRM_TASK").List {
+			l.Append(s)
+		}
+		return l
+	},
+	"requireResult": fixed3(false), "matchesSubTasksTime": fixed3(false),
+	"autocompleteSubTasks": fixed3(false), "allowsChangeDatePlan": fixed3(false),
+	"maxDeadlineChangeDate": fixed3(nil), "maxDeadlineChanges": fixed3(nil),
+	"requireDeadlineChangeReason": fixed3(false), "inFavorite": emptyArray3,
+	"inPin": emptyArray3, "inGroupPin": emptyArray3,
+	"inMute": emptyArray3, "dependsOn": emptyArray3,
+	"scenarios": func(task3) any { l := php.NewArray(); l.Append("default"); return l },
+	// selectable, not in the default set
+	"responsibleId": num3("RESPONSIBLE_ID"), "creatorId": num3("CREATED_BY"),
+	"groupId": num3("GROUP_ID"), "created": str3("CREATED_DATE"),
 }
 
 var taskActionOff = map[string]bool{"accept": true, "decline": true, "approve": true, "disapprove": true, "pause": true,
