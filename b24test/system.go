@@ -93,128 +93,146 @@ func listOf(vals ...string) *php.Array {
 // department.get and batch (which the server runs itself).
 func (s *Server) systemFamily(d *Data) []Method {
 	users := seedUsers(d)
-	owner := users[0]
+	h := &system{s: s, users: users, owner: users[0], loc: d.Location}
 	for _, u := range users {
 		if u.id == s.cfg.userID {
-			owner = u
+			h.owner = u
 		}
 	}
-	loc := d.Location
-	one := func(c *Call) {} // a call that charges nothing but the request
-	_ = one
 	return []Method{
 		{Name: "batch", API: Both, Handler: func(*Call) (Result, *Error) {
 			return Result{}, errBatchNotAllowed // the server runs batches itself
 		}},
-		{Name: "profile", API: V2, Handler: func(c *Call) (Result, *Error) {
-			a := php.NewArray()
-			a.Set("ID", strconv.Itoa(owner.id))
-			a.Set("ADMIN", owner.admin)
-			a.Set("NAME", owner.name)
-			a.Set("LAST_NAME", owner.lastName)
-			a.Set("PERSONAL_GENDER", owner.gender)
-			a.Set("TIME_ZONE", "")
-			c.Returned(1)
-			return Value(a), nil
-		}},
-		{Name: "app.info", API: V2, Handler: func(c *Call) (Result, *Error) {
-			a := php.NewArray()
-			a.Set("SCOPE", listOf(s.grantedScopes()...))
-			license := "en_std"
-			if s.limits.Burst >= 250 {
-				license = "en_ent250"
-			}
-			a.Set("LICENSE", license)
-			return Value(a), nil
-		}},
-		{Name: "server.time", API: V2, Handler: func(c *Call) (Result, *Error) {
-			return Value(isoDate(c.Now, loc)), nil
-		}},
-		{Name: "scope", API: V2, Handler: func(c *Call) (Result, *Error) {
-			full, _ := c.Params.Get("full")
-			if phpTruthy(full) {
-				return Value(listOf(allScopesSorted()...)), nil
-			}
-			return Value(listOf(s.grantedScopes()...)), nil
-		}},
-		{Name: "methods", API: V2, Handler: func(c *Call) (Result, *Error) {
-			full, _ := c.Params.Get("full")
-			scope, hasScope := c.Params.Get("scope")
-			sc, _ := scope.(string)
-			var out []string
-			for _, n := range s.reg.names(V2) {
-				m := s.reg.lookup(V2, n)
-				switch {
-				case hasScope:
-					if m.Scope != sc {
-						continue
-					}
-				case !phpTruthy(full):
-					if !s.hasScope(m.Scope) {
-						continue
-					}
-				}
-				out = append(out, n)
-			}
-			return Value(listOf(out...)), nil
-		}},
-		{Name: "method.get", API: V2, Handler: func(c *Call) (Result, *Error) {
-			nv, _ := getCI(c.Params, "name")
-			name, _ := nv.(string)
-			m := s.method(V2, name) // a stubbed method exists
-			a := php.NewArray()
-			a.Set("isExisting", m != nil)
-			a.Set("isAvailable", m != nil && s.hasScope(m.Scope))
-			return Value(a), nil
-		}},
+		{Name: "profile", API: V2, Handler: h.profile},
+		{Name: "app.info", API: V2, Handler: h.appInfo},
+		{Name: "server.time", API: V2, Handler: func(c *Call) (Result, *Error) { return Value(isoDate(c.Now, h.loc)), nil }},
+		{Name: "scope", API: V2, Handler: h.scope},
+		{Name: "methods", API: V2, Handler: h.methods},
+		{Name: "method.get", API: V2, Handler: h.methodGet},
 		{Name: "user.current", API: V2, Scope: "user", Handler: func(c *Call) (Result, *Error) {
 			c.Returned(1)
-			return Value(owner.record(loc)), nil
+			return Value(h.owner.record(h.loc)), nil
 		}},
-		{Name: "user.get", API: V2, Scope: "user", Handler: func(c *Call) (Result, *Error) {
-			rows, ferr := filterUsers(users, c.Params)
-			if ferr != nil {
-				return Result{}, ferr
-			}
-			sortUsers(rows, c.Params)
-			total := len(rows)
-			start := c.Start
-			if start < 0 {
-				start = 0
-			}
-			start -= start % 50
-			page := []user{}
-			if start < len(rows) {
-				page = rows[start:min(start+50, len(rows))]
-			}
-			out := php.NewArray()
-			for _, u := range page {
-				out.Append(u.record(loc))
-			}
-			c.Returned(len(page))
-			c.Skipped(start)
-			if c.Start < 0 {
-				return Page(out, 0, -1), nil
-			}
-			c.Counted(total)
-			return Page(out, total, NextStart(start, len(page), total)), nil
-		}},
+		{Name: "user.get", API: V2, Scope: "user", Handler: h.userGet},
 		{Name: "rest.documentation.openapi", API: V3, Handler: s.openAPI},
 		{Name: "documentation", API: V3, Handler: s.openAPI},
-		{Name: "department.get", API: V2, Scope: "department", Handler: func(c *Call) (Result, *Error) {
-			dep := php.NewArray()
-			dep.Set("ID", "1")
-			dep.Set("NAME", "b24test")
-			dep.Set("SORT", 500)
-			out := php.NewArray()
-			out.Append(dep)
-			c.Returned(1)
-			if c.Start < 0 {
-				return Page(out, 0, -1), nil
-			}
-			return Page(out, 1, -1), nil
-		}},
+		{Name: "department.get", API: V2, Scope: "department", Handler: departmentGet},
 	}
+}
+
+// system serves the system methods: the seeded users, the webhook's owner
+// among them, the portal's time zone.
+type system struct {
+	s     *Server
+	users []user
+	owner user
+	loc   *time.Location
+}
+
+func (h *system) profile(c *Call) (Result, *Error) {
+	a := php.NewArray()
+	a.Set("ID", strconv.Itoa(h.owner.id))
+	a.Set("ADMIN", h.owner.admin)
+	a.Set("NAME", h.owner.name)
+	a.Set("LAST_NAME", h.owner.lastName)
+	a.Set("PERSONAL_GENDER", h.owner.gender)
+	a.Set("TIME_ZONE", "")
+	c.Returned(1)
+	return Value(a), nil
+}
+
+func (h *system) appInfo(c *Call) (Result, *Error) {
+	a := php.NewArray()
+	a.Set("SCOPE", listOf(h.s.grantedScopes()...))
+	license := "en_std"
+	if h.s.limits.Burst >= 250 {
+		license = "en_ent250"
+	}
+	a.Set("LICENSE", license)
+	return Value(a), nil
+}
+
+func (h *system) scope(c *Call) (Result, *Error) {
+	if full, _ := c.Params.Get("full"); phpTruthy(full) {
+		return Value(listOf(allScopesSorted()...)), nil
+	}
+	return Value(listOf(h.s.grantedScopes()...)), nil
+}
+
+// methods lists the v2 methods of a scope, or those the webhook may call
+// (every one with full).
+func (h *system) methods(c *Call) (Result, *Error) {
+	full, _ := c.Params.Get("full")
+	scope, hasScope := c.Params.Get("scope")
+	sc, _ := scope.(string)
+	var out []string
+	for _, n := range h.s.reg.names(V2) {
+		m := h.s.reg.lookup(V2, n)
+		switch {
+		case hasScope:
+			if m.Scope != sc {
+				continue
+			}
+		case !phpTruthy(full):
+			if !h.s.hasScope(m.Scope) {
+				continue
+			}
+		}
+		out = append(out, n)
+	}
+	return Value(listOf(out...)), nil
+}
+
+func (h *system) methodGet(c *Call) (Result, *Error) {
+	nv, _ := getCI(c.Params, "name")
+	name, _ := nv.(string)
+	m := h.s.method(V2, name) // a stubbed method exists
+	a := php.NewArray()
+	a.Set("isExisting", m != nil)
+	a.Set("isAvailable", m != nil && h.s.hasScope(m.Scope))
+	return Value(a), nil
+}
+
+// userGet pages the seeded users, filtered and sorted, 50 a page.
+func (h *system) userGet(c *Call) (Result, *Error) {
+	rows, ferr := filterUsers(h.users, c.Params)
+	if ferr != nil {
+		return Result{}, ferr
+	}
+	sortUsers(rows, c.Params)
+	total := len(rows)
+	start := max(c.Start, 0)
+	start -= start % 50
+	page := []user{}
+	if start < len(rows) {
+		page = rows[start:min(start+50, len(rows))]
+	}
+	out := php.NewArray()
+	for _, u := range page {
+		out.Append(u.record(h.loc))
+	}
+	c.Returned(len(page))
+	c.Skipped(start)
+	if c.Start < 0 {
+		return Page(out, 0, -1), nil
+	}
+	c.Counted(total)
+	return Page(out, total, NextStart(start, len(page), total)), nil
+}
+
+// departmentGet answers the one department.
+func departmentGet(c *Call) (Result, *Error) {
+	dep := php.NewArray()
+	dep.Set("ID", "1")
+	dep.Set("NAME", "b24test")
+	dep.Set("SORT", 500)
+	out := php.NewArray()
+	out.Append(dep)
+	c.Returned(1)
+	if c.Start < 0 {
+		return Page(out, 0, -1), nil
+	}
+	return Page(out, 1, -1), nil
 }
 
 func (s *Server) grantedScopes() []string {
