@@ -140,7 +140,8 @@
 // failures after execution (500, connection reset, truncated body, an
 // answer later than the client's timeout), and list faults that answer
 // wrong pages instead of failing (FaultUnsorted ignores the order,
-// FaultIgnoreStart the start or offset; batch commands included), and
+// FaultIgnoreStart the start or offset, FaultIgnoreFilter all of the filter
+// but the id; batch commands included), and
 // FaultAbsurdFigures, which sends absurd operating figures (a reset ten
 // years ahead, "NaN", a huge Retry-After: see AbsurdFigure);
 // Server.ClearFaults drops the scripted faults not yet served. The echo

@@ -79,11 +79,15 @@ const (
 	// timeout finds no trace of the write until the portal runs it, before
 	// the request cut-off. A batch request runs all its commands late.
 	FaultLateRun
+	// FaultIgnoreFilter makes a list method ignore its filter but for the
+	// conditions on the id (a portal that ignores a field it cannot filter
+	// on, such as a change time). The same methods as FaultUnsorted.
+	FaultIgnoreFilter
 	numFaults
 )
 
 var faultNames = [...]string{"none", "unavailable", "internal", "bad-gateway", "reset", "truncated", "slow", "overload", "moved", "stream-reset", "goaway", "unsorted", "ignore-start",
-	"echo-header", "echo-body", "moved-echo", "absurd-figures", "operating", "late-run"}
+	"echo-header", "echo-body", "moved-echo", "absurd-figures", "operating", "late-run", "ignore-filter"}
 
 func (f Fault) String() string {
 	if f >= 0 && int(f) < len(faultNames) {
@@ -180,7 +184,9 @@ func (f *faults) pick(method string, seq int) Fault {
 
 // listFault reports whether the fault changes how a list method runs
 // (instead of failing the call).
-func (f Fault) listFault() bool { return f == FaultUnsorted || f == FaultIgnoreStart }
+func (f Fault) listFault() bool {
+	return f == FaultUnsorted || f == FaultIgnoreStart || f == FaultIgnoreFilter
+}
 
 // pickList returns the list fault, if any, for one command of a batch of
 // method (lower-case): a random draw when a list fault has a rate (other
@@ -188,12 +194,12 @@ func (f Fault) listFault() bool { return f == FaultUnsorted || f == FaultIgnoreS
 func (f *faults) pickList(method string) Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.rates[FaultUnsorted] <= 0 && f.rates[FaultIgnoreStart] <= 0 {
+	if f.rates[FaultUnsorted] <= 0 && f.rates[FaultIgnoreStart] <= 0 && f.rates[FaultIgnoreFilter] <= 0 {
 		return NoFault
 	}
 	x := f.rng.Float64()
 	acc := 0.0
-	for _, k := range []Fault{FaultUnsorted, FaultIgnoreStart} {
+	for _, k := range []Fault{FaultUnsorted, FaultIgnoreStart, FaultIgnoreFilter} {
 		acc += f.rates[k]
 		if f.rates[k] > 0 && x < acc {
 			return k

@@ -61,7 +61,8 @@ func listIDs(t *testing.T, s *Server, url, body string) ([]int, int) {
 
 // TestListFaults: FaultUnsorted scrambles a list's rows whatever its order
 // (on v2, v3 and in a batch), FaultIgnoreStart answers the first page while
-// next still advances; the next call is normal again.
+// next still advances, FaultIgnoreFilter keeps only the id's conditions;
+// the next call is normal again.
 func TestListFaults(t *testing.T) {
 	tests := []struct {
 		name, method string
@@ -80,6 +81,8 @@ func TestListFaults(t *testing.T) {
 			func(f, n []int, _ int) bool { return len(f) == 50 && !slices.IsSorted(f) && slices.IsSorted(n) }},
 		{"v3 ignore offset", "tasks.task.list", FaultIgnoreStart, true, `{"select":["id"],"pagination":{"limit":10,"offset":20}}`,
 			func(f, n []int, _ int) bool { return len(f) == 10 && f[9] < n[0] }},
+		{"v2 ignore filter", "crm.deal.list", FaultIgnoreFilter, false, `{"order":{"ID":"ASC"},"select":["ID"],"filter":{">ID":10,">=DATE_MODIFY":"2100-01-01T00:00:00+00:00"}}`,
+			func(f, n []int, _ int) bool { return len(f) == 50 && f[0] == 11 && len(n) == 0 }},
 		{"v2 batch unsorted", "crm.deal.list", FaultUnsorted, false, `{"halt":1,"cmd":{"p":"crm.deal.list?order[ID]=ASC&select[]=ID"}}`,
 			func(f, n []int, _ int) bool { return len(f) == 50 && !slices.IsSorted(f) && slices.IsSorted(n) }},
 	}

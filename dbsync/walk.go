@@ -1,0 +1,111 @@
+package dbsync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/b24go/b24"
+)
+
+// maxPageRows is the most rows one request of a walk answers (chained
+// batches: 50 pages of 50).
+const maxPageRows = 2500
+
+// fullWalk walks every row with an id above cursor, committing with the id
+// cursor in the state; it returns the ids it saw when it began at 0.
+func (r *run) fullWalk(ctx context.Context, cursor int64) ([]int64, error) {
+	r.st.Phase = "full"
+	keep := r.e.name != "user" // user.get filters no id range: its walk restarts
+	if !keep {
+		cursor = 0
+	}
+	return r.walk(ctx, "full", nil, cursor, keep)
+}
+
+// walk reads a list in id order and writes its rows, committing after at
+// most CommitRows rows (or one request's). With keep the state's cursor is
+// committed with the rows, so a killed walk resumes after the last commit.
+// It returns the ids seen.
+func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cursor int64, keep bool) ([]int64, error) {
+	f := map[string]any{}
+	for k, v := range filter {
+		f[k] = v
+	}
+	if cursor > 0 {
+		f[">"+r.e.idFilter] = cursor
+	}
+	params := r.e.withParams(r.e.order())
+	params["select"] = r.sel
+	if len(f) > 0 {
+		params["filter"] = f
+	}
+	tx, err := r.db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { tx.Rollback() }()
+	var seen []int64
+	pending := 0
+	for page, err := range b24.FetchListPages[row](ctx, r.api, r.e.list, params) {
+		if err != nil {
+			return nil, fmt.Errorf("dbsync: %s walk of %s: %w", phase, r.e.name, err)
+		}
+		ids, err := r.write(ctx, tx, page)
+		if err != nil {
+			return nil, err
+		}
+		seen = append(seen, ids...)
+		if len(ids) > 0 {
+			cursor = max(cursor, ids[len(ids)-1])
+		}
+		pending += len(page)
+		if pending > r.o.CommitRows-maxPageRows {
+			if tx, err = r.commit(ctx, tx, cursor, keep, true); err != nil {
+				return nil, err
+			}
+			pending = 0
+		}
+		r.progress(phase)
+	}
+	if _, err := r.commit(ctx, tx, cursor, keep, false); err != nil {
+		return nil, err
+	}
+	return seen, nil
+}
+
+// write converts and upserts one request's rows; it returns their ids in
+// answer order.
+func (r *run) write(ctx context.Context, q querier, page []row) ([]int64, error) {
+	conv, err := r.db.prepare(ctx, q, r.e, r.ts, page)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.db.upsert(ctx, q, r.e, r.ts, conv); err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(conv))
+	for i, c := range conv {
+		ids[i] = c.id
+	}
+	r.rep.Written += int64(len(conv))
+	return ids, nil
+}
+
+// commit commits tx, with the cursor in the state when keep; with again it
+// begins the next transaction.
+func (r *run) commit(ctx context.Context, tx *sql.Tx, cursor int64, keep, again bool) (*sql.Tx, error) {
+	if keep {
+		r.st.Cursor = cursor
+		if err := r.db.saveState(ctx, tx, r.e.table, r.st); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("dbsync: commit %s: %w", r.e.table, err)
+	}
+	if !again {
+		return nil, nil
+	}
+	return r.db.sql.BeginTx(ctx, nil)
+}
