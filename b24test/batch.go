@@ -72,38 +72,49 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 			continue
 		}
 		n++
-		failed := false
-		if n > maxBatch {
-			b.errors.Set(key, errorArray(errBatchLength))
-			s.audit.commandDone(CommandRecord{Request: seq, Key: key, Method: cmdName(cmd), Outcome: "error", Error: errBatchLength.Code})
-			failed = true
-		} else {
-			cost, aerr := s.runCommandV2(ctx, b, key, cmd, s.cutoff-total)
-			total += cost
-			if aerr == errCutOff {
-				s.chargeBatch(b.opq, total)
-				return gatewayTimeout()
-			}
-			if b.pending != NoFault {
-				b.fault, b.pending = b.pending, NoFault
-				if b.fault != FaultEchoHeader {
-					aerr = errAbort
-				}
-			}
-			s.audit.commandDone(commandRecord(seq, key, b.method, aerr, b.fault))
-			if aerr == errAbort {
-				stopped = true
-				continue
-			}
-			if aerr != nil && aerr != ErrNotExecuted {
-				b.errors.Set(key, errorArray(aerr))
-				failed = true
-			}
+		failed, abort, cut := s.batchStepV2(ctx, b, key, cmd, n, &total)
+		if cut {
+			s.chargeBatch(b.opq, total)
+			return gatewayTimeout()
 		}
-		if failed && halt {
-			stopped = true
+		stopped = abort || failed && halt
+	}
+	return s.batchReplyV2(b, arrive, total)
+}
+
+// batchStepV2 runs the n-th command of a v2 batch and files its outcome:
+// failed (an error under result_error), abort (a scripted fault stops the
+// batch), cut (the portal's 60 s cut-off struck). total sums the costs.
+func (s *Server) batchStepV2(ctx context.Context, b *batchV2, key, cmd string, n int, total *time.Duration) (failed, abort, cut bool) {
+	if n > maxBatch {
+		b.errors.Set(key, errorArray(errBatchLength))
+		s.audit.commandDone(CommandRecord{Request: b.seq, Key: key, Method: cmdName(cmd), Outcome: "error", Error: errBatchLength.Code})
+		return true, false, false
+	}
+	cost, aerr := s.runCommandV2(ctx, b, key, cmd, s.cutoff-*total)
+	*total += cost
+	if aerr == errCutOff {
+		return false, false, true
+	}
+	if b.pending != NoFault {
+		b.fault, b.pending = b.pending, NoFault
+		if b.fault != FaultEchoHeader {
+			aerr = errAbort
 		}
 	}
+	s.audit.commandDone(commandRecord(b.seq, key, b.method, aerr, b.fault))
+	if aerr == errAbort {
+		return false, true, false
+	}
+	if aerr != nil && aerr != ErrNotExecuted {
+		b.errors.Set(key, errorArray(aerr))
+		return true, false, false
+	}
+	return false, false, false
+}
+
+// batchReplyV2 stores the batch's operating time and builds its answer.
+func (s *Server) batchReplyV2(b *batchV2, arrive time.Time, total time.Duration) reply {
 	finish := s.clock.Now()
 	var fig *opFigure
 	if q := b.opq; q != nil {
@@ -142,42 +153,14 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, left time.Duration) (time.Duration, *Error) {
 	cmd, _, _ = strings.Cut(cmd, "#") // parse_url: the fragment is not the query
 	_, query, _ := strings.Cut(cmd, "?")
-	name := cmdName(cmd)
-	b.method = name
+	b.method = cmdName(cmd)
 	params, _ := php.ParseInput(query) // parse_str: the first max_input_vars pairs
 	resolveRefsV2(params, b)
 	start := pullStart(params)
-	if name == "batch" {
-		s.audit.command(name)
-		return 0, errBatchNotAllowed
-	}
-	m := s.method(V2, name)
-	if m == nil {
-		s.audit.command(name)
-		return 0, errMethodNotFound
-	}
-	if !s.hasScope(m.Scope) {
-		s.audit.command(m.Name)
-		return 0, &Error{Status: 401, Code: errInsufficientScope.Code}
-	}
-	perCommand := !s.limits.Disabled && s.limits.BatchPerCommand
 	cmdStart := s.clock.Now()
-	if perCommand && s.op.blocked(s.billedKey(m.Name), cmdStart) {
-		s.audit.command(m.Name)
-		return 0, errOperating
-	}
-	fault := s.faults.pickCommand(m.Name, key)
-	if e := commandError(fault); e != nil {
-		s.audit.command(m.Name)
+	m, fault, e := s.admitCommandV2(b, key, cmdStart)
+	if m == nil {
 		return 0, e
-	}
-	if fault.strikesBefore() {
-		s.audit.command(m.Name)
-		b.pending = fault
-		return 0, nil
-	}
-	if !fault.listFault() && fault != FaultAbsurdFigures {
-		b.pending = fault // after the command ran
 	}
 	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.cfg.userID,
 		Now: cmdStart.In(s.data.Location), Batched: true, Key: key}
@@ -186,6 +169,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 	}
 	res, aerr := m.Handler(c)
 	cost := s.spread.apply(s.latency.cost(c.cost, s.scale))
+	perCommand := !s.limits.Disabled && s.limits.BatchPerCommand
 	if cost > left {
 		s.sleepUntil(ctx, b.due.Add(left))
 		s.audit.call(c)
@@ -198,16 +182,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 	s.sleepUntil(ctx, b.due)
 	finish := s.clock.Now()
 	s.audit.call(c)
-	var fig *opFigure
-	if perCommand {
-		// Stored when the request ends; the figure counts it already.
-		b.opq.add(s.billedKey(m.Name), cost)
-		op, reset := b.opq.figure(s.billedKey(m.Name), finish)
-		fig = &opFigure{op, reset}
-	} else if b.opq != nil {
-		op, reset := b.opq.figure(s.billedKey("batch"), finish)
-		fig = &opFigure{op, reset}
-	}
+	fig := s.commandFigureV2(b, m.Name, cost, finish, perCommand)
 	if aerr != nil {
 		return cost, aerr
 	}
@@ -220,6 +195,61 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 	}
 	b.times.Set(key, s.timeBlock(cmdStart, finish, cost, fig))
 	return cost, nil
+}
+
+// admitCommandV2 finds a command's method and checks it may run: scope,
+// the operating budget when billed per command, a scripted fault. m is nil
+// when the command does not run (e says why; a fault that strikes before
+// the call is left in b.pending). A fault that strikes after it is left in
+// b.pending too.
+func (s *Server) admitCommandV2(b *batchV2, key string, now time.Time) (m *Method, fault Fault, e *Error) {
+	name := b.method
+	if name == "batch" {
+		s.audit.command(name)
+		return nil, NoFault, errBatchNotAllowed
+	}
+	if m = s.method(V2, name); m == nil {
+		s.audit.command(name)
+		return nil, NoFault, errMethodNotFound
+	}
+	if !s.hasScope(m.Scope) {
+		s.audit.command(m.Name)
+		return nil, NoFault, &Error{Status: 401, Code: errInsufficientScope.Code}
+	}
+	if !s.limits.Disabled && s.limits.BatchPerCommand && s.op.blocked(s.billedKey(m.Name), now) {
+		s.audit.command(m.Name)
+		return nil, NoFault, errOperating
+	}
+	fault = s.faults.pickCommand(m.Name, key)
+	if e := commandError(fault); e != nil {
+		s.audit.command(m.Name)
+		return nil, fault, e
+	}
+	if fault.strikesBefore() {
+		s.audit.command(m.Name)
+		b.pending = fault
+		return nil, fault, nil
+	}
+	if !fault.listFault() && fault != FaultAbsurdFigures {
+		b.pending = fault // after the command ran
+	}
+	return m, fault, nil
+}
+
+// commandFigureV2 is the operating figure a command's time block shows:
+// its method's when billed per command (its time stored when the request
+// ends, counted already), else the batch's running one.
+func (s *Server) commandFigureV2(b *batchV2, method string, cost time.Duration, finish time.Time, perCommand bool) *opFigure {
+	switch {
+	case perCommand:
+		b.opq.add(s.billedKey(method), cost)
+		op, reset := b.opq.figure(s.billedKey(method), finish)
+		return &opFigure{op, reset}
+	case b.opq != nil:
+		op, reset := b.opq.figure(s.billedKey("batch"), finish)
+		return &opFigure{op, reset}
+	}
+	return nil
 }
 
 // errCutOff marks a batch cut off by the portal's 60 s limit.
