@@ -35,22 +35,25 @@ func journalError(err error) error {
 	return usagef("--journal: %v; nothing was sent", err)
 }
 
-// checkDuplicateIDs refuses an input that updates one record twice: the
+// checkDuplicateRows refuses an input that updates one record twice (the
 // order of two commands of one record is not kept across batches and
-// retries, so the older value could end up applied last.
-func checkDuplicateIDs(rows []updateRow) error {
-	first := map[int64]int{} // id -> index of its first row
+// retries, so the older value could end up applied last), or that creates
+// two records with one key (ignoring case: a search does not tell them
+// apart).
+func checkDuplicateRows(rows []updateRow) error {
+	first := map[string]int{} // id or key -> index of its first row
 	var dups []string
 	n := 0
 	for i, r := range rows {
-		j, ok := first[r.ID]
+		name := strings.ToLower(rowName(r))
+		j, ok := first[name]
 		if !ok {
-			first[r.ID] = i
+			first[name] = i
 			continue
 		}
 		n++
 		if len(dups) < 10 {
-			dups = append(dups, fmt.Sprintf("ID %d on lines %d and %d", r.ID, rows[j].Line, r.Line))
+			dups = append(dups, fmt.Sprintf("%s on lines %d and %d", rowName(r), rows[j].Line, r.Line))
 		}
 	}
 	if n == 0 {

@@ -146,20 +146,27 @@ func TestKillUpdate(t *testing.T) {
 	dir := t.TempDir()
 	in := writeUpdateCSV(t, dir, ids, "Killed")
 	args := []string{"update", "crm.deal.update", "--from", in, "--journal", filepath.Join(dir, "j"), "--time-scale", "20", "--quiet", "--concurrency", "2"}
-	rng := rand.New(rand.NewPCG(7, 3))
+	killAndRerun(t, bin, p.env, 3, args...)
+	checkTitles(t, p, ids, "Killed")
+}
+
+// killAndRerun runs the binary 4 times, killing it with SIGKILL at seeded
+// random moments 150-1050 ms in, then once to the end, which must exit 0.
+func killAndRerun(t *testing.T, bin string, env []string, seed uint64, args ...string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, seed))
 	kills := 0
 	for range 4 {
-		if runKilled(t, bin, p.env, time.Duration(150+rng.IntN(900))*time.Millisecond, args...) {
+		if runKilled(t, bin, env, time.Duration(150+rng.IntN(900))*time.Millisecond, args...) {
 			kills++
 		}
 	}
 	if kills == 0 {
 		t.Fatalf("no run was killed mid-way: the test proves nothing")
 	}
-	code, msg := runBin(t, bin, p.env, args...)
+	code, msg := runBin(t, bin, env, args...)
 	if code != 0 {
 		t.Fatalf("final run: exit %d: %s", code, msg)
 	}
-	checkTitles(t, p, ids, "Killed")
 	t.Logf("%d kills; final run:\n%s", kills, msg)
 }

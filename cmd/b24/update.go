@@ -23,7 +23,6 @@ import (
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/internal/journal"
 	"github.com/b24go/b24/internal/wait"
-	"github.com/b24go/b24/reconcile"
 )
 
 var updateCommand = &command{
@@ -66,15 +65,20 @@ another portal, user, API version, method, --param or input, a damaged line
 input.`,
 	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
 		u := &updater{c: c}
-		fs.StringVar(&u.from, "from", "", "input `FILE` (CSV or NDJSON); - for stdin (NDJSON)")
-		fs.StringVar(&u.journalPath, "journal", "", "journal `file` (created if missing; reuse it to resume)")
-		fs.StringVar(&u.format, "format", "", "input format: csv or ndjson (default: by extension)")
-		fs.IntVar(&u.chunk, "chunk", b24.MaxBatchCommands, "commands per batch request (at most 50)")
-		fs.IntVar(&u.concurrency, "concurrency", 4, "batch requests in flight at once")
-		fs.Var(&u.extra, "param", "`key=value` added to every command's parameters (e.g. entityTypeId=2); repeatable")
-		fs.DurationVar(&u.grace, "grace", defaultGrace, "after a signal, wait up to `D` for the requests in flight")
+		u.flags(fs)
 		return func(ctx context.Context, args []string) int { return u.run(ctx, args) }
 	},
+}
+
+// flags registers the flags b24 update and b24 add share.
+func (u *updater) flags(fs *flag.FlagSet) {
+	fs.StringVar(&u.from, "from", "", "input `FILE` (CSV or NDJSON); - for stdin (NDJSON)")
+	fs.StringVar(&u.journalPath, "journal", "", "journal `file` (created if missing; reuse it to resume)")
+	fs.StringVar(&u.format, "format", "", "input format: csv or ndjson (default: by extension)")
+	fs.IntVar(&u.chunk, "chunk", b24.MaxBatchCommands, "commands per batch request (at most 50)")
+	fs.IntVar(&u.concurrency, "concurrency", 4, "batch requests in flight at once")
+	fs.Var(&u.extra, "param", "`key=value` added to every command's parameters (e.g. entityTypeId=2); repeatable")
+	fs.DurationVar(&u.grace, "grace", defaultGrace, "after a signal, wait up to `D` for the requests in flight")
 }
 
 // pairList is a repeatable key=value flag.
@@ -85,6 +89,7 @@ func (p *pairList) Set(s string) error { *p = append(*p, s); return nil }
 
 type updater struct {
 	c           *cli
+	spec        rowSpec // b24 add: rows named by keys, creates exactly once
 	from        string
 	journalPath string
 	format      string
@@ -113,6 +118,7 @@ type updateRow struct {
 	Row    int
 	Line   int // the row's line in the input file
 	ID     int64
+	Key    string // b24 add: the row's key
 	Params map[string]any
 	sentAt time.Time
 }
@@ -133,7 +139,11 @@ type ambiguousRow struct {
 func (u *updater) run(ctx context.Context, args []string) int {
 	c := u.c
 	if len(args) != 1 {
-		return c.fail(ctx, usagef("want one METHOD (b24 update crm.deal.update --from FILE --journal J)"))
+		want := "METHOD (b24 update crm.deal.update"
+		if u.spec.adding {
+			want = "ENTITY (b24 add deal"
+		}
+		return c.fail(ctx, usagef("want one %s --from FILE --journal J)", want))
 	}
 	u.method = args[0]
 	if u.from == "" || u.journalPath == "" {
@@ -165,25 +175,11 @@ func (u *updater) run(ctx context.Context, args []string) int {
 // runWithHook runs the update through h (the demo gives its own).
 func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) int {
 	c := u.c
-	u.method = args[0]
-	rows, hash, err := readUpdateInput(u.from, u.format, c.stdin, u.extraMap)
+	rows, last, err := u.open(h, args[0])
 	if err != nil {
 		return c.fail(ctx, err)
 	}
-	if err := checkDuplicateIDs(rows); err != nil {
-		return c.fail(ctx, err)
-	}
-	u.api = c.api(h)
-	if err := checkBatchable(u.api.Version(), rows); err != nil {
-		return c.fail(ctx, err)
-	}
-	u.cutoff = time.Duration(float64(b24.DefaultRequestCutoff) / c.g.timeScale)
-	j, last, err := journal.Open(u.journalPath, u.journalHeader(h, hash, len(rows)))
-	if err != nil {
-		return c.fail(ctx, journalError(err))
-	}
-	u.j = j
-	defer j.Close()
+	defer u.j.Close()
 	u.sum.Failed = map[string][]updateRow{}
 
 	var toSend, toSettle []updateRow
@@ -206,7 +202,7 @@ func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) i
 			toSettle = append(toSettle, r)
 		}
 	}
-	u.prog = c.newProgress("update", "rows", int64(len(toSend)+len(toSettle)))
+	u.prog = c.newProgress(map[bool]string{false: "update", true: "add"}[u.spec.adding], "rows", int64(len(toSend)+len(toSettle)))
 	start := time.Now()
 
 	// First settle what an earlier run left unknown, then send the rest.
@@ -260,7 +256,7 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 		cmds[i] = b24.Cmd{Method: u.method, Params: r.Params}
 		sent[i] = r.sentAt
 	}
-	results := reconcile.CRMUpdates(ctx, u.api, cmds, sent)
+	results := u.reconciler()(ctx, u.api, cmds, sent)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -287,7 +283,7 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 		case o.State == b24.Done:
 			u.sum.Settled++
 			u.prog.Add(1)
-			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Done, Settled: true})
+			entries = append(entries, journal.Entry{Row: r.Row, ID: u.doneID(r, o.Result), State: journal.Done, Settled: true})
 		default:
 			u.sum.Resent++
 			resend = append(resend, r)
@@ -399,7 +395,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 		switch cr.State {
 		case b24.Done:
 			u.sum.Applied++
-			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Done})
+			entries = append(entries, journal.Entry{Row: r.Row, ID: u.doneID(r, cr.Result), State: journal.Done})
 		case b24.Failed:
 			why := errLine(cr.Err)
 			u.sum.Failed[why] = append(u.sum.Failed[why], r)
@@ -477,7 +473,7 @@ func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
 	} else if c.g.quiet && err == nil && failed == 0 && len(s.Ambiguous) == 0 && s.NotSent == 0 {
 		w = io.Discard
 	}
-	fmt.Fprintf(w, "applied:         %d\n", s.Applied)
+	fmt.Fprintf(w, "%-17s%d\n", map[bool]string{false: "applied:", true: "created:"}[u.spec.adding], s.Applied)
 	fmt.Fprintf(w, "already done:    %d\n", s.AlreadyDone)
 	fmt.Fprintf(w, "settled by read: %d done, %d sent again\n", s.Settled, s.Resent)
 	fmt.Fprintf(w, "failed:          %d\n", failed)
@@ -492,7 +488,7 @@ func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
 	fmt.Fprintf(w, "ambiguous:       %d\n", len(s.Ambiguous))
 	sort.Slice(s.Ambiguous, func(i, j int) bool { return s.Ambiguous[i].Row < s.Ambiguous[j].Row })
 	for _, a := range s.Ambiguous {
-		fmt.Fprintf(w, "  row %d (ID %d): %s\n", a.Row, a.ID, a.Why)
+		fmt.Fprintf(w, "  row %d (%s): %s\n", a.Row, rowName(a.updateRow), a.Why)
 	}
 	if len(s.Conflict) > 0 {
 		fmt.Fprintf(w, "conflict:        %d (changed by another user after the send: not sent again)\n", len(s.Conflict))
@@ -524,6 +520,10 @@ func rowList(rows []updateRow) string {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Row < rows[j].Row })
 	var b strings.Builder
 	b.WriteString("IDs ")
+	if len(rows) > 0 && rows[0].Key != "" {
+		b.Reset()
+		b.WriteString("keys ")
+	}
 	for i, r := range rows {
 		if i == 20 {
 			fmt.Fprintf(&b, " … and %d more", len(rows)-20)
@@ -532,13 +532,18 @@ func rowList(rows []updateRow) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(strconv.FormatInt(r.ID, 10))
+		b.WriteString(strings.TrimPrefix(strings.TrimPrefix(rowName(r), "ID "), "key "))
 	}
 	return b.String()
 }
 
 // readUpdateInput reads the rows of an update and the hash of the input.
 func readUpdateInput(path, format string, stdin io.Reader, extra map[string]any) ([]updateRow, string, error) {
+	return readRows(path, format, stdin, extra, rowSpec{})
+}
+
+// readRows reads the rows of an update or, with spec.adding, of an add.
+func readRows(path, format string, stdin io.Reader, extra map[string]any, spec rowSpec) ([]updateRow, string, error) {
 	var data []byte
 	var err error
 	if path == "-" {
@@ -564,9 +569,9 @@ func readUpdateInput(path, format string, stdin io.Reader, extra map[string]any)
 	var rows []updateRow
 	switch format {
 	case "csv":
-		rows, err = readCSVRows(data)
+		rows, err = readCSVRows(data, spec)
 	case "ndjson", "jsonl":
-		rows, err = readNDJSONRows(data)
+		rows, err = readNDJSONRows(data, spec)
 	default:
 		return nil, "", usagef("--format must be csv or ndjson, not %q", format)
 	}
@@ -599,7 +604,7 @@ func parseID(s string, row int) (int64, error) {
 	return id, nil
 }
 
-func readCSVRows(data []byte) ([]updateRow, error) {
+func readCSVRows(data []byte, spec rowSpec) ([]updateRow, error) {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
 	header, err := r.Read()
 	if err != nil {
@@ -607,12 +612,15 @@ func readCSVRows(data []byte) ([]updateRow, error) {
 	}
 	idCol := -1
 	for i, h := range header {
-		if strings.EqualFold(strings.TrimSpace(h), "id") {
+		if spec.isIdent(strings.TrimSpace(h)) {
 			idCol = i
 		}
 	}
-	if idCol < 0 {
+	if idCol < 0 && !spec.adding {
 		return nil, usagef("--from: the CSV header has no ID column")
+	}
+	if idCol < 0 && spec.keyCol != "" {
+		return nil, usagef("--from: the CSV header has no %s column (--key)", spec.keyCol)
 	}
 	var rows []updateRow
 	for n := 1; ; n++ {
@@ -623,23 +631,27 @@ func readCSVRows(data []byte) ([]updateRow, error) {
 		if err != nil {
 			return nil, usagef("--from: %v", err)
 		}
-		id, err := parseID(rec[idCol], n)
-		if err != nil {
-			return nil, err
-		}
 		fields := map[string]any{}
 		for i, v := range rec {
 			if i != idCol {
 				fields[header[i]] = v
 			}
 		}
-		line, _ := r.FieldPos(idCol)
-		rows = append(rows, updateRow{Row: n, Line: line, ID: id, Params: map[string]any{"id": id, "fields": fields}})
+		line, _ := r.FieldPos(0)
+		var ident any
+		if idCol >= 0 {
+			ident = rec[idCol]
+		}
+		row, err := spec.row(n, line, ident, fields)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
 }
 
-func readNDJSONRows(data []byte) ([]updateRow, error) {
+func readNDJSONRows(data []byte, spec rowSpec) ([]updateRow, error) {
 	var rows []updateRow
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
@@ -660,28 +672,25 @@ func readNDJSONRows(data []byte) ([]updateRow, error) {
 		var idv any
 		var fields map[string]any
 		for k, v := range obj {
-			if strings.EqualFold(k, "id") {
+			if spec.isIdent(k) {
 				idv = v
 			}
-		}
-		if idv == nil {
-			return nil, usagef("--from: row %d has no ID", n)
-		}
-		id, err := parseID(fmt.Sprint(idv), n)
-		if err != nil {
-			return nil, err
 		}
 		if f, ok := obj["fields"].(map[string]any); ok {
 			fields = f
 		} else {
 			fields = map[string]any{}
 			for k, v := range obj {
-				if !strings.EqualFold(k, "id") {
+				if !spec.isIdent(k) {
 					fields[k] = v
 				}
 			}
 		}
-		rows = append(rows, updateRow{Row: n, Line: lineNo, ID: id, Params: map[string]any{"id": id, "fields": fields}})
+		row, err := spec.row(n, lineNo, idv, fields)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, usagef("--from: %v", err)

@@ -61,6 +61,10 @@ type Header struct {
 	Format  string          `json:"format"`           // how the input was read
 	Input   string          `json:"input"`            // "sha256:<hex>" of the input file
 	Rows    int             `json:"rows"`
+	// Run names the journal's run (b24 add writes it into every record it
+	// creates): set when the journal is created, kept when it is opened
+	// again (Journal.Run); not compared.
+	Run string `json:"run,omitempty"`
 }
 
 // Entry is one state change of one row.
@@ -97,7 +101,12 @@ type Journal struct {
 	mu   sync.Mutex
 	f    *os.File
 	path string
+	run  string
 }
+
+// Run returns the run id of the journal's header (Header.Run): the one
+// Open was given for a new journal, the stored one otherwise.
+func (j *Journal) Run() string { return j.run }
 
 // Open opens the journal at path, creating it with h when it does not exist
 // (or is empty), and returns the last entry of every row it records. An
@@ -141,7 +150,13 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 	header = append(header, '\n')
 	// A new journal, or a header torn by a crash before anything else
 	// was written (any other file is refused below, never overwritten).
-	if !bytes.Contains(data, []byte("\n")) && bytes.HasPrefix(header, data) {
+	// The run id, last, is another run's in a torn header.
+	fixed := header
+	if i := bytes.Index(header, []byte(`,"run":`)); i >= 0 {
+		fixed = header[:i]
+	}
+	if !bytes.Contains(data, []byte("\n")) && (bytes.HasPrefix(header, data) || bytes.HasPrefix(fixed, data) || bytes.HasPrefix(data, fixed)) {
+		j.run = h.Run
 		if err := j.truncate(0); err != nil {
 			return nil, err
 		}
@@ -164,9 +179,11 @@ func (j *Journal) load(h Header) (map[int]Entry, error) {
 	for i, raw := range lines {
 		line := bytes.TrimSuffix(raw, []byte("\n"))
 		if i == 0 {
-			if err := checkHeader(j.path, line, h); err != nil {
+			run, err := checkHeader(j.path, line, h)
+			if err != nil {
 				return nil, err
 			}
+			j.run = run
 			offset += len(raw)
 			continue
 		}
@@ -197,19 +214,23 @@ func torn(raw []byte) bool {
 	return !bytes.HasSuffix(raw, []byte("\n")) || len(bytes.Trim(raw, "\x00\n")) == 0
 }
 
-// checkHeader checks that line is a header of this format equal to want.
-func checkHeader(path string, line []byte, want Header) error {
+// checkHeader checks that line is a header of this format equal to want
+// (but for the run id), and returns its run id.
+func checkHeader(path string, line []byte, want Header) (string, error) {
 	var got Header
 	if err := json.Unmarshal(line, &got); err != nil || got.Version == 0 {
-		return fmt.Errorf("%s is not a b24 update journal", path)
+		return "", fmt.Errorf("%s is not a b24 update journal", path)
 	}
 	if got.Version != FormatVersion {
-		return fmt.Errorf("%w: %s has journal format %d, which records no portal: finish it with the b24 that wrote it, or start a new journal (rows it records as done are then sent again)", ErrOldFormat, path, got.Version)
+		return "", fmt.Errorf("%w: %s has journal format %d, which records no portal: finish it with the b24 that wrote it, or start a new journal (rows it records as done are then sent again)", ErrOldFormat, path, got.Version)
 	}
 	if d := diff(got, want); d != "" {
-		return fmt.Errorf("%w: %s records %s", ErrMismatch, path, d)
+		return "", fmt.Errorf("%w: %s records %s", ErrMismatch, path, d)
 	}
-	return nil
+	if (got.Run == "") != (want.Run == "") {
+		return "", fmt.Errorf("%w: %s records run id %q, this run wants one: %v", ErrMismatch, path, got.Run, want.Run != "")
+	}
+	return got.Run, nil
 }
 
 // diff names the first field where the journal's header (got) differs from

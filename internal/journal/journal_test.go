@@ -213,3 +213,38 @@ func TestSentAt(t *testing.T) {
 		t.Errorf("SentAt = %d", got)
 	}
 }
+
+// TestJournalRun: a journal keeps the run id it was created with; a rerun
+// (with a fresh id of its own) gets the stored one. A header torn by a
+// crash, with another run's id, is replaced; a journal without a run id is
+// refused to a run that wants one, and the reverse.
+func TestJournalRun(t *testing.T) {
+	dir := t.TempDir()
+	h := testHeader()
+	h.Method, h.Run = "crm.deal.add", "r1"
+	path := filepath.Join(dir, "j")
+	j, _, err := Open(path, h)
+	if err != nil || j.Run() != "r1" {
+		t.Fatalf("new journal: run %q, %v", j.Run(), err)
+	}
+	j.Close()
+	h.Run = "r2"
+	if j, _, err = Open(path, h); err != nil || j.Run() != "r1" {
+		t.Fatalf("reopened: run %q, %v (want the stored r1)", j.Run(), err)
+	}
+	j.Close()
+	// A crash tore the header of a run r0 after its run id began.
+	torn := filepath.Join(dir, "torn")
+	h0 := h
+	h0.Run, h0.Version = "r0-long-id", FormatVersion
+	full, _ := json.Marshal(h0)
+	os.WriteFile(torn, full[:len(full)-5], 0o644)
+	if j, _, err = Open(torn, h); err != nil || j.Run() != "r2" {
+		t.Fatalf("torn header: run %q, %v (want this run's r2)", j.Run(), err)
+	}
+	j.Close()
+	h.Run = ""
+	if _, _, err := Open(path, h); !errors.Is(err, ErrMismatch) {
+		t.Errorf("a run without an id opened a journal with one: %v", err)
+	}
+}

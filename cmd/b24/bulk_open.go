@@ -1,0 +1,64 @@
+package main
+
+import (
+	"strings"
+	"time"
+
+	"github.com/b24go/b24"
+	"github.com/b24go/b24/internal/journal"
+)
+
+// open reads and checks the input of b24 update or b24 add (METHOD or
+// ENTITY arg), then opens the journal: every refusal comes before anything
+// is sent. It returns the rows and the journal's last entry of each.
+func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.Entry, error) {
+	c := u.c
+	u.method = arg
+	if u.spec.adding {
+		m, err := createMethod(arg)
+		if err != nil {
+			return nil, nil, err
+		}
+		u.method = m
+	}
+	rows, hash, err := readRows(u.from, u.format, c.stdin, u.extraMap, u.spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkDuplicateRows(rows); err != nil {
+		return nil, nil, err
+	}
+	u.api = c.api(h)
+	if err := checkBatchable(u.api.Version(), rows); err != nil {
+		return nil, nil, err
+	}
+	hdr := u.journalHeader(h, hash, len(rows))
+	if u.spec.adding {
+		if u.api.Version() != b24.APIv2 {
+			return nil, nil, usagef("b24 add: exactly-once creates are searched on REST v2 only; REST 3.0 creates carry an Idempotency-Key (reconcile.IdempotencyKey in the Go API)")
+		}
+		// Refuse bad keys and key fields in the input before the journal exists.
+		if err := u.keyRows(cloneRows(rows), strings.Repeat("0", len(newRunID()))); err != nil {
+			return nil, nil, err
+		}
+		hdr.Run = newRunID()
+	}
+	u.cutoff = time.Duration(float64(b24.DefaultRequestCutoff) / c.g.timeScale)
+	j, last, err := journal.Open(u.journalPath, hdr)
+	if err != nil {
+		return nil, nil, journalError(err)
+	}
+	u.j = j
+	if u.spec.adding {
+		if err := u.keyRows(rows, j.Run()); err != nil {
+			j.Close()
+			return nil, nil, err
+		}
+	}
+	return rows, last, nil
+}
+
+// cloneRows copies rows so that keying them leaves the originals alone.
+func cloneRows(rows []updateRow) []updateRow {
+	return append([]updateRow(nil), rows...)
+}
