@@ -417,111 +417,148 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 	if params.Len() > maxBatch {
 		return s.errorReply(V3, V3Errorf(400, "VALIDATION_REQUESTVALIDATIONEXCEPTION", "Batch supports at most %d commands", maxBatch))
 	}
-	results := php.NewArray()
-	byAlias := map[string]any{}
-	var total time.Duration
-	var fail *Error
-	cmdFault := NoFault
+	b := &batchV3{results: php.NewArray(), byAlias: map[string]any{}, cmdFault: NoFault, arrive: arrive, seq: seq}
 	stop, n := params.Len(), -1 // stop: the position of the command that ended the batch
 	for i, v := range params.All() {
 		n++
-		cmd, ok := v.(*php.Array)
-		if !ok {
-			fail = V3Errorf(400, "INVALIDSELECTEXCEPTION", "Batch command must be an object")
-			s.audit.commandDone(commandRecord(seq, i, "", fail, NoFault))
+		if !s.stepV3(ctx, b, i, v) {
 			stop = n
 			break
 		}
-		key := v3CommandKey(cmd, i)
-		mv, _ := cmd.Get("method")
-		name, _ := mv.(string)
-		m := s.method(V3, name)
-		if fail = s.v3CommandRefusal(m, cmd, byAlias); fail != nil {
-			s.audit.commandDone(commandRecord(seq, key, strings.ToLower(name), fail, NoFault))
-			stop = n
-			break
-		}
-		q := php.NewArray()
-		if qv, ok := cmd.Get("query"); ok {
-			r, _ := resolveRefsV3(qv.(*php.Array), byAlias)
-			q = r.(*php.Array)
-		}
-		fault := s.faults.pickCommand(m.Name, key)
-		if e := commandError(fault); e != nil {
-			s.audit.command(m.Name)
-			s.audit.commandDone(commandRecord(seq, key, m.Name, e, fault))
-			fail = e
-			stop = n
-			break
-		}
-		if fault.strikesBefore() {
-			s.audit.command(m.Name)
-			s.audit.commandDone(commandRecord(seq, key, m.Name, errAbort, fault))
-			cmdFault = fault
-			stop = n
-			break
-		}
-		c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key}
-		if fault.listFault() {
-			c.fault = fault
-		}
-		res, aerr := m.Handler(c)
-		cost := s.spread.apply(s.latency.cost(c.cost, s.scale))
-		if total+cost > s.cutoff {
-			s.sleepUntil(ctx, arrive.Add(s.cutoff))
-			s.audit.call(c)
-			s.chargeBatch(s.opRequest(arrive), total+cost)
-			return gatewayTimeout()
-		}
-		total += cost
-		s.sleepUntil(ctx, arrive.Add(total))
-		s.audit.call(c)
-		if !fault.listFault() && fault != NoFault && fault != FaultAbsurdFigures {
-			cmdFault = fault // strikes the request after the command ran
-			if fault != FaultEchoHeader {
-				s.audit.commandDone(commandRecord(seq, key, m.Name, errAbort, fault))
-				stop = n
-				break
-			}
-		}
-		s.audit.commandDone(commandRecord(seq, key, m.Name, aerr, cmdFault))
-		if aerr == ErrNotExecuted {
-			continue
-		}
-		if aerr != nil {
-			fail = aerr
-			stop = n
-			break
-		}
-		if as, _ := cmd.Get("as"); as != nil {
-			if alias, ok := as.(string); ok && alias != "" {
-				results.Set(alias, res.Value)
-				byAlias[alias] = res.Value
-				continue
-			}
-		}
-		results.Append(res.Value)
+	}
+	if b.cut {
+		return gatewayTimeout()
 	}
 	s.logNotRunV3(seq, params, stop)
 	finish := s.clock.Now()
 	var fig *opFigure
 	if q := s.opRequest(arrive); q != nil {
-		q.add(s.billedKey("batch"), s.batchBilled(total))
+		q.add(s.billedKey("batch"), s.batchBilled(b.total))
 		q.commit(finish)
 		op, reset := q.figure(s.billedKey("batch"), finish)
 		fig = &opFigure{op, reset}
 	}
 	var rep reply
-	if fail != nil {
-		rep = s.errorReply(V3, fail)
+	if b.fail != nil {
+		rep = s.errorReply(V3, b.fail)
 	} else {
 		env := php.NewArray()
-		env.Set("result", results)
-		env.Set("time", s.timeBlock(arrive, finish, total, fig))
-		rep = s.jsonReply(http.StatusOK, env, total)
+		env.Set("result", b.results)
+		env.Set("time", s.timeBlock(arrive, finish, b.total, fig))
+		rep = s.jsonReply(http.StatusOK, env, b.total)
 	}
-	rep.cmdFault = cmdFault
+	rep.cmdFault = b.cmdFault
 	return rep
+}
+
+// batchV3 is a v3 batch under way.
+type batchV3 struct {
+	results  *php.Array
+	byAlias  map[string]any // results by their "as"
+	total    time.Duration
+	fail     *Error // the error that ended the batch
+	cmdFault Fault  // a command's fault that strikes the request
+	cut      bool   // the portal's 60 s cut-off struck
+	arrive   time.Time
+	seq      int
+}
+
+// stepV3 runs command i of a v3 batch and files its result; false ends the
+// batch.
+func (s *Server) stepV3(ctx context.Context, b *batchV3, i string, v any) bool {
+	cmd, ok := v.(*php.Array)
+	if !ok {
+		b.fail = V3Errorf(400, "INVALIDSELECTEXCEPTION", "Batch command must be an object")
+		s.audit.commandDone(commandRecord(b.seq, i, "", b.fail, NoFault))
+		return false
+	}
+	key := v3CommandKey(cmd, i)
+	m, q, fault, ok := s.admitCommandV3(b, cmd, key)
+	if !ok {
+		return false
+	}
+	res, aerr, ok := s.callV3(ctx, b, m, q, key, fault)
+	if !ok {
+		return false
+	}
+	if !fault.listFault() && fault != NoFault && fault != FaultAbsurdFigures {
+		b.cmdFault = fault // strikes the request after the command ran
+		if fault != FaultEchoHeader {
+			s.audit.commandDone(commandRecord(b.seq, key, m.Name, errAbort, fault))
+			return false
+		}
+	}
+	s.audit.commandDone(commandRecord(b.seq, key, m.Name, aerr, b.cmdFault))
+	if aerr == ErrNotExecuted {
+		return true
+	}
+	if aerr != nil {
+		b.fail = aerr
+		return false
+	}
+	if as, _ := cmd.Get("as"); as != nil {
+		if alias, ok := as.(string); ok && alias != "" {
+			b.results.Set(alias, res.Value)
+			b.byAlias[alias] = res.Value
+			return true
+		}
+	}
+	b.results.Append(res.Value)
+	return true
+}
+
+// admitCommandV3 finds a v3 command's method, checks it (v3CommandRefusal),
+// resolves its query's references and picks its fault; ok is false when the
+// command ends the batch before it runs.
+func (s *Server) admitCommandV3(b *batchV3, cmd *php.Array, key string) (m *Method, q *php.Array, fault Fault, ok bool) {
+	mv, _ := cmd.Get("method")
+	name, _ := mv.(string)
+	m = s.method(V3, name)
+	if b.fail = s.v3CommandRefusal(m, cmd, b.byAlias); b.fail != nil {
+		s.audit.commandDone(commandRecord(b.seq, key, strings.ToLower(name), b.fail, NoFault))
+		return nil, nil, NoFault, false
+	}
+	q = php.NewArray()
+	if qv, ok := cmd.Get("query"); ok {
+		r, _ := resolveRefsV3(qv.(*php.Array), b.byAlias)
+		q = r.(*php.Array)
+	}
+	fault = s.faults.pickCommand(m.Name, key)
+	if e := commandError(fault); e != nil {
+		s.audit.command(m.Name)
+		s.audit.commandDone(commandRecord(b.seq, key, m.Name, e, fault))
+		b.fail = e
+		return nil, nil, fault, false
+	}
+	if fault.strikesBefore() {
+		s.audit.command(m.Name)
+		s.audit.commandDone(commandRecord(b.seq, key, m.Name, errAbort, fault))
+		b.cmdFault = fault
+		return nil, nil, fault, false
+	}
+	return m, q, fault, true
+}
+
+// callV3 runs a v3 command and waits out its cost; ok is false when the
+// batch's 60 s cut-off struck (b.cut).
+func (s *Server) callV3(ctx context.Context, b *batchV3, m *Method, q *php.Array, key string, fault Fault) (Result, *Error, bool) {
+	c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key}
+	if fault.listFault() {
+		c.fault = fault
+	}
+	res, aerr := m.Handler(c)
+	cost := s.spread.apply(s.latency.cost(c.cost, s.scale))
+	if b.total+cost > s.cutoff {
+		s.sleepUntil(ctx, b.arrive.Add(s.cutoff))
+		s.audit.call(c)
+		s.chargeBatch(s.opRequest(b.arrive), b.total+cost)
+		b.cut = true
+		return res, aerr, false
+	}
+	b.total += cost
+	s.sleepUntil(ctx, b.arrive.Add(b.total))
+	s.audit.call(c)
+	return res, aerr, true
 }
 
 // resolveRefsV3 replaces {"$ref": "alias.item.field"} and
