@@ -120,66 +120,11 @@ func (s *Server) serveH2(c net.Conn) {
 func (hc *h2conn) handle(f http2.Frame) bool {
 	switch f := f.(type) {
 	case *http2.SettingsFrame:
-		if f.IsAck() {
-			return true
-		}
-		hc.mu.Lock()
-		f.ForeachSetting(func(st http2.Setting) error {
-			switch st.ID {
-			case http2.SettingInitialWindowSize:
-				delta := int64(st.Val) - hc.initWin
-				hc.initWin = int64(st.Val)
-				for _, st := range hc.streams {
-					st.win += delta
-				}
-			case http2.SettingMaxFrameSize:
-				hc.maxFrame = int(st.Val)
-			}
-			return nil
-		})
-		hc.cond.Broadcast()
-		hc.mu.Unlock()
-		return hc.write(hc.fr.WriteSettingsAck) == nil
+		return hc.settings(f)
 	case *http2.MetaHeadersFrame:
-		id := f.StreamID
-		hc.mu.Lock()
-		if id%2 == 0 || id <= hc.lastID {
-			hc.mu.Unlock()
-			return false
-		}
-		hc.lastID = id
-		if hc.goAway {
-			hc.mu.Unlock()
-			return hc.write(func() error { return hc.fr.WriteRSTStream(id, http2.ErrCodeRefusedStream) }) == nil
-		}
-		st := &h2stream{id: id, hdr: f.Fields, win: hc.initWin}
-		hc.streams[id] = st
-		hc.mu.Unlock()
-		if f.StreamEnded() {
-			hc.start(st)
-		}
+		return hc.headers(f)
 	case *http2.DataFrame:
-		hc.mu.Lock()
-		st := hc.streams[f.StreamID]
-		answering := st != nil && st.cancel != nil
-		hc.mu.Unlock()
-		n := uint32(len(f.Data()))
-		if n > 0 && hc.write(func() error { return hc.fr.WriteWindowUpdate(0, n) }) != nil {
-			return false
-		}
-		if st == nil || answering {
-			return true // a stream already reset or being answered
-		}
-		if st.body.Len()+len(f.Data()) > h2MaxBody {
-			hc.reset(st.id, http2.ErrCodeRefusedStream)
-			return true
-		}
-		st.body.Write(f.Data())
-		if f.StreamEnded() {
-			hc.start(st)
-		} else if n > 0 && hc.write(func() error { return hc.fr.WriteWindowUpdate(st.id, n) }) != nil {
-			return false
-		}
+		return hc.data(f)
 	case *http2.WindowUpdateFrame:
 		hc.mu.Lock()
 		if f.StreamID == 0 {
@@ -204,6 +149,80 @@ func (hc *h2conn) handle(f http2.Frame) bool {
 		hc.cond.Broadcast()
 		hc.mu.Unlock()
 	case *http2.GoAwayFrame:
+		return false
+	}
+	return true
+}
+
+// settings applies the client's window size and frame size, and acks.
+func (hc *h2conn) settings(f *http2.SettingsFrame) bool {
+	if f.IsAck() {
+		return true
+	}
+	hc.mu.Lock()
+	f.ForeachSetting(func(st http2.Setting) error {
+		switch st.ID {
+		case http2.SettingInitialWindowSize:
+			delta := int64(st.Val) - hc.initWin
+			hc.initWin = int64(st.Val)
+			for _, st := range hc.streams {
+				st.win += delta
+			}
+		case http2.SettingMaxFrameSize:
+			hc.maxFrame = int(st.Val)
+		}
+		return nil
+	})
+	hc.cond.Broadcast()
+	hc.mu.Unlock()
+	return hc.write(hc.fr.WriteSettingsAck) == nil
+}
+
+// headers opens a stream (refused after a GOAWAY); a bad stream id ends
+// the connection.
+func (hc *h2conn) headers(f *http2.MetaHeadersFrame) bool {
+	id := f.StreamID
+	hc.mu.Lock()
+	if id%2 == 0 || id <= hc.lastID {
+		hc.mu.Unlock()
+		return false
+	}
+	hc.lastID = id
+	if hc.goAway {
+		hc.mu.Unlock()
+		return hc.write(func() error { return hc.fr.WriteRSTStream(id, http2.ErrCodeRefusedStream) }) == nil
+	}
+	st := &h2stream{id: id, hdr: f.Fields, win: hc.initWin}
+	hc.streams[id] = st
+	hc.mu.Unlock()
+	if f.StreamEnded() {
+		hc.start(st)
+	}
+	return true
+}
+
+// data adds to a stream's body (refused over h2MaxBody), gives the window
+// back and starts the request at the end of the stream.
+func (hc *h2conn) data(f *http2.DataFrame) bool {
+	hc.mu.Lock()
+	st := hc.streams[f.StreamID]
+	answering := st != nil && st.cancel != nil
+	hc.mu.Unlock()
+	n := uint32(len(f.Data()))
+	if n > 0 && hc.write(func() error { return hc.fr.WriteWindowUpdate(0, n) }) != nil {
+		return false
+	}
+	if st == nil || answering {
+		return true // a stream already reset or being answered
+	}
+	if st.body.Len()+len(f.Data()) > h2MaxBody {
+		hc.reset(st.id, http2.ErrCodeRefusedStream)
+		return true
+	}
+	st.body.Write(f.Data())
+	if f.StreamEnded() {
+		hc.start(st)
+	} else if n > 0 && hc.write(func() error { return hc.fr.WriteWindowUpdate(st.id, n) }) != nil {
 		return false
 	}
 	return true
