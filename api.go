@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // API is one REST version of a Hook: Hook.V2() or Hook.V3(), the JS SDK's
@@ -132,7 +134,7 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 			c.idemKey = newUUIDv7()
 		}
 	}
-	c.limitReq = LimitRequest{Portal: h.host, Credential: h.credential,
+	c.limitReq = limit.Request{Portal: h.host, Credential: h.credential,
 		Methods: billedMethods(a.version, method, body, p.Operating.BatchBilling)}
 	warnClientSide(h)
 	start := time.Now()

@@ -8,6 +8,8 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+
+	"github.com/b24go/b24/limit"
 )
 
 // FuzzBatchRefs sends a REST v2 batch whose second command holds a fuzzed
@@ -32,7 +34,7 @@ func FuzzBatchRefs(f *testing.F) {
 	}
 	defer srv.Close()
 	// The fake has no limits: neither has the hook's limiter.
-	h := srv.Hook(b24.WithRestrictionParams(b24.RestrictionParams{RateLimit: b24.RateLimit{Burst: 1 << 20, Drain: 1e6}}))
+	h := srv.Hook(b24.WithRestrictionParams(b24.RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Burst: 1 << 20, Drain: 1e6}}}))
 	defer h.Close()
 	f.Fuzz(func(t *testing.T, name, ref string) {
 		cmds := []b24.Cmd{

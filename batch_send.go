@@ -12,6 +12,8 @@ import (
 
 	"github.com/b24go/b24/internal/batchwire"
 	"github.com/b24go/b24/internal/php"
+
+	"github.com/b24go/b24/limit"
 )
 
 // chunkOutcome is what one batch request gave.
@@ -240,18 +242,18 @@ func decodeV2Sections(resp *Response) (*v2Sections, error) {
 // so that the limiter holds back before the next request. For an operating
 // refusal it names the billed method: the command's own under per-command
 // billing, otherwise the batch's.
-func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string) (Refusal, string) {
+func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string) (limit.Refusal, string) {
 	if v != APIv2 || resp == nil {
-		return NotRefused, ""
+		return limit.NotRefused, ""
 	}
 	if !bytes.Contains(resp.Result, []byte("QUERY_LIMIT_EXCEEDED")) && !bytes.Contains(resp.Result, []byte("OPERATION_TIME_LIMIT")) {
-		return NotRefused, ""
+		return limit.NotRefused, ""
 	}
 	sec, err := decodeV2Sections(resp)
 	if err != nil {
-		return NotRefused, ""
+		return limit.NotRefused, ""
 	}
-	refusal := NotRefused
+	refusal := limit.NotRefused
 	var methods map[string]string
 	for k, raw := range sec.Errors {
 		e, ok := subError(raw, "", "").(*APIError)
@@ -261,14 +263,14 @@ func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string)
 		switch {
 		case errors.Is(e, ErrOperationTimeLimit):
 			if len(billed) == 1 {
-				return RefusedOperating, billed[0]
+				return limit.RefusedOperating, billed[0]
 			}
 			if methods == nil {
 				methods = batchwire.CommandMethods(body)
 			}
-			return RefusedOperating, methods[k]
+			return limit.RefusedOperating, methods[k]
 		case errors.Is(e, ErrQueryLimitExceeded):
-			refusal = RefusedRate
+			refusal = limit.RefusedRate
 		}
 	}
 	return refusal, ""
@@ -399,12 +401,12 @@ func batchTimes(r *Response) map[string]*Timing {
 // its command's method (BatchBilledPerCommand). A method run by several
 // commands takes its largest figure. REST 3.0 batches report no per-command
 // time, so they yield nothing.
-func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []OperatingReport {
+func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []limit.OperatingReport {
 	if v != APIv2 {
 		return nil
 	}
 	methods := batchwire.CommandMethods(body)
-	best := map[string]OperatingReport{}
+	best := map[string]limit.OperatingReport{}
 	var order []string
 	for key, t := range batchTimes(r) {
 		m, ok := methods[key]
@@ -421,11 +423,11 @@ func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []OperatingR
 			order = append(order, m)
 		}
 		if !seen || op > cur.Operating {
-			best[m] = OperatingReport{Method: m, Operating: op, ResetAt: reset}
+			best[m] = limit.OperatingReport{Method: m, Operating: op, ResetAt: reset}
 		}
 	}
 	slices.Sort(order)
-	out := make([]OperatingReport, 0, len(order))
+	out := make([]limit.OperatingReport, 0, len(order))
 	for _, m := range order {
 		out = append(out, best[m])
 	}

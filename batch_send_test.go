@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/b24go/b24/internal/php"
+
+	"github.com/b24go/b24/limit"
 )
 
 func TestBatchBilling(t *testing.T) {
@@ -26,7 +28,7 @@ func TestBatchBilling(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Billed as batch: the largest figure of the envelope and its sub-results, never a sum.
-	if m := billedMethods(APIv2, "batch", body, BatchBilledAsBatch); !reflect.DeepEqual(m, []string{"batch"}) {
+	if m := billedMethods(APIv2, "batch", body, limit.BatchBilledAsBatch); !reflect.DeepEqual(m, []string{"batch"}) {
 		t.Fatalf("billed %v", m)
 	}
 	got := operatingReports(r, []string{"batch"}, APIv2, body)
@@ -34,7 +36,7 @@ func TestBatchBilling(t *testing.T) {
 		t.Fatalf("as batch: %+v", got)
 	}
 	// Billed per command: each method its own largest figure.
-	billed := billedMethods(APIv2, "batch", body, BatchBilledPerCommand)
+	billed := billedMethods(APIv2, "batch", body, limit.BatchBilledPerCommand)
 	if len(billed) != 2 {
 		t.Fatalf("per command billed %v", billed)
 	}
@@ -51,7 +53,7 @@ func TestBatchBilling(t *testing.T) {
 	// A list-form batch: result_time as a JSON list.
 	list := []byte(`{"cmd":["crm.deal.get?id=1","user.current"]}`)
 	r2, _ := decodeEnvelope([]byte(`{"result":{"result":[1,2],"result_time":[{"operating":1},{"operating":3}]},"time":{"operating":0.5}}`), 200, http.Header{}, "batch", APIv2, "", nil)
-	got = operatingReports(r2, billedMethods(APIv2, "batch", list, BatchBilledPerCommand), APIv2, list)
+	got = operatingReports(r2, billedMethods(APIv2, "batch", list, limit.BatchBilledPerCommand), APIv2, list)
 	if len(got) != 2 || got[1].Method != "user.current" || got[1].Operating != 3*time.Second {
 		t.Fatalf("list form: %+v", got)
 	}

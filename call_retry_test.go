@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // foreignLimiter is a Limiter from outside the package: it holds every call
@@ -19,7 +21,7 @@ import (
 // never holds back, like a custom one or a redislimit whose refusal got lost).
 type foreignLimiter struct{ hold time.Duration }
 
-func (f foreignLimiter) Acquire(ctx context.Context, _ LimitRequest) (Permit, error) {
+func (f foreignLimiter) Acquire(ctx context.Context, _ limit.Request) (limit.Permit, error) {
 	if f.hold > 0 {
 		if err := sleepCtx(ctx, f.hold); err != nil {
 			return nil, err
@@ -30,7 +32,7 @@ func (f foreignLimiter) Acquire(ctx context.Context, _ LimitRequest) (Permit, er
 
 type foreignPermit struct{}
 
-func (foreignPermit) Release(Outcome) {}
+func (foreignPermit) Release(limit.Outcome) {}
 
 // timedSteps answers each request with the next step and notes when it came.
 type timedSteps struct {
@@ -88,7 +90,7 @@ func TestRefusalFloor(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		limiter Limiter // nil: the built-in one
+		limiter limit.Limiter // nil: the built-in one
 		retry   RetryPolicy
 		method  string
 		timeout time.Duration
@@ -178,7 +180,7 @@ func TestStatsWaits(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string
-		limiter  Limiter // nil: the built-in one with params
+		limiter  limit.Limiter // nil: the built-in one with params
 		params   RestrictionParams
 		calls    int
 		waits    int64
@@ -186,9 +188,9 @@ func TestStatsWaits(t *testing.T) {
 		warnings int
 	}{
 		{name: "built-in, within the burst", calls: 3},
-		{name: "built-in, past the burst", params: RestrictionParams{RateLimit: RateLimit{Burst: 2, Drain: 2}},
+		{name: "built-in, past the burst", params: RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Burst: 2, Drain: 2}}},
 			calls: 3, waits: 2, waitTime: time.Second},
-		{name: "built-in, long waits", params: RestrictionParams{RateLimit: RateLimit{Burst: 2, Drain: 0.5}},
+		{name: "built-in, long waits", params: RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Burst: 2, Drain: 0.5}}},
 			calls: 3, waits: 2, waitTime: 4 * time.Second, warnings: 2},
 		{name: "foreign, no wait", limiter: foreignLimiter{}, calls: 3},
 		{name: "foreign, below the threshold", limiter: foreignLimiter{hold: 5 * time.Millisecond}, calls: 3},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/b24go/b24/internal/batchwire"
+	"github.com/b24go/b24/limit"
 )
 
 // readMethods are methods that only read, by full name (lower-case).
@@ -95,9 +96,9 @@ func batchMethods(v APIVersion, body []byte) ([]string, bool) {
 func isBatch(method string) bool { return strings.EqualFold(method, "batch") }
 
 // billedMethods returns the operating budgets a call draws on.
-func billedMethods(v APIVersion, method string, body []byte, billing BatchBilling) []string {
+func billedMethods(v APIVersion, method string, body []byte, billing limit.BatchBilling) []string {
 	m := strings.ToLower(method)
-	if !isBatch(m) || billing == BatchBilledAsBatch {
+	if !isBatch(m) || billing == limit.BatchBilledAsBatch {
 		return []string{m}
 	}
 	methods, ok := batchMethods(v, body)

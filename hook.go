@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
@@ -49,7 +51,7 @@ type Hook struct {
 	secret     Secret // the secret, only ever behind Secret's pointer
 	credential string // hash of the credential, the key of operating budgets
 	client     *http.Client
-	limiter    Limiter
+	limiter    limit.Limiter
 	userAgent  string
 	timeout    time.Duration
 	maxBody    int64
@@ -88,7 +90,7 @@ func New(p HookParams, opts ...Option) (*Hook, error) {
 
 func newHook(wh webhook, opts []Option) (*Hook, error) {
 	cfg := config{
-		params:          StandardPlan(),
+		params:          DefaultRestrictionParams(),
 		userAgent:       "b24-go/" + Version,
 		timeout:         DefaultTimeout,
 		maxResponseSize: DefaultMaxResponseSize,
@@ -126,10 +128,13 @@ func newHook(wh webhook, opts []Option) (*Hook, error) {
 		timeout:    cfg.timeout,
 		maxBody:    cfg.maxResponseSize,
 	}
-	if cfg.limiter != nil {
-		h.limiter = cfg.limiter
-	} else {
-		h.limiter = newLocalLimiter(cfg.params)
+	h.limiter = cfg.limiter
+	if h.limiter == nil {
+		l, err := limit.New(cfg.params.Params)
+		if err != nil {
+			return nil, err // the options validated the params: not reached
+		}
+		h.limiter = l
 	}
 	p := cfg.params
 	h.params.Store(&p)
@@ -212,12 +217,12 @@ func (h *Hook) RestrictionParams() RestrictionParams { return *h.params.Load() }
 // Calls in flight keep the parameters they started with. A limiter given
 // with WithLimiter is reconfigured when it has a SetParams method.
 func (h *Hook) SetRestrictionParams(p RestrictionParams) error {
-	m := p.Merge(StandardPlan())
+	m := p.Merge(DefaultRestrictionParams())
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	if c, ok := h.limiter.(interface{ SetParams(RestrictionParams) error }); ok {
-		if err := c.SetParams(m); err != nil {
+	if c, ok := h.limiter.(interface{ SetParams(limit.Params) error }); ok {
+		if err := c.SetParams(m.Params); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // chainWait paces the resends of chained and probe commands that the portal
@@ -64,7 +66,7 @@ func chainResetAt(res *BatchResult, method string, now time.Time, window time.Du
 		if !ok {
 			continue
 		}
-		r, ok := SaneReport(OperatingReport{Method: method, ResetAt: at}, now, window)
+		r, ok := limit.SaneReport(limit.OperatingReport{Method: method, ResetAt: at}, now, window)
 		if ok && r.ResetAt.After(best) {
 			best = r.ResetAt
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/b24go/b24/internal/exported"
+
+	"github.com/b24go/b24/limit"
 )
 
 // countingTransport fails every request and counts them.
@@ -27,7 +29,7 @@ func (t *countingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 var optionRows = map[string][]any{
 	"WithHTTPClient":        {WithHTTPClient(nil)},
 	"WithLogger":            {WithLogger(nil)},
-	"WithRestrictionParams": {WithRestrictionParams(RestrictionParams{RateLimit: RateLimit{Drain: math.NaN()}}), WithRestrictionParams(RestrictionParams{RateLimit: RateLimit{Burst: -1}})},
+	"WithRestrictionParams": {WithRestrictionParams(RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Drain: math.NaN()}}}), WithRestrictionParams(RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Burst: -1}}})},
 	"WithLimiter":           {WithLimiter(nil)},
 	"WithUserAgent":         {WithUserAgent(""), WithUserAgent("  "), WithUserAgent("a\r\nX-Evil: 1")},
 	"WithTimeout":           {WithTimeout(0), WithTimeout(-time.Second)},

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // Defaults of a Hook's options.
@@ -26,7 +28,7 @@ type config struct {
 	httpClient      *http.Client
 	logger          *slog.Logger
 	params          RestrictionParams
-	limiter         Limiter
+	limiter         limit.Limiter
 	userAgent       string
 	timeout         time.Duration
 	maxResponseSize int64
@@ -64,7 +66,7 @@ func WithLogger(l *slog.Logger) Option {
 // the defaults of StandardPlan; the result is validated.
 func WithRestrictionParams(p RestrictionParams) Option {
 	return func(cfg *config) error {
-		m := p.Merge(StandardPlan())
+		m := p.Merge(DefaultRestrictionParams())
 		if err := m.Validate(); err != nil {
 			return fmt.Errorf("%w: WithRestrictionParams: %w", ErrInvalidOption, err)
 		}
@@ -77,7 +79,7 @@ func WithRestrictionParams(p RestrictionParams) Option {
 // portal the same limiter so that they share its budget; give hooks in
 // several processes a redislimit.Limiter. By default each Hook builds its own
 // in-memory limiter from its restriction parameters.
-func WithLimiter(l Limiter) Option {
+func WithLimiter(l limit.Limiter) Option {
 	return func(cfg *config) error {
 		if l == nil {
 			return invalidOption("WithLimiter", "nil", "a limiter is required")

@@ -15,7 +15,30 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/b24go/b24/internal/wait"
+	"github.com/b24go/b24/limit"
 )
+
+// foreignWaitThreshold is how long Acquire of a Limiter whose Permit does
+// not implement limit.WaitReporter must take to count as a wait (below it,
+// the time is the limiter's own overhead: a lock, a round trip to a store).
+const foreignWaitThreshold = 10 * time.Millisecond
+
+// limiterWait is how long Acquire held the caller back: the permit's own
+// figure when it reports one, else took when it reaches foreignWaitThreshold.
+func limiterWait(p limit.Permit, took time.Duration) time.Duration {
+	if w, ok := p.(limit.WaitReporter); ok {
+		return max(0, w.Waited())
+	}
+	if took >= foreignWaitThreshold {
+		return took
+	}
+	return 0
+}
+
+// sleepCtx waits for d or until ctx ends, whichever is first.
+func sleepCtx(ctx context.Context, d time.Duration) error { return wait.For(ctx, d, nil) }
 
 // call is the state of one Call across its attempts.
 type call struct {
@@ -27,7 +50,7 @@ type call struct {
 	params   RestrictionParams
 	read     bool
 	idemKey  string
-	limitReq LimitRequest
+	limitReq limit.Request
 }
 
 // safeToRepeat reports whether a call that may have run can be sent again.
@@ -71,7 +94,7 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 				// The limiter did not hold back after the refusal (a custom
 				// limiter, or one that lost the refusal): wait the floor here.
 				if err := pending.sleep(ctx, c.params.Retry.MaxRefusalWait-refusalWait); err != nil {
-					permit.Release(Outcome{})
+					permit.Release(limit.Outcome{})
 					return nil, c.ctxError(err, false, lastErr)
 				}
 			}
@@ -84,16 +107,16 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 			c.cc.onSend(time.Now())
 		}
 		res := h.send(ctx, c.v, c.method, c.body, c.cc.requestID, c.idemKey, c.cc.timeout)
-		outcome := Outcome{Sent: res.sent, Elapsed: res.elapsed}
+		outcome := limit.Outcome{Sent: res.sent, Elapsed: res.elapsed}
 		var apiErr *APIError
 		errors.As(res.err, &apiErr)
 		switch {
 		case apiErr != nil && errors.Is(apiErr, ErrQueryLimitExceeded):
-			outcome.Refused = RefusedRate
+			outcome.Refused = limit.RefusedRate
 		case apiErr != nil && errors.Is(apiErr, ErrOperationTimeLimit), res.err != nil && res.status == http.StatusTooManyRequests:
 			// Any 429 is a refusal before execution (the JS SDK treats
 			// every 429 as the operating limit).
-			outcome.Refused = RefusedOperating
+			outcome.Refused = limit.RefusedOperating
 			outcome.RefusedMethod = c.limitReq.Methods[0]
 		}
 		if res.resp != nil {
@@ -117,7 +140,7 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 			return nil, c.ctxError(ctx.Err(), res.sent, nil)
 		}
 		// Refused before running: wait and retry, without using up an attempt.
-		if outcome.Refused != NotRefused {
+		if outcome.Refused != limit.NotRefused {
 			attempts--
 			if refusalWait >= c.params.Retry.MaxRefusalWait {
 				return nil, c.giveUp(ctx, log, attempts, requests, fmt.Errorf("b24: %s: still refused after waiting %v for the portal's limits: %w",
@@ -187,13 +210,13 @@ type refusal struct {
 // takes to drain one request) and Window/60 after a 429 (what the limiter
 // waits when the budget's reset is unknown, and the JS SDK's 10 s on the
 // standard window).
-func (c *call) refusal(r Refusal, header http.Header) *refusal {
+func (c *call) refusal(r limit.Refusal, header http.Header) *refusal {
 	now := time.Now()
 	if d, ok := retryAfter(header, now); ok {
 		return &refusal{at: now, floor: min(d, c.params.Operating.Window), fromHeader: true}
 	}
 	floor := c.params.Operating.Window / 60
-	if r == RefusedRate {
+	if r == limit.RefusedRate {
 		floor = time.Duration(float64(time.Second) / c.params.RateLimit.Drain)
 	}
 	return &refusal{at: now, floor: floor}
@@ -322,14 +345,14 @@ func (c *call) logAttempt(ctx context.Context, log *slog.Logger, attempt int, re
 }
 
 // operatingReports extracts the operating figures of a response for the billed methods.
-func operatingReports(r *Response, billed []string, v APIVersion, body []byte) []OperatingReport {
+func operatingReports(r *Response, billed []string, v APIVersion, body []byte) []limit.OperatingReport {
 	if len(billed) == 1 {
 		op, ok := r.Time.OperatingDuration()
 		if !ok {
 			return nil
 		}
 		reset, _ := r.Time.ResetAt()
-		rep := OperatingReport{Method: billed[0], Operating: op, ResetAt: reset}
+		rep := limit.OperatingReport{Method: billed[0], Operating: op, ResetAt: reset}
 		if isBatch(billed[0]) {
 			// Every sub-result repeats the running figure of the batch: take the largest.
 			for _, t := range batchTimes(r) {
@@ -341,7 +364,7 @@ func operatingReports(r *Response, billed []string, v APIVersion, body []byte) [
 				}
 			}
 		}
-		return []OperatingReport{rep}
+		return []limit.OperatingReport{rep}
 	}
 	// Billed per command: each sub-result's figure belongs to its command's method.
 	return batchReportsPerCommand(r, v, body)

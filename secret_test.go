@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // assertNoSecret fails when s contains the secret or its URL-encoded form.
@@ -61,7 +63,7 @@ func TestSecretNeverShown(t *testing.T) {
 		"hook": h, "*hook deref": reflect.ValueOf(h).Elem(), "auth": h.Auth(), "&auth": ptr(h.Auth()),
 		"secret": h.Auth().AccessToken, "v2 base": h.TargetOriginWithPath(APIv2), "v3 base": h.TargetOriginWithPath(APIv3),
 		"api v2": h.V2(), "api v3": h.V3(), "stats": h.Stats(), "params": h.RestrictionParams(),
-		"http client": h.HTTPClient(), "limit request": LimitRequest{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"batch"}},
+		"http client": h.HTTPClient(), "limit request": limit.Request{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"batch"}},
 	}
 	for name, v := range values {
 		showEverywhere(t, name, v)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // Stats are a Hook's figures since it was built or since the last
@@ -25,7 +27,7 @@ type Stats struct {
 	Successes    int64         // requests answered with a result
 	Failures     int64         // requests that failed (errors, refusals, transport)
 	Retries      int64         // requests repeated after a refusal or a failure
-	Waits        int64         // requests the limiter held back before sending (see WaitReporter)
+	Waits        int64         // requests the limiter held back before sending (see limit.WaitReporter)
 	WaitTime     time.Duration // total time the limiter held them back
 	RateRefusals int64         // 503 QUERY_LIMIT_EXCEEDED answers
 	OpRefusals   int64         // 429 answers (OPERATION_TIME_LIMIT, or any other 429)
@@ -55,7 +57,7 @@ type Stats struct {
 	// Limiter holds the limiter's own figures, when it reports them
 	// (the adaptive delay's among them). ResetStats leaves them as they
 	// are: a limiter may be shared by several hooks.
-	Limiter *LimiterStats
+	Limiter *limit.Stats
 }
 
 // MethodStats are the figures of one method's calls (see Stats).
@@ -144,7 +146,7 @@ func (s *hookStats) addWait(d time.Duration) {
 	c.waitTime.Add(int64(d))
 }
 
-func (s *hookStats) record(res attemptResult, o Outcome) {
+func (s *hookStats) record(res attemptResult, o limit.Outcome) {
 	c := s.counters()
 	c.requests.Add(1)
 	if res.err == nil {
@@ -153,9 +155,9 @@ func (s *hookStats) record(res attemptResult, o Outcome) {
 		c.failures.Add(1)
 	}
 	switch o.Refused {
-	case RefusedRate:
+	case limit.RefusedRate:
 		c.rate503.Add(1)
-	case RefusedOperating:
+	case limit.RefusedOperating:
 		c.op429.Add(1)
 	}
 	if len(o.Reports) > 0 {
@@ -246,7 +248,7 @@ func (h *Hook) Stats() Stats {
 	st.LastErrors = append(st.LastErrors, c.errs[c.errNext:]...)
 	st.LastErrors = append(st.LastErrors, c.errs[:c.errNext]...)
 	c.mu.Unlock()
-	if ls, ok := h.limiter.(interface{ Stats() LimiterStats }); ok {
+	if ls, ok := h.limiter.(interface{ Stats() limit.Stats }); ok {
 		l := ls.Stats()
 		st.Limiter = &l
 	}

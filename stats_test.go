@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // after answers with next once d has passed (the fake clock, under synctest).
@@ -249,7 +251,7 @@ func TestStatsAdaptiveDelay(t *testing.T) {
 		reset := time.Now().Add(60 * time.Second)
 		body := fmt.Sprintf(`{"result":{"ID":"1"},"time":{"start":1,"finish":1,"duration":0,"operating":460,"operating_reset_at":%d}}`, reset.Unix())
 		tr := &scriptTransport{steps: []func(*http.Request) (*http.Response, error){answer(200, body), answer(200, body), answer(200, body)}}
-		h := scriptedHook(t, tr, WithRestrictionParams(RestrictionParams{Adaptive: AdaptiveDelay{Enabled: true}}))
+		h := scriptedHook(t, tr, WithRestrictionParams(RestrictionParams{Params: limit.Params{Adaptive: limit.AdaptiveDelay{Enabled: true}}}))
 		if _, err := h.Call(t.Context(), "crm.deal.get", nil); err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +340,7 @@ func TestStatsConcurrent(t *testing.T) {
 			return answer(200, okBody)(req)
 		})
 		h, err := FromWebhookURL("https://portal.example.com/rest/1/"+testSecret+"/", WithHTTPClient(&http.Client{Transport: tr}),
-			WithRestrictionParams(RestrictionParams{RateLimit: RateLimit{Burst: 1000, Drain: 1000}}))
+			WithRestrictionParams(RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Burst: 1000, Drain: 1000}}}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/b24go/b24/limit"
 )
 
 // FuzzTiming: any time block decodes without panicking to finite figures,
@@ -35,7 +37,7 @@ func FuzzTiming(f *testing.F) {
 			return
 		}
 		reset, _ := tm.ResetAt()
-		r, ok := SaneReport(OperatingReport{Operating: op, ResetAt: reset}, now, w)
+		r, ok := limit.SaneReport(limit.OperatingReport{Operating: op, ResetAt: reset}, now, w)
 		if ok && (r.Operating < 0 || r.Operating > 2*w || r.ResetAt.After(now.Add(w))) {
 			t.Fatalf("%q: %+v passed as sane", s, r)
 		}

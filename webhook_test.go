@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/b24go/b24/limit"
 )
 
 const testSecret = "8g9l071eismy9q2l"
@@ -133,7 +135,7 @@ func TestOptionsValidated(t *testing.T) {
 		"empty ua":     WithUserAgent(" "),
 		"zero timeout": WithTimeout(0),
 		"tiny body":    WithMaxResponseSize(10),
-		"bad params":   WithRestrictionParams(RestrictionParams{RateLimit: RateLimit{Burst: -1}}),
+		"bad params":   WithRestrictionParams(RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Burst: -1}}}),
 		"nil option":   nil,
 	}
 	for name, opt := range bad {

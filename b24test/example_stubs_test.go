@@ -9,6 +9,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/limit"
 )
 
 // A fixed result for any method, even one the fake does not serve.
@@ -117,7 +118,7 @@ func ExampleServer_FailCommand() {
 		{Name: "u2", Method: "crm.deal.update", Params: map[string]any{"id": 2, "fields": map[string]any{"TITLE": "x"}}},
 		{Name: "u3", Method: "crm.deal.update", Params: map[string]any{"id": 3, "fields": map[string]any{"TITLE": "x"}}},
 	}
-	hook := s.Hook(b24.WithRestrictionParams(b24.RealtimePlan())) // one attempt
+	hook := s.Hook(b24.WithRestrictionParams(b24.RestrictionParams{Params: limit.RealtimePlan(), Retry: b24.RetryPolicy{MaxAttempts: 1}})) // one attempt
 	res, _ := hook.V2().Batch(context.Background(), cmds)
 	for _, c := range res.Commands {
 		fmt.Println(c.Name, c.State)

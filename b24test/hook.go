@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 )
 
 // SlowDelay is how long FaultSlow holds an answer at time scale 1: past the
@@ -21,7 +22,7 @@ const LateRunDelay = 50 * time.Second
 // bucket and operating budget, time scale applied.
 func (s *Server) RestrictionParams() b24.RestrictionParams {
 	l := s.cfg.limits
-	p := b24.StandardPlan()
+	p := b24.DefaultRestrictionParams()
 	p.RateLimit.Burst, p.RateLimit.Drain = l.Burst, l.Drain
 	p.Operating.Limit = l.OperatingLimit
 	p.Operating.Window = l.OperatingWindow
@@ -29,7 +30,7 @@ func (s *Server) RestrictionParams() b24.RestrictionParams {
 		p.Operating.Margin = p.Operating.Limit / 100
 	}
 	if l.BatchPerCommand {
-		p.Operating.BatchBilling = b24.BatchBilledPerCommand
+		p.Operating.BatchBilling = limit.BatchBilledPerCommand
 	}
 	return p.Scaled(s.scale)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/limit"
 )
 
 type deal struct {
@@ -31,7 +32,7 @@ func portal(b *testing.B, n int) *b24.Hook {
 	s := b24test.NewServer(b, b24test.InMemory(), b24test.WithoutLimits(),
 		b24test.WithLatency(b24test.Latency{Request: 1, RowReturned: 1, RowCounted: 1, RowSkipped: 1, Write: 1}),
 		b24test.WithSeed(b24test.Seed{Deals: n}))
-	return s.Hook(b24.WithRestrictionParams(b24.RestrictionParams{RateLimit: b24.RateLimit{Burst: 1 << 20, Drain: 1e6}}))
+	return s.Hook(b24.WithRestrictionParams(b24.RestrictionParams{Params: limit.Params{RateLimit: limit.RateLimit{Burst: 1 << 20, Drain: 1e6}}}))
 }
 
 func benchFetch[T any](b *testing.B, n int, opts ...b24.ListOption) {

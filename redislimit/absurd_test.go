@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 )
 
 const tenYears = 10 * 365 * 24 * time.Hour
@@ -23,7 +23,7 @@ func maxTTL(t *testing.T, l *Limiter, prefix string, limit time.Duration) {
 }
 
 // stateField reads one field of the operating state of method under req.
-func stateField(t *testing.T, l *Limiter, req b24.LimitRequest, field string) int64 {
+func stateField(t *testing.T, l *Limiter, req limit.Request, field string) int64 {
 	t.Helper()
 	k := l.keysFor(req)
 	v, err := needRedis(t).HGet(context.Background(), k.all[1], field).Result()
@@ -69,11 +69,11 @@ func TestAbsurdFiguresCapped(t *testing.T) {
 				t.Fatalf("code %d, wait %v; want at most %v", code, wait, tc.wait)
 			}
 			if pm != nil {
-				pm.Release(b24.Outcome{})
+				pm.Release(limit.Outcome{})
 			}
 			maxTTL(t, a, prefix, 2*w)
 			// A 429 now blocks every process until the clamped reset at most.
-			acquireOrTry(t, a, req).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
+			acquireOrTry(t, a, req).Release(limit.Outcome{Sent: true, Refused: limit.RefusedOperating, RefusedMethod: method})
 			if code, wait, _ := try(t, b, req); code == codeWaitOp && wait > w {
 				t.Fatalf("after a 429: wait %v, want at most the window %v", wait, w)
 			}
@@ -83,7 +83,7 @@ func TestAbsurdFiguresCapped(t *testing.T) {
 }
 
 // acquireOrTry returns a permit without waiting for the operating budget.
-func acquireOrTry(t *testing.T, l *Limiter, req b24.LimitRequest) b24.Permit {
+func acquireOrTry(t *testing.T, l *Limiter, req limit.Request) limit.Permit {
 	t.Helper()
 	if code, _, pm := try(t, l, req); code != codeWaitOp {
 		return pm
@@ -93,7 +93,7 @@ func acquireOrTry(t *testing.T, l *Limiter, req b24.LimitRequest) b24.Permit {
 
 // TestScriptsClampStoredFigures: a state written with figures far ahead (by a
 // process with a skewed clock, an older version, or a caller that skipped
-// b24.SaneReport) blocks at most the window, and the release script clamps
+// limit.SaneReport) blocks at most the window, and the release script clamps
 // what it stores and its TTL on the server's clock.
 func TestScriptsClampStoredFigures(t *testing.T) {
 	c := needRedis(t)
@@ -147,7 +147,7 @@ func TestEstimateCappedShared(t *testing.T) {
 func TestTTLsCappedAtADay(t *testing.T) {
 	c := needRedis(t)
 	p := scaled()
-	p.RateLimit = b24.RateLimit{Burst: 2, Drain: 1e-5, Fixed: true}
+	p.RateLimit = limit.RateLimit{Burst: 2, Drain: 1e-5, Fixed: true}
 	prefix := testPrefix(t)
 	l := newTestLimiter(t, c, prefix, p, WithReservationTTL(48*time.Hour))
 	req := opReq("cred-day")
@@ -161,6 +161,6 @@ func TestTTLsCappedAtADay(t *testing.T) {
 	if ahead := time.Duration(score)*time.Microsecond - time.Duration(time.Now().UnixMicro())*time.Microsecond; ahead > 24*time.Hour {
 		t.Errorf("reservation expires %v ahead, want at most a day", ahead)
 	}
-	pm.Release(b24.Outcome{Sent: true, Refused: b24.RefusedRate})
+	pm.Release(limit.Outcome{Sent: true, Refused: limit.RefusedRate})
 	maxTTL(t, l, prefix, 24*time.Hour)
 }

@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 	"github.com/redis/go-redis/v9"
 )
 
 // benchParams never make a caller wait, so that the benchmarks measure the
 // limiter's own cost: two scripts (acquire, release) per request.
-func benchParams() b24.RestrictionParams {
-	p := b24.StandardPlan()
-	p.RateLimit = b24.RateLimit{Burst: 1 << 30, Drain: 1e6}
+func benchParams() limit.Params {
+	p := limit.StandardPlan()
+	p.RateLimit = limit.RateLimit{Burst: 1 << 30, Drain: 1e6}
 	return p
 }
 
@@ -33,7 +33,7 @@ func benchAcquireRelease(b *testing.B, ctxTimeout bool) {
 	if l.direct != ctxTimeout {
 		b.Fatalf("direct = %v", l.direct)
 	}
-	req := b24.LimitRequest{Portal: "bench.bitrix24.test", Credential: "0123456789abcdef0123456789abcdef", Methods: []string{"batch"}}
+	req := limit.Request{Portal: "bench.bitrix24.test", Credential: "0123456789abcdef0123456789abcdef", Methods: []string{"batch"}}
 	ctx := context.Background()
 	reset := time.Now().Add(time.Hour)
 	var laps []time.Duration
@@ -43,8 +43,8 @@ func benchAcquireRelease(b *testing.B, ctxTimeout bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p.Release(b24.Outcome{Sent: true, Elapsed: time.Millisecond,
-			Reports: []b24.OperatingReport{{Method: "batch", Operating: time.Second, ResetAt: reset}}})
+		p.Release(limit.Outcome{Sent: true, Elapsed: time.Millisecond,
+			Reports: []limit.OperatingReport{{Method: "batch", Operating: time.Second, ResetAt: reset}}})
 		laps = append(laps, time.Since(start))
 	}
 	slices.Sort(laps)
@@ -56,7 +56,7 @@ func benchAcquireRelease(b *testing.B, ctxTimeout bool) {
 func BenchmarkAcquireReleaseParallel(b *testing.B) {
 	c := needRedis(b)
 	l := newTestLimiter(b, c, testPrefix(b), benchParams())
-	req := b24.LimitRequest{Portal: "bench.bitrix24.test", Credential: "0123456789abcdef0123456789abcdef", Methods: []string{"batch"}}
+	req := limit.Request{Portal: "bench.bitrix24.test", Credential: "0123456789abcdef0123456789abcdef", Methods: []string{"batch"}}
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
@@ -65,7 +65,7 @@ func BenchmarkAcquireReleaseParallel(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			p.Release(b24.Outcome{Sent: true, Elapsed: time.Millisecond})
+			p.Release(limit.Outcome{Sent: true, Elapsed: time.Millisecond})
 		}
 	})
 }

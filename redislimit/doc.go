@@ -1,4 +1,4 @@
-// Package redislimit is a b24.Limiter whose budgets live in Redis, so that
+// Package redislimit is a limit.Limiter whose budgets live in Redis, so that
 // several processes (workers, cron jobs, web handlers, several "b24"
 // commands) calling one Bitrix24 portal share its limits instead of each
 // spending them as if it were alone.
@@ -8,7 +8,7 @@
 // or 250 and 5 on Enterprise; over it the portal answers 503
 // QUERY_LIMIT_EXCEEDED), and the operating time per webhook credential and
 // method (480 s of server time per 600 s; over it 429 OPERATION_TIME_LIMIT).
-// The in-memory limiter of package b24 (b24.NewLimiter) paces one process;
+// The in-memory limiter (limit.New) paces one process;
 // this one paces all of them together, with the same rules:
 //
 //   - the request bucket is a GCRA on Redis's clock, with a burst of X-1
@@ -19,7 +19,7 @@
 //     them after repeated 503s because other clients drain the portal's
 //     bucket without sharing its limiter, and the processes that share this
 //     one are not such clients (give the others the same Redis, or lower X
-//     and Y for all). The in-memory fallback adapts as b24.NewLimiter does;
+//     and Y for all). The in-memory fallback adapts as limit.New does;
 //   - the operating budget of each (portal, credential hash, method) holds
 //     the last figure the portal reported, its reset time, an estimate of one
 //     call's cost learnt from successive reports, and a reservation per call
@@ -34,7 +34,7 @@
 // # Use
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-//	lim, err := redislimit.New(rdb, b24.StandardPlan())
+//	lim, err := redislimit.New(rdb, limit.StandardPlan())
 //	if err != nil { ... }
 //	hook, err := b24.FromWebhookURL(webhookURL, b24.WithLimiter(lim))
 //
@@ -57,7 +57,7 @@
 // (at most the operating window past its reset, never over two windows, or
 // the reservation TTL; no key's exceeds a day), so nothing accumulates; a call in flight whose
 // process died stops counting after WithReservationTTL. Reports pass
-// b24.SaneReport, and the scripts clamp every reset and block to one window
+// limit.SaneReport, and the scripts clamp every reset and block to one window
 // ahead on the server's clock: one absurd answer pauses a method for at most
 // the window.
 //
@@ -67,6 +67,6 @@
 // caller's context, even when the go-redis client ignores context deadlines.
 // By default the limiter fails closed: Acquire returns an error wrapping
 // ErrUnavailable, and the hook's call fails with it. WithFallback paces with
-// a local b24.NewLimiter instead, logs one warning per outage, and tries
+// a local limit.New instead, logs one warning per outage, and tries
 // Redis again every few seconds.
 package redislimit

@@ -15,6 +15,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/internal/wait"
+	"github.com/b24go/b24/limit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -55,7 +56,7 @@ func WithPrefix(prefix string) Option {
 }
 
 // WithFallback makes the limiter fall back to an in-memory limiter
-// (b24.NewLimiter with the same parameters) while Redis is unavailable,
+// (limit.New with the same parameters) while Redis is unavailable,
 // instead of failing. A warning is logged once when Redis becomes
 // unavailable; Redis is tried again every few seconds. The processes then no
 // longer share their budgets, so the portal may refuse some requests (the
@@ -105,7 +106,7 @@ func WithReservationTTL(d time.Duration) Option {
 	}
 }
 
-// Limiter is a b24.Limiter whose budgets live in Redis, shared by every
+// Limiter is a limit.Limiter whose budgets live in Redis, shared by every
 // process (and every Limiter) that uses the same Redis and key prefix. It is
 // safe for concurrent use.
 type Limiter struct {
@@ -119,8 +120,8 @@ type Limiter struct {
 	resTTL   time.Duration
 	retry    time.Duration // fallbackRetry; tests shorten it
 
-	params atomic.Pointer[b24.RestrictionParams]
-	local  b24.Limiter
+	params atomic.Pointer[limit.Params]
+	local  limit.Limiter
 
 	fbMu    sync.Mutex
 	fbUntil time.Time // while in the future, requests go to local
@@ -140,17 +141,17 @@ type Limiter struct {
 type opKey struct{ portal, credential, method string }
 
 // New returns a Limiter on client with the restriction parameters p (zero
-// fields take the b24.StandardPlan defaults). It does not contact Redis: use
+// fields take the limit.StandardPlan defaults). It does not contact Redis: use
 // Ping to check the connection at start-up. Give it to hooks with
 // b24.WithLimiter.
 //
 // All processes sharing a budget should use the same parameters: each one
 // applies its own to the shared state.
-func New(client redis.UniversalClient, p b24.RestrictionParams, opts ...Option) (*Limiter, error) {
+func New(client redis.UniversalClient, p limit.Params, opts ...Option) (*Limiter, error) {
 	if client == nil {
 		return nil, errors.New("redislimit: nil Redis client")
 	}
-	m := p.Merge(b24.StandardPlan())
+	m := p.Merge(limit.StandardPlan())
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
@@ -172,7 +173,7 @@ func New(client redis.UniversalClient, p b24.RestrictionParams, opts ...Option) 
 			return nil, err
 		}
 	}
-	local, err := b24.NewLimiter(m)
+	local, err := limit.New(m)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +186,7 @@ func New(client redis.UniversalClient, p b24.RestrictionParams, opts ...Option) 
 // rediss:// for TLS, unix://path) and returns a Limiter on it, with the
 // connection's timeouts set to the limiter's timeout. Close closes the
 // connection. The errors never contain the URL (it may hold a password).
-func NewFromURL(rawURL string, p b24.RestrictionParams, opts ...Option) (*Limiter, error) {
+func NewFromURL(rawURL string, p limit.Params, opts ...Option) (*Limiter, error) {
 	o, err := redis.ParseURL(rawURL)
 	if err != nil {
 		// ParseURL's errors may quote the URL, password included.
@@ -225,14 +226,14 @@ func (l *Limiter) Ping(ctx context.Context) error {
 }
 
 // SetParams changes the limits for later requests (b24.Hook.SetRestrictionParams
-// calls it). Zero fields take the b24.StandardPlan defaults.
-func (l *Limiter) SetParams(p b24.RestrictionParams) error {
-	m := p.Merge(b24.StandardPlan())
+// calls it). Zero fields take the limit.StandardPlan defaults.
+func (l *Limiter) SetParams(p limit.Params) error {
+	m := p.Merge(limit.StandardPlan())
 	if err := m.Validate(); err != nil {
 		return err
 	}
 	if s, ok := l.local.(interface {
-		SetParams(b24.RestrictionParams) error
+		SetParams(limit.Params) error
 	}); ok {
 		if err := s.SetParams(m); err != nil {
 			return err
@@ -244,15 +245,15 @@ func (l *Limiter) SetParams(p b24.RestrictionParams) error {
 }
 
 // Params returns the parameters in force.
-func (l *Limiter) Params() b24.RestrictionParams { return *l.params.Load() }
+func (l *Limiter) Params() limit.Params { return *l.params.Load() }
 
 // Stats returns this process's figures: its own waits (adaptive delays among
 // them) and the refusals it reported (the fallback limiter's included), and
 // the last operating figure it learnt per method. Buckets are those of the in-memory fallback (nil
 // until it is used): the shared bucket keeps Burst and Drain. A Hook's Stats
 // include them.
-func (l *Limiter) Stats() b24.LimiterStats {
-	st := b24.LimiterStats{
+func (l *Limiter) Stats() limit.Stats {
+	st := limit.Stats{
 		Waits: l.waits.Load(), WaitTime: time.Duration(l.waitTime.Load()),
 		RateRefusals: l.rateRefusals.Load(), OpRefusals: l.opRefusals.Load(),
 		AdaptiveDelays: l.adaptiveDelays.Load(), AdaptiveDelayTime: time.Duration(l.adaptiveTime.Load()),
@@ -265,7 +266,7 @@ func (l *Limiter) Stats() b24.LimiterStats {
 		}
 	}
 	l.mu.Unlock()
-	if s, ok := l.local.(interface{ Stats() b24.LimiterStats }); ok {
+	if s, ok := l.local.(interface{ Stats() limit.Stats }); ok {
 		ls := s.Stats()
 		st.Waits += ls.Waits
 		st.WaitTime += ls.WaitTime
@@ -294,7 +295,7 @@ type keys struct {
 // braces replaces the hash-tag delimiters in a portal name.
 var braces = strings.NewReplacer("{", "_", "}", "_")
 
-func (l *Limiter) keysFor(req b24.LimitRequest) keys {
+func (l *Limiter) keysFor(req limit.Request) keys {
 	tag := l.prefix + "{" + braces.Replace(req.Portal) + "}:"
 	k := keys{all: make([]string, 0, 1+2*len(req.Methods)), methods: req.Methods, portal: req.Portal, cred: req.Credential}
 	k.all = append(k.all, tag+"r")
@@ -308,10 +309,10 @@ func (l *Limiter) newToken() string {
 	return l.tokenPrefix + strconv.FormatUint(l.tokenSeq.Add(1), 36)
 }
 
-// Acquire implements b24.Limiter: it waits until the request may be sent
+// Acquire implements limit.Limiter: it waits until the request may be sent
 // under the shared budgets, or ctx ends, or Redis fails (ErrUnavailable,
 // unless WithFallback).
-func (l *Limiter) Acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit, error) {
+func (l *Limiter) Acquire(ctx context.Context, req limit.Request) (limit.Permit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -332,7 +333,7 @@ func (l *Limiter) Acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit
 	return nil, err
 }
 
-func (l *Limiter) acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit, error) {
+func (l *Limiter) acquire(ctx context.Context, req limit.Request) (limit.Permit, error) {
 	k := l.keysFor(req)
 	token := l.newToken()
 	start := time.Now()
@@ -389,7 +390,7 @@ func (l *Limiter) acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit
 	}
 }
 
-func (l *Limiter) acquireArgs(p *b24.RestrictionParams, token string) []any {
+func (l *Limiter) acquireArgs(p *limit.Params, token string) []any {
 	off := 0
 	if !p.Adaptive.Enabled {
 		off = 1
@@ -403,15 +404,15 @@ func (l *Limiter) acquireArgs(p *b24.RestrictionParams, token string) []any {
 }
 
 // bucketT is the emission interval 1/Y in microseconds.
-func bucketT(p *b24.RestrictionParams) float64 { return 1e6 / p.RateLimit.Drain }
+func bucketT(p *limit.Params) float64 { return 1e6 / p.RateLimit.Drain }
 
 // clientBurst keeps one request of headroom below the portal's bucket size
-// for network jitter, as b24.NewLimiter does.
-func clientBurst(p *b24.RestrictionParams) int { return max(1, p.RateLimit.Burst-1) }
+// for network jitter, as limit.New does.
+func clientBurst(p *limit.Params) int { return max(1, p.RateLimit.Burst-1) }
 
 // pollInterval bounds a wait for an operating budget, which another process
 // may free before the computed time: Window/600 (1 s on the real portal).
-func pollInterval(p *b24.RestrictionParams) time.Duration {
+func pollInterval(p *limit.Params) time.Duration {
 	return min(max(p.Operating.Window/600, 10*time.Millisecond), time.Second)
 }
 
@@ -488,7 +489,7 @@ func (l *Limiter) cancel(k keys, token string) {
 }
 
 // settle runs the release script; o nil means nothing to learn.
-func (l *Limiter) settle(k keys, token string, o *b24.Outcome) {
+func (l *Limiter) settle(k keys, token string, o *limit.Outcome) {
 	defer l.broadcast()
 	p := l.params.Load()
 	args := make([]any, 0, 12+len(k.methods)+3*4)
@@ -507,11 +508,11 @@ func (l *Limiter) settle(k keys, token string, o *b24.Outcome) {
 	for _, m := range k.methods {
 		args = append(args, m)
 	}
-	var reports []b24.OperatingReport
+	var reports []limit.OperatingReport
 	if o != nil {
 		now := time.Now()
 		for _, r := range o.Reports {
-			if r, ok := b24.SaneReport(r, now, p.Operating.Window); ok {
+			if r, ok := limit.SaneReport(r, now, p.Operating.Window); ok {
 				reports = append(reports, r)
 			}
 		}
@@ -559,16 +560,16 @@ type permit struct {
 	once   sync.Once
 }
 
-// Waited implements b24.WaitReporter: how long Acquire held the caller back.
+// Waited implements limit.WaitReporter: how long Acquire held the caller back.
 func (p *permit) Waited() time.Duration { return p.waited }
 
-// Release implements b24.Permit.
-func (p *permit) Release(o b24.Outcome) {
+// Release implements limit.Permit.
+func (p *permit) Release(o limit.Outcome) {
 	p.once.Do(func() {
 		switch o.Refused {
-		case b24.RefusedRate:
+		case limit.RefusedRate:
 			p.l.rateRefusals.Add(1)
-		case b24.RefusedOperating:
+		case limit.RefusedOperating:
 			p.l.opRefusals.Add(1)
 		}
 		p.l.settle(p.k, p.token, &o)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 	"github.com/b24go/b24/redislimit/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -95,7 +96,7 @@ func TestNoSecretInRedis(t *testing.T) {
 	webhookURL := "https://" + ts.Listener.Addr().String() + "/rest/7/" + secret + "/"
 	l := newTestLimiter(t, c, prefix, scaled())
 	h, err := b24.FromWebhookURL(webhookURL, b24.WithLimiter(l), b24.WithHTTPClient(ts.Client()),
-		b24.WithRestrictionParams(scaled()))
+		b24.WithRestrictionParams(b24.RestrictionParams{Params: scaled()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +108,8 @@ func TestNoSecretInRedis(t *testing.T) {
 		}
 	}
 	// A call in flight too: its reservation is in Redis.
-	p := acquire(t, l, b24.LimitRequest{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"crm.deal.get"}})
-	defer p.Release(b24.Outcome{})
+	p := acquire(t, l, limit.Request{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"crm.deal.get"}})
+	defer p.Release(limit.Outcome{})
 
 	forms := []string{secret, url.PathEscape(secret), url.QueryEscape(secret), webhookURL, "/rest/7/"}
 	leak := func(dump string) string {
@@ -140,7 +141,7 @@ func TestNoSecretInRedis(t *testing.T) {
 	if st.Limiter == nil || st.Limiter.RateRefusals != 1 || st.Limiter.OpRefusals != 1 || st.Limiter.Operating["crm.deal.list"] == 0 {
 		t.Fatalf("hook's Stats().Limiter = %+v, want one refusal of each kind and the operating figures", st.Limiter)
 	}
-	if err := h.SetRestrictionParams(bucketParams(7, 300)); err != nil || l.Params().RateLimit.Burst != 7 {
+	if err := h.SetRestrictionParams(b24.RestrictionParams{Params: bucketParams(7, 300)}); err != nil || l.Params().RateLimit.Burst != 7 {
 		t.Fatalf("SetRestrictionParams did not reach the limiter: %v, burst %d", err, l.Params().RateLimit.Burst)
 	}
 }
@@ -150,12 +151,12 @@ func TestNoSecretInRedis(t *testing.T) {
 func TestKeysExpire(t *testing.T) {
 	c := needRedis(t)
 	prefix := testPrefix(t)
-	p := b24.StandardPlan().Scaled(1000) // window 600 ms
+	p := limit.StandardPlan().Scaled(1000) // window 600 ms
 	l := newTestLimiter(t, c, prefix, p, WithReservationTTL(200*time.Millisecond))
 	req := opReq("cred-ttl")
 	report(t, l, req, 100*time.Millisecond, time.Now().Add(100*time.Millisecond))
-	acquire(t, l, req).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
-	acquire(t, l, portalOnly).Release(b24.Outcome{Sent: true, Refused: b24.RefusedRate})
+	acquire(t, l, req).Release(limit.Outcome{Sent: true, Refused: limit.RefusedOperating, RefusedMethod: method})
+	acquire(t, l, portalOnly).Release(limit.Outcome{Sent: true, Refused: limit.RefusedRate})
 	other := req
 	other.Methods = []string{"crm.contact.list"}
 	acquire(t, l, other) // never released
@@ -306,7 +307,7 @@ func TestFallbackToLocalLimiter(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Acquire %d with fallback: %v", i+1, err)
 		}
-		p.Release(b24.Outcome{Sent: true})
+		p.Release(limit.Outcome{Sent: true})
 	}
 	if got := logs.count(slog.LevelWarn); got != 1 {
 		t.Fatalf("%d warnings, want exactly one:\n%s", got, logs.text.String())
@@ -388,7 +389,7 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 	step := func(l *Limiter) error {
 		p, err := l.Acquire(ctx, portalOnly)
 		if err == nil {
-			p.Release(b24.Outcome{Sent: true})
+			p.Release(limit.Outcome{Sent: true})
 		}
 		return err
 	}
@@ -428,30 +429,30 @@ func TestOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		opts []Option
-		p    b24.RestrictionParams
+		p    limit.Params
 		ok   bool
 	}{
-		{"defaults", nil, b24.RestrictionParams{}, true},
-		{"prefix", []Option{WithPrefix("app1:")}, b24.RestrictionParams{}, true},
-		{"prefix with a brace", []Option{WithPrefix("a{b}:")}, b24.RestrictionParams{}, false},
-		{"zero timeout", []Option{WithTimeout(0)}, b24.RestrictionParams{}, false},
-		{"tiny reservation TTL", []Option{WithReservationTTL(time.Microsecond)}, b24.RestrictionParams{}, false},
-		{"nil logger", []Option{WithLogger(nil)}, b24.RestrictionParams{}, false},
-		{"nil option", []Option{nil}, b24.RestrictionParams{}, false},
-		{"bad params", nil, b24.RestrictionParams{RateLimit: b24.RateLimit{Drain: -1}}, false},
+		{"defaults", nil, limit.Params{}, true},
+		{"prefix", []Option{WithPrefix("app1:")}, limit.Params{}, true},
+		{"prefix with a brace", []Option{WithPrefix("a{b}:")}, limit.Params{}, false},
+		{"zero timeout", []Option{WithTimeout(0)}, limit.Params{}, false},
+		{"tiny reservation TTL", []Option{WithReservationTTL(time.Microsecond)}, limit.Params{}, false},
+		{"nil logger", []Option{WithLogger(nil)}, limit.Params{}, false},
+		{"nil option", []Option{nil}, limit.Params{}, false},
+		{"bad params", nil, limit.Params{RateLimit: limit.RateLimit{Drain: -1}}, false},
 	} {
 		_, err := New(c, tc.p, tc.opts...)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: New error %v, want ok=%v", tc.name, err, tc.ok)
 		}
 	}
-	if _, err := New(nil, b24.RestrictionParams{}); err == nil {
+	if _, err := New(nil, limit.Params{}); err == nil {
 		t.Error("New accepted a nil client")
 	}
-	if _, err := NewFromURL("redis://user:hunter2@[bad", b24.RestrictionParams{}); err == nil || strings.Contains(err.Error(), "hunter2") {
+	if _, err := NewFromURL("redis://user:hunter2@[bad", limit.Params{}); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("NewFromURL with a bad URL: %v (must fail without quoting the password)", err)
 	}
-	l, err := NewFromURL("redis://:pw@"+closedAddr(t)+"/0", b24.RestrictionParams{}, WithTimeout(100*time.Millisecond))
+	l, err := NewFromURL("redis://:pw@"+closedAddr(t)+"/0", limit.Params{}, WithTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,11 +468,11 @@ func TestOptions(t *testing.T) {
 func TestKeyLayout(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: closedAddr(t)})
 	defer c.Close()
-	l, err := New(c, b24.RestrictionParams{}, WithPrefix("p:"))
+	l, err := New(c, limit.Params{}, WithPrefix("p:"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := l.keysFor(b24.LimitRequest{Portal: "a.bitrix24.com", Credential: "c0ffee", Methods: []string{"batch", "crm.deal.list"}})
+	k := l.keysFor(limit.Request{Portal: "a.bitrix24.com", Credential: "c0ffee", Methods: []string{"batch", "crm.deal.list"}})
 	want := []string{"p:{a.bitrix24.com}:r",
 		"p:{a.bitrix24.com}:o:c0ffee:batch", "p:{a.bitrix24.com}:f:c0ffee:batch",
 		"p:{a.bitrix24.com}:o:c0ffee:crm.deal.list", "p:{a.bitrix24.com}:f:c0ffee:crm.deal.list"}
@@ -510,7 +511,7 @@ func TestPollInterval(t *testing.T) {
 		k    float64
 		want time.Duration
 	}{{1, time.Second}, {10, 100 * time.Millisecond}, {100, 10 * time.Millisecond}, {10000, 10 * time.Millisecond}} {
-		p := b24.StandardPlan().Scaled(tc.k)
+		p := limit.StandardPlan().Scaled(tc.k)
 		if got := pollInterval(&p); got != tc.want {
 			t.Errorf("time scale %v: poll %v, want %v", tc.k, got, tc.want)
 		}

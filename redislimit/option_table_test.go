@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -23,7 +24,7 @@ func TestEveryOptionValidates(t *testing.T) {
 	}
 	for name, bad := range rows {
 		for i, o := range bad {
-			_, err := New(rdb, b24.RestrictionParams{}, o)
+			_, err := New(rdb, limit.Params{}, o)
 			if !errors.Is(err, b24.ErrInvalidOption) || !strings.Contains(err.Error(), name) {
 				t.Errorf("%s[%d]: err = %v, want b24.ErrInvalidOption naming %s", name, i, err, name)
 			}

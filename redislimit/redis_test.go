@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 	"github.com/b24go/b24/redislimit/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -28,9 +28,9 @@ func testPrefix(t testing.TB) string {
 
 // scaled are the Standard plan's limits 100 times faster: drain 200/s, burst
 // 50, operating 4.8 s per 6 s window, margin 50 ms, adaptive delay (off) at most 70 ms.
-func scaled() b24.RestrictionParams { return b24.StandardPlan().Scaled(100) }
+func scaled() limit.Params { return limit.StandardPlan().Scaled(100) }
 
-func newTestLimiter(t testing.TB, c redis.UniversalClient, prefix string, p b24.RestrictionParams, opts ...Option) *Limiter {
+func newTestLimiter(t testing.TB, c redis.UniversalClient, prefix string, p limit.Params, opts ...Option) *Limiter {
 	t.Helper()
 	l, err := New(c, p, append([]Option{WithPrefix(prefix)}, opts...)...)
 	if err != nil {

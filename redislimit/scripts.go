@@ -134,7 +134,7 @@ return {0, 0}
 // B, then the n method names, then the number of reports and, for each,
 // method, operating, reset at (0: unknown).
 //
-// Reports come through b24.SaneReport; the script clamps every reset and
+// Reports come through limit.SaneReport; the script clamps every reset and
 // block again to the window on the server's clock (a process with a skewed
 // clock, or an older one), caps the estimate at window/10, and so the
 // state's TTL at twice the window. No TTL of any key exceeds a day (px),

@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 )
 
 // try runs the acquire script once, without waiting: the code, the wait it
 // asks for, and the permit when admitted (codeOK) or reserved (codeAdaptive,
 // codeWaitBucket).
-func try(t *testing.T, l *Limiter, req b24.LimitRequest) (int64, time.Duration, *permit) {
+func try(t *testing.T, l *Limiter, req limit.Request) (int64, time.Duration, *permit) {
 	t.Helper()
 	k := l.keysFor(req)
 	token := l.newToken()
@@ -37,7 +37,7 @@ func waitNear(got, want time.Duration, from time.Time) bool {
 	return got > 0 && got <= want+slack && got >= want-time.Since(from)-slack
 }
 
-func acquire(t *testing.T, l *Limiter, req b24.LimitRequest) b24.Permit {
+func acquire(t *testing.T, l *Limiter, req limit.Request) limit.Permit {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -48,13 +48,13 @@ func acquire(t *testing.T, l *Limiter, req b24.LimitRequest) b24.Permit {
 	return p
 }
 
-func bucketParams(burst int, drain float64) b24.RestrictionParams {
+func bucketParams(burst int, drain float64) limit.Params {
 	p := scaled()
-	p.RateLimit = b24.RateLimit{Burst: burst, Drain: drain}
+	p.RateLimit = limit.RateLimit{Burst: burst, Drain: drain}
 	return p
 }
 
-var portalOnly = b24.LimitRequest{Portal: "bucket.bitrix24.test"}
+var portalOnly = limit.Request{Portal: "bucket.bitrix24.test"}
 
 func TestBucketBurstKeepsOneOfHeadroom(t *testing.T) {
 	c := needRedis(t)
@@ -111,7 +111,7 @@ func TestBucketSharedBetweenLimiters(t *testing.T) {
 	if code, wait, _ := try(t, b, portalOnly); code != codeWaitBucket || !waitNear(wait, time.Second, from) {
 		t.Fatalf("5th request of two limiters on one portal: code %d wait %v, want the shared burst of 4 spent", code, wait)
 	}
-	other := b24.LimitRequest{Portal: "other.bitrix24.test"}
+	other := limit.Request{Portal: "other.bitrix24.test"}
 	if code, _, _ := try(t, b, other); code != codeOK {
 		t.Fatalf("another portal: code %d, want its own bucket", code)
 	}
@@ -125,7 +125,7 @@ func TestBucketRefusalLeavesNoBurst(t *testing.T) {
 	b := newTestLimiter(t, c, prefix, bucketParams(50, 10))
 	p := acquire(t, a, portalOnly)
 	from := time.Now()
-	p.Release(b24.Outcome{Refused: b24.RefusedRate, Sent: true})
+	p.Release(limit.Outcome{Refused: limit.RefusedRate, Sent: true})
 	// Another process sees it: the burst of 49 is gone, the next request waits 1/Y.
 	code, wait, _ := try(t, b, portalOnly)
 	if code != codeWaitBucket || !waitNear(wait, T, from) {
@@ -146,34 +146,34 @@ func TestBucketRefusalLeavesNoBurst(t *testing.T) {
 }
 
 // TestPermitReportsWait: a permit tells how long Acquire held the caller back
-// (b24.WaitReporter), 0 when it admitted the request at once.
+// (limit.WaitReporter), 0 when it admitted the request at once.
 func TestPermitReportsWait(t *testing.T) {
 	c := needRedis(t)
 	const T = 100 * time.Millisecond // drain 10/s
 	l := newTestLimiter(t, c, testPrefix(t), bucketParams(2, 10))
 	for i, want := range []struct{ least, most time.Duration }{{0, 0}, {T / 2, T + 50*time.Millisecond}} {
 		p := acquire(t, l, portalOnly)
-		w, ok := p.(b24.WaitReporter)
+		w, ok := p.(limit.WaitReporter)
 		if !ok {
-			t.Fatalf("permit %T does not implement b24.WaitReporter", p)
+			t.Fatalf("permit %T does not implement limit.WaitReporter", p)
 		}
 		if d := w.Waited(); d < want.least || d > want.most {
 			t.Fatalf("request %d: Waited() = %v, want between %v and %v", i+1, d, want.least, want.most)
 		}
-		p.Release(b24.Outcome{Sent: true})
+		p.Release(limit.Outcome{Sent: true})
 	}
 }
 
 const method = "crm.deal.list"
 
-func opReq(cred string) b24.LimitRequest {
-	return b24.LimitRequest{Portal: "ops.bitrix24.test", Credential: cred, Methods: []string{method}}
+func opReq(cred string) limit.Request {
+	return limit.Request{Portal: "ops.bitrix24.test", Credential: cred, Methods: []string{method}}
 }
 
 // report settles one call with an operating figure.
-func report(t *testing.T, l *Limiter, req b24.LimitRequest, op time.Duration, reset time.Time) {
+func report(t *testing.T, l *Limiter, req limit.Request, op time.Duration, reset time.Time) {
 	t.Helper()
-	acquire(t, l, req).Release(b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
+	acquire(t, l, req).Release(limit.Outcome{Sent: true, Reports: []limit.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
 }
 
 func TestOperatingWaitsForResetThenProbes(t *testing.T) {
@@ -200,7 +200,7 @@ func TestOperatingWaitsForResetThenProbes(t *testing.T) {
 	if code, _, _ := try(t, a, req); code != codeWaitOp {
 		t.Fatalf("second call while the probe is in flight: code %d, want to wait", code)
 	}
-	probe.Release(b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: method, Operating: time.Second, ResetAt: time.Now().Add(5 * time.Second)}}})
+	probe.Release(limit.Outcome{Sent: true, Reports: []limit.OperatingReport{{Method: method, Operating: time.Second, ResetAt: time.Now().Add(5 * time.Second)}}})
 	if code, _, _ := try(t, a, req); code != codeOK {
 		t.Fatalf("after the probe's fresh figure: code %d, want admitted", code)
 	}
@@ -225,7 +225,7 @@ func TestOperatingAdaptiveDelay(t *testing.T) {
 	if code, wait, p := try(t, off, req); code != codeOK || wait != 0 {
 		t.Fatalf("adaptive delay off: code %d wait %v, want admitted at once", code, wait)
 	} else {
-		p.Release(b24.Outcome{})
+		p.Release(limit.Outcome{})
 	}
 	from := time.Now()
 	report(t, l, req, 4320*time.Millisecond, from.Add(3*time.Second)) // 90 % of 4.8 s: half-way up the ramp
@@ -234,18 +234,18 @@ func TestOperatingAdaptiveDelay(t *testing.T) {
 	if lo := (3*time.Second - time.Since(from)) / 200; code != codeAdaptive || wait > 15*time.Millisecond || wait < lo-time.Millisecond {
 		t.Fatalf("above the threshold: code %d wait %v, want an adaptive delay of 1%% of ~3s × 0.5", code, wait)
 	}
-	pm.Release(b24.Outcome{})
+	pm.Release(limit.Outcome{})
 	// 95 %, reset within the 6 s window (a later one is clamped): 37.5 ms before the cap.
 	report(t, l, req, 4560*time.Millisecond, time.Now().Add(5*time.Second))
 	if _, wait, pm := try(t, l, req); wait != 30*time.Millisecond {
 		t.Fatalf("adaptive delay %v, want the maximum 30ms", wait)
 	} else {
-		pm.Release(b24.Outcome{})
+		pm.Release(limit.Outcome{})
 	}
 	// Through Acquire, the delay is counted in the limiter's figures.
 	report(t, l, req, 4560*time.Millisecond, time.Now().Add(5*time.Second))
 	before := l.Stats()
-	acquire(t, l, req).Release(b24.Outcome{})
+	acquire(t, l, req).Release(limit.Outcome{})
 	st := l.Stats()
 	if n, d := st.AdaptiveDelays-before.AdaptiveDelays, st.AdaptiveDelayTime-before.AdaptiveDelayTime; n != 1 || d < 30*time.Millisecond ||
 		st.Waits-before.Waits != 1 || st.WaitTime-before.WaitTime < d {
@@ -255,7 +255,7 @@ func TestOperatingAdaptiveDelay(t *testing.T) {
 
 // countAdmitted runs n concurrent Acquires that hold their permits, each
 // giving up after d, and returns how many were admitted.
-func countAdmitted(lims []b24.Limiter, req b24.LimitRequest, n int, d time.Duration) int {
+func countAdmitted(lims []limit.Limiter, req limit.Request, n int, d time.Duration) int {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var admitted atomic.Int64
@@ -272,7 +272,7 @@ func countAdmitted(lims []b24.Limiter, req b24.LimitRequest, n int, d time.Durat
 }
 
 // TestOperatingReservationsMatchLocal feeds the same reports to the Redis
-// limiter and to b24.NewLimiter, then lets many callers at once compete for
+// limiter and to limit.New, then lets many callers at once compete for
 // the rest of the budget: both admit the same number, and no more.
 func TestOperatingReservationsMatchLocal(t *testing.T) {
 	c := needRedis(t)
@@ -281,28 +281,28 @@ func TestOperatingReservationsMatchLocal(t *testing.T) {
 	reset := time.Now().Add(5 * time.Second) // within the 6 s window (a later one is clamped)
 	reports := []time.Duration{time.Second, 1500 * time.Millisecond, 1600 * time.Millisecond}
 
-	local, err := b24.NewLimiter(scaled())
+	local, err := limit.New(scaled())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lims []b24.Limiter
+	var lims []limit.Limiter
 	for range 4 { // four "processes"
 		lims = append(lims, newTestLimiter(t, c, prefix, scaled()))
 	}
-	for _, l := range []b24.Limiter{local, lims[0]} {
+	for _, l := range []limit.Limiter{local, lims[0]} {
 		for _, op := range reports {
 			p, err := l.Acquire(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.Release(b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
+			p.Release(limit.Outcome{Sent: true, Reports: []limit.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
 		}
 	}
 	// Estimate per call: first 1 ms (no elapsed time); then it rises to the
 	// step of 500 ms at once, and falls slowly: (3×500 ms + 100 ms)/4 = 400 ms.
 	// 1.6 s + n × 400 ms < 4.75 s admits n = 0..7.
 	const want = 8
-	gotLocal := countAdmitted([]b24.Limiter{local}, req, 64, 150*time.Millisecond)
+	gotLocal := countAdmitted([]limit.Limiter{local}, req, 64, 150*time.Millisecond)
 	gotRedis := countAdmitted(lims, req, 64, 500*time.Millisecond)
 	if gotLocal != want || gotRedis != want {
 		t.Fatalf("admitted: local %d, redis (64 callers on 4 limiters) %d; want %d each", gotLocal, gotRedis, want)
@@ -317,7 +317,7 @@ func TestOperatingRefusalBlocksEveryProcess(t *testing.T) {
 
 	req := opReq("cred-429")
 	from := time.Now()
-	acquire(t, a, req).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
+	acquire(t, a, req).Release(limit.Outcome{Sent: true, Refused: limit.RefusedOperating, RefusedMethod: method})
 	code, wait, _ := try(t, b, req)
 	if code != codeWaitOp || !waitNear(wait, 100*time.Millisecond, from) {
 		t.Fatalf("after a 429 with no reset known: code %d wait %v, want blocked for Window/60 = 100ms", code, wait)
@@ -336,7 +336,7 @@ func TestOperatingRefusalBlocksEveryProcess(t *testing.T) {
 	req2 := opReq("cred-429-reset")
 	from = time.Now()
 	report(t, a, req2, 2*time.Second, from.Add(200*time.Millisecond))
-	acquire(t, a, req2).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
+	acquire(t, a, req2).Release(limit.Outcome{Sent: true, Refused: limit.RefusedOperating, RefusedMethod: method})
 	if code, wait, _ := try(t, b, req2); code != codeWaitOp || !waitNear(wait, 200*time.Millisecond, from) {
 		t.Fatalf("after a 429 with a reset known: code %d wait %v, want blocked until the reset (~200ms)", code, wait)
 	}
@@ -374,7 +374,7 @@ func TestCrashedProcessReservationExpires(t *testing.T) {
 		dead := newTestLimiter(t, c, prefix, scaled(), WithReservationTTL(150*time.Millisecond))
 		alive := newTestLimiter(t, c, prefix, scaled(), WithReservationTTL(time.Minute))
 		acquire(t, dead, req)
-		defer acquire(t, alive, req).Release(b24.Outcome{})
+		defer acquire(t, alive, req).Release(limit.Outcome{})
 		start := time.Now()
 		acquire(t, b, req)
 		if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
@@ -397,7 +397,7 @@ func TestAcquireEndsWithContext(t *testing.T) {
 
 	l2 := newTestLimiter(t, c, testPrefix(t), scaled())
 	req := opReq("cred-ctx")
-	acquire(t, l2, req).Release(b24.Outcome{Sent: true, Refused: b24.RefusedOperating, RefusedMethod: method})
+	acquire(t, l2, req).Release(limit.Outcome{Sent: true, Refused: limit.RefusedOperating, RefusedMethod: method})
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel2)
 	if _, err := l2.Acquire(ctx2, req); !errors.Is(err, context.Canceled) {
@@ -408,7 +408,7 @@ func TestAcquireEndsWithContext(t *testing.T) {
 func TestSetParams(t *testing.T) {
 	c := needRedis(t)
 	l := newTestLimiter(t, c, testPrefix(t), bucketParams(3, 2))
-	if err := l.SetParams(b24.RestrictionParams{RateLimit: b24.RateLimit{Burst: -1}}); err == nil {
+	if err := l.SetParams(limit.Params{RateLimit: limit.RateLimit{Burst: -1}}); err == nil {
 		t.Fatal("SetParams accepted a negative burst")
 	}
 	if err := l.SetParams(bucketParams(10, 2)); err != nil {

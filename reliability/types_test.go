@@ -13,6 +13,7 @@ import (
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events"
 	"github.com/b24go/b24/internal/php"
+	"github.com/b24go/b24/limit"
 	"github.com/b24go/b24/rawjson"
 
 	"github.com/b24go/b24/internal/reltest"
@@ -106,16 +107,16 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lim, err := b24.NewLimiter(h.RestrictionParams())
+		lim, err := limit.New(h.RestrictionParams().Params)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := b24.LimitRequest{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"crm.deal.get"}}
+		req := limit.Request{Portal: h.Portal(), Credential: h.CredentialHash(), Methods: []string{"crm.deal.get"}}
 		permit, err := lim.Acquire(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		outcome := b24.Outcome{Sent: true, Reports: []b24.OperatingReport{{Method: "crm.deal.get", Operating: time.Second}}}
+		outcome := limit.Outcome{Sent: true, Reports: []limit.OperatingReport{{Method: "crm.deal.get", Operating: time.Second}}}
 		permit.Release(outcome)
 		var rep b24.ListReport
 		var prog b24.ListProgress
@@ -150,7 +151,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			t.Fatalf("Batch with an empty array: %v", qpErr)
 		}
 		audit := srv.Audit()
-		var bucketStats b24.BucketStats
+		var bucketStats limit.BucketStats
 		for _, b := range h.Stats().Limiter.Buckets {
 			bucketStats = b
 		}
@@ -170,67 +171,68 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			errorRecords = append(errorRecords, r)
 		}
 		values := map[string][]any{
-			"API":               {h.V2(), h.V3()},
-			"APIError":          {apiErr},
-			"APIVersion":        {b24.APIv3},
-			"AdaptiveDelay":     {p.Adaptive},
-			"AuthData":          {h.Auth()},
-			"BatchBilling":      {p.Operating.BatchBilling},
-			"BatchError":        {batchErr},
-			"BatchOption":       {b24.WithHalt(false)},
-			"BatchResult":       {bres},
-			"BatchSummary":      {bres.Summary()},
-			"BucketStats":       {bucketStats},
-			"CallOption":        {b24.WithRequestID("r")},
-			"Cmd":               {cmds[0]},
-			"Code":              {b24.ErrNotFound},
-			"CommandResult":     {bres.Commands[0], bres.Commands[1]},
-			"CommandState":      {b24.Ambiguous},
-			"DateTime":          {b24.DateTime{}},
-			"Float":             {b24.Float(1.5)},
-			"YN":                {b24.YN(true)},
-			"ListOption":        {b24.WithPageSize(10)},
-			"ListEnd":           {rep.End, stopped.End},
-			"ListReport":        {rep, stopped},
-			"ListProgress":      {prog},
-			"ListCursor":        {*cursor},
-			"CursorRange":       {cursor.Ranges},
-			"Hook":              {h, reflect.ValueOf(h).Elem()},
-			"HookParams":        {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: reltest.Secret}},
-			"ID":                {b24.ID(1)},
-			"Int":               {b24.Int(1)},
-			"rawjson/Kind":      {rawjson.KindOf(resp.Result)},
-			"LimitRequest":      {req},
-			"Limiter":           {lim},
-			"LimiterStats":      {h.Stats().Limiter},
-			"Multifield":        {b24.Multifield{}},
-			"OperatingLimit":    {p.Operating},
-			"OperatingReport":   {outcome.Reports[0]},
-			"Option":            {b24.WithTimeout(time.Second)},
-			"Outcome":           {outcome},
-			"PHPMap":            {b24.PHPMap[string]{}},
-			"Permit":            {permit},
-			"WaitReporter":      {permit.(b24.WaitReporter)},
-			"RateLimit":         {p.RateLimit},
-			"Reconciler":        {b24.Reconciler(reconcile.CRMUpdates)},
-			"RedirectError":     {redirErr},
-			"Refusal":           {b24.RefusedRate},
-			"Response":          {resp, *resp},
-			"ResponseError":     {respErr},
-			"RestrictionParams": {p},
-			"RetryPolicy":       {p.Retry},
-			"Secret":            {h.Auth().AccessToken, h.TargetOriginWithPath(b24.APIv2), h.TargetOriginWithPath(b24.APIv3)},
-			"Stats":             {stats, &stats},
-			"MethodStats":       methodStats,
-			"ErrorRecord":       errorRecords,
-			"Timing":            {resp.Time, *resp.Time},
-			"TransportError":    {trErr},
-			"V3Reference":       {b24.V3Ref("a", "id")},
-			"ValidationError":   {b24.ValidationError{Field: "f", Message: "m"}},
-			"ValueError":        {&b24.ValueError{}},
-			"QueryParamError":   {qpErr},
-			"ConcurrencyOption": {b24.WithConcurrency(4)},
-			"Settled":           {readBacks},
+			"API":                   {h.V2(), h.V3()},
+			"APIError":              {apiErr},
+			"APIVersion":            {b24.APIv3},
+			"limit/AdaptiveDelay":   {p.Adaptive},
+			"AuthData":              {h.Auth()},
+			"limit/BatchBilling":    {p.Operating.BatchBilling},
+			"BatchError":            {batchErr},
+			"BatchOption":           {b24.WithHalt(false)},
+			"BatchResult":           {bres},
+			"BatchSummary":          {bres.Summary()},
+			"limit/BucketStats":     {bucketStats},
+			"CallOption":            {b24.WithRequestID("r")},
+			"Cmd":                   {cmds[0]},
+			"Code":                  {b24.ErrNotFound},
+			"CommandResult":         {bres.Commands[0], bres.Commands[1]},
+			"CommandState":          {b24.Ambiguous},
+			"DateTime":              {b24.DateTime{}},
+			"Float":                 {b24.Float(1.5)},
+			"YN":                    {b24.YN(true)},
+			"ListOption":            {b24.WithPageSize(10)},
+			"ListEnd":               {rep.End, stopped.End},
+			"ListReport":            {rep, stopped},
+			"ListProgress":          {prog},
+			"ListCursor":            {*cursor},
+			"CursorRange":           {cursor.Ranges},
+			"Hook":                  {h, reflect.ValueOf(h).Elem()},
+			"HookParams":            {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: reltest.Secret}},
+			"ID":                    {b24.ID(1)},
+			"Int":                   {b24.Int(1)},
+			"rawjson/Kind":          {rawjson.KindOf(resp.Result)},
+			"limit/Request":         {req},
+			"limit/Limiter":         {lim},
+			"limit/Stats":           {h.Stats().Limiter},
+			"Multifield":            {b24.Multifield{}},
+			"limit/OperatingLimit":  {p.Operating},
+			"limit/OperatingReport": {outcome.Reports[0]},
+			"Option":                {b24.WithTimeout(time.Second)},
+			"limit/Outcome":         {outcome},
+			"PHPMap":                {b24.PHPMap[string]{}},
+			"limit/Permit":          {permit},
+			"limit/WaitReporter":    {permit.(limit.WaitReporter)},
+			"limit/RateLimit":       {p.RateLimit},
+			"Reconciler":            {b24.Reconciler(reconcile.CRMUpdates)},
+			"RedirectError":         {redirErr},
+			"limit/Refusal":         {limit.RefusedRate},
+			"Response":              {resp, *resp},
+			"ResponseError":         {respErr},
+			"RestrictionParams":     {p},
+			"limit/Params":          {p.Params},
+			"RetryPolicy":           {p.Retry},
+			"Secret":                {h.Auth().AccessToken, h.TargetOriginWithPath(b24.APIv2), h.TargetOriginWithPath(b24.APIv3)},
+			"Stats":                 {stats, &stats},
+			"MethodStats":           methodStats,
+			"ErrorRecord":           errorRecords,
+			"Timing":                {resp.Time, *resp.Time},
+			"TransportError":        {trErr},
+			"V3Reference":           {b24.V3Ref("a", "id")},
+			"ValidationError":       {b24.ValidationError{Field: "f", Message: "m"}},
+			"ValueError":            {&b24.ValueError{}},
+			"QueryParamError":       {qpErr},
+			"ConcurrencyOption":     {b24.WithConcurrency(4)},
+			"Settled":               {readBacks},
 
 			"events/Event":   {event},
 			"events/Portal":  {portal, &portal},
@@ -323,6 +325,6 @@ func TestSecretInRecoveredPanics(t *testing.T) {
 
 type panicLimiter struct{}
 
-func (panicLimiter) Acquire(ctx context.Context, req b24.LimitRequest) (b24.Permit, error) {
+func (panicLimiter) Acquire(ctx context.Context, req limit.Request) (limit.Permit, error) {
 	panic(req)
 }

@@ -210,7 +210,7 @@ func newBench(c config) (*bench, error) {
 	pool.AppendCertsFromPEM(pem)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool},
 		MaxIdleConnsPerHost: 64}}
-	params := b24.StandardPlan()
+	params := b24.DefaultRestrictionParams()
 	params.RateLimit.Burst, params.RateLimit.Drain = int(fi.burst), fi.drain
 	params.RateLimit.RefusalWindow = time.Duration(float64(params.RateLimit.RefusalWindow) / fi.scale)
 	params.Operating.Limit, params.Operating.Window = fi.opLimit, fi.opWindow

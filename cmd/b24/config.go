@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 	"github.com/b24go/b24/redislimit"
 	"github.com/redis/go-redis/v9"
 )
@@ -166,7 +167,8 @@ func (c *cli) logger() *slog.Logger {
 
 // restriction returns the pacing parameters the flags ask for.
 func (g *globals) restriction() (b24.RestrictionParams, error) {
-	p := b24.PlanByName(g.plan)
+	p := b24.DefaultRestrictionParams()
+	p.Params = limit.PlanByName(g.plan)
 	if g.burst > 0 {
 		p.RateLimit.Burst = g.burst
 	}
@@ -297,7 +299,7 @@ func (c *cli) redisLimiter(ctx context.Context, p b24.RestrictionParams, timeout
 	o.DialerRetries = 1
 	quietRedis.Do(func() { redis.SetLogger(discardRedisLog{}) }) // its pool logs to the standard logger
 	client := redis.NewClient(o)
-	l, err := redislimit.New(client, p, opts...)
+	l, err := redislimit.New(client, p.Params, opts...)
 	if err != nil {
 		client.Close()
 		return nil, fmt.Errorf("--redis: %w", err)

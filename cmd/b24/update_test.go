@@ -9,6 +9,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/limit"
 )
 
 // dealIDs returns the ids of the portal's deals as seeded, in order. It
@@ -19,8 +20,8 @@ func dealIDs(t *testing.T, p *portal) []int {
 	t.Helper()
 	twin := b24test.NewServer(t, b24test.InMemory(), b24test.WithSeed(p.s.Data().Seed),
 		b24test.WithLimits(b24test.Limits{Disabled: true}), b24test.WithLatency(b24test.Latency{}))
-	unpaced := b24.StandardPlan()
-	unpaced.RateLimit = b24.RateLimit{Burst: 100000, Drain: 100000}
+	unpaced := b24.DefaultRestrictionParams()
+	unpaced.RateLimit = limit.RateLimit{Burst: 100000, Drain: 100000}
 	h := twin.Hook(b24.WithRestrictionParams(unpaced))
 	var ids []int
 	last := 0

@@ -27,7 +27,7 @@ func TestAbsurdFiguresRedis(t *testing.T) {
 	w := srv.RestrictionParams().Operating.Window
 	var hooks []*b24.Hook
 	for range 2 {
-		lim, err := redislimit.NewFromURL("redis://"+addr+"/0", srv.RestrictionParams(), redislimit.WithPrefix(prefix),
+		lim, err := redislimit.NewFromURL("redis://"+addr+"/0", srv.RestrictionParams().Params, redislimit.WithPrefix(prefix),
 			redislimit.WithReservationTTL(w))
 		if err != nil {
 			t.Fatal(err)

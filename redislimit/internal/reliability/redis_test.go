@@ -41,7 +41,7 @@ func TestSecretNotInRedis(t *testing.T) {
 	defer leak.Report("redis")
 	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(100), b24test.WithWebhook(1, reltest.Secret),
 		b24test.WithFaults(reltest.SoakFaults(reltest.DefaultSeed, true)))
-	lim, err := redislimit.NewFromURL("redis://"+addr+"/0", srv.RestrictionParams(), redislimit.WithPrefix(prefix),
+	lim, err := redislimit.NewFromURL("redis://"+addr+"/0", srv.RestrictionParams().Params, redislimit.WithPrefix(prefix),
 		redislimit.WithLogger(leak.Logger()))
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 	defer leak.Report("redislimit exported types")
 	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithWebhook(1, reltest.Secret))
 	// No connection is made until the limiter is used.
-	lim, err := redislimit.NewFromURL("redis://:pw@127.0.0.1:1/0", srv.RestrictionParams(),
+	lim, err := redislimit.NewFromURL("redis://:pw@127.0.0.1:1/0", srv.RestrictionParams().Params,
 		redislimit.WithLogger(leak.Logger()))
 	if err != nil {
 		t.Fatal(err)

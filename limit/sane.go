@@ -1,4 +1,4 @@
-package b24
+package limit
 
 import "time"
 
@@ -13,7 +13,7 @@ import "time"
 //     microseconds, since the epoch when that puts it within window of now
 //     (a unit confusion), and else clamped to now + window.
 //
-// Both limiters of the module apply it to every report; a custom Limiter
+// The in-memory limiter and redislimit apply it to every report; a custom Limiter
 // should too.
 func SaneReport(r OperatingReport, now time.Time, window time.Duration) (OperatingReport, bool) {
 	if r.Operating < 0 || r.Operating > 2*window {

@@ -1,4 +1,4 @@
-package b24
+package limit
 
 import (
 	"context"
@@ -9,22 +9,22 @@ import (
 	"time"
 )
 
-func testLimiter(t *testing.T, p RestrictionParams) *localLimiter {
+func testLimiter(t *testing.T, p Params) *localLimiter {
 	t.Helper()
-	l, err := NewLimiter(p)
+	l, err := New(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l.(*localLimiter)
 }
 
-var req1 = LimitRequest{Portal: "p.example.com", Credential: "c", Methods: []string{"crm.deal.list"}}
+var req1 = Request{Portal: "p.example.com", Credential: "c", Methods: []string{"crm.deal.list"}}
 
 // TestBucketBurstThenDrain: the first X−1 requests go at once, then one per 1/Y.
 func TestBucketBurstThenDrain(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{RateLimit: RateLimit{Burst: 10, Drain: 2}})
+		l := testLimiter(t, Params{RateLimit: RateLimit{Burst: 10, Drain: 2}})
 		start := time.Now()
 		var times []time.Duration
 		for range 15 {
@@ -47,7 +47,7 @@ func TestBucketBurstThenDrain(t *testing.T) {
 			}
 		}
 		// Another portal has its own bucket.
-		p, err := l.Acquire(t.Context(), LimitRequest{Portal: "other", Credential: "c", Methods: []string{"x"}})
+		p, err := l.Acquire(t.Context(), Request{Portal: "other", Credential: "c", Methods: []string{"x"}})
 		if err != nil || time.Since(start) != times[14] {
 			t.Fatalf("other portal waited: %v", err)
 		}
@@ -59,7 +59,7 @@ func TestBucketBurstThenDrain(t *testing.T) {
 func TestBucketRefusalLeavesNoBurst(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{RateLimit: RateLimit{Burst: 50, Drain: 4}})
+		l := testLimiter(t, Params{RateLimit: RateLimit{Burst: 50, Drain: 4}})
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(Outcome{Sent: true, Refused: RefusedRate})
 		start := time.Now()
@@ -87,7 +87,7 @@ func report(method string, used time.Duration, reset time.Time) Outcome {
 func TestOperatingWaitsForReset(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}})
+		l := testLimiter(t, Params{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}})
 		reset := time.Now().Add(40 * time.Second)
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(report("crm.deal.list", 96*time.Second, reset))
@@ -140,7 +140,7 @@ func TestOperatingWaitsForReset(t *testing.T) {
 func TestOperatingReservations(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}})
+		l := testLimiter(t, Params{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}})
 		reset := time.Now().Add(300 * time.Second)
 		// Learn an estimate of 10 s a call from two reports.
 		p, _ := l.Acquire(t.Context(), req1)
@@ -188,7 +188,7 @@ func TestOperatingReservations(t *testing.T) {
 func TestOperatingRefusalBlocks(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{})
+		l := testLimiter(t, Params{})
 		start := time.Now()
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(Outcome{Sent: true, Refused: RefusedOperating, RefusedMethod: "crm.deal.list"})
@@ -210,7 +210,7 @@ func TestOperatingRefusalBlocks(t *testing.T) {
 func TestAdaptiveDelay(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: time.Second},
+		l := testLimiter(t, Params{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: time.Second},
 			Adaptive: AdaptiveDelay{Enabled: true, Threshold: 0.5, Coefficient: 0.01, MaxDelay: 2 * time.Second}})
 		reset := time.Now().Add(100 * time.Second)
 		p, _ := l.Acquire(t.Context(), req1)
@@ -248,7 +248,7 @@ func TestAdaptiveDelay(t *testing.T) {
 func TestAdaptiveDelayOffByDefault(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: time.Second}})
+		l := testLimiter(t, Params{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: time.Second}})
 		reset := time.Now().Add(300 * time.Second)
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(report("crm.deal.list", 90*time.Second, reset))
@@ -271,7 +271,7 @@ func TestAdaptiveDelayOffByDefault(t *testing.T) {
 func TestAcquireCancelled(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{RateLimit: RateLimit{Burst: 2, Drain: 0.01}})
+		l := testLimiter(t, Params{RateLimit: RateLimit{Burst: 2, Drain: 0.01}})
 		p, _ := l.Acquire(t.Context(), req1)
 		p.Release(Outcome{})
 		ctx, cancel := context.WithCancel(t.Context())
@@ -293,106 +293,4 @@ func TestAcquireCancelled(t *testing.T) {
 			t.Fatalf("reservation leaked: %d in flight", s.inflight)
 		}
 	})
-}
-
-// TestSetParams applies new limits to later requests.
-func TestSetParams(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		h := scriptedHook(t, &scriptTransport{}, WithRestrictionParams(RestrictionParams{RateLimit: RateLimit{Burst: 2, Drain: 1}}))
-		if err := h.SetRestrictionParams(RestrictionParams{RateLimit: RateLimit{Burst: -5}}); err == nil {
-			t.Fatal("invalid params accepted")
-		}
-		if h.RestrictionParams().RateLimit.Burst != 2 {
-			t.Fatal("invalid params partly applied")
-		}
-		if err := h.SetRestrictionParams(RestrictionParams{RateLimit: RateLimit{Burst: 2, Drain: 10}}); err != nil {
-			t.Fatal(err)
-		}
-		if got := h.RestrictionParams(); got.RateLimit.Drain != 10 || got.Retry.MaxAttempts != 3 {
-			t.Fatalf("params %+v not merged with defaults", got)
-		}
-		start := time.Now()
-		for range 4 {
-			if _, err := h.Call(t.Context(), "server.time", nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if d := time.Since(start); d != 300*time.Millisecond {
-			t.Fatalf("4 calls took %v, want 3 × 100ms at the new rate", d)
-		}
-	})
-}
-
-func TestRestrictionParams(t *testing.T) {
-	t.Parallel()
-	if err := StandardPlan().Validate(); err != nil {
-		t.Fatal(err)
-	}
-	// The reference SDK's ParamsFactory presets, but for the adaptive delay,
-	// which is off unless a preset turns it on (AdaptiveDelay).
-	for _, tc := range []struct {
-		name     string
-		p        RestrictionParams
-		rate     RateLimit
-		adaptive AdaptiveDelay
-		attempts int
-	}{
-		{"standard", StandardPlan(), RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
-		{"enterprise", EnterprisePlan(), RateLimit{Burst: 250, Drain: 5, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
-		{"batch processing", BatchProcessingPlan(), RateLimit{Burst: 30, Drain: 1, RefusalWindow: time.Minute}, AdaptiveDelay{true, 0.5, 0.015, 10 * time.Second}, 5},
-		{"realtime", RealtimePlan(), RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute}, AdaptiveDelay{false, 1, 0.001, 480 * time.Second}, 1},
-		{"by name: enterprise", PlanByName("enterprise"), RateLimit{Burst: 250, Drain: 5, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
-		{"by name: basic", PlanByName("basic"), RateLimit{Burst: 50, Drain: 2, RefusalWindow: time.Minute}, AdaptiveDelay{false, 0.8, 0.01, 7 * time.Second}, 3},
-	} {
-		if err := tc.p.Validate(); err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-		}
-		if tc.p.RateLimit != tc.rate || tc.p.Adaptive != tc.adaptive || tc.p.Retry.MaxAttempts != tc.attempts ||
-			tc.p.Operating.Limit != 480*time.Second || tc.p.Operating.Window != 600*time.Second {
-			t.Errorf("%s: %+v", tc.name, tc.p)
-		}
-		// A complete preset survives the merge a Hook applies.
-		if m := tc.p.Merge(StandardPlan()); m != tc.p {
-			t.Errorf("%s: merged into %+v", tc.name, m)
-		}
-	}
-	if m := (RestrictionParams{}).Merge(BatchProcessingPlan()); !m.Adaptive.Enabled {
-		t.Error("a zero Enabled does not take the defaults' value")
-	}
-	if m := (RestrictionParams{RateLimit: RateLimit{Fixed: true}}).Merge(StandardPlan()); !m.RateLimit.Fixed || m.RateLimit.RefusalWindow != time.Minute {
-		t.Errorf("merged rate limit %+v", m.RateLimit)
-	}
-	// Every field is merged: a zero set takes each one from defaults that
-	// have none zero (BatchBilling excepted: its zero value is a choice).
-	full := RestrictionParams{
-		RateLimit: RateLimit{Burst: 7, Drain: 3, Fixed: true, RefusalWindow: 11 * time.Second},
-		Operating: OperatingLimit{Limit: 13 * time.Second, Window: 17 * time.Second, Margin: 19 * time.Millisecond, BatchBilling: BatchBilledPerCommand},
-		Adaptive:  AdaptiveDelay{Enabled: true, Threshold: 0.3, Coefficient: 0.7, MaxDelay: 23 * time.Millisecond},
-		Retry:     RetryPolicy{MaxAttempts: 29, BaseDelay: 31 * time.Millisecond, MaxDelay: 37 * time.Millisecond, MaxRefusalWait: 41 * time.Millisecond},
-	}
-	want := full
-	want.Operating.BatchBilling = BatchBilledAsBatch
-	if m := (RestrictionParams{}).Merge(full); m != want {
-		t.Errorf("zero params merged into %+v, want %+v", m, want)
-	}
-	s := StandardPlan().Scaled(10)
-	if s.RateLimit != (RateLimit{Burst: 50, Drain: 20, RefusalWindow: 6 * time.Second}) || s.Operating.Limit != 48*time.Second || s.Operating.Window != time.Minute {
-		t.Fatalf("scaled %+v", s)
-	}
-	for _, bad := range []RestrictionParams{
-		{RateLimit: RateLimit{Burst: 0, Drain: 1}}, {RateLimit: RateLimit{Burst: 1, Drain: -1}},
-		{RateLimit: RateLimit{RefusalWindow: -time.Second}},
-		{Operating: OperatingLimit{Limit: time.Second, Margin: 2 * time.Second}},
-		{Adaptive: AdaptiveDelay{Threshold: 1.5}}, {Retry: RetryPolicy{MaxAttempts: -1}},
-		{Retry: RetryPolicy{BaseDelay: time.Minute, MaxDelay: time.Second}},
-	} {
-		p := bad.Merge(StandardPlan())
-		if bad.RateLimit.Burst == 0 && bad.RateLimit.Drain == 1 {
-			p.RateLimit.Burst = 0
-		}
-		if p.Validate() == nil {
-			t.Errorf("accepted %+v", bad)
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package b24
+package limit
 
 import (
 	"context"
@@ -17,7 +17,7 @@ const opHorizon = 610 * time.Second
 // use acquires and releases one call of method on portal with outcome o.
 func use(t *testing.T, l *localLimiter, portal, method string, o Outcome) {
 	t.Helper()
-	p, err := l.Acquire(t.Context(), LimitRequest{Portal: portal, Credential: "c", Methods: []string{method}})
+	p, err := l.Acquire(t.Context(), Request{Portal: portal, Credential: "c", Methods: []string{method}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func (l *localLimiter) sizes() (buckets, ops int) {
 func TestPruneIdleOperating(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{})
+		l := testLimiter(t, Params{})
 		t0 := time.Now()
 		for i := range 10 {
 			m := fmt.Sprintf("old.m%d", i)
@@ -105,13 +105,13 @@ func TestPruneIdleOperating(t *testing.T) {
 func TestPruneKeepsHeldStates(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{})
+		l := testLimiter(t, Params{})
 		t0 := time.Now()
 		// "spent" is at the limit with its reset passed: one call probes,
 		// the next waits for the probe's answer.
 		use(t, l, "p", "spent", report("spent", 480*time.Second, t0.Add(time.Second)))
 		time.Sleep(2 * time.Second)
-		reqSpent := LimitRequest{Portal: "p", Credential: "c", Methods: []string{"spent"}}
+		reqSpent := Request{Portal: "p", Credential: "c", Methods: []string{"spent"}}
 		probe, err := l.Acquire(t.Context(), reqSpent)
 		if err != nil {
 			t.Fatal(err)
@@ -150,7 +150,7 @@ func TestPruneKeepsHeldStates(t *testing.T) {
 func TestPrunePredicates(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{})
+		l := testLimiter(t, Params{})
 		now := time.Now().Add(time.Hour)
 		old := now.Add(-opHorizon)
 		opCases := []struct {
@@ -218,7 +218,7 @@ func pacingScript(t *testing.T, l *localLimiter) []time.Duration {
 	start := time.Now()
 	var at []time.Duration
 	for i := range 70 {
-		p, err := l.Acquire(t.Context(), LimitRequest{Portal: "p", Credential: "c", Methods: []string{"m"}})
+		p, err := l.Acquire(t.Context(), Request{Portal: "p", Credential: "c", Methods: []string{"m"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func pacingScript(t *testing.T, l *localLimiter) []time.Duration {
 func TestPacingAfterPrune(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		p := RestrictionParams{Adaptive: AdaptiveDelay{Enabled: true, Threshold: 0.5, Coefficient: 0.1, MaxDelay: 3 * time.Second}}
+		p := Params{Adaptive: AdaptiveDelay{Enabled: true, Threshold: 0.5, Coefficient: 0.1, MaxDelay: 3 * time.Second}}
 		fresh := pacingScript(t, testLimiter(t, p))
 
 		l := testLimiter(t, p)
@@ -263,7 +263,7 @@ func TestPacingAfterPrune(t *testing.T) {
 func TestPruneBounded(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{})
+		l := testLimiter(t, Params{})
 		// Two new states a second (one per loop below): at most
 		// 2 × (opHorizon/s + 1) are live, and a sweep happens when the map
 		// has doubled since the last one. Without pruning: 20,000.
@@ -291,7 +291,7 @@ func TestPruneBounded(t *testing.T) {
 func TestPruneConcurrent(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{Operating: OperatingLimit{Window: 60 * time.Second, Limit: 48 * time.Second}})
+		l := testLimiter(t, Params{Operating: OperatingLimit{Window: 60 * time.Second, Limit: 48 * time.Second}})
 		// check: the states and bucket a permit holds are those in the maps.
 		check := func(portal string, methods []string, p Permit) {
 			l.mu.Lock()
@@ -316,7 +316,7 @@ func TestPruneConcurrent(t *testing.T) {
 						methods = append(methods, fmt.Sprintf("m%d", 500+r.IntN(500)))
 					}
 					ctx, cancel := context.WithTimeout(t.Context(), time.Duration(r.IntN(30))*time.Second)
-					p, err := l.Acquire(ctx, LimitRequest{Portal: portal, Credential: "c", Methods: methods})
+					p, err := l.Acquire(ctx, Request{Portal: portal, Credential: "c", Methods: methods})
 					cancel()
 					if err != nil {
 						continue
@@ -361,7 +361,7 @@ func TestPruneConcurrent(t *testing.T) {
 				case <-time.After(300 * time.Second):
 				}
 				burst := 50 + i%2
-				if err := l.SetParams(RestrictionParams{RateLimit: RateLimit{Burst: burst}, Operating: OperatingLimit{Window: 60 * time.Second, Limit: 48 * time.Second}}); err != nil {
+				if err := l.SetParams(Params{RateLimit: RateLimit{Burst: burst}, Operating: OperatingLimit{Window: 60 * time.Second, Limit: 48 * time.Second}}); err != nil {
 					t.Error(err)
 				}
 			}

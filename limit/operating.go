@@ -1,4 +1,4 @@
-package b24
+package limit
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func (l *localLimiter) unref(s *opState) {
 }
 
 // pruneOps drops the states nobody holds whose figures have left the
-// portal's window (see NewLimiter). The caller holds l.mu.
+// portal's window (see docs/limits.md). The caller holds l.mu.
 func (l *localLimiter) pruneOps(now time.Time) {
 	l.opSweeps++
 	w := l.params.Operating.Window
@@ -132,7 +132,7 @@ func (s *opState) acquire(ctx context.Context, l *localLimiter) (bool, error) {
 
 // waitLocked returns how long a new call must wait (0: it may go now), and a
 // channel closed when the state changes earlier.
-func (s *opState) waitLocked(now time.Time, p RestrictionParams) (time.Duration, <-chan struct{}) {
+func (s *opState) waitLocked(now time.Time, p Params) (time.Duration, <-chan struct{}) {
 	if now.Before(s.blockedUntil) {
 		return s.blockedUntil.Sub(now), s.changed
 	}
@@ -155,7 +155,7 @@ func (s *opState) waitLocked(now time.Time, p RestrictionParams) (time.Duration,
 }
 
 // adaptiveLocked returns the adaptive delay of a call that may go.
-func (s *opState) adaptiveLocked(now time.Time, p RestrictionParams) time.Duration {
+func (s *opState) adaptiveLocked(now time.Time, p Params) time.Duration {
 	a := p.Adaptive
 	if !a.Enabled || !s.known || p.Operating.Limit <= 0 {
 		return 0

@@ -1,4 +1,4 @@
-package b24
+package limit
 
 import (
 	"math"
@@ -65,7 +65,7 @@ func TestBucketAdaptsDown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				l := testLimiter(t, RestrictionParams{RateLimit: tc.rate})
+				l := testLimiter(t, Params{RateLimit: tc.rate})
 				for i := range tc.refusals {
 					if i > 0 {
 						time.Sleep(tc.gap)
@@ -110,7 +110,7 @@ func TestBucketAdaptsDown(t *testing.T) {
 func TestBucketAdaptsUp(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{RateLimit: RateLimit{Burst: 50, Drain: 2}})
+		l := testLimiter(t, Params{RateLimit: RateLimit{Burst: 50, Drain: 2}})
 		for range 10 {
 			refuse(t, l)
 		}
@@ -149,7 +149,7 @@ func TestBucketAdaptsUp(t *testing.T) {
 func TestBucketAdaptsOncePerGeneration(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		l := testLimiter(t, RestrictionParams{RateLimit: RateLimit{Burst: 50, Drain: 2}})
+		l := testLimiter(t, Params{RateLimit: RateLimit{Burst: 50, Drain: 2}})
 		var permits []Permit
 		for range 20 {
 			p, err := l.Acquire(t.Context(), req1)
@@ -242,12 +242,12 @@ func TestBucketAdaptScaled(t *testing.T) {
 func TestBucketAdaptSetParams(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		p := RestrictionParams{RateLimit: RateLimit{Burst: 50, Drain: 2}}
+		p := Params{RateLimit: RateLimit{Burst: 50, Drain: 2}}
 		l := testLimiter(t, p)
 		for range 5 {
 			refuse(t, l)
 		}
-		p.Retry.MaxAttempts = 7
+		p.Adaptive.MaxDelay = 3 * time.Second // a change other than RateLimit
 		if err := l.SetParams(p); err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +278,7 @@ func TestBucketAdaptConcurrent(t *testing.T) {
 		for g := range 16 {
 			wg.Go(func() {
 				rng := rand.New(rand.NewPCG(uint64(g), 1))
-				req := LimitRequest{Portal: []string{"a", "b"}[g%2], Credential: "c", Methods: []string{"m"}}
+				req := Request{Portal: []string{"a", "b"}[g%2], Credential: "c", Methods: []string{"m"}}
 				for range 300 {
 					pm, err := l.Acquire(t.Context(), req)
 					if err != nil {

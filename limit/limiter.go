@@ -1,34 +1,28 @@
-package b24
+// Package limit paces the requests of a Bitrix24 client so that the portal
+// never refuses them. It models the portal's two budgets: the request bucket
+// of each portal, and the operating budget (server time per window) of each
+// (portal, credential, method). New builds the in-memory Limiter; the
+// redislimit module shares one budget across processes. The model is
+// described in docs/limits.md.
+package limit
 
 import (
 	"context"
 	"time"
 )
 
-// Limiter paces requests so that the portal never refuses them. It models the
-// portal's two budgets:
-//
-//   - the request bucket, counted per portal (leaky bucket of X requests
-//     draining at Y a second: 50 and 2 on most plans, 250 and 5 on Enterprise);
-//   - the operating budget, counted per (portal, credential, billed method):
-//     the seconds of server time the portal reports in the "operating" field of
-//     every response, at most L (480 s) in any window of W (600 s).
-//
-// A Hook calls Acquire before every HTTP request it sends, including retries,
-// and settles the returned Permit with the request's Outcome once the response
-// (or the failure) is known. Implementations must be safe for concurrent use,
-// must return promptly with the context's error when ctx ends, and must never
-// store or log the webhook secret (Request carries only a hash of it).
-//
-// The package ships an in-memory implementation (NewLimiter); the redislimit
-// package shares one budget across processes through Redis. Several hooks of
-// one portal share a budget by being given the same Limiter (WithLimiter).
+// Limiter paces requests. A client calls Acquire before every HTTP request it
+// sends, retries included, and releases the Permit with the request's Outcome.
+// Implementations are safe for concurrent use, return promptly with the
+// context's error when it ends, and never see the webhook's secret (Request
+// carries a hash of it). Hooks of one portal share a budget by sharing a
+// Limiter.
 type Limiter interface {
 	// Acquire blocks until the request described by req may be sent: a unit of
 	// the request bucket is taken, and every billed method's operating budget,
 	// including the reservations of calls still in flight, is below its limit.
 	// It returns the context's error (possibly wrapped) when ctx ends first.
-	Acquire(ctx context.Context, req LimitRequest) (Permit, error)
+	Acquire(ctx context.Context, req Request) (Permit, error)
 }
 
 // Permit is the right to send one request, obtained from Limiter.Acquire.
@@ -40,44 +34,19 @@ type Permit interface {
 }
 
 // WaitReporter is an optional interface of a Permit: Waited tells how long
-// Acquire held the caller back (for the request bucket, an operating budget
-// or the adaptive delay), 0 when it admitted the request at once. The
-// package's limiter and redislimit's implement it.
-//
-// A Hook counts a call in Stats.Waits, and logs a wait of 1 s or more, by
-// Waited. It also trusts a limiter that held a call back after a refusal to
-// have waited long enough (a limiter knows the budget's reset); after a
-// refusal the limiter did not hold back, the Hook waits a floor itself (see
-// API.Call). For a Permit without Waited, a wait is the time Acquire took
-// when that is at least 10 ms (below it, the time is taken to be the
-// limiter's own overhead: a lock, a round trip to a store).
+// Acquire held the caller back (0 when it admitted the request at once), so
+// that a client can tell a wait from the limiter's own overhead.
 type WaitReporter interface {
 	Waited() time.Duration
 }
 
-// foreignWaitThreshold is how long Acquire of a Limiter whose Permit does
-// not implement WaitReporter must take to count as a wait.
-const foreignWaitThreshold = 10 * time.Millisecond
-
-// limiterWait is how long Acquire held the caller back: the permit's own
-// figure when it reports one, else took when it reaches foreignWaitThreshold.
-func limiterWait(p Permit, took time.Duration) time.Duration {
-	if w, ok := p.(WaitReporter); ok {
-		return max(0, w.Waited())
-	}
-	if took >= foreignWaitThreshold {
-		return took
-	}
-	return 0
-}
-
-// LimitRequest names the budgets one HTTP request draws on.
-type LimitRequest struct {
+// Request names the budgets one HTTP request draws on.
+type Request struct {
 	// Portal is the portal's normalised host (and port, if not 443); the
 	// request bucket is keyed by it.
 	Portal string
 	// Credential is a hash of the webhook's user id and secret (see
-	// Hook.CredentialHash), never the secret itself. Operating budgets are
+	// b24.Hook.CredentialHash), never the secret itself. Operating budgets are
 	// keyed by (Portal, Credential, method).
 	Credential string
 	// Methods are the billed method names, lower-case. A single call bills its
@@ -94,7 +63,7 @@ const (
 	// otherwise, or its outcome is unknown).
 	NotRefused Refusal = iota
 	// RefusedRate: 503 QUERY_LIMIT_EXCEEDED, the request bucket was full. The
-	// limiter must leave no burst: the next request waits a full 1/Y seconds.
+	// limiter must leave no burst: the next request waits a full 1/Drain.
 	RefusedRate
 	// RefusedOperating: 429 OPERATION_TIME_LIMIT (v3: ...RATELIMITEXCEPTION),
 	// or any other 429 answer, for Outcome.RefusedMethod: the method's budget

@@ -1,4 +1,4 @@
-package b24
+package limit
 
 import (
 	"context"
@@ -12,64 +12,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// NewLimiter returns the in-memory Limiter a Hook uses by default, built from
-// p (zero fields take the StandardPlan defaults). Give the same Limiter to
-// several hooks of one portal (WithLimiter) so that they share its budgets.
-//
-// The request bucket is a token bucket on golang.org/x/time/rate that admits
-// what the portal's leaky bucket admits, keeping one request of headroom for
-// network jitter (a request sent on time may arrive early). After a 503
-// QUERY_LIMIT_EXCEEDED no burst is left: the next request waits 1/Drain
-// (the drain rate in force).
-//
-// The bucket adapts to the portal's other clients, which drain it without
-// sharing this limiter, as the reference SDK's RateLimiter does (unless
-// RateLimit.Fixed). Each portal's bucket counts the 503s of the requests it
-// admitted over the last RateLimit.RefusalWindow (60 s): at 5, it multiplies
-// its burst and its drain rate by 0.8, not below 5 requests and 30 requests
-// per RefusalWindow (0.5 a second), nor below the configured figures if they
-// are lower, and forgets its history. Each request the portal accepted (sent,
-// not refused) counts toward recovery; a 503 starts the count again: at 20,
-// with at most 2 refusals in the window and the limits below the configured
-// ones, it multiplies both by 1.1 (up to Burst and Drain) and forgets its
-// history. Unlike the reference SDK, a request admitted before the last change
-// of limits does not count toward the next one: the 503s of requests sent
-// together at the old rate say nothing about the new one. LimiterStats.Buckets
-// shows each portal's figures in force. A change of RateLimit
-// (Hook.SetRestrictionParams) starts again from the new figures.
-//
-// The operating budget of each (portal, credential, method) follows the
-// figures the portal reports: a call waits while the last reported figure
-// plus an estimate for every call in flight would reach Limit − Margin, until
-// the budget's reset; past the reset, one call at a time probes until a fresh
-// figure arrives. With Adaptive.Enabled (off by default), above
-// Adaptive.Threshold calls are also slowed down by
-// Adaptive.Coefficient × the time to the reset, scaled by how far the budget
-// is past the threshold (0 at the threshold, all of it at the limit), at most
-// Adaptive.MaxDelay.
-// After a 429 the method waits for its reset (or Window/60 when unknown).
-//
-// The limiter forgets what no longer matters, so that one Limiter shared by
-// a service that talks to many portals and methods stays small. An operating
-// budget is forgotten once no call holds or waits for it, it is not blocked
-// by a 429, its reset has passed, and its last report and last use are older
-// than Operating.Window + Window/60 (the reference SDK drops its figures
-// after the window + 10 s): the calls it counted have left the portal's
-// sliding window, so the portal's figure is fresh too, and the next call
-// starts as on a new limiter. A portal's request bucket is forgotten once
-// no caller waits on it and no permit it granted is unreleased, it is full
-// again (idle for Burst/Drain), no refusal is remembered within
-// RateLimit.RefusalWindow and its limits are the configured ones: it then
-// admits exactly what a new bucket admits. A bucket whose limits were
-// lowered after 503s is kept until it recovers (or SetParams changes
-// RateLimit), because forgetting it would raise the pace at once on a portal
-// that other clients are known to share; there is one such bucket at most
-// per portal. The forgetting is done in sweeps under the limiter's lock
-// whenever a map has doubled in size since the last sweep (and holds at least
-// 64 entries), which costs O(1) amortised per new entry. A forgotten entry no
-// longer appears in Stats (Operating, Buckets; a bucket's Reductions and
-// Recoveries start from 0 if the portal comes back).
-func NewLimiter(p RestrictionParams) (Limiter, error) {
+// New returns the in-memory Limiter, built from p (zero fields take the
+// StandardPlan defaults). Its request bucket is a token bucket on
+// golang.org/x/time/rate that adapts to the portal's other clients; its
+// operating budgets follow the figures the portal reports, with a reservation
+// for every call in flight. It forgets idle portals and methods, so one
+// Limiter can serve many portals. The model is described in docs/limits.md.
+func New(p Params) (Limiter, error) {
 	m := p.Merge(StandardPlan())
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -77,8 +26,8 @@ func NewLimiter(p RestrictionParams) (Limiter, error) {
 	return newLocalLimiter(m), nil
 }
 
-// LimiterStats are the figures of a limiter.
-type LimiterStats struct {
+// Stats are the figures of a limiter.
+type Stats struct {
 	Waits        int64                    // Acquire calls that had to wait
 	WaitTime     time.Duration            // total time spent waiting
 	RateRefusals int64                    // 503 QUERY_LIMIT_EXCEEDED reported
@@ -91,7 +40,7 @@ type LimiterStats struct {
 	AdaptiveDelays    int64
 	AdaptiveDelayTime time.Duration
 	// Buckets are the request buckets per portal, with the limits in force
-	// (lower than RateLimit's after 503s, see NewLimiter). redislimit, whose
+	// (lower than RateLimit's after 503s, see docs/limits.md). redislimit, whose
 	// shared bucket does not adapt, reports those of its in-memory fallback.
 	Buckets map[string]BucketStats
 }
@@ -109,7 +58,7 @@ type BucketStats struct {
 
 type localLimiter struct {
 	mu      sync.Mutex
-	params  RestrictionParams
+	params  Params
 	buckets map[string]*bucket
 	ops     map[opKey]*opState
 
@@ -122,7 +71,7 @@ type localLimiter struct {
 	adaptiveDelays, adaptiveTime    atomic.Int64
 }
 
-// The reference SDK's adaptation of the request bucket (see NewLimiter).
+// The reference SDK's adaptation of the request bucket (see docs/limits.md).
 const (
 	adaptRefusals     = 5   // refusals within the window that lower the limits
 	adaptAccepted     = 20  // accepted requests since the last refusal that raise them
@@ -171,12 +120,12 @@ func (b *bucket) refusalsWithin(now time.Time, window time.Duration) int {
 	return len(b.refusals)
 }
 
-func newLocalLimiter(p RestrictionParams) *localLimiter {
+func newLocalLimiter(p Params) *localLimiter {
 	return &localLimiter{params: p, buckets: map[string]*bucket{}, ops: map[opKey]*opState{}}
 }
 
 // SetParams changes the limits for later requests.
-func (l *localLimiter) SetParams(p RestrictionParams) error {
+func (l *localLimiter) SetParams(p Params) error {
 	m := p.Merge(StandardPlan())
 	if err := m.Validate(); err != nil {
 		return err
@@ -222,7 +171,7 @@ func (l *localLimiter) bucketFor(portal string, now time.Time) *bucket {
 }
 
 // pruneBuckets drops the buckets that a new bucket would replace exactly
-// (see NewLimiter). The caller holds l.mu.
+// (see docs/limits.md). The caller holds l.mu.
 func (l *localLimiter) pruneBuckets(now time.Time) {
 	l.bucketSweeps++
 	rl := l.params.RateLimit
@@ -237,7 +186,7 @@ func (l *localLimiter) pruneBuckets(now time.Time) {
 }
 
 // Acquire implements Limiter.
-func (l *localLimiter) Acquire(ctx context.Context, req LimitRequest) (Permit, error) {
+func (l *localLimiter) Acquire(ctx context.Context, req Request) (Permit, error) {
 	start := time.Now()
 	waited := false
 	// Operating budgets first: a call that must wait for its budget should
@@ -302,7 +251,7 @@ func (l *localLimiter) takeToken(ctx context.Context, portal string) (*bucket, b
 	gen := b.gen
 	l.mu.Unlock()
 	if !r.OK() {
-		return fail(waited, fmt.Errorf("b24: limiter: burst too small"))
+		return fail(waited, fmt.Errorf("limit: burst too small"))
 	}
 	d := r.Delay()
 	if d == 0 {
@@ -385,8 +334,8 @@ func (l *localLimiter) acceptedLocked(b *bucket, gen uint64) {
 }
 
 // Stats returns the limiter's figures.
-func (l *localLimiter) Stats() LimiterStats {
-	st := LimiterStats{
+func (l *localLimiter) Stats() Stats {
+	st := Stats{
 		Waits: l.waits.Load(), WaitTime: time.Duration(l.waitTime.Load()),
 		RateRefusals: l.rateRefusals.Load(), OpRefusals: l.opRefusals.Load(),
 		AdaptiveDelays: l.adaptiveDelays.Load(), AdaptiveDelayTime: time.Duration(l.adaptiveTime.Load()),
