@@ -29,7 +29,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		pingCommand, callCommand, listCommand, batchCommand, updateCommand, addCommand, eventsCommand, demoCommand, versionCommand, completionCommand,
+		pingCommand, callCommand, listCommand, batchCommand, updateCommand, addCommand, syncCommand, eventsCommand, demoCommand, versionCommand, completionCommand,
 	}
 }
 

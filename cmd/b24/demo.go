@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/dbsync"
 )
 
 var demoCommand = &command{
@@ -24,6 +27,8 @@ transport) seeded with 10,000 deals, then does the main job end to end:
   2. export every deal to deals.csv in the current directory (-o);
   3. update 1,000 of them (a new TITLE each) through batches, with a
      journal in a temporary directory;
+  4. sync the deals into a SQLite database in that directory, add 3 and
+     sync again (the second run reads only the changes);
 and prints what it did with the limiter's figures: requests, waits, rows a
 second. The fake runs --time-scale times faster than a real portal (its
 limits too), so the figures are those of a portal K times faster.`,
@@ -106,6 +111,9 @@ func runDemo(ctx context.Context, c *cli, deals, updates int, out string, scale 
 	el = time.Since(t0)
 	after = h.Stats()
 	fmt.Fprintf(w, "   %d deals updated in %s: %.0f rows/s, %s\n", updates, el.Round(time.Millisecond), float64(updates)/el.Seconds(), statsDelta(before, after))
+	if err := demoSync(ctx, w, h, filepath.Join(tmp, "crm.db")); err != nil {
+		return err
+	}
 
 	st := h.Stats()
 	fmt.Fprintf(w, "\nin all: %d requests (%d retries, %d refused by the portal), %d waits for the limiter (%s), %s\n",
@@ -175,4 +183,31 @@ func (in indent) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// demoSync syncs the deals into a SQLite database twice, with 3 new deals
+// between: a full walk, then a change walk and an id walk.
+func demoSync(ctx context.Context, w io.Writer, h *b24.Hook, path string) error {
+	fmt.Fprintf(w, "\n4. b24 sync crm.deal --db sqlite:%s (then 3 new deals, and again)\n", path)
+	db, err := dbsync.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for run := range 2 {
+		if run == 1 {
+			for i := range 3 {
+				if _, err := h.Call(ctx, "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": fmt.Sprint("new ", i)}}); err != nil {
+					return err
+				}
+			}
+		}
+		rep, err := db.Sync(ctx, h, dbsync.Options{Entity: "crm.deal", Logger: quiet})
+		if err != nil {
+			return err
+		}
+		printSyncReport(indent{w}, rep)
+	}
+	return nil
 }

@@ -16,7 +16,8 @@ func TestDemo(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"1. b24 ping", "user:    #1", "1500 deals to", "applied:         300", "300 records written, 0 written more than once", "limiter waits"} {
+	for _, want := range []string{"1. b24 ping", "user:    #1", "1500 deals to", "applied:         300",
+		"sync crm_deal: full; 1500 rows written", "sync crm_deal: changes;", "303 records written, 0 written more than once", "limiter waits"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
