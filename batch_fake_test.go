@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
@@ -110,4 +112,25 @@ func TestBatchV3OnFakePortal(t *testing.T) {
 		t.Errorf("abort: %s %v", got, err)
 	}
 	t.Log(err)
+}
+
+// TestWithOnSend: the function hears of every attempt of a batch, after the
+// limiter's wait (the send time BatchByChunk's reconciler counts from too),
+// and a retried read is heard twice.
+func TestWithOnSend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithSeed(b24test.Seed{Deals: 3}))
+		h := srv.Hook()
+		var sends []time.Time
+		start := time.Now()
+		srv.FailNext("batch", 1, b24test.FaultUnavailable) // refused: retried after a wait
+		res, err := h.V2().Batch(t.Context(), []b24.Cmd{{Method: "crm.deal.get", Params: map[string]any{"id": 1}}},
+			b24.WithBatchCallOptions(b24.WithOnSend(func(at time.Time) { sends = append(sends, at) })))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sends) != 2 || !sends[0].Equal(start) || !sends[1].After(start) || !res.SentAt.Equal(sends[1]) {
+			t.Errorf("sends %v (start %v), batch sent at %v", sends, start, res.SentAt)
+		}
+	})
 }

@@ -39,6 +39,7 @@ var optionRows = map[string][]any{
 	"WithRequestID":      {WithRequestID(""), WithRequestID("a\nb"), WithRequestID(strings.Repeat("x", 129)), WithRequestID("é")},
 	"WithIdempotent":     nil,
 	"WithIdempotencyKey": {WithIdempotencyKey(""), WithIdempotencyKey("k\r\n"), WithIdempotencyKey(strings.Repeat("k", 129))},
+	"WithOnSend":         {WithOnSend(nil)},
 
 	"WithIDKey":           {WithIDKey("")},
 	"WithCursorIDKey":     {WithCursorIDKey("")},

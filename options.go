@@ -136,9 +136,28 @@ type callConfig struct {
 	onSend         func(time.Time) // told when each attempt is sent (BatchByChunk's read-back)
 }
 
-// withOnSend tells f when each attempt of the call is sent.
+// withOnSend tells f when each attempt of the call is sent, after any
+// function set before.
 func withOnSend(f func(time.Time)) CallOption {
-	return func(c *callConfig) error { c.onSend = f; return nil }
+	return func(c *callConfig) error {
+		if prev := c.onSend; prev != nil {
+			c.onSend = func(t time.Time) { prev(t); f(t) }
+		} else {
+			c.onSend = f
+		}
+		return nil
+	}
+}
+
+// WithOnSend calls f, in the calling goroutine, right before each attempt
+// of the call is sent (after the limiter's wait), with the time: the
+// portal's request cut-off runs from it, so a journal that records it knows
+// when a lost write may still be running. It must not be nil.
+func WithOnSend(f func(time.Time)) CallOption {
+	if f == nil {
+		return func(*callConfig) error { return invalidOption("WithOnSend", "nil", "a function is required") }
+	}
+	return withOnSend(f)
 }
 
 // applyCallOptions applies opts to cc; nil options are skipped.

@@ -263,3 +263,42 @@ func TestKillAdd(t *testing.T) {
 	killAndRerun(t, bin, p.env, 4, args...)
 	checkCreatedOnce(t, p, filepath.Join(dir, "j"), 1000, "Killed")
 }
+
+// TestAddJournalsSendTime: the limiter holds the second and third batches
+// (bucket 1, one request a second); each row's last journal entry before its
+// answer is the send, after that wait, not the moment it was queued: a rerun
+// waits out the portal's cut-off from it. Before, the entry before the
+// request was the only one, up to the limiter's wait too early.
+func TestAddJournalsSendTime(t *testing.T) {
+	p := newPortal(t)
+	dir := t.TempDir()
+	in := writeAddCSV(t, dir, 3, "Paced")
+	j := filepath.Join(dir, "j")
+	r := p.run(t, "", "add", "deal", "--from", in, "--journal", j, "--chunk", "1", "--concurrency", "3",
+		"--time-scale", "1", "--burst", "1", "--drain", "1")
+	if r.code != exitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(j)
+	first, last := map[int]float64{}, map[int]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n")[1:] {
+		var e journal.Entry
+		json.Unmarshal([]byte(line), &e)
+		if e.State != journal.Sent {
+			continue
+		}
+		if _, ok := first[e.Row]; !ok {
+			first[e.Row] = e.Time
+		}
+		last[e.Row] = e.Time
+	}
+	waited := 0
+	for row := 1; row <= 3; row++ {
+		if last[row]-first[row] >= 0.9 {
+			waited++
+		}
+	}
+	if waited < 2 {
+		t.Errorf("%d rows journaled as sent after the limiter's wait, want 2 (first %v, last %v)", waited, first, last)
+	}
+}

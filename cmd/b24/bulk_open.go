@@ -62,3 +62,19 @@ func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.En
 func cloneRows(rows []updateRow) []updateRow {
 	return append([]updateRow(nil), rows...)
 }
+
+// journalSend journals rows as sent at the time each attempt of their
+// batch goes out, after the limiter's wait: the portal's cut-off, which a
+// rerun waits out before settling them, runs from that time, not from the
+// earlier entry written before the request.
+func (u *updater) journalSend(rows []updateRow) func(time.Time) {
+	return func(at time.Time) {
+		entries := make([]journal.Entry, len(rows))
+		for i, r := range rows {
+			entries[i] = journal.Entry{Row: r.Row, ID: r.ID, State: journal.Sent, Time: unixSeconds(at)}
+		}
+		if err := u.j.Append(entries...); err != nil {
+			u.setFatal(err)
+		}
+	}
+}

@@ -374,7 +374,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 	if err := u.j.Append(entries...); err != nil {
 		return err
 	}
-	res, err := u.api.Batch(ctx, cmds, b24.WithHalt(false))
+	res, err := u.api.Batch(ctx, cmds, b24.WithHalt(false), b24.WithBatchCallOptions(b24.WithOnSend(u.journalSend(rows))))
 	if res == nil {
 		return err
 	}
