@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/reltest"
 	"github.com/b24go/b24/reconcile"
 )
 
@@ -29,24 +29,6 @@ func keyedDeals(t *testing.T, run string, n int) ([]b24.Cmd, []string) {
 		t.Fatal(err)
 	}
 	return keyed, keys
-}
-
-// createdOnce fails unless the fake created exactly want deals, each
-// written once.
-func createdOnce(t *testing.T, a b24test.Audit, want int) {
-	t.Helper()
-	n := 0
-	for k, c := range a.Writes {
-		if strings.HasPrefix(k, "deal:") {
-			n++
-			if c != 1 {
-				t.Errorf("%s written %d times", k, c)
-			}
-		}
-	}
-	if n != want {
-		t.Errorf("%d deals created, want %d", n, want)
-	}
 }
 
 // TestCRMCreatesSettles: every batch's answer is lost, the batch having run
@@ -104,7 +86,9 @@ func TestCRMCreatesSettles(t *testing.T) {
 				}
 				a := s.Audit()
 				created := map[bool]int{true: tc.rows}[tc.want == b24.Done]
-				createdOnce(t, a, created)
+				if n := reltest.CreatedRecords(t, a, "deal"); n != created {
+					t.Errorf("%d deals created, want %d", n, created)
+				}
 				searches := a.Requests - chunks
 				if limit := (tc.rows + 24) / 25; searches < 1 || searches > limit {
 					t.Errorf("searched in %d requests, want 1 to %d", searches, limit)

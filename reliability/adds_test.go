@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,23 +76,6 @@ func runAdds(t *testing.T, srv *b24test.Server, tr *tracker, leak *reltest.LeakC
 	return r
 }
 
-// createdRecords counts the records of entity that the audit saw written,
-// and fails when any was written more than once.
-func createdRecords(t *testing.T, a b24test.Audit, entity string) int {
-	t.Helper()
-	n := 0
-	for k, c := range a.Writes {
-		if !strings.HasPrefix(k, entity+":") {
-			continue
-		}
-		n++
-		if c != 1 {
-			t.Errorf("record %s written %d times", k, c)
-		}
-	}
-	return n
-}
-
 // soakDealAdds runs n crm.deal.add calls under the soak's faults (500 after
 // execution included) and proves that the SDK's retries created no
 // duplicate: every record the portal created is either a success (its id
@@ -126,7 +108,7 @@ func soakDealAdds(t *testing.T, seed uint64, n int, network bool, scale float64)
 	a := srv.Audit()
 	f := tr.of("crm.deal.add")
 	executedLost := sum(f, afterExecution...) // ran, answer lost
-	created := createdRecords(t, a, "deal")
+	created := reltest.CreatedRecords(t, a, "deal")
 	for i, id := range r.ids {
 		if r.errs[i] == nil && a.WriteCount("deal", id) != 1 {
 			t.Errorf("add %d: record %d written %d times", i, id, a.WriteCount("deal", id))
@@ -199,7 +181,7 @@ func soakTaskAdds(t *testing.T, seed uint64, n int, opts ...b24test.Option) {
 	})
 	a := srv.Audit()
 	f := tr.of("tasks.task.add")
-	created := createdRecords(t, a, "task")
+	created := reltest.CreatedRecords(t, a, "task")
 	// A v3 add gives up (ambiguous) only after MaxAttempts failures in a
 	// row; then it may or may not have run once.
 	if created < r.successes || created > r.successes+r.ambiguous {

@@ -62,7 +62,7 @@ func h2WritesAtMostOnce(t *testing.T, seed uint64, code uint32, n int) {
 	a := srv.Audit()
 	tr.poll(t, a)
 	f := tr.of("crm.deal.add")
-	createdRecords(t, a, "deal")
+	reltest.CreatedRecords(t, a, "deal")
 
 	// Read every deal back, through the in-memory transport (the socket is closed).
 	rh, err := b24.FromWebhookURL(srv.WebhookURL(), b24.WithHTTPClient(&http.Client{Transport: srv.Transport()}),

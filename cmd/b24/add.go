@@ -37,6 +37,11 @@ request) once the portal's request cut-off and a margin (70 s) have
 passed since the send: a record found is created, none found is sent
 again, two found is listed as ambiguous and never sent again.
 
+With --api v3 ENTITY is task (tasks.task.add): each row is one call
+carrying Idempotency-Key b24:<run>:<key>, and a row whose answer was lost
+is sent again with the same key (the portal replays the stored answer, or
+runs it once), within 23 hours of its send.
+
 Signals, the summary and exit codes are those of b24 update: exit 3 when
 a row failed or stayed ambiguous, 2 for the refusals above, a journal
 another process holds, or one of another run.`
@@ -94,9 +99,17 @@ func (s rowSpec) row(n, line int, ident any, fields map[string]any) (updateRow, 
 	return updateRow{Row: n, Line: line, Key: key, Params: map[string]any{"fields": fields}}, nil
 }
 
-// createMethod is the create method of b24 add's ENTITY argument.
-func createMethod(entity string) (string, error) {
-	switch e := strings.ToLower(entity); e {
+// createMethod is the create method of b24 add's ENTITY argument: on
+// REST 3.0 the task (each create carries an Idempotency-Key).
+func createMethod(entity string, v b24.APIVersion) (string, error) {
+	e := strings.ToLower(entity)
+	if v == b24.APIv3 {
+		if e == "task" || e == "tasks.task.add" {
+			return "tasks.task.add", nil
+		}
+		return "", usagef("b24 add %s --api v3: exactly-once creates on REST 3.0 are made for task (tasks.task.add) only", entity)
+	}
+	switch e {
 	case "lead", "deal", "contact", "company", "item":
 		return "crm." + e + ".add", nil
 	case "crm.lead.add", "crm.deal.add", "crm.contact.add", "crm.company.add", "crm.item.add":
@@ -117,6 +130,12 @@ func newRunID() string {
 // before the journal exists, to refuse bad input before anything is written.
 func (u *updater) keyRows(rows []updateRow, run string) error {
 	for i, r := range rows {
+		if u.api.Version() == b24.APIv3 {
+			if _, err := reconcile.IdempotencyKey(run, r.Key); err != nil {
+				return usagef("--from: row %d (line %d): %v; nothing was sent", r.Row, r.Line, strings.TrimPrefix(err.Error(), "reconcile: "))
+			}
+			continue
+		}
 		c, err := reconcile.KeyCreate(b24.Cmd{Method: u.method, Params: r.Params}, run, r.Key)
 		if err != nil {
 			return usagef("--from: row %d (line %d): %v; nothing was sent", r.Row, r.Line, strings.TrimPrefix(err.Error(), "reconcile: "))

@@ -12,6 +12,7 @@ import (
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/internal/journal"
+	"github.com/b24go/b24/internal/reltest"
 )
 
 // writeAddCSV writes n new deals, TITLE "<tag> #i", and returns the file.
@@ -300,5 +301,41 @@ func TestAddJournalsSendTime(t *testing.T) {
 	}
 	if waited < 2 {
 		t.Errorf("%d rows journaled as sent after the limiter's wait, want 2 (first %v, last %v)", waited, first, last)
+	}
+}
+
+// TestAddV3IdempotencyKey: REST 3.0 tasks, each one call carrying
+// Idempotency-Key b24:<run>:<key>. Answers lost after the create ran
+// (reset, truncated) are settled by sending again with the same key: the
+// portal replays the stored answer, so each task is created once; a rerun
+// creates nothing.
+func TestAddV3IdempotencyKey(t *testing.T) {
+	p := newPortal(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte("ext,title\nA,one\nB,two\nC,three\nD,four\n"), 0o644)
+	j := filepath.Join(dir, "j")
+	// Row A: three attempts reset after the create ran: the SDK gives up
+	// (ambiguous); row B: one truncated answer, retried by the SDK.
+	p.s.FailNext("tasks.task.add", 2, b24test.FaultReset)
+	p.s.FailNext("tasks.task.add", 2, b24test.FaultTruncated)
+	r := p.run(t, "", "add", "task", "--api", "v3", "--key", "ext", "--from", in, "--journal", j, "--concurrency", "1", "--chunk", "1")
+	if r.code != exitOK || !strings.Contains(r.stderr, "created:         4") || !strings.Contains(r.stderr, "0 done, 1 sent again") {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	a := p.s.Audit()
+	created := reltest.CreatedRecords(t, a, "task")
+	replayed := 0
+	for _, rec := range a.Log {
+		if rec.Replayed {
+			replayed++
+		}
+	}
+	if created != 4 || replayed == 0 {
+		t.Errorf("%d tasks created, %d replays: want 4, some", created, replayed)
+	}
+	before := a.Requests
+	if r = p.run(t, "", "add", "task", "--api", "v3", "--key", "ext", "--from", in, "--journal", j); r.code != exitOK || p.s.Audit().Requests != before {
+		t.Errorf("rerun: exit %d, %d requests:\n%s", r.code, p.s.Audit().Requests-before, r.stderr)
 	}
 }

@@ -14,8 +14,9 @@ import (
 func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.Entry, error) {
 	c := u.c
 	u.method = arg
+	u.api = c.api(h)
 	if u.spec.adding {
-		m, err := createMethod(arg)
+		m, err := createMethod(arg, u.api.Version())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -28,15 +29,11 @@ func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.En
 	if err := checkDuplicateRows(rows); err != nil {
 		return nil, nil, err
 	}
-	u.api = c.api(h)
 	if err := checkBatchable(u.api.Version(), rows); err != nil {
 		return nil, nil, err
 	}
 	hdr := u.journalHeader(h, hash, len(rows))
 	if u.spec.adding {
-		if u.api.Version() != b24.APIv2 {
-			return nil, nil, usagef("b24 add: exactly-once creates are searched on REST v2 only; REST 3.0 creates carry an Idempotency-Key (reconcile.IdempotencyKey in the Go API)")
-		}
 		// Refuse bad keys and key fields in the input before the journal exists.
 		if err := u.keyRows(cloneRows(rows), strings.Repeat("0", len(newRunID()))); err != nil {
 			return nil, nil, err

@@ -241,6 +241,9 @@ func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) i
 // Rows found applied are journaled done; rows found not applied are
 // returned to be sent; rows that cannot be settled are listed.
 func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time) ([]updateRow, error) {
+	if u.keyedV3() {
+		return u.resendKeyed(rows), nil
+	}
 	if d := time.Until(after); d > 0 {
 		if !u.c.g.quiet {
 			fmt.Fprintf(u.c.stderr, "%s: %d rows of unknown outcome: reading them back after the portal's request cut-off (%s)\n", u.c.name, len(rows), d.Round(time.Millisecond))
@@ -374,7 +377,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 	if err := u.j.Append(entries...); err != nil {
 		return err
 	}
-	res, err := u.api.Batch(ctx, cmds, b24.WithHalt(false), b24.WithBatchCallOptions(b24.WithOnSend(u.journalSend(rows))))
+	res, err := u.sendBatch(ctx, cmds, rows)
 	if res == nil {
 		return err
 	}

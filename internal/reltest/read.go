@@ -3,9 +3,11 @@ package reltest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/b24test"
 )
 
 // TargetTitle is the value the update soak writes into deal id.
@@ -50,4 +52,21 @@ func ReadAll[T any](t testing.TB, ctx context.Context, h *b24.Hook, method strin
 		out = append(out, rows...)
 		last = id(rows[len(rows)-1])
 	}
+}
+
+// CreatedRecords counts the records of entity that the audit saw written,
+// and fails when any was written more than once.
+func CreatedRecords(t testing.TB, a b24test.Audit, entity string) int {
+	t.Helper()
+	n := 0
+	for k, c := range a.Writes {
+		if !strings.HasPrefix(k, entity+":") {
+			continue
+		}
+		n++
+		if c != 1 {
+			t.Errorf("record %s written %d times", k, c)
+		}
+	}
+	return n
 }
