@@ -423,7 +423,7 @@ func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []limit.Oper
 			order = append(order, m)
 		}
 		if !seen || op > cur.Operating {
-			best[m] = limit.OperatingReport{Method: m, Operating: op, ResetAt: reset}
+			best[m] = limit.OperatingReport{Method: m, Operating: op, ResetAt: reset, Finish: t.finishAt()}
 		}
 	}
 	slices.Sort(order)

@@ -109,7 +109,7 @@ func TestRefusalFloor(t *testing.T) {
 		{name: "limiter that holds back briefly: still the floor", limiter: foreignLimiter{hold: 5 * time.Millisecond},
 			steps: then(repeat(1, refused503), ok200), at: seconds(0.005, 0.505)},
 		{name: "503, built-in limiter: its own 1/Drain", steps: then(repeat(2, refused503), ok200), at: seconds(0, 0.5, 1)},
-		{name: "429, built-in limiter: its own Window/60", steps: then(repeat(1, refused429), ok200), at: seconds(0, 10)},
+		{name: "429, built-in limiter: the next slot boundary (W/10 from one)", steps: then(repeat(1, refused429), ok200), at: seconds(0, 60)},
 		{name: "503 with Retry-After, built-in limiter: Retry-After wins", steps: then(repeat(1, refused503RA), ok200), at: seconds(0, 7)},
 		{name: "refusals use up no attempt", limiter: foreignLimiter{}, retry: RetryPolicy{MaxAttempts: 1},
 			steps: then(repeat(3, plain429), ok200), at: seconds(0, 10, 20, 30)},

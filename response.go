@@ -71,6 +71,16 @@ func (t *Timing) OperatingDuration() (time.Duration, bool) {
 	return time.Duration(*t.Operating * float64(time.Second)), true
 }
 
+// finishAt returns Finish as a time (the portal's clock); zero when absent
+// or not a positive number of seconds below 2^53.
+func (t *Timing) finishAt() time.Time {
+	if t == nil || !(t.Finish > 0 && t.Finish < 1<<53) {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(t.Finish)
+	return time.Unix(int64(sec), int64(frac*1e9))
+}
+
 // ResetAt returns OperatingResetAt as a time, and whether it was reported as
 // a positive number of seconds below 2^53. A limiter trusts it only
 // through SaneReport, which clamps it to the window.

@@ -352,7 +352,7 @@ func operatingReports(r *Response, billed []string, v APIVersion, body []byte) [
 			return nil
 		}
 		reset, _ := r.Time.ResetAt()
-		rep := limit.OperatingReport{Method: billed[0], Operating: op, ResetAt: reset}
+		rep := limit.OperatingReport{Method: billed[0], Operating: op, ResetAt: reset, Finish: r.Time.finishAt()}
 		if isBatch(billed[0]) {
 			// Every sub-result repeats the running figure of the batch: take the largest.
 			for _, t := range batchTimes(r) {

@@ -86,8 +86,8 @@ type Outcome struct {
 	// context ended before sending); the limiter may then hand back the
 	// reservation without learning anything.
 	Sent bool
-	// Elapsed is the request's wall time, used as an estimate of its server
-	// time when the portal reports none.
+	// Elapsed is the request's wall time, from sending to the answer: the
+	// in-memory limiter dates the request's start (its slot) with it.
 	Elapsed time.Duration
 }
 
@@ -101,4 +101,9 @@ type OperatingReport struct {
 	// ResetAt is when part of that time is released ("operating_reset_at");
 	// zero when the portal did not say.
 	ResetAt time.Time
+	// Finish is when the portal took the figure (its time block's
+	// "finish"), in the portal's clock; zero when unknown. The in-memory
+	// limiter measures the portal's clock with it, and reads Operating as
+	// the time stored before Finish plus the request's own.
+	Finish time.Time
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/b24go/b24/internal/opbudget"
 	"github.com/b24go/b24/internal/wait"
 	"golang.org/x/time/rate"
 )
@@ -192,27 +193,28 @@ func (l *localLimiter) Acquire(ctx context.Context, req Request) (Permit, error)
 	// Operating budgets first: a call that must wait for its budget should
 	// not hold a unit of the request bucket meanwhile.
 	states := make([]*opState, 0, len(req.Methods))
+	tickets := make([]opbudget.Ticket, 0, len(req.Methods))
+	giveBack := func() {
+		for i, s := range states {
+			s.release(l, tickets[i], nil)
+			l.unref(s)
+		}
+	}
 	for _, m := range req.Methods {
 		s := l.opStateFor(opKey{req.Portal, req.Credential, m}, start)
-		w, err := s.acquire(ctx, l)
+		tk, w, err := s.acquire(ctx, l)
 		waited = waited || w
 		if err != nil {
 			l.unref(s)
-			for _, done := range states {
-				done.release(l, nil)
-				l.unref(done)
-			}
+			giveBack()
 			return nil, err
 		}
-		states = append(states, s)
+		states, tickets = append(states, s), append(tickets, tk)
 	}
 	b, w, gen, err := l.takeToken(ctx, req.Portal)
 	waited = waited || w
 	if err != nil {
-		for _, s := range states {
-			s.release(l, nil)
-			l.unref(s)
-		}
+		giveBack()
 		return nil, err
 	}
 	var held time.Duration
@@ -221,7 +223,7 @@ func (l *localLimiter) Acquire(ctx context.Context, req Request) (Permit, error)
 		l.waits.Add(1)
 		l.waitTime.Add(int64(held))
 	}
-	return &localPermit{l: l, b: b, gen: gen, states: states, waited: held}, nil
+	return &localPermit{l: l, b: b, gen: gen, states: states, tickets: tickets, waited: held}, nil
 }
 
 // takeToken waits for a unit of portal's bucket. It returns the bucket, whose
@@ -362,12 +364,13 @@ func (l *localLimiter) Stats() Stats {
 }
 
 type localPermit struct {
-	l      *localLimiter
-	b      *bucket // the portal's bucket, referenced until Release
-	gen    uint64  // generation of the bucket's limits at admission
-	states []*opState
-	waited time.Duration
-	once   sync.Once
+	l       *localLimiter
+	b       *bucket // the portal's bucket, referenced until Release
+	gen     uint64  // generation of the bucket's limits at admission
+	states  []*opState
+	tickets []opbudget.Ticket // the states' reservations
+	waited  time.Duration
+	once    sync.Once
 }
 
 // Waited implements WaitReporter.
@@ -379,8 +382,8 @@ func (p *localPermit) Release(o Outcome) {
 		if o.Refused == RefusedOperating {
 			p.l.opRefusals.Add(1)
 		}
-		for _, s := range p.states {
-			s.release(p.l, &o)
+		for i, s := range p.states {
+			s.release(p.l, p.tickets[i], &o)
 			p.l.unref(s)
 		}
 	})

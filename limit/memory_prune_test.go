@@ -3,6 +3,7 @@ package limit
 import (
 	"context"
 	"fmt"
+	"github.com/b24go/b24/internal/opbudget"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -11,8 +12,9 @@ import (
 )
 
 // opHorizon is how long an operating state of the default plan must be idle
-// before it may be forgotten: Window + Window/60.
-const opHorizon = 610 * time.Second
+// before it may be forgotten: Window + Window/10 (its last slot expired)
+// + Window/60.
+const opHorizon = 670 * time.Second
 
 // use acquires and releases one call of method on portal with outcome o.
 func use(t *testing.T, l *localLimiter, portal, method string, o Outcome) {
@@ -53,7 +55,7 @@ func (l *localLimiter) sizes() (buckets, ops int) {
 	return len(l.buckets), len(l.ops)
 }
 
-// TestPruneIdleOperating: operating states idle past Window + Window/60
+// TestPruneIdleOperating: operating states idle past opHorizon
 // disappear once new traffic sweeps the map; younger ones stay.
 func TestPruneIdleOperating(t *testing.T) {
 	t.Parallel()
@@ -107,10 +109,13 @@ func TestPruneKeepsHeldStates(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := testLimiter(t, Params{})
 		t0 := time.Now()
-		// "spent" is at the limit with its reset passed: one call probes,
-		// the next waits for the probe's answer.
-		use(t, l, "p", "spent", report("spent", 480*time.Second, t0.Add(time.Second)))
-		time.Sleep(2 * time.Second)
+		// "spent" has learned that a call costs 300 s (a reservation of
+		// 450 s, within the 475 s budget): once its record has expired one
+		// call goes, the next waits for its answer.
+		first := report("spent", 300*time.Second, t0.Add(600*time.Second))
+		first.Elapsed = 300 * time.Second
+		use(t, l, "p", "spent", first)
+		time.Sleep(660 * time.Second)
 		reqSpent := Request{Portal: "p", Credential: "c", Methods: []string{"spent"}}
 		probe, err := l.Acquire(t.Context(), reqSpent)
 		if err != nil {
@@ -139,7 +144,7 @@ func TestPruneKeepsHeldStates(t *testing.T) {
 		}
 		// The probe's answer wakes the waiter at once.
 		released := time.Now()
-		probe.Release(report("spent", 10*time.Second, released.Add(time.Minute)))
+		probe.Release(report("spent", 0, time.Time{})) // nothing stored: room at once
 		if at := <-waiterDone; !at.Equal(released) {
 			t.Fatalf("waiter went %v after the probe's answer", at.Sub(released))
 		}
@@ -161,15 +166,19 @@ func TestPrunePredicates(t *testing.T) {
 			{"idle", func(*opState) {}, true},
 			{"never reported", func(s *opState) { s.lastReport = time.Time{} }, true},
 			{"waiter", func(s *opState) { s.refs = 1 }, false},
-			{"in flight", func(s *opState) { s.inflight = 1 }, false},
-			{"blocked", func(s *opState) { s.blockedUntil = now.Add(time.Nanosecond) }, false},
+			{"in flight", func(s *opState) { s.ledger.Admit(now) }, false},
+			{"blocked", func(s *opState) { s.ledger.Refused(now, now.Add(time.Nanosecond)) }, false},
+			{"recorded", func(s *opState) {
+				s.ledger.Observe(opbudget.Answer{Start: now, Finish: now, Operating: time.Second})
+			}, false},
 			{"reset ahead", func(s *opState) { s.resetAt = now.Add(time.Nanosecond) }, false},
 			{"used recently", func(s *opState) { s.lastUse = old.Add(time.Nanosecond) }, false},
 			{"reported recently", func(s *opState) { s.lastReport = old.Add(time.Nanosecond) }, false},
 		}
 		for _, c := range opCases {
 			s := &opState{key: opKey{"p", "c", c.name}, changed: make(chan struct{}),
-				known: true, used: 400 * time.Second, resetAt: old, blockedUntil: old, lastUse: old, lastReport: old}
+				known: true, used: 400 * time.Second, resetAt: old, lastUse: old, lastReport: old,
+				ledger: opbudget.New(ledgerParams(l.params))}
 			c.edit(s)
 			l.mu.Lock()
 			l.ops = map[opKey]*opState{s.key: s}
@@ -251,6 +260,9 @@ func TestPacingAfterPrune(t *testing.T) {
 		if l.hasOp("p", "m") || l.hasBucket("p") {
 			t.Fatal("the idle portal's entries were not forgotten")
 		}
+		// The same phase in the portal's slots of 60 s as the fresh run.
+		slot := int64(time.Minute)
+		time.Sleep(time.Until(time.Unix(0, (time.Now().UnixNano()/slot+1)*slot)))
 		again := pacingScript(t, l)
 		if fmt.Sprint(again) != fmt.Sprint(fresh) {
 			t.Fatalf("pacing after the prune\n%v\nwant (new limiter)\n%v", again, fresh)
@@ -376,8 +388,8 @@ func TestPruneConcurrent(t *testing.T) {
 		defer l.mu.Unlock()
 		for k, s := range l.ops {
 			s.mu.Lock()
-			if s.refs != 0 || s.inflight != 0 {
-				t.Errorf("%v: %d references, %d in flight after the end", k, s.refs, s.inflight)
+			if n, _ := s.ledger.InFlight(); s.refs != 0 || n != 0 {
+				t.Errorf("%v: %d references, %d in flight after the end", k, s.refs, n)
 			}
 			s.mu.Unlock()
 		}

@@ -5,13 +5,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/b24go/b24/internal/opbudget"
 	waitpkg "github.com/b24go/b24/internal/wait"
 )
 
 type opKey struct{ portal, credential, method string }
 
-// opState tracks one operating budget: what the portal last reported, and
-// the calls in flight that have not reported yet.
+// opState tracks one operating budget slot by slot (internal/opbudget): the
+// time it spent in which slot of the portal's clock, the reservations of the
+// calls in flight, and the last figure the portal reported.
 type opState struct {
 	key opKey
 
@@ -22,15 +24,21 @@ type opState struct {
 	refs    int
 	lastUse time.Time
 
-	mu           sync.Mutex
-	known        bool          // a figure has been reported
-	used         time.Duration // the last reported figure
-	resetAt      time.Time     // when part of it is released (zero: unknown)
-	inflight     int           // calls acquired, not yet released
-	estimate     time.Duration // expected operating cost of one call
-	blockedUntil time.Time     // after a 429
-	lastReport   time.Time     // when a figure or a 429 was last learned
-	changed      chan struct{} // closed when the state changes
+	mu         sync.Mutex
+	ledger     *opbudget.Ledger
+	clock      opbudget.Clock // the portal's clock against the host's
+	known      bool           // a figure has been reported
+	used       time.Duration  // the last reported figure
+	resetAt    time.Time      // its operating_reset_at (zero: unknown)
+	lastReport time.Time      // when a figure or a 429 was last learned
+	changed    chan struct{}  // closed when the state changes
+}
+
+// ledgerParams are the figures of one budget's ledger: L less the margin, W,
+// and the portal's floor (0.1 s of 600 s, scaled with the window).
+func ledgerParams(p Params) opbudget.Params {
+	o := p.Operating
+	return opbudget.Params{Limit: o.Limit - o.Margin, Window: o.Window, Floor: o.Window / 6000}
 }
 
 // opStateFor returns k's state, creating it (after a sweep when the map has
@@ -44,7 +52,7 @@ func (l *localLimiter) opStateFor(k opKey, now time.Time) *opState {
 			l.pruneOps(now)
 			l.opSweep = max(pruneMin, 2*len(l.ops))
 		}
-		s = &opState{key: k, changed: make(chan struct{})}
+		s = &opState{key: k, changed: make(chan struct{}), ledger: opbudget.New(ledgerParams(l.params))}
 		l.ops[k] = s
 	}
 	s.refs++
@@ -65,14 +73,16 @@ func (l *localLimiter) unref(s *opState) {
 func (l *localLimiter) pruneOps(now time.Time) {
 	l.opSweeps++
 	w := l.params.Operating.Window
-	horizon := w + w/60
+	horizon := w + w/10 + w/60 // the last slot recorded has expired
 	for k, s := range l.ops {
 		if s.refs > 0 || now.Sub(s.lastUse) < horizon {
 			continue
 		}
 		s.mu.Lock()
-		idle := s.inflight == 0 && !now.Before(s.blockedUntil) && !now.Before(s.resetAt) &&
-			now.Sub(s.lastReport) >= horizon
+		flying, _ := s.ledger.InFlight()
+		pnow := s.clock.Now(now)
+		idle := flying == 0 && !pnow.Before(s.ledger.Blocked()) && s.ledger.Recorded(pnow) == 0 &&
+			!now.Before(s.resetAt) && now.Sub(s.lastReport) >= horizon
 		s.mu.Unlock()
 		if idle {
 			delete(l.ops, k)
@@ -86,72 +96,50 @@ func (s *opState) broadcast() {
 	s.changed = make(chan struct{})
 }
 
-// acquire waits until one more call fits in the budget and reserves it. It
-// reports whether it waited.
-func (s *opState) acquire(ctx context.Context, l *localLimiter) (bool, error) {
+// acquire waits until one more call fits in the budget and reserves it:
+// until the ledger admits it (recorded + in flight + its cost within the
+// limit), waking when a slot expires or the state changes. It reports
+// whether it waited.
+func (s *opState) acquire(ctx context.Context, l *localLimiter) (opbudget.Ticket, bool, error) {
 	waited := false
-	adaptiveDone := false
 	for {
 		l.mu.Lock()
 		p := l.params
 		l.mu.Unlock()
 		now := time.Now()
 		s.mu.Lock()
-		wait, wake := s.waitLocked(now, p)
-		if wait == 0 && !adaptiveDone {
-			adaptiveDone = true
+		s.ledger.SetParams(ledgerParams(p))
+		tk, ok, at := s.ledger.Admit(s.clock.Now(now))
+		wake := s.changed
+		var wait time.Duration
+		if ok {
 			wait = s.adaptiveLocked(now, p)
+		} else if !at.IsZero() {
+			wait = max(s.clock.Host(at).Sub(now), time.Microsecond)
+		} else {
+			wait = p.Operating.Window // until a call in flight settles
+		}
+		s.mu.Unlock()
+		if ok {
 			if wait > 0 {
-				// Reserve now so that parallel callers see this one; the
+				// Reserved already, so that parallel callers see this one; the
 				// adaptive delay only spaces calls out.
-				s.inflight++
-				s.mu.Unlock()
 				start := time.Now()
 				err := sleepCtx(ctx, wait)
 				l.adaptiveDelays.Add(1)
 				l.adaptiveTime.Add(int64(time.Since(start)))
 				if err != nil {
-					s.release(l, nil)
-					return true, err
+					s.release(l, tk, nil)
+					return opbudget.Ticket{}, true, err
 				}
-				return true, nil
 			}
+			return tk, waited || wait > 0, nil
 		}
-		if wait == 0 {
-			s.inflight++
-			s.mu.Unlock()
-			return waited, nil
-		}
-		s.mu.Unlock()
 		waited = true
 		if err := waitpkg.For(ctx, wait, wake); err != nil {
-			return true, err
+			return opbudget.Ticket{}, true, err
 		}
 	}
-}
-
-// waitLocked returns how long a new call must wait (0: it may go now), and a
-// channel closed when the state changes earlier.
-func (s *opState) waitLocked(now time.Time, p Params) (time.Duration, <-chan struct{}) {
-	if now.Before(s.blockedUntil) {
-		return s.blockedUntil.Sub(now), s.changed
-	}
-	if !s.known {
-		return 0, nil
-	}
-	budget := p.Operating.Limit - p.Operating.Margin
-	if s.used+time.Duration(s.inflight)*s.estimate < budget {
-		return 0, nil
-	}
-	if !s.resetAt.IsZero() && now.Before(s.resetAt) {
-		return s.resetAt.Sub(now), s.changed
-	}
-	// Past the reset (or with no reset known) the real figure is lower than
-	// the last one, by an unknown amount: let one call probe it.
-	if s.inflight == 0 {
-		return 0, nil
-	}
-	return time.Minute, s.changed // woken by the probe's release
 }
 
 // adaptiveLocked returns the adaptive delay of a call that may go.
@@ -183,66 +171,72 @@ func adaptiveRamp(frac, threshold float64) float64 {
 	return min(1, (frac-threshold)/(1-threshold))
 }
 
-// release frees a reservation and learns from the outcome (nil: nothing to learn).
-func (s *opState) release(l *localLimiter, o *Outcome) {
+// release gives back tk and learns from the outcome (nil: nothing to learn).
+func (s *opState) release(l *localLimiter, tk opbudget.Ticket, o *Outcome) {
 	l.mu.Lock()
 	p := l.params
 	l.mu.Unlock()
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inflight > 0 {
-		s.inflight--
-	}
+	s.ledger.Settle(tk)
 	if o != nil {
-		reported := false
 		for _, r := range o.Reports {
-			r, ok := SaneReport(r, now, p.Operating.Window)
-			if !ok || r.Method != s.key.method {
-				continue
+			if r.Method == s.key.method {
+				s.learn(r, o, now, p.Operating.Window)
 			}
-			reported = true
-			s.lastReport = now
-			s.learn(r, o.Elapsed)
 		}
-		if !reported && o.Sent && o.Refused == NotRefused && o.Elapsed > 0 && s.estimate == 0 {
-			s.estimate = o.Elapsed
-		}
-		s.estimate = min(s.estimate, maxEstimate(p.Operating.Window))
 		if o.Refused == RefusedOperating && (o.RefusedMethod == "" || o.RefusedMethod == s.key.method) {
-			until := now.Add(p.Operating.Window / 60)
-			if s.resetAt.After(now) {
-				until = s.resetAt
-			}
-			s.blockedUntil = until
-			s.lastReport = now
-			s.known = true
-			s.used = max(s.used, p.Operating.Limit)
+			s.refused(now, p.Operating.Window)
 		}
 	}
 	s.broadcast()
 }
 
-// learn takes a reported figure, made sane by SaneReport. Answers of parallel calls arrive out of
-// order: a lower figure with the same reset time is an older one and is
-// ignored; a figure with a new reset time reflects released time.
-func (s *opState) learn(r OperatingReport, elapsed time.Duration) {
-	newer := !s.known || r.Operating >= s.used || !r.ResetAt.Equal(s.resetAt)
-	if !newer {
+// maxClockOffset bounds the portal's clock against the host's: a finish
+// further off is absurd and teaches nothing about the clock.
+const maxClockOffset = 24 * time.Hour
+
+// learn takes one figure into the ledger: the portal's clock from the
+// figure's finish against when the request was sent and answered, then the
+// figure made sane (SaneReport, in the portal's clock), the request's cost
+// and slot, and the record's floor.
+func (s *opState) learn(r OperatingReport, o *Outcome, now time.Time, window time.Duration) {
+	sent := now.Add(-max(o.Elapsed, 0))
+	if d := r.Finish.Sub(now); !r.Finish.IsZero() && d < maxClockOffset && d > -maxClockOffset {
+		s.clock.Observe(sent, now, r.Finish)
+	} else {
+		r.Finish = time.Time{}
+	}
+	pnow := s.clock.Now(now)
+	r, ok := SaneReport(r, pnow, window)
+	if !ok {
 		return
 	}
-	if s.known && r.Operating > s.used && r.ResetAt.Equal(s.resetAt) {
-		// Quick to rise, slow to fall: a reservation must not be too small.
-		delta := r.Operating - s.used
-		if delta > s.estimate {
-			s.estimate = delta
-		} else {
-			s.estimate = (3*s.estimate + delta) / 4
-		}
-	} else if !s.known && r.Operating > 0 && s.estimate == 0 {
-		s.estimate = min(r.Operating, max(elapsed, time.Millisecond))
+	finish := r.Finish
+	if finish.IsZero() || finish.After(s.clock.Latest(now)) {
+		finish = pnow // absent, or later than the answer came: the earliest it can be
 	}
-	s.known = true
-	s.used = r.Operating
-	s.resetAt = r.ResetAt
+	start := s.clock.Latest(sent)
+	if start.After(finish) {
+		start = finish
+	}
+	s.ledger.Observe(opbudget.Answer{Start: start, Finish: finish, Operating: r.Operating, ResetAt: r.ResetAt, MaxCost: max(o.Elapsed, 1)})
+	s.known, s.used, s.lastReport = true, r.Operating, now
+	s.resetAt = time.Time{}
+	if !r.ResetAt.IsZero() {
+		s.resetAt = s.clock.Host(r.ResetAt)
+	}
+}
+
+// refused records a 429 for the method: nothing goes before the reported
+// reset when it is ahead, else before the next slot boundary.
+func (s *opState) refused(now time.Time, window time.Duration) {
+	until := time.Time{}
+	if s.resetAt.After(now) && s.resetAt.Sub(now) <= window {
+		until = s.clock.Now(s.resetAt) // back in the portal's clock
+	}
+	s.ledger.Refused(s.clock.Now(now), until)
+	s.known, s.lastReport = true, now
+	s.used = max(s.used, s.ledger.Params().Limit)
 }

@@ -29,6 +29,7 @@ type entry struct {
 	slot   int64
 	finish time.Time // the portal time the answer's figure was taken (own), or seen (others)
 	cost   time.Duration
+	lump   bool // others' spend found by the first answer: when it was spent is unknown
 }
 
 // Ledger is one budget's record. The zero value is not usable: see New.
@@ -41,6 +42,7 @@ type Ledger struct {
 	flying   int
 	cost     costEstimate
 	blocked  time.Time // after a refusal: nothing is admitted before
+	probeAt  time.Time // with a lump: when one request may go to learn what freed
 }
 
 // New returns an empty ledger for p. A window below 10 ns is taken as 10 ns.
@@ -100,29 +102,30 @@ func (l *Ledger) prune(now time.Time) {
 // Ticket is one admitted request's reservation; Settle gives it back.
 type Ticket struct {
 	Reserved time.Duration
-	probe    bool
 }
 
 // Admit reserves the expected cost of one request at portal time now when
-// it fits: not blocked, and recorded + in flight + cost ≤ L. Until a cost
-// has been learned, one request at a time goes (a probe). When it does not
-// fit, at is the portal time it will, assuming nothing else changes; at is
-// zero when only a request settling can make room.
+// it fits: not blocked, and recorded + in flight + cost ≤ L. Before a cost
+// has been learned a request reserves 1 ns: it goes while the record is
+// below L (a portal that reports no figures is not slowed down). When it
+// does not fit, at is the portal time it will, assuming nothing else
+// changes; at is zero when only a request settling can make room. A cost
+// above L is reserved as L: such a request goes alone, into an empty budget.
 func (l *Ledger) Admit(now time.Time) (t Ticket, ok bool, at time.Time) {
 	l.prune(now)
 	if now.Before(l.blocked) {
 		return Ticket{}, false, l.blocked
 	}
 	c, known := l.cost.reserve()
+	c = max(min(c, l.p.Limit), 1)
 	if !known {
-		if l.flying > 0 {
-			return Ticket{}, false, time.Time{}
-		}
-		l.flying++
-		return Ticket{probe: true}, true, time.Time{}
+		c = 1
 	}
 	if at, fits := l.fitsAt(now, c); !fits || at.After(now) {
-		return Ticket{}, false, at
+		if !l.probing(now) {
+			return Ticket{}, false, l.earlier(now, at, fits)
+		}
+		l.probeAt = time.Time{} // one probe until the next answer
 	}
 	l.flying++
 	l.inflight += c
@@ -151,6 +154,31 @@ func (l *Ledger) fitsAt(now time.Time, c time.Duration) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// probing reports whether a request may go at now although it does not
+// fit: others' spend of unknown age (a lump) holds the budget, nothing is
+// in flight, and the portal's oldest slot has expired since the last answer
+// (or the answer gave no reset): one request learns what freed.
+func (l *Ledger) probing(now time.Time) bool {
+	return l.flying == 0 && !l.probeAt.IsZero() && !now.Before(l.probeAt) && l.lump(now)
+}
+
+// lump reports whether others' spend of unknown age still counts at now.
+func (l *Ledger) lump(now time.Time) bool {
+	return slices.ContainsFunc(l.others, func(e entry) bool { return e.lump && now.Before(l.Expiry(e.slot)) })
+}
+
+// earlier returns the time a waiter should look again: when the request
+// fits (zero: only a settle helps), or the probe time if that is sooner.
+func (l *Ledger) earlier(now, at time.Time, fits bool) time.Time {
+	if l.flying > 0 || !l.probeAt.After(now) || !l.lump(now) {
+		return at
+	}
+	if !fits || l.probeAt.Before(at) {
+		return l.probeAt
+	}
+	return at
+}
+
 // Settle gives back t's reservation (once per admitted request).
 func (l *Ledger) Settle(t Ticket) {
 	if l.flying > 0 {
@@ -169,8 +197,8 @@ func (l *Ledger) Refused(now, until time.Time) {
 	}
 	l.blocked = until
 	if gap := l.p.Limit - l.Recorded(now); gap > 0 {
-		// Counts until the slot that ends at until expires.
-		l.others = append(l.others, entry{slot: l.Slot(until.Add(-1)) - 10 + 1, finish: now, cost: gap})
+		// In the slot that expires by until.
+		l.others = append(l.others, entry{slot: l.Slot(until.Add(-l.p.Window)), finish: now, cost: gap})
 	}
 }
 

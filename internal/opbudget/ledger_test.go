@@ -42,19 +42,20 @@ func learned(c time.Duration) *Ledger {
 	return l
 }
 
-func TestAdmitProbeUntilCostKnown(t *testing.T) {
+// TestAdmitUnknownCost: before the first figure, requests reserve 1 ns:
+// any number goes while the record is below L, none once it is at L.
+func TestAdmitUnknownCost(t *testing.T) {
 	l := New(testParams)
-	t1, ok, _ := l.Admit(at(0))
-	if !ok || t1.Reserved != 0 {
-		t.Fatalf("first request: ok %v, reserved %v; want a probe", ok, t1.Reserved)
+	for range 20 {
+		if tk, ok, _ := l.Admit(at(0)); !ok || tk.Reserved != 1 {
+			t.Fatalf("ok %v, reserved %v; want admitted with 1 ns", ok, tk.Reserved)
+		}
 	}
-	if _, ok, when := l.Admit(at(0)); ok || !when.IsZero() {
-		t.Fatalf("second request while the probe flies: ok %v at %v, want a wait for the probe", ok, when)
-	}
-	l.Settle(t1)
-	l.Observe(Answer{Start: at(0), Finish: at(5), Operating: 5 * sec})
-	if _, ok, _ := l.Admit(at(5)); !ok {
-		t.Fatal("a request after the probe's answer was not admitted")
+	l = New(testParams)
+	l.Refused(at(0), at(6)) // the record at L until 6 s
+	l.blocked = time.Time{}
+	if _, ok, when := l.Admit(at(1)); ok || !when.Equal(at(6)) {
+		t.Fatalf("admitted %v (fits at %v) with the record at L", ok, when)
 	}
 }
 
@@ -167,5 +168,16 @@ func TestRefused(t *testing.T) {
 				t.Fatal("not admitted when the block ended")
 			}
 		})
+	}
+}
+
+func TestAdmitCostAboveLimit(t *testing.T) {
+	l := learned(60 * sec) // above L = 48 s
+	tk, ok, _ := l.Admit(at(0))
+	if !ok || tk.Reserved != testParams.Limit {
+		t.Fatalf("ok %v, reserved %v; want one request reserving L", ok, tk.Reserved)
+	}
+	if _, ok, when := l.Admit(at(0)); ok || !when.IsZero() {
+		t.Fatalf("a second request went beside it (ok %v, at %v)", ok, when)
 	}
 }

@@ -17,6 +17,10 @@ type Answer struct {
 	// ResetAt is operating_reset_at (the oldest live slot's first call
 	// plus W); zero when absent.
 	ResetAt time.Time
+	// MaxCost, above 0, bounds the request's own cost: its wall time, as
+	// no request is billed more server time than it lasted. The rest of the
+	// residual is others' spend (a client joining a busy budget).
+	MaxCost time.Duration
 }
 
 // Observe corrects the ledger by one answer and returns the request's cost
@@ -34,14 +38,18 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		r = 0
 	}
 	own, extra := l.cost.attribute(r)
+	if a.MaxCost > 0 && own > a.MaxCost {
+		own, extra = a.MaxCost, extra+own-a.MaxCost
+	}
 	if own > l.p.Floor {
 		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
 	}
 	if extra > 0 {
-		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra})
+		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra, lump: l.cost.n == 0})
 	}
 	l.cost.learn(own)
 	l.proveReset(a)
+	l.setProbe(a)
 	return own
 }
 
@@ -72,9 +80,11 @@ func deleteEmpty(es []entry) []entry {
 	return out
 }
 
-// proveReset moves others' oldest spend back to the portal's oldest live
-// slot when the ledger holds none of its own there: the time in that slot
-// is someone else's and frees when it expires.
+// proveReset moves others' oldest spend seen between two answers back to
+// the portal's oldest live slot when the ledger holds none of its own
+// there: the time in that slot is someone else's and frees when it
+// expires. A lump (the first answer's) is not moved: how much of it sits in
+// that slot is unknown; a probe finds out (see Admit).
 func (l *Ledger) proveReset(a Answer) {
 	if a.ResetAt.IsZero() || len(l.others) == 0 {
 		return
@@ -88,16 +98,28 @@ func (l *Ledger) proveReset(a Answer) {
 			return
 		}
 	}
-	first := 0
+	first := -1
 	for i, e := range l.others {
 		if e.slot <= oldest {
 			return
 		}
-		if e.slot < l.others[first].slot {
+		if !e.lump && (first < 0 || e.slot < l.others[first].slot) {
 			first = i
 		}
 	}
-	l.others[first].slot = oldest
+	if first >= 0 {
+		l.others[first].slot = oldest
+	}
+}
+
+// setProbe dates the next probe while a lump holds the budget: at the
+// reset the portal reported (its oldest slot has gone by then, by either
+// rule), or at once without one.
+func (l *Ledger) setProbe(a Answer) {
+	l.probeAt = a.Finish
+	if !a.ResetAt.IsZero() {
+		l.probeAt = a.ResetAt
+	}
 }
 
 // costEstimate learns a request's cost: a running mean and mean deviation.

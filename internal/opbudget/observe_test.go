@@ -52,6 +52,9 @@ func TestObserve(t *testing.T) {
 		{name: "a residual far above the cost is others' spend, until the finish's slot expires",
 			learned: 3, answer: Answer{Start: at(20), Finish: at(25), Operating: 30 * sec},
 			want: want{cost: 10 * sec, own: 10 * sec, others: 20 * sec, otherExpiry: 84, ownExpiryLast: 78}},
+		{name: "a residual above the request's wall time is others' spend",
+			answer: Answer{Start: at(1), Finish: at(3), Operating: 40 * sec, MaxCost: 2 * sec},
+			want:   want{cost: 2 * sec, own: 2 * sec, others: 38 * sec, otherExpiry: 60, ownExpiryLast: 60}},
 		{name: "a reset older than every own slot moves others' spend back to it",
 			learned: 3, prior: []entry{{slot: 2, finish: at(13), cost: 5 * sec}},
 			others: []entry{{slot: 4, finish: at(25), cost: 8 * sec}},
@@ -191,5 +194,50 @@ func TestDetect(t *testing.T) {
 	d.Force(ModeBatch)
 	if d.Mode(ModePerMethod) != ModeBatch {
 		t.Fatal("a forced mode did not win")
+	}
+}
+
+// TestProbeAfterLump: a first answer that finds the budget spent by others
+// (more than the request lasted) leaves a lump of unknown age: one request
+// goes at the portal's reset, or at once without a reset, and its answer
+// shows what freed.
+func TestProbeAfterLump(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		reset   float64 // 0: none
+		probeAt float64
+	}{
+		{"at the reset", 65, 65},
+		{"no reset: at once", 0, 31},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := New(testParams)
+			a := Answer{Start: at(30), Finish: at(31), Operating: 47 * sec, MaxCost: sec}
+			if c.reset > 0 {
+				a.ResetAt = at(c.reset)
+			}
+			l.Observe(a)
+			if got := l.live(l.others, at(31), time.Time{}); got != 46*sec {
+				t.Fatalf("others %v, want 46s", got)
+			}
+			if c.probeAt > 31 {
+				if _, ok, when := l.Admit(at(31)); ok || !when.Equal(at(c.probeAt)) {
+					t.Fatalf("before the probe time: ok %v, look again at %v; want %v", ok, when, c.probeAt)
+				}
+			}
+			tk, ok, _ := l.Admit(at(c.probeAt))
+			if !ok {
+				t.Fatal("no probe at the probe time")
+			}
+			if _, ok, _ := l.Admit(at(c.probeAt)); ok {
+				t.Fatal("a second request went beside the probe")
+			}
+			l.Settle(tk)
+			// The probe's answer: 20 s stored (others' oldest slot freed), its own 1 s.
+			l.Observe(Answer{Start: at(c.probeAt), Finish: at(c.probeAt + 1), Operating: 21 * sec, MaxCost: sec})
+			if _, ok, _ := l.Admit(at(c.probeAt + 1)); !ok {
+				t.Fatal("not admitted after the probe found room")
+			}
+		})
 	}
 }

@@ -1,0 +1,189 @@
+package limit
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// slotParams: L 100 s less a margin of 5 s, W 600 s (slots of 60 s).
+var slotParams = Params{Operating: OperatingLimit{Limit: 100 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}}
+
+// spend runs one call of req1 that lasts d and answers figure (reset, and
+// the figure's finish in the portal's clock when not zero).
+func spend(t *testing.T, l *localLimiter, d, figure time.Duration, reset, finish time.Time) {
+	t.Helper()
+	p, err := l.Acquire(t.Context(), req1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(d)
+	if !finish.IsZero() {
+		finish = finish.Add(d)
+	}
+	p.Release(Outcome{Sent: true, Elapsed: d, Reports: []OperatingReport{
+		{Method: "crm.deal.list", Operating: figure, ResetAt: reset, Finish: finish}}})
+}
+
+// TestOperatingWaitsForSlot: with the budget spent, the next call goes the
+// moment the oldest slot's window has passed, (slot + 10) × W/10, neither
+// at the reported reset (its first call + W, later) nor before; another
+// method is not held.
+func TestOperatingWaitsForSlot(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := testLimiter(t, slotParams)
+		t0 := time.Now() // a slot boundary
+		time.Sleep(10 * time.Second)
+		spend(t, l, 30*time.Second, 30*time.Second, t0.Add(610*time.Second), time.Time{}) // slot 0
+		time.Sleep(t0.Add(70 * time.Second).Sub(time.Now()))
+		spend(t, l, 30*time.Second, 60*time.Second, t0.Add(610*time.Second), time.Time{}) // slot 1
+		other := req1
+		other.Methods = []string{"crm.deal.get"}
+		start := time.Now()
+		po, err := l.Acquire(t.Context(), other)
+		if err != nil || time.Since(start) != 0 {
+			t.Fatalf("another method waited: %v", err)
+		}
+		po.Release(Outcome{})
+		// 60 s recorded + a call's reservation (~41 s) > 95 s: wait for slot 0.
+		p, err := l.Acquire(t.Context(), req1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Release(Outcome{})
+		if got := time.Since(t0); got != 600*time.Second {
+			t.Fatalf("admitted at t0+%v, want t0+10m (slot 0's window passed)", got)
+		}
+	})
+}
+
+// TestOperatingReservations: calls in flight hold their expected cost:
+// recorded + in flight stays within L − margin, and a settled call makes room.
+func TestOperatingReservations(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := testLimiter(t, slotParams)
+		// Learn a cost of 10 s a call from four answers: 40 s recorded.
+		for i := range 4 {
+			spend(t, l, 10*time.Second, time.Duration(i+1)*10*time.Second, time.Time{}, time.Time{})
+		}
+		s := l.op("p.example.com", "crm.deal.list")
+		s.mu.Lock()
+		c, _ := s.ledger.Cost()
+		s.mu.Unlock()
+		if c != 10*time.Second {
+			t.Fatalf("learned cost %v, want 10s", c)
+		}
+		var permits []Permit
+		for {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+			p, err := l.Acquire(ctx, req1)
+			cancel()
+			if errors.Is(err, context.DeadlineExceeded) {
+				break
+			}
+			permits = append(permits, p)
+		}
+		// 40 s recorded; each reserves 10 s plus twice its deviation (2.5 s
+		// after the first answer, 1.05 s after the fourth): 4 calls of
+		// 12.1 s fit in the 55 s left, not 5.
+		if len(permits) != 4 {
+			t.Fatalf("%d calls in flight, want 4", len(permits))
+		}
+		s.mu.Lock()
+		_, inflight := s.ledger.InFlight()
+		rec := s.ledger.Recorded(s.clock.Now(time.Now()))
+		s.mu.Unlock()
+		if rec+inflight > 95*time.Second {
+			t.Fatalf("recorded %v + in flight %v above L − margin", rec, inflight)
+		}
+		done := make(chan time.Duration)
+		start := time.Now()
+		go func() {
+			p, err := l.Acquire(t.Context(), req1)
+			if err == nil {
+				p.Release(Outcome{})
+			}
+			done <- time.Since(start)
+		}()
+		time.Sleep(3 * time.Second)
+		permits[0].Release(Outcome{Sent: true}) // no figure: only the reservation goes
+		if d := <-done; d != 3*time.Second {
+			t.Fatalf("waiter admitted after %v, want 3s", d)
+		}
+		for _, p := range permits[1:] {
+			p.Release(Outcome{})
+		}
+	})
+}
+
+// TestOperatingRefusalBlocks: after a 429 the method waits for its reset
+// when it is ahead, else for the next slot boundary (60 s at W = 600 s).
+func TestOperatingRefusalBlocks(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		reset time.Duration // reported before the refusal; 0: none
+		after time.Duration // into the slot
+		want  time.Duration
+	}{
+		{"no reset: the next slot boundary", 0, 15 * time.Second, 60 * time.Second},
+		{"reset ahead", 200 * time.Second, 0, 200 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := testLimiter(t, Params{})
+				t0 := time.Now()
+				if c.reset > 0 {
+					spend(t, l, 0, time.Second, t0.Add(c.reset), time.Time{})
+				}
+				time.Sleep(c.after)
+				start := time.Now()
+				p, _ := l.Acquire(t.Context(), req1)
+				p.Release(Outcome{Sent: true, Refused: RefusedOperating, RefusedMethod: "crm.deal.list"})
+				p, err := l.Acquire(t.Context(), req1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Release(Outcome{})
+				if d := time.Since(start); d != c.want-c.after {
+					t.Fatalf("blocked %v, want %v", d, c.want-c.after)
+				}
+				if l.Stats().OpRefusals != 1 {
+					t.Fatal("429 not counted")
+				}
+			})
+		})
+	}
+}
+
+// TestOperatingPortalClock: the slots are the portal's: with its clock 30 s
+// ahead (measured from each figure's finish), a call made at the start of a
+// host minute lands half-way through a portal slot, which expires 570 s
+// later on the host.
+func TestOperatingPortalClock(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := testLimiter(t, slotParams)
+		t0 := time.Now() // a slot boundary on the host
+		off := 30 * time.Second
+		// A quick call pins the offset (sent and answered at once); a long
+		// one alone would leave it within [30 s, 60 s] and date the call's
+		// start, conservatively, in the later slot.
+		spend(t, l, 0, 0, time.Time{}, t0.Add(off))
+		spend(t, l, 30*time.Second, 30*time.Second, time.Time{}, t0.Add(off))
+		time.Sleep(t0.Add(60 * time.Second).Sub(time.Now()))
+		spend(t, l, 30*time.Second, 60*time.Second, time.Time{}, time.Now().Add(off))
+		p, err := l.Acquire(t.Context(), req1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Release(Outcome{})
+		if got := time.Since(t0); got != 570*time.Second {
+			t.Fatalf("admitted at t0+%v, want t0+9m30s (the portal's slot 0 expired)", got)
+		}
+	})
+}
