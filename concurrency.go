@@ -38,7 +38,7 @@ func (o ConcurrencyOption) applyList(c *listConfig) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	c.shards = o.n
+	c.walk.Shards = o.n
 	return nil
 }
 

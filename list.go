@@ -1,12 +1,15 @@
 package b24
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"iter"
-	"strings"
 	"time"
+
+	"github.com/b24go/b24/internal/listwalk"
 )
 
 // Lists: reading every row of a list method.
@@ -28,284 +31,31 @@ import (
 // the portal answered a page whose last id is not beyond the one before (a
 // method that ignores the id filter, or an id field that is not the sort
 // key). The walk stops instead of fetching the same page forever.
-var ErrCursorStalled = errors.New("b24: list cursor did not advance")
+var ErrCursorStalled = listwalk.ErrCursorStalled
 
 // ErrNonNumericID is returned when a row's id field is missing or is not an
 // integer: the keyset walk needs numeric ids. Set the id field with
 // WithIDKey, or walk by offset with WithOffsetPaging.
-var ErrNonNumericID = errors.New("b24: list row id is not an integer")
+var ErrNonNumericID = listwalk.ErrNonNumericID
 
 // ErrRowsOutOfOrder is returned when a keyset walk (or a tail) gets a row
 // whose id is not beyond the one before it: the portal ignored the order by
 // id, and going on would skip rows. The walk stops; nothing is dropped.
-var ErrRowsOutOfOrder = errors.New("b24: list rows are not in id order")
+var ErrRowsOutOfOrder = listwalk.ErrRowsOutOfOrder
 
 // ErrPageRepeated is returned when an offset walk gets a page holding only
 // rows it already read (a portal that ignores start or the v3 offset): the
 // walk stops instead of paging the same rows forever.
-var ErrPageRepeated = errors.New("b24: list page repeats rows already read")
+var ErrPageRepeated = listwalk.ErrPageRepeated
 
 // ErrListChanged ends an offset walk that read to the end while the list
 // changed under it (rows repeated by a shift, or total changed): rows
 // shifted by a deletion may be missing. The report's End is ListIncomplete.
-var ErrListChanged = errors.New("b24: list changed during the offset walk")
+var ErrListChanged = listwalk.ErrListChanged
 
 // ErrCursorMismatch is returned when WithResume is given a cursor saved by a
 // walk of another method, other parameters or the other direction.
-var ErrCursorMismatch = errors.New("b24: list cursor belongs to another walk")
-
-// ListOption configures a list walk (CallList, FetchList, FetchListPages,
-// CallTail, FetchTail). A bad value fails the walk with an error wrapping
-// ErrInvalidOption before anything is sent.
-type ListOption interface{ applyList(*listConfig) error }
-
-// listOpt is a ListOption.
-type listOpt func(*listConfig) error
-
-func (f listOpt) applyList(c *listConfig) error { return f(c) }
-
-type listConfig struct {
-	idKey, cursorKey, resultKey string
-	idKeySet, cursorSet, resSet bool
-	desc                        bool
-	pageSize                    int
-	shards                      int
-	unordered                   bool
-	noBatch                     bool
-	offset                      bool
-	resume                      *ListCursor
-	progress                    func(ListProgress)
-	report                      *ListReport
-	callOpts                    []CallOption
-	tailStart                   any
-	tailStartSet                bool
-}
-
-// MaxPageSize is the largest WithPageSize: the portal's REST v3 maximum.
-const MaxPageSize = 1000
-
-// WithIDKey names the id field in the rows the method returns ("ID" for
-// crm.deal.list, "id" for crm.item.list and tasks.task.list). The known
-// families need no option (see FetchList). It must not be empty.
-func WithIDKey(key string) ListOption {
-	return listOpt(func(c *listConfig) error {
-		if key == "" {
-			return invalidOption("WithIDKey", `""`, "must not be empty")
-		}
-		c.idKey, c.idKeySet = key, true
-		return nil
-	})
-}
-
-// WithCursorIDKey names the id field in the request's filter, order and
-// select, when it differs from the one in the rows (tasks.task.list filters
-// on "ID" and returns "id"). It defaults to the id key; it must not be empty.
-func WithCursorIDKey(key string) ListOption {
-	return listOpt(func(c *listConfig) error {
-		if key == "" {
-			return invalidOption("WithCursorIDKey", `""`, "must not be empty")
-		}
-		c.cursorKey, c.cursorSet = key, true
-		return nil
-	})
-}
-
-// WithResultKey names the key of the result that holds the rows ("items"
-// for crm.item.list, "tasks" for tasks.task.list); "" means the result is
-// the array of rows itself.
-func WithResultKey(key string) ListOption {
-	return listOpt(func(c *listConfig) error { c.resultKey, c.resSet = key, true; return nil })
-}
-
-// WithDescending(true) walks from the largest id down: the order and the
-// cursor filter ("<ID") are reversed, and a filter bound of the caller's on
-// the id is kept as the walk's range. An order of the caller's on the id
-// field alone ("DESC") has the same effect.
-func WithDescending(on bool) ListOption {
-	return listOpt(func(c *listConfig) error { c.desc = on; return nil })
-}
-
-// WithPageSize sets the REST v3 pagination.limit (default and at most
-// MaxPageSize, the portal's maximum) or the tail cursor's limit; it must be
-// in [1, MaxPageSize]. REST v2 pages are always 50 rows, so the option is
-// ignored there.
-func WithPageSize(n int) ListOption {
-	return listOpt(func(c *listConfig) error {
-		if n < 1 || n > MaxPageSize {
-			return invalidOption("WithPageSize", n, fmt.Sprintf("must be in [1, %d]", MaxPageSize))
-		}
-		c.pageSize = n
-		return nil
-	})
-}
-
-// WithUnordered(true) delivers the rows of concurrent shards as they arrive,
-// not in id order. Within one shard rows are still in id order.
-func WithUnordered(on bool) ListOption {
-	return listOpt(func(c *listConfig) error { c.unordered = on; return nil })
-}
-
-// WithBatch(false) makes every request carry one list page, instead of
-// chaining 50 list commands in a batch on REST v2, or sending the pages of
-// several shards in one batch on REST v3 (the default, WithBatch(true)). Use
-// it for methods a batch cannot call. A REST v2 walk whose params a batch
-// command cannot carry (an empty array, nil, a boolean, over 1,000 values:
-// see Cmd) reads one page a request without it, and logs a warning naming
-// the key.
-func WithBatch(on bool) ListOption {
-	return listOpt(func(c *listConfig) error { c.noBatch = !on; return nil })
-}
-
-// WithOffsetPaging(true) walks by offset (start=0, 50, ...) instead of by id, in
-// the order the caller gives. Each page makes the portal count and skip the
-// rows before it, so it is slower and its cost grows with depth; rows
-// inserted or deleted during the walk can shift pages. A caller's order on a
-// field other than the id selects it automatically (with a logged warning).
-// A page of rows already read (a portal ignoring start) stops the walk with
-// ErrPageRepeated; a walk that saw rows repeated, the v2 total change, or
-// read other than total rows ends ListIncomplete with ErrListChanged. REST 3.0 sends no total, so rows a
-// deletion shifts past a v3 offset walk go unnoticed.
-func WithOffsetPaging(on bool) ListOption {
-	return listOpt(func(c *listConfig) error { c.offset = on; return nil })
-}
-
-// WithResume continues a walk from a cursor saved from an earlier one
-// (ListReport.Cursor or ListProgress.Cursor): only the rows the earlier walk
-// had not yet delivered are read. The method, its parameters and the
-// direction must be the same (else ErrCursorMismatch); a zero cursor is an
-// invalid option.
-func WithResume(c ListCursor) ListOption {
-	return listOpt(func(cfg *listConfig) error {
-		if c.Query == "" {
-			return invalidOption("WithResume", "zero cursor", "not a cursor saved from a walk")
-		}
-		cp := c
-		cfg.resume = &cp
-		return nil
-	})
-}
-
-// WithProgress calls f after every request's rows have been delivered, on
-// the goroutine that consumes the rows. f must not block for long, nor be nil.
-func WithProgress(f func(ListProgress)) ListOption {
-	return listOpt(func(c *listConfig) error {
-		if f == nil {
-			return invalidOption("WithProgress", "nil", "a function is required")
-		}
-		c.progress = f
-		return nil
-	})
-}
-
-// WithReport fills *r (not nil) with the walk's report when the walk ends:
-// completed, stopped by the caller (a break out of the loop, or a cancelled
-// context) or failed.
-func WithReport(r *ListReport) ListOption {
-	return listOpt(func(c *listConfig) error {
-		if r == nil {
-			return invalidOption("WithReport", "nil", "a *ListReport is required")
-		}
-		c.report = r
-		return nil
-	})
-}
-
-// WithListCallOptions passes call options (WithCallTimeout, WithRequestID, ...)
-// to every request of the walk. They are checked before the first request.
-func WithListCallOptions(opts ...CallOption) ListOption {
-	return listOpt(func(c *listConfig) error {
-		if err := applyCallOptions(&callConfig{}, opts); err != nil {
-			return fmt.Errorf("WithListCallOptions: %w", err)
-		}
-		c.callOpts = append(c.callOpts, opts...)
-		return nil
-	})
-}
-
-// WithTailStart sets the value the REST v3 *.tail cursor starts after (default 0;
-// required for a descending tail). It must not be nil.
-func WithTailStart(v any) ListOption {
-	return listOpt(func(c *listConfig) error {
-		if v == nil {
-			return invalidOption("WithTailStart", "nil", "a start value is required")
-		}
-		c.tailStart, c.tailStartSet = v, true
-		return nil
-	})
-}
-
-// family describes where a list method's rows and ids are.
-type family struct {
-	resultKey string // "" when the result is the array of rows
-	idKey     string // the id in a row
-	cursorKey string // the id in filter, order and select
-	userStyle bool   // user.get: top-level sort/order strings, FILTER
-}
-
-// familyOf returns the known layout of method on version v.
-func familyOf(v APIVersion, method string) family {
-	m := strings.ToLower(method)
-	if v == APIv3 {
-		return family{resultKey: "items", idKey: "id", cursorKey: "id"}
-	}
-	switch {
-	case m == "crm.item.list":
-		return family{resultKey: "items", idKey: "id", cursorKey: "id"}
-	case m == "tasks.task.list":
-		return family{resultKey: "tasks", idKey: "id", cursorKey: "ID"}
-	case m == "crm.type.list":
-		return family{resultKey: "types", idKey: "id", cursorKey: "id"}
-	case m == "crm.category.list":
-		return family{resultKey: "categories", idKey: "id", cursorKey: "id"}
-	case m == "user.get":
-		return family{idKey: "ID", cursorKey: "ID", userStyle: true}
-	case strings.HasPrefix(m, "catalog.") && strings.HasSuffix(m, ".list"):
-		// catalog.product.list → products, catalog.section.list → sections
-		parts := strings.Split(m, ".")
-		if len(parts) == 3 {
-			return family{resultKey: parts[1] + "s", idKey: "id", cursorKey: "id"}
-		}
-	}
-	return family{idKey: "ID", cursorKey: "ID"}
-}
-
-func (c *listConfig) family(v APIVersion, method string) family {
-	f := familyOf(v, method)
-	if c.idKeySet {
-		f.idKey = c.idKey
-		if !c.cursorSet {
-			f.cursorKey = c.idKey
-		}
-	}
-	if c.cursorSet {
-		f.cursorKey = c.cursorKey
-	}
-	if c.resSet {
-		f.resultKey = c.resultKey
-	}
-	return f
-}
-
-func newListConfig(opts []ListOption) (listConfig, error) {
-	cfg := listConfig{shards: 1}
-	for _, o := range opts {
-		if o != nil {
-			if err := o.applyList(&cfg); err != nil {
-				return cfg, err
-			}
-		}
-	}
-	return cfg, nil
-}
-
-// badListConfig ends a walk whose options are invalid: it fills the report
-// (when that option was applied) and returns err.
-func badListConfig(method string, cfg listConfig, err error) error {
-	if cfg.report != nil {
-		*cfg.report = ListReport{Method: method, End: ListFailed, Err: err}
-	}
-	return err
-}
+var ErrCursorMismatch = listwalk.ErrCursorMismatch
 
 // CallList returns every row of a list method, decoded into T (a struct, or
 // map[string]any). It is FetchList collected into a slice: prefer FetchList
@@ -402,16 +152,30 @@ func FetchListPages[T any](ctx context.Context, api *API, method string, params 
 	}
 }
 
-func runList[T any](ctx context.Context, api *API, method string, params any, cfg listConfig, s sink[T], fail func(error)) {
-	w, err := newWalk[T](api, method, params, cfg)
+func runList[T any](ctx context.Context, api *API, method string, params any, cfg listConfig, s listwalk.Sink[T], fail func(error)) {
+	body, err := checkList(api, method, params)
 	if err != nil {
-		if cfg.report != nil {
-			*cfg.report = ListReport{Method: method, End: ListFailed, Err: err}
-		}
-		fail(err)
+		fail(badListConfig(method, cfg, err))
 		return
 	}
-	w.run(ctx, s, fail)
+	cfg.bind()
+	listwalk.Run(ctx, listCaller{api, cfg.callOpts}, method, body, cfg.walk, s, func(err error) {
+		cfg.finish()
+		fail(err)
+	})
+	cfg.finish()
+}
+
+// checkList refuses a walk without an API or with a method that could
+// alter the URL, and encodes params as JSON for the engine.
+func checkList(api *API, method string, params any) (json.RawMessage, error) {
+	if api == nil {
+		return nil, fmt.Errorf("b24: %s: nil API", method)
+	}
+	if err := checkMethod(method); err != nil {
+		return nil, err
+	}
+	return encodeParams(method, params)
 }
 
 // ListEnd tells how a list walk ended.
@@ -492,4 +256,170 @@ type ListProgress struct {
 	// Cursor resumes the walk after the rows delivered so far. It is nil for
 	// offset paging.
 	Cursor *ListCursor
+}
+
+// ListCursor is the resumable position of a list walk: the id ranges it has
+// not yet delivered. It is plain data: persist it with json.Marshal (or
+// String), load it with json.Unmarshal (or ParseListCursor), and pass it to
+// WithResume to continue a walk after a crash or a deliberate stop. It holds
+// no secret: only a fingerprint of the method and parameters.
+type ListCursor struct {
+	Version int    `json:"v"`
+	Query   string `json:"q"` // fingerprint of the API version, method and parameters
+	Desc    bool   `json:"desc,omitempty"`
+	// Ranges are the id ranges left to read, in walk order.
+	Ranges []CursorRange `json:"r"`
+}
+
+// CursorRange is a range of ids still to read.
+type CursorRange struct {
+	// After is the exclusive start of the range (ascending: ids above it;
+	// descending: ids below it); nil means the range starts at the
+	// beginning.
+	After *int64 `json:"a,omitempty"`
+	// End is the inclusive far end; nil means the range is open (rows added
+	// during the walk with a larger id, ascending, are read too).
+	End *int64 `json:"e,omitempty"`
+}
+
+// String returns the cursor as a compact token (base64 of its JSON).
+func (c ListCursor) String() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ParseListCursor reads a token written by ListCursor.String.
+func ParseListCursor(s string) (ListCursor, error) {
+	var c ListCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, fmt.Errorf("b24: list cursor: %w", err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("b24: list cursor: %w", err)
+	}
+	if c.Version != 1 {
+		return c, fmt.Errorf("b24: list cursor: unknown version %d", c.Version)
+	}
+	return c, nil
+}
+
+// Done reports whether the cursor has nothing left to read.
+func (c ListCursor) Done() bool { return len(c.Ranges) == 0 }
+
+// REST 3.0 lists. FetchList and CallList walk a v3 *.list method by id
+// (pagination.limit up to 1000, the id-cursor filter ["id", ">", last]);
+// the functions here use the portal's own keyset, the *.tail methods, and
+// the experimental *.aggregate.
+
+// CallTail returns every row of a REST 3.0 *.tail method (for example
+// tasks.task.tail, main.eventlog.tail), decoded into T. See FetchTail.
+func CallTail[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) ([]T, error) {
+	var rows []T
+	for row, err := range FetchTail[T](ctx, api, method, params, opts...) {
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// FetchTail streams every row of a REST 3.0 *.tail method: the portal's
+// native keyset, cursor {field, order, value, limit}. The cursor field is
+// "id" unless WithCursorIDKey names another (it need not be numeric: the
+// next value is the last row's, as sent); WithDescending walks down, and
+// then needs WithTailStart (the portal pages by field < value); WithPageSize
+// sets the limit (default 1000). The cursor field is added to select when
+// missing, and must not appear in the filter (the portal refuses it). A page
+// shorter than the largest seen ends the walk; a page whose last value does
+// not move the cursor fails it with ErrCursorStalled, a numeric cursor field
+// out of order with ErrRowsOutOfOrder (before the page's rows are yielded).
+//
+// WithReport reports the walk (Mode "tail"); shards, resumption and offset
+// paging do not apply.
+func FetchTail[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[T, error] {
+	cfg, cfgErr := newListConfig(opts)
+	return func(yield func(T, error) bool) {
+		var zero T
+		if cfgErr != nil {
+			yield(zero, badListConfig(method, cfg, cfgErr))
+			return
+		}
+		body, err := checkList(api, method, params)
+		if err != nil {
+			yield(zero, badListConfig(method, cfg, err))
+			return
+		}
+		cfg.bind()
+		stopped, err := listwalk.Tail(ctx, listCaller{api, cfg.callOpts}, method, body, cfg.walk, func(v T) bool { return yield(v, nil) })
+		cfg.finish()
+		if err != nil && !stopped || err != nil && ctx.Err() != nil {
+			yield(zero, err)
+		}
+	}
+}
+
+// aggregateFuncs are the functions a REST 3.0 *.aggregate method computes.
+var aggregateFuncs = map[string]bool{"sum": true, "avg": true, "min": true, "max": true, "count": true, "countDistinct": true}
+
+// Aggregate calls a REST 3.0 *.aggregate method (for example
+// tasks.task.aggregate): funcs maps a function (sum, avg, min, max, count,
+// countDistinct) to the fields it applies to, filter is a REST 3.0 filter
+// (a list of conditions) or nil. It returns function → field → value, read
+// from result.result or, failing that, from result.
+//
+// Experimental: the answer's shape has not been checked against a real
+// portal and may change.
+func Aggregate(ctx context.Context, api *API, method string, funcs map[string][]string, filter any, opts ...CallOption) (map[string]map[string]json.Number, error) {
+	if api == nil || api.version != APIv3 {
+		return nil, fmt.Errorf("b24: %s: *.aggregate methods are REST 3.0: call Aggregate with h.V3()", method)
+	}
+	sel := map[string]any{}
+	for fn, fields := range funcs {
+		if !aggregateFuncs[fn] {
+			return nil, fmt.Errorf("b24: %s: unknown aggregate function %q (sum, avg, min, max, count, countDistinct)", method, fn)
+		}
+		if len(fields) == 0 {
+			return nil, fmt.Errorf("b24: %s: aggregate function %q has no field", method, fn)
+		}
+		sel[fn] = fields
+	}
+	params := map[string]any{"select": sel}
+	if filter != nil {
+		params["filter"] = filter
+	}
+	resp, err := api.Call(ctx, method, params, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var outer struct {
+		Result json.RawMessage `json:"result"`
+	}
+	raw := []byte(resp.Result)
+	if json.Unmarshal(resp.Result, &outer) == nil && len(outer.Result) > 0 && outer.Result[0] == '{' {
+		raw = outer.Result
+	}
+	out := map[string]map[string]json.Number{}
+	var generic map[string]map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&generic); err != nil {
+		return nil, fmt.Errorf("b24: %s: reading the aggregates: %w", method, err)
+	}
+	for fn, fields := range generic {
+		out[fn] = map[string]json.Number{}
+		for f, v := range fields {
+			switch x := v.(type) {
+			case json.Number:
+				out[fn][f] = x
+			case string:
+				out[fn][f] = json.Number(x)
+			case nil:
+			default:
+				return nil, fmt.Errorf("b24: %s: aggregate %s.%s is %T, not a number", method, fn, f, v)
+			}
+		}
+	}
+	return out, nil
 }

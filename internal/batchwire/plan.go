@@ -136,3 +136,6 @@ func (p *Plan) V3Body(idx []int) []byte {
 	}
 	return append(b, ']')
 }
+
+// MaxCommands is the number of commands one batch request runs.
+const MaxCommands = 50

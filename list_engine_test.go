@@ -9,6 +9,33 @@ import (
 	"time"
 )
 
+// TestSaneResetAt: the reset time a refused chained walk waits for is the
+// command's operating_reset_at sanitised by SaneReport: a reset in
+// milliseconds is read as such, one far ahead is clamped to the window, an
+// absent figure gives none.
+func TestSaneResetAt(t *testing.T) {
+	now := time.Unix(1_769_500_000, 0)
+	window := 10 * time.Minute
+	at := func(sec float64) *Timing { return &Timing{OperatingResetAt: &sec} }
+	for _, tc := range []struct {
+		name string
+		time *Timing
+		want time.Time // zero: none
+	}{
+		{"no block", nil, time.Time{}},
+		{"no figure", &Timing{}, time.Time{}},
+		{"seconds", at(1_769_500_090), now.Add(90 * time.Second)},
+		{"milliseconds", at(1_769_500_060_000), now.Add(time.Minute)},
+		{"far ahead", at(1_769_600_000), now.Add(window)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := saneResetAt(tc.time, "crm.deal.list", now, window); !got.Equal(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestChainWalkRefusalWaitBounded: a chained walk whose batch requests are
 // all refused waits at most Retry.MaxRefusalWait in all: the call's own
 // refusal handling has waited it out, and the walk must not wait it again as

@@ -1,4 +1,4 @@
-package b24
+package listwalk
 
 import (
 	"bytes"
@@ -22,9 +22,9 @@ const defaultV3PageSize = 1000
 
 // walk is one list walk: its query, its mode and its counters.
 type walk[T any] struct {
-	api    *API
+	c      Caller
 	method string
-	cfg    listConfig
+	cfg    Config
 	q      *listQuery
 	mode   string
 	limit  int  // rows asked for per page (v3); 50 on v2
@@ -39,76 +39,196 @@ type walk[T any] struct {
 	dropped  atomic.Int64
 	v3b      *v3Batcher // sharded v3 walks: pages of several shards share a batch
 
-	rep   ListReport
+	rep   Report
 	start time.Time
 }
 
-func newWalk[T any](api *API, method string, params any, cfg listConfig) (*walk[T], error) {
-	if api == nil {
-		return nil, fmt.Errorf("b24: %s: nil API", method)
-	}
-	if err := checkMethod(method); err != nil {
-		return nil, err
-	}
-	fam := cfg.family(api.version, method)
-	q, err := newListQuery(api.version, method, params, fam, &cfg)
+func newWalk[T any](c Caller, method string, params json.RawMessage, cfg Config) (*walk[T], error) {
+	fam := cfg.family(c.V3(), method)
+	q, err := newListQuery(c.V3(), method, params, fam, &cfg)
 	if err != nil {
 		return nil, err
 	}
-	w := &walk[T]{api: api, method: method, cfg: cfg, q: q, dir: 1, limit: v2PageSize}
+	w := &walk[T]{c: c, method: method, cfg: cfg, q: q, dir: 1, limit: v2PageSize}
 	if q.desc {
 		w.dir = -1
 	}
-	if api.version == APIv3 {
+	if c.V3() {
 		w.limit = defaultV3PageSize
-		if cfg.pageSize > 0 {
-			w.limit = min(cfg.pageSize, 1000)
+		if cfg.PageSize > 0 {
+			w.limit = min(cfg.PageSize, 1000)
 		}
 	}
-	switch {
-	case cfg.offset || q.otherOrder != nil:
-		w.offset, w.mode = true, "offset"
-		if q.otherOrder != nil && !cfg.offset {
-			api.h.Logger().LogAttrs(context.Background(), slog.LevelWarn,
-				"b24 list ordered by a field other than the id: paging by offset (slower, and rows can shift while the list changes)",
-				slog.String("method", method))
-		}
-	case api.version == APIv3:
-		w.mode = "v3"
-		if cfg.shards > 1 && !cfg.noBatch {
-			w.v3b = &v3Batcher{}
-		}
-	case !cfg.noBatch && q.queryable(method, api.h): // REST v2 walks chain batches unless WithBatch(false)
-		w.chain, w.mode = true, "chain"
-	default:
-		w.mode = "keyset"
+	w.mode = w.pickMode(q)
+	if w.mode == "v3" && cfg.Shards > 1 && !cfg.NoBatch {
+		w.v3b = &v3Batcher{}
 	}
-	if cfg.resume != nil {
-		c := cfg.resume
-		if c.Version != 1 || c.Query != q.sum || c.Desc != q.desc {
+	if cfg.Resume != nil {
+		r := cfg.Resume
+		if r.Version != 1 || r.Query != q.sum || r.Desc != q.desc {
 			return nil, fmt.Errorf("%w (%s)", ErrCursorMismatch, method)
 		}
 		if w.offset {
 			return nil, fmt.Errorf("b24: %s: an offset walk cannot be resumed", method)
 		}
 	}
-	w.rep = ListReport{Method: method, Mode: w.mode, Shards: 1}
+	w.rep = Report{Method: method, Mode: w.mode, Shards: 1}
 	return w, nil
+}
+
+// pickMode chooses how the walk reads: offset paging (asked for, or an
+// order on another field), REST 3.0 pages, v2 chained batches, or one v2
+// page a request.
+func (w *walk[T]) pickMode(q *listQuery) string {
+	switch {
+	case w.cfg.Offset || q.otherOrder != nil:
+		w.offset = true
+		if q.otherOrder != nil && !w.cfg.Offset {
+			w.c.Logger().LogAttrs(context.Background(), slog.LevelWarn,
+				"b24 list ordered by a field other than the id: paging by offset (slower, and rows can shift while the list changes)",
+				slog.String("method", w.method))
+		}
+		return "offset"
+	case w.c.V3():
+		return "v3"
+	case !w.cfg.NoBatch && q.queryable(w.method, w.c.Logger()): // REST v2 walks chain batches unless WithBatch(false)
+		w.chain = true
+		return "chain"
+	}
+	return "keyset"
 }
 
 // beyond reports whether id a comes after id b in walk order.
 func (w *walk[T]) beyond(a, b int64) bool { return w.dir*(a-b) > 0 }
 
 // call sends one request of the walk, counting it.
-func (w *walk[T]) call(ctx context.Context, params any) (*Response, error) {
-	resp, err := w.api.Call(ctx, w.method, params, w.cfg.callOpts...)
-	n := int64(1)
-	if resp != nil && resp.Attempts > 0 {
-		n = int64(resp.Attempts)
-	}
+func (w *walk[T]) call(ctx context.Context, params any) (Page, error) {
+	p, err := w.c.Call(ctx, w.method, params)
+	n := int64(max(p.Requests, 1))
 	w.requests.Add(n)
 	w.retries.Add(n - 1)
-	return resp, err
+	return p, err
+}
+
+// batch sends cmds as one batch (halt on), counting the requests.
+func (w *walk[T]) batch(ctx context.Context, cmds []Command) ([]Answer, error) {
+	res, n, err := w.c.Batch(ctx, cmds)
+	n = max(n, 1)
+	w.requests.Add(int64(n))
+	w.retries.Add(int64(n - 1))
+	return res, err
+}
+
+// initialRegions returns the ranges a walk reads: the caller's bounds, or a
+// resumed cursor's ranges.
+func (w *walk[T]) initialRegions() []region {
+	if c := w.cfg.Resume; c != nil {
+		out := make([]region, 0, len(c.Ranges))
+		for _, r := range c.Ranges {
+			out = append(out, regionOf(r))
+		}
+		return out
+	}
+	rng := w.q.rng
+	if rng.empty() {
+		return nil
+	}
+	var r region
+	if w.dir > 0 {
+		r.after, r.hasAfter = rng.lo-1, rng.loSet
+		r.end, r.hasEnd = rng.hi, rng.hiSet
+	} else {
+		r.after, r.hasAfter = rng.hi+1, rng.hiSet
+		r.end, r.hasEnd = rng.lo, rng.loSet
+	}
+	return []region{r}
+}
+
+// run walks the list, delivering rows to s; fail receives the error that
+// ends a failed walk.
+func (w *walk[T]) run(ctx context.Context, s Sink[T], fail func(error)) {
+	w.start = time.Now()
+	if w.offset {
+		runOffset(ctx, w, s, fail)
+		return
+	}
+	e := &engine[T]{w: w, workers: max(1, w.cfg.Shards), ordered: !w.cfg.Unordered}
+	e.cut.w = w
+	e.cut.register = e.register
+	e.cut.pubTurn = make(chan struct{}, 1)
+	e.cut.regions = w.initialRegions()
+	err := e.walk(ctx, s)
+	w.finishReport(ctx, e, err)
+	if err != nil && !e.stopped {
+		fail(err)
+	}
+}
+
+func (w *walk[T]) finishReport(ctx context.Context, e *engine[T], err error) {
+	rep := &w.rep
+	rep.Rows, rep.UniqueIDs, rep.Duplicates = e.rows, e.rows, e.dups+e.outOf
+	rep.MinID, rep.MaxID = e.minID, e.maxID
+	rep.Requests, rep.Retries = w.requests.Load(), w.retries.Load()
+	rep.Pages, rep.Dropped = w.pages.Load(), w.dropped.Load()
+	rep.Elapsed = time.Since(w.start)
+	e.regMu.Lock()
+	rep.Shards = max(1, len(e.registry))
+	e.regMu.Unlock()
+	if !w.offset {
+		c := e.cursor()
+		rep.Cursor = &c
+	}
+	stopped := e.stopped || err != nil && ctx.Err() != nil
+	rep.Finish(err, stopped)
+	if w.cfg.Report != nil {
+		*w.cfg.Report = *rep
+	}
+}
+
+// rowsPerRequest is the most rows one request of the walk returns.
+func (w *walk[T]) rowsPerRequest() int {
+	switch {
+	case w.chain:
+		return v2PageSize * chainLen
+	case w.c.V3():
+		return w.limit
+	}
+	return v2PageSize
+}
+
+// probePages reads the walk's first page and the far end's first page.
+func (w *walk[T]) probePages(ctx context.Context, sh *shard[T], rev region) (first, reverse [][]byte, err error) {
+	if w.chain {
+		return probeChain(ctx, w, sh, rev)
+	}
+	resp, err := w.call(ctx, w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, w.limit, false))
+	if err != nil {
+		return nil, nil, err
+	}
+	first, err = pageRows(resp.Result, w.q.fam.resultKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
+	}
+	if len(first) == 0 || !w.isFullPeek(len(first)) {
+		return first, nil, nil
+	}
+	resp, err = w.call(ctx, w.q.pageParams(rev.after, rev.hasAfter, rev.end, rev.hasEnd, w.limit, true))
+	if err != nil {
+		return nil, nil, err
+	}
+	reverse, err = pageRows(resp.Result, w.q.fam.resultKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
+	}
+	return first, reverse, nil
+}
+
+// isFullPeek is isFull without recording the page size.
+func (w *walk[T]) isFullPeek(n int) bool {
+	if !w.c.V3() {
+		return n >= v2PageSize
+	}
+	return n > 0 && int64(n) >= w.maxPage.Load()
 }
 
 // shard is a range of ids walked by one worker at a time.
@@ -191,7 +311,7 @@ func (w *walk[T]) isFull(n int) bool {
 	if n == 0 {
 		return false
 	}
-	if w.api.version != APIv3 {
+	if !w.c.V3() {
 		return n >= v2PageSize
 	}
 	for {
@@ -220,10 +340,10 @@ func (w *walk[T]) decode(raw [][]byte, c *chunk[T]) error {
 // up to n pages.
 func (w *walk[T]) step(ctx context.Context, sh *shard[T], n int) (*chunk[T], error) {
 	if w.chain {
-		return w.stepChain(ctx, sh, n)
+		return stepChain(ctx, w, sh, n)
 	}
 	c := &chunk[T]{sh: sh}
-	result, err := w.page(ctx, sh, w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, w.limit, false))
+	result, err := readPage(ctx, w, sh, w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, w.limit, false))
 	if err != nil {
 		return nil, err
 	}

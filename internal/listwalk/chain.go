@@ -1,4 +1,4 @@
-package b24
+package listwalk
 
 import (
 	"cmp"
@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
+
+	"github.com/b24go/b24/internal/batchwire"
+	"github.com/b24go/b24/internal/wait"
 )
 
 // The fast path of REST v2: chained batches. One batch carries up to 50
@@ -19,46 +23,31 @@ import (
 var errNotDone = errors.New("command not answered")
 
 // chainLen is the number of list commands of a full chained batch.
-const chainLen = MaxBatchCommands
+const chainLen = batchwire.MaxCommands
 
 // chainName is the key of the i-th command of a chain.
 func chainName(i int) string { return "p" + strconv.Itoa(i) }
 
 // chainRef is the reference to the last id of command i's page.
-func (w *walk[T]) chainRef(i int) string {
-	if k := w.q.fam.resultKey; k != "" {
-		return ResultRef(chainName(i), k, v2PageSize-1, w.q.fam.idKey)
+func chainRef(fam family, i int) string {
+	if k := fam.resultKey; k != "" {
+		return batchwire.Ref("result", chainName(i), []any{k, v2PageSize - 1, fam.idKey})
 	}
-	return ResultRef(chainName(i), v2PageSize-1, w.q.fam.idKey)
-}
-
-// batch sends cmds as one batch (halt on), counting the requests.
-func (w *walk[T]) batch(ctx context.Context, cmds []Cmd) (*BatchResult, error) {
-	res, err := w.api.Batch(ctx, cmds, WithBatchCallOptions(w.cfg.callOpts...))
-	n := int64(1)
-	if res != nil && res.Requests > 0 {
-		n = int64(res.Requests)
-	}
-	w.requests.Add(n)
-	w.retries.Add(n - 1)
-	if res == nil {
-		return nil, err
-	}
-	return res, nil
+	return batchwire.Ref("result", chainName(i), []any{v2PageSize - 1, fam.idKey})
 }
 
 // stepChain reads up to n pages of sh in one chained batch.
-func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T], error) {
+func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*chunk[T], error) {
 	n = min(max(n, 1), chainLen)
-	pace := w.newChainWait()
+	pace := newChainWait(w.c.Pacing())
 	for {
-		cmds := make([]Cmd, n)
+		cmds := make([]Command, n)
 		for i := range cmds {
 			var after any = sh.after
 			if i > 0 {
-				after = w.chainRef(i - 1)
+				after = chainRef(w.q.fam, i-1)
 			}
-			cmds[i] = Cmd{Name: chainName(i), Method: w.method,
+			cmds[i] = Command{Name: chainName(i), Method: w.method,
 				Params: w.q.pageParams(after, sh.hasAfter || i > 0, sh.end, sh.hasEnd, v2PageSize, false)}
 		}
 		res, err := w.batch(ctx, cmds)
@@ -68,18 +57,21 @@ func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T]
 		c := &chunk[T]{sh: sh}
 		var raw [][]byte
 		var failure error
-		for i := range res.Commands {
-			cr := &res.Commands[i]
+		for i := range res {
+			cr := &res[i]
 			if sh.done {
-				if cr.State == Done {
+				if cr.Done {
 					w.dropped.Add(1)
 				}
 				continue
 			}
-			if cr.State != Done {
+			if !cr.Done {
 				failure = cr.Err
 				if failure == nil {
-					failure = fmt.Errorf("command %d is %s", i, cr.State)
+					failure = fmt.Errorf("command %d did not run", i)
+				}
+				if cr.Refused {
+					failure = refusal{failure}
 				}
 				break
 			}
@@ -94,7 +86,7 @@ func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T]
 		}
 		switch {
 		case failure == nil:
-		case !isSubRefusal(failure):
+		case !errors.As(failure, new(refusal)):
 			return nil, fmt.Errorf("b24: %s: chained page: %w", w.method, failure)
 		case len(c.ids) == 0 && !sh.done:
 			// Refused before any page ran: wait and send again.
@@ -115,16 +107,16 @@ func (w *walk[T]) stepChain(ctx context.Context, sh *shard[T], n int) (*chunk[T]
 
 // probeChain reads the first page and the far end's first page in one batch;
 // a command refused inside it is waited out and sent again (chainWait).
-func (w *walk[T]) probeChain(ctx context.Context, sh *shard[T], rev region) (first, reverse [][]byte, err error) {
-	cmds := []Cmd{
+func probeChain[T any](ctx context.Context, w *walk[T], sh *shard[T], rev region) (first, reverse [][]byte, err error) {
+	cmds := []Command{
 		{Name: "first", Method: w.method, Params: w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, v2PageSize, false)},
 		{Name: "last", Method: w.method, Params: w.q.pageParams(rev.after, rev.hasAfter, rev.end, rev.hasEnd, v2PageSize, true)},
 	}
 	out := make([][][]byte, 2)
 	have := make([]bool, 2)
-	pace := w.newChainWait()
+	pace := newChainWait(w.c.Pacing())
 	for {
-		var send []Cmd
+		var send []Command
 		for i, c := range cmds {
 			if !have[i] {
 				send = append(send, c)
@@ -135,22 +127,22 @@ func (w *walk[T]) probeChain(ctx context.Context, sh *shard[T], rev region) (fir
 			return nil, nil, err
 		}
 		var refused, skipped error
-		for i := range res.Commands {
-			cr := &res.Commands[i]
+		for i := range res {
+			cr := &res[i]
 			at := 0
 			if cr.Name == "last" {
 				at = 1
 			}
 			switch {
-			case cr.State == Done:
+			case cr.Done:
 				rows, err := pageRows(cr.Result, w.q.fam.resultKey)
 				if err != nil {
 					return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
 				}
 				out[at], have[at] = rows, true
-			case isSubRefusal(cr.Err):
+			case cr.Refused:
 				refused = cmp.Or(refused, cr.Err)
-			case cr.State == NotExecuted:
+			case cr.NotRun:
 				skipped = cmp.Or(skipped, cr.Err)
 			default:
 				return nil, nil, fmt.Errorf("b24: %s: probing the range: %w", w.method, cr.Err)
@@ -170,3 +162,61 @@ func (w *walk[T]) probeChain(ctx context.Context, sh *shard[T], rev region) (fir
 		w.retries.Add(1)
 	}
 }
+
+// chainWait paces the resends of chained and probe commands that the portal
+// refused inside a batch that ran (OPERATION_TIME_LIMIT, QUERY_LIMIT_EXCEEDED):
+// they did not run, so they are sent again, for at most
+// Pacing.MaxWait (b24.RetryPolicy.MaxRefusalWait) in total since the first refusal (the
+// limiter's holds included, as for a Call).
+type chainWait struct {
+	p     Pacing
+	delay time.Duration
+	first time.Time // the first refusal; zero before it
+}
+
+func newChainWait(p Pacing) *chainWait {
+	return &chainWait{p: p, delay: p.Base}
+}
+
+// wait sleeps before the resend: until the method's operating_reset_at when
+// a command of res reported one (sanitised by the Caller), else the backoff
+// delay. The limiter has already learned the block from the batch. It fails
+// with what, wrapping failure, once MaxRefusalWait is spent.
+func (c *chainWait) wait(ctx context.Context, method, what string, res []Answer, failure error) error {
+	now := time.Now()
+	if c.first.IsZero() {
+		c.first = now
+	}
+	waited := now.Sub(c.first)
+	left := c.p.MaxWait - waited
+	if left <= 0 {
+		return fmt.Errorf("b24: %s: %s still refused after %v: %w", method, what, waited.Round(time.Millisecond), failure)
+	}
+	d := c.delay
+	if reset, ok := chainResetAt(res, method); ok && reset.After(now) {
+		d = reset.Sub(now)
+	}
+	d = min(d, left)
+	if err := wait.For(ctx, d, nil); err != nil {
+		return err
+	}
+	c.delay = min(2*c.delay, c.p.Max)
+	return nil
+}
+
+// chainResetAt is the latest operating reset (sanitised by the Caller)
+// that res's commands of method reported.
+func chainResetAt(res []Answer, method string) (time.Time, bool) {
+	var best time.Time
+	for i := range res {
+		if a := &res[i]; a.Method == method && a.ResetAt.After(best) {
+			best = a.ResetAt
+		}
+	}
+	return best, !best.IsZero()
+}
+
+// refusal marks a chained page's failure as a refusal before it ran.
+type refusal struct{ error }
+
+func (r refusal) Unwrap() error { return r.error }

@@ -1,4 +1,4 @@
-package b24
+package listwalk
 
 import (
 	"bytes"

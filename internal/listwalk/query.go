@@ -1,22 +1,27 @@
-package b24
+package listwalk
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/b24go/b24/internal/php"
 )
 
 // listQuery is a list method's parameters taken apart for a keyset walk:
 // the caller's own parameters, the filter without its bounds on the id
 // field, and those bounds as the walk's range.
 type listQuery struct {
-	v         APIVersion
+	v3        bool
 	fam       family
 	base      map[string]any // every parameter but start, order, filter, pagination (v3)
 	filterKey string         // the filter's key as the caller spelled it ("filter", "FILTER")
@@ -65,13 +70,9 @@ func (r *idRange) bound(op string, n int64) {
 
 func (r idRange) empty() bool { return r.loSet && r.hiSet && r.lo > r.hi }
 
-// paramsMap turns params (nil, a map, a struct, JSON) into a generic map.
-func paramsMap(method string, params any) (map[string]any, error) {
-	body, err := encodeParams(method, params)
-	if err != nil {
-		return nil, err
-	}
-	if body[0] != '{' {
+// paramsMap turns the params' JSON (encoded by the caller) into a generic map.
+func paramsMap(method string, body json.RawMessage) (map[string]any, error) {
+	if len(body) == 0 || body[0] != '{' {
 		return nil, fmt.Errorf("b24: %s: list params must be a JSON object", method)
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
@@ -145,19 +146,19 @@ func direction(v any) (desc, ok bool) {
 }
 
 // newListQuery takes params apart for a walk of method on version v.
-func newListQuery(v APIVersion, method string, params any, fam family, cfg *listConfig) (*listQuery, error) {
+func newListQuery(v3 bool, method string, params json.RawMessage, fam family, cfg *Config) (*listQuery, error) {
 	m, err := paramsMap(method, params)
 	if err != nil {
 		return nil, err
 	}
-	q := &listQuery{v: v, fam: fam, desc: cfg.desc}
-	q.sum = fingerprint(v, method, m)
+	q := &listQuery{v3: v3, fam: fam, desc: cfg.Desc}
+	q.sum = fingerprint(v3, method, m)
 	takeKey(m, "start")
-	if v == APIv3 {
+	if v3 {
 		takeKey(m, "pagination")
 		takeKey(m, "cursor")
 	}
-	if err := q.takeOrder(m, cfg.desc); err != nil {
+	if err := q.takeOrder(m, cfg.Desc); err != nil {
 		return nil, fmt.Errorf("b24: %s: %w", method, err)
 	}
 	if err := q.takeFilter(m); err != nil {
@@ -170,7 +171,7 @@ func newListQuery(v APIVersion, method string, params any, fam family, cfg *list
 
 // fingerprint identifies a walk's method and parameters (start, order and
 // pagination aside), so that a cursor is not resumed on another query.
-func fingerprint(v APIVersion, method string, m map[string]any) string {
+func fingerprint(v3 bool, method string, m map[string]any) string {
 	cp := make(map[string]any, len(m))
 	for k, x := range m {
 		switch strings.ToLower(k) {
@@ -180,7 +181,11 @@ func fingerprint(v APIVersion, method string, m map[string]any) string {
 		cp[k] = x
 	}
 	b, _ := json.Marshal(cp) // map keys are sorted
-	sum := sha256.Sum256(append([]byte(v.String()+" "+strings.ToLower(method)+" "), b...))
+	version := "v2"          // as b24.APIVersion prints it: cursors saved before stay valid
+	if v3 {
+		version = "v3"
+	}
+	sum := sha256.Sum256(append([]byte(version+" "+strings.ToLower(method)+" "), b...))
 	return hex.EncodeToString(sum[:8])
 }
 
@@ -249,7 +254,7 @@ func (q *listQuery) takeFilter(m map[string]any) error {
 		}
 	}
 	q.filterKey = key
-	if q.v == APIv3 {
+	if q.v3 {
 		return q.takeFilter3(fv)
 	}
 	fm := map[string]any{}
@@ -412,7 +417,7 @@ func (q *listQuery) pageParams(after any, hasAfter bool, end int64, hasEnd bool,
 		dir = "DESC"
 		afterOp, endOp = "<", ">="
 	}
-	if q.v == APIv3 {
+	if q.v3 {
 		f := make([]any, 0, len(q.filter3)+2)
 		f = append(f, q.filter3...)
 		if hasAfter {
@@ -462,7 +467,7 @@ func (q *listQuery) offsetParams(start, limit int) map[string]any {
 	for k, v := range q.base {
 		p[k] = v
 	}
-	if q.v == APIv3 {
+	if q.v3 {
 		if len(q.filter3) > 0 {
 			p[q.filterKey] = q.filter3
 		}
@@ -492,10 +497,26 @@ func (q *listQuery) offsetParams(start, limit int) map[string]any {
 		}
 		p[key] = o
 	}
-	if q.v == APIv3 {
+	if q.v3 {
 		p["pagination"] = map[string]any{"limit": limit, "offset": start}
 	} else {
 		p["start"] = start
 	}
 	return p
+}
+
+// queryable reports whether the walk's pages can travel as v2 batch
+// commands: a query string cannot carry an empty array, nil or a boolean as
+// Call's JSON does (filter[ID]=[] would select every row). When not, the
+// walk reads one page a request with Call, and says so in the log.
+func (q *listQuery) queryable(method string, log *slog.Logger) bool {
+	_, err := php.Encode(q.pageParams(int64(1), true, 2, true, v2PageSize, false))
+	var ve *php.ValueError
+	if !errors.As(err, &ve) {
+		return true // any other error is Batch's to report
+	}
+	log.LogAttrs(context.Background(), slog.LevelWarn,
+		"b24 list: a parameter cannot travel in a batch command (a query string): one page a request",
+		slog.String("method", method), slog.String("param", ve.Path), slog.String("value", ve.Value))
+	return false
 }

@@ -1,4 +1,4 @@
-package b24
+package listwalk
 
 import (
 	"context"
@@ -19,9 +19,9 @@ import (
 // of rows all read before (a portal that ignores the offset) or a next that
 // does not advance stops it with ErrPageRepeated or ErrCursorStalled; a walk
 // that read to the end after duplicates, or whose v2 total changed, ends with
-// ErrListChanged (ListIncomplete), and so does a v2 walk that delivered
+// ErrListChanged (Incomplete), and so does a v2 walk that delivered
 // fewer or more rows than the last page's total.
-func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
+func runOffset[T any](ctx context.Context, w *walk[T], s Sink[T], fail func(error)) {
 	o := &offsetWalk[T]{w: w, e: &engine[T]{w: w}, seen: map[int64]struct{}{}, seenKeys: map[string]struct{}{}}
 	err := o.walk(ctx, s)
 	if err == nil && !o.e.stopped {
@@ -30,8 +30,8 @@ func (w *walk[T]) runOffset(ctx context.Context, s sink[T], fail func(error)) {
 	w.rep.FirstTotal, w.rep.LastTotal = int64(o.firstTotal), int64(o.lastTotal)
 	w.finishReport(ctx, o.e, err)
 	w.rep.Cursor = nil
-	if w.cfg.report != nil {
-		w.cfg.report.Cursor = nil
+	if w.cfg.Report != nil {
+		w.cfg.Report.Cursor = nil
 	}
 	if err != nil && !o.e.stopped {
 		fail(err)
@@ -51,7 +51,7 @@ type offsetWalk[T any] struct {
 }
 
 // walk reads page after page until the end, the caller stops, or an error.
-func (o *offsetWalk[T]) walk(ctx context.Context, s sink[T]) error {
+func (o *offsetWalk[T]) walk(ctx context.Context, s Sink[T]) error {
 	w := o.w
 	start := 0
 	for {
@@ -83,8 +83,8 @@ func (o *offsetWalk[T]) walk(ctx context.Context, s sink[T]) error {
 			o.e.stopped = true
 			return nil
 		}
-		if f := w.cfg.progress; f != nil {
-			f(ListProgress{Rows: o.e.rows, Requests: w.requests.Load(), Covered: -1})
+		if f := w.cfg.Progress; f != nil {
+			f(Progress{Rows: o.e.rows, Requests: w.requests.Load(), Covered: -1})
 		}
 		next, more, err := o.next(resp, len(rows), start)
 		if !more || err != nil {
@@ -134,9 +134,9 @@ func (o *offsetWalk[T]) page(rows [][]byte, start int) (*chunk[T], error) {
 // next is the offset of the page after the one at start that held n rows,
 // and whether there is one: on REST 3.0 after a full page, on v2 the
 // portal's next, which must advance.
-func (o *offsetWalk[T]) next(resp *Response, n, start int) (int, bool, error) {
+func (o *offsetWalk[T]) next(resp Page, n, start int) (int, bool, error) {
 	w := o.w
-	if w.api.version == APIv3 {
+	if w.c.V3() {
 		return start + n, w.isFull(n), nil
 	}
 	if resp.Next == nil || n == 0 {

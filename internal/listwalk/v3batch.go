@@ -1,10 +1,12 @@
-package b24
+package listwalk
 
 import (
 	"context"
 	"encoding/json"
 	"strconv"
 	"sync"
+
+	"github.com/b24go/b24/internal/batchwire"
 )
 
 // REST v3 shards that share a batch. A v3 $ref cannot pick the last row's
@@ -35,9 +37,9 @@ type v3Page struct {
 	alone  bool // the batch failed: read the page on its own
 }
 
-// page reads one page of sh: in a batch shared with other shards' pages, or
+// readPage reads one page of sh: in a batch shared with other shards' pages, or
 // on its own.
-func (w *walk[T]) page(ctx context.Context, sh *shard[T], params map[string]any) (json.RawMessage, error) {
+func readPage[T any](ctx context.Context, w *walk[T], sh *shard[T], params map[string]any) (json.RawMessage, error) {
 	b := w.v3b
 	if b == nil || sh.alone {
 		resp, err := w.call(ctx, params)
@@ -75,7 +77,7 @@ func (w *walk[T]) page(ctx context.Context, sh *shard[T], params map[string]any)
 		b.mu.Unlock()
 	}
 	if lead {
-		w.sendPages(ctx, b)
+		sendPages(ctx, w, b)
 	}
 	if p.alone {
 		sh.alone = true
@@ -90,9 +92,9 @@ func (w *walk[T]) page(ctx context.Context, sh *shard[T], params map[string]any)
 
 // sendPages sends the first pages of the queue (the leader's among them) as
 // one request, answers them, and hands the lead to the next page waiting.
-func (w *walk[T]) sendPages(ctx context.Context, b *v3Batcher) {
+func sendPages[T any](ctx context.Context, w *walk[T], b *v3Batcher) {
 	b.mu.Lock()
-	n := min(len(b.queue), MaxBatchCommands)
+	n := min(len(b.queue), batchwire.MaxCommands)
 	pages := append([]*v3Page(nil), b.queue[:n]...)
 	b.queue = append(b.queue[:0], b.queue[n:]...)
 	b.mu.Unlock()
@@ -106,17 +108,17 @@ func (w *walk[T]) sendPages(ctx context.Context, b *v3Batcher) {
 			p.result = resp.Result
 		}
 	} else {
-		cmds := make([]Cmd, len(pages))
+		cmds := make([]Command, len(pages))
 		for i, p := range pages {
-			cmds[i] = Cmd{Name: "s" + strconv.Itoa(i), Method: w.method, Params: p.params}
+			cmds[i] = Command{Name: "s" + strconv.Itoa(i), Method: w.method, Params: p.params}
 		}
 		res, err := w.batch(ctx, cmds)
 		for i, p := range pages {
 			switch {
 			case err != nil && ctx.Err() != nil:
 				p.err = err
-			case res != nil && i < len(res.Commands) && res.Commands[i].State == Done:
-				p.result = res.Commands[i].Result
+			case i < len(res) && res[i].Done:
+				p.result = res[i].Result
 			default:
 				p.alone = true
 			}

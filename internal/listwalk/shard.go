@@ -1,4 +1,4 @@
-package b24
+package listwalk
 
 import (
 	"context"
@@ -7,17 +7,12 @@ import (
 	"math"
 	"sort"
 	"sync"
-	"time"
 )
 
 // The engine of a keyset walk: an optional probe of the range, a cutter
 // that cuts the range into shards sized by the density of ids, workers that
 // walk shards, and the consumer (the caller's goroutine) that delivers rows
 // in order and keeps the report and the cursor.
-
-// sink receives rows on the caller's goroutine; it returns how many it
-// consumed and whether the walk goes on.
-type sink[T any] func(rows []T) (int, bool)
 
 type engine[T any] struct {
 	w       *walk[T]
@@ -38,75 +33,9 @@ type engine[T any] struct {
 	stopped  bool
 }
 
-// initialRegions returns the ranges a walk reads: the caller's bounds, or a
-// resumed cursor's ranges.
-func (w *walk[T]) initialRegions() []region {
-	if c := w.cfg.resume; c != nil {
-		out := make([]region, 0, len(c.Ranges))
-		for _, r := range c.Ranges {
-			out = append(out, regionOf(r))
-		}
-		return out
-	}
-	rng := w.q.rng
-	if rng.empty() {
-		return nil
-	}
-	var r region
-	if w.dir > 0 {
-		r.after, r.hasAfter = rng.lo-1, rng.loSet
-		r.end, r.hasEnd = rng.hi, rng.hiSet
-	} else {
-		r.after, r.hasAfter = rng.hi+1, rng.hiSet
-		r.end, r.hasEnd = rng.lo, rng.loSet
-	}
-	return []region{r}
-}
-
-// run walks the list, delivering rows to s; fail receives the error that
-// ends a failed walk.
-func (w *walk[T]) run(ctx context.Context, s sink[T], fail func(error)) {
-	w.start = time.Now()
-	if w.offset {
-		w.runOffset(ctx, s, fail)
-		return
-	}
-	e := &engine[T]{w: w, workers: max(1, w.cfg.shards), ordered: !w.cfg.unordered}
-	e.cut.w = w
-	e.cut.register = e.register
-	e.cut.pubTurn = make(chan struct{}, 1)
-	e.cut.regions = w.initialRegions()
-	err := e.walk(ctx, s)
-	w.finishReport(ctx, e, err)
-	if err != nil && !e.stopped {
-		fail(err)
-	}
-}
-
-func (w *walk[T]) finishReport(ctx context.Context, e *engine[T], err error) {
-	rep := &w.rep
-	rep.Rows, rep.UniqueIDs, rep.Duplicates = e.rows, e.rows, e.dups+e.outOf
-	rep.MinID, rep.MaxID = e.minID, e.maxID
-	rep.Requests, rep.Retries = w.requests.Load(), w.retries.Load()
-	rep.Pages, rep.Dropped = w.pages.Load(), w.dropped.Load()
-	rep.Elapsed = time.Since(w.start)
-	e.regMu.Lock()
-	rep.Shards = max(1, len(e.registry))
-	e.regMu.Unlock()
-	if !w.offset {
-		c := e.cursor()
-		rep.Cursor = &c
-	}
-	stopped := e.stopped || err != nil && ctx.Err() != nil
-	rep.finish(err, stopped)
-	if w.cfg.report != nil {
-		*w.cfg.report = *rep
-	}
-}
-
 // walk runs the engine. It returns nil when the walk completed or the
 // caller stopped it (e.stopped).
-func (e *engine[T]) walk(ctx context.Context, s sink[T]) error {
+func (e *engine[T]) walk(ctx context.Context, s Sink[T]) error {
 	w := e.w
 	if len(e.cut.regions) == 0 {
 		return nil
@@ -132,7 +61,7 @@ func (e *engine[T]) walk(ctx context.Context, s sink[T]) error {
 }
 
 // inline walks the shards one after the other on the caller's goroutine.
-func (e *engine[T]) inline(ctx context.Context, s sink[T]) error {
+func (e *engine[T]) inline(ctx context.Context, s Sink[T]) error {
 	for {
 		sh := e.cut.next(ctx, nil, 0)
 		if sh == nil {
@@ -153,7 +82,7 @@ func (e *engine[T]) inline(ctx context.Context, s sink[T]) error {
 
 // parallel walks shards on e.workers goroutines. It returns only once every
 // goroutine has ended.
-func (e *engine[T]) parallel(parent context.Context, s sink[T]) error {
+func (e *engine[T]) parallel(parent context.Context, s Sink[T]) error {
 	ctx, cancel := context.WithCancel(parent)
 	var wg sync.WaitGroup
 	defer func() {
@@ -210,7 +139,7 @@ func (e *engine[T]) worker(ctx context.Context, pub chan *shard[T], shared chan 
 
 // consumeOrdered delivers the shards in walk order, as the cutter published
 // them, each shard's chunks in order.
-func (e *engine[T]) consumeOrdered(ctx context.Context, pub chan *shard[T], s sink[T]) error {
+func (e *engine[T]) consumeOrdered(ctx context.Context, pub chan *shard[T], s Sink[T]) error {
 	for {
 		var sh *shard[T]
 		select {
@@ -242,7 +171,7 @@ func (e *engine[T]) consumeOrdered(ctx context.Context, pub chan *shard[T], s si
 
 // consumeShared delivers chunks as the workers send them (WithUnordered),
 // until every worker is done.
-func (e *engine[T]) consumeShared(ctx context.Context, shared chan *chunk[T], s sink[T]) error {
+func (e *engine[T]) consumeShared(ctx context.Context, shared chan *chunk[T], s Sink[T]) error {
 	for active := e.workers; active > 0; {
 		var c *chunk[T]
 		select {
@@ -295,7 +224,7 @@ func (e *engine[T]) register(sh *shard[T]) {
 
 // deliver hands a chunk's rows to the sink and updates the report, the
 // cursor and the progress. It reports false when the caller stopped.
-func (e *engine[T]) deliver(c *chunk[T], s sink[T]) bool {
+func (e *engine[T]) deliver(c *chunk[T], s Sink[T]) bool {
 	e.dups += c.dups
 	e.outOf += c.outOf
 	n, ok := len(c.rows), true
@@ -315,9 +244,9 @@ func (e *engine[T]) deliver(c *chunk[T], s sink[T]) bool {
 		e.stopped = true
 		return false
 	}
-	if f := e.w.cfg.progress; f != nil {
+	if f := e.w.cfg.Progress; f != nil {
 		cur := e.cursor()
-		f(ListProgress{Rows: e.rows, Requests: e.w.requests.Load(), Covered: e.covered(), Cursor: &cur})
+		f(Progress{Rows: e.rows, Requests: e.w.requests.Load(), Covered: e.covered(), Cursor: &cur})
 	}
 	return true
 }
@@ -336,9 +265,9 @@ func (e *engine[T]) count(ids []int64) {
 }
 
 // cursor returns the ranges not yet delivered, in walk order.
-func (e *engine[T]) cursor() ListCursor {
+func (e *engine[T]) cursor() Cursor {
 	w := e.w
-	c := ListCursor{Version: 1, Query: w.q.sum, Desc: w.q.desc}
+	c := Cursor{Version: 1, Query: w.q.sum, Desc: w.q.desc}
 	// One snapshot of both: the cutter registers a shard under its lock as
 	// it cuts it, so every range is either still to cut or registered.
 	e.cut.mu.Lock()
@@ -395,17 +324,6 @@ func (e *engine[T]) covered() float64 {
 		}
 	}
 	return math.Min(1, done/e.span)
-}
-
-// rowsPerRequest is the most rows one request of the walk returns.
-func (w *walk[T]) rowsPerRequest() int {
-	switch {
-	case w.chain:
-		return v2PageSize * chainLen
-	case w.api.version == APIv3:
-		return w.limit
-	}
-	return v2PageSize
 }
 
 // probe reads the first page of the walk and the first page from the far
@@ -511,45 +429,10 @@ func (e *engine[T]) shardTarget(est float64) float64 {
 		k = math.Min(most, math.Max(1, k))
 		e.cut.whole = true
 		return k * v2PageSize * chainLen
-	case w.api.version == APIv3:
+	case w.c.V3():
 		return math.Min(20*float64(w.limit), math.Max(2*float64(w.limit), per))
 	}
 	return math.Min(20000, math.Max(500, per))
-}
-
-// probePages reads the walk's first page and the far end's first page.
-func (w *walk[T]) probePages(ctx context.Context, sh *shard[T], rev region) (first, reverse [][]byte, err error) {
-	if w.chain {
-		return w.probeChain(ctx, sh, rev)
-	}
-	resp, err := w.call(ctx, w.q.pageParams(sh.after, sh.hasAfter, sh.end, sh.hasEnd, w.limit, false))
-	if err != nil {
-		return nil, nil, err
-	}
-	first, err = pageRows(resp.Result, w.q.fam.resultKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
-	}
-	if len(first) == 0 || !w.isFullPeek(len(first)) {
-		return first, nil, nil
-	}
-	resp, err = w.call(ctx, w.q.pageParams(rev.after, rev.hasAfter, rev.end, rev.hasEnd, w.limit, true))
-	if err != nil {
-		return nil, nil, err
-	}
-	reverse, err = pageRows(resp.Result, w.q.fam.resultKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("b24: %s: %w", w.method, err)
-	}
-	return first, reverse, nil
-}
-
-// isFullPeek is isFull without recording the page size.
-func (w *walk[T]) isFullPeek(n int) bool {
-	if w.api.version != APIv3 {
-		return n >= v2PageSize
-	}
-	return n > 0 && int64(n) >= w.maxPage.Load()
 }
 
 // cutter hands out shards, cut from the remaining regions in walk order.
