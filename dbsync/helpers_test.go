@@ -166,3 +166,8 @@ func normTime(t *testing.T, v any, portal string) string {
 	}
 	return tm.Format(time.RFC3339)
 }
+
+// hookOf is the fake's hook with a per-attempt timeout that a loaded
+// machine (-race, parallel packages) cannot reach: the fake's scaled one
+// (DefaultTimeout / K) is a fraction of a second.
+func hookOf(s *b24test.Server) *b24.Hook { return s.Hook(b24.WithTimeout(time.Minute)) }

@@ -43,7 +43,7 @@ func TestHints(t *testing.T) {
 func TestHintsFetchedBetweenRuns(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 40)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		mustSync(t, db, h, Options{Entity: "crm.deal"})
 		if _, err := db.SQL().Exec(`UPDATE crm_deal SET "TITLE" = 'stale' WHERE "ID" = 2`); err != nil {

@@ -12,7 +12,7 @@ import (
 func TestMassDeleteGuard(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 100)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		mustSync(t, db, h, Options{Entity: "crm.deal"})
 		deleted := 0

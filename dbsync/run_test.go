@@ -14,7 +14,7 @@ import (
 func TestProbeFallsBackToFullWalk(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 80)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		mustSync(t, db, h, Options{Entity: "crm.deal"})
 		s.FailNext("crm.deal.list", 1, b24test.FaultIgnoreFilter)
@@ -36,7 +36,7 @@ func TestPortalClockOff(t *testing.T) {
 		t.Run(off.String(), func(t *testing.T) {
 			drivers(t, func(t *testing.T, url string) {
 				s := fake(t, 50, b24test.WithClockOffset(off))
-				h := s.Hook()
+				h := hookOf(s)
 				db := openDB(t, url)
 				o := Options{Entity: "crm.deal", Overlap: time.Second}
 				rep := mustSync(t, db, h, o)
@@ -61,7 +61,7 @@ func TestPortalClockOff(t *testing.T) {
 func TestEditInWatermarkSecond(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 30)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		o := Options{Entity: "crm.deal", Overlap: time.Second}
 		mustSync(t, db, h, o)
@@ -89,7 +89,7 @@ func TestEditInWatermarkSecond(t *testing.T) {
 func TestOtherEntities(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 40)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		for _, o := range []Options{{Entity: "crm.item", EntityTypeID: 2}, {Entity: "tasks.task"}, {Entity: "user"}, {Entity: "crm.contact"}} {
 			first := mustSync(t, db, h, o)

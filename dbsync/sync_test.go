@@ -14,7 +14,7 @@ import (
 func TestFirstSyncThenChanges(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 300)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		rep := mustSync(t, db, h, Options{Entity: "crm.deal"})
 		if rep.Mode != "full" || rep.Written != 300 {
@@ -57,9 +57,9 @@ func TestOtherPortalRefused(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 10)
 		db := openDB(t, url)
-		mustSync(t, db, s.Hook(), Options{Entity: "crm.deal"})
+		mustSync(t, db, hookOf(s), Options{Entity: "crm.deal"})
 		s2 := fake(t, 10, b24test.WithWebhook(2, "othersecret1"))
-		_, err := db.Sync(context.Background(), s2.Hook(), Options{Entity: "crm.deal"})
+		_, err := db.Sync(context.Background(), hookOf(s2), Options{Entity: "crm.deal"})
 		if !errors.Is(err, ErrOtherPortal) {
 			t.Fatalf("err = %v, want ErrOtherPortal", err)
 		}

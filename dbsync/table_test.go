@@ -17,7 +17,7 @@ import (
 func TestFieldAddedAndRecreated(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 60)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		mustSync(t, db, h, Options{Entity: "crm.deal"})
 		if err := s.AddUserField("crm.deal", b24test.UserField{Name: "UF_CRM_SIZE", Type: "double"}); err != nil {
@@ -66,7 +66,7 @@ func TestManyUserFields(t *testing.T) {
 				want += int64(id * 10) // not a gap in the seeded ids
 			}
 		}
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		mustSync(t, db, h, Options{Entity: "crm.deal"})
 		var n, sum int64

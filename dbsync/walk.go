@@ -26,7 +26,8 @@ func (r *run) fullWalk(ctx context.Context, cursor int64) ([]int64, error) {
 // walk reads a list in id order and writes its rows, committing after at
 // most CommitRows rows (or one request's). With keep the state's cursor is
 // committed with the rows, so a killed walk resumes after the last commit.
-// It returns the ids seen.
+// The writes run beside the walk (two requests' rows ahead at most), so the
+// database does not hold the requests back. It returns the ids seen.
 func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cursor int64, keep bool) ([]int64, error) {
 	f := map[string]any{}
 	for k, v := range filter {
@@ -40,6 +41,48 @@ func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cur
 	if len(f) > 0 {
 		params["filter"] = f
 	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	pages := make(chan []row, 2)
+	type result struct {
+		seen []int64
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		seen, err := r.writePages(ctx, pages, phase, cursor, keep)
+		if err != nil {
+			stop() // ends the walk
+		}
+		done <- result{seen, err}
+	}()
+	var werr error
+	for page, err := range b24.FetchListPages[row](wctx, r.api, r.e.list, params) {
+		if err != nil {
+			werr = fmt.Errorf("dbsync: %s walk of %s: %w", phase, r.e.name, err)
+			break
+		}
+		select {
+		case pages <- page:
+		case <-wctx.Done():
+		}
+	}
+	close(pages)
+	res := <-done
+	if res.err != nil {
+		return nil, res.err
+	}
+	if werr != nil {
+		return nil, werr
+	}
+	return res.seen, nil
+}
+
+// writePages writes the walk's pages as they come, committing every
+// CommitRows rows and when the pages end (after a failed walk too: the rows
+// and the cursor are right, and a resumed walk starts after them); a
+// cancelled ctx rolls back the rows since the last commit.
+func (r *run) writePages(ctx context.Context, pages <-chan []row, phase string, cursor int64, keep bool) ([]int64, error) {
 	tx, err := r.db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -47,10 +90,7 @@ func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cur
 	defer func() { tx.Rollback() }()
 	var seen []int64
 	pending := 0
-	for page, err := range b24.FetchListPages[row](ctx, r.api, r.e.list, params) {
-		if err != nil {
-			return nil, fmt.Errorf("dbsync: %s walk of %s: %w", phase, r.e.name, err)
-		}
+	for page := range pages {
 		ids, err := r.write(ctx, tx, page)
 		if err != nil {
 			return nil, err
@@ -67,6 +107,9 @@ func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cur
 			pending = 0
 		}
 		r.progress(phase)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	if _, err := r.commit(ctx, tx, cursor, keep, false); err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ import (
 func TestResumeAfterStop(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 3000)
-		h := s.Hook()
+		h := hookOf(s)
 		db := openDB(t, url)
 		ctx, cancel := context.WithCancel(context.Background())
 		pages := 0
@@ -91,7 +91,7 @@ func childSync() int {
 // Edits land between the kills.
 func TestKillAtRandomPoints(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
-		s := fake(t, 5000, b24test.WithAddr("127.0.0.1:0"))
+		s := fake(t, 3000, b24test.WithAddr("127.0.0.1:0"))
 		cert := filepath.Join(t.TempDir(), "cert.pem")
 		if err := os.WriteFile(cert, s.CertificatePEM(), 0o600); err != nil {
 			t.Fatal(err)
@@ -110,7 +110,7 @@ func TestKillAtRandomPoints(t *testing.T) {
 			s.CallAs(1, "crm.deal.update", map[string]any{"id": 10 + i, "fields": map[string]any{"TITLE": fmt.Sprint("k", i)}})
 		}
 		db := openDB(t, url)
-		mustSync(t, db, s.Hook(), Options{Entity: "crm.deal"})
-		sameDeals(t, db, s.Hook())
+		mustSync(t, db, hookOf(s), Options{Entity: "crm.deal"})
+		sameDeals(t, db, hookOf(s))
 	})
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# b24 sync side by side with b24 list to NDJSON (bench/README.md, "Database sync").
+#
+# Starts `b24 fake` (time scale $SCALE, Standard limits, N deals), then RUNS times each:
+#   list    b24 list crm.deal.list --select '*' -o deals.ndjson (the same rows a sync reads)
+#   sqlite  a first b24 sync crm.deal into a fresh SQLite file
+#   pg      a first b24 sync crm.deal into a fresh PostgreSQL schema ($B24_TEST_POSTGRES, else a
+#           throw-away cluster from scripts/postgres.sh)
+# then changes 1 % of the deals and deletes 0.1 % (b24 batch) and re-syncs each database once,
+# printing the requests against the estimate changed/2500 + ids/2500. Medians of the times.
+# Each phase runs on a fresh fake (a fresh request bucket and operating budget).
+# Every wait is bounded; the fake and the cluster are stopped on any exit.
+# Usage: bench/sync.sh  (N=100000 RUNS=3 SCALE=10 by default)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+N="${N:-100000}"
+RUNS="${RUNS:-3}"
+SCALE="${SCALE:-10}"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-sync-bench.XXXXXX")"
+prog=sync-bench
+. "$root/scripts/fake.sh"
+stop_postgres() { :; }
+cleanup() {
+	stop_fake
+	stop_postgres
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+build_b24
+if [ -z "${B24_TEST_POSTGRES:-}" ]; then
+	(cd "$root" && . scripts/postgres.sh && declare -p pg_dir pg_bin pg_port pg_as >"$tmp/pg.env")
+	. "$tmp/pg.env"
+	stop_postgres() { "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
+	B24_TEST_POSTGRES="postgres://b24@127.0.0.1:$pg_port/postgres?sslmode=disable"
+fi
+# pgurl: a fresh schema of the test server, as a URL.
+pgurl() {
+	local s="bench_$RANDOM$RANDOM"
+	PGOPTIONS="-c client_min_messages=warning" psql -q "$B24_TEST_POSTGRES" -c "CREATE SCHEMA $s" >/dev/null
+	echo "$B24_TEST_POSTGRES&search_path=$s"
+}
+
+b24() { SSL_CERT_FILE="$tmp/fake.pem" B24_WEBHOOK="$(field webhook)" timeout 900 "$tmp/b24" "$@"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+declare -A times
+for i in $(seq "$RUNS"); do
+	for what in list sqlite pg; do
+		start_fake --deals "$N" --seed 1 >/dev/null
+		t0=$(date +%s%N)
+		case $what in
+		list) b24 list crm.deal.list --select '*' --quiet -o "$tmp/deals.ndjson" 2>"$tmp/list.err" ;;
+		sqlite) rm -f "$tmp/s.db"*; b24 sync crm.deal --db "sqlite:$tmp/s.db" --quiet --json >"$tmp/rep.json" ;;
+		pg) b24 sync crm.deal --db "$(pgurl)" --quiet --json >"$tmp/rep.json" ;;
+		esac
+		t1=$(date +%s%N)
+		times[$what]+="$(secs "$t0" "$t1") "
+		req="$(grep -o '"Requests":[0-9]*' "$tmp/rep.json" 2>/dev/null | cut -d: -f2 || true)"
+		[ "$what" = list ] && req="$(grep -o '[0-9]* requests' "$tmp/list.err" | head -1 || true)"
+		echo "run $i $what: $(secs "$t0" "$t1") s ${req:+($req requests)}"
+	done
+done
+echo "== first sync of $N deals, time scale $SCALE, medians of $RUNS"
+for what in list sqlite pg; do
+	echo "$what: $(tr ' ' '\n' <<<"${times[$what]}" | grep . | median) s (runs: ${times[$what]})"
+done
+
+echo "== re-sync after 1 % changed and 0.1 % deleted"
+start_fake --deals "$N" --seed 1 >/dev/null
+b24 sync crm.deal --db "sqlite:$tmp/r.db" --quiet --json >/dev/null
+pg="$(pgurl)"
+b24 sync crm.deal --db "$pg" --quiet --json >/dev/null
+b24 list crm.deal.list --select ID --quiet -o "$tmp/ids.ndjson" 2>/dev/null
+ids=$(wc -l <"$tmp/ids.ndjson")
+awk -F'"' 'NR % 100 == 1 { printf "{\"method\":\"crm.deal.update\",\"params\":{\"id\":%s,\"fields\":{\"TITLE\":\"bench\"}}}\n", $4 }
+	NR % 1000 == 500 { printf "{\"method\":\"crm.deal.delete\",\"params\":{\"id\":%s}}\n", $4 }' "$tmp/ids.ndjson" >"$tmp/cmds.ndjson"
+changed=$(grep -c update "$tmp/cmds.ndjson")
+deleted=$(grep -c delete "$tmp/cmds.ndjson")
+b24 batch "$tmp/cmds.ndjson" >/dev/null
+est=$(((changed + 2499) / 2500 + (ids + 2499) / 2500))
+for db in "sqlite:$tmp/r.db" "$pg"; do
+	t0=$(date +%s%N)
+	b24 sync crm.deal --db "$db" --quiet --json >"$tmp/rep.json"
+	t1=$(date +%s%N)
+	echo "${db%%:*}: $changed changed, $deleted deleted of $ids: $(secs "$t0" "$t1") s, report $(cat "$tmp/rep.json"); estimate changed/2500 + ids/2500 = $est requests (+ server.time, fields, probe)"
+done

@@ -1,0 +1,56 @@
+package dbsync
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/b24go/b24"
+)
+
+
+func benchRows(b *testing.B, n int) (entity, []field, []row) {
+	b.Helper()
+	t := &testing.T{}
+	s := fake(t, n)
+	h := hookOf(s)
+	e, _ := lookupEntity("crm.deal", 0)
+	fields, err := fetchFields(context.Background(), h.V2(), e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows []row
+	for page, err := range b24.FetchListPages[row](context.Background(), h.V2(), e.list, map[string]any{"select": legacySelect(fields)}) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows = append(rows, page...)
+	}
+	return e, fields, rows
+}
+
+func BenchmarkUpsertSQLite(b *testing.B) {
+	e, fields, rows := benchRows(b, 2500)
+	db, err := Open(context.Background(), "sqlite:"+filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	db.initState(ctx)
+	ts, _ := db.loadSchema(ctx, e.table)
+	if err := db.ensureTable(ctx, e, ts, fields); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		conv, err := db.prepare(ctx, db.sql, e, ts, rows)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.upsert(ctx, db.sql, e, ts, conv); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(rows)), "µs/row")
+}
