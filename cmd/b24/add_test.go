@@ -39,7 +39,7 @@ type keyedDeal struct {
 // of the n rows (ORIGINATOR_ID = "b24:" + the journal's run id, ORIGIN_ID =
 // the row's number, TITLE "<tag> #row"), each deal written once; it returns
 // the deals by row key.
-func checkCreatedOnce(t *testing.T, p *portal, journalPath string, n int, tag string) map[string]keyedDeal {
+func checkCreatedOnce(t *testing.T, p *portal, journalPath string, n int, tag string) map[string][]reltest.KeyedDeal {
 	t.Helper()
 	data, err := os.ReadFile(journalPath)
 	if err != nil {
@@ -50,39 +50,19 @@ func checkCreatedOnce(t *testing.T, p *portal, journalPath string, n int, tag st
 	if len(hdr.Run) < 16 {
 		t.Fatalf("the journal's run id %q", hdr.Run)
 	}
-	a := p.s.Audit()
-	for k, c := range a.Writes {
-		if strings.HasPrefix(k, "deal:") && c != 1 {
-			t.Errorf("%s written %d times", k, c)
-		}
+	if c := reltest.CreatedRecords(t, p.s.Audit(), "deal"); c != n {
+		t.Errorf("%d deals created, want %d", c, n)
 	}
-	byKey := map[string]keyedDeal{}
-	h := p.s.Hook()
-	for last := 0; ; {
-		rows, _, err := b24.CallAs[[]keyedDeal](t.Context(), h.V2(), "crm.deal.list", map[string]any{
-			"filter": map[string]any{">ID": last, "ORIGINATOR_ID": "b24:" + hdr.Run}, "order": map[string]string{"ID": "ASC"},
-			"select": []string{"ID", "TITLE", "ORIGINATOR_ID", "ORIGIN_ID"}, "start": -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			if d, dup := byKey[r.ORIGIN_ID]; dup {
-				t.Errorf("key %s created twice: deals %s and %s", r.ORIGIN_ID, d.ID, r.ID)
-			}
-			byKey[r.ORIGIN_ID] = r
-			fmt.Sscan(r.ID, &last)
-		}
-		if len(rows) < 50 {
-			break
-		}
-	}
+	byKey := reltest.KeyedDeals(t, t.Context(), p.s.Hook(), "b24:"+hdr.Run)
 	if len(byKey) != n {
-		t.Errorf("%d keyed deals, want %d", len(byKey), n)
+		t.Errorf("%d keys created, want %d", len(byKey), n)
 	}
 	for i := 1; i <= n; i++ {
-		d, ok := byKey[itoa(i)]
-		if want := fmt.Sprintf("%s #%d", tag, i); ok && d.TITLE != want {
-			t.Errorf("row %d: deal %s has TITLE %q, want %q", i, d.ID, d.TITLE, want)
+		ds := byKey[itoa(i)]
+		if len(ds) != 1 {
+			t.Errorf("row %d: %d deals", i, len(ds))
+		} else if want := fmt.Sprintf("%s #%d", tag, i); ds[0].Title != want {
+			t.Errorf("row %d: deal %d has TITLE %q, want %q", i, ds[0].ID, ds[0].Title, want)
 		}
 	}
 	return byKey
@@ -124,8 +104,8 @@ func TestAddExactlyOnce(t *testing.T) {
 	}
 	byKey := checkCreatedOnce(t, p, j, 200, "New")
 	for row, id := range journalIDs(t, j) {
-		if d := byKey[itoa(row)]; d.ID != fmt.Sprint(id) {
-			t.Errorf("row %d: journal holds id %d, the portal's record is %s", row, id, d.ID)
+		if ds := byKey[itoa(row)]; len(ds) != 1 || int64(ds[0].ID) != id {
+			t.Errorf("row %d: journal holds id %d, the portal's records are %v", row, id, ds)
 		}
 	}
 	before := p.s.Audit().Requests

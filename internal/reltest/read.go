@@ -70,3 +70,25 @@ func CreatedRecords(t testing.TB, a b24test.Audit, entity string) int {
 	}
 	return n
 }
+
+// KeyedDeal is a deal created by an exactly-once add: its keys.
+type KeyedDeal struct {
+	ID         b24.ID `json:"ID"`
+	Title      string `json:"TITLE"`
+	Originator string `json:"ORIGINATOR_ID"`
+	Origin     string `json:"ORIGIN_ID"`
+}
+
+// KeyedDeals reads every deal whose ORIGINATOR_ID is originator, by its
+// ORIGIN_ID (several when a key was created more than once).
+func KeyedDeals(t testing.TB, ctx context.Context, h *b24.Hook, originator string) map[string][]KeyedDeal {
+	t.Helper()
+	out := map[string][]KeyedDeal{}
+	sel := []string{"ID", "TITLE", "ORIGINATOR_ID", "ORIGIN_ID"}
+	for _, d := range ReadAll(t, ctx, h, "crm.deal.list", sel, func(d KeyedDeal) int { return int(d.ID) }) {
+		if d.Originator == originator {
+			out[d.Origin] = append(out[d.Origin], d)
+		}
+	}
+	return out
+}
