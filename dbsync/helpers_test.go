@@ -67,7 +67,7 @@ func openDB(t *testing.T, url string) *DB {
 }
 
 // fake starts a fast fake portal with n deals.
-func fake(t *testing.T, n int, opts ...b24test.Option) *b24test.Server {
+func fake(t testing.TB, n int, opts ...b24test.Option) *b24test.Server {
 	return b24test.NewServer(t, append([]b24test.Option{b24test.WithSeed(b24test.Seed{Deals: n, Seed: 7}),
 		b24test.WithTimeScale(50), b24test.WithoutLimits()}, opts...)...)
 }

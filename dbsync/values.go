@@ -33,6 +33,9 @@ func empty(raw json.RawMessage, logical string) bool {
 // scalarText returns a JSON string's or number's text.
 func scalarText(raw json.RawMessage) (string, bool) {
 	t := bytes.TrimSpace(raw)
+	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' && bytes.IndexByte(t, '\\') < 0 {
+		return string(t[1 : len(t)-1]), true // no escape: the text as it is (the walk checked the JSON)
+	}
 	if len(t) > 0 && t[0] == '"' {
 		var s string
 		if json.Unmarshal(t, &s) != nil {

@@ -90,14 +90,18 @@ func convertRow(e entity, ts *tableSchema, r row) (converted, error) {
 // the row's modification time is not before the stored one.
 func (db *DB) upsert(ctx context.Context, q querier, e entity, ts *tableSchema, rows []converted) error {
 	groups := map[string][]converted{}
+	var last []string // the previous row's keys, sorted: most rows hold the same keys
+	var lastSig string
 	for _, r := range rows {
-		keys := make([]string, 0, len(r.vals))
-		for k := range r.vals {
-			keys = append(keys, k)
+		if !sameKeys(last, r.vals) {
+			last = make([]string, 0, len(r.vals))
+			for k := range r.vals {
+				last = append(last, k)
+			}
+			sort.Strings(last)
+			lastSig = strings.Join(last, "\x00")
 		}
-		sort.Strings(keys)
-		sig := strings.Join(keys, "\x00")
-		groups[sig] = append(groups[sig], r)
+		groups[lastSig] = append(groups[lastSig], r)
 	}
 	for sig, g := range groups {
 		fields := strings.Split(sig, "\x00")
@@ -146,4 +150,17 @@ func (db *DB) upsertChunk(ctx context.Context, q querier, e entity, ts *tableSch
 		return fmt.Errorf("dbsync: write %s: %w", e.table, err)
 	}
 	return nil
+}
+
+// sameKeys reports whether vals holds exactly the keys of keys.
+func sameKeys(keys []string, vals map[string]any) bool {
+	if keys == nil || len(keys) != len(vals) {
+		return false
+	}
+	for _, k := range keys {
+		if _, ok := vals[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

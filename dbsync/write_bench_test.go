@@ -8,11 +8,9 @@ import (
 	"github.com/b24go/b24"
 )
 
-
 func benchRows(b *testing.B, n int) (entity, []field, []row) {
 	b.Helper()
-	t := &testing.T{}
-	s := fake(t, n)
+	s := fake(b, n)
 	h := hookOf(s)
 	e, _ := lookupEntity("crm.deal", 0)
 	fields, err := fetchFields(context.Background(), h.V2(), e)
