@@ -578,23 +578,18 @@ type V3Reference struct {
 	array bool
 }
 
-// V3Ref returns {"$ref": "alias.path..."}: V3Ref("task", "item", "id") is
-// {"$ref":"task.item.id"}, the id of the task the command aliased "task" got.
-func V3Ref(alias string, path ...string) V3Reference {
-	return V3Reference{path: strings.Join(append([]string{alias}, path...), ".")}
+// V3Ref returns {"$ref": "name.path..."}, a reference into this named
+// command's result: c.V3Ref("item", "id") is {"$ref":"task.item.id"} for a
+// command named "task", the id of the task it got.
+func (c Cmd) V3Ref(path ...string) V3Reference {
+	return V3Reference{path: strings.Join(append([]string{c.Name}, path...), ".")}
 }
 
-// V3RefArray returns {"$refArray": "alias.field"}: the field of every item of
-// the list command aliased alias, as an array.
-func V3RefArray(alias, field string) V3Reference {
-	return V3Reference{path: alias + "." + field, array: true}
+// V3RefArray returns {"$refArray": "name.field"}: the field of every item of
+// this named list command, as an array.
+func (c Cmd) V3RefArray(field string) V3Reference {
+	return V3Reference{path: c.Name + "." + field, array: true}
 }
-
-// V3Ref returns a reference into this named command's result (see V3Ref).
-func (c Cmd) V3Ref(path ...string) V3Reference { return V3Ref(c.Name, path...) }
-
-// V3RefArray returns a reference to a field of this named command's items (see V3RefArray).
-func (c Cmd) V3RefArray(field string) V3Reference { return V3RefArray(c.Name, field) }
 
 // String returns the reference's path.
 func (r V3Reference) String() string { return r.path }

@@ -129,7 +129,7 @@ func TestBatchByChunkRefusesReferences(t *testing.T) {
 	p := newBatchPortal(t, echoHandler())
 	h := p.hook(t)
 	_, err := h.V2().BatchByChunk(context.Background(), []Cmd{{Name: "a", Method: "x.get"}, {Method: "x.get", Params: map[string]any{"id": ResultRef("a")}}})
-	_, err3 := h.V3().BatchByChunk(context.Background(), []Cmd{{Name: "a", Method: "x.get"}, {Method: "x.get", Params: map[string]any{"id": V3Ref("a", "item", "id")}}})
+	_, err3 := h.V3().BatchByChunk(context.Background(), []Cmd{{Name: "a", Method: "x.get"}, {Method: "x.get", Params: map[string]any{"id": Cmd{Name: "a"}.V3Ref("item", "id")}}})
 	if err == nil || err3 == nil || p.requests() != 0 {
 		t.Errorf("%v / %v", err, err3)
 	}

@@ -207,9 +207,9 @@ func TestBatchV3(t *testing.T) {
 		p := newBatchPortal(t, v3Handler(""))
 		h := p.hook(t)
 		for _, bad := range [][]Cmd{
-			{{Name: "a", Method: "x.get", Params: map[string]any{"id": V3Ref("b", "item", "id")}}, {Name: "b", Method: "x.get"}},
-			{{Name: "a", Method: "x.get", Params: map[string]any{"id": V3Ref("nobody", "item")}}},
-			{{Name: "a", Method: "x.get"}, {Method: "x.list", Params: map[string]any{"id": V3Ref("a")}}},
+			{{Name: "a", Method: "x.get", Params: map[string]any{"id": Cmd{Name: "b"}.V3Ref("item", "id")}}, {Name: "b", Method: "x.get"}},
+			{{Name: "a", Method: "x.get", Params: map[string]any{"id": Cmd{Name: "nobody"}.V3Ref("item")}}},
+			{{Name: "a", Method: "x.get"}, {Method: "x.list", Params: map[string]any{"id": Cmd{Name: "a"}.V3Ref()}}},
 			{{Method: "x.list", Params: []any{1}}},
 		} {
 			if _, err := h.V3().Batch(ctx, bad); err == nil {
@@ -219,7 +219,7 @@ func TestBatchV3(t *testing.T) {
 		if p.requests() != 0 {
 			t.Errorf("%d requests", p.requests())
 		}
-		b, _ := json.Marshal(map[string]any{"ids": V3RefArray("tasks", "id")})
+		b, _ := json.Marshal(map[string]any{"ids": Cmd{Name: "tasks"}.V3RefArray("id")})
 		if string(b) != `{"ids":{"$refArray":"tasks.id"}}` {
 			t.Errorf("%s", b)
 		}

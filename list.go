@@ -27,35 +27,38 @@ import (
 // Every walk ends with a ListReport (WithReport): rows, unique ids, the
 // smallest and largest id, requests, retries, and how it ended.
 
-// ErrCursorStalled is returned when a list walk's cursor does not advance:
-// the portal answered a page whose last id is not beyond the one before (a
-// method that ignores the id filter, or an id field that is not the sort
-// key). The walk stops instead of fetching the same page forever.
-var ErrCursorStalled = listwalk.ErrCursorStalled
+// The errors a list walk ends with.
+var (
+	// ErrCursorStalled is returned when a list walk's cursor does not advance:
+	// the portal answered a page whose last id is not beyond the one before (a
+	// method that ignores the id filter, or an id field that is not the sort
+	// key). The walk stops instead of fetching the same page forever.
+	ErrCursorStalled = listwalk.ErrCursorStalled
 
-// ErrNonNumericID is returned when a row's id field is missing or is not an
-// integer: the keyset walk needs numeric ids. Set the id field with
-// WithIDKey, or walk by offset with WithOffsetPaging.
-var ErrNonNumericID = listwalk.ErrNonNumericID
+	// ErrNonNumericID is returned when a row's id field is missing or is not an
+	// integer: the keyset walk needs numeric ids. Set the id field with
+	// WithIDKey, or walk by offset with WithOffsetPaging.
+	ErrNonNumericID = listwalk.ErrNonNumericID
 
-// ErrRowsOutOfOrder is returned when a keyset walk (or a tail) gets a row
-// whose id is not beyond the one before it: the portal ignored the order by
-// id, and going on would skip rows. The walk stops; nothing is dropped.
-var ErrRowsOutOfOrder = listwalk.ErrRowsOutOfOrder
+	// ErrRowsOutOfOrder is returned when a keyset walk (or a tail) gets a row
+	// whose id is not beyond the one before it: the portal ignored the order by
+	// id, and going on would skip rows. The walk stops; nothing is dropped.
+	ErrRowsOutOfOrder = listwalk.ErrRowsOutOfOrder
 
-// ErrPageRepeated is returned when an offset walk gets a page holding only
-// rows it already read (a portal that ignores start or the v3 offset): the
-// walk stops instead of paging the same rows forever.
-var ErrPageRepeated = listwalk.ErrPageRepeated
+	// ErrPageRepeated is returned when an offset walk gets a page holding only
+	// rows it already read (a portal that ignores start or the v3 offset): the
+	// walk stops instead of paging the same rows forever.
+	ErrPageRepeated = listwalk.ErrPageRepeated
 
-// ErrListChanged ends an offset walk that read to the end while the list
-// changed under it (rows repeated by a shift, or total changed): rows
-// shifted by a deletion may be missing. The report's End is ListIncomplete.
-var ErrListChanged = listwalk.ErrListChanged
+	// ErrListChanged ends an offset walk that read to the end while the list
+	// changed under it (rows repeated by a shift, or total changed): rows
+	// shifted by a deletion may be missing. The report's End is ListIncomplete.
+	ErrListChanged = listwalk.ErrListChanged
 
-// ErrCursorMismatch is returned when WithResume is given a cursor saved by a
-// walk of another method, other parameters or the other direction.
-var ErrCursorMismatch = listwalk.ErrCursorMismatch
+	// ErrCursorMismatch is returned when WithResume is given a cursor saved by a
+	// walk of another method, other parameters or the other direction.
+	ErrCursorMismatch = listwalk.ErrCursorMismatch
+)
 
 // CallList returns every row of a list method, decoded into T (a struct, or
 // map[string]any). It is FetchList collected into a slice: prefer FetchList

@@ -227,7 +227,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"ErrorRecord":           errorRecords,
 			"Timing":                {resp.Time, *resp.Time},
 			"TransportError":        {trErr},
-			"V3Reference":           {b24.V3Ref("a", "id")},
+			"V3Reference":           {b24.Cmd{Name: "a"}.V3Ref("id")},
 			"ValidationError":       {b24.ValidationError{Field: "f", Message: "m"}},
 			"ValueError":            {&b24.ValueError{}},
 			"QueryParamError":       {qpErr},
