@@ -6,10 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24"
 )
@@ -18,7 +19,10 @@ var batchCommand = &command{
 	name:    "batch",
 	args:    "[FILE|-]",
 	summary: "run NDJSON commands through batches, print NDJSON results",
-	portal:  true,
+	example: `  b24 batch cmds.ndjson > results.ndjson
+  echo '{"key":"a","method":"crm.deal.get","params":{"id":1}}' | b24 batch
+  b24 batch --halt --concurrency 2 cmds.ndjson`,
+	portal: true,
 	long: `Reads commands as NDJSON, one {"key": "...", "method": "...", "params": {...}}
 a line, from FILE or stdin (- or no argument), runs them through batches of
 up to 50 commands (any number of commands; several batches in flight under
@@ -30,7 +34,7 @@ the limiter) and prints one NDJSON line per command, in input order:
 key is optional (the line number is used). With --halt the first failing
 command stops the run: the commands after it are not executed. Exit 3 when a
 command did not succeed.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		halt := fs.Bool("halt", false, "stop at the first failing command")
 		concurrency := fs.Int("concurrency", b24.DefaultChunkConcurrency, "batch requests in flight at once")
 		return func(ctx context.Context, args []string) int {

@@ -3,17 +3,25 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24"
 )
 
 var callCommand = &command{
-	name:    "call",
-	args:    "METHOD [PARAMS]",
-	summary: "call one method and print its result as JSON",
-	portal:  true,
+	name:     "call",
+	args:     "METHOD [PARAMS]",
+	summary:  "call one method and print its result as JSON",
+	complete: completeMethod,
+	example: `  b24 call crm.deal.get id=42
+  b24 call crm.deal.list 'filter[>OPPORTUNITY]=1000' 'select[]=ID' 'select[]=TITLE'
+  b24 call crm.deal.update '{"id": 42, "fields": {"TITLE": "New"}}'
+  b24 call crm.deal.add @deal.json
+  echo '{"id": 42}' | b24 call crm.deal.get -
+  b24 call crm.item.list --api v3 entityTypeId=2`,
+	portal: true,
 	long: `Calls METHOD once and prints its result as JSON on stdout (--raw: the
 whole envelope: result, total, next, time), with PHP's \uXXXX escapes
 written as the characters they stand for; key order and number text are
@@ -23,7 +31,7 @@ kept as the portal sent them. PARAMS is one of:
   -                     JSON read from stdin
   id=5 'filter[>ID]=5'  key=value pairs, keys in PHP's bracket syntax
 An API error exits 1 with the portal's code and description.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		raw := fs.Bool("raw", false, "print the whole envelope, not only result")
 		compact := fs.Bool("compact", false, "print JSON on one line")
 		return func(ctx context.Context, args []string) int {

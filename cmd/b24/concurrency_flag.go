@@ -1,8 +1,9 @@
 package main
 
 import (
-	"flag"
 	"strconv"
+
+	"github.com/spf13/pflag"
 )
 
 // concurrencyFlag is one int set by --concurrency or by a deprecated alias
@@ -15,7 +16,7 @@ type concurrencyFlag struct {
 }
 
 // register adds the flag under name to fs; usage is its help line.
-func (f *concurrencyFlag) register(fs *flag.FlagSet, name, usage string) {
+func (f *concurrencyFlag) register(fs *pflag.FlagSet, name, usage string) {
 	fs.Var(concurrencyName{f, name}, name, usage)
 }
 
@@ -38,6 +39,8 @@ func (v concurrencyName) String() string {
 	}
 	return strconv.Itoa(v.f.n)
 }
+
+func (v concurrencyName) Type() string { return "int" }
 
 func (v concurrencyName) Set(s string) error {
 	n, err := strconv.ParseInt(s, 0, strconv.IntSize)

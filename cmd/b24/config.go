@@ -17,10 +17,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/limit"
 	"github.com/b24go/b24/redislimit"
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes (documented in docs/cli.md and in "b24 help").
@@ -40,6 +43,7 @@ type cli struct {
 	env            []string
 	name           string // "b24 list", for messages
 	g              globals
+	root           *cobra.Command // this run's command tree (completion, docs, help)
 
 	// hookOpts are added to every hook built by hook (tests, demo).
 	hookOpts []b24.Option
@@ -88,7 +92,7 @@ type globals struct {
 	quiet       bool
 }
 
-func (g *globals) register(fs *flag.FlagSet) {
+func (g *globals) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.webhookFile, "webhook-file", "", "read the webhook URL from this `file` (default: $B24_WEBHOOK, then $B24_HOOK)")
 	fs.StringVar(&g.plan, "plan", "standard", "the portal's plan, whose limits pace requests: standard or enterprise")
 	fs.IntVar(&g.burst, "burst", 0, "request bucket size `N` (default: the plan's, 50 or 250)")

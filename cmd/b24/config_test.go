@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // TestRestrictionFlags: the global flags become the limiter's parameters.
@@ -25,7 +26,7 @@ func TestRestrictionFlags(t *testing.T) {
 		{[]string{"--drain", "2e6"}, 0, 0, 0, false, true},
 	} {
 		var g globals
-		fs := flag.NewFlagSet("b24", flag.ContinueOnError)
+		fs := pflag.NewFlagSet("b24", pflag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		g.register(fs)
 		if err := fs.Parse(tc.args); err != nil {

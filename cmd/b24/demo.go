@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/dbsync"
@@ -21,6 +22,8 @@ import (
 var demoCommand = &command{
 	name:    "demo",
 	summary: "export and bulk-update deals of an in-process fake portal",
+	example: `  b24 demo
+  b24 demo --deals 50000 --update 5000 -o /tmp/deals.csv`,
 	long: `Starts a fake portal in this process (no webhook, no network: an in-memory
 transport) seeded with 10,000 deals, then does the main job end to end:
   1. ping: profile and app.info;
@@ -32,10 +35,10 @@ transport) seeded with 10,000 deals, then does the main job end to end:
 and prints what it did with the limiter's figures: requests, waits, rows a
 second. The fake runs --time-scale times faster than a real portal (its
 limits too), so the figures are those of a portal K times faster.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		deals := fs.Int("deals", 10000, "deals seeded in the fake portal")
 		updates := fs.Int("update", 1000, "deals to update")
-		out := fs.String("o", "deals.csv", "where to export the deals")
+		out := fs.StringP("output", "o", "deals.csv", "where to export the deals")
 		scale := fs.Float64("time-scale", 20, "the fake portal runs `K` times faster than a real one")
 		fs.BoolVar(&c.g.quiet, "quiet", false, "no progress on stderr")
 		return func(ctx context.Context, args []string) int {

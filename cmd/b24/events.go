@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/b24go/b24/events"
 )
 
@@ -22,6 +24,14 @@ var eventsCommand = &command{
 	name:    "events",
 	args:    "listen|replay",
 	summary: "receive the portal's outbound webhook events as NDJSON (listen, replay)",
+	complete: func(_ *cli, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return []string{"listen", "replay"}, cobra.ShellCompDirectiveNoFileComp
+	},
+	example: `  b24 events listen --addr 127.0.0.1:8080 --token-file tokens --spool /var/lib/b24-events
+  b24 events replay --spool /var/lib/b24-events | jq .event`,
 	long: `"b24 events listen --addr 127.0.0.1:PORT --token-file F" serves the handler URL of
 an outbound webhook (portal: Developer resources, Other, Outbound webhook). Each
 request is checked (size, form, and the member_id, domain and application token
@@ -35,7 +45,7 @@ stopped: the spool is locked).
 
 F (mode 0600) holds one portal per line: "DOMAIN MEMBER_ID TOKEN", or the token
 alone with --domain and --member-id. See docs/events.md.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		var o eventsOpts
 		fs.StringVar(&o.addr, "addr", "", "listen on `host:port` (listen)")
 		fs.StringVar(&o.tokenFile, "token-file", "", "read the portals' application tokens from this `file` (listen)")

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24/b24test"
 )
@@ -15,7 +16,7 @@ type fakeOutboundFlags struct {
 	reorder, double            *float64
 }
 
-func registerFakeOutbound(fs *flag.FlagSet) *fakeOutboundFlags {
+func registerFakeOutbound(fs *pflag.FlagSet) *fakeOutboundFlags {
 	return &fakeOutboundFlags{
 		url:     fs.String("outbound", "", "POST an outbound event for every write to this handler `URL` (b24 events listen)"),
 		token:   fs.String("outbound-token", "", "the outbound events' application `token` (with --outbound)"),

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"hash"
 	"io"
@@ -14,15 +13,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/rawjson"
 )
 
 var listCommand = &command{
-	name:    "list",
-	args:    "METHOD",
-	summary: "export every row of a list method as NDJSON, CSV or JSON",
-	portal:  true,
+	name:     "list",
+	args:     "METHOD",
+	summary:  "export every row of a list method as NDJSON, CSV or JSON",
+	complete: completeMethod,
+	values: map[string]valuesFunc{
+		"format": fixed("ndjson", "csv", "json"),
+		"select": fieldValues,
+	},
+	example: `  b24 list crm.deal.list --select ID,TITLE,STAGE_ID --filter STAGE_ID=WON > won.ndjson
+  b24 list crm.deal.list -o deals.csv                  # CSV, from the extension
+  b24 list crm.contact.list --filter '{">DATE_CREATE": "2025-01-01"}' --format json
+  b24 list crm.deal.list -o deals.csv --checkpoint deals.cp   # rerun to resume
+  b24 list crm.item.list --param entityTypeId=2 -o items.ndjson`,
+	portal: true,
 	long: `Reads every row of METHOD (crm.deal.list, crm.contact.list, crm.item.list
 with --param entityTypeId=2, tasks.task.list, ...) by id, without counting,
 and writes them to stdout or -o FILE.
@@ -46,13 +57,13 @@ FILE then holds every row exactly once. CP and FILE are locked while a run
 goes on (the lock ends with the process, even on kill -9); a checkpoint of
 another portal, user or query, or whose FILE is missing, shorter or
 changed, is refused with exit 2; so is a new CP with a FILE not empty.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		l := &lister{c: c}
 		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
 		fs.Var(&l.filters, "filter", "filter as JSON or `[OP]FIELD=VALUE` ('>ID=100', 'STAGE_ID=WON', '@ID=1,2'); repeatable")
 		fs.Var(&l.extra, "param", "other method parameter `key=value` (e.g. entityTypeId=2); repeatable")
 		fs.StringVar(&l.format, "format", "", "output format: ndjson, csv or json (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
-		fs.StringVar(&l.out, "o", "", "write to `FILE` instead of stdout (- is stdout)")
+		fs.StringVarP(&l.out, "output", "o", "", "write to `FILE` instead of stdout (- is stdout)")
 		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
 		l.conc.n = defaultShards
 		l.conc.register(fs, "concurrency", "walk the id range in `N` concurrent shards (rows stay in id order)")

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24"
 )
@@ -15,12 +16,15 @@ import (
 var pingCommand = &command{
 	name:    "ping",
 	summary: "check the webhook: portal, user, scope and round-trip time",
-	portal:  true,
+	example: `  export B24_WEBHOOK=https://portal.bitrix24.com/rest/1/xxxxxxxxxxxxxxxx/
+  b24 ping
+  b24 ping --webhook-file ~/.config/b24-hook --timeout 10s`,
+	portal: true,
 	long: `Calls profile and app.info through the webhook and prints the portal, the
 webhook's user (#id and name), its scope and the round-trip time.
 Exit 0 when the portal answers, 1 on an API or network error, 2 when the
 webhook is missing or malformed.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		return func(ctx context.Context, args []string) int {
 			if len(args) > 0 {
 				return c.fail(ctx, usagef("unexpected arguments %q", args))

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,16 +19,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/internal/journal"
 	"github.com/b24go/b24/internal/wait"
 )
 
 var updateCommand = &command{
-	name:    "update",
-	args:    "METHOD --from FILE --journal J",
-	summary: "bulk update records from CSV or NDJSON, with a crash-safe journal",
-	portal:  true,
+	name:     "update",
+	args:     "METHOD --from FILE --journal J",
+	summary:  "bulk update records from CSV or NDJSON, with a crash-safe journal",
+	complete: completeMethod,
+	values:   map[string]valuesFunc{"format": fixed("csv", "ndjson")},
+	example: `  b24 update crm.deal.update --from prices.csv --journal prices.journal
+  b24 update crm.item.update --param entityTypeId=2 --from items.ndjson --journal items.journal
+  b24 update crm.deal.update --from prices.csv --journal prices.journal   # rerun: resumes`,
+	portal: true,
 	long: `Sends one METHOD command per input row (e.g. crm.deal.update with id and
 fields) through batches of up to 50 commands, several in flight under the
 limiter. FILE is CSV (a header row with an ID column, the other columns are
@@ -63,7 +69,7 @@ open (it is locked until that process ends, kill -9 included), a journal of
 another portal, user, API version, method, --param or input, a damaged line
 (other than a last line torn by a crash), and an ID on two rows of the
 input.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		u := &updater{c: c}
 		u.flags(fs)
 		return func(ctx context.Context, args []string) int { return u.run(ctx, args) }
@@ -86,6 +92,7 @@ type pairList []string
 
 func (p *pairList) String() string     { return strings.Join(*p, ",") }
 func (p *pairList) Set(s string) error { *p = append(*p, s); return nil }
+func (p *pairList) Type() string       { return "value" }
 
 type updater struct {
 	c           *cli

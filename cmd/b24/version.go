@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24"
 )
@@ -13,8 +14,10 @@ import (
 var versionCommand = &command{
 	name:    "version",
 	summary: "print the version of b24 and of the SDK",
-	long:    `Prints the command's version, the SDK version it sends in User-Agent, and the Go version it was built with.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	example: `  b24 version
+  b24 --version`,
+	long: `Prints the command's version, the SDK version it sends in User-Agent, and the Go version it was built with.`,
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		return func(ctx context.Context, args []string) int {
 			if len(args) > 0 {
 				return c.fail(ctx, usagef("unexpected arguments %q", args))

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestNormalizeArgs: single-dash long flags become double-dash ones; values,
+// shorthands, positional arguments and what follows "--" stay as written.
+func TestNormalizeArgs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"-quiet ping", "--quiet ping"},
+		{"-plan enterprise ping", "--plan enterprise ping"},
+		{"ping -quiet", "ping --quiet"},
+		{"list crm.deal.list -select=ID,TITLE", "list crm.deal.list --select=ID,TITLE"},
+		{"list crm.deal.list -o deals.csv", "list crm.deal.list -o deals.csv"},
+		{"list crm.deal.list -ofile.csv", "list crm.deal.list -ofile.csv"},
+		{"list crm.deal.list --filter -select", "list crm.deal.list --filter -select"},
+		{"list crm.deal.list -filter -quiet", "list crm.deal.list --filter -quiet"},
+		{"list crm.deal.list -output x.csv", "list crm.deal.list --output x.csv"},
+		{"list crm.deal.list -selet ID", "list crm.deal.list --selet ID"},
+		{"call crm.deal.get - -raw", "call crm.deal.get - --raw"},
+		{"call crm.deal.get -- -raw", "call crm.deal.get -- -raw"},
+		{"fake -batch-weight -0.5", "fake --batch-weight -0.5"},
+		{"fake -operating-ban -1s", "fake --operating-ban -1s"},
+		{"ping -help", "ping --help"},
+		{"ping -h", "ping -h"},
+		{"docs man -help", "docs man --help"},
+		{"-frobnicate", "--frobnicate"},
+		{"call list -quiet", "call list --quiet"},
+	}
+	for _, tt := range tests {
+		st := &runState{c: &cli{}}
+		got := normalizeArgs(newRoot(st), strings.Fields(tt.in))
+		if want := strings.Fields(tt.want); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: got %q, want %q", tt.in, got, want)
+		}
+	}
+}
+
+// TestGlobalFlagsAnywhere: a global flag before the command, in single- or
+// double-dash spelling, acts as after it.
+func TestGlobalFlagsAnywhere(t *testing.T) {
+	p := newPortal(t)
+	for _, args := range [][]string{
+		{"--quiet", "--time-scale", "20", "ping"},
+		{"-quiet", "-time-scale", "20", "ping"},
+		{"--plan=enterprise", "ping", "--time-scale=20"},
+	} {
+		var out, errb strings.Builder
+		code := run(t.Context(), args, strings.NewReader(""), &out, &errb, p.env)
+		if code != exitOK || !strings.Contains(out.String(), "user:") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
+	}
+	r := p.run(t, "", "--plan", "gold", "ping")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--plan must be standard or enterprise") {
+		t.Errorf("--plan gold before ping: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestOldOutputSpelling: "--o FILE", the flag package's spelling of -o,
+// still writes FILE.
+func TestOldOutputSpelling(t *testing.T) {
+	p := newPortal(t)
+	for _, flag := range []string{"--o", "-o", "--output", "-output"} {
+		out := t.TempDir() + "/deals.ndjson"
+		r := p.run(t, "", "list", "crm.deal.list", "--select", "ID", flag, out, "--quiet")
+		if r.code != exitOK || r.stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", flag, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestCloseTo(t *testing.T) {
+	tests := []struct {
+		typed, name string
+		want        bool
+	}{
+		{"selet", "select", true},
+		{"slect", "select", true},
+		{"sel", "select", true},
+		{"qiuet", "quiet", true},
+		{"x", "o", false},
+		{"format", "from", false},
+		{"journl", "journal", true},
+		{"cheese", "checkpoint", false},
+		{"api", "adaptive", false},
+	}
+	for _, tt := range tests {
+		if got := closeTo(tt.typed, tt.name); got != tt.want {
+			t.Errorf("closeTo(%q, %q) = %v, want %v (distance %d)", tt.typed, tt.name, got, tt.want, levenshtein(tt.typed, tt.name))
+		}
+	}
+}
