@@ -17,16 +17,13 @@ func fixed(values ...string) valuesFunc {
 	return func(*cli, []string, string) []string { return values }
 }
 
-// profileNames lists the saved profiles for --profile's completion.
-var profileNames = func(*cli) []string { return nil }
-
 // globalValues completes the values of the global flags.
 var globalValues = map[string]valuesFunc{
 	"plan":       fixed("standard", "enterprise"),
 	"log-level":  fixed("debug", "info", "warn", "error"),
 	"log-format": fixed("text", "json"),
 	"api":        fixed("v2", "v3"),
-	"profile":    func(c *cli, _ []string, _ string) []string { return profileNames(c) },
+	"profile":    func(c *cli, _ []string, _ string) []string { return ProfileNames(c.env) },
 }
 
 // registerValues registers the completion of cmd's flags named in values;

@@ -93,6 +93,7 @@ type globals struct {
 }
 
 func (g *globals) register(fs *pflag.FlagSet) {
+	fs.StringVar(&g.profile, "profile", "", "use the webhook of the saved profile `NAME` (b24 auth add NAME)")
 	fs.StringVar(&g.webhookFile, "webhook-file", "", "read the webhook URL from this `file` (default: $B24_WEBHOOK, then $B24_HOOK)")
 	fs.StringVar(&g.plan, "plan", "standard", "the portal's plan, whose limits pace requests: standard or enterprise")
 	fs.IntVar(&g.burst, "burst", 0, "request bucket size `N` (default: the plan's, 50 or 250)")

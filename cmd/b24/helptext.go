@@ -72,16 +72,17 @@ Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
 Global Flags:
 {{flagUsages .InheritedFlags}}
 
-The webhook comes from $B24_WEBHOOK (or $B24_HOOK) or --webhook-file; never from an argument.{{end}}{{if .HasAvailableSubCommands}}
+The webhook comes from --webhook-file or --profile, else $B24_WEBHOOK (or $B24_HOOK), else the
+active profile (b24 auth); never from an argument.{{end}}{{if .HasAvailableSubCommands}}
 
 Use "{{.CommandPath}} [command] --help" for more information about a command.{{end}}
 `
 
 const rootLong = `b24 is a command-line client of Bitrix24's REST API through an inbound webhook.
 
-The webhook URL comes from $B24_WEBHOOK (or $B24_HOOK) or --webhook-file,
-never from an argument, and is only ever printed redacted. TLS trusts the
-system roots and $SSL_CERT_FILE.
+The webhook URL comes from --webhook-file or --profile, else $B24_WEBHOOK
+(or $B24_HOOK), else the active profile; never from an argument, and it is
+only ever printed redacted. TLS trusts the system roots and $SSL_CERT_FILE.
 
 Data goes to stdout; progress, summaries, logs and errors to stderr. Global
 flags go anywhere on the line: "b24 --quiet ping" is "b24 ping --quiet".
