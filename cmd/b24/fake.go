@@ -57,7 +57,8 @@ type fakeFlags struct {
 	deals, leads, contacts, companies, tasks, users int
 	userID, burst                                   int
 	drain, weight, scale                            float64
-	opLimit, opWindow, opBan                        time.Duration
+	opLimit, opWindow, opBan, clockOff              time.Duration
+	latSpread                                       float64
 	latReq, latRow, latCount, latSkip, latWrite     time.Duration
 	perCmd, noLimits, legacy, useH2                 bool
 	outbound                                        *fakeOutboundFlags
@@ -101,6 +102,8 @@ func registerFakeLatency(fs *pflag.FlagSet, f *fakeFlags) {
 	fs.DurationVar(&f.latCount, "latency-count", 20*time.Microsecond, "latency per row counted (start >= 0)")
 	fs.DurationVar(&f.latSkip, "latency-skip", 2*time.Microsecond, "latency per offset row skipped")
 	fs.DurationVar(&f.latWrite, "latency-write", 5*time.Millisecond, "latency per record written")
+	fs.Float64Var(&f.latSpread, "latency-spread", 0, "σ of a log-normal factor (median 1) on each call's latency: costs that vary (0: none)")
+	fs.DurationVar(&f.clockOff, "clock-offset", 0, "the portal's clock this far ahead of the host's (negative: behind)")
 }
 
 // limits checks the limit flags and returns the fake's limits.
@@ -153,7 +156,8 @@ func (f *fakeFlags) options() ([]b24test.Option, error) {
 		b24test.WithLimits(limits),
 		b24test.WithTimeScale(f.scale),
 		b24test.WithLatency(b24test.Latency{Request: f.latReq, RowReturned: f.latRow, RowCounted: f.latCount,
-			RowSkipped: f.latSkip, Write: f.latWrite}),
+			RowSkipped: f.latSkip, Write: f.latWrite, Spread: f.latSpread}),
+		b24test.WithClockOffset(f.clockOff),
 		b24test.WithFaults(b24test.FaultRates{Seed: uint64(f.seed), Rates: rates}),
 	}
 	if f.legacy {
