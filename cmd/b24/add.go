@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/reconcile"
@@ -52,7 +54,17 @@ var addCommand = &command{
 	summary: "bulk create records from CSV or NDJSON, exactly once, with a crash-safe journal",
 	portal:  true,
 	long:    addHelp,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	example: `  b24 add deal --from deals.csv --journal deals.journal
+  b24 add item --param entityTypeId=128 --key EXTERNAL_ID --from items.ndjson --journal items.journal
+  b24 add deal --from deals.csv --journal deals.journal   # rerun: nothing created twice`,
+	complete: func(_ *cli, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		return []string{"lead", "deal", "contact", "company", "item"}, cobra.ShellCompDirectiveNoFileComp
+	},
+	values: map[string]valuesFunc{"format": fixed("csv", "ndjson")},
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		u := &updater{c: c, spec: rowSpec{adding: true}}
 		u.flags(fs)
 		fs.StringVar(&u.spec.keyCol, "key", "", "input `COLUMN` holding each row's key (default: the row's number)")

@@ -77,7 +77,7 @@ input.`,
 }
 
 // flags registers the flags b24 update and b24 add share.
-func (u *updater) flags(fs *flag.FlagSet) {
+func (u *updater) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&u.from, "from", "", "input `FILE` (CSV or NDJSON); - for stdin (NDJSON)")
 	fs.StringVar(&u.journalPath, "journal", "", "journal `file` (created if missing; reuse it to resume)")
 	fs.StringVar(&u.format, "format", "", "input format: csv or ndjson (default: by extension)")
