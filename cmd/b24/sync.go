@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24/dbsync"
 )
@@ -17,7 +19,17 @@ var syncCommand = &command{
 	name:    "sync",
 	args:    "ENTITY",
 	summary: "keep a SQLite or PostgreSQL database in step with the portal",
-	portal:  true,
+	example: `  b24 sync crm.deal --db sqlite:crm.db
+  b24 sync crm.item --entity-type-id 1036 --db postgres://b24@localhost/crm
+  b24 sync crm.deal --db sqlite:crm.db --hints events.ndjson   # ids from b24 events listen first
+  b24 sync --status --db sqlite:crm.db --json`,
+	complete: func(_ *cli, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return []string{"crm.deal", "crm.contact", "crm.company", "crm.lead", "crm.item", "tasks.task", "user"}, cobra.ShellCompDirectiveNoFileComp
+	},
+	portal: true,
 	long: `Copies ENTITY (crm.deal, crm.contact, crm.company, crm.lead, crm.item with
 --entity-type-id, tasks.task, user) into the database of --db (sqlite:PATH or
 postgres://...), one table per entity (crm_deal, crm_item_1036, ...), one column
@@ -28,7 +40,7 @@ the ids to find deletions (at most 5% of the table without --allow-mass-delete)
 and restores. A field whose type changed stops the run until --migrate.
 --hints FILE fetches first the ids named by events (b24 events listen's output).
 --status prints each synced table's state (--json: as JSON). docs/sync.md.`,
-	setup: func(fs *flag.FlagSet, c *cli) func(context.Context, []string) int {
+	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		o := &syncFlags{}
 		o.register(fs)
 		return func(ctx context.Context, args []string) int { return c.runSync(ctx, o, args) }
