@@ -116,3 +116,35 @@ func TestOtherEntities(t *testing.T) {
 		}
 	})
 }
+
+// TestEditsBehindAndAheadOfWalk: during a first walk, a deal the walk has
+// passed and one it has not reached are edited: the one ahead arrives with
+// the walk, the one behind with the next run (its watermark is the first
+// run's start, not the largest modification time seen).
+func TestEditsBehindAndAheadOfWalk(t *testing.T) {
+	drivers(t, func(t *testing.T, url string) {
+		s := fake(t, 3000)
+		h := hookOf(s)
+		db := openDB(t, url)
+		edited := false
+		o := Options{Entity: "crm.deal", Overlap: time.Second, Progress: func(p Progress) {
+			if !edited && p.Rows > 0 && p.Rows < 3000 {
+				edited = true
+				for _, id := range []int{2, 2990} { // 2 is behind the walk, 2990 ahead
+					s.CallAs(1, "crm.deal.update", map[string]any{"id": id, "fields": map[string]any{"TITLE": "edited mid-walk"}})
+				}
+			}
+		}}
+		mustSync(t, db, h, o)
+		if !edited {
+			t.Fatal("the walk had one request: nothing edited mid-walk")
+		}
+		got := tableDeals(t, db, portalDeals(t, h))
+		if strings.HasPrefix(got[2], "edited") || !strings.HasPrefix(got[2990], "edited") {
+			t.Fatalf("after the first run: 2 %q, 2990 %q", got[2], got[2990])
+		}
+		o.Progress = nil
+		mustSync(t, db, h, o)
+		sameDeals(t, db, h)
+	})
+}
