@@ -160,10 +160,11 @@ func journalStates(t *testing.T, path string) map[int]journal.State {
 	return st
 }
 
-// TestGracefulStop signals "b24 update" while batches are in flight on a
-// slow portal. One SIGTERM stops the sending but waits for the answers:
-// exit 143 and no row of unknown outcome in the journal. A second signal
-// aborts at once: the journal lists the rows in flight as sent.
+// TestGracefulStop signals "b24 update" (and "b24 add") while batches are
+// in flight on a slow portal. One SIGTERM stops the sending but waits for
+// the answers: exit 143 and no row of unknown outcome in the journal (an
+// add's rerun then creates the rest, each once). A second signal aborts at
+// once: the journal lists the rows in flight as sent.
 func TestGracefulStop(t *testing.T) {
 	bin := buildB24(t)
 	lat := b24test.DefaultLatency()
@@ -172,17 +173,22 @@ func TestGracefulStop(t *testing.T) {
 		name    string
 		sigs    int
 		unknown bool // rows left sent (in flight) in the journal
+		add     bool // b24 add deal, not b24 update
 	}{
-		{"once", 1, false},
-		{"twice", 2, true},
+		{"once", 1, false, false},
+		{"twice", 2, true, false},
+		{"add-once", 1, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 12, Deals: 600}), b24test.WithLatency(lat))
 			dir := t.TempDir()
-			in := writeUpdateCSV(t, dir, dealIDs(t, p)[:500], "Stopped")
 			j := filepath.Join(dir, "j")
-			cmd, errb := startBin(t, bin, p.env, nil, "update", "crm.deal.update", "--from", in, "--journal", j, "--time-scale", "20", "--concurrency", "2")
+			args := []string{"update", "crm.deal.update", "--from", writeUpdateCSV(t, dir, dealIDs(t, p)[:500], "Stopped")}
+			if tt.add {
+				args = []string{"add", "deal", "--from", writeAddCSV(t, dir, 500, "Stopped")}
+			}
+			cmd, errb := startBin(t, bin, p.env, nil, append(args, "--journal", j, "--time-scale", "20", "--concurrency", "2")...)
 			waitFor(t, "rows in flight", func() bool {
 				b, _ := os.ReadFile(j)
 				return bytes.Contains(b, []byte(`"sent"`))
@@ -219,6 +225,12 @@ func TestGracefulStop(t *testing.T) {
 			// the 2 in flight (--concurrency 2), and nothing else is unknown.
 			if tt.unknown && (sent != unknown || sent%50 != 0 || sent > 100) {
 				t.Errorf("%d rows left sent, %d unknown: want the batches in flight (50 or 100)", sent, unknown)
+			}
+			if tt.add {
+				if r := p.run(t, "", append(args, "--journal", j)...); r.code != exitOK {
+					t.Fatalf("rerun: exit %d: %s", r.code, r.stderr)
+				}
+				checkCreatedOnce(t, p, j, 500, "Stopped")
 			}
 		})
 	}
