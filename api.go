@@ -135,7 +135,7 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 		}
 	}
 	c.limitReq = limit.Request{Portal: h.host, Credential: h.credential,
-		Methods: billedMethods(a.version, method, body, p.Operating.BatchBilling)}
+		Methods: billedMethods(a.version, method, body, h.billing.resolve(p.Operating.BatchBilling))}
 	warnClientSide(h)
 	start := time.Now()
 	resp, err := c.run(ctx)

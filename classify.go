@@ -1,7 +1,10 @@
 package b24
 
 import (
+	"sync"
+
 	"encoding/json"
+	"github.com/b24go/b24/internal/opbudget"
 	"slices"
 	"strings"
 
@@ -95,10 +98,11 @@ func batchMethods(v APIVersion, body []byte) ([]string, bool) {
 // isBatch reports whether method is the batch method.
 func isBatch(method string) bool { return strings.EqualFold(method, "batch") }
 
-// billedMethods returns the operating budgets a call draws on.
+// billedMethods returns the operating budgets a call draws on (billing
+// resolved: as a batch or per command).
 func billedMethods(v APIVersion, method string, body []byte, billing limit.BatchBilling) []string {
 	m := strings.ToLower(method)
-	if !isBatch(m) || billing == limit.BatchBilledAsBatch {
+	if !isBatch(m) || billing != limit.BatchBilledPerCommand {
 		return []string{m}
 	}
 	methods, ok := batchMethods(v, body)
@@ -114,4 +118,53 @@ func billedMethods(v APIVersion, method string, body []byte, billing limit.Batch
 		}
 	}
 	return out
+}
+
+// billingMode is a Hook's batch billing: forced by its RestrictionParams, or
+// found from the answers (opbudget.Detector).
+type billingMode struct {
+	mu sync.Mutex
+	d  opbudget.Detector
+}
+
+// resolve returns the billing to charge a batch by: forced, else the one
+// the answers showed, else as a batch.
+func (b *billingMode) resolve(forced limit.BatchBilling) limit.BatchBilling {
+	if forced != limit.BatchBilledDetect {
+		return forced
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.d.Mode(opbudget.ModeBatch) == opbudget.ModePerMethod {
+		return limit.BatchBilledPerCommand
+	}
+	return limit.BatchBilledAsBatch
+}
+
+// reports returns the operating figures of a response. A v2 batch under
+// BatchBilledDetect is read as its own sub-results show (and teaches the
+// mode): their figures all different from the envelope's are per command,
+// all equal to it as a batch; otherwise as billed.
+func (b *billingMode) reports(r *Response, billed []string, v APIVersion, method string, body []byte, billing limit.BatchBilling) []limit.OperatingReport {
+	if billing != limit.BatchBilledDetect || v != APIv2 || !isBatch(method) {
+		return operatingReports(r, billed, v, body)
+	}
+	top, topOK := r.Time.OperatingDuration()
+	var subs []opbudget.Figure
+	for _, t := range batchTimes(r) {
+		if op, ok := t.OperatingDuration(); ok {
+			subs = append(subs, opbudget.Figure{Operating: op})
+		}
+	}
+	mode := opbudget.Detect(top, topOK, subs)
+	b.mu.Lock()
+	b.d.Observe(top, topOK, subs)
+	b.mu.Unlock()
+	switch mode {
+	case opbudget.ModePerMethod:
+		return batchReportsPerCommand(r, v, body)
+	case opbudget.ModeBatch:
+		return operatingReports(r, []string{"batch"}, v, body)
+	}
+	return operatingReports(r, billed, v, body)
 }

@@ -61,6 +61,7 @@ type Hook struct {
 	closed    atomic.Bool
 	noWarning atomic.Bool
 	stats     hookStats
+	billing   billingMode // classify.go
 	v2, v3    *API
 }
 

@@ -120,7 +120,7 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 			outcome.RefusedMethod = c.limitReq.Methods[0]
 		}
 		if res.resp != nil {
-			outcome.Reports = operatingReports(res.resp, c.limitReq.Methods, c.v, c.body)
+			outcome.Reports = h.billing.reports(res.resp, c.limitReq.Methods, c.v, c.method, c.body, c.params.Operating.BatchBilling)
 		}
 		rel := outcome
 		if res.err == nil && isBatch(c.method) {

@@ -51,7 +51,8 @@ type Request struct {
 	Credential string
 	// Methods are the billed method names, lower-case. A single call bills its
 	// own method; a batch bills "batch" (the current cloud behaviour) or, with
-	// BatchBilledPerCommand, the distinct methods of its commands.
+	// BatchBilledPerCommand or when the answers showed it, the distinct
+	// methods of its commands.
 	Methods []string
 }
 

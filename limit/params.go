@@ -36,11 +36,16 @@ type RateLimit struct {
 type BatchBilling int
 
 const (
+	// BatchBilledDetect (the zero value) finds the billing from the answers:
+	// sub-results with different figures are billed per command, sub-results
+	// that all carry the envelope's figure as a batch. Until an answer tells,
+	// a batch is charged to "batch".
+	BatchBilledDetect BatchBilling = iota
 	// BatchBilledAsBatch charges a whole batch to the method "batch", taking the
 	// largest operating figure of the envelope and its sub-results (they repeat
 	// the same running figure; they are never summed). Current cloud portals
 	// bill this way.
-	BatchBilledAsBatch BatchBilling = iota
+	BatchBilledAsBatch
 	// BatchBilledPerCommand charges each command to its own method, as the
 	// documentation and older portals describe.
 	BatchBilledPerCommand
@@ -184,7 +189,7 @@ func (p Params) Validate() error {
 	if p.Operating.Margin < 0 || p.Operating.Margin >= p.Operating.Limit {
 		bad("operating margin must be at least 0 and below the limit, got %v", p.Operating.Margin)
 	}
-	if p.Operating.BatchBilling != BatchBilledAsBatch && p.Operating.BatchBilling != BatchBilledPerCommand {
+	if p.Operating.BatchBilling < BatchBilledDetect || p.Operating.BatchBilling > BatchBilledPerCommand {
 		bad("unknown batch billing %d", p.Operating.BatchBilling)
 	}
 	if !(p.Adaptive.Threshold > 0 && p.Adaptive.Threshold <= 1) {

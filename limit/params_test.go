@@ -54,7 +54,7 @@ func TestParamsMerge(t *testing.T) {
 		Adaptive:  AdaptiveDelay{Enabled: true, Threshold: 0.3, Coefficient: 0.7, MaxDelay: 23 * time.Millisecond},
 	}
 	want := full
-	want.Operating.BatchBilling = BatchBilledAsBatch
+	want.Operating.BatchBilling = BatchBilledDetect
 	if m := (Params{}).Merge(full); m != want {
 		t.Errorf("zero params merged into %+v, want %+v", m, want)
 	}
