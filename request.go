@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/b24go/b24/internal/redact"
 )
 
 // encodeParams renders a call's parameters as the JSON request body.
@@ -187,7 +189,7 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 
 	// A header may echo the secret (a proxy quoting the URL): what the caller
 	// sees, errors and the Response included, is the redacted copy.
-	header := redactHeader(resp.Header, h.secret.Reveal())
+	header := redact.Header(resp.Header, h.secret.Reveal())
 	res := attemptResult{sent: true, status: resp.StatusCode, header: header}
 	if resp.ContentLength > h.maxBody {
 		// Announced over the maximum: not worth reading.
@@ -299,13 +301,13 @@ func scrubErr(err error, redact func(string) string) error {
 }
 
 // redact removes every echo of the secret from s: in any letter case,
-// percent-encoded or JSON-escaped (findSecret).
-func (h *Hook) redact(s string) string { return redactSecretString(s, h.secret.Reveal()) }
+// percent-encoded or JSON-escaped (redact.Find).
+func (h *Hook) redact(s string) string { return redact.String(s, h.secret.Reveal()) }
 
 // redactBody returns body with every echo of the secret replaced, or body
 // itself when it holds none (the usual case: one scan, no copy). The
 // replacement keeps the body valid JSON.
-func (h *Hook) redactBody(body []byte) []byte { return redactSecret(body, h.secret.Reveal()) }
+func (h *Hook) redactBody(body []byte) []byte { return redact.Bytes(body, h.secret.Reveal()) }
 
 // originOf returns the scheme and host of a Location header, never its path
 // (which may hold the secret).

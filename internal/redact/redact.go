@@ -1,4 +1,7 @@
-package b24
+// Package redact finds and masks every echo of the webhook secret in bytes,
+// strings and headers that came from the portal: in any letter case,
+// percent-encoded or JSON-escaped (see Find).
+package redact
 
 import (
 	"bytes"
@@ -6,17 +9,20 @@ import (
 	"strings"
 )
 
+// Mask is what stands in place of an echo of the secret.
+const Mask = "****"
+
 // An echo of the webhook secret need not be byte for byte: a portal or a
 // proxy may change its letter case, percent-encode any of its characters
 // (%xx, either hex case) or write them as JSON escapes (\u00xx, also the
-// '%' and hex digits of a percent-encoding). findSecret finds all of these
+// '%' and hex digits of a percent-encoding). Find finds all of these
 // forms; the secret's characters need no escaping anywhere (checkSecret), so
 // "****" in place of an echo keeps a JSON string or a URL valid.
 
-// findSecret returns the first echo of sec in b at or after from, or -1.
+// Find returns the first echo of sec in b at or after from, or -1.
 // It skips whole JSON escapes it does not match, so that a replacement
 // never starts inside one.
-func findSecret(b []byte, sec string, from int) (start, end int) {
+func Find(b []byte, sec string, from int) (start, end int) {
 	first := [4]byte{lowerASCII(sec[0]), upperASCII(sec[0]), '%', '\\'}
 	next := [4]int{-2, -2, -2, -2} // next position of each byte of first; -1: none left, -2: not searched
 	for from < len(b) {
@@ -135,59 +141,59 @@ func upperASCII(c byte) byte {
 	return c
 }
 
-// redactSecret returns b with every echo of sec replaced by "****", or b
+// Bytes returns b with every echo of sec replaced by "****", or b
 // itself when it holds none (no copy).
-func redactSecret(b []byte, sec string) []byte {
+func Bytes(b []byte, sec string) []byte {
 	if sec == "" {
 		return b
 	}
-	i, e := findSecret(b, sec, 0)
+	i, e := Find(b, sec, 0)
 	if i < 0 {
 		return b
 	}
 	out := make([]byte, 0, len(b))
 	last := 0
 	for i >= 0 {
-		out = append(append(out, b[last:i]...), redacted...)
+		out = append(append(out, b[last:i]...), Mask...)
 		last = e
-		i, e = findSecret(b, sec, e)
+		i, e = Find(b, sec, e)
 	}
 	return append(out, b[last:]...)
 }
 
-// mayHoldSecret reports whether s has a byte an echo of sec can start with:
-// the fast path of redactSecretString.
-func mayHoldSecret(s, sec string) bool {
+// mayHold reports whether s has a byte an echo of sec can start with:
+// the fast path of String.
+func mayHold(s, sec string) bool {
 	return strings.IndexByte(s, lowerASCII(sec[0])) >= 0 || strings.IndexByte(s, upperASCII(sec[0])) >= 0 ||
 		strings.IndexByte(s, '%') >= 0 || strings.IndexByte(s, '\\') >= 0
 }
 
-// redactSecretString is redactSecret for a string. A short string is
+// String is Bytes for a string. A short string is
 // scanned in a stack buffer: no allocation unless it holds an echo.
-func redactSecretString(s, sec string) string {
-	if sec == "" || !mayHoldSecret(s, sec) {
+func String(s, sec string) string {
+	if sec == "" || !mayHold(s, sec) {
 		return s
 	}
 	var buf [512]byte
 	b := append(buf[:0], s...)
-	if i, _ := findSecret(b, sec, 0); i < 0 {
+	if i, _ := Find(b, sec, 0); i < 0 {
 		return s
 	}
-	return string(redactSecret(b, sec))
+	return string(Bytes(b, sec))
 }
 
-// redactHeader returns hd, or a copy with every echo of sec in its names
+// Header returns hd, or a copy with every echo of sec in its names
 // and values redacted when it holds one.
-func redactHeader(hd http.Header, sec string) http.Header {
+func Header(hd http.Header, sec string) http.Header {
 	if sec == "" {
 		return hd
 	}
 	var out http.Header
 	for k, vs := range hd {
-		rk := redactSecretString(k, sec)
+		rk := String(k, sec)
 		changed := rk != k
 		for _, v := range vs {
-			if !changed && redactSecretString(v, sec) != v {
+			if !changed && String(v, sec) != v {
 				changed = true
 			}
 		}
@@ -200,7 +206,7 @@ func redactHeader(hd http.Header, sec string) http.Header {
 		delete(out, k)
 		rv := make([]string, len(vs))
 		for j, v := range vs {
-			rv[j] = redactSecretString(v, sec)
+			rv[j] = String(v, sec)
 		}
 		out[rk] = append(out[rk], rv...)
 	}
