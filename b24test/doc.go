@@ -79,6 +79,14 @@
 // field keeps the date it was given: "2026-12-06" reads back as
 // "2026-12-06T00:00:00+03:00".
 //
+// Every write sets the record's modification time (DATE_MODIFY,
+// updatedTime, CHANGED_DATE) on the portal's clock, which WithClockOffset
+// sets off the host's; seeded ones are never after the server's start. A
+// delete keeps the record in a recycle bin (Server.Restore brings it back
+// with its old id and old modification time), and Server.AddUserField /
+// DeleteUserField change the legacy CRM entities' fields at run time: what
+// a database sync (package dbsync) is tested against.
+//
 // # Limits
 //
 // On by default with the Standard plan (WithPlan, WithLimits,
