@@ -88,54 +88,91 @@ func openCheckpoint(api *b24.API, method string, params map[string]any, query, c
 	}
 	b, err := os.ReadFile(cpPath)
 	if os.IsNotExist(err) {
-		// A new walk: out must be new or empty (an existing export is
-		// never overwritten by a mistyped checkpoint name), and the
-		// checkpoint is saved before the first row is written, so that a
-		// killed run always leaves one.
-		f, err := openLocked(out, os.O_RDWR|os.O_CREATE)
-		if err != nil {
-			return nil, err
-		}
-		o.release = append(o.release, func() { f.Close() })
-		if st, err := f.Stat(); err != nil {
-			return nil, err
-		} else if st.Size() > 0 {
-			return nil, usagef("-o %s already holds %d bytes, and --checkpoint %s does not exist: give the checkpoint it was written with to resume, or remove %s (or choose another -o) to start again", out, st.Size(), cpPath, out)
-		}
-		o.cp.Hash = hashString(o.sum)
-		if err := saveCheckpoint(cpPath, o.cp); err != nil {
-			return nil, err
-		}
-		o.file = f
-		return o, nil
-	} else if err != nil {
+		err = o.startNew(cpPath, out)
+	} else if err == nil {
+		err = o.resumeRecorded(b, me, cpPath, out)
+	}
+	if err != nil {
 		return nil, err
 	}
-	var cp checkpoint
-	if err := json.Unmarshal(b, &cp); err != nil || cp.Version < 1 {
-		return nil, usagef("--checkpoint %s is not a b24 list checkpoint", cpPath)
+	return o, nil
+}
+
+// startNew begins a new walk: out must be new or empty (an existing export
+// is never overwritten by a mistyped checkpoint name), and the checkpoint is
+// saved before the first row is written, so that a killed run always
+// leaves one.
+func (o *cpOutput) startNew(cpPath, out string) error {
+	f, err := openLocked(out, os.O_RDWR|os.O_CREATE)
+	if err != nil {
+		return err
 	}
-	if cp.Version != checkpointVersion {
-		return nil, usagef("--checkpoint %s was written by an older b24 (format %d), which recorded neither the portal nor the hash of %s: finish it with that b24, or remove it and %s to start again", cpPath, cp.Version, out, out)
+	o.release = append(o.release, func() { f.Close() })
+	if st, err := f.Stat(); err != nil {
+		return err
+	} else if st.Size() > 0 {
+		return usagef("-o %s already holds %d bytes, and --checkpoint %s does not exist: give the checkpoint it was written with to resume, or remove %s (or choose another -o) to start again", out, st.Size(), cpPath, out)
 	}
-	if cp.Portal != me.Portal || cp.User != me.User {
-		return nil, usagef("--checkpoint %s belongs to portal %s (user %d), not %s (user %d)", cpPath, cp.Portal, cp.User, me.Portal, me.User)
+	o.cp.Hash = hashString(o.sum)
+	if err := saveCheckpoint(cpPath, o.cp); err != nil {
+		return err
 	}
-	if cp.Query != query {
-		return nil, usagef("--checkpoint %s belongs to another API version, method, filter, select or format (it records %s %s %s)", cpPath, cp.API, cp.Method, cp.Params)
-	}
-	if filepath.Clean(cp.File) != filepath.Clean(out) {
-		return nil, usagef("--checkpoint %s belongs to -o %s, not %s", cpPath, cp.File, out)
+	o.file = f
+	return nil
+}
+
+// resumeRecorded reads the recorded checkpoint b, checks that it is this
+// walk's (me), and reopens out where it stopped.
+func (o *cpOutput) resumeRecorded(b []byte, me checkpoint, cpPath, out string) error {
+	cp, err := readCheckpoint(b, me, cpPath, out)
+	if err != nil {
+		return err
 	}
 	o.resumed = true
 	if len(cp.Cursor) > 0 {
 		var cur b24.ListCursor
 		if err := json.Unmarshal(cp.Cursor, &cur); err != nil {
-			return nil, usagef("--checkpoint %s: unreadable cursor: %v", cpPath, err)
+			return usagef("--checkpoint %s: unreadable cursor: %v", cpPath, err)
 		}
 		o.resume = &cur
 	}
-	// out must still hold the bytes the checkpoint records.
+	f, err := o.reopenOutput(cp, cpPath, out)
+	if err != nil || cp.Done {
+		o.cp = cp
+		return err
+	}
+	o.file = f
+	me.Offset, me.Hash, me.Rows, me.Cursor = cp.Offset, cp.Hash, cp.Rows, cp.Cursor
+	o.cp = me
+	return nil
+}
+
+// readCheckpoint parses a recorded checkpoint and refuses one of another
+// format, portal, user, query or output than me's.
+func readCheckpoint(b []byte, me checkpoint, cpPath, out string) (checkpoint, error) {
+	var cp checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil || cp.Version < 1 {
+		return cp, usagef("--checkpoint %s is not a b24 list checkpoint", cpPath)
+	}
+	if cp.Version != checkpointVersion {
+		return cp, usagef("--checkpoint %s was written by an older b24 (format %d), which recorded neither the portal nor the hash of %s: finish it with that b24, or remove it and %s to start again", cpPath, cp.Version, out, out)
+	}
+	if cp.Portal != me.Portal || cp.User != me.User {
+		return cp, usagef("--checkpoint %s belongs to portal %s (user %d), not %s (user %d)", cpPath, cp.Portal, cp.User, me.Portal, me.User)
+	}
+	if cp.Query != me.Query {
+		return cp, usagef("--checkpoint %s belongs to another API version, method, filter, select or format (it records %s %s %s)", cpPath, cp.API, cp.Method, cp.Params)
+	}
+	if filepath.Clean(cp.File) != filepath.Clean(out) {
+		return cp, usagef("--checkpoint %s belongs to -o %s, not %s", cpPath, cp.File, out)
+	}
+	return cp, nil
+}
+
+// reopenOutput opens out, checks that it still holds the bytes cp records
+// (hashing them into o.sum), and, unless cp is done, cuts it to cp.Offset
+// and positions it there.
+func (o *cpOutput) reopenOutput(cp checkpoint, cpPath, out string) (*os.File, error) {
 	f, err := openLocked(out, os.O_RDWR)
 	if os.IsNotExist(err) {
 		return nil, usagef("--checkpoint %s records %d rows (%d bytes) written to %s, which is missing: remove %s to start again", cpPath, cp.Rows, cp.Offset, out, cpPath)
@@ -163,8 +200,7 @@ func openCheckpoint(api *b24.API, method string, params map[string]any, query, c
 		if st.Size() != cp.Offset {
 			return nil, usagef("%s grew after --checkpoint %s completed it (%d bytes, then %d): remove %s to export again", out, cpPath, cp.Offset, st.Size(), cpPath)
 		}
-		o.cp = cp
-		return o, nil
+		return f, nil
 	}
 	if err := f.Truncate(cp.Offset); err != nil {
 		return nil, err
@@ -172,10 +208,7 @@ func openCheckpoint(api *b24.API, method string, params map[string]any, query, c
 	if _, err := f.Seek(cp.Offset, io.SeekStart); err != nil {
 		return nil, err
 	}
-	o.file = f
-	me.Offset, me.Hash, me.Rows, me.Cursor = cp.Offset, cp.Hash, cp.Rows, cp.Cursor
-	o.cp = me
-	return o, nil
+	return f, nil
 }
 
 // same reports whether a and b name one file (or one path, when neither
