@@ -38,7 +38,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		pingCommand, callCommand, listCommand, batchCommand, updateCommand, addCommand, syncCommand, eventsCommand,
+		pingCommand, authCommand, callCommand, listCommand, batchCommand, updateCommand, addCommand, syncCommand, methodsCommand, fieldsCommand, eventsCommand,
 		fakeCommand, demoCommand, versionCommand, completionCommand, docsCommand,
 	}
 }

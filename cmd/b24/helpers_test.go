@@ -70,6 +70,7 @@ func (p *portal) runEnv(t *testing.T, extra []string, stdin string, args ...stri
 var (
 	reAddr    = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	reDur     = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m|h)\b(\d+(\.\d+)?(ms|s))?`)
+	reRTTms   = regexp.MustCompile(`"rtt_ms": [0-9.]+`)
 	reLogTime = regexp.MustCompile(`"?time"?[=:]"?[0-9T:.Z+-]+"?,? ?`)
 	reReqID   = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	reDelay   = regexp.MustCompile(`"delay":\d+`)
@@ -90,6 +91,7 @@ func normalize(s string, tmp ...string) string {
 	s = reDelay.ReplaceAllString(s, `"delay":DUR`)
 	s = reRate.ReplaceAllString(s, "N $2/s")
 	s = reDur.ReplaceAllString(s, "DUR")
+	s = reRTTms.ReplaceAllString(s, `"rtt_ms": MS`)
 	return s
 }
 

@@ -14,7 +14,7 @@ import (
 // methodInfo is one method as "b24 methods" prints it.
 type methodInfo struct {
 	Name  string `json:"name"`
-	Scope string `json:"scope,omitempty"` // "" for methods of no scope (batch, profile, ...)
+	Scope string `json:"scope"` // "" for methods of no scope (batch, profile, ...)
 }
 
 // fetchMethods asks the portal for the webhook's methods: "methods" lists

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/b24go/b24/cmd/b24/internal/jsonout"
 )
@@ -15,6 +18,15 @@ type outputFlags struct {
 	jq     string
 	format string // "" or "table" (list has its own formats)
 	query  *jsonout.Query
+}
+
+// register adds --json, --jq and, when formats are given, --format.
+func (o *outputFlags) register(fs *pflag.FlagSet, formats ...string) {
+	fs.BoolVar(&o.json, "json", false, "print the result as JSON")
+	fs.StringVar(&o.jq, "jq", "", "print what the jq program `EXPR` makes of the JSON result (implies --json)")
+	if len(formats) > 0 {
+		fs.StringVar(&o.format, "format", "", "output `format`: "+strings.Join(formats, " or ")+" (default: text)")
+	}
 }
 
 // check compiles --jq (a bad program is a usage error, exit 2, before

@@ -18,6 +18,17 @@ func TestPing(t *testing.T) {
 	}
 }
 
+// TestPingJSON: --json prints the same facts as fields; --jq picks one;
+// a --jq program that fails on the data is exit 1.
+func TestPingJSON(t *testing.T) {
+	p := newPortal(t)
+	r := p.run(t, "", "ping", "--json")
+	goldenRun(t, "ping_json.golden", r, exitOK)
+	goldenRun(t, "ping_jq.golden", p.run(t, "", "ping", "--jq", `"\(.user) #\(.user_id): \(.scope | join(","))"`), exitOK)
+	goldenRun(t, "ping_jq_error.golden", p.run(t, "", "ping", "--jq", ".user + 1"), exitAPI)
+	goldenRun(t, "version_json.golden", p.run(t, "", "version", "--jq", "keys"), exitOK)
+}
+
 func TestPingErrors(t *testing.T) {
 	p := newPortal(t)
 	good := p.s.WebhookURL()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -15,19 +16,41 @@ var versionCommand = &command{
 	name:    "version",
 	summary: "print the version of b24 and of the SDK",
 	example: `  b24 version
-  b24 --version`,
-	long: `Prints the command's version, the SDK version it sends in User-Agent, and the Go version it was built with.`,
+  b24 --version
+  b24 version --jq .sdk`,
+	long: `Prints the command's version, the SDK version it sends in User-Agent, and the Go version it was built with; --json prints
+{"version", "sdk", "go", "os", "arch"}.`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
+		o := &outputFlags{}
+		o.register(fs)
 		return func(ctx context.Context, args []string) int {
 			if len(args) > 0 {
 				return c.fail(ctx, usagef("unexpected arguments %q", args))
 			}
-			mod := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				mod = bi.Main.Version
+			if err := o.check(); err != nil {
+				return c.fail(ctx, err)
 			}
-			fmt.Fprintf(c.stdout, "b24 %s (sdk %s, %s, %s/%s)\n", mod, b24.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			v := versionInfo{Version: "(devel)", SDK: b24.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+				v.Version = bi.Main.Version
+			}
+			err := c.emit(ctx, o, v, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "b24 %s (sdk %s, %s, %s/%s)\n", v.Version, v.SDK, v.Go, v.OS, v.Arch)
+				return err
+			})
+			if err != nil {
+				return c.fail(ctx, err)
+			}
 			return exitOK
 		}
 	},
+}
+
+// versionInfo is what version prints.
+type versionInfo struct {
+	Version string `json:"version"`
+	SDK     string `json:"sdk"`
+	Go      string `json:"go"`
+	OS      string `json:"os"`
+	Arch    string `json:"arch"`
 }

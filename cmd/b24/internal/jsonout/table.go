@@ -1,15 +1,18 @@
 package jsonout
 
 import (
+	"bytes"
 	"io"
 	"strings"
 	"text/tabwriter"
 )
 
 // Table prints rows under headers in aligned columns, for a terminal
-// (--format table). Tabs and newlines inside a cell are shown as spaces.
+// (--format table). Tabs and newlines inside a cell are shown as spaces;
+// no line ends in spaces.
 func Table(w io.Writer, headers []string, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	line := func(cells []string) {
 		for i, c := range cells {
 			if i > 0 {
@@ -23,5 +26,14 @@ func Table(w io.Writer, headers []string, rows [][]string) error {
 	for _, r := range rows {
 		line(r)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	for line := range bytes.Lines(buf.Bytes()) {
+		out.Write(bytes.TrimRight(line, " \n"))
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
 }
