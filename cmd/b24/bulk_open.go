@@ -32,6 +32,9 @@ func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.En
 	if err := checkBatchable(u.api.Version(), rows); err != nil {
 		return nil, nil, err
 	}
+	if u.dryRun {
+		return rows, nil, nil // a dry run opens no journal
+	}
 	hdr := u.journalHeader(h, hash, len(rows))
 	if u.spec.adding {
 		// Refuse bad keys and key fields in the input before the journal exists.

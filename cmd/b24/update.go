@@ -28,13 +28,15 @@ import (
 
 var updateCommand = &command{
 	name:     "update",
-	args:     "METHOD --from FILE --journal J",
+	args:     "METHOD --from FILE [--journal J]",
 	summary:  "bulk update records from CSV or NDJSON, with a crash-safe journal",
 	complete: completeMethod,
 	values:   map[string]valuesFunc{"format": fixed("csv", "ndjson")},
 	example: `  b24 update crm.deal.update --from prices.csv --journal prices.journal
   b24 update crm.item.update --param entityTypeId=2 --from items.ndjson --journal items.journal
-  b24 update crm.deal.update --from prices.csv --journal prices.journal   # rerun: resumes`,
+  b24 update crm.deal.update --from prices.csv --journal prices.journal   # rerun: resumes
+  b24 update crm.deal.update --from prices.csv --dry-run   # the field changes, nothing written
+  b24 update crm.deal.update --from prices.csv             # the journal in the state directory`,
 	portal: true,
 	long: `Sends one METHOD command per input row (e.g. crm.deal.update with id and
 fields) through batches of up to 50 commands, several in flight under the
@@ -42,6 +44,15 @@ limiter. FILE is CSV (a header row with an ID column, the other columns are
 fields) or NDJSON (one object a line: "ID" or "id", and the fields, either
 beside it or under "fields"); the format follows the extension (.csv, else
 NDJSON) unless --format says otherwise.
+
+--dry-run writes nothing and opens no journal: for crm.*.update it reads
+the records' current values (50 ids a list, 50 lists a request) and prints
+the fields that would change; for other methods the commands it would send.
+
+Without --journal the journal is kept in the state directory
+($XDG_STATE_HOME/b24/journals, ~/.local/state/b24/journals), named after
+the portal, the webhook's user and the input file's absolute path, and the
+summary names it: the same command run again finds it.
 
 The journal J records every row's state (sent, done, failed, ambiguous) and
 is synced to disk before and after every request. Run the same command again
@@ -57,7 +68,8 @@ with the same J after a crash, an interrupt or a failure:
   - what cannot be settled is listed and not replayed.
 A summary ends the run: applied, already done, settled by read-back,
 failed (with reasons), ambiguous, on stderr (--quiet: only when a row is
-not done). Exit 3 when a row failed or stayed ambiguous.
+not done; --json: as JSON on stdout). Exit 3 when a row failed or stayed
+ambiguous.
 
 The first SIGINT, SIGTERM or SIGHUP stops sending and waits up to --grace
 for the requests in flight, then exits 130 (SIGINT), 143 (SIGTERM) or 129
@@ -85,6 +97,8 @@ func (u *updater) flags(fs *pflag.FlagSet) {
 	fs.IntVar(&u.concurrency, "concurrency", 4, "batch requests in flight at once")
 	fs.Var(&u.extra, "param", "`key=value` added to every command's parameters (e.g. entityTypeId=2); repeatable")
 	fs.DurationVar(&u.grace, "grace", defaultGrace, "after a signal, wait up to `D` for the requests in flight")
+	fs.BoolVar(&u.dryRun, "dry-run", false, "write nothing: print the field changes (crm.*.update: read from the portal) or the commands")
+	u.out.register(fs)
 }
 
 // pairList is a repeatable key=value flag.
@@ -106,6 +120,9 @@ type updater struct {
 	extraMap    map[string]any
 	grace       time.Duration // wait for the answers in flight after a stop
 	summaryTo   io.Writer     // the summary's writer: stderr unless set (demo)
+	dryRun      bool          // --dry-run: show, write nothing
+	defaulted   bool          // journalPath is the default one (printed in the summary)
+	out         outputFlags   // --json, --jq: the summary (or the dry run) as JSON on stdout
 
 	method string
 	api    *b24.API
@@ -153,10 +170,13 @@ func (u *updater) run(ctx context.Context, args []string) int {
 		return c.fail(ctx, usagef("want one %s --from FILE --journal J)", want))
 	}
 	u.method = args[0]
-	if u.from == "" || u.journalPath == "" {
-		return c.fail(ctx, usagef("--from and --journal are required"))
+	if u.from == "" {
+		return c.fail(ctx, usagef("--from is required"))
 	}
-	if same(u.from, u.journalPath) {
+	if err := u.out.check(); err != nil {
+		return c.fail(ctx, err)
+	}
+	if u.journalPath != "" && same(u.from, u.journalPath) {
 		return c.fail(ctx, usagef("--from and --journal name the same file %s", u.from))
 	}
 	if u.chunk < 1 || u.chunk > b24.MaxBatchCommands || u.concurrency < 1 {
@@ -176,6 +196,13 @@ func (u *updater) run(ctx context.Context, args []string) int {
 		return c.fail(ctx, err)
 	}
 	defer h.Close()
+	if u.journalPath == "" && !u.dryRun {
+		host := strings.TrimPrefix(h.TargetOrigin(), "https://")
+		if u.journalPath, err = c.defaultJournal(host, h.UserID(), u.from); err != nil {
+			return c.fail(ctx, err)
+		}
+		u.defaulted = true
+	}
 	return u.runWithHook(ctx, h, args)
 }
 
@@ -185,6 +212,9 @@ func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) i
 	rows, last, err := u.open(h, args[0])
 	if err != nil {
 		return c.fail(ctx, err)
+	}
+	if u.dryRun { // open read the rows and opened no journal
+		return u.showDryRun(ctx, u.api, rows, &u.out)
 	}
 	defer u.j.Close()
 	u.sum.Failed = map[string][]updateRow{}
@@ -475,13 +505,41 @@ func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
 	for _, rs := range s.Failed {
 		failed += len(rs)
 	}
-	// The summary goes to stderr like every other; --quiet drops it when
-	// every row is done.
+	// The summary goes to stderr like every other (--json: to stdout);
+	// --quiet drops it when every row is done.
 	var w io.Writer = c.stderr
 	if u.summaryTo != nil {
 		w = u.summaryTo
 	} else if c.g.quiet && err == nil && failed == 0 && len(s.Ambiguous) == 0 && s.NotSent == 0 {
 		w = io.Discard
+	}
+	if u.out.machine() {
+		if jerr := c.emit(ctx, &u.out, u.summaryJSON(time.Since(start)), nil); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else {
+		u.writeSummary(w, failed)
+	}
+	if !c.g.quiet {
+		fmt.Fprintf(c.stderr, "%s: %d rows in %s\n", c.name, u.prog.Count(), time.Since(start).Round(time.Millisecond))
+	}
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	if failed > 0 || len(s.Ambiguous) > 0 || len(s.Conflict) > 0 {
+		return exitPartial
+	}
+	if s.NotSent > 0 {
+		return exitAPI
+	}
+	return exitOK
+}
+
+// writeSummary prints the summary for a person.
+func (u *updater) writeSummary(w io.Writer, failed int) {
+	s := &u.sum
+	if u.defaulted {
+		fmt.Fprintf(w, "journal:         %s\n", u.journalPath)
 	}
 	fmt.Fprintf(w, "%-17s%d\n", map[bool]string{false: "applied:", true: "created:"}[u.spec.adding], s.Applied)
 	fmt.Fprintf(w, "already done:    %d\n", s.AlreadyDone)
@@ -510,19 +568,6 @@ func (u *updater) finish(ctx context.Context, err error, start time.Time) int {
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "not sent:        %d (run again with the same --journal)\n", s.NotSent)
 	}
-	if !c.g.quiet {
-		fmt.Fprintf(c.stderr, "%s: %d rows in %s\n", c.name, u.prog.Count(), time.Since(start).Round(time.Millisecond))
-	}
-	if err != nil {
-		return c.fail(ctx, err)
-	}
-	if failed > 0 || len(s.Ambiguous) > 0 || len(s.Conflict) > 0 {
-		return exitPartial
-	}
-	if s.NotSent > 0 {
-		return exitAPI
-	}
-	return exitOK
 }
 
 // rowList lists the ids of rows, at most 20.

@@ -8,11 +8,11 @@ import (
 	"github.com/b24go/b24"
 )
 
-// dryRun shows what an update would do and writes nothing, opening no
+// showDryRun shows what an update would do and writes nothing, opening no
 // journal: for crm.<entity>.update a field diff against the current values
 // (read in batches, at most one request per 25 rows), for any other method
 // the commands it would send.
-func (u *updater) dryRun(ctx context.Context, api *b24.API, rows []updateRow, o *outputFlags) int {
+func (u *updater) showDryRun(ctx context.Context, api *b24.API, rows []updateRow, o *outputFlags) int {
 	c := u.c
 	entity, ok := crmEntity(u.method)
 	if !ok {
