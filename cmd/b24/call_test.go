@@ -163,3 +163,32 @@ func isPlainKey(k string) bool {
 	}
 	return true
 }
+
+// TestCallDryRunAndDelete: --dry-run sends no write (a crm update shows
+// its field diff from one read; another write its request); a delete is
+// refused off a terminal without --yes, and runs with it; --jq picks from
+// the result.
+func TestCallDryRunAndDelete(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 4, Deals: 5}))
+	before := p.s.Audit()
+	steps := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"call_dry_run_update", []string{"call", "crm.deal.update", "id=1", "fields[TITLE]=New", "fields[STAGE_ID]=WON", "--dry-run"}, exitOK},
+		{"call_dry_run_add", []string{"call", "crm.deal.add", `{"fields":{"TITLE":"Сделка"}}`, "--dry-run"}, exitOK},
+		{"call_delete_refused", []string{"call", "crm.deal.delete", "id=2"}, exitUsage},
+		{"call_jq", []string{"call", "crm.deal.get", "id=1", "--jq", ".TITLE"}, exitOK},
+	}
+	for _, s := range steps {
+		goldenRun(t, s.name+".golden", p.run(t, "", s.args...), s.code)
+	}
+	if a := p.s.Audit(); len(a.Writes) != len(before.Writes) {
+		t.Fatalf("%d writes before --yes", len(a.Writes)-len(before.Writes))
+	}
+	goldenRun(t, "call_delete_yes.golden", p.run(t, "", "call", "crm.deal.delete", "id=2", "--yes"), exitOK)
+	if a := p.s.Audit(); a.WriteCount("deal", 2) != 1 {
+		t.Errorf("deal 2 written %d times, want 1 (the delete)", a.WriteCount("deal", 2))
+	}
+}

@@ -214,7 +214,10 @@ func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) i
 		return c.fail(ctx, err)
 	}
 	if u.dryRun { // open read the rows and opened no journal
-		return u.showDryRun(ctx, u.api, rows, &u.out)
+		if err := u.showDryRun(ctx, u.api, rows, &u.out); err != nil {
+			return c.fail(ctx, err)
+		}
+		return exitOK
 	}
 	defer u.j.Close()
 	u.sum.Failed = map[string][]updateRow{}
