@@ -32,7 +32,8 @@ var listCommand = &command{
   b24 list crm.deal.list -o deals.csv                  # CSV, from the extension
   b24 list crm.contact.list --filter '{">DATE_CREATE": "2025-01-01"}' --format json
   b24 list crm.deal.list -o deals.csv --checkpoint deals.cp   # rerun to resume
-  b24 list crm.item.list --param entityTypeId=2 -o items.ndjson`,
+  b24 list crm.item.list --param entityTypeId=2 -o items.ndjson
+  b24 list crm.deal.list --limit 10                    # a sample: one request`,
 	portal: true,
 	long: `Reads every row of METHOD (crm.deal.list, crm.contact.list, crm.item.list
 with --param entityTypeId=2, tasks.task.list, ...) by id, without counting,
@@ -56,7 +57,11 @@ crash or an interrupt and it truncates FILE to that length and goes on:
 FILE then holds every row exactly once. CP and FILE are locked while a run
 goes on (the lock ends with the process, even on kill -9); a checkpoint of
 another portal, user or query, or whose FILE is missing, shorter or
-changed, is refused with exit 2; so is a new CP with a FILE not empty.`,
+changed, is refused with exit 2; so is a new CP with a FILE not empty.
+
+--limit N stops after N rows with the fewest requests (one shard; one
+plain page for up to 50 rows, chained batches of 2,500 rows beyond) and
+the report says "limited", not "complete".`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		l := &lister{c: c}
 		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
@@ -65,6 +70,7 @@ changed, is refused with exit 2; so is a new CP with a FILE not empty.`,
 		fs.StringVar(&l.format, "format", "", "output format: ndjson, csv or json (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
 		fs.StringVarP(&l.out, "output", "o", "", "write to `FILE` instead of stdout (- is stdout)")
 		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
+		fs.Int64Var(&l.limit, "limit", 0, "stop after `N` rows, with the fewest requests (a sample; the report says limited)")
 		l.conc.n = defaultShards
 		l.conc.register(fs, "concurrency", "walk the id range in `N` concurrent shards (rows stay in id order)")
 		l.conc.register(fs, "shards", "deprecated: use --concurrency `N`")
@@ -81,6 +87,7 @@ type lister struct {
 	out        string
 	checkpoint string
 	conc       concurrencyFlag // --concurrency, or the deprecated --shards
+	limit      int64           // --limit: a sample of the first rows
 }
 
 // defaultShards keeps a few chained requests in flight: enough to keep the
@@ -149,6 +156,9 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	if l.conc.used == "--shards" {
 		fmt.Fprintln(c.stderr, "b24 list: --shards is deprecated; use --concurrency")
 	}
+	if l.limit < 0 || l.limit > 0 && l.checkpoint != "" {
+		return c.fail(ctx, usagef("--limit takes a positive N, without --checkpoint"))
+	}
 	if l.checkpoint != "" && l.format == "json" {
 		return c.fail(ctx, usagef("--checkpoint works with --format ndjson or csv (a JSON array cannot be appended to)"))
 	}
@@ -163,7 +173,7 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	defer h.Close()
 	api := c.api(h)
 	if _, err := exportList(ctx, c, api, method, params, exportOpts{format: l.format, out: l.out,
-		checkpoint: l.checkpoint, sel: splitList(l.sel), shards: l.conc.n}); err != nil {
+		checkpoint: l.checkpoint, sel: splitList(l.sel), shards: l.conc.n, limit: l.limit}); err != nil {
 		return c.fail(ctx, err)
 	}
 	return exitOK
@@ -177,6 +187,7 @@ type exportOpts struct {
 	sel        []string // --select, for the CSV columns
 	shards     int      // concurrent shards of the walk
 	noSummary  bool     // the caller prints the summary (demo)
+	limit      int64    // stop after this many rows (0: all)
 }
 
 // exportList writes every row of method to o.out (stdout when empty) and
@@ -258,6 +269,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 	}
 
 	baseRows := cp.Rows
+	prog.Resume(baseRows) // rows of earlier runs: counted, not in the rate
 	var saveErr error // a failed checkpoint stops the walk at the next request
 	onProgress := func(p b24.ListProgress) {
 		if p.Covered > 0 {
@@ -287,6 +299,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 	if resume != nil {
 		opts = append(opts, b24.WithResume(*resume))
 	}
+	opts = append(opts, limitOptions(o.limit)...)
 	var rows int64
 	var changed error // an offset walk read to the end over a changing list
 	for page, err := range b24.FetchListPages[json.RawMessage](ctx, api, method, params, opts...) {
@@ -296,6 +309,10 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		}
 		if err == nil && saveErr != nil {
 			err = saveErr
+		}
+		limited := o.limit > 0 && rows+int64(len(page)) >= o.limit
+		if limited {
+			page = page[:o.limit-rows]
 		}
 		for _, r := range page {
 			if err != nil {
@@ -322,6 +339,9 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 			if err := rw.Flush(); err != nil {
 				return rep, err
 			}
+		}
+		if limited {
+			break
 		}
 	}
 	if saveErr != nil {
@@ -356,6 +376,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 			}
 		}
 	}
+	prog.Done() // the bar's last line comes before the summary, never after
 	if !c.g.quiet && !o.noSummary {
 		where := "stdout"
 		if out != "" {
@@ -363,7 +384,11 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 		}
 		el := time.Since(start)
 		fmt.Fprintf(c.stderr, "%s: %d rows to %s in %s (%.0f rows/s)\n", c.name, rows, where, el.Round(time.Millisecond), float64(rows)/max(el.Seconds(), 1e-9))
-		fmt.Fprintf(c.stderr, "%s: %s\n", c.name, reportLine(rep, cp.Rows, file != nil && resumed))
+		line := reportLine(rep, cp.Rows, file != nil && resumed)
+		if o.limit > 0 && rows == o.limit { // not complete: stopped at --limit
+			line = fmt.Sprintf("limited: the first %d rows (--limit), %s", rows, plural(int64(rep.Requests), "request"))
+		}
+		fmt.Fprintf(c.stderr, "%s: %s\n", c.name, line)
 	}
 	return rep, changed
 }
@@ -464,4 +489,17 @@ func csvColumns(ctx context.Context, api *b24.API, method string, params map[str
 		return nil, fmt.Errorf("%s listed no fields; give the columns with --select", fieldsMethod)
 	}
 	return keys, nil
+}
+
+// limitOptions walk a sample with the fewest requests: one shard (no
+// range probes), and a plain page of 50 when that holds the sample.
+func limitOptions(limit int64) []b24.ListOption {
+	if limit <= 0 {
+		return nil
+	}
+	opts := []b24.ListOption{b24.WithConcurrency(1)}
+	if limit <= 50 {
+		opts = append(opts, b24.WithBatch(false))
+	}
+	return opts
 }

@@ -247,3 +247,26 @@ func TestListCheckpointOtherFile(t *testing.T) {
 		t.Errorf("resume into the same file: exit %d: %s", r.code, r.stderr)
 	}
 }
+
+// TestListLimit: --limit N writes the first N rows with the fewest
+// requests (one plain page up to 50 rows; beyond, the first page and one
+// chained batch) and reports "limited", never "complete".
+func TestListLimit(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 2, Deals: 300}))
+	for _, tc := range []struct {
+		n    int
+		name string
+	}{{10, "list_limit_10"}, {120, "list_limit_120"}} {
+		before := p.s.Audit()
+		r := p.run(t, "", "list", "crm.deal.list", "--select", "ID", "--limit", itoa(tc.n))
+		if got := strings.Count(r.stdout, "\n"); got != tc.n {
+			t.Errorf("--limit %d: %d rows", tc.n, got)
+		}
+		if n, want := p.s.Audit().Requests-before.Requests, (tc.n+49)/50; n > min(want, 2) {
+			t.Errorf("--limit %d: %d requests, want at most %d", tc.n, n, min(want, 2))
+		}
+		r.stdout = ""
+		goldenRun(t, tc.name+".golden", r, exitOK)
+	}
+	goldenRun(t, "list_limit_checkpoint.golden", p.run(t, "", "list", "crm.deal.list", "--limit", "5", "-o", filepath.Join(t.TempDir(), "x"), "--checkpoint", filepath.Join(t.TempDir(), "cp")), exitUsage)
+}
