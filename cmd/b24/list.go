@@ -270,7 +270,7 @@ func exportList(ctx context.Context, c *cli, api *b24.API, method string, params
 
 	baseRows := cp.Rows
 	prog.Resume(baseRows) // rows of earlier runs: counted, not in the rate
-	var saveErr error // a failed checkpoint stops the walk at the next request
+	var saveErr error     // a failed checkpoint stops the walk at the next request
 	onProgress := func(p b24.ListProgress) {
 		if p.Covered > 0 {
 			prog.SetTotal(int64(float64(p.Rows)/p.Covered) + baseRows)
