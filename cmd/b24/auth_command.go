@@ -75,18 +75,7 @@ with *. --json prints [{"name", "active", "portal", "webhook", "user_id"}].`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		o := &outputFlags{}
 		o.register(fs)
-		return func(ctx context.Context, args []string) int {
-			if len(args) > 0 {
-				return c.fail(ctx, usagef("unexpected arguments %q", args))
-			}
-			if err := o.check(); err != nil {
-				return c.fail(ctx, err)
-			}
-			if err := c.authList(ctx, o); err != nil {
-				return c.fail(ctx, err)
-			}
-			return exitOK
-		}
+		return printer(c, o, func(ctx context.Context) error { return c.authList(ctx, o) })
 	},
 }
 
@@ -126,17 +115,6 @@ portal answers, 1 on an API or network error, 2 when there is no webhook.`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		o := &outputFlags{}
 		o.register(fs)
-		return func(ctx context.Context, args []string) int {
-			if len(args) > 0 {
-				return c.fail(ctx, usagef("unexpected arguments %q", args))
-			}
-			if err := o.check(); err != nil {
-				return c.fail(ctx, err)
-			}
-			if err := c.authStatus(ctx, o); err != nil {
-				return c.fail(ctx, err)
-			}
-			return exitOK
-		}
+		return printer(c, o, func(ctx context.Context) error { return c.authStatus(ctx, o) })
 	},
 }

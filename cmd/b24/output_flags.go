@@ -29,6 +29,23 @@ func (o *outputFlags) register(fs *pflag.FlagSet, formats ...string) {
 	}
 }
 
+// printer is the runner of a command of no arguments that prints what f
+// gives through o (--json, --jq).
+func printer(c *cli, o *outputFlags, f func(ctx context.Context) error) func(context.Context, []string) int {
+	return func(ctx context.Context, args []string) int {
+		if len(args) > 0 {
+			return c.fail(ctx, usagef("unexpected arguments %q", args))
+		}
+		if err := o.check(); err != nil {
+			return c.fail(ctx, err)
+		}
+		if err := f(ctx); err != nil {
+			return c.fail(ctx, err)
+		}
+		return exitOK
+	}
+}
+
 // check compiles --jq (a bad program is a usage error, exit 2, before
 // anything is sent) and checks --format against the formats allowed.
 func (o *outputFlags) check(formats ...string) error {

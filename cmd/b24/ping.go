@@ -25,27 +25,7 @@ webhook is missing or malformed. --json prints {"portal", "webhook"
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		o := &outputFlags{}
 		o.register(fs)
-		return func(ctx context.Context, args []string) int {
-			if len(args) > 0 {
-				return c.fail(ctx, usagef("unexpected arguments %q", args))
-			}
-			if err := o.check(); err != nil {
-				return c.fail(ctx, err)
-			}
-			h, err := c.hook(ctx)
-			if err != nil {
-				return c.fail(ctx, err)
-			}
-			defer h.Close()
-			r, err := fetchPing(ctx, h)
-			if err == nil {
-				err = c.emit(ctx, o, r, func(w io.Writer) error { return writePing(w, r) })
-			}
-			if err != nil {
-				return c.fail(ctx, err)
-			}
-			return exitOK
-		}
+		return printer(c, o, func(ctx context.Context) error { return c.pingOut(ctx, o, "") })
 	},
 }
 

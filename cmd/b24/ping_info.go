@@ -88,6 +88,12 @@ func (c *cli) authStatus(ctx context.Context, o *outputFlags) error {
 	if err != nil {
 		return err
 	}
+	return c.pingOut(ctx, o, from)
+}
+
+// pingOut pings the webhook and prints the result through o; source, when
+// set, says where the webhook came from.
+func (c *cli) pingOut(ctx context.Context, o *outputFlags, source string) error {
 	h, err := c.hook(ctx)
 	if err != nil {
 		return err
@@ -97,6 +103,6 @@ func (c *cli) authStatus(ctx context.Context, o *outputFlags) error {
 	if err != nil {
 		return err
 	}
-	r.Source = from
+	r.Source = source
 	return c.emit(ctx, o, r, func(w io.Writer) error { return writePing(w, r) })
 }

@@ -18,31 +18,22 @@ var versionCommand = &command{
 	example: `  b24 version
   b24 --version
   b24 version --jq .sdk`,
-	long: `Prints the command's version, the SDK version it sends in User-Agent, and the Go version it was built with; --json prints
-{"version", "sdk", "go", "os", "arch"}.`,
+	long: `Prints the command's version, the SDK version it sends in User-Agent,
+and the Go version it was built with; --json prints {"version", "sdk",
+"go", "os", "arch"}.`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		o := &outputFlags{}
 		o.register(fs)
-		return func(ctx context.Context, args []string) int {
-			if len(args) > 0 {
-				return c.fail(ctx, usagef("unexpected arguments %q", args))
-			}
-			if err := o.check(); err != nil {
-				return c.fail(ctx, err)
-			}
+		return printer(c, o, func(ctx context.Context) error {
 			v := versionInfo{Version: "(devel)", SDK: b24.Version, Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
 			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 				v.Version = bi.Main.Version
 			}
-			err := c.emit(ctx, o, v, func(w io.Writer) error {
+			return c.emit(ctx, o, v, func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "b24 %s (sdk %s, %s, %s/%s)\n", v.Version, v.SDK, v.Go, v.OS, v.Arch)
 				return err
 			})
-			if err != nil {
-				return c.fail(ctx, err)
-			}
-			return exitOK
-		}
+		})
 	},
 }
 
