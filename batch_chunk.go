@@ -317,7 +317,8 @@ type Reconciler func(ctx context.Context, api *API, cmds []Cmd, sentAt []time.Ti
 // Settled is what a Reconciler found for one write: Done, NotExecuted (the
 // write did not take effect: safe to send again), Conflict (another user
 // changed the record since; Err wraps ErrConflict), or Ambiguous with Err
-// saying why it cannot tell. Done and NotExecuted need a nil Err.
+// saying why it cannot tell. Done and NotExecuted need a nil Err. The zero
+// Settled reads as NotExecuted (send again): a Reconciler sets every entry.
 type Settled struct {
 	State CommandState
 	Err   error
