@@ -13,15 +13,39 @@ import (
 	"time"
 )
 
-const crashChildEnv = "B24_EVENTS_CRASH_CHILD"
+const (
+	crashChildEnv   = "B24_EVENTS_CRASH_CHILD"
+	compactChildEnv = "B24_EVENTS_COMPACT_CHILD"
+)
 
-// TestMain runs the receiver child of TestCrashAfter200 when asked to.
+// TestMain runs the receiver child of TestCrashAfter200, or the appending
+// and compacting child of TestCompactKilled, when asked to.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		crashChild(dir)
 		return
 	}
+	if dir := os.Getenv(compactChildEnv); dir != "" {
+		compactChild(dir)
+		return
+	}
 	os.Exit(m.Run())
+}
+
+// startChild re-executes the test binary with env added (a child mode of
+// TestMain) and returns it with a scanner of its output.
+func startChild(t *testing.T, ctx context.Context, env ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(out)
 }
 
 // crashChild serves a receiver on 127.0.0.1, prints its address, and runs
@@ -58,18 +82,9 @@ func TestCrashAfter200(t *testing.T) {
 			dir := t.TempDir()
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, lines := startChild(t, ctx, crashChildEnv+"="+dir)
 			defer cmd.Wait()
 			defer cmd.Process.Kill()
-			lines := bufio.NewScanner(out)
 			line := func() string {
 				if !lines.Scan() {
 					t.Fatalf("child ended: %v", lines.Err())

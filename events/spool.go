@@ -38,10 +38,11 @@ const maxRecord = 4 * MaxBody // an event's JSON is well under this
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Spool is a durable, append-only queue of events in one directory, locked
-// against a second process (internal/filelock). Append returns only after
-// fsync; Consume delivers each event at least once, in spool order, and
-// moves its cursor only after the function returned nil. A torn last
+// Spool is a durable queue of events in one directory, locked against a
+// second process (internal/filelock). Append returns only after fsync;
+// Consume delivers each event at least once, in spool order, moves its
+// cursor only after the function returned nil, and compacts the file once
+// enough delivered records pile up (CompactAt). A torn last
 // record (a crash in the middle of Append) is dropped on open; any other
 // damage is ErrCorrupt.
 type Spool struct {
@@ -51,18 +52,27 @@ type Spool struct {
 	syncMu sync.Mutex // one fsync at a time; it covers every record written before it (group commit)
 
 	mu        sync.Mutex
-	size      int64 // bytes written
+	size      int64 // bytes written (file offsets, the header included)
 	synced    int64 // bytes fsynced: the records Consume and Replay see
-	cursor    int64
+	cursor    int64 // file offset of the first undelivered record
+	hdr       int64 // header length: 0 (a spool never compacted) or headerLen
+	base      int64 // the position (Event.Seq) of the record at offset hdr
+	replaying int   // Replays running: no compaction meanwhile
 	seen      map[[32]byte]bool
 	wake      chan struct{}
 	consuming bool
 	closed    bool
 	testSync  func() error // replaces f.Sync in Append (tests)
 
+	testCompact func(step string) error // called at each step of a compaction (tests)
+
 	// Backoff is the wait before retry n (1, 2, ...) of a failing
 	// function; nil means 100ms doubling up to 30s.
 	Backoff func(n int) time.Duration
+	// CompactAt is how many bytes of delivered records Consume lets the
+	// spool hold before it compacts it (spool_compact.go): 0 means 64 MiB,
+	// a negative value never. Windows never compacts.
+	CompactAt int64
 }
 
 // OpenSpool opens (creating) the spool in dir.
@@ -78,6 +88,11 @@ func OpenSpool(dir string) (*Spool, error) {
 		f.Close()
 		return nil, fmt.Errorf("events: spool %s: %w", dir, err)
 	}
+	// A compaction a crash interrupted before its rename: the spool is whole.
+	if err := os.Remove(filepath.Join(dir, compactFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		f.Close()
+		return nil, err
+	}
 	s := &Spool{dir: dir, f: f, seen: map[[32]byte]bool{}, wake: make(chan struct{})}
 	if err := s.load(); err != nil {
 		f.Close()
@@ -92,7 +107,11 @@ func (s *Spool) load() error {
 	if err != nil {
 		return err
 	}
-	size, off := fi.Size(), int64(0)
+	size := fi.Size()
+	if s.hdr, s.base, err = readHeader(s.f, size); err != nil {
+		return err
+	}
+	off := s.hdr
 	for off < size {
 		e, n, err := s.recordAt(off, size)
 		if errors.Is(err, errTorn) {
@@ -121,10 +140,14 @@ func (s *Spool) load() error {
 	case len(c) != 12 || crc32.Checksum(c[:8], castagnoli) != binary.BigEndian.Uint32(c[8:]):
 		return fmt.Errorf("%w: %s", ErrCorrupt, CursorFile)
 	default:
-		s.cursor = int64(binary.BigEndian.Uint64(c))
-		if s.cursor > s.size {
-			return fmt.Errorf("%w: %s points past the end of %s", ErrCorrupt, CursorFile, SpoolFile)
+		pos := int64(binary.BigEndian.Uint64(c))
+		if pos < s.base || pos-s.base > s.size-s.hdr {
+			return fmt.Errorf("%w: %s points outside %s", ErrCorrupt, CursorFile, SpoolFile)
 		}
+		s.cursor = pos - s.base + s.hdr
+	}
+	if s.cursor < s.hdr {
+		s.cursor = s.hdr
 	}
 	return nil
 }
@@ -228,7 +251,7 @@ func (s *Spool) Append(e Event) (Event, error) {
 	}
 	k := e.key()
 	e.Duplicate = s.seen[k]
-	e.Seq = s.size
+	e.Seq = s.base + s.size - s.hdr
 	payload, err := json.Marshal(e)
 	if err != nil {
 		s.mu.Unlock()
@@ -278,9 +301,13 @@ func (s *Spool) syncTo(end int64) error {
 	return nil
 }
 
-// next returns the event at off, or waits for one.
+// next returns the event at off, or waits for one; a cancelled ctx ends it
+// before any event.
 func (s *Spool) next(ctx context.Context, off int64) (Event, int64, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return Event{}, 0, err
+		}
 		s.mu.Lock()
 		size, wake, closed := s.synced, s.wake, s.closed
 		s.mu.Unlock()
@@ -341,7 +368,9 @@ func (s *Spool) Consume(ctx context.Context, fn func(context.Context, Event) err
 		if err := s.setCursor(end); err != nil {
 			return err
 		}
-		off = end
+		if off, err = s.maybeCompact(); err != nil {
+			return err
+		}
 	}
 }
 
@@ -356,10 +385,14 @@ func (s *Spool) backoff(n int) time.Duration {
 	return min(d, 30*time.Second)
 }
 
-// setCursor replaces the cursor file atomically (write, fsync, rename).
+// setCursor replaces the cursor file atomically (write, fsync, rename); it
+// holds the position (Event.Seq) of the record at file offset off.
 func (s *Spool) setCursor(off int64) error {
+	s.mu.Lock()
+	pos := s.base + off - s.hdr
+	s.mu.Unlock()
 	var b [12]byte
-	binary.BigEndian.PutUint64(b[:], uint64(off))
+	binary.BigEndian.PutUint64(b[:], uint64(pos))
 	binary.BigEndian.PutUint32(b[8:], crc32.Checksum(b[:8], castagnoli))
 	tmp := filepath.Join(s.dir, CursorFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -388,13 +421,16 @@ func (s *Spool) setCursor(off int64) error {
 	return nil
 }
 
-// Replay runs fn once on every event in the spool, delivered or not, in
-// order, without moving the cursor; it stops at fn's first error.
+// Replay runs fn once on every event in the spool, in order, without moving
+// the cursor: the undelivered ones, and the delivered ones a compaction has
+// not removed yet. It stops at fn's first error.
 func (s *Spool) Replay(ctx context.Context, fn func(context.Context, Event) error) error {
 	s.mu.Lock()
-	size := s.synced
+	size, start := s.synced, s.hdr
+	s.replaying++
 	s.mu.Unlock()
-	for off := int64(0); off < size; {
+	defer func() { s.mu.Lock(); s.replaying--; s.mu.Unlock() }()
+	for off := start; off < size; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
