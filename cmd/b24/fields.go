@@ -14,6 +14,7 @@ var fieldsCommand = &command{
 	name:    "fields",
 	args:    "ENTITY",
 	summary: "describe an entity's fields: code, type, title, required, read-only, multiple",
+	values:  map[string]valuesFunc{"format": fixed("table")},
 	portal:  true,
 	example: `  b24 fields crm.deal
   b24 fields crm.item --param entityTypeId=2

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/b24go/b24"
@@ -95,6 +96,12 @@ func decodeFields(raw json.RawMessage) ([]fieldInfo, error) {
 			return nil, fmt.Errorf("field %s: %v", code, err)
 		}
 		out = append(out, d.info(code))
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, fmt.Errorf("the object of field descriptions is cut short")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the object of field descriptions")
 	}
 	return out, nil
 }

@@ -25,7 +25,7 @@ var listCommand = &command{
 	summary:  "export every row of a list method as NDJSON, CSV or JSON",
 	complete: completeMethod,
 	values: map[string]valuesFunc{
-		"format": fixed("ndjson", "csv", "json"),
+		"format": fixed("ndjson", "csv", "json", "table"),
 		"select": fieldValues,
 	},
 	example: `  b24 list crm.deal.list --select ID,TITLE,STAGE_ID --filter STAGE_ID=WON > won.ndjson
@@ -59,6 +59,9 @@ goes on (the lock ends with the process, even on kill -9); a checkpoint of
 another portal, user or query, or whose FILE is missing, shorter or
 changed, is refused with exit 2; so is a new CP with a FILE not empty.
 
+--format table prints aligned columns (those CSV would have) for a
+terminal, once every row is read: for a sample, with --limit.
+
 --limit N stops after N rows with the fewest requests (one shard; one
 plain page for up to 50 rows, chained batches of 2,500 rows beyond) and
 the report says "limited", not "complete".`,
@@ -67,7 +70,7 @@ the report says "limited", not "complete".`,
 		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
 		fs.Var(&l.filters, "filter", "filter as JSON or `[OP]FIELD=VALUE` ('>ID=100', 'STAGE_ID=WON', '@ID=1,2'); repeatable")
 		fs.Var(&l.extra, "param", "other method parameter `key=value` (e.g. entityTypeId=2); repeatable")
-		fs.StringVar(&l.format, "format", "", "output format: ndjson, csv or json (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
+		fs.StringVar(&l.format, "format", "", "output format: ndjson, csv, json or table (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
 		fs.StringVarP(&l.out, "output", "o", "", "write to `FILE` instead of stdout (- is stdout)")
 		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
 		fs.Int64Var(&l.limit, "limit", 0, "stop after `N` rows, with the fewest requests (a sample; the report says limited)")
@@ -138,8 +141,8 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	if l.format == "" {
 		l.format = formatOf(l.out)
 	}
-	if l.format != "ndjson" && l.format != "csv" && l.format != "json" {
-		return c.fail(ctx, usagef("--format must be ndjson, csv or json, not %q", l.format))
+	if l.format != "ndjson" && l.format != "csv" && l.format != "json" && l.format != "table" {
+		return c.fail(ctx, usagef("--format must be ndjson, csv, json or table, not %q", l.format))
 	}
 	if l.out == "-" {
 		l.out = "" // stdout
@@ -159,8 +162,8 @@ func (l *lister) run(ctx context.Context, args []string) int {
 	if l.limit < 0 || l.limit > 0 && l.checkpoint != "" {
 		return c.fail(ctx, usagef("--limit takes a positive N, without --checkpoint"))
 	}
-	if l.checkpoint != "" && l.format == "json" {
-		return c.fail(ctx, usagef("--checkpoint works with --format ndjson or csv (a JSON array cannot be appended to)"))
+	if l.checkpoint != "" && (l.format == "json" || l.format == "table") {
+		return c.fail(ctx, usagef("--checkpoint works with --format ndjson or csv (a JSON array or a table cannot be appended to)"))
 	}
 	params, err := l.params()
 	if err != nil {
@@ -203,7 +206,7 @@ type exportOpts struct {
 func exportList(ctx context.Context, c *cli, api *b24.API, method string, params map[string]any, o exportOpts) (b24.ListReport, error) {
 	var rep b24.ListReport
 	var columns []string
-	if o.format == "csv" {
+	if o.format == "csv" || o.format == "table" {
 		var err error
 		if columns, err = csvColumns(ctx, api, method, params, o.sel); err != nil {
 			return rep, err

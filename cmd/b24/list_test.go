@@ -270,3 +270,10 @@ func TestListLimit(t *testing.T) {
 	}
 	goldenRun(t, "list_limit_checkpoint.golden", p.run(t, "", "list", "crm.deal.list", "--limit", "5", "-o", filepath.Join(t.TempDir(), "x"), "--checkpoint", filepath.Join(t.TempDir(), "cp")), exitUsage)
 }
+
+// TestListTable: --format table prints CSV's columns aligned.
+func TestListTable(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 2, Deals: 300}))
+	goldenRun(t, "list_table.golden", p.run(t, "", "list", "crm.deal.list", "--select", "ID,TITLE,STAGE_ID", "--limit", "5", "--format", "table"), exitOK)
+	goldenRun(t, "list_table_checkpoint.golden", p.run(t, "", "list", "crm.deal.list", "--format", "table", "-o", filepath.Join(t.TempDir(), "x"), "--checkpoint", filepath.Join(t.TempDir(), "cp")), exitUsage)
+}

@@ -14,6 +14,7 @@ var methodsCommand = &command{
 	name:    "methods",
 	args:    "[PATTERN]",
 	summary: "list the webhook's methods and their scopes",
+	values:  map[string]valuesFunc{"format": fixed("table")},
 	portal:  true,
 	example: `  b24 methods                       # every method the webhook may call
   b24 methods 'crm.deal.*'          # a shell glob

@@ -35,8 +35,10 @@ func newRowWriter(format string, w io.Writer, columns []string) (rowWriter, erro
 		return &jsonWriter{w: bw}, nil
 	case "csv":
 		return &csvWriter{bw: bw, w: csv.NewWriter(bw), columns: columns}, nil
+	case "table":
+		return &tableWriter{w: bw, columns: columns}, nil
 	}
-	return nil, usagef("--format must be ndjson, csv or json, not %q", format)
+	return nil, usagef("--format must be ndjson, csv, json or table, not %q", format)
 }
 
 type ndjsonWriter struct{ w *bufio.Writer }
@@ -103,15 +105,24 @@ func (c *csvWriter) Flush() error {
 // Row writes the row's values in the header's columns: strings as they
 // are, null and absent as empty, other values as JSON.
 func (c *csvWriter) Row(raw json.RawMessage) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return fmt.Errorf("row is not an object: %v", err)
-	}
-	rec := make([]string, len(c.columns))
-	for i, col := range c.columns {
-		rec[i] = csvValue(m[col])
+	rec, err := rowRecord(raw, c.columns)
+	if err != nil {
+		return err
 	}
 	return c.w.Write(rec)
+}
+
+// rowRecord is a row's values in columns (csvValue's text).
+func rowRecord(raw json.RawMessage, columns []string) ([]string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("row is not an object: %v", err)
+	}
+	rec := make([]string, len(columns))
+	for i, col := range columns {
+		rec[i] = csvValue(m[col])
+	}
+	return rec, nil
 }
 
 func csvValue(v json.RawMessage) string {
