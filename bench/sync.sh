@@ -80,7 +80,7 @@ awk -F'"' 'NR % 100 == 1 { printf "{\"method\":\"crm.deal.update\",\"params\":{\
 	NR % 1000 == 500 { printf "{\"method\":\"crm.deal.delete\",\"params\":{\"id\":%s}}\n", $4 }' "$tmp/ids.ndjson" >"$tmp/cmds.ndjson"
 changed=$(grep -c update "$tmp/cmds.ndjson")
 deleted=$(grep -c delete "$tmp/cmds.ndjson")
-b24 batch "$tmp/cmds.ndjson" >/dev/null
+b24 batch --yes "$tmp/cmds.ndjson" >/dev/null
 est=$(((changed + 2499) / 2500 + (ids + 2499) / 2500))
 for db in "sqlite:$tmp/r.db" "$pg"; do
 	t0=$(date +%s%N)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"strconv"
 	"strings"
@@ -127,18 +126,17 @@ func (pgDialect) placeholder(i int) string { return "$" + strconv.Itoa(i) }
 func (pgDialect) maxIdent() int            { return 63 }
 func (pgDialect) arg(_ string, v any) any  { return v }
 
-// lock takes a session advisory lock on a connection held for the run: the
-// server releases it when the connection ends, however the process ends.
+// lock takes a session advisory lock on a connection held for the run, keyed
+// by schema and table: the server releases it when the connection ends,
+// however the process ends.
 func (pgDialect) lock(ctx context.Context, db *sql.DB, table string) (func(), error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dbsync: lock: %w", err)
 	}
-	h := fnv.New64a()
-	h.Write([]byte("b24sync:" + table))
-	key := int64(h.Sum64())
+	const key = `hashtextextended(current_schema() || '.b24sync.' || $1, 0)`
 	var ok bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+key+")", table).Scan(&ok); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("dbsync: lock: %w", err)
 	}
@@ -147,7 +145,7 @@ func (pgDialect) lock(ctx context.Context, db *sql.DB, table string) (func(), er
 		return nil, fmt.Errorf("%w (%s)", ErrLocked, table)
 	}
 	return func() {
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock("+key+")", table)
 		conn.Close()
 	}, nil
 }
