@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/cmd/b24/internal/profiles"
 	"golang.org/x/term"
 )
 
@@ -143,26 +144,24 @@ func (c *cli) authList(ctx context.Context, o *outputFlags) error {
 
 // authUse makes name the active profile.
 func (c *cli) authUse(ctx context.Context, name string) error {
-	s, err := c.profileStore()
-	if err != nil {
-		return err
-	}
-	if err := s.Use(ctx, name); err != nil {
-		return usagef("%v", err)
-	}
-	fmt.Fprintf(c.stderr, "%s: profile %s is active\n", c.name, name)
-	return nil
+	return c.authChange(ctx, name, (*profiles.Store).Use, "profile %s is active")
 }
 
 // authRemove deletes name.
 func (c *cli) authRemove(ctx context.Context, name string) error {
+	return c.authChange(ctx, name, (*profiles.Store).Remove, "removed profile %s")
+}
+
+// authChange applies change to profile name and says so on stderr (done
+// is a format with the name).
+func (c *cli) authChange(ctx context.Context, name string, change func(*profiles.Store, context.Context, string) error, done string) error {
 	s, err := c.profileStore()
 	if err != nil {
 		return err
 	}
-	if err := s.Remove(ctx, name); err != nil {
+	if err := change(s, ctx, name); err != nil {
 		return usagef("%v", err)
 	}
-	fmt.Fprintf(c.stderr, "%s: removed profile %s\n", c.name, name)
+	fmt.Fprintf(c.stderr, "%s: "+done+"\n", c.name, name)
 	return nil
 }
