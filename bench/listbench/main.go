@@ -214,7 +214,10 @@ func newBench(c config) (*bench, error) {
 	params.RateLimit.Burst, params.RateLimit.Drain = int(fi.burst), fi.drain
 	params.RateLimit.RefusalWindow = time.Duration(float64(params.RateLimit.RefusalWindow) / fi.scale)
 	params.Operating.Limit, params.Operating.Window = fi.opLimit, fi.opWindow
-	params.Operating.Margin = time.Duration(float64(5*time.Second) / fi.scale)
+	// The default margin in proportion: 5 s of 480 s, of the (scaled) limit
+	// the fake prints (a budget shrunk to 48 s keeps 0.5 s, not 5 s: a tenth
+	// of it would cost a whole window of the slotted bound).
+	params.Operating.Margin = fi.opLimit * 5 / 480
 	params.Adaptive.MaxDelay = time.Duration(float64(params.Adaptive.MaxDelay) / fi.scale)
 	params.Retry.BaseDelay = time.Duration(float64(params.Retry.BaseDelay) / fi.scale)
 	params.Retry.MaxDelay = time.Duration(float64(params.Retry.MaxDelay) / fi.scale)
