@@ -203,6 +203,32 @@ func TestAddRefusals(t *testing.T) {
 	}
 }
 
+// TestAddDryRun: --dry-run prints the creates with their keys (under the
+// run id "<run>"), opens no journal and sends nothing; input that sets a
+// key field is refused there too.
+func TestAddDryRun(t *testing.T) {
+	p := newPortal(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte("ext,TITLE\nA,one\n"), 0o644)
+	j := filepath.Join(dir, "j")
+	r := p.run(t, "", "add", "deal", "--key", "ext", "--from", in, "--journal", j, "--dry-run")
+	want := `{"method":"crm.deal.add","params":{"fields":{"ORIGINATOR_ID":"b24:<run>","ORIGIN_ID":"A","TITLE":"one"}}}`
+	if r.code != exitOK || strings.TrimSpace(r.stdout) != want {
+		t.Errorf("exit %d, stdout %s, want %s\n%s", r.code, r.stdout, want, r.stderr)
+	}
+	if _, err := os.Stat(j); err == nil {
+		t.Error("a dry run created the journal")
+	}
+	os.WriteFile(in, []byte("TITLE,ORIGIN_ID\none,1c\n"), 0o644)
+	if r = p.run(t, "", "add", "deal", "--from", in, "--journal", j, "--dry-run"); r.code != exitUsage {
+		t.Errorf("a key field in a dry run: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := p.s.Audit().Requests; n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
 // TestAddSmartProcess: items of a smart process carry xmlId; a lost answer
 // is settled by searching it.
 func TestAddSmartProcess(t *testing.T) {

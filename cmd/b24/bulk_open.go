@@ -32,15 +32,21 @@ func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.En
 	if err := checkBatchable(u.api.Version(), rows); err != nil {
 		return nil, nil, err
 	}
+	if u.spec.adding {
+		// Refuse bad keys and key fields in the input before the journal
+		// exists; a dry run shows the keys under the run id "<run>".
+		if err := u.keyRows(cloneRows(rows), strings.Repeat("0", len(newRunID()))); err != nil {
+			return nil, nil, err
+		}
+		if u.dryRun {
+			return rows, nil, u.keyRows(rows, "<run>")
+		}
+	}
 	if u.dryRun {
 		return rows, nil, nil // a dry run opens no journal
 	}
 	hdr := u.journalHeader(h, hash, len(rows))
 	if u.spec.adding {
-		// Refuse bad keys and key fields in the input before the journal exists.
-		if err := u.keyRows(cloneRows(rows), strings.Repeat("0", len(newRunID()))); err != nil {
-			return nil, nil, err
-		}
 		hdr.Run = newRunID()
 	}
 	u.cutoff = time.Duration(float64(b24.DefaultRequestCutoff) / c.g.timeScale)
