@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,19 +113,48 @@ func TestCompletionCacheHostile(t *testing.T) {
 }
 
 // TestCompletionFast: a Tab over a cache of 20,000 methods answers within
-// 300 ms (it reads one file; no portal).
+// 300 ms (it reads one file; no portal): the best of 5 runs, against 5 times
+// the bound under the race detector.
 func TestCompletionFast(t *testing.T) {
+	env := bigMethodCache(t)
+	limit := 300 * time.Millisecond
+	if raceEnabled {
+		limit *= 5
+	}
+	best := time.Hour
+	for range 5 {
+		start := time.Now()
+		got := complete(t, env, "call", "crm.entity1999")
+		best = min(best, time.Since(start))
+		if len(got) != 11 {
+			t.Fatalf("%d candidates, want 11", len(got))
+		}
+	}
+	if best > limit {
+		t.Errorf("best of 5: %v, over %v", best, limit)
+	}
+}
+
+// BenchmarkCompletionMethods: one Tab (b24 __complete call PREFIX) over a
+// cache of 20,000 method names.
+func BenchmarkCompletionMethods(b *testing.B) {
+	env := bigMethodCache(b)
+	for b.Loop() {
+		var out strings.Builder
+		run(b.Context(), []string{"__complete", "call", "crm.entity1999"}, strings.NewReader(""), &out, io.Discard, env)
+	}
+}
+
+func bigMethodCache(t testing.TB) []string {
 	env := []string{"XDG_CACHE_HOME=" + t.TempDir(), "B24_WEBHOOK=https://a.example/rest/1/secret/"}
 	methods := make([]string, 20000)
 	for i := range methods {
 		methods[i] = "crm.entity" + itoa(i) + ".list"
 	}
-	saveMethodCache(&cli{env: env}, methods)
-	start := time.Now()
-	got := complete(t, env, "call", "crm.entity1999")
-	if d := time.Since(start); d > 300*time.Millisecond || len(got) != 11 {
-		t.Errorf("%d candidates in %v", len(got), d)
+	if err := saveMethodCache(&cli{env: env}, methods); err != nil {
+		t.Fatal(err)
 	}
+	return env
 }
 
 // TestCompletionBash sources the bash script and completes through the

@@ -94,3 +94,30 @@ func TestCloseTo(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizeArgs: the rewrite keeps the number and order of arguments,
+// only ever adds one dash to a single-dash argument, and never touches an
+// argument after "--" or one that does not start with a dash.
+func FuzzNormalizeArgs(f *testing.F) {
+	f.Add("list\x00crm.deal.list\x00-select\x00ID\x00-o\x00x.csv")
+	f.Add("-quiet\x00-plan\x00enterprise\x00ping")
+	f.Add("call\x00m\x00--\x00-raw\x00-")
+	f.Add("fake\x00-batch-weight\x00-0.5\x00-ofile")
+	root := newRoot(&runState{c: &cli{}})
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		got := normalizeArgs(root, args)
+		if len(got) != len(args) {
+			t.Fatalf("%q -> %q: length changed", args, got)
+		}
+		ended := false
+		for i, a := range args {
+			switch {
+			case got[i] == a:
+			case ended || !strings.HasPrefix(a, "-") || strings.HasPrefix(a, "--") || got[i] != "-"+a:
+				t.Fatalf("%q -> %q: argument %d rewritten to %q", args, got, i, got[i])
+			}
+			ended = ended || a == "--"
+		}
+	})
+}
