@@ -61,7 +61,13 @@ saves it as NAME, replacing a profile of that name. The first profile saved
 becomes the active one. Nothing is sent to the portal (b24 auth status
 checks it).`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
-		return oneName(c, c.authAdd)
+		run := oneName(c, c.authAdd)
+		return func(ctx context.Context, args []string) int {
+			if len(args) > 1 {
+				return c.fail(ctx, usagef("give only the profile NAME: the webhook is read from stdin or a prompt, never from an argument (it would show in ps and the shell's history)"))
+			}
+			return run(ctx, args)
+		}
 	},
 }
 

@@ -40,3 +40,16 @@ func TestAuthAddFromStdin(t *testing.T) {
 		t.Errorf("profiles %v", names)
 	}
 }
+
+// TestAuthAddRefusesURLArgument: a webhook given as an argument is
+// refused (exit 2) before it is stored anywhere.
+func TestAuthAddRefusesURLArgument(t *testing.T) {
+	cfg := t.TempDir()
+	r := (*portal)(nil).runEnv(t, []string{"XDG_CONFIG_HOME=" + cfg}, "", "auth", "add", "work", hookWork)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "never from an argument") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if names := ProfileNames([]string{"XDG_CONFIG_HOME=" + cfg}); names != nil {
+		t.Errorf("stored %v", names)
+	}
+}

@@ -242,7 +242,8 @@ func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) i
 			toSettle = append(toSettle, r)
 		}
 	}
-	u.prog = c.newProgress(map[bool]string{false: "update", true: "add"}[u.spec.adding], "rows", int64(len(toSend)+len(toSettle)))
+	u.prog = c.newProgress(map[bool]string{false: "update", true: "add"}[u.spec.adding], "rows", int64(len(rows)))
+	u.prog.Resume(int64(u.sum.AlreadyDone)) // done by earlier runs: counted, not in the rate
 	start := time.Now()
 
 	// First settle what an earlier run left unknown, then send the rest.
