@@ -84,12 +84,8 @@ func CRMCreates(ctx context.Context, api *b24.API, cmds []b24.Cmd, sentAt []time
 	if len(searches) == 0 {
 		return out
 	}
-	lists := make([]b24.Cmd, len(searches))
-	for i, s := range searches {
-		lists[i] = s.list
-	}
 	searchAt := time.Now() // the searches run after this
-	res, err := api.BatchByChunk(ctx, lists, b24.WithHalt(false))
+	res, err := runLists(ctx, api, searches, func(s search) b24.Cmd { return s.list })
 	for li, s := range searches {
 		rows, _, lerr := listRows(res, err, li)
 		if lerr == nil && res.Commands[li].Total != nil && *res.Commands[li].Total > len(rows) {

@@ -39,11 +39,7 @@ func CRMUpdates(ctx context.Context, api *b24.API, cmds []b24.Cmd, sentAt []time
 	if len(reads) == 0 {
 		return out
 	}
-	lists := make([]b24.Cmd, len(reads))
-	for i, r := range reads {
-		lists[i] = r.list
-	}
-	res, err := api.BatchByChunk(ctx, lists, b24.WithHalt(false))
+	res, err := runLists(ctx, api, reads, func(r read) b24.Cmd { return r.list })
 	for li, r := range reads {
 		rows, readAt, lerr := listRows(res, err, li)
 		r.settle(out, rows, readAt, lerr, sentAt, api.Hook().UserID())
@@ -245,4 +241,14 @@ func decodeReadBackRows(raw json.RawMessage) ([]map[string]any, error) {
 		}
 	}
 	return rows, nil
+}
+
+// runLists sends the list command of each of plans (halt off, in batches
+// of up to b24.MaxBatchCommands) and returns the commands' results in order.
+func runLists[T any](ctx context.Context, api *b24.API, plans []T, list func(T) b24.Cmd) (*b24.BatchResult, error) {
+	lists := make([]b24.Cmd, len(plans))
+	for i, p := range plans {
+		lists[i] = list(p)
+	}
+	return api.BatchByChunk(ctx, lists, b24.WithHalt(false))
 }
