@@ -55,7 +55,8 @@
 //     did, floats with microseconds.
 //   - Methods: profile, app.info, server.time, scope, methods, method.get,
 //     user.current, user.get, department.get, batch (v2 and v3), and the
-//     entity methods crm.deal|lead|contact|company.*, crm.item.*,
+//     entity methods crm.deal|lead|contact|company.*, crm.item.* (also of
+//     a smart process, entityTypeId 128, whose items carry xmlId),
 //     tasks.task.* (v2 and v3) over seeded records (WithSeed).
 //
 // # Filters and dates
@@ -146,7 +147,9 @@
 // budget. The faults are listed with the Fault type: refusals before
 // execution (503, 502 HTML, 503 OVERLOAD_LIMIT, 302 to another host) and
 // failures after execution (500, connection reset, truncated body, an
-// answer later than the client's timeout), and list faults that answer
+// answer later than the client's timeout, and FaultLateRun: the method
+// runs LateRunDelay after the request arrived, after a client with a short
+// timeout gave up), and list faults that answer
 // wrong pages instead of failing (FaultUnsorted ignores the order,
 // FaultIgnoreStart the start or offset, FaultIgnoreFilter all of the filter
 // but the id; batch commands included), and
