@@ -204,196 +204,250 @@ type exportOpts struct {
 // file's length: a rerun truncates the file to that length and resumes the
 // walk from that cursor, so every row is written once.
 func exportList(ctx context.Context, c *cli, api *b24.API, method string, params map[string]any, o exportOpts) (b24.ListReport, error) {
-	var rep b24.ListReport
 	var columns []string
 	if o.format == "csv" || o.format == "table" {
 		var err error
 		if columns, err = csvColumns(ctx, api, method, params, o.sel); err != nil {
-			return rep, err
+			return b24.ListReport{}, err
 		}
 	}
 	qb, _ := json.Marshal([]any{api.Version().String(), method, params, o.format, columns})
 	sum := sha256.Sum256(qb)
-	query := hex.EncodeToString(sum[:8])
+	e := &export{ctx: ctx, c: c, o: o, prog: c.newProgress("list", "rows", 0), start: time.Now()}
+	defer e.close()
+	if done, err := e.open(api, method, params, hex.EncodeToString(sum[:8])); done || err != nil {
+		return e.rep, err
+	}
+	if err := e.newWriter(columns); err != nil {
+		return e.rep, err
+	}
+	if err := e.walk(api, method, params); err != nil {
+		return e.rep, err
+	}
+	if err := e.finish(); err != nil {
+		return e.rep, err
+	}
+	e.summary()
+	return e.rep, e.changed
+}
 
-	prog := c.newProgress("list", "rows", 0)
-	start := time.Now()
-	defer func() {
-		prog.Done()
-	}()
-	var (
-		w       io.Writer
-		file    *os.File
-		atomic  *atomicFile
-		cp      checkpoint
-		resumed bool
-		resume  *b24.ListCursor
-		outSum  hash.Hash // of the checkpointed file's bytes
-	)
-	cpPath, out := o.checkpoint, o.out
+// export is one run of exportList: where the rows go, the checkpoint, and
+// what the walk did.
+type export struct {
+	ctx   context.Context
+	c     *cli
+	o     exportOpts
+	prog  *progress
+	start time.Time
+	rep   b24.ListReport
+
+	w       io.Writer
+	file    *os.File    // a checkpointed output
+	atomic  *atomicFile // -o FILE without a checkpoint
+	cp      checkpoint
+	resumed bool
+	resume  *b24.ListCursor
+	outSum  hash.Hash // of the checkpointed file's bytes
+	cw      *countWriter
+	rw      rowWriter
+	closers []func()
+
+	baseRows int64 // rows of earlier runs (a checkpoint's)
+	rows     int64 // rows of this run
+	saveErr  error // a failed checkpoint stops the walk at the next request
+	changed  error // an offset walk read to the end over a changing list
+}
+
+func (e *export) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.prog.Done()
+}
+
+// open opens the output: the checkpointed file, a temporary file renamed
+// at the end, or stdout. done is true when the checkpoint is complete.
+func (e *export) open(api *b24.API, method string, params map[string]any, query string) (done bool, err error) {
+	c, cpPath, out := e.c, e.o.checkpoint, e.o.out
 	switch {
 	case cpPath != "":
 		co, err := openCheckpoint(api, method, params, query, cpPath, out)
 		if err != nil {
-			return rep, err
+			return false, err
 		}
-		defer co.close()
-		cp, resumed, resume, outSum = co.cp, co.resumed, co.resume, co.sum
-		if cp.Done {
+		e.closers = append(e.closers, co.close)
+		e.cp, e.resumed, e.resume, e.outSum = co.cp, co.resumed, co.resume, co.sum
+		if e.cp.Done {
 			if !c.g.quiet {
-				fmt.Fprintf(c.stderr, "%s: already complete: %d rows in %s\n", c.name, cp.Rows, out)
+				fmt.Fprintf(c.stderr, "%s: already complete: %d rows in %s\n", c.name, e.cp.Rows, out)
 			}
-			rep.End = b24.ListComplete
-			return rep, nil
+			e.rep.End = b24.ListComplete
+			return true, nil
 		}
-		file, w = co.file, co.file
-		if resumed && !c.g.quiet {
-			fmt.Fprintf(c.stderr, "%s: resuming after %d rows (%d bytes)\n", c.name, cp.Rows, cp.Offset)
+		e.file, e.w = co.file, co.file
+		if e.resumed && !c.g.quiet {
+			fmt.Fprintf(c.stderr, "%s: resuming after %d rows (%d bytes)\n", c.name, e.cp.Rows, e.cp.Offset)
 		}
 	case out != "":
 		a, err := openOutput(out)
 		if err != nil {
-			return rep, err
+			return false, err
 		}
-		defer a.Abort() // no-op after Commit
-		atomic, w = a, a
+		e.closers = append(e.closers, func() { a.Abort() }) // no-op after Commit
+		e.atomic, e.w = a, a
 	default:
-		w = c.stdout
+		e.w = c.stdout
 	}
-	cw := &countWriter{w: w, n: cp.Offset, sum: outSum}
-	rw, err := newRowWriter(o.format, cw, columns)
-	if err != nil {
-		return rep, err
-	}
-	if cp.Offset == 0 { // a new file, or a checkpoint saved before any row
-		if err := rw.Header(); err != nil {
-			return rep, err
-		}
-	}
+	return false, nil
+}
 
-	baseRows := cp.Rows
-	prog.Resume(baseRows) // rows of earlier runs: counted, not in the rate
-	var saveErr error     // a failed checkpoint stops the walk at the next request
-	onProgress := func(p b24.ListProgress) {
-		if p.Covered > 0 {
-			prog.SetTotal(int64(float64(p.Rows)/p.Covered) + baseRows)
-		}
-		if file == nil || saveErr != nil {
-			return
-		}
-		// The rows first, synced; then the checkpoint that points past them.
-		if err := rw.Flush(); err != nil {
-			saveErr = err
-			return
-		}
-		if err := file.Sync(); err != nil {
-			saveErr = err
-			return
-		}
-		cur, err := json.Marshal(p.Cursor)
-		if err != nil {
-			saveErr = err
-			return
-		}
-		cp.Offset, cp.Hash, cp.Rows, cp.Cursor = cw.n, hashString(outSum), baseRows+p.Rows, cur
-		saveErr = saveCheckpoint(cpPath, cp)
+// newWriter starts the row writer, with the header on a new output.
+func (e *export) newWriter(columns []string) error {
+	e.cw = &countWriter{w: e.w, n: e.cp.Offset, sum: e.outSum}
+	rw, err := newRowWriter(e.o.format, e.cw, columns)
+	if err != nil {
+		return err
 	}
-	opts := []b24.ListOption{b24.WithConcurrency(max(1, o.shards)), b24.WithReport(&rep), b24.WithProgress(onProgress)}
-	if resume != nil {
-		opts = append(opts, b24.WithResume(*resume))
+	e.rw = rw
+	if e.cp.Offset == 0 { // a new file, or a checkpoint saved before any row
+		return rw.Header()
 	}
-	opts = append(opts, limitOptions(o.limit)...)
-	var rows int64
-	var changed error // an offset walk read to the end over a changing list
-	for page, err := range b24.FetchListPages[json.RawMessage](ctx, api, method, params, opts...) {
+	return nil
+}
+
+// onProgress sets the bar's total and, with a checkpoint, saves it once
+// the rows before it are synced.
+func (e *export) onProgress(p b24.ListProgress) {
+	if p.Covered > 0 {
+		e.prog.SetTotal(int64(float64(p.Rows)/p.Covered) + e.baseRows)
+	}
+	if e.file == nil || e.saveErr != nil {
+		return
+	}
+	// The rows first, synced; then the checkpoint that points past them.
+	if err := e.rw.Flush(); err != nil {
+		e.saveErr = err
+		return
+	}
+	if err := e.file.Sync(); err != nil {
+		e.saveErr = err
+		return
+	}
+	cur, err := json.Marshal(p.Cursor)
+	if err != nil {
+		e.saveErr = err
+		return
+	}
+	e.cp.Offset, e.cp.Hash, e.cp.Rows, e.cp.Cursor = e.cw.n, hashString(e.outSum), e.baseRows+p.Rows, cur
+	e.saveErr = saveCheckpoint(e.o.checkpoint, e.cp)
+}
+
+// walk reads the pages and writes their rows, flushing after every request
+// on stdout, until the walk ends, o.limit rows or the first error.
+func (e *export) walk(api *b24.API, method string, params map[string]any) error {
+	e.baseRows = e.cp.Rows
+	e.prog.Resume(e.baseRows) // rows of earlier runs: counted, not in the rate
+	opts := []b24.ListOption{b24.WithConcurrency(max(1, e.o.shards)), b24.WithReport(&e.rep), b24.WithProgress(e.onProgress)}
+	if e.resume != nil {
+		opts = append(opts, b24.WithResume(*e.resume))
+	}
+	opts = append(opts, limitOptions(e.o.limit)...)
+	for page, err := range b24.FetchListPages[json.RawMessage](e.ctx, api, method, params, opts...) {
 		if errors.Is(err, b24.ErrListChanged) {
-			changed = err // the rows read are kept; the run fails after the summary
+			e.changed = err // the rows read are kept; the run fails after the summary
 			break
 		}
-		if err == nil && saveErr != nil {
-			err = saveErr
+		if err == nil && e.saveErr != nil {
+			err = e.saveErr
 		}
-		limited := o.limit > 0 && rows+int64(len(page)) >= o.limit
+		limited := e.o.limit > 0 && e.rows+int64(len(page)) >= e.o.limit
 		if limited {
-			page = page[:o.limit-rows]
+			page = page[:e.o.limit-e.rows]
 		}
 		for _, r := range page {
 			if err != nil {
 				break
 			}
-			err = rw.Row(r)
+			err = e.rw.Row(r)
 		}
 		if err != nil {
-			if file == nil {
-				rw.Flush()
+			if e.file == nil {
+				e.rw.Flush()
 			}
-			if ctx.Err() != nil && file != nil && !c.g.quiet {
-				fmt.Fprintf(c.stderr, "%s: interrupted; %s holds %d rows, run again with the same --checkpoint to go on\n", c.name, out, cp.Rows)
-			}
-			if ctx.Err() != nil {
-				return rep, ctx.Err()
-			}
-			return rep, err
+			return e.stopped(err)
 		}
-		rows += int64(len(page))
-		prog.Add(len(page))
-		if file == nil {
+		e.rows += int64(len(page))
+		e.prog.Add(len(page))
+		if e.file == nil {
 			// A pipe sees every request's rows at once (| head -1).
-			if err := rw.Flush(); err != nil {
-				return rep, err
+			if err := e.rw.Flush(); err != nil {
+				return err
 			}
 		}
 		if limited {
 			break
 		}
 	}
-	if saveErr != nil {
-		return rep, saveErr
+	if e.saveErr != nil {
+		return e.saveErr
 	}
-	if ctx.Err() != nil {
-		// The walk ends quietly when its context does (a stopped walk).
-		if file != nil && !c.g.quiet {
-			fmt.Fprintf(c.stderr, "%s: interrupted; %s holds %d rows, run again with the same --checkpoint to go on\n", c.name, out, cp.Rows)
-		}
-		return rep, ctx.Err()
+	return e.stopped(nil) // the walk ends quietly when its context does
+}
+
+// stopped returns err, or the context's error after a stop, saying where a
+// checkpointed run stands.
+func (e *export) stopped(err error) error {
+	if e.ctx.Err() == nil {
+		return err
 	}
-	if err := rw.Footer(); err != nil {
-		return rep, err
+	if e.file != nil && !e.c.g.quiet {
+		fmt.Fprintf(e.c.stderr, "%s: interrupted; %s holds %d rows, run again with the same --checkpoint to go on\n", e.c.name, e.o.out, e.cp.Rows)
 	}
-	if err := rw.Flush(); err != nil {
-		return rep, err
+	return e.ctx.Err()
+}
+
+// finish writes the footer and makes the output final: the temporary file
+// renamed, or the checkpointed file synced and its checkpoint marked done.
+func (e *export) finish() error {
+	if err := e.rw.Footer(); err != nil {
+		return err
+	}
+	if err := e.rw.Flush(); err != nil {
+		return err
 	}
 	switch {
-	case atomic != nil:
-		if err := atomic.Commit(); err != nil {
-			return rep, err
+	case e.atomic != nil:
+		return e.atomic.Commit()
+	case e.file != nil:
+		if err := e.file.Sync(); err != nil {
+			return err
 		}
-	case file != nil:
-		if err := file.Sync(); err != nil {
-			return rep, err
-		}
-		if changed == nil { // an incomplete walk keeps its last checkpoint
-			cp.Offset, cp.Hash, cp.Done, cp.Cursor = cw.n, hashString(outSum), true, nil
-			if err := saveCheckpoint(cpPath, cp); err != nil {
-				return rep, err
-			}
+		if e.changed == nil { // an incomplete walk keeps its last checkpoint
+			e.cp.Offset, e.cp.Hash, e.cp.Done, e.cp.Cursor = e.cw.n, hashString(e.outSum), true, nil
+			return saveCheckpoint(e.o.checkpoint, e.cp)
 		}
 	}
-	prog.Done() // the bar's last line comes before the summary, never after
-	if !c.g.quiet && !o.noSummary {
-		where := "stdout"
-		if out != "" {
-			where = out
-		}
-		el := time.Since(start)
-		fmt.Fprintf(c.stderr, "%s: %d rows to %s in %s (%.0f rows/s)\n", c.name, rows, where, el.Round(time.Millisecond), float64(rows)/max(el.Seconds(), 1e-9))
-		line := reportLine(rep, cp.Rows, file != nil && resumed)
-		if o.limit > 0 && rows == o.limit { // not complete: stopped at --limit
-			line = fmt.Sprintf("limited: the first %d rows (--limit), %s", rows, plural(int64(rep.Requests), "request"))
-		}
-		fmt.Fprintf(c.stderr, "%s: %s\n", c.name, line)
+	return nil
+}
+
+// summary prints the rows, the rate and the completeness report on stderr.
+func (e *export) summary() {
+	e.prog.Done() // the bar's last line comes before the summary, never after
+	c, o := e.c, e.o
+	if c.g.quiet || o.noSummary {
+		return
 	}
-	return rep, changed
+	where := "stdout"
+	if o.out != "" {
+		where = o.out
+	}
+	el := time.Since(e.start)
+	fmt.Fprintf(c.stderr, "%s: %d rows to %s in %s (%.0f rows/s)\n", c.name, e.rows, where, el.Round(time.Millisecond), float64(e.rows)/max(el.Seconds(), 1e-9))
+	line := reportLine(e.rep, e.cp.Rows, e.file != nil && e.resumed)
+	if o.limit > 0 && e.rows == o.limit { // not complete: stopped at --limit
+		line = fmt.Sprintf("limited: the first %d rows (--limit), %s", e.rows, plural(int64(e.rep.Requests), "request"))
+	}
+	fmt.Fprintf(c.stderr, "%s: %s\n", c.name, line)
 }
 
 // reportLine is the walk's completeness report in one line: rows, unique
