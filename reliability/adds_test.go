@@ -2,16 +2,19 @@ package reliability
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/internal/reltest"
+	"github.com/b24go/b24/reconcile"
 )
 
 // addRun is what a soak of single adds gave.
@@ -212,4 +215,107 @@ func TestSoakTaskAddsV3(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSoakBatchCreates: 2,000 keyed crm.deal.add through BatchByChunk with
+// reconcile.CRMCreates under 30 % faults (late runs included), as a program
+// would run them: what is NotExecuted is sent again with the same key, what
+// stays Ambiguous is searched again, never resent. Each key ends with one
+// deal, none written twice, and each Done command's id is that deal.
+func TestSoakBatchCreates(t *testing.T) {
+	t.Parallel()
+	for _, seed := range reltest.Seeds(t) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { soakCreates(t, seed, reltest.Scaled(t, 2000)) })
+		})
+	}
+}
+
+func soakCreates(t *testing.T, seed uint64, n int) {
+	srv := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(10), b24test.WithWebhook(1, reltest.Secret),
+		b24test.WithSeed(b24test.Seed{Deals: 10, Seed: int64(seed)}), b24test.WithFaults(reltest.CreateFaults(seed)))
+	api := srv.Hook(b24.WithTimeout(time.Second)).V2() // gives up at 10 s (scaled): before a late run
+	ctx := t.Context()
+	cmds, keys := make([]b24.Cmd, n), make([]string, n)
+	for i := range cmds {
+		cmds[i] = b24.Cmd{Method: "crm.deal.add", Params: map[string]any{"fields": map[string]any{"TITLE": fmt.Sprintf("create %d", i)}}}
+		keys[i] = fmt.Sprint("k", i)
+	}
+	cmds, err := reconcile.KeyCreates(cmds, "soak", keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{} // key -> id of its Done command
+	send, search := seq(n), []int(nil)
+	var searchSent []time.Time
+	for round := 0; len(send)+len(search) > 0; round++ {
+		if round == 8 {
+			t.Fatalf("%d to send, %d to search after 8 rounds", len(send), len(search))
+		}
+		var nextSend, nextSearch []int
+		var nextSent []time.Time
+		settle := func(i int, st b24.Settled, result []byte, sent time.Time) {
+			switch st.State {
+			case b24.Done:
+				var id b24.ID
+				if err := json.Unmarshal(result, &id); err != nil || id <= 0 {
+					t.Fatalf("key %s done with result %s", keys[i], result)
+				}
+				ids[keys[i]] = int64(id)
+			case b24.NotExecuted, b24.Failed:
+				nextSend = append(nextSend, i)
+			default: // ambiguous, or a conflict: search again, never resend
+				if errors.Is(st.Err, reconcile.ErrTwoMatches) {
+					t.Fatalf("key %s: %v", keys[i], st.Err)
+				}
+				nextSearch, nextSent = append(nextSearch, i), append(nextSent, sent)
+			}
+		}
+		if len(send) > 0 {
+			batch := make([]b24.Cmd, len(send))
+			for k, i := range send {
+				batch[k] = cmds[i]
+			}
+			res, _ := api.BatchByChunk(ctx, batch, b24.WithHalt(false), b24.WithReconciler(reconcile.CRMCreates))
+			for k, c := range res.Commands {
+				settle(send[k], b24.Settled{State: c.State, Err: c.Err}, c.Result, time.Now())
+			}
+		}
+		if len(search) > 0 {
+			batch := make([]b24.Cmd, len(search))
+			for k, i := range search {
+				batch[k] = cmds[i]
+			}
+			for k, st := range reconcile.CRMCreates(ctx, api, batch, searchSent) {
+				settle(search[k], st, st.Result, searchSent[k])
+			}
+		}
+		send, search, searchSent = nextSend, nextSearch, nextSent
+	}
+	a := srv.Audit()
+	if c := reltest.CreatedRecords(t, a, "deal"); c != n {
+		t.Errorf("%d deals created, want %d", c, n)
+	}
+	byKey := reltest.KeyedDeals(t, ctx, srv.Hook(), "b24:soak")
+	for _, k := range keys {
+		if ds := byKey[k]; len(ds) != 1 || int64(ds[0].ID) != ids[k] {
+			t.Errorf("key %s: deals %v, done with id %d", k, ds, ids[k])
+		}
+	}
+	faults := map[string]int{}
+	for _, r := range a.Log {
+		if r.Fault != "" {
+			faults[r.Fault]++
+		}
+	}
+	reltest.Figures(t, "batch-creates", map[string]any{"seed": seed, "creates": n, "requests": a.Requests, "faults": faults})
+}
+
+// seq returns 0, 1, ..., n-1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }

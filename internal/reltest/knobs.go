@@ -93,6 +93,20 @@ func SoakFaults(seed uint64, internal bool) b24test.FaultRates {
 	return b24test.FaultRates{Seed: seed, Rates: r}
 }
 
+// CreateFaults spreads 30 % of requests over eight kinds: the seven of the
+// update figure (503, HTML 502, reset, truncated, slow, 500, GOAWAY) and
+// the late run (the method runs after a client with a short timeout gave
+// up): the exactly-once creates' soak.
+func CreateFaults(seed uint64) b24test.FaultRates {
+	kinds := []b24test.Fault{b24test.FaultUnavailable, b24test.FaultBadGateway, b24test.FaultReset, b24test.FaultTruncated,
+		b24test.FaultSlow, b24test.FaultInternal, b24test.FaultGoAway, b24test.FaultLateRun}
+	r := map[b24test.Fault]float64{}
+	for _, k := range kinds {
+		r[k] = 0.30 / float64(len(kinds))
+	}
+	return b24test.FaultRates{Seed: seed, Rates: r}
+}
+
 // Figures logs a run's measured figures on one line, "figures: k=v ...",
 // sorted by key: RELIABILITY.md quotes them from a -v run.
 func Figures(t testing.TB, scenario string, kv map[string]any) {

@@ -14,18 +14,6 @@ import (
 	"github.com/b24go/b24/internal/reltest"
 )
 
-// addFaults are the faults of the add soak: 30 % of requests, spread over
-// eight kinds (the seven of the update figure and the late run).
-func addFaults(seed uint64) b24test.FaultRates {
-	kinds := []b24test.Fault{b24test.FaultUnavailable, b24test.FaultBadGateway, b24test.FaultReset, b24test.FaultTruncated,
-		b24test.FaultSlow, b24test.FaultInternal, b24test.FaultGoAway, b24test.FaultLateRun}
-	r := map[b24test.Fault]float64{}
-	for _, k := range kinds {
-		r[k] = 0.30 / float64(len(kinds))
-	}
-	return b24test.FaultRates{Seed: seed, Rates: r}
-}
-
 // TestSoakCLIAdd: 2,000 creates through `b24 add deal --journal` under 30 %
 // faults, answers lost before and after the write and writes run after the
 // client gave up included. The run, and reruns with the same journal while
@@ -40,7 +28,7 @@ func TestSoakCLIAdd(t *testing.T) {
 			t.Logf("seed %d: replay with B24REL_SEEDS=%d", seed, seed)
 			leak := reltest.NewLeakCheck(t)
 			defer leak.Report("cli-add")
-			p := newCLIPortal(t, b24test.WithSeed(b24test.Seed{Deals: 10, Seed: int64(seed)}), b24test.WithFaults(addFaults(seed)))
+			p := newCLIPortal(t, b24test.WithSeed(b24test.Seed{Deals: 10, Seed: int64(seed)}), b24test.WithFaults(reltest.CreateFaults(seed)))
 			dir := t.TempDir()
 			var b strings.Builder
 			b.WriteString("TITLE,OPPORTUNITY\n")
