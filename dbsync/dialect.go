@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24/internal/filelock"
+	"github.com/b24go/b24/internal/wait"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite" (pure Go)
 )
@@ -101,6 +102,10 @@ func (d sqliteDialect) lock(_ context.Context, _ *sql.DB, table string) (func(),
 
 type pgDialect struct{}
 
+// pgLockWait is how long a sync tries for a PostgreSQL table lock held by
+// another session before ErrLocked.
+const pgLockWait = 3 * time.Second
+
 func (pgDialect) name() string { return "postgres" }
 
 func (pgDialect) colType(l string) string {
@@ -135,14 +140,26 @@ func (pgDialect) lock(ctx context.Context, db *sql.DB, table string) (func(), er
 		return nil, fmt.Errorf("dbsync: lock: %w", err)
 	}
 	const key = `hashtextextended(current_schema() || '.b24sync.' || $1, 0)`
-	var ok bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+key+")", table).Scan(&ok); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("dbsync: lock: %w", err)
-	}
-	if !ok {
-		conn.Close()
-		return nil, fmt.Errorf("%w (%s)", ErrLocked, table)
+	// A killed holder's session ends when the server reads the closed
+	// connection: a moment, not a manual unlock. Try for pgLockWait.
+	give := time.Now().Add(pgLockWait)
+	for {
+		var ok bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+key+")", table).Scan(&ok); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("dbsync: lock: %w", err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(give) {
+			conn.Close()
+			return nil, fmt.Errorf("%w (%s)", ErrLocked, table)
+		}
+		if err := wait.For(ctx, 100*time.Millisecond, nil); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	return func() {
 		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock("+key+")", table)

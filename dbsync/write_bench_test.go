@@ -41,6 +41,7 @@ func BenchmarkUpsertSQLite(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for range b.N {
 		conv, err := db.prepare(ctx, db.sql, e, ts, rows)
 		if err != nil {
@@ -51,4 +52,5 @@ func BenchmarkUpsertSQLite(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(rows)), "µs/row")
+	b.ReportMetric((cpuSeconds()-cpu0)*1e6/float64(b.N*len(rows)), "cpu-µs/row")
 }
