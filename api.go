@@ -50,57 +50,13 @@ func CallAs[T any](ctx context.Context, api *API, method string, params any, opt
 // Call calls a method: a POST of params as JSON to <base>/<method>. params
 // may be nil, a map, a struct, or JSON as json.RawMessage or []byte.
 //
-// Before each HTTP request the call waits for the limiter (the request bucket
-// and the method's operating budget). What happens after a failure depends on
-// whether the portal may have run the call:
-//
-//	| outcome                                          | read, or WithIdempotent | v3 write (Idempotency-Key) | v2 write                   |
-//	|--------------------------------------------------|-------------------------|----------------------------|----------------------------|
-//	| refused, not run: any 429 (OPERATION_TIME_LIMIT, | wait and retry          | wait and retry             | wait and retry             |
-//	|   another code, or no JSON envelope), 503        |                         |                            |                            |
-//	|   QUERY_LIMIT_EXCEEDED                           |                         |                            |                            |
-//	| a JSON error with a status below 500 (a 4xx      | error, no retry         | error, no retry            | error, no retry            |
-//	|   but 429, or an error in a 200 body); 503       |                         |                            |                            |
-//	|   OVERLOAD_LIMIT; a redirect; a 4xx without a    |                         |                            |                            |
-//	|   JSON envelope, but 408 and 429                 |                         |                            |                            |
-//	| a 5xx JSON error with any other code (500        | retry with backoff      | retry, same key            | ErrAmbiguous, no retry     |
-//	|   INTERNAL_SERVER_ERROR, ...); any other answer  |                         |                            |                            |
-//	|   without a JSON envelope (502/504 HTML, 503     |                         |                            |                            |
-//	|   text, 408, HTML with 200, a truncated body);   |                         |                            |                            |
-//	|   a reset connection; an HTTP/2 stream reset     |                         |                            |                            |
-//	|   (any code) or GOAWAY after the request was     |                         |                            |                            |
-//	|   sent; the attempt's timeout                    |                         |                            |                            |
-//	| a body over the size limit (the call ran)        | error, no retry         | ErrAmbiguous, no retry     | ErrAmbiguous, no retry     |
-//	| connection never made (refused, DNS)             | retry with backoff      | retry with backoff         | retry with backoff         |
-//	| context cancelled mid-request                    | context error           | context error+ErrAmbiguous | context error+ErrAmbiguous |
-//
-// Refusals do not use up attempts: they are waited out for at most
-// RetryPolicy.MaxRefusalWait in total. After a refusal the limiter holds the
-// next request back; when it does not (see WaitReporter), the call waits a
-// floor since the refusal itself: 1/RateLimit.Drain after a 503,
-// Operating.Window/60 after a 429. A Retry-After header, when the portal
-// sends one, is always honoured, up to Operating.Window. Other retries use RetryPolicy.MaxAttempts
-// attempts in all, with exponential backoff and jitter (see RetryPolicy), or
-// the Retry-After header when the portal sends one. Every wait ends when ctx
-// does. A call that gives up after retrying (its attempts or its refusal wait
-// run out, or an error follows a retry) logs one Warn record, "b24 giving
-// up", with the method, the attempts and the error.
-//
-// Only the retry loop resends a request, so each one is counted in Stats
-// and paid to the limiter: net/http is never allowed to (the request has no
-// GetBody). HTTP/2 says that REFUSED_STREAM, and a GOAWAY below the
-// request's stream, mean "not processed", but a proxy in front of the portal
-// may already have passed the request on: for a write they are ambiguous too.
-//
-// Reads are known by method name (IsReadMethod); a batch is a read when all
-// of its commands are. A REST v3 write carries an Idempotency-Key (a new
-// UUIDv7 per call unless WithIdempotencyKey), reused on every retry, so the
-// portal runs it at most once; a v3 batch containing writes is treated like a
-// v2 write, because the key covers single calls only.
-//
-// An error answer is an *APIError (errors.Is with a Code); an unusable body a
-// *ResponseError; a failed exchange a *TransportError; a redirect a
-// *RedirectError. None of them contains the secret.
+// Each request waits for the limiter first. Refusals by the portal's limits
+// are waited out and retried; other failures are retried only when the
+// portal cannot have run the call, or repeating it is safe (a read,
+// WithIdempotent, a REST v3 write with its Idempotency-Key); a v2 write whose
+// answer was lost returns ErrAmbiguous. docs/retries.md has the full table.
+// Errors are *APIError, *ResponseError, *TransportError or *RedirectError;
+// none contains the secret.
 func (a *API) Call(ctx context.Context, method string, params any, opts ...CallOption) (*Response, error) {
 	h := a.h
 	if h.closed.Load() {

@@ -44,34 +44,34 @@ type Cmd struct {
 type CommandState int
 
 const (
-	// NotExecuted: the portal did not run the command: the batch halted at
+	// CommandNotExecuted: the portal did not run the command: the batch halted at
 	// an earlier failure, a REST 3.0 batch aborted, the batch request was
 	// refused or never sent, or BatchByChunk stopped before its chunk.
-	NotExecuted CommandState = iota
-	// Done: the command ran; CommandResult.Result holds its result.
-	Done
-	// Failed: the command ran and failed; CommandResult.Err is its *APIError.
-	Failed
-	// Ambiguous: the command's request was sent and its answer lost: it may
+	CommandNotExecuted CommandState = iota
+	// CommandDone: the command ran; CommandResult.Result holds its result.
+	CommandDone
+	// CommandFailed: the command ran and failed; CommandResult.Err is its *APIError.
+	CommandFailed
+	// CommandAmbiguous: the command's request was sent and its answer lost: it may
 	// or may not have run. CommandResult.Err wraps ErrAmbiguous.
-	Ambiguous
-	// Conflict: an Ambiguous write whose record another user changed after
+	CommandAmbiguous
+	// CommandConflict: an Ambiguous write whose record another user changed after
 	// it was sent (found by the read-back): never resent, never Done.
 	// CommandResult.Err wraps ErrConflict and ErrAmbiguous.
-	Conflict
+	CommandConflict
 )
 
 func (s CommandState) String() string {
 	switch s {
-	case NotExecuted:
+	case CommandNotExecuted:
 		return "not executed"
-	case Done:
+	case CommandDone:
 		return "done"
-	case Failed:
+	case CommandFailed:
 		return "failed"
-	case Ambiguous:
+	case CommandAmbiguous:
 		return "ambiguous"
-	case Conflict:
+	case CommandConflict:
 		return "conflict"
 	}
 	return "CommandState(" + strconv.Itoa(int(s)) + ")"
@@ -115,7 +115,7 @@ func DecodeResult[T any](c *CommandResult) (T, error) {
 	if c == nil {
 		return v, errors.New("b24: DecodeResult: no such command")
 	}
-	if c.State != Done {
+	if c.State != CommandDone {
 		if c.Err != nil {
 			return v, c.Err
 		}
@@ -216,9 +216,9 @@ func (r *BatchResult) Summary() BatchSummary {
 	for i := range r.Commands {
 		c := &r.Commands[i]
 		switch c.State {
-		case Done:
+		case CommandDone:
 			s.Done++
-		case Failed:
+		case CommandFailed:
 			s.Failed++
 			if s.Reasons == nil {
 				s.Reasons = map[string]int{}
@@ -229,9 +229,9 @@ func (r *BatchResult) Summary() BatchSummary {
 			} else if c.Err != nil {
 				s.Reasons[c.Err.Error()]++
 			}
-		case Ambiguous:
+		case CommandAmbiguous:
 			s.Ambiguous++
-		case Conflict:
+		case CommandConflict:
 			s.Conflict++
 		default:
 			s.NotExecuted++
@@ -472,7 +472,7 @@ func (r *BatchResult) err(cause error) error {
 	}
 	if cause == nil {
 		for i := range r.Commands {
-			if c := &r.Commands[i]; c.State == Failed || c.State == Ambiguous || c.State == Conflict {
+			if c := &r.Commands[i]; c.State == CommandFailed || c.State == CommandAmbiguous || c.State == CommandConflict {
 				cause = fmt.Errorf("command %s: %w", c.label(), c.Err)
 				break
 			}

@@ -33,7 +33,7 @@ func BenchmarkBatchList50(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := range res.Commands {
-				if c := &res.Commands[i]; c.State != b24.Done || c.Time == nil || c.Time.Operating == nil || len(c.Result) < 1000 {
+				if c := &res.Commands[i]; c.State != b24.CommandDone || c.Time == nil || c.Time.Operating == nil || len(c.Result) < 1000 {
 					b.Fatalf("command %d: %s, %d bytes, %v", i, c.State, len(c.Result), c.Err)
 				}
 			}

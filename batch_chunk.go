@@ -171,13 +171,13 @@ func (r *chunkRun) apply(ctx context.Context, d chunkDone) {
 	if err := d.out.err; err != nil {
 		var again, writes []int
 		for _, i := range d.idx {
-			if cmds[i].State == Ambiguous && IsReadMethod(r.plan.cmds[i].Method) && r.rounds[i] < r.cfg.maxRounds && ctx.Err() == nil {
+			if cmds[i].State == CommandAmbiguous && IsReadMethod(r.plan.cmds[i].Method) && r.rounds[i] < r.cfg.maxRounds && ctx.Err() == nil {
 				r.rounds[i]++
-				cmds[i].State, cmds[i].Err = NotExecuted, ErrNotExecuted
+				cmds[i].State, cmds[i].Err = CommandNotExecuted, ErrNotExecuted
 				again = append(again, i)
-			} else if cmds[i].State == Ambiguous && IsReadMethod(r.plan.cmds[i].Method) {
-				cmds[i].State, cmds[i].Err = NotExecuted, fmt.Errorf("%w: %w", ErrNotExecuted, err)
-			} else if cmds[i].State == Ambiguous {
+			} else if cmds[i].State == CommandAmbiguous && IsReadMethod(r.plan.cmds[i].Method) {
+				cmds[i].State, cmds[i].Err = CommandNotExecuted, fmt.Errorf("%w: %w", ErrNotExecuted, err)
+			} else if cmds[i].State == CommandAmbiguous {
 				writes = append(writes, i)
 			}
 		}
@@ -209,7 +209,7 @@ func (r *chunkRun) apply(ctx context.Context, d chunkDone) {
 	var again []int
 	for _, i := range d.idx {
 		c := &cmds[i]
-		if c.State != Failed {
+		if c.State != CommandFailed {
 			continue
 		}
 		if isSubRefusal(c.Err) && r.rounds[i] < r.cfg.maxRounds {
@@ -223,14 +223,14 @@ func (r *chunkRun) apply(ctx context.Context, d chunkDone) {
 	}
 	if realFail < 0 && len(again) > 0 {
 		for _, i := range d.idx {
-			if cmds[i].State == NotExecuted {
+			if cmds[i].State == CommandNotExecuted {
 				again = append(again, i)
 			}
 		}
 		r.res.Halted = false
 	}
 	for _, i := range again {
-		cmds[i].State, cmds[i].Err, cmds[i].Result = NotExecuted, ErrNotExecuted, nil
+		cmds[i].State, cmds[i].Err, cmds[i].Result = CommandNotExecuted, ErrNotExecuted, nil
 	}
 	r.requeue(again)
 	if realFail >= 0 && r.cfg.halt {
@@ -292,13 +292,13 @@ func (r *chunkRun) reconcile(ctx context.Context) {
 // A state it may not set leaves the write Ambiguous.
 func applySettled(c *CommandResult, s Settled) {
 	switch {
-	case s.State == Done && s.Err == nil:
-		c.State, c.Err, c.Reconciled, c.Result = Done, nil, true, s.Result
-	case s.State == NotExecuted && s.Err == nil:
-		c.State, c.Reconciled = NotExecuted, true
+	case s.State == CommandDone && s.Err == nil:
+		c.State, c.Err, c.Reconciled, c.Result = CommandDone, nil, true, s.Result
+	case s.State == CommandNotExecuted && s.Err == nil:
+		c.State, c.Reconciled = CommandNotExecuted, true
 		c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
-	case s.State == Conflict && errors.Is(s.Err, ErrConflict):
-		c.State, c.Reconciled = Conflict, true
+	case s.State == CommandConflict && errors.Is(s.Err, ErrConflict):
+		c.State, c.Reconciled = CommandConflict, true
 		c.Err = fmt.Errorf("%w (read back: %w)", c.Err, s.Err)
 	case s.Err != nil:
 		c.Err = fmt.Errorf("%w (reconciler: %v)", c.Err, s.Err)

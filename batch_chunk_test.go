@@ -45,7 +45,7 @@ func TestBatchByChunkOrderAndKeys(t *testing.T) {
 					}
 					if i == 10 || i == 75 {
 						var ae *APIError
-						if c.State != Failed || !errors.As(c.Err, &ae) || ae.Description != "failed "+strconv.Itoa(i) {
+						if c.State != CommandFailed || !errors.As(c.Err, &ae) || ae.Description != "failed "+strconv.Itoa(i) {
 							t.Errorf("command %d: %v %v", i, c.State, c.Err)
 						}
 						continue
@@ -56,7 +56,7 @@ func TestBatchByChunkOrderAndKeys(t *testing.T) {
 					}
 				}
 				if named {
-					if c := res.Get("c75"); c == nil || c.State != Failed {
+					if c := res.Get("c75"); c == nil || c.State != CommandFailed {
 						t.Errorf("by name: %+v", c)
 					}
 				}
@@ -238,11 +238,11 @@ func TestBatchByChunkAmbiguous(t *testing.T) {
 				for i, c := range cmds {
 					switch n := c.Params.(map[string]any)["n"].(int); {
 					case n == 99:
-						out[i] = Settled{State: Ambiguous, Err: errors.New("cannot tell")}
+						out[i] = Settled{State: CommandAmbiguous, Err: errors.New("cannot tell")}
 					case n%2 == 0:
-						out[i] = Settled{State: Done}
+						out[i] = Settled{State: CommandDone}
 					default:
-						out[i] = Settled{State: NotExecuted}
+						out[i] = Settled{State: CommandNotExecuted}
 					}
 				}
 				return out
@@ -270,19 +270,19 @@ func TestBatchByChunkAmbiguous(t *testing.T) {
 				c := res.Commands[n]
 				switch {
 				case n < 50 || n >= 100:
-					if c.State != Done || c.Reconciled {
+					if c.State != CommandDone || c.Reconciled {
 						t.Errorf("command %d: %v", n, c.State)
 					}
 				case n == 99:
-					if c.State != Ambiguous || !errors.Is(c.Err, ErrAmbiguous) || !strings.Contains(c.Err.Error(), "cannot tell") {
+					if c.State != CommandAmbiguous || !errors.Is(c.Err, ErrAmbiguous) || !strings.Contains(c.Err.Error(), "cannot tell") {
 						t.Errorf("command 99: %v %v", c.State, c.Err)
 					}
 				case n%2 == 0:
-					if c.State != Done || !c.Reconciled {
+					if c.State != CommandDone || !c.Reconciled {
 						t.Errorf("command %d: %v", n, c.State)
 					}
 				default:
-					if c.State != NotExecuted || !c.Reconciled {
+					if c.State != CommandNotExecuted || !c.Reconciled {
 						t.Errorf("command %d: %v", n, c.State)
 					}
 				}
@@ -404,18 +404,18 @@ func TestApplySettled(t *testing.T) {
 		reconciled bool
 		is         error
 	}{
-		{"done", Settled{State: Done}, Done, true, nil},
-		{"not executed", Settled{State: NotExecuted}, NotExecuted, true, ErrNotExecuted},
-		{"conflict", Settled{State: Conflict, Err: fmt.Errorf("ID 1: %w", ErrConflict)}, Conflict, true, ErrConflict},
-		{"cannot tell", Settled{State: Ambiguous, Err: bad}, Ambiguous, false, bad},
-		{"done with an error", Settled{State: Done, Err: bad}, Ambiguous, false, bad},
-		{"not executed with an error", Settled{State: NotExecuted, Err: bad}, Ambiguous, false, bad},
-		{"conflict without ErrConflict", Settled{State: Conflict, Err: bad}, Ambiguous, false, bad},
-		{"failed", Settled{State: Failed}, Ambiguous, false, ErrAmbiguous},
-		{"ambiguous without a reason", Settled{State: Ambiguous}, Ambiguous, false, ErrAmbiguous},
+		{"done", Settled{State: CommandDone}, CommandDone, true, nil},
+		{"not executed", Settled{State: CommandNotExecuted}, CommandNotExecuted, true, ErrNotExecuted},
+		{"conflict", Settled{State: CommandConflict, Err: fmt.Errorf("ID 1: %w", ErrConflict)}, CommandConflict, true, ErrConflict},
+		{"cannot tell", Settled{State: CommandAmbiguous, Err: bad}, CommandAmbiguous, false, bad},
+		{"done with an error", Settled{State: CommandDone, Err: bad}, CommandAmbiguous, false, bad},
+		{"not executed with an error", Settled{State: CommandNotExecuted, Err: bad}, CommandAmbiguous, false, bad},
+		{"conflict without ErrConflict", Settled{State: CommandConflict, Err: bad}, CommandAmbiguous, false, bad},
+		{"failed", Settled{State: CommandFailed}, CommandAmbiguous, false, ErrAmbiguous},
+		{"ambiguous without a reason", Settled{State: CommandAmbiguous}, CommandAmbiguous, false, ErrAmbiguous},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := CommandResult{State: Ambiguous, Err: fmt.Errorf("%w: lost", ErrAmbiguous)}
+			c := CommandResult{State: CommandAmbiguous, Err: fmt.Errorf("%w: lost", ErrAmbiguous)}
 			applySettled(&c, tc.s)
 			// A reconciler's own error is kept as text: it may wrap
 			// ErrNotExecuted (its read was not run), which the write is not.
@@ -423,7 +423,7 @@ func TestApplySettled(t *testing.T) {
 				tc.is != bad && !errors.Is(c.Err, tc.is) {
 				t.Errorf("%v reconciled=%v err=%v", c.State, c.Reconciled, c.Err)
 			}
-			if c.State == Ambiguous && !errors.Is(c.Err, ErrAmbiguous) {
+			if c.State == CommandAmbiguous && !errors.Is(c.Err, ErrAmbiguous) {
 				t.Errorf("ambiguous without ErrAmbiguous: %v", c.Err)
 			}
 		})
@@ -438,7 +438,7 @@ func TestReconcilerShortAnswer(t *testing.T) {
 		p := newBatchPortal(t, echoHandler())
 		p.fault = func(n int, req *http.Request) (*http.Response, error) { return runThen502(p, n, req) }
 		rec := func(ctx context.Context, api *API, cmds []Cmd, sent []time.Time) []Settled {
-			return []Settled{{State: Done}}
+			return []Settled{{State: CommandDone}}
 		}
 		res, _ := p.hook(t).V2().BatchByChunk(context.Background(), nCmds(3, "crm.deal.update"),
 			WithReconciler(rec), WithRequestCutoff(time.Second))

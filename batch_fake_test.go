@@ -19,7 +19,7 @@ import (
 func fakeStates(r *b24.BatchResult) string {
 	var b strings.Builder
 	for _, c := range r.Commands {
-		b.WriteString(map[b24.CommandState]string{b24.Done: "D", b24.Failed: "F", b24.Ambiguous: "A", b24.NotExecuted: "-"}[c.State])
+		b.WriteString(map[b24.CommandState]string{b24.CommandDone: "D", b24.CommandFailed: "F", b24.CommandAmbiguous: "A", b24.CommandNotExecuted: "-"}[c.State])
 	}
 	return b.String()
 }
@@ -351,7 +351,7 @@ func FuzzBatchRefs(f *testing.F) {
 			t.Fatalf("%d commands reported", len(res.Commands))
 		}
 		for _, c := range res.Commands {
-			if c.State != b24.Done && c.Err == nil {
+			if c.State != b24.CommandDone && c.Err == nil {
 				t.Fatalf("command %d %v without an error", c.Index, c.State)
 			}
 		}

@@ -111,7 +111,7 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 		k := keys[j]
 		c.Result, c.Total, c.Next, c.Time, c.Reconciled = nil, nil, nil, nil, false
 		if raw, ok := sec.Errors[k]; ok {
-			c.State = Failed
+			c.State = CommandFailed
 			c.Err = subError(raw, p.cmds[i].Method, resp.RequestID)
 			if failedAt < 0 {
 				failedAt = j
@@ -119,7 +119,7 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 			continue
 		}
 		if raw, ok := sec.Result[k]; ok {
-			c.State = Done
+			c.State = CommandDone
 			c.Err = nil
 			c.Result = raw
 			c.Total = optInt(sec.Total[k])
@@ -127,12 +127,12 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 			c.Time = sec.times[k]
 			continue
 		}
-		c.State = NotExecuted
+		c.State = CommandNotExecuted
 		c.Err = ErrNotExecuted
 	}
 	if cfg.halt && failedAt >= 0 {
 		for j := failedAt + 1; j < len(idx); j++ {
-			if c := &out[idx[j]]; c.State == NotExecuted {
+			if c := &out[idx[j]]; c.State == CommandNotExecuted {
 				o.halted = true
 				c.Err = fmt.Errorf("%w: the batch halted at command %s", ErrNotExecuted, out[idx[failedAt]].label())
 			}
@@ -163,10 +163,10 @@ func markRequestFailed(out []CommandResult, idx []int, err error, reads bool) {
 		c := &out[i]
 		c.Result, c.Total, c.Next, c.Time = nil, nil, nil, nil
 		if amb && !reads {
-			c.State = Ambiguous
+			c.State = CommandAmbiguous
 			c.Err = err
 		} else {
-			c.State = NotExecuted
+			c.State = CommandNotExecuted
 			c.Err = fmt.Errorf("%w: the batch request failed: %w", ErrNotExecuted, err)
 		}
 	}
@@ -334,11 +334,11 @@ func (a *API) runV3(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 		c := &out[i]
 		c.Total, c.Next, c.Time, c.Reconciled = nil, nil, nil, false
 		if results[j] == nil {
-			c.State, c.Result = Ambiguous, nil
+			c.State, c.Result = CommandAmbiguous, nil
 			c.Err = fmt.Errorf("%w: the batch answer has no entry for command %s", ErrAmbiguous, c.label())
 			continue
 		}
-		c.State, c.Result, c.Err = Done, results[j], nil
+		c.State, c.Result, c.Err = CommandDone, results[j], nil
 	}
 	return o
 }
@@ -364,12 +364,12 @@ func markV3Aborted(p *batchPlan, out []CommandResult, idx []int, ae *APIError) {
 		c.Result, c.Total, c.Next, c.Time = nil, nil, nil, nil
 		switch {
 		case len(idx) == 1:
-			c.State, c.Err = Failed, ae
+			c.State, c.Err = CommandFailed, ae
 		case IsReadMethod(p.cmds[i].Method):
-			c.State = Failed
+			c.State = CommandFailed
 			c.Err = fmt.Errorf("the REST 3.0 batch aborted at one of its commands: %w", ae)
 		default:
-			c.State = Ambiguous
+			c.State = CommandAmbiguous
 			c.Err = fmt.Errorf("%w: the REST 3.0 batch aborted at an unidentified command (those before it ran): %w", ErrAmbiguous, ae)
 		}
 	}

@@ -44,11 +44,11 @@ func states(r *BatchResult) string {
 	var b strings.Builder
 	for _, c := range r.Commands {
 		switch c.State {
-		case Done:
+		case CommandDone:
 			b.WriteByte('D')
-		case Failed:
+		case CommandFailed:
 			b.WriteByte('F')
-		case Ambiguous:
+		case CommandAmbiguous:
 			b.WriteByte('A')
 		default:
 			b.WriteByte('-')

@@ -69,7 +69,7 @@
 // the call: refusals before running are waited out, reads are retried with
 // backoff, REST v3 writes are retried with the same Idempotency-Key, and a
 // REST v2 write whose answer was lost is returned as ErrAmbiguous, never
-// repeated. The full table is on API.Call.
+// repeated. The full table is in docs/retries.md.
 //
 // # Logging and the secret
 //

@@ -150,6 +150,27 @@ func readLimited(r io.Reader, b []byte, limit int64) (_ []byte, over bool, _ err
 	}
 }
 
+// newRequest builds one attempt's POST of body to urlStr with its headers.
+// Without GetBody net/http cannot resend the body: no request is sent twice
+// behind the SDK's back (HTTP/2 after a reset or GOAWAY, HTTP/1 with an
+// Idempotency-Key on a dropped connection). Every resend is the retry
+// loop's, counted in Stats and paid to the limiter.
+func (h *Hook) newRequest(ctx context.Context, urlStr string, body []byte, reqID, idemKey string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, urlStr, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.GetBody = nil
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", h.userAgent)
+	req.Header.Set("X-Request-ID", reqID)
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	return req, nil
+}
+
 // send performs one HTTP attempt.
 func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byte, reqID, idemKey string, timeout time.Duration) attemptResult {
 	base := h.v2.base
@@ -160,21 +181,9 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 	shownURL := base.String() + "/" + method
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, urlStr, bytes.NewReader(body))
+	req, err := h.newRequest(actx, urlStr, body, reqID, idemKey)
 	if err != nil {
 		return attemptResult{err: &TransportError{Method: method, URL: shownURL, NotSent: true, Err: errors.New("building the request failed")}}
-	}
-	// Without GetBody net/http cannot resend the body: no request is sent
-	// twice behind the SDK's back (HTTP/2 after a reset or GOAWAY, HTTP/1
-	// with an Idempotency-Key on a dropped connection). Every resend is the
-	// retry loop's, counted in Stats and paid to the limiter.
-	req.GetBody = nil
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", h.userAgent)
-	req.Header.Set("X-Request-ID", reqID)
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
 	}
 	start := time.Now()
 	resp, err := h.client.Do(req)

@@ -3,7 +3,7 @@ package b24
 // The retry loop of a Call: the limiter before every request, the
 // classification of each failure (refused before running, fatal, may have
 // run, never sent), the waits between attempts, and the operating figures
-// reported to the limiter. The table in API.Call's doc says what it does.
+// reported to the limiter. docs/retries.md says what it does.
 
 import (
 	"context"
@@ -56,136 +56,193 @@ type call struct {
 // safeToRepeat reports whether a call that may have run can be sent again.
 func (c *call) safeToRepeat() bool { return c.read || c.idemKey != "" }
 
+// attemptState is what a Call carries from one attempt to the next.
+type attemptState struct {
+	attempts    int           // attempts made, refusals not counted (RetryPolicy.MaxAttempts)
+	requests    int           // requests sent, refusals included
+	refusalWait time.Duration // time spent waiting out refusals (RetryPolicy.MaxRefusalWait)
+	lastErr     error
+	pending     *refusal // the refusal the next request follows, if any
+}
+
+// run makes the call's attempts: it waits (waitForLimiter), sends (attempt),
+// and decides (decide) until an answer, an error, or the context's end.
 func (c *call) run(ctx context.Context) (*Response, error) {
-	h, log := c.h, c.h.Logger()
-	attempts, requests := 0, 0
-	var refusalWait time.Duration
-	var lastErr error
-	var pending *refusal // the refusal the next request follows, if any
+	var st attemptState
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, c.ctxError(err, false, lastErr)
+			return nil, c.ctxError(err, false, st.lastErr)
 		}
-		if pending != nil && pending.fromHeader {
-			// The portal said how long to wait: honour it whatever the limiter does.
-			if err := pending.sleep(ctx, c.params.Retry.MaxRefusalWait-refusalWait); err != nil {
-				return nil, c.ctxError(err, false, lastErr)
-			}
-		}
-		acquireStart := time.Now()
-		permit, err := h.limiter.Acquire(ctx, c.limitReq)
-		took := time.Since(acquireStart)
+		permit, err := c.waitForLimiter(ctx, &st)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, c.ctxError(ctx.Err(), false, lastErr)
-			}
-			return nil, fmt.Errorf("b24: %s: limiter: %w", c.method, err)
+			return nil, err
 		}
-		held := limiterWait(permit, took)
-		if held > 0 {
-			h.stats.addWait(held)
-			if held >= time.Second {
-				log.LogAttrs(ctx, slog.LevelWarn, "b24 limiter wait", slog.String("method", c.method),
-					slog.Duration("wait", held), slog.String("request_id", c.cc.requestID))
-			}
-		}
-		if pending != nil {
-			if held == 0 {
-				// The limiter did not hold back after the refusal (a custom
-				// limiter, or one that lost the refusal): wait the floor here.
-				if err := pending.sleep(ctx, c.params.Retry.MaxRefusalWait-refusalWait); err != nil {
-					permit.Release(limit.Outcome{})
-					return nil, c.ctxError(err, false, lastErr)
-				}
-			}
-			refusalWait += time.Since(pending.at)
-			pending = nil
-		}
-		attempts++
-		requests++
-		if c.cc.onSend != nil {
-			c.cc.onSend(time.Now())
-		}
-		res := h.send(ctx, c.v, c.method, c.body, c.cc.requestID, c.idemKey, c.cc.timeout)
-		outcome := limit.Outcome{Sent: res.sent, Elapsed: res.elapsed}
-		var apiErr *APIError
-		errors.As(res.err, &apiErr)
-		switch {
-		case apiErr != nil && errors.Is(apiErr, ErrQueryLimitExceeded):
-			outcome.Refused = limit.RefusedRate
-		case apiErr != nil && errors.Is(apiErr, ErrOperationTimeLimit), res.err != nil && res.status == http.StatusTooManyRequests:
-			// Any 429 is a refusal before execution (the JS SDK treats
-			// every 429 as the operating limit).
-			outcome.Refused = limit.RefusedOperating
-			outcome.RefusedMethod = c.limitReq.Methods[0]
-		}
-		if res.resp != nil {
-			outcome.Reports = h.billing.reports(res.resp, c.limitReq.Methods, c.v, c.method, c.body, c.params.Operating.BatchBilling)
-		}
-		rel := outcome
-		if res.err == nil && isBatch(c.method) {
-			// A command refused inside a batch that ran teaches the limiter too.
-			rel.Refused, rel.RefusedMethod = batchSubRefusal(c.v, res.resp, c.body, c.limitReq.Methods)
-		}
-		permit.Release(rel)
-		h.stats.record(res, outcome)
-		c.logAttempt(ctx, log, attempts, res)
-
+		st.attempts++
+		st.requests++
+		res, outcome := c.attempt(ctx, permit, st.attempts)
 		if res.err == nil {
-			res.resp.Attempts = requests
+			res.resp.Attempts = st.requests
 			return res.resp, nil
 		}
-		lastErr = res.err
+		st.lastErr = res.err
 		if ctx.Err() != nil {
 			return nil, c.ctxError(ctx.Err(), res.sent, nil)
 		}
-		// Refused before running: wait and retry, without using up an attempt.
-		if outcome.Refused != limit.NotRefused {
-			attempts--
-			if refusalWait >= c.params.Retry.MaxRefusalWait {
-				return nil, c.giveUp(ctx, log, attempts, requests, fmt.Errorf("b24: %s: still refused after waiting %v for the portal's limits: %w",
-					c.method, refusalWait.Round(time.Millisecond), res.err))
-			}
-			pending = c.refusal(outcome.Refused, res.header)
-			h.stats.addRetry()
-			code := strconv.Itoa(res.status)
-			if apiErr != nil {
-				code = apiErr.Code
-			}
-			log.LogAttrs(ctx, slog.LevelWarn, "b24 refused by a portal limit, waiting", slog.String("method", c.method),
-				slog.String("code", code), slog.String("request_id", c.cc.requestID))
-			continue
-		}
-		kind := c.failureKind(res)
-		switch {
-		case kind == failFatal:
-			if requests > 1 {
-				return nil, c.giveUp(ctx, log, attempts, requests, res.err)
-			}
-			return nil, res.err
-		case kind == failTooLarge || kind == failMayHaveRun && !c.safeToRepeat():
-			err := c.ambiguousIfWrite(res.err)
-			if requests > 1 {
-				return nil, c.giveUp(ctx, log, attempts, requests, err)
-			}
+		delay, err := c.decide(ctx, &st, res, outcome)
+		if err != nil {
 			return nil, err
 		}
-		if attempts >= c.params.Retry.MaxAttempts {
-			err := fmt.Errorf("b24: %s: giving up after %d attempts: %w", c.method, attempts, res.err)
-			if kind == failMayHaveRun {
-				err = c.ambiguousIfWrite(err)
+		if delay > 0 {
+			if err := sleepCtx(ctx, delay); err != nil {
+				return nil, c.ctxError(err, false, st.lastErr)
 			}
-			return nil, c.giveUp(ctx, log, attempts, requests, err)
-		}
-		delay := c.backoff(attempts, res.header)
-		h.stats.addRetry()
-		log.LogAttrs(ctx, slog.LevelWarn, "b24 retrying", slog.String("method", c.method),
-			slog.Int("attempt", attempts), slog.Duration("delay", delay), slog.String("error", res.err.Error()),
-			slog.String("request_id", c.cc.requestID))
-		if err := sleepCtx(ctx, delay); err != nil {
-			return nil, c.ctxError(err, false, lastErr)
 		}
 	}
+}
+
+// waitForLimiter waits out a refusal's Retry-After, then the limiter, then
+// the refusal's floor when the limiter did not hold the call back, and
+// returns the limiter's permit.
+func (c *call) waitForLimiter(ctx context.Context, st *attemptState) (limit.Permit, error) {
+	budget := func() time.Duration { return c.params.Retry.MaxRefusalWait - st.refusalWait }
+	if st.pending != nil && st.pending.fromHeader {
+		// The portal said how long to wait: honour it whatever the limiter does.
+		if err := st.pending.sleep(ctx, budget()); err != nil {
+			return nil, c.ctxError(err, false, st.lastErr)
+		}
+	}
+	start := time.Now()
+	permit, err := c.h.limiter.Acquire(ctx, c.limitReq)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, c.ctxError(ctx.Err(), false, st.lastErr)
+		}
+		return nil, fmt.Errorf("b24: %s: limiter: %w", c.method, err)
+	}
+	held := limiterWait(permit, time.Since(start))
+	c.noteLimiterWait(ctx, held)
+	if p := st.pending; p != nil {
+		if held == 0 {
+			// The limiter did not hold back after the refusal (a custom
+			// limiter, or one that lost the refusal): wait the floor here.
+			if err := p.sleep(ctx, budget()); err != nil {
+				permit.Release(limit.Outcome{})
+				return nil, c.ctxError(err, false, st.lastErr)
+			}
+		}
+		st.refusalWait += time.Since(p.at)
+		st.pending = nil
+	}
+	return permit, nil
+}
+
+// noteLimiterWait counts a wait the limiter imposed, and logs one of 1 s or more.
+func (c *call) noteLimiterWait(ctx context.Context, held time.Duration) {
+	if held <= 0 {
+		return
+	}
+	c.h.stats.addWait(held)
+	if held >= time.Second {
+		c.h.Logger().LogAttrs(ctx, slog.LevelWarn, "b24 limiter wait", slog.String("method", c.method),
+			slog.Duration("wait", held), slog.String("request_id", c.cc.requestID))
+	}
+}
+
+// attempt sends attempt n under permit, settles the permit with what the
+// portal answered, and records it in the stats and the log.
+func (c *call) attempt(ctx context.Context, permit limit.Permit, n int) (attemptResult, limit.Outcome) {
+	if c.cc.onSend != nil {
+		c.cc.onSend(time.Now())
+	}
+	res := c.h.send(ctx, c.v, c.method, c.body, c.cc.requestID, c.idemKey, c.cc.timeout)
+	outcome := c.outcome(res)
+	rel := outcome
+	if res.err == nil && isBatch(c.method) {
+		// A command refused inside a batch that ran teaches the limiter too.
+		rel.Refused, rel.RefusedMethod = batchSubRefusal(c.v, res.resp, c.body, c.limitReq.Methods)
+	}
+	permit.Release(rel)
+	c.h.stats.record(res, outcome)
+	c.logAttempt(ctx, c.h.Logger(), n, res)
+	return res, outcome
+}
+
+// outcome classifies an answer for the limiter: refused by the request
+// bucket (503 QUERY_LIMIT_EXCEEDED) or by an operating budget (any 429),
+// and the operating figures it reported.
+func (c *call) outcome(res attemptResult) limit.Outcome {
+	o := limit.Outcome{Sent: res.sent, Elapsed: res.elapsed}
+	var apiErr *APIError
+	errors.As(res.err, &apiErr)
+	switch {
+	case apiErr != nil && errors.Is(apiErr, ErrQueryLimitExceeded):
+		o.Refused = limit.RefusedRate
+	case apiErr != nil && errors.Is(apiErr, ErrOperationTimeLimit), res.err != nil && res.status == http.StatusTooManyRequests:
+		// Any 429 is a refusal before execution (the JS SDK treats
+		// every 429 as the operating limit).
+		o.Refused = limit.RefusedOperating
+		o.RefusedMethod = c.limitReq.Methods[0]
+	}
+	if res.resp != nil {
+		o.Reports = c.h.billing.reports(res.resp, c.limitReq.Methods, c.v, c.method, c.body, c.params.Operating.BatchBilling)
+	}
+	return o
+}
+
+// decide returns how long to wait before the next attempt after a failed
+// one, or the error the call ends with: a refusal is waited out without
+// using up an attempt; other failures are retried while that is safe and
+// attempts remain (docs/retries.md).
+func (c *call) decide(ctx context.Context, st *attemptState, res attemptResult, o limit.Outcome) (time.Duration, error) {
+	log := c.h.Logger()
+	if o.Refused != limit.NotRefused {
+		return 0, c.refused(ctx, st, res, o.Refused)
+	}
+	var err error
+	switch kind := c.failureKind(res); {
+	case kind == failFatal:
+		err = res.err
+	case kind == failTooLarge || kind == failMayHaveRun && !c.safeToRepeat():
+		err = c.ambiguousIfWrite(res.err)
+	case st.attempts >= c.params.Retry.MaxAttempts:
+		err = fmt.Errorf("b24: %s: giving up after %d attempts: %w", c.method, st.attempts, res.err)
+		if kind == failMayHaveRun {
+			err = c.ambiguousIfWrite(err)
+		}
+		return 0, c.giveUp(ctx, log, st.attempts, st.requests, err)
+	default:
+		delay := c.backoff(st.attempts, res.header)
+		c.h.stats.addRetry()
+		log.LogAttrs(ctx, slog.LevelWarn, "b24 retrying", slog.String("method", c.method),
+			slog.Int("attempt", st.attempts), slog.Duration("delay", delay), slog.String("error", res.err.Error()),
+			slog.String("request_id", c.cc.requestID))
+		return delay, nil
+	}
+	if st.requests > 1 {
+		return 0, c.giveUp(ctx, log, st.attempts, st.requests, err)
+	}
+	return 0, err
+}
+
+// refused handles a refusal before running: the attempt is not counted, and
+// the next request follows the refusal's wait, unless MaxRefusalWait is spent.
+func (c *call) refused(ctx context.Context, st *attemptState, res attemptResult, r limit.Refusal) error {
+	log := c.h.Logger()
+	st.attempts--
+	if st.refusalWait >= c.params.Retry.MaxRefusalWait {
+		return c.giveUp(ctx, log, st.attempts, st.requests, fmt.Errorf("b24: %s: still refused after waiting %v for the portal's limits: %w",
+			c.method, st.refusalWait.Round(time.Millisecond), res.err))
+	}
+	st.pending = c.refusal(r, res.header)
+	c.h.stats.addRetry()
+	code := strconv.Itoa(res.status)
+	var apiErr *APIError
+	if errors.As(res.err, &apiErr) {
+		code = apiErr.Code
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "b24 refused by a portal limit, waiting", slog.String("method", c.method),
+		slog.String("code", code), slog.String("request_id", c.cc.requestID))
+	return nil
 }
 
 // giveUp logs that the call stops retrying and returns err. err never

@@ -178,7 +178,7 @@ func TestBatchSubErrorsRedacted(t *testing.T) {
 	}
 	redactedSeen := false
 	for _, c := range res.Commands[1:] {
-		if c.State != Failed || c.Err == nil {
+		if c.State != CommandFailed || c.Err == nil {
 			t.Fatalf("%s: state %v err %v, want failed", c.Name, c.State, c.Err)
 		}
 		showEverywhere(t, c.Name+" error", c.Err)

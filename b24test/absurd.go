@@ -68,7 +68,7 @@ func (f *faults) nextAbsurd() AbsurdFigure {
 const tenYears = 10 * 365 * 24 * time.Hour
 
 // absurdRefusal is the refusal of a Retry-After class (nil for the others).
-func (s *Server) absurdRefusal(api API, a AbsurdFigure) *reply {
+func (s *Server) absurdRefusal(api APIVersions, a AbsurdFigure) *reply {
 	var ra string
 	switch a {
 	case AbsurdRetryAfterHuge:

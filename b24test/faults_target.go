@@ -102,7 +102,7 @@ func (f Fault) strikesBefore() bool {
 }
 
 // refusal is the answer of a fault that strikes before the method runs.
-func (s *Server) refusal(r *http.Request, api API, fault Fault) (reply, bool) {
+func (s *Server) refusal(r *http.Request, api APIVersions, fault Fault) (reply, bool) {
 	switch fault {
 	case FaultUnavailable:
 		rep := s.errorReply(V2, errQueryLimit)

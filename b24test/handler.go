@@ -24,7 +24,7 @@ const (
 
 // route is a parsed /rest path.
 type route struct {
-	api     API
+	api     APIVersions
 	webhook bool   // the path carried <user>/<secret>
 	user    string // the <user> segment
 	secret  string
@@ -167,7 +167,7 @@ type restCall struct {
 	r       *http.Request
 	rt      route
 	rec     *RequestRecord
-	api     API
+	api     APIVersions
 	arrive  time.Time
 	m       *Method
 	params  *php.Array
@@ -373,7 +373,7 @@ func (s *Server) hasScope(scope string) bool {
 }
 
 // runSingle runs one non-batch call.
-func (s *Server) runSingle(ctx context.Context, m *Method, api API, params *php.Array, start int, arrive time.Time, fault Fault) reply {
+func (s *Server) runSingle(ctx context.Context, m *Method, api APIVersions, params *php.Array, start int, arrive time.Time, fault Fault) reply {
 	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.cfg.userID, Now: arrive.In(s.data.Location)}
 	if fault.listFault() {
 		c.fault = fault
@@ -480,7 +480,7 @@ func (s *Server) jsonReply(status int, v any, processing time.Duration) reply {
 }
 
 // errorReply writes e in the shape of api.
-func (s *Server) errorReply(api API, e *Error) reply {
+func (s *Server) errorReply(api APIVersions, e *Error) reply {
 	env := php.NewArray()
 	if api == V3 {
 		code, msg := e.V3Code, e.V3Message

@@ -31,7 +31,7 @@ var exemptVectors = map[string]string{
 
 // vectorCase is how to make the fake answer the call behind a vector.
 type vectorCase struct {
-	api    API
+	api    APIVersions
 	method string
 	body   string // JSON
 	opts   []Option

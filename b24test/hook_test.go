@@ -74,7 +74,7 @@ func TestHookCutoffScaled(t *testing.T) {
 			start := time.Now()
 			res, err := h.V2().BatchByChunk(t.Context(), cmds, b24.WithReconciler(reconcile.CRMUpdates))
 			took := time.Since(start)
-			if err != nil || res.Commands[0].State != b24.Done || !res.Commands[0].Reconciled {
+			if err != nil || res.Commands[0].State != b24.CommandDone || !res.Commands[0].Reconciled {
 				t.Fatalf("scale %v: %v %+v", tc.scale, err, res.Commands[0])
 			}
 			if took < tc.want || took > tc.want+tc.want/2 {

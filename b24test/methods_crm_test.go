@@ -23,7 +23,7 @@ func methodsFor(t *testing.T, seed Seed) map[string]Method {
 	out := map[string]Method{}
 	for _, fam := range []Family{crmFamily, itemFamily, tasksFamily} {
 		for _, m := range fam(d) {
-			for _, api := range []API{V2, V3} {
+			for _, api := range []APIVersions{V2, V3} {
 				if m.API&api != 0 {
 					out[api.String()+":"+m.Name] = m
 				}
@@ -34,7 +34,7 @@ func methodsFor(t *testing.T, seed Seed) map[string]Method {
 }
 
 // invoke runs a method with JSON parameters and returns the result as generic JSON.
-func invoke(t *testing.T, ms map[string]Method, api API, name, params string, start int) (any, Result, *Error, *Call) {
+func invoke(t *testing.T, ms map[string]Method, api APIVersions, name, params string, start int) (any, Result, *Error, *Call) {
 	t.Helper()
 	m, ok := ms[api.String()+":"+name]
 	if !ok {
@@ -64,7 +64,7 @@ func invoke(t *testing.T, ms map[string]Method, api API, name, params string, st
 	return out, res, nil, c
 }
 
-func mustOK(t *testing.T, ms map[string]Method, api API, name, params string, start int) (any, Result, *Call) {
+func mustOK(t *testing.T, ms map[string]Method, api APIVersions, name, params string, start int) (any, Result, *Call) {
 	t.Helper()
 	out, res, e, c := invoke(t, ms, api, name, params, start)
 	if e != nil {
@@ -411,7 +411,7 @@ func TestOriginKeysFilterable(t *testing.T) {
 func TestFilterRefusedOnTheWire(t *testing.T) {
 	ms := methodsFor(t, Seed{Deals: 30, Tasks: 30})
 	for _, tc := range []struct {
-		api          API
+		api          APIVersions
 		method, body string
 		code, desc   string
 	}{

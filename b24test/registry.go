@@ -40,12 +40,13 @@ import (
 	"github.com/b24go/b24/internal/php"
 )
 
-// API says which REST generation a method is served on.
-type API uint8
+// APIVersions says which REST generations a method is served on: V2, V3 or
+// Both (a bitmask).
+type APIVersions uint8
 
 const (
 	// V2 is the classic REST API: /rest/<user>/<secret>/<method>.
-	V2 API = 1 << iota
+	V2 APIVersions = 1 << iota
 	// V3 is REST 3.0: /rest/api/<user>/<secret>/<method>.
 	V3
 	// Both serves the method on both paths with one handler, which tells
@@ -53,7 +54,7 @@ const (
 	Both = V2 | V3
 )
 
-func (a API) String() string {
+func (a APIVersions) String() string {
 	switch a {
 	case V2:
 		return "v2"
@@ -62,7 +63,7 @@ func (a API) String() string {
 	case Both:
 		return "v2+v3"
 	}
-	return fmt.Sprintf("API(%d)", uint8(a))
+	return fmt.Sprintf("APIVersions(%d)", uint8(a))
 }
 
 // Method declares one REST method.
@@ -73,7 +74,7 @@ type Method struct {
 	// API is V2, V3 or Both. A name may be registered once for V2 and once
 	// for V3 with different handlers (tasks.task.list answers result.tasks on
 	// v2 and result.items on v3).
-	API API
+	API APIVersions
 	// Write marks a method that changes data: on v3 it honours the
 	// Idempotency-Key header, and the faults that strike after execution
 	// ("500 after a write") apply to it.
@@ -96,7 +97,7 @@ type Call struct {
 	// Method is the called method name, lower-cased.
 	Method string
 	// API is V2 or V3 (never Both).
-	API API
+	API APIVersions
 	// Params are the call's parameters as PHP would see them: on v2 the
 	// query string merged with the body (JSON, form or multipart; bracket
 	// keys nested; malformed JSON gives none), without start, auth and
@@ -368,7 +369,7 @@ func (r *registry) add(m Method) error {
 	}
 	mm := m
 	for _, t := range []struct {
-		api API
+		api APIVersions
 		tab map[string]*Method
 	}{{V2, r.v2}, {V3, r.v3}} {
 		if m.API&t.api == 0 {
@@ -383,7 +384,7 @@ func (r *registry) add(m Method) error {
 }
 
 // lookup finds a method by name (any case) on api.
-func (r *registry) lookup(api API, name string) *Method {
+func (r *registry) lookup(api APIVersions, name string) *Method {
 	tab := r.v2
 	if api == V3 {
 		tab = r.v3
@@ -392,7 +393,7 @@ func (r *registry) lookup(api API, name string) *Method {
 }
 
 // names lists the methods of api, sorted.
-func (r *registry) names(api API) []string {
+func (r *registry) names(api APIVersions) []string {
 	tab := r.v2
 	if api == V3 {
 		tab = r.v3

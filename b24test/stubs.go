@@ -86,7 +86,7 @@ func (s *Server) ResetStubs() {
 
 // method finds method name (any case) on api, stubs first: a stubbed
 // method keeps its declaration (scope, write) and answers with the stub.
-func (s *Server) method(api API, name string) *Method {
+func (s *Server) method(api APIVersions, name string) *Method {
 	name = strings.ToLower(name)
 	m := s.reg.lookup(api, name)
 	if name == "batch" {

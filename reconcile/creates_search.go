@@ -47,11 +47,11 @@ type search struct {
 // keys a list command (filter ORIGINATOR_ID and @ORIGIN_ID, or @xmlId), up
 // to b24.MaxBatchCommands lists a batch request:
 //
-//   - one record: b24.Done, Result its id;
+//   - one record: b24.CommandDone, Result its id;
 //   - none, in a search sent SearchAfter or more after the create's send:
-//     b24.NotExecuted (safe to send again); earlier: b24.Ambiguous
+//     b24.CommandNotExecuted (safe to send again); earlier: b24.CommandAmbiguous
 //     (ErrTooEarly);
-//   - two or more: b24.Ambiguous (ErrTwoMatches); so is a list whose page
+//   - two or more: b24.CommandAmbiguous (ErrTwoMatches); so is a list whose page
 //     could not hold every match, and a command that carries no key.
 //
 // REST 3.0 creates are not searched: send them with b24.WithIdempotencyKey
@@ -59,7 +59,7 @@ type search struct {
 func CRMCreates(ctx context.Context, api *b24.API, cmds []b24.Cmd, sentAt []time.Time) []b24.Settled {
 	out := make([]b24.Settled, len(cmds))
 	for i := range out {
-		out[i].State = b24.Ambiguous
+		out[i].State = b24.CommandAmbiguous
 	}
 	if api.Version() != b24.APIv2 {
 		for i := range out {
@@ -203,7 +203,7 @@ func (s search) settle(out []b24.Settled, rows []map[string]any, lerr error, sea
 		case lerr != nil:
 			o.Err = fmt.Errorf("reconcile.CRMCreates: %w", lerr)
 		case len(ids) == 1:
-			*o = b24.Settled{State: b24.Done, Result: []byte(strconv.Quote(ids[0]))}
+			*o = b24.Settled{State: b24.CommandDone, Result: []byte(strconv.Quote(ids[0]))}
 			if _, err := strconv.ParseInt(ids[0], 10, 64); err == nil {
 				o.Result = []byte(ids[0])
 			}
@@ -212,7 +212,7 @@ func (s search) settle(out []b24.Settled, rows []map[string]any, lerr error, sea
 		case searchAt.Before(sentAt[t.i].Add(after)):
 			o.Err = fmt.Errorf("%w (key %q, searched %v after the send, want %v)", ErrTooEarly, t.key, searchAt.Sub(sentAt[t.i]).Round(time.Millisecond), after)
 		default:
-			o.State = b24.NotExecuted
+			o.State = b24.CommandNotExecuted
 		}
 	}
 }

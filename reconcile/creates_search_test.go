@@ -45,9 +45,9 @@ func TestCRMCreatesSettles(t *testing.T) {
 		fault b24test.Fault
 		want  b24.CommandState
 	}{
-		{"reset-120", 120, b24test.FaultReset, b24.Done},
-		{"not-run-70", 70, b24test.FaultBadGateway, b24.NotExecuted},
-		{"late-run-60", 60, b24test.FaultLateRun, b24.Done},
+		{"reset-120", 120, b24test.FaultReset, b24.CommandDone},
+		{"not-run-70", 70, b24test.FaultBadGateway, b24.CommandNotExecuted},
+		{"late-run-60", 60, b24test.FaultLateRun, b24.CommandDone},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestCRMCreatesSettles(t *testing.T) {
 					if c.State != tc.want || !c.Reconciled {
 						t.Fatalf("command %d: %v %v (reconciled %v)", i, c.State, c.Err, c.Reconciled)
 					}
-					if c.State == b24.Done {
+					if c.State == b24.CommandDone {
 						id, err := b24.DecodeResult[b24.ID](&c)
 						if err != nil || id <= 0 || ids[strconv.Itoa(int(id))] {
 							t.Fatalf("command %d: result %s (%v)", i, c.Result, err)
@@ -85,7 +85,7 @@ func TestCRMCreatesSettles(t *testing.T) {
 					}
 				}
 				a := s.Audit()
-				created := map[bool]int{true: tc.rows}[tc.want == b24.Done]
+				created := map[bool]int{true: tc.rows}[tc.want == b24.CommandDone]
 				if n := reltest.CreatedRecords(t, a, "deal"); n != created {
 					t.Errorf("%d deals created, want %d", n, created)
 				}
@@ -114,22 +114,22 @@ func TestCRMCreatesTwoMatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := reconcile.CRMCreates(context.Background(), api, cmds, []time.Time{time.Now(), time.Now(), time.Now(), time.Now()})
-		if got[0].State != b24.NotExecuted || got[2].State != b24.NotExecuted {
+		if got[0].State != b24.CommandNotExecuted || got[2].State != b24.CommandNotExecuted {
 			t.Errorf("keys not found: %+v %+v", got[0], got[2])
 		}
-		if got[1].State != b24.Done {
+		if got[1].State != b24.CommandDone {
 			t.Errorf("one record carries the key: %+v", got[1])
 		}
-		if got[3].State != b24.Ambiguous || !errors.Is(got[3].Err, reconcile.ErrBadKey) {
+		if got[3].State != b24.CommandAmbiguous || !errors.Is(got[3].Err, reconcile.ErrBadKey) {
 			t.Errorf("no key: %+v", got[3])
 		}
 		// Now the create runs too: two records carry row-1.
 		res, _ := api.Batch(context.Background(), cmds[1:2])
-		if res.Commands[0].State != b24.Done {
+		if res.Commands[0].State != b24.CommandDone {
 			t.Fatal(res.Commands[0].Err)
 		}
 		got = reconcile.CRMCreates(context.Background(), api, cmds[:2], []time.Time{time.Now(), time.Now()})
-		if got[1].State != b24.Ambiguous || !errors.Is(got[1].Err, reconcile.ErrTwoMatches) {
+		if got[1].State != b24.CommandAmbiguous || !errors.Is(got[1].Err, reconcile.ErrTwoMatches) {
 			t.Errorf("two matches: %+v", got[1])
 		}
 	})

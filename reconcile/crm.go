@@ -134,7 +134,7 @@ var multifields = []string{"PHONE", "EMAIL", "WEB", "IM", "LINK", "FM"}
 
 // settleFields decides CRMUpdate from the written fields and the
 // record read back: done, not done (every field a scalar, one provably
-// different), or an error (b24.Ambiguous).
+// different), or an error (b24.CommandAmbiguous).
 func settleFields(fields, rec map[string]any) (bool, error) {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {

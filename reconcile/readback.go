@@ -20,7 +20,7 @@ const ReadBackIDs = 50
 // id-filtered lists instead of one get a record: ReadBackIDs records a list
 // command, up to b24.MaxBatchCommands lists a batch request. A record
 // modified after its send by a user other than the webhook's is a
-// b24.Conflict; a record missing from the list stays b24.Ambiguous with an
+// b24.CommandConflict; a record missing from the list stays b24.CommandAmbiguous with an
 // error wrapping b24.ErrNotFound. Call it only once the portal's request
 // cut-off has passed since the sends. On REST 3.0 it reads one record a call
 // (CRMUpdate, no conflict check).
@@ -33,7 +33,7 @@ func CRMUpdates(ctx context.Context, api *b24.API, cmds []b24.Cmd, sentAt []time
 		return out
 	}
 	for i := range out {
-		out[i].State = b24.Ambiguous
+		out[i].State = b24.CommandAmbiguous
 	}
 	reads := planReads(cmds, out)
 	if len(reads) == 0 {
@@ -48,8 +48,8 @@ func CRMUpdates(ctx context.Context, api *b24.API, cmds []b24.Cmd, sentAt []time
 }
 
 // Each makes a b24.Reconciler of a function that settles one command: done
-// (b24.Done), not done (b24.NotExecuted: safe to send again), or an error
-// (the command stays b24.Ambiguous). CRMUpdate is such a function.
+// (b24.CommandDone), not done (b24.CommandNotExecuted: safe to send again), or an error
+// (the command stays b24.CommandAmbiguous). CRMUpdate is such a function.
 func Each(f func(ctx context.Context, api *b24.API, cmd b24.Cmd) (done bool, err error)) b24.Reconciler {
 	return func(ctx context.Context, api *b24.API, cmds []b24.Cmd, _ []time.Time) []b24.Settled {
 		out := make([]b24.Settled, 0, len(cmds))
@@ -67,11 +67,11 @@ func Each(f func(ctx context.Context, api *b24.API, cmd b24.Cmd) (done bool, err
 func settled(done bool, err error) b24.Settled {
 	switch {
 	case err != nil:
-		return b24.Settled{State: b24.Ambiguous, Err: err}
+		return b24.Settled{State: b24.CommandAmbiguous, Err: err}
 	case done:
-		return b24.Settled{State: b24.Done}
+		return b24.Settled{State: b24.CommandDone}
 	}
-	return b24.Settled{State: b24.NotExecuted}
+	return b24.Settled{State: b24.CommandNotExecuted}
 }
 
 // target is one update to read back: its position and what it wrote.
@@ -156,7 +156,7 @@ func listRows(res *b24.BatchResult, err error, li int) ([]map[string]any, time.T
 		return nil, time.Time{}, err
 	}
 	c := res.Commands[li]
-	if c.State != b24.Done {
+	if c.State != b24.CommandDone {
 		return nil, time.Time{}, c.Err
 	}
 	// The portal's clock when it ran the list bounds a modification time:
@@ -188,7 +188,7 @@ func (r read) settle(out []b24.Settled, rows []map[string]any, readAt time.Time,
 		case !ok:
 			o.Err = fmt.Errorf("reconcile.CRMUpdates: ID %s is not in the list: %w", t.id, b24.ErrNotFound)
 		case changedByOther(rec, sentAt[t.i], readAt, user):
-			o.State, o.Err = b24.Conflict, fmt.Errorf("ID %s: %w", t.id, b24.ErrConflict)
+			o.State, o.Err = b24.CommandConflict, fmt.Errorf("ID %s: %w", t.id, b24.ErrConflict)
 		default:
 			*o = settled(settleFields(t.fields, rec))
 		}

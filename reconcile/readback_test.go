@@ -41,9 +41,9 @@ func TestBatchByChunkReadBackIsBatched(t *testing.T) {
 		fault b24test.Fault
 		want  b24.CommandState
 	}{
-		{"ran-120", 120, b24test.FaultReset, b24.Done},
-		{"not-run-120", 120, b24test.FaultBadGateway, b24.NotExecuted},
-		{"ran-7", 7, b24test.FaultReset, b24.Done},
+		{"ran-120", 120, b24test.FaultReset, b24.CommandDone},
+		{"not-run-120", 120, b24test.FaultBadGateway, b24.CommandNotExecuted},
+		{"ran-7", 7, b24test.FaultReset, b24.CommandDone},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -61,7 +61,7 @@ func TestBatchByChunkReadBackIsBatched(t *testing.T) {
 				start := time.Now()
 				res, err := api.BatchByChunk(context.Background(), cmds, b24.WithHalt(false),
 					b24.WithReconciler(reconcile.CRMUpdates), b24.WithRequestCutoff(60*time.Second/scale))
-				if tc.want == b24.Done && err != nil || tc.want != b24.Done && !errors.Is(err, b24.ErrNotExecuted) {
+				if tc.want == b24.CommandDone && err != nil || tc.want != b24.CommandDone && !errors.Is(err, b24.ErrNotExecuted) {
 					t.Errorf("err %v", err)
 				}
 				for i, c := range res.Commands {
@@ -78,7 +78,7 @@ func TestBatchByChunkReadBackIsBatched(t *testing.T) {
 					t.Errorf("read back in %d requests, want 1 to %d (gets: %d)", readBack, limit, a.Calls("crm.deal.get"))
 				}
 				for _, id := range ids {
-					if n, w := a.Writes["deal:"+id], map[bool]int{true: 1}[tc.want == b24.Done]; n != w {
+					if n, w := a.Writes["deal:"+id], map[bool]int{true: 1}[tc.want == b24.CommandDone]; n != w {
 						t.Errorf("deal %s written %d times, want %d", id, n, w)
 					}
 				}
@@ -97,8 +97,8 @@ func TestBatchByChunkReadBackConflict(t *testing.T) {
 		fault b24test.Fault
 		other b24.CommandState // the rows nobody else touched after the send
 	}{
-		{b24test.FaultReset, b24.Done},
-		{b24test.FaultBadGateway, b24.NotExecuted},
+		{b24test.FaultReset, b24.CommandDone},
+		{b24test.FaultBadGateway, b24.CommandNotExecuted},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -134,7 +134,7 @@ func TestBatchByChunkReadBackConflict(t *testing.T) {
 				for i, c := range res.Commands {
 					want := tc.other
 					if i < 2 {
-						want = b24.Conflict
+						want = b24.CommandConflict
 						if !errors.Is(c.Err, b24.ErrConflict) || !errors.Is(c.Err, b24.ErrAmbiguous) {
 							t.Errorf("command %d: err %v", i, c.Err)
 						}
@@ -144,7 +144,7 @@ func TestBatchByChunkReadBackConflict(t *testing.T) {
 					}
 				}
 				for _, id := range ids {
-					if n, w := s.Audit().Writes["deal:"+id], map[bool]int{true: 1}[tc.other == b24.Done]; n != w {
+					if n, w := s.Audit().Writes["deal:"+id], map[bool]int{true: 1}[tc.other == b24.CommandDone]; n != w {
 						t.Errorf("deal %s written %d times, want %d", id, n, w)
 					}
 				}
@@ -182,9 +182,9 @@ func TestBatchByChunkReadBackFromTheSend(t *testing.T) {
 			t.Errorf("settled after %v, want 6 s after the send", d)
 		}
 		for i, c := range res.Commands {
-			want := b24.Done
+			want := b24.CommandDone
 			if i == 0 {
-				want = b24.Conflict
+				want = b24.CommandConflict
 			}
 			if c.State != want {
 				t.Errorf("command %d: %v %v, want %v", i, c.State, c.Err, want)
@@ -220,16 +220,16 @@ func TestCRMUpdatesItems(t *testing.T) {
 		if n := s.Audit().Requests - before; n != 1 {
 			t.Errorf("%d requests, want 1", n)
 		}
-		if got[0].State != b24.Done || got[0].Err != nil {
+		if got[0].State != b24.CommandDone || got[0].Err != nil {
 			t.Errorf("written: %+v", got[0])
 		}
-		if got[1].State != b24.NotExecuted || got[1].Err != nil {
+		if got[1].State != b24.CommandNotExecuted || got[1].Err != nil {
 			t.Errorf("not sent: %+v", got[1])
 		}
-		if got[2].State != b24.Conflict || !errors.Is(got[2].Err, b24.ErrConflict) {
+		if got[2].State != b24.CommandConflict || !errors.Is(got[2].Err, b24.ErrConflict) {
 			t.Errorf("edited by user 7: %+v", got[2])
 		}
-		if got[3].State != b24.Ambiguous || !errors.Is(got[3].Err, b24.ErrNotFound) {
+		if got[3].State != b24.CommandAmbiguous || !errors.Is(got[3].Err, b24.ErrNotFound) {
 			t.Errorf("missing: %+v", got[3])
 		}
 	})

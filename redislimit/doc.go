@@ -4,22 +4,22 @@
 // spending them as if it were alone.
 //
 // A portal counts two budgets, whichever process sends the requests: the
-// request bucket per portal (X requests at once, then Y a second: 50 and 2,
+// request bucket per portal (Burst requests at once, then Drain a second: 50 and 2,
 // or 250 and 5 on Enterprise; over it the portal answers 503
 // QUERY_LIMIT_EXCEEDED), and the operating time per webhook credential and
 // method (480 s of server time per 600 s; over it 429 OPERATION_TIME_LIMIT).
 // The in-memory limiter (limit.New) paces one process;
 // this one paces all of them together, with the same rules:
 //
-//   - the request bucket is a GCRA on Redis's clock, with a burst of X-1
-//     (one request of headroom for network jitter) and Y requests a second;
+//   - the request bucket is a GCRA on Redis's clock, with a burst of Burst-1
+//     (one request of headroom for network jitter) and Drain requests a second;
 //     after a 503 no burst is left for any process, and the next request
-//     waits a full 1/Y. The shared bucket keeps X and Y whatever the
+//     waits a full 1/Drain. The shared bucket keeps Burst and Drain whatever the
 //     refusals, as if RateLimit.Fixed were set: the in-memory limiter lowers
 //     them after repeated 503s because other clients drain the portal's
 //     bucket without sharing its limiter, and the processes that share this
-//     one are not such clients (give the others the same Redis, or lower X
-//     and Y for all). The in-memory fallback adapts as limit.New does;
+//     one are not such clients (give the others the same Redis, or lower Burst
+//     and Drain for all). The in-memory fallback adapts as limit.New does;
 //   - the operating budget of each (portal, credential hash, method) holds
 //     the last figure the portal reported, its reset time, an estimate of one
 //     call's cost learnt from successive reports, and a reservation per call

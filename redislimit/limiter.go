@@ -403,7 +403,7 @@ func (l *Limiter) acquireArgs(p *limit.Params, token string) []any {
 	}
 }
 
-// bucketT is the emission interval 1/Y in microseconds.
+// bucketT is the emission interval 1/Drain in microseconds.
 func bucketT(p *limit.Params) float64 { return 1e6 / p.RateLimit.Drain }
 
 // clientBurst keeps one request of headroom below the portal's bucket size

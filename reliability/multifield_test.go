@@ -105,12 +105,12 @@ func soakMultifield(t *testing.T, seed uint64, n int) {
 			}
 			outcomes[key]++
 			switch c.State {
-			case b24.NotExecuted:
+			case b24.CommandNotExecuted:
 				if c.Reconciled && isPhone(id) {
 					t.Errorf("contact %d: a phone update settled not executed: a resend adds the phone again", id)
 				}
 				again = append(again, id)
-			case b24.Ambiguous:
+			case b24.CommandAmbiguous:
 				if !errors.Is(c.Err, b24.ErrAmbiguous) {
 					t.Errorf("contact %d: ambiguous without ErrAmbiguous: %v", id, c.Err)
 				}
@@ -137,16 +137,16 @@ func soakMultifield(t *testing.T, seed uint64, n int) {
 			if k > 1 {
 				t.Errorf("contact %d holds the phone %s %d times", id, phone(id), k)
 			}
-			if state[id] == b24.Done && k != 1 {
+			if state[id] == b24.CommandDone && k != 1 {
 				t.Errorf("contact %d reported done, holds the phone %d times", id, k)
 			}
 			if n := len(got.Phones) - len(before[id].Phones); n != k {
 				t.Errorf("contact %d: %d phones added, %d of them the update's", id, n, k)
 			}
-		} else if state[id] == b24.Done && got.Name != name(id) {
+		} else if state[id] == b24.CommandDone && got.Name != name(id) {
 			t.Errorf("contact %d reported done, NAME %q", id, got.Name)
 		}
-		if state[id] == b24.Failed && w != 0 {
+		if state[id] == b24.CommandFailed && w != 0 {
 			t.Errorf("contact %d reported failed, but written", id)
 		}
 	}

@@ -186,7 +186,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"Cmd":                   {cmds[0]},
 			"Code":                  {b24.ErrNotFound},
 			"CommandResult":         {bres.Commands[0], bres.Commands[1]},
-			"CommandState":          {b24.Ambiguous},
+			"CommandState":          {b24.CommandAmbiguous},
 			"DateTime":              {b24.DateTime{}},
 			"Float":                 {b24.Float(1.5)},
 			"YN":                    {b24.YN(true)},
@@ -241,7 +241,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 
 			"b24test/Outbound": {b24test.Outbound{URL: "http://127.0.0.1:1/hook", Token: reltest.Secret}},
 
-			"b24test/API":           {b24test.V3},
+			"b24test/APIVersions":   {b24test.V3},
 			"b24test/AbsurdFigure":  {b24test.AbsurdResetFarAhead, b24test.AbsurdTimes},
 			"b24test/Audit":         {audit},
 			"b24test/Call":          {&b24test.Call{Method: "crm.deal.get"}},

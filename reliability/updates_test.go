@@ -90,26 +90,26 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 			if c.Reconciled {
 				reconciled++
 			}
-			if c.State != b24.Done || i%500 == 0 {
+			if c.State != b24.CommandDone || i%500 == 0 {
 				leak.Value(fmt.Sprintf("command %d", i), c)
 			}
 			state[id] = c.State
 			switch c.State {
-			case b24.Done:
+			case b24.CommandDone:
 				if c.Err != nil {
 					t.Errorf("deal %d: done with an error: %v", id, c.Err)
 				}
-			case b24.Failed:
+			case b24.CommandFailed:
 				var ae *b24.APIError
 				if !errors.As(c.Err, &ae) {
 					t.Errorf("deal %d: failed without a reason: %v", id, c.Err)
 				}
-			case b24.Ambiguous:
+			case b24.CommandAmbiguous:
 				if !errors.Is(c.Err, b24.ErrAmbiguous) {
 					t.Errorf("deal %d: ambiguous without ErrAmbiguous: %v", id, c.Err)
 				}
 				ambiguous = append(ambiguous, fmt.Sprintf("deal %d: %v", id, c.Err))
-			case b24.NotExecuted:
+			case b24.CommandNotExecuted:
 				if !errors.Is(c.Err, b24.ErrNotExecuted) {
 					t.Errorf("deal %d: not executed without ErrNotExecuted: %v", id, c.Err)
 				}
@@ -135,11 +135,11 @@ func soakUpdates(t *testing.T, seed uint64, n int) {
 		st := state[id]
 		counts[st.String()]++
 		switch {
-		case st == b24.Done && (w != 1 || titles[id] != reltest.TargetTitle(seed, id)):
+		case st == b24.CommandDone && (w != 1 || titles[id] != reltest.TargetTitle(seed, id)):
 			t.Errorf("deal %d reported done: %d writes, title %q", id, w, titles[id])
-		case st == b24.Failed && w != 0:
+		case st == b24.CommandFailed && w != 0:
 			t.Errorf("deal %d reported failed, but written", id)
-		case st != b24.Ambiguous && titles[id] != reltest.TargetTitle(seed, id):
+		case st != b24.CommandAmbiguous && titles[id] != reltest.TargetTitle(seed, id):
 			t.Errorf("deal %d (%v) does not hold its target value: %q", id, st, titles[id])
 		}
 	}

@@ -28,13 +28,13 @@ func (u *updater) sendBatch(ctx context.Context, cmds []b24.Cmd, rows []updateRo
 	res := &b24.BatchResult{Commands: make([]b24.CommandResult, len(cmds))}
 	for i, c := range cmds {
 		cr := &res.Commands[i]
-		cr.Index, cr.Method, cr.State, cr.Err = i, c.Method, b24.NotExecuted, b24.ErrNotExecuted
+		cr.Index, cr.Method, cr.State, cr.Err = i, c.Method, b24.CommandNotExecuted, b24.ErrNotExecuted
 		if ctx.Err() != nil {
 			continue
 		}
 		key, err := reconcile.IdempotencyKey(u.j.Run(), rows[i].Key)
 		if err != nil {
-			cr.State, cr.Err = b24.Failed, err
+			cr.State, cr.Err = b24.CommandFailed, err
 			continue
 		}
 		resp, err := u.api.Call(ctx, c.Method, c.Params, b24.WithIdempotencyKey(key),
@@ -42,11 +42,11 @@ func (u *updater) sendBatch(ctx context.Context, cmds []b24.Cmd, rows []updateRo
 		var ae *b24.APIError
 		switch {
 		case err == nil:
-			cr.State, cr.Err, cr.Result = b24.Done, nil, resp.Result
+			cr.State, cr.Err, cr.Result = b24.CommandDone, nil, resp.Result
 		case errors.Is(err, b24.ErrAmbiguous):
-			cr.State, cr.Err = b24.Ambiguous, err
+			cr.State, cr.Err = b24.CommandAmbiguous, err
 		case errors.As(err, &ae):
-			cr.State, cr.Err = b24.Failed, err
+			cr.State, cr.Err = b24.CommandFailed, err
 		}
 	}
 	return res, nil

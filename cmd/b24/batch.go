@@ -166,7 +166,7 @@ func writeBatchResults(stdout io.Writer, lines []batchLine, cmds []b24.Cmd, res 
 	w := bufio.NewWriter(stdout)
 	for i, cr := range res.Commands {
 		out := batchOutput{Key: lines[i].Key, Method: cmds[i].Method, State: stateName(cr.State)}
-		if cr.State == b24.Done {
+		if cr.State == b24.CommandDone {
 			out.Result = cr.Result
 			if out.Result == nil {
 				out.Result = json.RawMessage("null")
@@ -215,11 +215,11 @@ func errorJSON(err error) *errorOut {
 
 func stateName(s b24.CommandState) string {
 	switch s {
-	case b24.Done:
+	case b24.CommandDone:
 		return "done"
-	case b24.Failed:
+	case b24.CommandFailed:
 		return "failed"
-	case b24.Ambiguous:
+	case b24.CommandAmbiguous:
 		return "ambiguous"
 	default:
 		return "not_executed"

@@ -308,23 +308,23 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 	var entries []journal.Entry
 	for i, o := range results {
 		r := rows[i]
-		if o.State == b24.Ambiguous && errors.Is(o.Err, b24.ErrNotFound) {
+		if o.State == b24.CommandAmbiguous && errors.Is(o.Err, b24.ErrNotFound) {
 			// No such record: the update cannot have been applied;
 			// sending it again gives its real answer.
-			o = b24.Settled{State: b24.NotExecuted}
+			o = b24.Settled{State: b24.CommandNotExecuted}
 		}
 		switch {
-		case o.State == b24.Conflict:
+		case o.State == b24.CommandConflict:
 			// Changed by another user after the send: never sent again,
 			// journaled ambiguous (a rerun reads it back again).
 			u.sum.Conflict = append(u.sum.Conflict, ambiguousRow{r, errLine(o.Err)})
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
-		case o.Err != nil || o.State != b24.Done && o.State != b24.NotExecuted:
+		case o.Err != nil || o.State != b24.CommandDone && o.State != b24.CommandNotExecuted:
 			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, "not settled: " + errLine(o.Err)})
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
-		case o.State == b24.Done:
+		case o.State == b24.CommandDone:
 			u.sum.Settled++
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: u.doneID(r, o.Result), State: journal.Done, Settled: true})
@@ -437,14 +437,14 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 	for i, cr := range res.Commands {
 		r := rows[i]
 		switch cr.State {
-		case b24.Done:
+		case b24.CommandDone:
 			u.sum.Applied++
 			entries = append(entries, journal.Entry{Row: r.Row, ID: u.doneID(r, cr.Result), State: journal.Done})
-		case b24.Failed:
+		case b24.CommandFailed:
 			why := errLine(cr.Err)
 			u.sum.Failed[why] = append(u.sum.Failed[why], r)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Failed, Error: why})
-		case b24.Ambiguous:
+		case b24.CommandAmbiguous:
 			if final {
 				u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, errLine(cr.Err)})
 			} else {
@@ -474,7 +474,7 @@ func (u *updater) sendChunk(ctx context.Context, rows []updateRow, final bool) e
 // (some Failed or Ambiguous) rather than from the request.
 func isCommandErr(res *b24.BatchResult) bool {
 	for _, c := range res.Commands {
-		if c.State == b24.Failed || c.State == b24.Ambiguous {
+		if c.State == b24.CommandFailed || c.State == b24.CommandAmbiguous {
 			return true
 		}
 	}
