@@ -61,7 +61,7 @@ type Hook struct {
 	closed    atomic.Bool
 	noWarning atomic.Bool
 	stats     hookStats
-	billing   billingMode // classify.go
+	billing   billingMode // retry.go
 	v2, v3    *API
 }
 
@@ -145,10 +145,6 @@ func newHook(wh webhook, opts []Option) (*Hook, error) {
 	return h, nil
 }
 
-// IsInit reports whether the Hook is ready for calls: true from construction
-// until Close. (The JS SDK's isInit; a Go Hook needs no separate init step.)
-func (h *Hook) IsInit() bool { return h != nil && !h.closed.Load() }
-
 // Close releases the Hook's idle connections; later calls fail with ErrClosed.
 // It is the counterpart of the JS SDK's destroy(). Calls in flight finish.
 func (h *Hook) Close() error {
@@ -230,11 +226,6 @@ func (h *Hook) SetRestrictionParams(p RestrictionParams) error {
 	h.params.Store(&m)
 	return nil
 }
-
-// OffClientSideWarning turns off the warning that a webhook must not be used
-// in a browser. The warning is only ever logged in GOOS=js builds, where the
-// code may run in a browser; elsewhere this is a no-op.
-func (h *Hook) OffClientSideWarning() { h.noWarning.Store(true) }
 
 // String returns the Hook's redacted webhook URL.
 func (h *Hook) String() string { return "b24.Hook(" + h.TargetOriginWithPath(APIv2).String() + "/)" }

@@ -12,8 +12,6 @@ import (
 // their owners (issue 13). Remove an entry when its function is split; a
 // function not listed here fails the test.
 var pending = map[string]bool{
-	"request.go:(Hook).send": true,
-	"retry.go:(call).run":    true,
 }
 
 // TestFunctionLength fails for each function outside tests, in every
