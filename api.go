@@ -80,7 +80,7 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 		cc.timeout = h.timeout
 	}
 	p := *h.params.Load()
-	c := &call{
+	c := &retryingCall{
 		h: h, v: a.version, method: method, body: body, cc: cc, params: p,
 		read: cc.idempotent || IsReadMethod(method) || isBatch(method) && batchIsRead(a.version, body),
 	}

@@ -142,15 +142,27 @@ func legacyCode(code string) bool {
 	return code == "" || strings.TrimLeft(code, "0123456789") == ""
 }
 
-// ErrAmbiguous marks a failure after which nobody knows whether the portal
-// ran the call: a write whose request was sent and whose answer was lost
-// (a timeout, a reset, an HTTP/2 stream reset or GOAWAY with any code, a
-// truncated body, a 5xx, a cancelled context). Such a
-// write is never retried by the SDK; read it back before deciding to repeat it.
-var ErrAmbiguous = errors.New("b24: outcome unknown: the portal may have run the call")
-
-// ErrResponseTooLarge is wrapped when a response body exceeds the Hook's maximum size.
-var ErrResponseTooLarge = errors.New("b24: response body exceeds the maximum size")
+// Errors of a Hook and its calls, for errors.Is. The error types (APIError,
+// ResponseError, TransportError, RedirectError, ...) wrap them where they apply.
+var (
+	// ErrAmbiguous marks a failure after which nobody knows whether the portal
+	// ran the call: a write whose request was sent and whose answer was lost
+	// (a timeout, a reset, an HTTP/2 stream reset or GOAWAY with any code, a
+	// truncated body, a 5xx, a cancelled context). Such a
+	// write is never retried by the SDK; read it back before deciding to repeat it.
+	ErrAmbiguous = errors.New("b24: outcome unknown: the portal may have run the call")
+	// ErrClosed is returned by calls on a Hook after Close.
+	ErrClosed = errors.New("b24: hook is closed")
+	// ErrInvalidOption is wrapped by the error of every option given a bad value
+	// (errors.Is): New and FromWebhookURL fail with it, and so does a call given a
+	// bad per-call, list or batch option, before anything is sent or waited for.
+	ErrInvalidOption = errors.New("b24: invalid option")
+	// ErrInvalidWebhook is wrapped by every error about a malformed webhook URL or
+	// malformed HookParams. The messages say what is wrong and never contain the secret.
+	ErrInvalidWebhook = errors.New("b24: invalid webhook")
+	// ErrResponseTooLarge is wrapped when a response body exceeds the Hook's maximum size.
+	ErrResponseTooLarge = errors.New("b24: response body exceeds the maximum size")
+)
 
 // ResponseError is an answer that is not a usable JSON envelope: an HTML
 // error page from a gateway (502, 504), a truncated body, an empty body, or a

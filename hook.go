@@ -15,12 +15,6 @@ import (
 	"github.com/b24go/b24/limit"
 )
 
-// Version is the SDK's version, sent in the User-Agent header.
-const Version = "0.1.0"
-
-// ErrClosed is returned by calls on a Hook after Close.
-var ErrClosed = errors.New("b24: hook is closed")
-
 // HookParams are the parts of an inbound webhook given separately.
 type HookParams struct {
 	PortalURL string // the portal's origin, e.g. https://example.bitrix24.com

@@ -11,7 +11,7 @@ import (
 	"github.com/b24go/b24/limit"
 )
 
-// Defaults of a Hook's options.
+// Defaults and bounds of a Hook's options, and the SDK's version.
 const (
 	// DefaultTimeout bounds one HTTP attempt. It is above the portal's own
 	// 60 s cut-off, so that the portal, not the client, ends a slow request.
@@ -19,6 +19,12 @@ const (
 	// DefaultMaxResponseSize bounds a response body: room for 2,500 full CRM
 	// rows (a chained batch of 50 list pages).
 	DefaultMaxResponseSize = 64 << 20
+	// Version is the SDK's version, sent in the User-Agent header.
+	Version = "0.1.0"
+	// MaxConcurrency is the largest WithConcurrency.
+	MaxConcurrency = 64
+	// MaxLastErrors is how many errors Stats.LastErrors keeps.
+	MaxLastErrors = 100
 )
 
 // Option configures a Hook at construction. Options validate their input: New
@@ -231,18 +237,10 @@ func checkHeaderToken(name, v string) error {
 	return nil
 }
 
-// ErrInvalidOption is wrapped by the error of every option given a bad value
-// (errors.Is): New and FromWebhookURL fail with it, and so does a call given a
-// bad per-call, list or batch option, before anything is sent or waited for.
-var ErrInvalidOption = errors.New("b24: invalid option")
-
 // invalidOption reports a bad value of the option named name.
 func invalidOption(name string, value any, why string) error {
 	return fmt.Errorf("%w: %s(%v): %s", ErrInvalidOption, name, value, why)
 }
-
-// MaxConcurrency is the largest WithConcurrency.
-const MaxConcurrency = 64
 
 // ConcurrencyOption is the one parallelism option, both a ListOption and a
 // BatchOption (see WithConcurrency).

@@ -45,8 +45,8 @@ func limiterWait(p limit.Permit, took time.Duration) time.Duration {
 // sleepCtx waits for d or until ctx ends, whichever is first.
 func sleepCtx(ctx context.Context, d time.Duration) error { return wait.For(ctx, d, nil) }
 
-// call is the state of one Call across its attempts.
-type call struct {
+// retryingCall is the state of one Call across its attempts.
+type retryingCall struct {
 	h        *Hook
 	v        APIVersion
 	method   string
@@ -59,7 +59,7 @@ type call struct {
 }
 
 // safeToRepeat reports whether a call that may have run can be sent again.
-func (c *call) safeToRepeat() bool { return c.read || c.idemKey != "" }
+func (c *retryingCall) safeToRepeat() bool { return c.read || c.idemKey != "" }
 
 // attemptState is what a Call carries from one attempt to the next.
 type attemptState struct {
@@ -72,7 +72,7 @@ type attemptState struct {
 
 // run makes the call's attempts: it waits (waitForLimiter), sends (attempt),
 // and decides (decide) until an answer, an error, or the context's end.
-func (c *call) run(ctx context.Context) (*Response, error) {
+func (c *retryingCall) run(ctx context.Context) (*Response, error) {
 	var st attemptState
 	for {
 		if err := ctx.Err(); err != nil {
@@ -108,7 +108,7 @@ func (c *call) run(ctx context.Context) (*Response, error) {
 // waitForLimiter waits out a refusal's Retry-After, then the limiter, then
 // the refusal's floor when the limiter did not hold the call back, and
 // returns the limiter's permit.
-func (c *call) waitForLimiter(ctx context.Context, st *attemptState) (limit.Permit, error) {
+func (c *retryingCall) waitForLimiter(ctx context.Context, st *attemptState) (limit.Permit, error) {
 	budget := func() time.Duration { return c.params.Retry.MaxRefusalWait - st.refusalWait }
 	if st.pending != nil && st.pending.fromHeader {
 		// The portal said how long to wait: honour it whatever the limiter does.
@@ -142,7 +142,7 @@ func (c *call) waitForLimiter(ctx context.Context, st *attemptState) (limit.Perm
 }
 
 // noteLimiterWait counts a wait the limiter imposed, and logs one of 1 s or more.
-func (c *call) noteLimiterWait(ctx context.Context, held time.Duration) {
+func (c *retryingCall) noteLimiterWait(ctx context.Context, held time.Duration) {
 	if held <= 0 {
 		return
 	}
@@ -155,7 +155,7 @@ func (c *call) noteLimiterWait(ctx context.Context, held time.Duration) {
 
 // attempt sends attempt n under permit, settles the permit with what the
 // portal answered, and records it in the stats and the log.
-func (c *call) attempt(ctx context.Context, permit limit.Permit, n int) (attemptResult, limit.Outcome) {
+func (c *retryingCall) attempt(ctx context.Context, permit limit.Permit, n int) (attemptResult, limit.Outcome) {
 	if c.cc.onSend != nil {
 		c.cc.onSend(time.Now())
 	}
@@ -175,7 +175,7 @@ func (c *call) attempt(ctx context.Context, permit limit.Permit, n int) (attempt
 // outcome classifies an answer for the limiter: refused by the request
 // bucket (503 QUERY_LIMIT_EXCEEDED) or by an operating budget (any 429),
 // and the operating figures it reported.
-func (c *call) outcome(res attemptResult) limit.Outcome {
+func (c *retryingCall) outcome(res attemptResult) limit.Outcome {
 	o := limit.Outcome{Sent: res.sent, Elapsed: res.elapsed}
 	var apiErr *APIError
 	errors.As(res.err, &apiErr)
@@ -198,7 +198,7 @@ func (c *call) outcome(res attemptResult) limit.Outcome {
 // one, or the error the call ends with: a refusal is waited out without
 // using up an attempt; other failures are retried while that is safe and
 // attempts remain (docs/retries.md).
-func (c *call) decide(ctx context.Context, st *attemptState, res attemptResult, o limit.Outcome) (time.Duration, error) {
+func (c *retryingCall) decide(ctx context.Context, st *attemptState, res attemptResult, o limit.Outcome) (time.Duration, error) {
 	log := c.h.Logger()
 	if o.Refused != limit.NotRefused {
 		return 0, c.refused(ctx, st, res, o.Refused)
@@ -231,7 +231,7 @@ func (c *call) decide(ctx context.Context, st *attemptState, res attemptResult, 
 
 // refused handles a refusal before running: the attempt is not counted, and
 // the next request follows the refusal's wait, unless MaxRefusalWait is spent.
-func (c *call) refused(ctx context.Context, st *attemptState, res attemptResult, r limit.Refusal) error {
+func (c *retryingCall) refused(ctx context.Context, st *attemptState, res attemptResult, r limit.Refusal) error {
 	log := c.h.Logger()
 	st.attempts--
 	if st.refusalWait >= c.params.Retry.MaxRefusalWait {
@@ -252,7 +252,7 @@ func (c *call) refused(ctx context.Context, st *attemptState, res attemptResult,
 
 // giveUp logs that the call stops retrying and returns err. err never
 // contains the secret (see the error types).
-func (c *call) giveUp(ctx context.Context, log *slog.Logger, attempts, requests int, err error) error {
+func (c *retryingCall) giveUp(ctx context.Context, log *slog.Logger, attempts, requests int, err error) error {
 	log.LogAttrs(ctx, slog.LevelWarn, "b24 giving up", slog.String("method", c.method),
 		slog.Int("attempts", attempts), slog.Int("requests", requests), slog.String("error", err.Error()),
 		slog.String("request_id", c.cc.requestID))
@@ -272,7 +272,7 @@ type refusal struct {
 // takes to drain one request) and Window/60 after a 429 (what the limiter
 // waits when the budget's reset is unknown, and the JS SDK's 10 s on the
 // standard window).
-func (c *call) refusal(r limit.Refusal, header http.Header) *refusal {
+func (c *retryingCall) refusal(r limit.Refusal, header http.Header) *refusal {
 	now := time.Now()
 	if d, ok := retryAfter(header, now); ok {
 		return &refusal{at: now, floor: min(d, c.params.Operating.Window), fromHeader: true}
@@ -303,7 +303,7 @@ const (
 )
 
 // failureKind classifies a failure that is not a refusal.
-func (c *call) failureKind(res attemptResult) int {
+func (c *retryingCall) failureKind(res attemptResult) int {
 	var apiErr *APIError
 	if errors.As(res.err, &apiErr) {
 		// An error answer: the portal decided. 5xx answers with a JSON code
@@ -335,7 +335,7 @@ func (c *call) failureKind(res attemptResult) int {
 }
 
 // ambiguousIfWrite marks err with ErrAmbiguous unless the call is a read.
-func (c *call) ambiguousIfWrite(err error) error {
+func (c *retryingCall) ambiguousIfWrite(err error) error {
 	if c.read {
 		return err
 	}
@@ -343,7 +343,7 @@ func (c *call) ambiguousIfWrite(err error) error {
 }
 
 // ctxError is the error of a call whose context ended.
-func (c *call) ctxError(ctxErr error, inFlight bool, last error) error {
+func (c *retryingCall) ctxError(ctxErr error, inFlight bool, last error) error {
 	err := fmt.Errorf("b24: %s: %w", c.method, ctxErr)
 	if inFlight && !c.read {
 		err = fmt.Errorf("b24: %s: %w: %w", c.method, ctxErr, ErrAmbiguous)
@@ -357,7 +357,7 @@ func (c *call) ctxError(ctxErr error, inFlight bool, last error) error {
 // backoff returns the delay before retry number n (1-based): exponential
 // from BaseDelay, capped at MaxDelay, with jitter (between half and all of
 // it); a Retry-After header wins, capped at MaxRefusalWait.
-func (c *call) backoff(n int, header http.Header) time.Duration {
+func (c *retryingCall) backoff(n int, header http.Header) time.Duration {
 	if d, ok := retryAfter(header, time.Now()); ok {
 		return min(d, max(c.params.Retry.MaxRefusalWait, c.params.Retry.MaxDelay))
 	}
@@ -389,7 +389,7 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-func (c *call) logAttempt(ctx context.Context, log *slog.Logger, attempt int, res attemptResult) {
+func (c *retryingCall) logAttempt(ctx context.Context, log *slog.Logger, attempt int, res attemptResult) {
 	if !log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}

@@ -71,9 +71,6 @@ type MethodStats struct {
 	ConsecutiveErrors int64
 }
 
-// MaxLastErrors is how many errors Stats.LastErrors keeps.
-const MaxLastErrors = 100
-
 // ErrorRecord is one error a call returned, as Stats.LastErrors keeps it.
 // Like the error itself, it never contains the secret.
 type ErrorRecord struct {

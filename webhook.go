@@ -1,17 +1,12 @@
 package b24
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 )
-
-// ErrInvalidWebhook is wrapped by every error about a malformed webhook URL or
-// malformed HookParams. The messages say what is wrong and never contain the secret.
-var ErrInvalidWebhook = errors.New("b24: invalid webhook")
 
 // webhook is a parsed, validated inbound webhook: the portal's origin, the user
 // id and the secret.

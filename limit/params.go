@@ -170,7 +170,11 @@ func (p Params) Scaled(k float64) Params {
 	return p
 }
 
-// Validate reports the first invalid field of p, which must be complete (see Merge).
+// ErrInvalidParams is wrapped by the error of New, SetParams and Validate
+// for limits that are out of range (errors.Is).
+var ErrInvalidParams = errors.New("limit: invalid params")
+
+// Validate reports the invalid fields of p, which must be complete (see Merge).
 func (p Params) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -199,7 +203,7 @@ func (p Params) Validate() error {
 		bad("adaptive coefficient must be positive and max delay at least 0")
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("limit: invalid params: %w", errors.Join(errs...))
+		return fmt.Errorf("%w: %w", ErrInvalidParams, errors.Join(errs...))
 	}
 	return nil
 }

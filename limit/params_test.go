@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -65,23 +66,13 @@ func TestParamsMerge(t *testing.T) {
 	}
 }
 
-// TestParamsValidate: each bad field is reported; New refuses the set.
+// TestParamsValidate: each bad field is reported, wrapping ErrInvalidParams.
 func TestParamsValidate(t *testing.T) {
 	t.Parallel()
-	for _, bad := range []Params{
-		{RateLimit: RateLimit{Burst: -1}}, {RateLimit: RateLimit{Burst: 1, Drain: -1}},
-		{RateLimit: RateLimit{Drain: 2e6}},
-		{RateLimit: RateLimit{RefusalWindow: -time.Second}},
-		{Operating: OperatingLimit{Limit: time.Second, Margin: 2 * time.Second}},
-		{Operating: OperatingLimit{Window: -time.Second}},
-		{Operating: OperatingLimit{BatchBilling: 7}},
-		{Adaptive: AdaptiveDelay{Threshold: 1.5}}, {Adaptive: AdaptiveDelay{Coefficient: -1}},
-	} {
-		if bad.Merge(StandardPlan()).Validate() == nil {
-			t.Errorf("Validate accepted %+v", bad)
-		}
-		if _, err := New(bad); err == nil {
-			t.Errorf("New accepted %+v", bad)
+	for name, bad := range badParams {
+		err := bad.Merge(StandardPlan()).Validate()
+		if !errors.Is(err, ErrInvalidParams) {
+			t.Errorf("%s: Validate = %v, want ErrInvalidParams", name, err)
 		}
 	}
 }

@@ -11,8 +11,7 @@ import (
 // pending lists the functions over MaxFuncLines that are being split by
 // their owners (issue 13). Remove an entry when its function is split; a
 // function not listed here fails the test.
-var pending = map[string]bool{
-}
+var pending = map[string]bool{}
 
 // TestFunctionLength fails for each function outside tests, in every
 // module, that is longer than MaxFuncLines and not pending.
