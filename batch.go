@@ -13,10 +13,6 @@ import (
 	"github.com/b24go/b24/internal/batchwire"
 )
 
-// MaxBatchCommands is the number of commands one batch request runs: the
-// portal answers the 51st and later with ERROR_BATCH_LENGTH_EXCEEDED.
-const MaxBatchCommands = 50
-
 // Cmd is one command of a batch.
 //
 // Name is the command's key: in a REST v2 batch the key of its result in
@@ -39,6 +35,18 @@ type Cmd struct {
 	Method string
 	Params any
 }
+
+// Errors of batch commands, for errors.Is.
+var (
+	// ErrNotExecuted is the error of a command the portal did not run.
+	ErrNotExecuted = errors.New("b24: command not executed")
+	// ErrConflict marks a write whose record another user changed after the
+	// write was sent: whether the write took effect cannot be told, and
+	// sending it again could undo that user's change. It is never resent.
+	ErrConflict = errors.New("b24: the record was changed by another user after the write was sent")
+	// ErrQueryParam is wrapped by a *QueryParamError.
+	ErrQueryParam = errors.New("b24: parameter cannot travel in a v2 batch command")
+)
 
 // CommandState is what became of one command of a batch.
 type CommandState int
@@ -76,14 +84,6 @@ func (s CommandState) String() string {
 	}
 	return "CommandState(" + strconv.Itoa(int(s)) + ")"
 }
-
-// ErrNotExecuted is the error of a command the portal did not run.
-var ErrNotExecuted = errors.New("b24: command not executed")
-
-// ErrConflict marks a write whose record another user changed after the
-// write was sent: whether the write took effect cannot be told, and
-// sending it again could undo that user's change. It is never resent.
-var ErrConflict = errors.New("b24: the record was changed by another user after the write was sent")
 
 // CommandResult is the outcome of one command, at the command's own position.
 type CommandResult struct {
@@ -292,6 +292,11 @@ const (
 	// DefaultRequestCutoff is the portal's request wall time: a request still
 	// running after it is cut off.
 	DefaultRequestCutoff = 60 * time.Second
+	// MaxBatchCommands is the number of commands one batch request runs: the
+	// portal answers the 51st and later with ERROR_BATCH_LENGTH_EXCEEDED.
+	MaxBatchCommands = 50
+	// MaxRequestCutoff is the largest WithRequestCutoff.
+	MaxRequestCutoff = time.Hour
 )
 
 // WithHalt sets whether a failing command stops the batch (default true, as
@@ -327,9 +332,6 @@ func WithReconciler(r Reconciler) BatchOption {
 		return nil
 	})
 }
-
-// MaxRequestCutoff is the largest WithRequestCutoff.
-const MaxRequestCutoff = time.Hour
 
 // WithRequestCutoff sets the portal's request wall time (default the
 // hook's RestrictionParams Retry.RequestCutoff, 60 s); it must be in
@@ -510,9 +512,6 @@ func validateNames(cmds []Cmd) error {
 	}
 	return nil
 }
-
-// ErrQueryParam is wrapped by a *QueryParamError.
-var ErrQueryParam = errors.New("b24: parameter cannot travel in a v2 batch command")
 
 // QueryParamError reports a parameter of a REST v2 batch command that PHP's
 // query encoding cannot carry as Call's JSON carries it: an empty array (the

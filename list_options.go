@@ -27,9 +27,6 @@ type listConfig struct {
 	callOpts []CallOption
 }
 
-// MaxPageSize is the largest WithPageSize: the portal's REST v3 maximum.
-const MaxPageSize = 1000
-
 // WithIDKey names the id field in the rows the method returns ("ID" for
 // crm.deal.list, "id" for crm.item.list and tasks.task.list). The known
 // families need no option (see FetchList). It must not be empty.

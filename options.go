@@ -25,6 +25,8 @@ const (
 	MaxConcurrency = 64
 	// MaxLastErrors is how many errors Stats.LastErrors keeps.
 	MaxLastErrors = 100
+	// MaxPageSize is the largest WithPageSize: the portal's REST v3 maximum.
+	MaxPageSize = 1000
 )
 
 // Option configures a Hook at construction. Options validate their input: New
