@@ -93,8 +93,8 @@ type globals struct {
 
 func (g *globals) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.profile, "profile", "", "use the webhook of the saved profile `NAME` (b24 auth add NAME)")
-	fs.StringVar(&g.webhookFile, "webhook-file", "", "read the webhook URL from this `file` (default: $B24_WEBHOOK, then $B24_HOOK)")
-	fs.StringVar(&g.plan, "plan", "standard", "the portal's plan, whose limits pace requests: standard or enterprise")
+	fs.StringVar(&g.webhookFile, "webhook-file", "", "read the webhook URL from this `FILE` (default: $B24_WEBHOOK, then $B24_HOOK)")
+	fs.StringVar(&g.plan, "plan", "standard", "the portal's `PLAN`, whose limits pace requests: standard or enterprise")
 	fs.IntVar(&g.burst, "burst", 0, "request bucket size `N` (default: the plan's, 50 or 250)")
 	fs.Float64Var(&g.drain, "drain", 0, "requests drained a second `R` (default: the plan's, 2 or 5)")
 	fs.DurationVar(&g.opLimit, "op-limit", 0, "operating budget per method `D` (default 480s)")
@@ -105,7 +105,7 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.logLevel, "log-level", "error", "log `level` on stderr: debug, info, warn or error (warn shows retries, debug every request)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&g.redis, "redis", "", "share the limiter with other processes through Redis at `URL` (redis://[user:password@]host:port/db; default: $B24_REDIS_URL)")
-	fs.StringVar(&g.redisFile, "redis-file", "", "read the --redis URL from this `file` (mode 0600: it may hold a password)")
+	fs.StringVar(&g.redisFile, "redis-file", "", "read the --redis URL from this `FILE` (mode 0600: it may hold a password)")
 	fs.BoolVar(&g.redisFB, "redis-fallback", false, "when Redis does not answer, pace this process alone instead of failing (with --redis)")
 	fs.StringVar(&g.api, "api", "v2", "REST `version`: v2 or v3")
 	fs.BoolVar(&g.quiet, "quiet", false, "no progress and no summary on stderr")

@@ -67,12 +67,12 @@ plain page for up to 50 rows, chained batches of 2,500 rows beyond) and
 the report says "limited", not "complete".`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		l := &lister{c: c}
-		fs.StringVar(&l.sel, "select", "", "fields to read, comma-separated (default: all)")
+		fs.StringVar(&l.sel, "select", "", "`FIELDS` to read, comma-separated (default: all)")
 		fs.Var(&l.filters, "filter", "filter as JSON or `[OP]FIELD=VALUE` ('>ID=100', 'STAGE_ID=WON', '@ID=1,2'); repeatable")
 		fs.Var(&l.extra, "param", "other method parameter `key=value` (e.g. entityTypeId=2); repeatable")
-		fs.StringVar(&l.format, "format", "", "output format: ndjson, csv, json or table (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
+		fs.StringVar(&l.format, "format", "", "output `FORMAT`: ndjson, csv, json or table (default: by -o's extension .csv, .json, .ndjson or .jsonl, else ndjson)")
 		fs.StringVarP(&l.out, "output", "o", "", "write to `FILE` instead of stdout (- is stdout)")
-		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `file`: append to -o FILE and resume after a crash")
+		fs.StringVar(&l.checkpoint, "checkpoint", "", "checkpoint `FILE`: append to -o FILE and resume after a crash")
 		fs.Int64Var(&l.limit, "limit", 0, "stop after `N` rows, with the fewest requests (a sample; the report says limited)")
 		l.conc.n = defaultShards
 		l.conc.register(fs, "concurrency", "walk the id range in `N` concurrent shards (rows stay in id order)")

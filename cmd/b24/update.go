@@ -91,8 +91,8 @@ input.`,
 // flags registers the flags b24 update and b24 add share.
 func (u *updater) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&u.from, "from", "", "input `FILE` (CSV or NDJSON); - for stdin (NDJSON)")
-	fs.StringVar(&u.journalPath, "journal", "", "journal `file` (created if missing; reuse it to resume)")
-	fs.StringVar(&u.format, "format", "", "input format: csv or ndjson (default: by extension)")
+	fs.StringVar(&u.journalPath, "journal", "", "journal `FILE` (created if missing; reuse it to resume)")
+	fs.StringVar(&u.format, "format", "", "input `FORMAT`: csv or ndjson (default: by extension)")
 	fs.IntVar(&u.chunk, "chunk", b24.MaxBatchCommands, "commands per batch request (at most 50)")
 	fs.IntVar(&u.concurrency, "concurrency", 4, "batch requests in flight at once")
 	fs.Var(&u.extra, "param", "`key=value` added to every command's parameters (e.g. entityTypeId=2); repeatable")
