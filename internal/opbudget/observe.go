@@ -25,17 +25,26 @@ type Answer struct {
 
 // Observe corrects the ledger by one answer and returns the request's cost
 // as learned from the figure: the figure less what the ledger knew was
-// stored before Finish. A figure below that is a floor the record must
-// meet: the surplus leaves others' spend first, then the oldest own
-// entries. A residual far above the usual cost is others' spend, assumed
+// stored before Finish (with answers that finished at the same instant,
+// the learned cost within what they leave open). A figure below what was
+// surely stored before is a floor the record must meet: the surplus leaves
+// others' spend first, then the oldest own entries. A residual far above the usual cost is others' spend, assumed
 // to count until Finish's slot expires unless ResetAt proves an older slot.
 func (l *Ledger) Observe(a Answer) time.Duration {
 	l.prune(a.Finish)
-	before := l.live(l.own, a.Finish, a.Finish) + l.live(l.others, a.Finish, a.Finish)
-	r := a.Operating - before
-	if r < 0 {
-		l.shrink(-r, a.Finish)
-		r = 0
+	// Entries stored at the very time of Finish may or may not be in the
+	// figure (answers that finish together): the residual lies between.
+	incl := l.live(l.own, a.Finish, a.Finish) + l.live(l.others, a.Finish, a.Finish)
+	prior := a.Finish.Add(-1)
+	strict := l.live(l.own, a.Finish, prior) + l.live(l.others, a.Finish, prior)
+	hi, lo := a.Operating-strict, max(a.Operating-incl, 0)
+	if hi < 0 {
+		l.shrink(-hi, a.Finish) // below even what was surely stored before
+		hi = 0
+	}
+	r := hi
+	if m, ok := l.Cost(); ok && lo < hi {
+		r = min(max(m, lo), hi)
 	}
 	own, extra := l.cost.attribute(r)
 	if a.MaxCost > 0 && own > a.MaxCost {
@@ -43,6 +52,7 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	}
 	if own > l.p.Floor {
 		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
+		l.reclaim(own, a.Finish)
 	}
 	if extra > 0 {
 		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra, lump: l.cost.n == 0})
@@ -51,6 +61,21 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
+}
+
+// reclaim takes an answer's own cost c off others' spend seen by answers
+// that finished at or after finish: their figures held this request's time
+// already (it was stored when it ended), taken then for others' because
+// its own answer had not been read yet.
+func (l *Ledger) reclaim(c time.Duration, finish time.Time) {
+	for i := len(l.others) - 1; i >= 0 && c > 0; i-- {
+		if e := &l.others[i]; !e.finish.Before(finish) {
+			take := min(e.cost, c)
+			e.cost -= take
+			c -= take
+		}
+	}
+	l.others = deleteEmpty(l.others)
 }
 
 // shrink takes d off the record, others' spend first, then the oldest own

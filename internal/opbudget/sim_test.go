@@ -65,6 +65,7 @@ type simCase struct {
 	offset      time.Duration // portal − host
 	others      time.Duration // spent by another client every W/30, unchecked
 	margin      time.Duration
+	reverse     bool // answers that finish together are read last first
 }
 
 // simulate runs c's requests through a ledger against simPortal and returns
@@ -85,13 +86,21 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 			nextOther = nextOther.Add(p.w / 30)
 		}
 		slices.SortFunc(fly, func(a, b simCall) int { return a.finish.Compare(b.finish) })
+		var answers []Answer
 		for len(fly) > 0 && !fly[0].finish.Add(-c.offset).After(now) {
 			f := fly[0]
 			fly = fly[1:]
 			p.commit(f.start, f.cost)
 			l.Settle(f.tk)
 			clk.Observe(f.sent, now, f.finish)
-			l.Observe(Answer{Start: f.start, Finish: f.finish, Operating: p.stored(f.finish), ResetAt: p.reset(f.finish)})
+			answers = append(answers, Answer{Start: f.start, Finish: f.finish, Operating: p.stored(f.finish),
+				ResetAt: p.reset(f.finish), MaxCost: f.cost})
+		}
+		if c.reverse {
+			slices.Reverse(answers)
+		}
+		for _, a := range answers {
+			l.Observe(a)
 		}
 		next := time.Time{}
 		for len(jobs) > 0 && len(fly) < c.concurrency {
@@ -176,6 +185,7 @@ func TestSimulatedExport(t *testing.T) {
 		{name: "50 requests of 2 s, 4 in flight", costs: repeat(2*sec, 50), concurrency: 4},
 		{name: "one at a time", costs: repeat(2*sec, 50), concurrency: 1},
 		{name: "16 in flight, 1 s", costs: repeat(sec, 100), concurrency: 16},
+		{name: "answers that finish together read last first", costs: repeat(2*sec, 50), concurrency: 8, reverse: true},
 		{name: "portal clock 30 s ahead", costs: repeat(2*sec, 50), concurrency: 4, offset: 30 * sec},
 		{name: "portal clock 31.7 s behind", costs: repeat(2*sec, 50), concurrency: 4, offset: -31700 * time.Millisecond},
 		{name: "log-normal costs", costs: logNormal(50, 2*sec, 0.5), concurrency: 4, margin: 4 * sec},
