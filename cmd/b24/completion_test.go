@@ -65,6 +65,7 @@ func TestCompletionValues(t *testing.T) {
 		{[]string{"methods", "--format", ""}, "table"},
 		{[]string{"fields", "crm.deal", "--format", ""}, "table"},
 		{[]string{"fake", "--plan", "e"}, "enterprise"},
+		{[]string{"methods", "--format", ""}, "table"},
 		{[]string{"completion", ""}, "bash zsh fish powershell"},
 		{[]string{"events", ""}, "listen replay"},
 		{[]string{"help", "li"}, "list"},

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // valuesFunc lists the values a flag takes, for completion; it must answer
@@ -24,6 +25,23 @@ var globalValues = map[string]valuesFunc{
 	"log-format": fixed("text", "json"),
 	"api":        fixed("v2", "v3"),
 	"profile":    func(c *cli, _ []string, _ string) []string { return ProfileNames(c.env) },
+}
+
+// valuesAnnotation marks a flag whose values are fixed words, for flags
+// registered by shared helpers (outputFlags' --format):
+// fs.SetAnnotation(name, valuesAnnotation, words).
+const valuesAnnotation = "b24_values"
+
+// annotatedValues returns the values of cmd's flags that carry
+// valuesAnnotation.
+func annotatedValues(cmd *cobra.Command) map[string]valuesFunc {
+	values := map[string]valuesFunc{}
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if words, ok := f.Annotations[valuesAnnotation]; ok {
+			values[f.Name] = fixed(words...)
+		}
+	})
+	return values
 }
 
 // registerValues registers the completion of cmd's flags named in values;

@@ -26,6 +26,7 @@ func (o *outputFlags) register(fs *pflag.FlagSet, formats ...string) {
 	fs.StringVar(&o.jq, "jq", "", "print what the jq program `EXPR` makes of the JSON result (implies --json)")
 	if len(formats) > 0 {
 		fs.StringVar(&o.format, "format", "", "output `format`: "+strings.Join(formats, " or ")+" (default: text)")
+		fs.SetAnnotation("format", valuesAnnotation, formats) // completion
 	}
 }
 

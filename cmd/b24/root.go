@@ -94,6 +94,7 @@ func (st *runState) build(cmd *command) *cobra.Command {
 	}
 	if st.completing {
 		registerValues(cc, st.c, cmd.values)
+		registerValues(cc, st.c, annotatedValues(cc))
 	}
 	return cc
 }
