@@ -127,12 +127,6 @@ func DecodeResult[T any](c *CommandResult) (T, error) {
 	return v, nil
 }
 
-// BatchResultAs decodes the result of the command named (or, unnamed, at
-// position) key into a T: a shortcut for DecodeResult(r.Get(key)).
-func BatchResultAs[T any](r *BatchResult, key string) (T, error) {
-	return DecodeResult[T](r.Get(key))
-}
-
 func (c *CommandResult) label() string {
 	if c.Name != "" {
 		return strconv.Quote(c.Name)

@@ -74,8 +74,8 @@ func TestBatchOnFakePortal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1, _ := b24.BatchResultAs[[]map[string]string](res, "p1")
-	p2, _ := b24.BatchResultAs[[]map[string]string](res, "p2")
+	p1, _ := b24.DecodeResult[[]map[string]string](res.Get("p1"))
+	p2, _ := b24.DecodeResult[[]map[string]string](res.Get("p2"))
 	if len(p1) != 50 || len(p2) != 10 || p2[0]["ID"] <= p1[49]["ID"] && len(p2[0]["ID"]) <= len(p1[49]["ID"]) {
 		t.Errorf("pages of %d and %d rows", len(p1), len(p2))
 	}
@@ -103,7 +103,7 @@ func TestBatchV3OnFakePortal(t *testing.T) {
 	type got struct {
 		Item struct{ ID int } `json:"item"`
 	}
-	if v, err := b24.BatchResultAs[got](res, "again"); err != nil || v.Item.ID != list.Items[0].ID {
+	if v, err := b24.DecodeResult[got](res.Get("again")); err != nil || v.Item.ID != list.Items[0].ID {
 		t.Errorf("again: %v %v", v, err)
 	}
 	// The first error aborts: a read in an aborted batch is reported failed.
@@ -206,7 +206,7 @@ func TestQueryParamsParity(t *testing.T) {
 					if err != nil {
 						return outcome{}, err
 					}
-					rows, err := b24.BatchResultAs[[]map[string]any](res, "0")
+					rows, err := b24.DecodeResult[[]map[string]any](res.Get("0"))
 					return outcome{ids: idList(rows)}, err
 				}
 			}

@@ -160,7 +160,7 @@ func TestBatchV3(t *testing.T) {
 			Item struct{ ID int } `json:"item"`
 		}
 		for key, want := range map[string]int{"first": 7, "1": 8, "third": 9} {
-			v, err := BatchResultAs[item](res, key)
+			v, err := DecodeResult[item](res.Get(key))
 			if err != nil || v.Item.ID != want {
 				t.Errorf("%s: %v %v", key, v, err)
 			}

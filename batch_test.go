@@ -151,7 +151,7 @@ func TestBatchNamedAndList(t *testing.T) {
 		t.Fatalf("named body %s", got)
 	}
 	for key, want := range map[string]string{"a": "a", "b": "b", "1": "x"} {
-		v, err := BatchResultAs[map[string]string](res, key)
+		v, err := DecodeResult[map[string]string](res.Get(key))
 		if err != nil || v["n"] != want {
 			t.Errorf("%s: %v %v", key, v, err)
 		}
@@ -313,10 +313,10 @@ func TestBatchReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := BatchResultAs[map[string]any](res, "last"); v["got"] != "149" {
+	if v, _ := DecodeResult[map[string]any](res.Get("last")); v["got"] != "149" {
 		t.Errorf("reference not resolved: %v", v)
 	}
-	if v, _ := BatchResultAs[map[string]any](res, "next"); fmt.Sprint(v["filter"]) != "map[>ID:149]" {
+	if v, _ := DecodeResult[map[string]any](res.Get("next")); fmt.Sprint(v["filter"]) != "map[>ID:149]" {
 		t.Errorf("nested reference: %v", v)
 	}
 	if !strings.Contains(string(p.body(0)), `id=%24result%5Bdeals%5D%5B49%5D%5BID%5D`) {

@@ -34,7 +34,7 @@ func ExampleAPI_Batch() {
 	for _, c := range res.Commands {
 		fmt.Println(c.Name, c.State)
 	}
-	deal, _ := b24.BatchResultAs[map[string]any](res, "same")
+	deal, _ := b24.DecodeResult[map[string]any](res.Get("same"))
 	fmt.Println("same deal:", deal["ID"])
 	fmt.Println("not found:", errors.Is(err, b24.ErrNotFound))
 	var be *b24.BatchError

@@ -95,7 +95,7 @@ func ExampleAPI_Batch_v3() {
 			ID int64 `json:"id"`
 		} `json:"item"`
 	}
-	task, err := b24.BatchResultAs[taskItem](res, "again")
+	task, err := b24.DecodeResult[taskItem](res.Get("again"))
 	fmt.Println(res.Summary(), "|", task.Item.ID, err)
 	// Output:
 	// 2 done, 0 failed, 0 ambiguous, 0 not executed | 3 <nil>
