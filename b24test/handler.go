@@ -94,6 +94,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case StubPath:
 		s.serveStub(w, r)
 		return
+	case OAuthTokenPath:
+		s.serveOAuth(w, r)
+		return
 	}
 	rt, ok := parseRoute(r.URL.Path)
 	if !ok {
@@ -210,10 +213,13 @@ func (s *Server) admit(c *restCall) *reply {
 		return ptr(s.errorReply(c.api, errMethodNotFound))
 	}
 	c.rec.Method = c.m.Name
-	if !c.rt.webhook {
+	if tok := appToken(c.r); !c.rt.webhook && tok != "" {
+		if e := s.checkAppToken(tok); e != nil {
+			return ptr(s.errorReply(c.api, e))
+		}
+	} else if !c.rt.webhook {
 		return ptr(s.errorReply(c.api, errNoAuth))
-	}
-	if c.rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(c.rt.secret), []byte(*s.cfg.secret)) != 1 {
+	} else if c.rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(c.rt.secret), []byte(*s.cfg.secret)) != 1 {
 		return ptr(s.errorReply(c.api, errInvalidCredentials))
 	}
 	if !s.hasScope(c.m.Scope) {

@@ -290,6 +290,7 @@ type Server struct {
 	reqSeq  atomic.Int64 // requests to /rest, numbered from 1
 	idem    *idemStore
 	scopes  map[string]bool
+	apps    oauthApps // oauth.go
 
 	srv     *http.Server
 	ln      net.Listener

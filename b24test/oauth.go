@@ -1,0 +1,206 @@
+package b24test
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OAuthTokenPath is the fake's OAuth server: the refresh grant
+// (grant_type=refresh_token), as https://oauth.bitrix.info/oauth/token/ serves it.
+const OAuthTokenPath = "/oauth/token/"
+
+// AccessTTL and RefreshTTL are how long the fake's tokens live at time
+// scale 1: an hour for an access token, 28 days for a refresh token.
+const (
+	AccessTTL  = time.Hour
+	RefreshTTL = 28 * 24 * time.Hour
+)
+
+// AppTokens are an application's tokens as the fake issued them.
+type AppTokens struct {
+	AccessToken  string
+	RefreshToken string
+	Expires      time.Time // the access token's expiry, on the fake's clock
+}
+
+// oauthApps is the fake's OAuth state: one application, its live tokens.
+type oauthApps struct {
+	mu        sync.Mutex
+	clientID  string
+	secret    string
+	access    map[string]time.Time // access token -> expiry
+	refresh   map[string]refreshRec
+	refreshes int // refresh grants answered with new tokens
+	loseNext  int // refresh answers to drop after issuing the tokens
+}
+
+// refreshRec is a live refresh token. A rotated-out token stays valid until
+// its successor is first used: a client whose answer was lost can refresh
+// again with the token it still holds (docs/oauth.md).
+type refreshRec struct {
+	expires time.Time
+	next    string // the refresh token issued in exchange for this one
+	nextAT  string // and the access token
+}
+
+// RegisterApp registers the application (client id and secret) and issues
+// it a first pair of tokens, as the authorization-code grant or the install
+// event would. Calling it again replaces the application.
+func (s *Server) RegisterApp(clientID, clientSecret string) AppTokens {
+	a := &s.apps
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.clientID, a.secret = clientID, clientSecret
+	a.access, a.refresh, a.refreshes = map[string]time.Time{}, map[string]refreshRec{}, 0
+	return a.issue(s.clock.Now(), s.scale)
+}
+
+// issue makes a new access and refresh token (a.mu held).
+func (a *oauthApps) issue(now time.Time, scale float64) AppTokens {
+	t := AppTokens{AccessToken: randomToken(), RefreshToken: randomToken(), Expires: now.Add(scaleDur(AccessTTL, scale))}
+	a.access[t.AccessToken] = t.Expires
+	a.refresh[t.RefreshToken] = refreshRec{expires: now.Add(scaleDur(RefreshTTL, scale))}
+	return t
+}
+
+// OAuthURL returns the URL of the fake's token endpoint.
+func (s *Server) OAuthURL() string { return s.url + OAuthTokenPath }
+
+// ExpireAccessTokens ends the life of every access token now, as an hour
+// passing would.
+func (s *Server) ExpireAccessTokens() {
+	a := &s.apps
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for k := range a.access {
+		a.access[k] = time.Time{}
+	}
+}
+
+// Refreshes returns how many refresh grants issued new tokens.
+func (s *Server) Refreshes() int {
+	s.apps.mu.Lock()
+	defer s.apps.mu.Unlock()
+	return s.apps.refreshes
+}
+
+// LoseRefreshAnswers makes the next n refresh grants issue their tokens and
+// then drop the connection: the client never reads them.
+func (s *Server) LoseRefreshAnswers(n int) {
+	s.apps.mu.Lock()
+	defer s.apps.mu.Unlock()
+	s.apps.loseNext = n
+}
+
+func randomToken() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// oauthError is an answer of the token endpoint or of REST to a bad token.
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+// serveOAuth answers the refresh grant: wrong_client for an unknown client
+// id or a wrong secret, invalid_grant for an unknown or expired refresh
+// token, else new tokens (the refresh token rotated).
+func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "bad form")
+		return
+	}
+	q := r.Form
+	a := &s.apps
+	a.mu.Lock()
+	if q.Get("grant_type") != "refresh_token" {
+		a.mu.Unlock()
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "only refresh_token is served")
+		return
+	}
+	if a.clientID == "" || q.Get("client_id") != a.clientID ||
+		subtle.ConstantTimeCompare([]byte(q.Get("client_secret")), []byte(a.secret)) != 1 {
+		a.mu.Unlock()
+		oauthError(w, http.StatusUnauthorized, "wrong_client", "Wrong client")
+		return
+	}
+	now := s.clock.Now()
+	old := q.Get("refresh_token")
+	rec, ok := a.refresh[old]
+	if !ok || !now.Before(rec.expires) {
+		a.mu.Unlock()
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid refresh token")
+		return
+	}
+	if rec.next != "" { // the successor was never used: retire it for a new one
+		delete(a.refresh, rec.next)
+		delete(a.access, rec.nextAT)
+	}
+	t := a.issue(now, s.scale)
+	rec.next, rec.nextAT = t.RefreshToken, t.AccessToken
+	a.refresh[old] = rec
+	a.refreshes++
+	lose := a.loseNext > 0
+	if lose {
+		a.loseNext--
+	}
+	a.mu.Unlock()
+	if lose {
+		abortConn(w)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"access_token": t.AccessToken, "refresh_token": t.RefreshToken,
+		"expires": t.Expires.Unix(), "expires_in": int(t.Expires.Sub(now).Seconds()),
+		"scope": "app", "domain": "oauth.bitrix.info", "status": "L",
+		"client_endpoint": s.url + "/rest/", "server_endpoint": s.url + "/rest/",
+		"member_id": "b24test", "user_id": s.cfg.userID,
+	})
+}
+
+// appToken returns the access token of an application request: the
+// Authorization: Bearer header or the auth query parameter.
+func appToken(r *http.Request) string {
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(v)
+	}
+	return r.URL.Query().Get("auth")
+}
+
+// checkAppToken validates an application's access token: nil when it is
+// live; the first use of a rotated token retires its predecessor.
+func (s *Server) checkAppToken(tok string) *Error {
+	a := &s.apps
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	exp, ok := a.access[tok]
+	if !ok {
+		return errInvalidToken
+	}
+	if !s.clock.Now().Before(exp) {
+		return errExpiredToken
+	}
+	for k, rec := range a.refresh {
+		if rec.nextAT == tok { // the successor is in use: the old refresh token ends
+			delete(a.refresh, k)
+		}
+	}
+	return nil
+}
+
+var (
+	errExpiredToken = &Error{Status: 401, Code: "expired_token", Description: "The access token provided has expired.",
+		V3Code: "expired_token", V3Message: "The access token provided has expired."}
+	errInvalidToken = &Error{Status: 401, Code: "invalid_token", Description: "The access token provided is invalid.",
+		V3Code: "invalid_token", V3Message: "The access token provided is invalid."}
+)
