@@ -256,13 +256,13 @@ func soakCreates(t *testing.T, seed uint64, n int) {
 		var nextSent []time.Time
 		settle := func(i int, st b24.Settled, result []byte, sent time.Time) {
 			switch st.State {
-			case b24.Done:
+			case b24.CommandDone:
 				var id b24.ID
 				if err := json.Unmarshal(result, &id); err != nil || id <= 0 {
 					t.Fatalf("key %s done with result %s", keys[i], result)
 				}
 				ids[keys[i]] = int64(id)
-			case b24.NotExecuted, b24.Failed:
+			case b24.CommandNotExecuted, b24.CommandFailed:
 				nextSend = append(nextSend, i)
 			default: // ambiguous, or a conflict: search again, never resend
 				if errors.Is(st.Err, reconcile.ErrTwoMatches) {
