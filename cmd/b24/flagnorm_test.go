@@ -54,9 +54,11 @@ func TestGlobalFlagsAnywhere(t *testing.T) {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
 		}
 	}
-	r := p.run(t, "", "--plan", "gold", "ping")
-	if r.code != exitUsage || !strings.Contains(r.stderr, "--plan must be standard or enterprise") {
-		t.Errorf("--plan gold before ping: exit %d, stderr %q", r.code, r.stderr)
+	for _, args := range [][]string{{"--plan", "gold", "ping"}, {"--log-level", "loud", "version"}, {"version", "--api", "v9"}} {
+		r := p.run(t, "", args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, " must be ") {
+			t.Errorf("%q: exit %d, stderr %q: a bad global value is an error, even where unused", args, r.code, r.stderr)
+		}
 	}
 }
 

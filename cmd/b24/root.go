@@ -107,8 +107,7 @@ func (st *runState) groupHelp(cmd *cobra.Command, _ []string) error {
 	return cmd.Help()
 }
 
-// runCommand checks the global flags of a command that talks to a portal,
-// runs it, and turns an unseen failed write to stdout into exit 1.
+// runCommand checks the global flags, runs the command, and turns an unseen failed write to stdout into exit 1.
 func (st *runState) runCommand(cmd *command, cc *cobra.Command, runner func(context.Context, []string) int, args []string) int {
 	c, ctx := st.c, st.ctx
 	c.name = cc.CommandPath()
@@ -116,9 +115,16 @@ func (st *runState) runCommand(cmd *command, cc *cobra.Command, runner func(cont
 		if err := c.resolveRedis(); err != nil {
 			return c.fail(ctx, err)
 		}
-		if err := c.g.validate(); err != nil {
-			return c.fail(ctx, err)
-		}
+	}
+	// Every command accepts the global flags: a bad value is an error even
+	// where the command does not use it ($B24_REDIS_URL, which
+	// --redis-fallback needs, is read only by the commands that use it).
+	g := c.g
+	if !cmd.portal {
+		g.redisFB = false
+	}
+	if err := g.validate(); err != nil {
+		return c.fail(ctx, err)
 	}
 	defer c.close()
 	code := runner(ctx, args)
