@@ -34,8 +34,9 @@ type opState struct {
 	changed    chan struct{}  // closed when the state changes
 }
 
-// ledgerParams are the figures of one budget's ledger: L less the margin, W,
-// and the portal's floor (0.1 s of 600 s, scaled with the window).
+// ledgerParams are the figures of one budget's ledger: the limit less the
+// margin, the window, and the portal's floor (0.1 s of 600 s, scaled with
+// the window).
 func ledgerParams(p Params) opbudget.Params {
 	o := p.Operating
 	return opbudget.Params{Limit: o.Limit - o.Margin, Window: o.Window, Floor: o.Window / 6000}
