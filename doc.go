@@ -54,14 +54,15 @@
 // The portal refuses requests over two budgets: a request bucket per portal
 // (50 requests, draining 2 a second; 250 and 5 on Enterprise) and an
 // operating budget per webhook and method (480 s of server time per 600 s).
-// A Hook waits for its Limiter before every request so that the portal does
-// not refuse: the default in-memory limiter mirrors the bucket (lowering it
-// after repeated 503s, which other clients of the portal cause, and raising
-// it back after accepted requests: RateLimit), follows the operating figures
-// the portal reports, reserves time for calls in flight, and can slow down
-// as a budget fills (RestrictionParams). Hooks of one
-// portal share a budget through one Limiter (WithLimiter); processes share
-// one through the redislimit package.
+// A Hook waits for its limiter before every request so that the portal does
+// not refuse. The limiter is package limit: the default in-memory one
+// mirrors the bucket (lowering it after repeated 503s, which other clients
+// of the portal cause), follows the operating figures the portal reports and
+// reserves time for calls in flight. RestrictionParams sets its limits
+// (limit.Params, with plans such as limit.EnterprisePlan) beside the
+// RetryPolicy. Hooks of one portal share a budget through one limit.Limiter
+// (WithLimiter); processes share one through the redislimit module. The
+// design, on one page: docs/design.md.
 //
 // # Retries
 //
