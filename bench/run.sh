@@ -2,7 +2,7 @@
 # The speed and memory benchmarks of lists and batches (bench/README.md).
 #
 # Builds b24 and bench/listbench, then for each scenario starts a fresh `b24 fake` as a separate
-# process (time scale 10, Standard limits unless said otherwise, a fresh request bucket and
+# process (time scale 10 or $SCALE, Standard limits unless said otherwise, a fresh request bucket and
 # operating budget), runs the scenario against it over HTTPS (trusting its PEM) and stops it.
 # Each scenario prints: time, rows a second, requests, 503s, 429s, peak memory and the
 # theoretical minimum (bucket bound, operating bound). Finally the official JS SDK 2.2.0's
@@ -13,7 +13,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-SCALE=10
+SCALE="${SCALE:-10}" # the fake's time scale; SCALE=1 for real-time runs
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-bench.XXXXXX")"
 prog=bench
