@@ -27,6 +27,8 @@
 //     Limit − Margin, until the reset, after which one call probes; above the
 //     adaptive threshold calls are spaced out; after a 429 the method is
 //     paused for every process until its reset (Window/60 when unknown).
+//     This is the figure-and-reset model; limit.New now follows the portal's
+//     slots (docs/limits.md), which this package does not share yet.
 //
 // Each decision is one Lua script run atomically on the server: one round
 // trip to acquire a permit when nothing has to wait, one to release it.

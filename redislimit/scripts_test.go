@@ -271,41 +271,35 @@ func countAdmitted(lims []limit.Limiter, req limit.Request, n int, d time.Durati
 	return int(admitted.Load())
 }
 
-// TestOperatingReservationsMatchLocal feeds the same reports to the Redis
-// limiter and to limit.New, then lets many callers at once compete for
-// the rest of the budget: both admit the same number, and no more.
-func TestOperatingReservationsMatchLocal(t *testing.T) {
+// TestOperatingReservations feeds reports to the Redis limiter, then lets
+// many callers at once compete for the rest of the budget: it admits as
+// many as the estimate allows, and no more. (It no longer matches
+// limit.New, whose operating budgets follow the portal's slots and learn a
+// call's cost within its wall time: issue 16; redislimit keeps the
+// figure-and-reset model.)
+func TestOperatingReservations(t *testing.T) {
 	c := needRedis(t)
 	prefix := testPrefix(t)
 	req := opReq("cred-reserve")
 	reset := time.Now().Add(5 * time.Second) // within the 6 s window (a later one is clamped)
 	reports := []time.Duration{time.Second, 1500 * time.Millisecond, 1600 * time.Millisecond}
-
-	local, err := limit.New(scaled())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var lims []limit.Limiter
 	for range 4 { // four "processes"
 		lims = append(lims, newTestLimiter(t, c, prefix, scaled()))
 	}
-	for _, l := range []limit.Limiter{local, lims[0]} {
-		for _, op := range reports {
-			p, err := l.Acquire(context.Background(), req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.Release(limit.Outcome{Sent: true, Reports: []limit.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
+	for _, op := range reports {
+		p, err := lims[0].Acquire(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
 		}
+		p.Release(limit.Outcome{Sent: true, Reports: []limit.OperatingReport{{Method: method, Operating: op, ResetAt: reset}}})
 	}
 	// Estimate per call: first 1 ms (no elapsed time); then it rises to the
 	// step of 500 ms at once, and falls slowly: (3×500 ms + 100 ms)/4 = 400 ms.
 	// 1.6 s + n × 400 ms < 4.75 s admits n = 0..7.
 	const want = 8
-	gotLocal := countAdmitted([]limit.Limiter{local}, req, 64, 150*time.Millisecond)
-	gotRedis := countAdmitted(lims, req, 64, 500*time.Millisecond)
-	if gotLocal != want || gotRedis != want {
-		t.Fatalf("admitted: local %d, redis (64 callers on 4 limiters) %d; want %d each", gotLocal, gotRedis, want)
+	if got := countAdmitted(lims, req, 64, 500*time.Millisecond); got != want {
+		t.Fatalf("admitted: %d (64 callers on 4 limiters); want %d", got, want)
 	}
 }
 
