@@ -25,6 +25,8 @@ const (
 	ErrMethodNotFound        Code = "ERROR_METHOD_NOT_FOUND" // 404 (v3: ...METHODNOTFOUNDEXCEPTION)
 	ErrInvalidCredentials    Code = "INVALID_CREDENTIALS"    // 401: wrong user id or secret, or a deleted webhook
 	ErrNoAuthFound           Code = "NO_AUTH_FOUND"          // 401
+	ErrExpiredToken          Code = "expired_token"          // 401: an application's access token has expired; the call did not run
+	ErrInvalidToken          Code = "invalid_token"          // 401: an application's access token is unknown or revoked
 	ErrInsufficientScope     Code = "insufficient_scope"     // 401/403: the webhook lacks the method's scope
 	ErrAccessDenied          Code = "ACCESS_DENIED"          // 403 (v3: ...ACCESSDENIEDEXCEPTION; legacy "Access denied.")
 	ErrNotFound              Code = "NOT_FOUND"              // 400: also ERROR_ENTITY_NOT_FOUND, v3 ...ENTITYNOTFOUNDEXCEPTION, legacy "Not found"

@@ -42,8 +42,9 @@ func (v APIVersion) String() string { return "v" + strconv.Itoa(int(v)) }
 type Hook struct {
 	host       string // normalised host[:port]
 	userID     int64
-	secret     Secret // the secret, only ever behind Secret's pointer
-	credential string // hash of the credential, the key of operating budgets
+	secret     Secret      // the secret, only ever behind Secret's pointer
+	credential string      // hash of the credential, the key of operating budgets
+	app        TokenSource // an application's tokens (NewApp); nil for a webhook
 	client     *http.Client
 	limiter    limit.Limiter
 	userAgent  string
@@ -118,10 +119,14 @@ func newHook(wh webhook, opts []Option) (*Hook, error) {
 		userID:     wh.userID,
 		secret:     newSecret(wh.secret, redacted),
 		credential: hex.EncodeToString(sum[:16]),
+		app:        wh.app,
 		client:     cfg.httpClient,
 		userAgent:  cfg.userAgent,
 		timeout:    cfg.timeout,
 		maxBody:    cfg.maxResponseSize,
+	}
+	if wh.app != nil {
+		h.credential = appCredential(wh.host, wh.app)
 	}
 	h.limiter = cfg.limiter
 	if h.limiter == nil {
@@ -165,6 +170,9 @@ func (h *Hook) TargetOriginWithPath(v APIVersion) Secret {
 	prefix := h.TargetOrigin() + "/rest/"
 	if v == APIv3 {
 		prefix += "api/"
+	}
+	if h.app != nil { // an application's token travels in a header
+		return newSecret(prefix[:len(prefix)-1], prefix[:len(prefix)-1])
 	}
 	prefix += strconv.FormatInt(h.userID, 10) + "/"
 	return newSecret(prefix+h.secret.Reveal(), prefix+redacted)

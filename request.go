@@ -17,8 +17,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/b24go/b24/internal/redact"
 )
 
 // encodeParams renders a call's parameters as the JSON request body.
@@ -101,6 +99,7 @@ type attemptResult struct {
 	elapsed time.Duration
 	status  int
 	header  http.Header
+	token   string // an application's access token the request carried
 }
 
 // bufPool keeps read buffers of at most 1 MiB for reuse.
@@ -185,6 +184,10 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 	if err != nil {
 		return attemptResult{err: &TransportError{Method: method, URL: shownURL, NotSent: true, Err: errors.New("building the request failed")}}
 	}
+	token, err := h.authorize(ctx, req, method)
+	if err != nil {
+		return attemptResult{err: err}
+	}
 	start := time.Now()
 	resp, err := h.client.Do(req)
 	if err != nil {
@@ -198,8 +201,8 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 
 	// A header may echo the secret (a proxy quoting the URL): what the caller
 	// sees, errors and the Response included, is the redacted copy.
-	header := redact.Header(resp.Header, h.secret.Reveal())
-	res := attemptResult{sent: true, status: resp.StatusCode, header: header}
+	header := h.redactHeader(resp.Header)
+	res := attemptResult{sent: true, status: resp.StatusCode, header: header, token: token}
 	if resp.ContentLength > h.maxBody {
 		// Announced over the maximum: not worth reading.
 		res.elapsed = time.Since(start)
@@ -308,15 +311,6 @@ func scrubErr(err error, redact func(string) string) error {
 	}
 	return err
 }
-
-// redact removes every echo of the secret from s: in any letter case,
-// percent-encoded or JSON-escaped (redact.Find).
-func (h *Hook) redact(s string) string { return redact.String(s, h.secret.Reveal()) }
-
-// redactBody returns body with every echo of the secret replaced, or body
-// itself when it holds none (the usual case: one scan, no copy). The
-// replacement keeps the body valid JSON.
-func (h *Hook) redactBody(body []byte) []byte { return redact.Bytes(body, h.secret.Reveal()) }
 
 // originOf returns the scheme and host of a Location header, never its path
 // (which may hold the secret).

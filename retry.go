@@ -68,6 +68,7 @@ type attemptState struct {
 	refusalWait time.Duration // time spent waiting out refusals (RetryPolicy.MaxRefusalWait)
 	lastErr     error
 	pending     *refusal // the refusal the next request follows, if any
+	resent      bool     // the call was resent once after expired_token
 }
 
 // run makes the call's attempts: it waits (waitForLimiter), sends (attempt),
@@ -203,6 +204,9 @@ func (c *retryingCall) decide(ctx context.Context, st *attemptState, res attempt
 	if o.Refused != limit.NotRefused {
 		return 0, c.refused(ctx, st, res, o.Refused)
 	}
+	if c.expiredToken(st, res) {
+		return 0, nil
+	}
 	var err error
 	switch kind := c.failureKind(res); {
 	case kind == failFatal:
@@ -227,6 +231,19 @@ func (c *retryingCall) decide(ctx context.Context, st *attemptState, res attempt
 		return 0, c.giveUp(ctx, log, st.attempts, st.requests, err)
 	}
 	return 0, err
+}
+
+// expiredToken reports whether an application's call met expired_token
+// for the first time: the call did not run, the source drops the token and
+// the call is sent once more without using up an attempt.
+func (c *retryingCall) expiredToken(st *attemptState, res attemptResult) bool {
+	if c.h.app == nil || st.resent || !errors.Is(res.err, ErrExpiredToken) {
+		return false
+	}
+	c.h.app.Expired(res.token)
+	st.resent = true
+	st.attempts--
+	return true
 }
 
 // refused handles a refusal before running: the attempt is not counted, and
@@ -314,7 +331,7 @@ func (c *retryingCall) failureKind(res attemptResult) int {
 		return failMayHaveRun
 	}
 	var redirect *RedirectError
-	if errors.As(res.err, &redirect) {
+	if errors.As(res.err, &redirect) || errors.Is(res.err, ErrNoToken) {
 		return failFatal
 	}
 	var te *TransportError

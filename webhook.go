@@ -14,6 +14,7 @@ type webhook struct {
 	host   string // normalised host[:port], lower-case, no default port
 	userID int64
 	secret string
+	app    TokenSource // an application (NewApp): no user id or secret
 }
 
 func invalidf(format string, args ...any) error {
@@ -82,21 +83,7 @@ func parseWebhookURL(raw string) (webhook, error) {
 
 // parseHookParams validates the parts of a webhook given separately.
 func parseHookParams(p HookParams) (webhook, error) {
-	s := strings.TrimSpace(p.PortalURL)
-	if s == "" {
-		return webhook{}, invalidf("portal URL is empty")
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Opaque != "" || u.Scheme == "" || u.Host == "" {
-		return webhook{}, invalidf("portal URL must be an absolute https URL such as https://example.bitrix24.com")
-	}
-	if u.Scheme != "https" {
-		return webhook{}, invalidf("portal URL must use https, not %q", u.Scheme)
-	}
-	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
-		return webhook{}, invalidf("portal URL must be an origin only (https://host[:port]), without path, query or fragment")
-	}
-	host, err := normaliseHost(u.Host)
+	host, err := parsePortalURL(p.PortalURL)
 	if err != nil {
 		return webhook{}, err
 	}
@@ -107,6 +94,26 @@ func parseHookParams(p HookParams) (webhook, error) {
 		return webhook{}, err
 	}
 	return webhook{host: host, userID: p.UserID, secret: p.Secret}, nil
+}
+
+// parsePortalURL validates a portal's origin, https://host[:port], and
+// returns its normalised host.
+func parsePortalURL(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", invalidf("portal URL is empty")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Opaque != "" || u.Scheme == "" || u.Host == "" {
+		return "", invalidf("portal URL must be an absolute https URL such as https://example.bitrix24.com")
+	}
+	if u.Scheme != "https" {
+		return "", invalidf("portal URL must use https, not %q", u.Scheme)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		return "", invalidf("portal URL must be an origin only (https://host[:port]), without path, query or fragment")
+	}
+	return normaliseHost(u.Host)
 }
 
 func normaliseHost(hostport string) (string, error) {
