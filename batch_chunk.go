@@ -294,9 +294,9 @@ func applySettled(c *CommandResult, s Settled) {
 	switch {
 	case s.State == CommandDone && s.Err == nil:
 		c.State, c.Err, c.Reconciled, c.Result = CommandDone, nil, true, s.Result
-	case s.State == CommandNotExecuted && s.Err == nil:
+	case s.State == CommandNotExecuted && errors.Is(s.Err, ErrNotExecuted):
 		c.State, c.Reconciled = CommandNotExecuted, true
-		c.Err = fmt.Errorf("%w: the reconciler found that the write did not take effect", ErrNotExecuted)
+		c.Err = fmt.Errorf("the reconciler found that the write did not take effect: %w", s.Err)
 	case s.State == CommandConflict && errors.Is(s.Err, ErrConflict):
 		c.State, c.Reconciled = CommandConflict, true
 		c.Err = fmt.Errorf("%w (read back: %w)", c.Err, s.Err)
@@ -314,11 +314,12 @@ func applySettled(c *CommandResult, s Settled) {
 // send; calls through api are paced as usual.
 type Reconciler func(ctx context.Context, api *API, cmds []Cmd, sentAt []time.Time) []Settled
 
-// Settled is what a Reconciler found for one write: Done, NotExecuted (the
-// write did not take effect: safe to send again), Conflict (another user
-// changed the record since; Err wraps ErrConflict), or Ambiguous with Err
-// saying why it cannot tell. Done and NotExecuted need a nil Err. The zero
-// Settled reads as NotExecuted (send again): a Reconciler sets every entry.
+// Settled is what a Reconciler found for one write: Done (nil Err),
+// NotExecuted (the write did not take effect: safe to send again; Err must
+// wrap ErrNotExecuted, so that a zero Settled, an entry a Reconciler forgot,
+// never reads as "send again"), Conflict (another user changed the record
+// since; Err wraps ErrConflict), or Ambiguous with Err saying why it cannot
+// tell. Any other Settled leaves the write Ambiguous.
 type Settled struct {
 	State CommandState
 	Err   error

@@ -242,7 +242,7 @@ func TestBatchByChunkAmbiguous(t *testing.T) {
 					case n%2 == 0:
 						out[i] = Settled{State: CommandDone}
 					default:
-						out[i] = Settled{State: CommandNotExecuted}
+						out[i] = Settled{State: CommandNotExecuted, Err: ErrNotExecuted}
 					}
 				}
 				return out
@@ -405,7 +405,9 @@ func TestApplySettled(t *testing.T) {
 		is         error
 	}{
 		{"done", Settled{State: CommandDone}, CommandDone, true, nil},
-		{"not executed", Settled{State: CommandNotExecuted}, CommandNotExecuted, true, ErrNotExecuted},
+		{"not executed", Settled{State: CommandNotExecuted, Err: fmt.Errorf("no record: %w", ErrNotExecuted)}, CommandNotExecuted, true, ErrNotExecuted},
+		{"zero Settled (an entry the reconciler forgot)", Settled{}, CommandAmbiguous, false, ErrAmbiguous},
+		{"not executed without ErrNotExecuted", Settled{State: CommandNotExecuted}, CommandAmbiguous, false, ErrAmbiguous},
 		{"conflict", Settled{State: CommandConflict, Err: fmt.Errorf("ID 1: %w", ErrConflict)}, CommandConflict, true, ErrConflict},
 		{"cannot tell", Settled{State: CommandAmbiguous, Err: bad}, CommandAmbiguous, false, bad},
 		{"done with an error", Settled{State: CommandDone, Err: bad}, CommandAmbiguous, false, bad},

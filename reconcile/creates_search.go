@@ -213,6 +213,7 @@ func (s search) settle(out []b24.Settled, rows []map[string]any, lerr error, sea
 			o.Err = fmt.Errorf("%w (key %q, searched %v after the send, want %v)", ErrTooEarly, t.key, searchAt.Sub(sentAt[t.i]).Round(time.Millisecond), after)
 		default:
 			o.State = b24.CommandNotExecuted
+			o.Err = fmt.Errorf("%w: no record with key %q", b24.ErrNotExecuted, t.key)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func settled(done bool, err error) b24.Settled {
 	case done:
 		return b24.Settled{State: b24.CommandDone}
 	}
-	return b24.Settled{State: b24.CommandNotExecuted}
+	return b24.Settled{State: b24.CommandNotExecuted, Err: fmt.Errorf("%w: the record does not hold the written values", b24.ErrNotExecuted)}
 }
 
 // target is one update to read back: its position and what it wrote.

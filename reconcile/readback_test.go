@@ -223,7 +223,7 @@ func TestCRMUpdatesItems(t *testing.T) {
 		if got[0].State != b24.CommandDone || got[0].Err != nil {
 			t.Errorf("written: %+v", got[0])
 		}
-		if got[1].State != b24.CommandNotExecuted || got[1].Err != nil {
+		if got[1].State != b24.CommandNotExecuted || !errors.Is(got[1].Err, b24.ErrNotExecuted) {
 			t.Errorf("not sent: %+v", got[1])
 		}
 		if got[2].State != b24.CommandConflict || !errors.Is(got[2].Err, b24.ErrConflict) {

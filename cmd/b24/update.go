@@ -311,7 +311,7 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 		if o.State == b24.CommandAmbiguous && errors.Is(o.Err, b24.ErrNotFound) {
 			// No such record: the update cannot have been applied;
 			// sending it again gives its real answer.
-			o = b24.Settled{State: b24.CommandNotExecuted}
+			o = b24.Settled{State: b24.CommandNotExecuted, Err: b24.ErrNotExecuted}
 		}
 		switch {
 		case o.State == b24.CommandConflict:
@@ -320,7 +320,7 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 			u.sum.Conflict = append(u.sum.Conflict, ambiguousRow{r, errLine(o.Err)})
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
-		case o.Err != nil || o.State != b24.CommandDone && o.State != b24.CommandNotExecuted:
+		case !sendAgain(o) && (o.Err != nil || o.State != b24.CommandDone):
 			u.sum.Ambiguous = append(u.sum.Ambiguous, ambiguousRow{r, "not settled: " + errLine(o.Err)})
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Ambiguous, Time: unixSeconds(r.sentAt), Error: errLine(o.Err)})
@@ -328,7 +328,7 @@ func (u *updater) settle(ctx context.Context, rows []updateRow, after time.Time)
 			u.sum.Settled++
 			u.prog.Add(1)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: u.doneID(r, o.Result), State: journal.Done, Settled: true})
-		default:
+		default: // sendAgain(o): proven not executed
 			u.sum.Resent++
 			resend = append(resend, r)
 			entries = append(entries, journal.Entry{Row: r.Row, ID: r.ID, State: journal.Unsent, Settled: true})
@@ -759,3 +759,10 @@ func readNDJSONRows(data []byte, spec rowSpec) ([]updateRow, error) {
 
 // unixSeconds is a journal entry's time.
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// sendAgain reports whether a reconciler proved that a write did not take
+// effect: NotExecuted with an error wrapping b24.ErrNotExecuted. A zero
+// b24.Settled (an entry a reconciler left unset) is not such a proof.
+func sendAgain(o b24.Settled) bool {
+	return o.State == b24.CommandNotExecuted && errors.Is(o.Err, b24.ErrNotExecuted)
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,5 +207,25 @@ func TestUpdateFaults(t *testing.T) {
 				t.Errorf("summary lacks %q:\n%s", want, r.stderr)
 			}
 		})
+	}
+}
+
+// TestSendAgain: only a proof (NotExecuted wrapping b24.ErrNotExecuted) lets
+// a settled update be sent again; an entry a reconciler left zero does not.
+func TestSendAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    b24.Settled
+		want bool
+	}{
+		{"proven not executed", b24.Settled{State: b24.CommandNotExecuted, Err: fmt.Errorf("x: %w", b24.ErrNotExecuted)}, true},
+		{"zero", b24.Settled{}, false},
+		{"not executed, other error", b24.Settled{State: b24.CommandNotExecuted, Err: errors.New("cannot tell")}, false},
+		{"done", b24.Settled{State: b24.CommandDone}, false},
+		{"ambiguous", b24.Settled{State: b24.CommandAmbiguous, Err: b24.ErrNotExecuted}, false},
+	} {
+		if got := sendAgain(tc.o); got != tc.want {
+			t.Errorf("%s: sendAgain = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
