@@ -289,3 +289,29 @@ func TestFileStore(t *testing.T) {
 		t.Fatalf("a Token prints its secrets: %s", s)
 	}
 }
+
+// TestEchoRedacted: a portal that echoes the access token, the refresh
+// token or the client secret (in an error text, a result or a header)
+// has each masked in what the caller receives.
+func TestEchoRedacted(t *testing.T) {
+	a := newApp(t, nil, nil)
+	echo := fmt.Sprintf("token %s refresh %s secret %s", a.first.AccessToken, strings.ToUpper(a.first.RefreshToken), "client-secret-1234")
+	a.s.OnError("crm.deal.add", "ERROR_CORE", echo)
+	a.s.OnResult("profile", map[string]any{"NAME": echo})
+	ctx := context.Background()
+	_, err := a.hook.Call(ctx, "crm.deal.add", map[string]any{"fields": map[string]any{}})
+	resp, rerr := a.hook.Call(ctx, "profile", nil)
+	if err == nil || rerr != nil {
+		t.Fatalf("add: %v; profile: %v", err, rerr)
+	}
+	for _, shown := range []string{err.Error(), string(resp.Result)} {
+		for _, sec := range []string{a.first.AccessToken, a.first.RefreshToken, "client-secret-1234"} {
+			if strings.Contains(strings.ToLower(shown), strings.ToLower(sec)) {
+				t.Fatalf("a secret shows in %q", shown)
+			}
+		}
+		if !strings.Contains(shown, "****") {
+			t.Fatalf("nothing masked in %q", shown)
+		}
+	}
+}
