@@ -18,6 +18,11 @@
 // WithMaxResponseSize) are validated at construction. A Hook is safe for
 // concurrent use; Close releases it.
 //
+// An application (OAuth) gets the same Hook from NewApp(portalURL, ts):
+// its access tokens come from a TokenSource (package
+// github.com/b24go/b24/oauth), refreshed before expiry and on
+// expired_token, whose call is resent once (docs/oauth.md).
+//
 // # Calls
 //
 // A Hook serves REST v2 (h.V2(), /rest/<uid>/<secret>/) and REST 3.0

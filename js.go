@@ -67,6 +67,8 @@ type AuthData struct {
 func (a AuthData) Unique(prefix string) string { return prefix + "_" + a.MemberID }
 
 // Auth returns the Hook's synthetic auth data. Refreshing it is never needed.
+// A Hook of an application (NewApp) returns no token here: its tokens are
+// its TokenSource's.
 func (h *Hook) Auth() AuthData {
 	return AuthData{
 		AccessToken:  h.secret,
