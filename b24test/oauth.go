@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -28,6 +29,22 @@ type AppTokens struct {
 	RefreshToken string
 	Expires      time.Time // the access token's expiry, on the fake's clock
 }
+
+// String describes the tokens without them.
+func (t AppTokens) String() string {
+	return "b24test.AppTokens{expires " + t.Expires.UTC().Format(time.RFC3339) + "}"
+}
+
+// GoString implements fmt.GoStringer without the tokens.
+func (t AppTokens) GoString() string { return t.String() }
+
+// MarshalJSON describes the tokens without them.
+func (t AppTokens) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{"expires": t.Expires})
+}
+
+// LogValue implements slog.LogValuer without the tokens.
+func (t AppTokens) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // oauthApps is the fake's OAuth state: one application, its live tokens.
 type oauthApps struct {
@@ -53,7 +70,7 @@ type refreshRec struct {
 // it a first pair of tokens, as the authorization-code grant or the install
 // event would. Calling it again replaces the application.
 func (s *Server) RegisterApp(clientID, clientSecret string) AppTokens {
-	a := &s.apps
+	a := s.apps.Load()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.clientID, a.secret = clientID, clientSecret
@@ -75,7 +92,7 @@ func (s *Server) OAuthURL() string { return s.url + OAuthTokenPath }
 // ExpireAccessTokens ends the life of every access token now, as an hour
 // passing would.
 func (s *Server) ExpireAccessTokens() {
-	a := &s.apps
+	a := s.apps.Load()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for k := range a.access {
@@ -85,17 +102,19 @@ func (s *Server) ExpireAccessTokens() {
 
 // Refreshes returns how many refresh grants issued new tokens.
 func (s *Server) Refreshes() int {
-	s.apps.mu.Lock()
-	defer s.apps.mu.Unlock()
-	return s.apps.refreshes
+	a := s.apps.Load()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.refreshes
 }
 
 // LoseRefreshAnswers makes the next n refresh grants issue their tokens and
 // then drop the connection: the client never reads them.
 func (s *Server) LoseRefreshAnswers(n int) {
-	s.apps.mu.Lock()
-	defer s.apps.mu.Unlock()
-	s.apps.loseNext = n
+	a := s.apps.Load()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.loseNext = n
 }
 
 func randomToken() string {
@@ -120,7 +139,7 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.Form
-	a := &s.apps
+	a := s.apps.Load()
 	a.mu.Lock()
 	if q.Get("grant_type") != "refresh_token" {
 		a.mu.Unlock()
@@ -180,7 +199,7 @@ func appToken(r *http.Request) string {
 // checkAppToken validates an application's access token: nil when it is
 // live; the first use of a rotated token retires its predecessor.
 func (s *Server) checkAppToken(tok string) *Error {
-	a := &s.apps
+	a := s.apps.Load()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	exp, ok := a.access[tok]

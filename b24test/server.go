@@ -290,7 +290,7 @@ type Server struct {
 	reqSeq  atomic.Int64 // requests to /rest, numbered from 1
 	idem    *idemStore
 	scopes  map[string]bool
-	apps    oauthApps // oauth.go
+	apps    atomic.Pointer[oauthApps] // oauth.go; behind a pointer: printing a Server shows no token
 
 	srv     *http.Server
 	ln      net.Listener
@@ -343,6 +343,7 @@ func Start(opts ...Option) (*Server, error) {
 		cfg.scopes = allScopes
 	}
 	s := &Server{cfg: cfg, clock: cfg.clock, scale: cfg.scale, latency: cfg.latency}
+	s.apps.Store(&oauthApps{})
 	s.limits = cfg.limits.Scaled(cfg.scale)
 	s.cutoff = scaleDur(60*time.Second, cfg.scale)
 	s.spread = newSpreader(cfg.latency.Spread, cfg.seed.Seed)

@@ -33,7 +33,7 @@ type answer struct {
 // and returns the new tokens, or an *Error for a refusal.
 func (s *Source) grant(ctx context.Context, refreshToken string) (Token, error) {
 	q := url.Values{"grant_type": {"refresh_token"}, "client_id": {s.cfg.ClientID},
-		"client_secret": {s.cfg.ClientSecret}, "refresh_token": {refreshToken}}
+		"client_secret": {string(s.cfg.ClientSecret)}, "refresh_token": {refreshToken}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.TokenURL+"?"+q.Encode(), nil)
 	if err != nil {
 		return Token{}, errors.New("oauth: building the refresh request failed")

@@ -20,7 +20,7 @@ const DefaultLeeway = time.Minute
 // Config is what a Source needs.
 type Config struct {
 	ClientID     string       // the application's client id
-	ClientSecret string       // the application's client secret
+	ClientSecret Secret       // the application's client secret
 	Store        Store        // where the tokens live; required
 	TokenURL     string       // default DefaultTokenURL; https only
 	HTTPClient   *http.Client // default a client of its own
@@ -32,16 +32,21 @@ type Config struct {
 // Source gives a b24.Hook (b24.NewApp) its access tokens. It is safe for
 // concurrent use.
 type Source struct {
-	cfg  Config
-	sem  chan struct{} // held by the one refresh in progress
-	mu   sync.Mutex
+	cfg     *Config       // behind pointers: printing a Source shows no secret
+	sem     chan struct{} // held by the one refresh in progress
+	mu      sync.Mutex
+	st      atomic.Pointer[state] // a pointer that prints as an address, even through reflection
+	secrets atomic.Pointer[[]string]
+}
+
+// state is a Source's tokens and what it learnt about them (mu held).
+type state struct {
 	tok  Token
 	have bool   // tok was loaded from the store
 	dead string // an access token the portal answered expired_token to
 	// A refresh token the OAuth server refused, and its refusal.
 	failedFor string
 	failErr   error
-	secrets   atomic.Pointer[[]string]
 }
 
 // New validates cfg and returns a Source; the tokens are read from the
@@ -68,7 +73,8 @@ func New(cfg Config) (*Source, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
 	}
-	s := &Source{cfg: cfg, sem: make(chan struct{}, 1)}
+	s := &Source{cfg: &cfg, sem: make(chan struct{}, 1)}
+	s.st.Store(&state{})
 	s.setSecrets()
 	return s, nil
 }
@@ -83,7 +89,7 @@ func (s *Source) Secrets() []string { return *s.secrets.Load() }
 // tokens of ts (the new pair and the one it replaces, whose echoes may
 // still come back).
 func (s *Source) setSecrets(ts ...Token) {
-	v := []string{s.cfg.ClientSecret}
+	v := []string{string(s.cfg.ClientSecret)}
 	for _, t := range ts {
 		for _, x := range []string{t.AccessToken, t.RefreshToken} {
 			if x != "" {
@@ -98,8 +104,8 @@ func (s *Source) setSecrets(ts ...Token) {
 func (s *Source) Expired(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if token != "" && token == s.tok.AccessToken {
-		s.dead = token
+	if token != "" && token == s.st.Load().tok.AccessToken {
+		s.st.Load().dead = token
 	}
 }
 
@@ -107,8 +113,8 @@ func (s *Source) Expired(token string) {
 func (s *Source) current() (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tok
-	if !s.have || t.AccessToken == "" || t.AccessToken == s.dead || !time.Now().Add(s.cfg.Leeway).Before(t.Expiry) {
+	t := s.st.Load().tok
+	if !s.st.Load().have || t.AccessToken == "" || t.AccessToken == s.st.Load().dead || !time.Now().Add(s.cfg.Leeway).Before(t.Expiry) {
 		return "", false
 	}
 	return t.AccessToken, true
@@ -151,9 +157,9 @@ func (s *Source) reload(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.AccessToken != s.tok.AccessToken || t.RefreshToken != s.tok.RefreshToken {
-		s.setSecrets(t, s.tok)
-		s.tok, s.have = t, true
+	if t.AccessToken != s.st.Load().tok.AccessToken || t.RefreshToken != s.st.Load().tok.RefreshToken {
+		s.setSecrets(t, s.st.Load().tok)
+		s.st.Load().tok, s.st.Load().have = t, true
 	}
 	return nil
 }
@@ -161,7 +167,7 @@ func (s *Source) reload(ctx context.Context) error {
 // refresh exchanges the refresh token, saves the new tokens, then uses them.
 func (s *Source) refresh(ctx context.Context) (string, error) {
 	s.mu.Lock()
-	rt, failedFor, failErr := s.tok.RefreshToken, s.failedFor, s.failErr
+	rt, failedFor, failErr := s.st.Load().tok.RefreshToken, s.st.Load().failedFor, s.st.Load().failErr
 	s.mu.Unlock()
 	if rt == failedFor {
 		return "", failErr
@@ -170,7 +176,7 @@ func (s *Source) refresh(ctx context.Context) (string, error) {
 	if err != nil {
 		if oe := (*Error)(nil); errors.As(err, &oe) {
 			s.mu.Lock()
-			s.failedFor, s.failErr = rt, err
+			s.st.Load().failedFor, s.st.Load().failErr = rt, err
 			s.mu.Unlock()
 		}
 		return "", err
@@ -179,8 +185,8 @@ func (s *Source) refresh(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("oauth: the new tokens were not saved, so not used: %w", err)
 	}
 	s.mu.Lock()
-	s.setSecrets(nt, s.tok)
-	s.tok, s.have = nt, true
+	s.setSecrets(nt, s.st.Load().tok)
+	s.st.Load().tok, s.st.Load().have = nt, true
 	s.mu.Unlock()
 	if s.cfg.OnRefresh != nil {
 		s.cfg.OnRefresh(nt)

@@ -2,7 +2,7 @@ package oauth
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 )
 
 // Store keeps an application's tokens. Save must be atomic: after a crash
@@ -21,27 +21,27 @@ type Locker interface {
 
 // MemoryStore keeps the tokens in memory (one process).
 type MemoryStore struct {
-	mu sync.Mutex
-	t  Token
+	t atomic.Pointer[Token] // prints as an address, even through reflection
 }
 
 // NewMemoryStore returns a MemoryStore holding t.
-func NewMemoryStore(t Token) *MemoryStore { return &MemoryStore{t: t} }
+func NewMemoryStore(t Token) *MemoryStore {
+	m := &MemoryStore{}
+	m.t.Store(&t)
+	return m
+}
 
 // Load returns the tokens.
 func (m *MemoryStore) Load(context.Context) (Token, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.t.RefreshToken == "" {
+	t := m.t.Load()
+	if t == nil || t.RefreshToken == "" {
 		return Token{}, ErrNoTokens
 	}
-	return m.t, nil
+	return *t, nil
 }
 
 // Save replaces the tokens.
 func (m *MemoryStore) Save(_ context.Context, t Token) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.t = t
+	m.t.Store(&t)
 	return nil
 }

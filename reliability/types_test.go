@@ -14,6 +14,7 @@ import (
 	"github.com/b24go/b24/events"
 	"github.com/b24go/b24/internal/php"
 	"github.com/b24go/b24/limit"
+	"github.com/b24go/b24/oauth"
 	"github.com/b24go/b24/rawjson"
 
 	"github.com/b24go/b24/internal/reltest"
@@ -150,6 +151,27 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		if !errors.As(qpErr, new(*b24.QueryParamError)) {
 			t.Fatalf("Batch with an empty array: %v", qpErr)
 		}
+		// An application with the secret as its client secret and its
+		// refresh token: a refused refresh, its Hook, its source and stores.
+		appTokens := srv.RegisterApp("app.rel", reltest.Secret)
+		appTok := oauth.Token{AccessToken: reltest.Secret, RefreshToken: reltest.Secret, Expiry: time.Now()}
+		memStore := oauth.NewMemoryStore(appTok)
+		appCfg := oauth.Config{ClientID: "app.rel", ClientSecret: "wrong", Store: memStore,
+			TokenURL: srv.OAuthURL(), HTTPClient: srv.Client()}
+		src, err := oauth.New(appCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		appHook, err := b24.NewApp(srv.URL(), src, b24.WithHTTPClient(srv.Client()), b24.WithLogger(leak.Logger()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, appErr := appHook.Call(ctx, "profile", nil)
+		var oauthErr *oauth.Error
+		if !errors.As(appErr, &oauthErr) {
+			t.Fatalf("app call with a wrong client secret: %v", appErr)
+		}
+		appCfg.ClientSecret = reltest.Secret
 		audit := srv.Audit()
 		var bucketStats limit.BucketStats
 		for _, b := range h.Stats().Limiter.Buckets {
@@ -196,7 +218,18 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"ListProgress":          {prog},
 			"ListCursor":            {*cursor},
 			"CursorRange":           {cursor.Ranges},
-			"Hook":                  {h, reflect.ValueOf(h).Elem()},
+			"Hook":                  {h, reflect.ValueOf(h).Elem(), appHook, reflect.ValueOf(appHook).Elem()},
+			"TokenSource":           {b24.TokenSource(src)},
+			"oauth/Error":           {oauthErr, appErr},
+			"oauth/FileStore":       {oauth.FileStore{Path: "tokens.json"}},
+			"oauth/Config":          {appCfg, &appCfg},
+			"oauth/Source":          {src, reflect.ValueOf(src).Elem()},
+			"oauth/Store":           {oauth.Store(memStore)},
+			"oauth/Locker":          {oauth.Locker(oauth.FileStore{Path: "tokens.json"})},
+			"oauth/MemoryStore":     {memStore, reflect.ValueOf(memStore).Elem()},
+			"oauth/Token":           {appTok, &appTok},
+			"oauth/Secret":          {appCfg.ClientSecret},
+			"b24test/AppTokens":     {appTokens},
 			"HookParams":            {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: reltest.Secret}},
 			"ID":                    {b24.ID(1)},
 			"Int":                   {b24.Int(1)},
