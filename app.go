@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -27,9 +26,6 @@ type TokenSource interface {
 	Secrets() []string
 }
 
-// ErrNoToken marks a call that was not sent because its TokenSource gave no
-// access token (a refresh refused or lost); it wraps the source's error.
-var ErrNoToken = errors.New("b24: no access token")
 
 // NewApp builds a Hook that calls the portal at portalURL (an https origin)
 // as an application: each request carries Authorization: Bearer <token>

@@ -162,6 +162,9 @@ var (
 	// ErrInvalidWebhook is wrapped by every error about a malformed webhook URL or
 	// malformed HookParams. The messages say what is wrong and never contain the secret.
 	ErrInvalidWebhook = errors.New("b24: invalid webhook")
+	// ErrNoToken marks a call that was not sent because its TokenSource gave no
+	// access token (a refresh refused or lost); it wraps the source's error.
+	ErrNoToken = errors.New("b24: no access token")
 	// ErrResponseTooLarge is wrapped when a response body exceeds the Hook's maximum size.
 	ErrResponseTooLarge = errors.New("b24: response body exceeds the maximum size")
 )
