@@ -26,7 +26,6 @@ type TokenSource interface {
 	Secrets() []string
 }
 
-
 // NewApp builds a Hook that calls the portal at portalURL (an https origin)
 // as an application: each request carries Authorization: Bearer <token>
 // from ts, on /rest/<method> (v2) and /rest/api/<method> (REST 3.0). Every
