@@ -146,13 +146,18 @@ func TestBucketAdaptsUp(t *testing.T) {
 
 // TestBucketAdaptsOncePerGeneration: the 503s of requests admitted together
 // before a reduction lower the limits once, not once per 5 of them.
+// reqBucket names no method: it takes the bucket only, so a test of the
+// bucket can hold many permits of a fresh limiter (an operating budget lets
+// one request of unknown cost fly alone until it settles).
+var reqBucket = Request{Portal: "p.example.com", Credential: "c"}
+
 func TestBucketAdaptsOncePerGeneration(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		l := testLimiter(t, Params{RateLimit: RateLimit{Burst: 50, Drain: 2}})
 		var permits []Permit
 		for range 20 {
-			p, err := l.Acquire(t.Context(), req1)
+			p, err := l.Acquire(t.Context(), reqBucket)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +172,7 @@ func TestBucketAdaptsOncePerGeneration(t *testing.T) {
 		// Successes of the old generation do not count toward recovery either.
 		permits = permits[:0]
 		for range 20 {
-			p, err := l.Acquire(t.Context(), req1)
+			p, err := l.Acquire(t.Context(), reqBucket)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +191,7 @@ func TestBucketAdaptsOncePerGeneration(t *testing.T) {
 		// count for nothing.
 		for _, o := range []Outcome{{}, {Sent: true, Refused: RefusedOperating, RefusedMethod: "crm.deal.list"}} {
 			for range 20 {
-				p, err := l.Acquire(t.Context(), req1)
+				p, err := l.Acquire(t.Context(), reqBucket)
 				if err != nil {
 					t.Fatal(err)
 				}

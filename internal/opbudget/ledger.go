@@ -42,6 +42,7 @@ type Ledger struct {
 	flying   int
 	cost     costEstimate
 	blocked  time.Time // after a refusal: nothing is admitted before
+	settled  bool      // a request has settled (its answer, or its failure, is in)
 	probeAt  time.Time // with a lump: when one request may go to learn what freed
 }
 
@@ -106,7 +107,9 @@ type Ticket struct {
 
 // Admit reserves the expected cost of one request at portal time now when
 // it fits: not blocked, and recorded + in flight + cost ≤ L. Before a cost
-// has been learned a request reserves 1 ns: it goes while the record is
+// has been learned, one request goes alone until it settles (requests of
+// unknown cost flying together could pass L unseen); after that, with
+// still no figure, a request reserves 1 ns: it goes while the record is
 // below L (a portal that reports no figures is not slowed down). When it
 // does not fit, at is the portal time it will, assuming nothing else
 // changes; at is zero when only a request settling can make room. A cost
@@ -119,6 +122,9 @@ func (l *Ledger) Admit(now time.Time) (t Ticket, ok bool, at time.Time) {
 	c, known := l.cost.reserve()
 	c = max(min(c, l.p.Limit), 1)
 	if !known {
+		if l.flying > 0 && !l.settled {
+			return Ticket{}, false, time.Time{} // the first request learns the cost
+		}
 		c = 1
 	}
 	if at, fits := l.fitsAt(now, c); !fits || at.After(now) {
@@ -181,6 +187,7 @@ func (l *Ledger) earlier(now, at time.Time, fits bool) time.Time {
 
 // Settle gives back t's reservation (once per admitted request).
 func (l *Ledger) Settle(t Ticket) {
+	l.settled = true
 	if l.flying > 0 {
 		l.flying--
 	}

@@ -42,10 +42,21 @@ func learned(c time.Duration) *Ledger {
 	return l
 }
 
-// TestAdmitUnknownCost: before the first figure, requests reserve 1 ns:
-// any number goes while the record is below L, none once it is at L.
+// TestAdmitUnknownCost: before any request settled, a second request of
+// unknown cost waits for the first (together they could pass L before the
+// portal reports a figure); once one settled with no figure, requests
+// reserve 1 ns: any number goes while the record is below L, none once it
+// is at L.
 func TestAdmitUnknownCost(t *testing.T) {
 	l := New(testParams)
+	first, ok, _ := l.Admit(at(0))
+	if !ok {
+		t.Fatal("the first request waits")
+	}
+	if _, ok, when := l.Admit(at(0)); ok || !when.IsZero() {
+		t.Fatalf("a second request of unknown cost before the first settled: admitted %v, at %v", ok, when)
+	}
+	l.Settle(first)
 	for range 20 {
 		if tk, ok, _ := l.Admit(at(0)); !ok || tk.Reserved != 1 {
 			t.Fatalf("ok %v, reserved %v; want admitted with 1 ns", ok, tk.Reserved)
