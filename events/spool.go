@@ -385,7 +385,7 @@ func (s *Spool) backoff(n int) time.Duration {
 	return min(d, 30*time.Second)
 }
 
-// setCursor replaces the cursor file atomically (write, fsync, rename); it
+// setCursor replaces the cursor file atomically (durable.WriteFile); it
 // holds the position (Event.Seq) of the record at file offset off.
 func (s *Spool) setCursor(off int64) error {
 	s.mu.Lock()
@@ -394,24 +394,7 @@ func (s *Spool) setCursor(off int64) error {
 	var b [12]byte
 	binary.BigEndian.PutUint64(b[:], uint64(pos))
 	binary.BigEndian.PutUint32(b[8:], crc32.Checksum(b[:8], castagnoli))
-	tmp := filepath.Join(s.dir, CursorFile+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b[:])
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.dir, CursorFile))
-	}
-	if err == nil {
-		durable.SyncDir(filepath.Join(s.dir, CursorFile))
-	}
+	err := durable.WriteFile(filepath.Join(s.dir, CursorFile), b[:])
 	if err != nil {
 		return fmt.Errorf("events: saving the cursor: %w", err)
 	}

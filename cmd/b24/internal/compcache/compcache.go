@@ -19,7 +19,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/b24go/b24/cmd/b24/internal/userdir"
+	"github.com/b24go/b24/internal/durable"
 )
 
 // version is the files' format.
@@ -102,7 +102,7 @@ func write(cacheDir, host, name string, names []string) error {
 	if err != nil {
 		return err
 	}
-	return userdir.WriteFile(filepath.Join(dir, name), append(b, '\n'))
+	return durable.WriteFile(filepath.Join(dir, name), append(b, '\n'))
 }
 
 func read(cacheDir, host, name string) []string {

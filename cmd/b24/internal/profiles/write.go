@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/b24go/b24/cmd/b24/internal/userdir"
+	"github.com/b24go/b24/internal/durable"
 	"github.com/b24go/b24/internal/filelock"
 )
 
@@ -81,7 +81,7 @@ func (s *Store) change(ctx context.Context, f func(*data) error) error {
 	if err != nil {
 		return err
 	}
-	return userdir.WriteFile(s.Path(), append(b, '\n'))
+	return durable.WriteFile(s.Path(), append(b, '\n'))
 }
 
 // lock takes profiles.lock, waiting for another change up to lockWait.
