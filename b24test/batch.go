@@ -163,7 +163,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		return 0, e
 	}
 	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.cfg.userID,
-		Now: cmdStart.In(s.data.Location), Batched: true, Key: key}
+		Now: cmdStart.In(s.data.Location), Batched: true, Key: key, app: isAppCall(ctx)}
 	if fault.listFault() {
 		c.fault = fault
 	}
@@ -542,7 +542,7 @@ func (s *Server) admitCommandV3(b *batchV3, cmd *php.Array, key string) (m *Meth
 // callV3 runs a v3 command and waits out its cost; ok is false when the
 // batch's 60 s cut-off struck (b.cut).
 func (s *Server) callV3(ctx context.Context, b *batchV3, m *Method, q *php.Array, key string, fault Fault) (Result, *Error, bool) {
-	c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key}
+	c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key, app: isAppCall(ctx)}
 	if fault.listFault() {
 		c.fault = fault
 	}

@@ -315,6 +315,9 @@ func (s *Server) budget(c *restCall) *reply {
 // commands refused the whole request.
 func (s *Server) call(c *restCall) (rep reply, early bool) {
 	ctx := c.r.Context()
+	if !c.rt.webhook {
+		ctx = context.WithValue(ctx, appCallKey{}, true)
+	}
 	if c.fault == FaultLateRun {
 		ctx = context.WithoutCancel(ctx)
 		detach(c.r)
@@ -380,7 +383,7 @@ func (s *Server) hasScope(scope string) bool {
 
 // runSingle runs one non-batch call.
 func (s *Server) runSingle(ctx context.Context, m *Method, api APIVersions, params *php.Array, start int, arrive time.Time, fault Fault) reply {
-	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.cfg.userID, Now: arrive.In(s.data.Location)}
+	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.cfg.userID, Now: arrive.In(s.data.Location), app: isAppCall(ctx)}
 	if fault.listFault() {
 		c.fault = fault
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/b24go/b24/internal/php"
 )
 
 // Outbound configures the fake's outbound webhook: after each successful
@@ -94,18 +96,21 @@ type outbox struct {
 	cancel context.CancelFunc
 }
 
-// startOutbound wraps every write method so that its writes raise events,
-// and starts one sender per Outbound.
+// startOutbound starts one sender per Outbound; every write raises its
+// event for each (onWrites).
 func (s *Server) startOutbound() {
-	if len(s.cfg.outbound) == 0 {
-		return
-	}
 	for i, o := range s.cfg.outbound {
 		ctx, cancel := context.WithCancel(context.Background())
 		b := &outbox{o: o, srv: s, rng: rand.New(rand.NewPCG(uint64(i)+1, 19)),
 			queue: make(chan outboundEvent, 1024), done: make(chan struct{}), ctx: ctx, cancel: cancel}
 		s.outboxes = append(s.outboxes, b)
 	}
+}
+
+// onWrites wraps every write method (add, update, delete) so that each
+// record it wrote successfully raises its events: the outbound webhooks'
+// and the offline queue's (offline.go).
+func (s *Server) onWrites() {
 	for _, tab := range []map[string]*Method{s.reg.v2, s.reg.v3} {
 		for name, m := range tab {
 			action := strings.ToUpper(name[strings.LastIndexByte(name, '.')+1:])
@@ -118,7 +123,7 @@ func (s *Server) startOutbound() {
 				res, aerr := inner(c)
 				if aerr == nil {
 					for _, w := range c.write[before:] {
-						s.raise(w, action, c.Now.Unix())
+						s.raise(c, w, action)
 					}
 				}
 				return res, aerr
@@ -127,24 +132,38 @@ func (s *Server) startOutbound() {
 	}
 }
 
-// raise queues the event of one write for every outbox.
-func (s *Server) raise(w writeRef, action string, ts int64) {
-	var ev outboundEvent
+// eventOf names the event of one write and the key of its id in the data
+// (FIELDS[ID]; tasks: FIELDS_AFTER[ID], FIELDS_BEFORE[ID] on delete); ok is
+// false for an entity that raises none.
+func eventOf(w writeRef, action string) (name, section string, ok bool) {
 	switch w.Entity {
 	case "deal", "lead", "contact", "company":
-		ev = outboundEvent{name: "ONCRM" + strings.ToUpper(w.Entity) + action, idKey: "data[FIELDS][ID]"}
+		return "ONCRM" + strings.ToUpper(w.Entity) + action, "FIELDS", true
 	case "task":
-		ev = outboundEvent{name: "ONTASK" + action, idKey: "data[FIELDS_AFTER][ID]"}
 		if action == "DELETE" {
-			ev.idKey = "data[FIELDS_BEFORE][ID]"
+			return "ONTASK" + action, "FIELDS_BEFORE", true
 		}
-	default:
+		return "ONTASK" + action, "FIELDS_AFTER", true
+	}
+	return "", "", false
+}
+
+// raise sends the event of one write to every outbox and records it in the
+// offline queue for the bindings of its name (but the write's connector).
+func (s *Server) raise(c *Call, w writeRef, action string) {
+	name, section, ok := eventOf(w, action)
+	if !ok {
 		return
 	}
-	ev.id, ev.ts = strconv.Itoa(w.ID), ts
+	ev := outboundEvent{name: name, idKey: "data[" + section + "][ID]", id: strconv.Itoa(w.ID), ts: c.Now.Unix()}
 	for _, b := range s.outboxes {
 		b.add(ev)
 	}
+	fields := php.NewArray()
+	fields.Set("ID", strconv.Itoa(w.ID))
+	data := php.NewArray()
+	data.Set(section, fields)
+	s.offline.raise(name, data, c.UserID, strParam(c.Params, "auth_connector"), c.Now)
 }
 
 func (b *outbox) add(ev outboundEvent) {

@@ -123,6 +123,7 @@ type Call struct {
 	write []writeRef
 	fault Fault   // a list fault (FaultUnsorted, FaultIgnoreStart) to apply
 	own   Handler // the method's own handler, for a stub (Call.Run)
+	app   bool    // the request carried an application's token, not a webhook
 }
 
 // callCost is what a call charged for the latency model.

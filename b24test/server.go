@@ -306,7 +306,8 @@ type Server struct {
 	h2mu      sync.Mutex     // guards h2closed and h2wg.Add
 	h2closed  bool
 
-	outboxes []*outbox // outbound.go
+	outboxes []*outbox     // outbound.go
+	offline  *offlineQueue // offline.go
 }
 
 // NewServer starts a fake portal for a test and stops it when the test ends.
@@ -359,13 +360,14 @@ func Start(opts ...Option) (*Server, error) {
 	now := s.clock.Now().In(cfg.location)
 	s.data = &Data{Seed: cfg.seed.withDefaults(), Created: now, Location: cfg.location,
 		Clock: func() time.Time { return s.clock.Now().In(cfg.location) }}
-	reg, err := buildRegistry(s.data, append([]Family{s.systemFamily}, cfg.extraFamly...)...)
+	s.offline = newOfflineQueue(cfg.scale)
+	reg, err := buildRegistry(s.data, append([]Family{s.systemFamily, s.eventFamily}, cfg.extraFamly...)...)
 	if err != nil {
 		return nil, err
 	}
 	s.reg = reg
 	s.startOutbound() // outbound.go
-
+	s.onWrites()
 	if cfg.inMemory {
 		s.url = "https://" + inMemoryHost
 		s.client = &http.Client{Transport: s.Transport()}
