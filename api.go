@@ -90,8 +90,8 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 			c.idemKey = newUUIDv7()
 		}
 	}
-	c.limitReq = limit.Request{Portal: h.host, Credential: h.credential,
-		Methods: billedMethods(a.version, method, body, h.billing.resolve(p.Operating.BatchBilling))}
+	methods, units := billedUnits(a.version, method, body, h.billing.resolve(p.Operating.BatchBilling))
+	c.limitReq = limit.Request{Portal: h.host, Credential: h.credential, Methods: methods, Units: units}
 	warnClientSide(h)
 	start := time.Now()
 	resp, err := c.run(ctx)

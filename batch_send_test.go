@@ -31,7 +31,7 @@ func TestBatchBilling(t *testing.T) {
 	if m := billedMethods(APIv2, "batch", body, limit.BatchBilledAsBatch); !reflect.DeepEqual(m, []string{"batch"}) {
 		t.Fatalf("billed %v", m)
 	}
-	got := operatingReports(r, []string{"batch"}, APIv2, body)
+	got := operatingReports(r, "batch", []string{"batch"}, APIv2, body)
 	if len(got) != 1 || got[0].Operating != 4*time.Second || got[0].ResetAt.Unix() != 160 {
 		t.Fatalf("as batch: %+v", got)
 	}
@@ -40,7 +40,7 @@ func TestBatchBilling(t *testing.T) {
 	if len(billed) != 2 {
 		t.Fatalf("per command billed %v", billed)
 	}
-	got = operatingReports(r, billed, APIv2, body)
+	got = operatingReports(r, "batch", billed, APIv2, body)
 	want := map[string]time.Duration{"crm.deal.list": 4 * time.Second, "crm.deal.get": 2500 * time.Millisecond}
 	if len(got) != 2 {
 		t.Fatalf("per command: %+v", got)
@@ -50,10 +50,17 @@ func TestBatchBilling(t *testing.T) {
 			t.Errorf("%s: %v, want %v", rep.Method, rep.Operating, want[rep.Method])
 		}
 	}
+	// Per command, all commands of one method (a chained list): the
+	// sub-results' largest figure, not the envelope's (the batch's own).
+	one := []byte(`{"halt":0,"cmd":{"a":"crm.deal.list?filter%5B%3EID%5D=0","c":"crm.deal.list?start=-1"}}`)
+	got = operatingReports(r, "batch", billedMethods(APIv2, "batch", one, limit.BatchBilledPerCommand), APIv2, one)
+	if len(got) != 1 || got[0].Method != "crm.deal.list" || got[0].Operating != 4*time.Second {
+		t.Fatalf("per command, one method: %+v", got)
+	}
 	// A list-form batch: result_time as a JSON list.
 	list := []byte(`{"cmd":["crm.deal.get?id=1","user.current"]}`)
 	r2, _ := decodeEnvelope([]byte(`{"result":{"result":[1,2],"result_time":[{"operating":1},{"operating":3}]},"time":{"operating":0.5}}`), 200, http.Header{}, "batch", APIv2, "", nil)
-	got = operatingReports(r2, billedMethods(APIv2, "batch", list, limit.BatchBilledPerCommand), APIv2, list)
+	got = operatingReports(r2, "batch", billedMethods(APIv2, "batch", list, limit.BatchBilledPerCommand), APIv2, list)
 	if len(got) != 2 || got[1].Method != "user.current" || got[1].Operating != 3*time.Second {
 		t.Fatalf("list form: %+v", got)
 	}

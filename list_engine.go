@@ -3,6 +3,7 @@ package b24
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/b24go/b24/internal/listwalk"
@@ -91,6 +92,23 @@ func (c listCaller) Batch(ctx context.Context, cmds []listwalk.Command) ([]listw
 		out[i] = a
 	}
 	return out, res.Requests, nil
+}
+
+// Fit implements listwalk.Fitter through a limit.Fitter: how many of n
+// commands of method fit the batch's operating budget now (billed as a
+// batch or per command, as the Hook bills its next batch); n when the
+// limiter cannot tell.
+func (c listCaller) Fit(method string, n int) int {
+	h := c.api.h
+	f, ok := h.limiter.(limit.Fitter)
+	if !ok {
+		return n
+	}
+	m := "batch"
+	if h.billing.resolve(h.params.Load().Operating.BatchBilling) == limit.BatchBilledPerCommand {
+		m = strings.ToLower(method)
+	}
+	return f.Fit(limit.Request{Portal: h.host, Credential: h.credential, Methods: []string{m}, Units: []int{n}})
 }
 
 func (c listCaller) Pacing() listwalk.Pacing {

@@ -423,9 +423,12 @@ func (c *retryingCall) logAttempt(ctx context.Context, log *slog.Logger, attempt
 	log.LogAttrs(ctx, slog.LevelDebug, "b24 request", attrs...)
 }
 
-// operatingReports extracts the operating figures of a response for the billed methods.
-func operatingReports(r *Response, billed []string, v APIVersion, body []byte) []limit.OperatingReport {
-	if len(billed) == 1 {
+// operatingReports extracts the operating figures of a response to a call
+// of method for the billed methods. A batch billed per command reads its
+// sub-results' figures even when its commands share one method (the
+// envelope's figure is the batch's own, not theirs).
+func operatingReports(r *Response, method string, billed []string, v APIVersion, body []byte) []limit.OperatingReport {
+	if len(billed) == 1 && (!isBatch(method) || isBatch(billed[0])) {
 		op, ok := r.Time.OperatingDuration()
 		if !ok {
 			return nil
@@ -538,23 +541,39 @@ func isBatch(method string) bool { return strings.EqualFold(method, "batch") }
 // billedMethods returns the operating budgets a call draws on (billing
 // resolved: as a batch or per command).
 func billedMethods(v APIVersion, method string, body []byte, billing limit.BatchBilling) []string {
+	methods, _ := billedUnits(v, method, body, billing)
+	return methods
+}
+
+// billedUnits returns the operating budgets a call draws on and the
+// commands it bills to each (limit.Request.Units): 1 for a single call, a
+// batch's commands to "batch", or to each command's method when billed per
+// command.
+func billedUnits(v APIVersion, method string, body []byte, billing limit.BatchBilling) ([]string, []int) {
 	m := strings.ToLower(method)
-	if !isBatch(m) || billing != limit.BatchBilledPerCommand {
-		return []string{m}
+	if !isBatch(m) {
+		return []string{m}, nil
 	}
 	methods, ok := batchMethods(v, body)
 	if !ok || len(methods) == 0 {
-		return []string{m}
+		return []string{m}, nil
 	}
-	seen := make(map[string]bool, len(methods))
-	out := methods[:0:0]
+	if billing != limit.BatchBilledPerCommand {
+		return []string{m}, []int{len(methods)}
+	}
+	at := make(map[string]int, len(methods))
+	var out []string
+	var units []int
 	for _, x := range methods {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
+		i, seen := at[x]
+		if !seen {
+			i = len(out)
+			at[x] = i
+			out, units = append(out, x), append(units, 0)
 		}
+		units[i]++
 	}
-	return out
+	return out, units
 }
 
 // billingMode is a Hook's batch billing: forced by its RestrictionParams, or
@@ -584,7 +603,7 @@ func (b *billingMode) resolve(forced limit.BatchBilling) limit.BatchBilling {
 // all equal to it as a batch; otherwise as billed.
 func (b *billingMode) reports(r *Response, billed []string, v APIVersion, method string, body []byte, billing limit.BatchBilling) []limit.OperatingReport {
 	if billing != limit.BatchBilledDetect || v != APIv2 || !isBatch(method) {
-		return operatingReports(r, billed, v, body)
+		return operatingReports(r, method, billed, v, body)
 	}
 	top, topOK := r.Time.OperatingDuration()
 	var subs []opbudget.Figure
@@ -601,7 +620,7 @@ func (b *billingMode) reports(r *Response, billed []string, v APIVersion, method
 	case opbudget.ModePerMethod:
 		return batchReportsPerCommand(r, v, body)
 	case opbudget.ModeBatch:
-		return operatingReports(r, []string{"batch"}, v, body)
+		return operatingReports(r, method, []string{"batch"}, v, body)
 	}
-	return operatingReports(r, billed, v, body)
+	return operatingReports(r, method, billed, v, body)
 }

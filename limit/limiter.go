@@ -54,6 +54,34 @@ type Request struct {
 	// BatchBilledPerCommand or when the answers showed it, the distinct
 	// methods of its commands.
 	Methods []string
+	// Units, when set, holds for each of Methods (in its order) the number
+	// of commands of the request billed to it: a batch of 50 list commands
+	// bills 50 units to "batch", or to "crm.deal.list" when billed per
+	// command. The in-memory limiter learns and reserves operating time per
+	// unit, so a batch of 10 commands reserves a fifth of one of 50. Nil, a
+	// short slice or an entry below 1: one unit.
+	Units []int
+}
+
+// unitsOf returns the units req bills to Methods[i] (at least 1).
+func unitsOf(req Request, i int) int {
+	if i < len(req.Units) {
+		return max(req.Units[i], 1)
+	}
+	return 1
+}
+
+// Fitter is an optional interface of a Limiter that can tell how much of a
+// request fits in its operating budgets now. A client whose work divides
+// (a list engine choosing how many pages one batch reads) sends the part
+// that fits instead of waiting for the budget to free a whole request.
+type Fitter interface {
+	// Fit returns how many of the units req bills to its methods (see
+	// Request.Units) fit in their operating budgets now, beside the
+	// reservations of the calls in flight: all of them when the cost is not
+	// known yet, 0 when none fits now or the budget is blocked after a
+	// refusal. With several methods, the smallest of their answers.
+	Fit(req Request) int
 }
 
 // Refusal tells whether the portal refused a request before running it.

@@ -200,9 +200,9 @@ func (l *localLimiter) Acquire(ctx context.Context, req Request) (Permit, error)
 			l.unref(s)
 		}
 	}
-	for _, m := range req.Methods {
+	for i, m := range req.Methods {
 		s := l.opStateFor(opKey{req.Portal, req.Credential, m}, start)
-		tk, w, err := s.acquire(ctx, l)
+		tk, w, err := s.acquire(ctx, l, unitsOf(req, i))
 		waited = waited || w
 		if err != nil {
 			l.unref(s)

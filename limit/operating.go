@@ -99,9 +99,9 @@ func (s *opState) broadcast() {
 
 // acquire waits until one more call fits in the budget and reserves it:
 // until the ledger admits it (recorded + in flight + its cost within the
-// limit), waking when a slot expires or the state changes. It reports
-// whether it waited.
-func (s *opState) acquire(ctx context.Context, l *localLimiter) (opbudget.Ticket, bool, error) {
+// limit), waking when a slot expires or the state changes. units is the
+// request's size in commands. It reports whether it waited.
+func (s *opState) acquire(ctx context.Context, l *localLimiter, units int) (opbudget.Ticket, bool, error) {
 	waited := false
 	for {
 		l.mu.Lock()
@@ -110,7 +110,7 @@ func (s *opState) acquire(ctx context.Context, l *localLimiter) (opbudget.Ticket
 		now := time.Now()
 		s.mu.Lock()
 		s.ledger.SetParams(ledgerParams(p))
-		tk, ok, at := s.ledger.Admit(s.clock.Now(now))
+		tk, ok, at := s.ledger.AdmitUnits(s.clock.Now(now), units)
 		wake := s.changed
 		var wait time.Duration
 		if ok {
@@ -184,7 +184,7 @@ func (s *opState) release(l *localLimiter, tk opbudget.Ticket, o *Outcome) {
 	if o != nil {
 		for _, r := range o.Reports {
 			if r.Method == s.key.method {
-				s.learn(r, o, now, p.Operating.Window)
+				s.learn(r, o, now, p.Operating.Window, tk.Units)
 			}
 		}
 		if o.Refused == RefusedOperating && (o.RefusedMethod == "" || o.RefusedMethod == s.key.method) {
@@ -201,8 +201,8 @@ const maxClockOffset = 24 * time.Hour
 // learn takes one figure into the ledger: the portal's clock from the
 // figure's finish against when the request was sent and answered, then the
 // figure made sane (SaneReport, in the portal's clock), the request's cost
-// and slot, and the record's floor.
-func (s *opState) learn(r OperatingReport, o *Outcome, now time.Time, window time.Duration) {
+// and slot (per command of the request's units), and the record's floor.
+func (s *opState) learn(r OperatingReport, o *Outcome, now time.Time, window time.Duration, units int) {
 	sent := now.Add(-max(o.Elapsed, 0))
 	if d := r.Finish.Sub(now); !r.Finish.IsZero() && d < maxClockOffset && d > -maxClockOffset {
 		s.clock.Observe(sent, now, r.Finish)
@@ -222,12 +222,38 @@ func (s *opState) learn(r OperatingReport, o *Outcome, now time.Time, window tim
 	if start.After(finish) {
 		start = finish
 	}
-	s.ledger.Observe(opbudget.Answer{Start: start, Finish: finish, Operating: r.Operating, ResetAt: r.ResetAt, MaxCost: max(o.Elapsed, 1)})
+	s.ledger.Observe(opbudget.Answer{Start: start, Finish: finish, Operating: r.Operating, ResetAt: r.ResetAt, MaxCost: max(o.Elapsed, 1), Units: units})
 	s.known, s.used, s.lastReport = true, r.Operating, now
 	s.resetAt = time.Time{}
 	if !r.ResetAt.IsZero() {
 		s.resetAt = s.clock.Host(r.ResetAt)
 	}
+}
+
+// Fit implements Fitter.
+func (l *localLimiter) Fit(req Request) int {
+	l.mu.Lock()
+	p := l.params
+	states := make([]*opState, len(req.Methods)) // nil: a budget not used yet
+	for i, m := range req.Methods {
+		states[i] = l.ops[opKey{req.Portal, req.Credential, m}]
+	}
+	l.mu.Unlock()
+	fit := 0
+	for i := range req.Methods {
+		fit = max(fit, unitsOf(req, i))
+	}
+	now := time.Now()
+	for i, s := range states {
+		if s == nil {
+			continue
+		}
+		s.mu.Lock()
+		s.ledger.SetParams(ledgerParams(p))
+		fit = min(fit, s.ledger.Fit(s.clock.Now(now), unitsOf(req, i)))
+		s.mu.Unlock()
+	}
+	return fit
 }
 
 // refused records a 429 for the method: nothing goes before the reported

@@ -41,7 +41,7 @@ func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*ch
 	n = min(max(n, 1), chainLen)
 	pace := newChainWait(w.c.Pacing())
 	for {
-		cmds := make([]Command, n)
+		cmds := make([]Command, fit(w.c, w.method, n))
 		for i := range cmds {
 			var after any = sh.after
 			if i > 0 {
@@ -103,6 +103,27 @@ func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*ch
 		c.last = sh.done
 		return c, nil
 	}
+}
+
+// Fitter is an optional interface of a Caller that knows the operating
+// budget (package b24's, through a limit.Fitter).
+type Fitter interface {
+	// Fit returns how many of n commands of method one batch can carry
+	// so that it fits the operating budget now, 0 when none fits.
+	Fit(method string, n int) int
+}
+
+// fit is how many of n pages of method the next chained batch reads: what
+// fits in the budget left in the window, when c can tell and some does, so
+// that the window's last part is spent instead of waiting for a whole
+// request to fit in the next (docs/limits.md); else n, which waits.
+func fit(c Caller, method string, n int) int {
+	if f, ok := c.(Fitter); ok {
+		if k := f.Fit(method, n); k > 0 {
+			return min(k, n)
+		}
+	}
+	return n
 }
 
 // probeChain reads the first page and the far end's first page in one batch;

@@ -103,6 +103,7 @@ func (l *Ledger) prune(now time.Time) {
 // Ticket is one admitted request's reservation; Settle gives it back.
 type Ticket struct {
 	Reserved time.Duration
+	Units    int // the request's size in commands (at least 1)
 }
 
 // Admit reserves the expected cost of one request at portal time now when
@@ -115,12 +116,19 @@ type Ticket struct {
 // changes; at is zero when only a request settling can make room. A cost
 // above L is reserved as L: such a request goes alone, into an empty budget.
 func (l *Ledger) Admit(now time.Time) (t Ticket, ok bool, at time.Time) {
+	return l.AdmitUnits(now, 1)
+}
+
+// AdmitUnits is Admit for a request of units commands (a batch): costs are
+// learned per command, so it reserves units times a command's expected cost.
+func (l *Ledger) AdmitUnits(now time.Time, units int) (t Ticket, ok bool, at time.Time) {
 	l.prune(now)
 	if now.Before(l.blocked) {
 		return Ticket{}, false, l.blocked
 	}
+	units = max(units, 1)
 	c, known := l.cost.reserve()
-	c = max(min(c, l.p.Limit), 1)
+	c = max(min(c*time.Duration(units), l.p.Limit), 1)
 	if !known {
 		if l.flying > 0 && !l.settled {
 			return Ticket{}, false, time.Time{} // the first request learns the cost
@@ -135,7 +143,28 @@ func (l *Ledger) Admit(now time.Time) (t Ticket, ok bool, at time.Time) {
 	}
 	l.flying++
 	l.inflight += c
-	return Ticket{Reserved: c}, true, time.Time{}
+	return Ticket{Reserved: c, Units: units}, true, time.Time{}
+}
+
+// Fit returns how many of units commands fit in the budget at portal time
+// now, each reserving a command's expected cost: units when the cost is not
+// known yet or all fit, 0 when none does or the budget is blocked. A client
+// that can split its work (a list engine choosing how many pages a batch
+// reads) sends that many now instead of waiting for a whole request to fit.
+func (l *Ledger) Fit(now time.Time, units int) int {
+	l.prune(now)
+	if now.Before(l.blocked) {
+		return 0
+	}
+	c, known := l.cost.reserve()
+	if !known || c <= 0 {
+		return units
+	}
+	free := l.p.Limit - l.Recorded(now) - l.inflight
+	if free <= 0 {
+		return 0
+	}
+	return int(min(int64(units), int64(free/c)))
 }
 
 // fitsAt returns the earliest portal time from now at which a request of

@@ -192,3 +192,51 @@ func TestAdmitCostAboveLimit(t *testing.T) {
 		t.Fatalf("a second request went beside it (ok %v, at %v)", ok, when)
 	}
 }
+
+// TestAdmitUnits: costs are learned per command, so after a probe of 2
+// commands a batch of 50 reserves 25 times the probe's cost (a request's
+// cost would reserve the probe's, and 8 such batches in flight could pass L
+// unseen); Fit tells how many commands fit in what is left.
+func TestAdmitUnits(t *testing.T) {
+	l := New(testParams)
+	tk, ok, _ := l.AdmitUnits(at(0), 2)
+	if !ok {
+		t.Fatal("the probe was not admitted")
+	}
+	l.Settle(tk)
+	l.Observe(Answer{Start: at(0), Finish: at(0.2), Operating: 200 * time.Millisecond, Units: 2})
+	if c, _ := l.Cost(); c != 100*time.Millisecond {
+		t.Fatalf("cost per command %v, want 100ms", c)
+	}
+	big, ok, _ := l.AdmitUnits(at(0.2), 50)
+	if want := 50 * (100*time.Millisecond + 2*25*time.Millisecond); !ok || big.Reserved != want || big.Units != 50 {
+		t.Fatalf("a batch of 50: ok %v, reserved %v (units %d); want %v", ok, big.Reserved, big.Units, want)
+	}
+	// L 48 s less 0.2 s recorded less 7.5 s in flight leaves 40.3 s: 268 commands of 150 ms.
+	for _, c := range []struct{ want, fit int }{{50, 50}, {300, 268}} {
+		if got := l.Fit(at(0.2), c.want); got != c.fit {
+			t.Errorf("Fit(%d) = %d, want %d", c.want, got, c.fit)
+		}
+	}
+	for range 5 {
+		if _, ok, _ := l.AdmitUnits(at(0.2), 50); !ok {
+			t.Fatal("not admitted")
+		}
+	}
+	// 45 s in flight: 2.8 s left, 18 commands.
+	if got := l.Fit(at(0.2), 50); got != 18 {
+		t.Fatalf("Fit(50) with 2.8 s left = %d, want 18", got)
+	}
+	if _, ok, _ := l.AdmitUnits(at(0.2), 50); ok {
+		t.Fatal("a batch of 50 was admitted with 2.8 s left")
+	}
+	if _, ok, _ := l.AdmitUnits(at(0.2), 18); !ok {
+		t.Fatal("the 18 commands Fit found room for were not admitted")
+	}
+	if got := l.Fit(at(0.2), 50); got != 0 {
+		t.Fatalf("Fit(50) on a full budget = %d, want 0", got)
+	}
+	if got := New(testParams).Fit(at(0), 50); got != 50 {
+		t.Fatalf("Fit(50) of an unknown cost = %d, want 50", got)
+	}
+}

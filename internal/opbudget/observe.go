@@ -21,6 +21,9 @@ type Answer struct {
 	// no request is billed more server time than it lasted. The rest of the
 	// residual is others' spend (a client joining a busy budget).
 	MaxCost time.Duration
+	// Units is the request's size in commands (0: 1): the cost is learned
+	// per command.
+	Units int
 }
 
 // Observe corrects the ledger by one answer and returns the request's cost
@@ -42,11 +45,11 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		l.shrink(-hi, a.Finish) // below even what was surely stored before
 		hi = 0
 	}
-	r := hi
+	r, units := hi, time.Duration(max(a.Units, 1))
 	if m, ok := l.Cost(); ok && lo < hi {
-		r = min(max(m, lo), hi)
+		r = min(max(m*units, lo), hi)
 	}
-	own, extra := l.cost.attribute(r)
+	own, extra := l.cost.attribute(r, units)
 	if a.MaxCost > 0 && own > a.MaxCost {
 		own, extra = a.MaxCost, extra+own-a.MaxCost
 	}
@@ -57,7 +60,7 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	if extra > 0 {
 		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra, lump: l.cost.n == 0})
 	}
-	l.cost.learn(own)
+	l.cost.learn(own / units)
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
@@ -147,13 +150,14 @@ func (l *Ledger) setProbe(a Answer) {
 	}
 }
 
-// costEstimate learns a request's cost: a running mean and mean deviation.
+// costEstimate learns a command's cost (a request's cost over its
+// commands): a running mean and mean deviation.
 type costEstimate struct {
 	mean, dev time.Duration
 	n         int
 }
 
-// reserve is what a request in flight is expected to cost (mean plus two
+// reserve is what a command in flight is expected to cost (mean plus two
 // deviations); false before the first answer.
 func (c *costEstimate) reserve() (time.Duration, bool) {
 	if c.n == 0 {
@@ -162,14 +166,15 @@ func (c *costEstimate) reserve() (time.Duration, bool) {
 	return c.mean + 2*c.dev, true
 }
 
-// attribute splits a residual into the request's own cost and others'
-// spend: after three answers, a residual above twice the mean plus four
-// deviations is taken to hold others' spend beyond that.
-func (c *costEstimate) attribute(r time.Duration) (own, others time.Duration) {
+// attribute splits a residual into the own cost of a request of units
+// commands and others' spend: after three answers, a residual above units
+// times twice the mean plus four deviations is taken to hold others' spend
+// beyond that.
+func (c *costEstimate) attribute(r, units time.Duration) (own, others time.Duration) {
 	if c.n < 3 {
 		return r, 0
 	}
-	if limit := 2*c.mean + 4*c.dev; r > limit {
+	if limit := (2*c.mean + 4*c.dev) * units; r > limit {
 		return limit, r - limit
 	}
 	return r, 0
@@ -186,5 +191,5 @@ func (c *costEstimate) learn(x time.Duration) {
 	c.n++
 }
 
-// Cost returns the learned cost of one request and whether one is known.
+// Cost returns the learned cost of one command and whether one is known.
 func (l *Ledger) Cost() (time.Duration, bool) { return l.cost.mean, l.cost.n > 0 }

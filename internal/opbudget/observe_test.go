@@ -114,11 +114,14 @@ func TestCostEstimate(t *testing.T) {
 	if r, _ := c.reserve(); r < 8*sec || r > 8*sec+10*time.Millisecond {
 		t.Fatalf("reserve after steady 8 s = %v, want ~8s", r)
 	}
-	if own, others := c.attribute(20 * sec); own+others != 20*sec || others == 0 {
+	if own, others := c.attribute(20*sec, 1); own+others != 20*sec || others == 0 {
 		t.Fatalf("attribute(20 s) at a steady 8 s = %v + %v, want others' share", own, others)
 	}
-	if own, others := c.attribute(9 * sec); own != 9*sec || others != 0 {
+	if own, others := c.attribute(9*sec, 1); own != 9*sec || others != 0 {
 		t.Fatalf("attribute(9 s) = %v + %v, want all own", own, others)
+	}
+	if own, others := c.attribute(20*sec, 3); own != 20*sec || others != 0 {
+		t.Fatalf("attribute(20 s) of 3 commands at 8 s each = %v + %v, want all own", own, others)
 	}
 }
 
