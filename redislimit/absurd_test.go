@@ -2,10 +2,11 @@ package redislimit
 
 import (
 	"context"
-	"strconv"
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/b24go/b24/internal/opbudget"
 	"github.com/b24go/b24/limit"
 )
 
@@ -22,19 +23,27 @@ func maxTTL(t *testing.T, l *Limiter, prefix string, limit time.Duration) {
 	}
 }
 
-// stateField reads one field of the operating state of method under req.
-func stateField(t *testing.T, l *Limiter, req limit.Request, field string) int64 {
+// stateOf reads the shared state of req's first method.
+func stateOf(t *testing.T, l *Limiter, req limit.Request) sharedState {
 	t.Helper()
-	k := l.keysFor(req)
-	v, err := needRedis(t).HGet(context.Background(), k.all[1], field).Result()
+	v, err := needRedis(t).HGet(context.Background(), l.keysFor(req).all[1], "s").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		t.Fatal(err)
+	return decodeState(v)
+}
+
+// admitAt returns when the shared ledger of req's first method admits the
+// next call, as a process with the host's clock reads it (now if at once).
+// The zero time means only a call settling makes room.
+func admitAt(t *testing.T, l *Limiter, req limit.Request) time.Time {
+	t.Helper()
+	now := time.Now()
+	b := restore(stateOf(t, l, req), ledgerParams(l.params.Load()), now, l.resTTL)
+	if _, ok, at := b.led.Admit(now); !ok {
+		return at
 	}
-	return n
+	return now
 }
 
 // TestAbsurdFiguresCapped: one answer with a budget near the limit and a
@@ -59,14 +68,15 @@ func TestAbsurdFiguresCapped(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := testPrefix(t)
-			a := newTestLimiter(t, c, prefix, p)
-			b := newTestLimiter(t, c, prefix, p)
+			a := newTestLimiter(t, c, prefix, p, WithReservationTTL(time.Second))
+			b := newTestLimiter(t, c, prefix, p, WithReservationTTL(time.Second))
 			req := opReq("cred-absurd")
 			report(t, a, req, 10*time.Millisecond, time.Now().Add(time.Second)) // a state to overwrite
 			report(t, a, req, tc.op, tc.reset(time.Now()))
-			code, wait, pm := try(t, b, req)
-			if tc.wait == 0 && code == codeWaitOp || wait > tc.wait {
-				t.Fatalf("code %d, wait %v; want at most %v", code, wait, tc.wait)
+			code, _, pm := try(t, b, req)
+			at := admitAt(t, b, req)
+			if tc.wait == 0 && code == codeWaitOp || at.IsZero() || time.Until(at) > tc.wait {
+				t.Fatalf("code %d, admitted in %v; want at most %v", code, time.Until(at), tc.wait)
 			}
 			if pm != nil {
 				pm.Release(limit.Outcome{})
@@ -74,8 +84,8 @@ func TestAbsurdFiguresCapped(t *testing.T) {
 			maxTTL(t, a, prefix, 2*w)
 			// A 429 now blocks every process until the clamped reset at most.
 			acquireOrTry(t, a, req).Release(limit.Outcome{Sent: true, Refused: limit.RefusedOperating, RefusedMethod: method})
-			if code, wait, _ := try(t, b, req); code == codeWaitOp && wait > w {
-				t.Fatalf("after a 429: wait %v, want at most the window %v", wait, w)
+			if at := admitAt(t, b, req); at.IsZero() || time.Until(at) > w {
+				t.Fatalf("after a 429: admitted in %v, want at most the window %v", time.Until(at), w)
 			}
 			maxTTL(t, a, prefix, 2*w)
 		})
@@ -91,53 +101,57 @@ func acquireOrTry(t *testing.T, l *Limiter, req limit.Request) limit.Permit {
 	return &permit{l: l, k: l.keysFor(req), token: l.newToken()}
 }
 
-// TestScriptsClampStoredFigures: a state written with figures far ahead (by a
-// process with a skewed clock, an older version, or a caller that skipped
-// limit.SaneReport) blocks at most the window, and the release script clamps
-// what it stores and its TTL on the server's clock.
-func TestScriptsClampStoredFigures(t *testing.T) {
+// TestStoredFiguresClamped: a state written with times far ahead (by a
+// process with a skewed clock, an older version, or a faulty one) blocks at
+// most the window, or the reservation TTL for a call in flight that never
+// ends, and what the next write stores is clamped.
+func TestStoredFiguresClamped(t *testing.T) {
 	c := needRedis(t)
 	ctx := context.Background()
 	p := scaled()
 	const w = 6 * time.Second
 	prefix := testPrefix(t)
-	l := newTestLimiter(t, c, prefix, p)
+	l := newTestLimiter(t, c, prefix, p, WithReservationTTL(time.Second))
 	req := opReq("cred-stored")
 	k := l.keysFor(req)
-	far := strconv.FormatInt(time.Now().Add(tenYears).UnixMicro(), 10)
-	if err := c.HSet(ctx, k.all[1], "k", "1", "u", "4790000", "r", far, "e", "0", "b", far).Err(); err != nil {
+	far := time.Now().Add(tenYears)
+	st := sharedState{Known: true, Used: int64(4790 * time.Millisecond), Reset: far.UnixNano(),
+		Ledger: opbudget.State{Blocked: far, ProbeAt: far, CostN: 1, CostMean: int64(tenYears),
+			Own: []opbudget.Entry{{Slot: far.UnixNano() / int64(w/10), Finish: far.UnixNano(), Cost: int64(tenYears)}}},
+		Res: []reservation{{Token: "x", Cost: int64(tenYears), From: far.UnixNano(), Until: far.UnixNano()}}}
+	blob, _ := json.Marshal(st)
+	if err := c.HSet(ctx, k.all[1], "v", 1, "s", blob).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if code, wait, _ := try(t, l, req); code != codeWaitOp || wait > w {
-		t.Fatalf("stored reset ten years ahead: code %d wait %v, want to wait at most %v", code, wait, w)
+	if at := admitAt(t, l, req); at.IsZero() || time.Until(at) > w+w/10 {
+		t.Fatalf("stored times ten years ahead: admitted in %v, want at most the window", time.Until(at))
 	}
-	// The release script, given a report that skipped SaneReport.
-	args := []any{"tok", 1, 0, "", 1, int64(1000), us(p.Operating.Limit), us(w), bucketT(&p), clientBurst(&p), method,
-		1, method, int64(4790000), far}
-	if err := releaseScript.Run(ctx, c, k.all, args...).Err(); err != nil {
-		t.Fatal(err)
+	// The limiter's next write stores the clamped figures.
+	acquireOrTry(t, l, req).Release(limit.Outcome{})
+	got := stateOf(t, l, req)
+	horizon := time.Now().Add(w + time.Second)
+	if got.Ledger.Blocked.After(horizon) || got.Ledger.ProbeAt.After(horizon) || got.Reset > horizon.UnixNano() {
+		t.Fatalf("stored block %v, probe %v, reset %v: want at most the window ahead", got.Ledger.Blocked, got.Ledger.ProbeAt, time.Unix(0, got.Reset))
 	}
-	limit := time.Now().Add(w + time.Second).UnixMicro()
-	if r, b := stateField(t, l, req, "r"), stateField(t, l, req, "b"); r > limit || b > limit {
-		t.Fatalf("stored reset %v, block %v ahead; want at most the window", time.Duration(r-time.Now().UnixMicro())*time.Microsecond,
-			time.Duration(b-time.Now().UnixMicro())*time.Microsecond)
+	for _, r := range got.Res {
+		if r.Until > time.Now().Add(2*time.Second).UnixNano() || r.Cost > int64(p.Operating.Limit) {
+			t.Fatalf("stored reservation %+v: want at most the TTL ahead and the limit", r)
+		}
 	}
 	maxTTL(t, l, prefix, 2*w)
 }
 
-// TestEstimateCappedShared: one answer cannot teach the shared state that a
-// call costs more than a tenth of the window.
-func TestEstimateCappedShared(t *testing.T) {
+// TestCostCappedByWallTime: one answer cannot teach the shared ledger that a
+// call costs more server time than it lasted (its figure's excess is
+// others' spend, which frees with its slot).
+func TestCostCappedByWallTime(t *testing.T) {
 	c := needRedis(t)
-	p := scaled()
-	prefix := testPrefix(t)
-	l := newTestLimiter(t, c, prefix, p)
+	l := newTestLimiter(t, c, testPrefix(t), scaled())
 	req := opReq("cred-estimate")
-	reset := time.Now().Add(time.Second)
-	report(t, l, req, 100*time.Millisecond, reset)
-	report(t, l, req, 11*time.Second, reset)
-	if e := stateField(t, l, req, "e"); e > 600000 {
-		t.Fatalf("estimate %v µs, want at most window/10 (600 ms)", e)
+	reportCost(t, l, req, 100*time.Millisecond, 150*time.Millisecond)
+	reportCost(t, l, req, 11*time.Second, 50*time.Millisecond)
+	if st := stateOf(t, l, req); st.Ledger.CostMean > int64(150*time.Millisecond) {
+		t.Fatalf("cost learnt %v, want at most the calls' wall time", time.Duration(st.Ledger.CostMean))
 	}
 }
 
@@ -153,13 +167,9 @@ func TestTTLsCappedAtADay(t *testing.T) {
 	req := opReq("cred-day")
 	pm := acquire(t, l, req) // held: its reservation stays
 	maxTTL(t, l, prefix, 24*time.Hour)
-	k := l.keysFor(req)
-	score, err := c.ZScore(context.Background(), k.all[2], pm.(*permit).token).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ahead := time.Duration(score)*time.Microsecond - time.Duration(time.Now().UnixMicro())*time.Microsecond; ahead > 24*time.Hour {
-		t.Errorf("reservation expires %v ahead, want at most a day", ahead)
+	st := stateOf(t, l, req)
+	if len(st.Res) != 1 || time.Until(time.Unix(0, st.Res[0].Until)) > 24*time.Hour {
+		t.Errorf("reservations %+v, want one that expires within a day", st.Res)
 	}
 	pm.Release(limit.Outcome{Sent: true, Refused: limit.RefusedRate})
 	maxTTL(t, l, prefix, 24*time.Hour)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/internal/opbudget"
 	"github.com/b24go/b24/internal/wait"
 	"github.com/b24go/b24/limit"
 	"github.com/redis/go-redis/v9"
@@ -133,6 +135,14 @@ type Limiter struct {
 	mu        sync.Mutex
 	changed   chan struct{} // closed when a permit of this process is settled
 	operating map[opKey]time.Duration
+	views     map[string]view            // per budget key: the last version seen (operating.go)
+	clocks    map[string]*opbudget.Clock // per portal and credential: the portal's clock
+
+	// stripes serialise this process's read-admit-commit cycles on one
+	// budget (by the hash of its keys), so that the goroutines of a process
+	// do not make each other's commits stale: only processes contend.
+	stripes [64]sync.Mutex
+	seed    maphash.Seed
 
 	tokenPrefix string
 	tokenSeq    atomic.Uint64
@@ -163,6 +173,7 @@ func New(client redis.UniversalClient, p limit.Params, opts ...Option) (*Limiter
 		rdb: client, direct: honoursContext(client), prefix: DefaultPrefix, log: slog.New(slog.DiscardHandler),
 		timeout: DefaultTimeout, resTTL: DefaultReservationTTL, retry: fallbackRetry,
 		changed: make(chan struct{}), operating: map[opKey]time.Duration{},
+		views: map[string]view{}, clocks: map[string]*opbudget.Clock{}, seed: maphash.MakeSeed(),
 		tokenPrefix: hex.EncodeToString(id[:]) + ":",
 	}
 	for _, opt := range opts {
@@ -286,7 +297,7 @@ func (l *Limiter) Stats() limit.Stats {
 
 // keys are the Redis keys of one request.
 type keys struct {
-	all     []string // bucket, then (state, in flight) per method
+	all     []string // bucket, then the state of each method
 	methods []string
 	portal  string
 	cred    string
@@ -297,10 +308,10 @@ var braces = strings.NewReplacer("{", "_", "}", "_")
 
 func (l *Limiter) keysFor(req limit.Request) keys {
 	tag := l.prefix + "{" + braces.Replace(req.Portal) + "}:"
-	k := keys{all: make([]string, 0, 1+2*len(req.Methods)), methods: req.Methods, portal: req.Portal, cred: req.Credential}
+	k := keys{all: make([]string, 0, 1+len(req.Methods)), methods: req.Methods, portal: req.Portal, cred: req.Credential}
 	k.all = append(k.all, tag+"r")
 	for _, m := range req.Methods {
-		k.all = append(k.all, tag+"o:"+req.Credential+":"+m, tag+"f:"+req.Credential+":"+m)
+		k.all = append(k.all, tag+"o:"+req.Credential+":"+m)
 	}
 	return k
 }
@@ -345,7 +356,7 @@ func (l *Limiter) acquire(ctx context.Context, req limit.Request) (limit.Permit,
 		var wait time.Duration
 		var err error
 		if !reserved {
-			code, wait, err = l.evalCode(ctx, acquireScript, k.all, l.acquireArgs(p, token)...)
+			code, wait, err = l.attempt(ctx, k, token, p)
 		} else {
 			code, wait, err = l.evalCode(ctx, takeScript, k.all[:1], bucketT(p), clientBurst(p))
 		}
@@ -364,6 +375,8 @@ func (l *Limiter) acquire(ctx context.Context, req limit.Request) (limit.Permit,
 				l.waitTime.Add(int64(held))
 			}
 			return &permit{l: l, k: k, token: token, waited: held}, nil
+		case codeStale:
+			continue // another process wrote first: decide again on its state
 		case codeWaitOp:
 			// Another process may release the budget earlier: look again
 			// after the poll interval at most.
@@ -387,19 +400,6 @@ func (l *Limiter) acquire(ctx context.Context, req limit.Request) (limit.Permit,
 			}
 			return nil, err
 		}
-	}
-}
-
-func (l *Limiter) acquireArgs(p *limit.Params, token string) []any {
-	off := 0
-	if !p.Adaptive.Enabled {
-		off = 1
-	}
-	return []any{
-		bucketT(p), clientBurst(p),
-		us(p.Operating.Limit), us(p.Operating.Margin),
-		p.Adaptive.Threshold, p.Adaptive.Coefficient, us(p.Adaptive.MaxDelay), off,
-		us(l.resTTL), token, us(p.Operating.Window),
 	}
 }
 
@@ -488,68 +488,15 @@ func (l *Limiter) cancel(k keys, token string) {
 	l.settle(k, token, nil)
 }
 
-// settle runs the release script; o nil means nothing to learn.
-func (l *Limiter) settle(k keys, token string, o *limit.Outcome) {
-	defer l.broadcast()
-	p := l.params.Load()
-	args := make([]any, 0, 12+len(k.methods)+3*4)
-	learn, refused, rmethod, sent, elapsed := 0, 0, "", 0, int64(0)
-	if o != nil {
-		learn = 1
-		refused = int(o.Refused)
-		rmethod = o.RefusedMethod
-		if o.Sent {
-			sent = 1
-		}
-		elapsed = us(o.Elapsed)
+// releaseFailed notes a release that Redis did not take: the reservations
+// expire by themselves; a lost refusal only costs another refusal. Acquire
+// reports the outage.
+func (l *Limiter) releaseFailed(err error) {
+	if l.fallback {
+		l.startFallback(err)
+	} else {
+		l.log.Debug("redislimit: releasing a permit failed", slog.String("error", err.Error()))
 	}
-	args = append(args, token, learn, refused, rmethod, sent, elapsed,
-		us(p.Operating.Limit), us(p.Operating.Window), bucketT(p), clientBurst(p))
-	for _, m := range k.methods {
-		args = append(args, m)
-	}
-	var reports []limit.OperatingReport
-	if o != nil {
-		now := time.Now()
-		for _, r := range o.Reports {
-			if r, ok := limit.SaneReport(r, now, p.Operating.Window); ok {
-				reports = append(reports, r)
-			}
-		}
-	}
-	args = append(args, len(reports))
-	for _, r := range reports {
-		var reset int64
-		if !r.ResetAt.IsZero() {
-			reset = r.ResetAt.UnixMicro()
-		}
-		args = append(args, r.Method, us(r.Operating), reset)
-	}
-	// Release has no context of its own: bound it by the timeout alone.
-	v, err := l.do(context.Background(), func(ctx context.Context) (any, error) {
-		return releaseScript.Run(ctx, l.rdb, k.all, args...).Int64Slice()
-	})
-	if err != nil {
-		// The reservations expire by themselves; a lost refusal only costs
-		// another refusal. Acquire reports the outage.
-		if l.fallback {
-			l.startFallback(err)
-		} else {
-			l.log.Debug("redislimit: releasing a permit failed", slog.String("error", err.Error()))
-		}
-		return
-	}
-	used := v.([]int64)
-	if o == nil {
-		return
-	}
-	l.mu.Lock()
-	for i, m := range k.methods {
-		if i < len(used) && used[i] >= 0 {
-			l.operating[opKey{k.portal, k.cred, m}] = time.Duration(used[i]) * time.Microsecond
-		}
-	}
-	l.mu.Unlock()
 }
 
 type permit struct {

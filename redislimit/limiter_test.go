@@ -33,6 +33,9 @@ func dumpKeys(t *testing.T, c *redis.Client, prefix string) (string, map[string]
 	types := map[string]int{}
 	for _, k := range keysUnder(t, c, prefix) {
 		typ := c.Type(ctx, k).Val()
+		if typ == "none" {
+			continue // expired since the scan (a bucket's key lives until it is full again)
+		}
 		types[typ]++
 		fmt.Fprintf(&buf, "%s (%s):", k, typ)
 		switch typ {
@@ -128,8 +131,9 @@ func TestNoSecretInRedis(t *testing.T) {
 	c.Del(ctx, prefix+"canary")
 
 	dump, types := dumpKeys(t, c, prefix)
-	if types["string"] == 0 || types["hash"] == 0 || types["zset"] == 0 {
-		t.Fatalf("expected a bucket, operating states and reservations in Redis, got %v:\n%s", types, dump)
+	// (The bucket's key may have expired already: it lives until the bucket is full again.)
+	if types["hash"] == 0 || !strings.Contains(dump, `"r":[{"i"`) {
+		t.Fatalf("expected operating states and a reservation in Redis, got %v:\n%s", types, dump)
 	}
 	if !strings.Contains(dump, h.CredentialHash()) {
 		t.Fatalf("the keys are not those of the hook's credential %s:\n%s", h.CredentialHash(), dump)
@@ -171,7 +175,7 @@ func TestKeysExpire(t *testing.T) {
 		// A short-lived key (the bucket's, 25 ms here) may reach 0 or be gone
 		// by the time it is asked on a busy machine: that is an expiry too.
 		ttl := c.PTTL(ctx, k).Val()
-		if ttl == -1 || ttl > time.Second {
+		if ttl == -1 || ttl > 2*p.Operating.Window {
 			t.Errorf("key %s: TTL %v, want an expiry of at most the window plus the time to the reset", k, ttl)
 		}
 	}
@@ -474,8 +478,7 @@ func TestKeyLayout(t *testing.T) {
 	}
 	k := l.keysFor(limit.Request{Portal: "a.bitrix24.com", Credential: "c0ffee", Methods: []string{"batch", "crm.deal.list"}})
 	want := []string{"p:{a.bitrix24.com}:r",
-		"p:{a.bitrix24.com}:o:c0ffee:batch", "p:{a.bitrix24.com}:f:c0ffee:batch",
-		"p:{a.bitrix24.com}:o:c0ffee:crm.deal.list", "p:{a.bitrix24.com}:f:c0ffee:crm.deal.list"}
+		"p:{a.bitrix24.com}:o:c0ffee:batch", "p:{a.bitrix24.com}:o:c0ffee:crm.deal.list"}
 	if fmt.Sprint(k.all) != fmt.Sprint(want) {
 		t.Fatalf("keys %v, want %v (one hash tag per portal)", k.all, want)
 	}
