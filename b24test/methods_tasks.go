@@ -22,6 +22,7 @@ func tasksFamily(d *Data) []Method {
 	return []Method{
 		{Name: "tasks.task.list", API: V2, Scope: "task", Handler: h.list},
 		{Name: "tasks.task.get", API: V2, Scope: "task", Handler: h.get},
+		{Name: "tasks.task.getfields", API: V2, Scope: "task", Handler: h.getFields},
 		{Name: "tasks.task.add", API: V2, Scope: "task", Write: true, Handler: h.add},
 		{Name: "tasks.task.update", API: V2, Scope: "task", Write: true, Handler: h.update},
 		{Name: "tasks.task.delete", API: V2, Scope: "task", Write: true, Handler: h.delete},

@@ -110,3 +110,31 @@ func TestTasksV3(t *testing.T) {
 		t.Fatal("empty message")
 	}
 }
+
+// TestTaskAndUserFields: tasks.task.getFields answers result.fields by
+// UPPER_SNAKE name with title and type (Y/N flags as an enum of Y and N,
+// MATCH_WORK_TIME described as an integer though it holds Y/N, lists as
+// array, no multiplicity), and user.fields answers titles only, as the
+// official documentation shows them.
+func TestTaskAndUserFields(t *testing.T) {
+	ms := methodsFor(t, smallSeed())
+	out, _, _ := mustOK(t, ms, V2, "tasks.task.getfields", `{}`, 0)
+	f := out.(map[string]any)["fields"].(map[string]any)
+	field := func(n string) map[string]any { m, _ := f[n].(map[string]any); return m }
+	yn, _ := field("MULTITASK")["values"].(map[string]any)
+	if field("ID")["type"] != "integer" || field("ID")["primary"] != true || field("CHANGED_DATE")["type"] != "datetime" ||
+		field("MULTITASK")["type"] != "enum" || yn["Y"] == nil || yn["N"] == nil || len(yn) != 2 ||
+		field("MATCH_WORK_TIME")["type"] != "integer" || field("AUDITORS")["type"] != "array" ||
+		field("UF_CRM_TASK")["type"] != "crm" || field("TITLE")["title"] == nil {
+		t.Fatalf("tasks.task.getFields: %v", f)
+	}
+	for _, m := range f {
+		if _, ok := m.(map[string]any)["isMultiple"]; ok {
+			t.Fatalf("tasks.task.getFields gives no multiplicity: %v", m)
+		}
+	}
+	u, _ := path(v2(t, newTestServer(t), "user.fields", `{}`).body, "result").(map[string]any)
+	if u["ID"] != "ID" || u["PERSONAL_BIRTHDAY"] != "Birthday" || len(u) < 20 {
+		t.Fatalf("user.fields: %v", u)
+	}
+}

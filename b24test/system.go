@@ -114,6 +114,7 @@ func (s *Server) systemFamily(d *Data) []Method {
 			return Value(h.owner.record(h.loc)), nil
 		}},
 		{Name: "user.get", API: V2, Scope: "user", Handler: h.userGet},
+		{Name: "user.fields", API: V2, Scope: "user", Handler: userFields},
 		{Name: "rest.documentation.openapi", API: V3, Handler: s.openAPI},
 		{Name: "documentation", API: V3, Handler: s.openAPI},
 		{Name: "department.get", API: V2, Scope: "department", Handler: departmentGet},

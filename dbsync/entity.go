@@ -21,6 +21,8 @@ type entity struct {
 	// selectAll is the select of a walk: explicit names are added for the
 	// fields "*" leaves out (multifields).
 	selectAll []string
+	// legacy is a legacy CRM entity: its walk selects every field by name.
+	legacy bool
 }
 
 var multifields = []string{"PHONE", "EMAIL", "WEB", "IM", "LINK"}
@@ -30,7 +32,7 @@ func lookupEntity(name string, entityTypeID int) (entity, error) {
 	switch name {
 	case "crm.deal", "crm.contact", "crm.company", "crm.lead":
 		e := entity{name: name, list: name + ".list", fields: name + ".fields", idKey: "ID", idFilter: "ID",
-			modKey: "DATE_MODIFY", modFilter: "DATE_MODIFY", selectAll: []string{"*", "UF_*"}}
+			modKey: "DATE_MODIFY", modFilter: "DATE_MODIFY", selectAll: []string{"*", "UF_*"}, legacy: true}
 		if name != "crm.deal" {
 			e.selectAll = append(e.selectAll, multifields...)
 		}
@@ -47,11 +49,11 @@ func lookupEntity(name string, entityTypeID int) (entity, error) {
 			modKey: "updatedTime", modFilter: "updatedTime", selectAll: []string{"*"}}, nil
 	case "tasks.task":
 		return entity{name: name, table: "tasks_task", list: "tasks.task.list", rowsKey: "tasks",
-			idKey: "id", idFilter: "ID", modKey: "changedDate", modFilter: "CHANGED_DATE",
+			fields: "tasks.task.getFields", fieldsKey: "fields", idKey: "id", idFilter: "ID", modKey: "changedDate", modFilter: "CHANGED_DATE",
 			selectAll: []string{"*", "UF_*"}}, nil
 	case "user":
 		// user.get has no filterable modification time: a full walk every run.
-		return entity{name: name, table: "user", list: "user.get", idKey: "ID", idFilter: "ID"}, nil
+		return entity{name: name, table: "user", list: "user.get", fields: "user.fields", idKey: "ID", idFilter: "ID"}, nil
 	}
 	return entity{}, fmt.Errorf("%w: unknown entity %q (crm.deal, crm.contact, crm.company, crm.lead, crm.item, tasks.task, user)", ErrInvalidOptions, name)
 }

@@ -109,7 +109,7 @@ func (r *run) prepare(ctx context.Context) error {
 		r.st.Phase, r.st.Cursor = "full", 0
 	}
 	r.sel = r.e.selectAll
-	if r.e.fields != "" && r.e.name != "crm.item" {
+	if r.e.legacy {
 		r.sel = legacySelect(fields)
 	}
 	r.st.Entity = r.e.name

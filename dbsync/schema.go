@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -55,8 +54,8 @@ type fieldsMeta struct {
 	IsMultiple bool   `json:"isMultiple"`
 }
 
-// fetchFields reads the entity's fields with their types (for entities
-// without a typed *.fields: nil, columns come from the rows).
+// fetchFields reads the entity's fields with their types (for an entity
+// without *.fields: nil, columns come from the rows).
 func fetchFields(ctx context.Context, api *b24.API, e entity) ([]field, error) {
 	if e.fields == "" {
 		return nil, nil
@@ -73,22 +72,12 @@ func fetchFields(ctx context.Context, api *b24.API, e entity) ([]field, error) {
 		}
 		raw = wrap[e.fieldsKey]
 	}
-	var m map[string]fieldsMeta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("dbsync: %s: not a field map: %w", e.fields, err)
-	}
-	out := make([]field, 0, len(m))
-	for name, fm := range m {
-		if name == "" {
-			continue
-		}
-		out = append(out, field{Name: name, Type: logicalType(fm.Type, fm.IsMultiple), Multiple: fm.IsMultiple})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return parseFields(e, raw)
 }
 
-// inferredType types a column of an entity without *.fields from its name.
+// inferredType types a column for a key *.fields did not describe (the
+// task's derived keys such as responsible): the id an integer, the change
+// time a timestamp, others text.
 func inferredType(e entity, name string) string {
 	switch {
 	case name == e.idKey:
