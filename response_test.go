@@ -238,6 +238,8 @@ func TestIsReadMethod(t *testing.T) {
 		"crm.deal.aggregate": true, "entity.item.search": true, "crm.deal.userfield.getlist": true,
 		"crm.item.getfields": true, "tasks.task.count": true,
 		"user.add": false, "documentation.add": false, "get": false, "list": false,
+		// A get that deletes or holds what it returns: never repeated.
+		"event.offline.get": false, "Event.Offline.Get": false, "event.offline.list": true, "event.get": true,
 	} {
 		if got := IsReadMethod(m); got != want {
 			t.Errorf("IsReadMethod(%q) = %v", m, got)

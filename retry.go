@@ -460,6 +460,10 @@ var readMethods = map[string]bool{
 	"rest.documentation.openapi": true, "scopes": true, "rest.scope.list": true,
 }
 
+// notReads are methods whose names read like reads but change data:
+// event.offline.get deletes or holds the records it returns (clear, process_id).
+var notReads = map[string]bool{"event.offline.get": true}
+
 // readSuffixes are last segments of method names that only read.
 var readSuffixes = map[string]bool{
 	"get": true, "list": true, "fields": true, "tail": true, "aggregate": true,
@@ -477,12 +481,16 @@ var readSuffixes = map[string]bool{
 //   - every method whose last dot-separated segment is get, list, fields,
 //     tail, aggregate, search, getlist, getfields or count (crm.deal.get,
 //     tasks.task.list, crm.item.fields, main.eventlog.tail,
-//     crm.deal.userfield.getlist, ...).
+//     crm.deal.userfield.getlist, ...), but event.offline.get, which deletes
+//     (clear=1) or holds (clear=0) the records it returns.
 //
 // Everything else is a write, unless the call is marked WithIdempotent. A
 // batch is a read when every command in it is.
 func IsReadMethod(method string) bool {
 	m := strings.ToLower(strings.TrimSpace(method))
+	if notReads[m] {
+		return false
+	}
 	if readMethods[m] {
 		return true
 	}
