@@ -13,7 +13,9 @@ import (
 )
 
 // OAuthTokenPath is the fake's OAuth server: the refresh grant
-// (grant_type=refresh_token), as https://oauth.bitrix.info/oauth/token/ serves it.
+// (grant_type=refresh_token) and the authorization-code grant
+// (grant_type=authorization_code), as https://oauth.bitrix.info/oauth/token/
+// serves them.
 const OAuthTokenPath = "/oauth/token/"
 
 // AccessTTL and RefreshTTL are how long the fake's tokens live at time
@@ -21,6 +23,7 @@ const OAuthTokenPath = "/oauth/token/"
 const (
 	AccessTTL  = time.Hour
 	RefreshTTL = 28 * 24 * time.Hour
+	CodeTTL    = 30 * time.Second // an authorization code, valid once
 )
 
 // AppTokens are an application's tokens as the fake issued them.
@@ -53,8 +56,9 @@ type oauthApps struct {
 	secret    string
 	access    map[string]time.Time // access token -> expiry
 	refresh   map[string]refreshRec
-	refreshes int // refresh grants answered with new tokens
-	loseNext  int // refresh answers to drop after issuing the tokens
+	refreshes int                  // refresh grants answered with new tokens
+	loseNext  int                  // refresh answers to drop after issuing the tokens
+	codes     map[string]time.Time // authorization code -> expiry
 }
 
 // refreshRec is a live refresh token. A rotated-out token stays valid until
@@ -75,7 +79,24 @@ func (s *Server) RegisterApp(clientID, clientSecret string) AppTokens {
 	defer a.mu.Unlock()
 	a.clientID, a.secret = clientID, clientSecret
 	a.access, a.refresh, a.refreshes = map[string]time.Time{}, map[string]refreshRec{}, 0
+	a.codes = map[string]time.Time{}
 	return a.issue(s.clock.Now(), s.scale)
+}
+
+// IssueCode returns an authorization code for the registered application,
+// as the portal gives one to the application's redirect URI after the
+// user allows it: exchanged once (grant_type=authorization_code), and only
+// within CodeTTL (on the fake's clock and time scale).
+func (s *Server) IssueCode() string {
+	a := s.apps.Load()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.codes == nil {
+		a.codes = map[string]time.Time{}
+	}
+	c := randomToken()
+	a.codes[c] = s.clock.Now().Add(scaleDur(CodeTTL, s.scale))
+	return c
 }
 
 // issue makes a new access and refresh token (a.mu held).
@@ -141,9 +162,10 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) {
 	q := r.Form
 	a := s.apps.Load()
 	a.mu.Lock()
-	if q.Get("grant_type") != "refresh_token" {
+	grant := q.Get("grant_type")
+	if grant != "refresh_token" && grant != "authorization_code" {
 		a.mu.Unlock()
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "only refresh_token is served")
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "only refresh_token and authorization_code are served")
 		return
 	}
 	if a.clientID == "" || q.Get("client_id") != a.clientID ||
@@ -153,6 +175,10 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.clock.Now()
+	if grant == "authorization_code" {
+		s.serveCode(w, a, q.Get("code"), now)
+		return
+	}
 	old := q.Get("refresh_token")
 	rec, ok := a.refresh[old]
 	if !ok || !now.Before(rec.expires) {
@@ -177,15 +203,40 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) {
 		abortConn(w)
 		return
 	}
+	s.writeTokens(w, t, now)
+}
+
+// serveCode answers the authorization-code grant (a.mu held, released
+// here): invalid_grant for an unknown, used or expired code, else a first
+// pair of tokens.
+func (s *Server) serveCode(w http.ResponseWriter, a *oauthApps, code string, now time.Time) {
+	exp, ok := a.codes[code]
+	delete(a.codes, code) // valid once, even when late
+	if !ok || !now.Before(exp) {
+		a.mu.Unlock()
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid authorization code")
+		return
+	}
+	t := a.issue(now, s.scale)
+	a.mu.Unlock()
+	s.writeTokens(w, t, now)
+}
+
+// writeTokens is the token endpoint's answer with new tokens.
+func (s *Server) writeTokens(w http.ResponseWriter, t AppTokens, now time.Time) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
 		"access_token": t.AccessToken, "refresh_token": t.RefreshToken,
 		"expires": t.Expires.Unix(), "expires_in": int(t.Expires.Sub(now).Seconds()),
 		"scope": "app", "domain": "oauth.bitrix.info", "status": "L",
 		"client_endpoint": s.url + "/rest/", "server_endpoint": s.url + "/rest/",
-		"member_id": "b24test", "user_id": s.cfg.userID,
+		"member_id": MemberID, "user_id": s.cfg.userID,
 	})
 }
+
+// MemberID is the fake portal's member id: the token endpoint's member_id and
+// the default auth[member_id] of its outbound events.
+const MemberID = "b24testmember"
 
 // appToken returns the access token of an application request: the
 // Authorization: Bearer header or the auth query parameter.

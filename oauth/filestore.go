@@ -28,6 +28,7 @@ type fileToken struct {
 	RefreshToken string    `json:"refresh_token"`
 	Expiry       time.Time `json:"expiry"`
 	MemberID     string    `json:"member_id,omitempty"`
+	UserID       int64     `json:"user_id,omitempty"`
 }
 
 // Load reads the tokens; ErrNoTokens when the file does not exist.

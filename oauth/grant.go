@@ -25,6 +25,7 @@ type answer struct {
 	RefreshToken string `json:"refresh_token"`
 	ExpiresIn    int64  `json:"expires_in"`
 	MemberID     string `json:"member_id"`
+	UserID       int64  `json:"user_id"`
 	Error        string `json:"error"`
 	Description  string `json:"error_description"`
 }
@@ -32,8 +33,14 @@ type answer struct {
 // grant sends the refresh grant (GET TokenURL?grant_type=refresh_token&...)
 // and returns the new tokens, or an *Error for a refusal.
 func (s *Source) grant(ctx context.Context, refreshToken string) (Token, error) {
-	q := url.Values{"grant_type": {"refresh_token"}, "client_id": {s.cfg.ClientID},
-		"client_secret": {string(s.cfg.ClientSecret)}, "refresh_token": {refreshToken}}
+	return s.request(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}})
+}
+
+// request sends a grant of the token endpoint (q plus the client's id and
+// secret) and returns the tokens, or an *Error for a refusal.
+func (s *Source) request(ctx context.Context, q url.Values) (Token, error) {
+	q.Set("client_id", s.cfg.ClientID)
+	q.Set("client_secret", string(s.cfg.ClientSecret))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.TokenURL+"?"+q.Encode(), nil)
 	if err != nil {
 		return Token{}, errors.New("oauth: building the refresh request failed")
@@ -74,7 +81,11 @@ func (s *Source) parseAnswer(status int, b []byte, sent time.Time) (Token, error
 		return Token{}, fmt.Errorf("oauth: the refresh answer's expires_in %d is not plausible", a.ExpiresIn)
 	}
 	// The life counts from when the request left: never later than the server's.
-	return Token{AccessToken: a.AccessToken, RefreshToken: a.RefreshToken, Expiry: sent.Add(life), MemberID: a.MemberID}, nil
+	if a.UserID < 0 {
+		a.UserID = 0
+	}
+	return Token{AccessToken: a.AccessToken, RefreshToken: a.RefreshToken, Expiry: sent.Add(life),
+		MemberID: a.MemberID, UserID: a.UserID}, nil
 }
 
 // validToken accepts what can travel in a header: 1-512 letters, digits, - _ . ~

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,19 +128,11 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	if t, ok := s.current(); ok {
 		return t, nil
 	}
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
+	release, err := s.exclusive(ctx)
+	if err != nil {
+		return "", err
 	}
-	defer func() { <-s.sem }()
-	if l, ok := s.cfg.Store.(Locker); ok {
-		unlock, err := l.Lock(ctx)
-		if err != nil {
-			return "", err
-		}
-		defer unlock()
-	}
+	defer release()
 	if err := s.reload(ctx); err != nil {
 		return "", err
 	}
@@ -181,8 +174,17 @@ func (s *Source) refresh(ctx context.Context) (string, error) {
 		}
 		return "", err
 	}
+	if err := s.adopt(ctx, nt); err != nil {
+		return "", err
+	}
+	return nt.AccessToken, nil
+}
+
+// adopt saves new tokens to the Store, then uses them and passes them to
+// OnRefresh; tokens that were not saved are dropped.
+func (s *Source) adopt(ctx context.Context, nt Token) error {
 	if err := s.cfg.Store.Save(ctx, nt); err != nil {
-		return "", fmt.Errorf("oauth: the new tokens were not saved, so not used: %w", err)
+		return fmt.Errorf("oauth: the new tokens were not saved, so not used: %w", err)
 	}
 	s.mu.Lock()
 	s.setSecrets(nt, s.st.Load().tok)
@@ -191,5 +193,49 @@ func (s *Source) refresh(ctx context.Context) (string, error) {
 	if s.cfg.OnRefresh != nil {
 		s.cfg.OnRefresh(nt)
 	}
-	return nt.AccessToken, nil
+	return nil
+}
+
+// Exchange trades an authorization code (the authorization-code grant:
+// grant_type=authorization_code, the code valid once and for about 30
+// seconds) for the application's first tokens, saves them to the Store
+// and uses them. It is how a local application or a command-line tool
+// gets its tokens without an install handler.
+func (s *Source) Exchange(ctx context.Context, code string) (Token, error) {
+	if code == "" || len(code) > 512 {
+		return Token{}, fmt.Errorf("%w: an authorization code is 1-512 characters", ErrInvalidConfig)
+	}
+	release, err := s.exclusive(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	defer release()
+	nt, err := s.request(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {code}})
+	if err != nil {
+		return Token{}, err
+	}
+	if err := s.adopt(ctx, nt); err != nil {
+		return Token{}, err
+	}
+	return nt, nil
+}
+
+// exclusive takes the Source's semaphore, then the Store's lock when it is
+// a Locker: the one refresh or exchange in progress, in any process.
+func (s *Source) exclusive(ctx context.Context) (release func(), err error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	l, ok := s.cfg.Store.(Locker)
+	if !ok {
+		return func() { <-s.sem }, nil
+	}
+	unlock, err := l.Lock(ctx)
+	if err != nil {
+		<-s.sem
+		return nil, err
+	}
+	return func() { unlock(); <-s.sem }, nil
 }

@@ -13,6 +13,7 @@ type Token struct {
 	RefreshToken string
 	Expiry       time.Time // when the access token expires
 	MemberID     string    // the portal's member id, when the OAuth server gave it
+	UserID       int64     // the user the tokens act for, when the OAuth server gave it
 }
 
 func shown(s string) string {
@@ -24,8 +25,8 @@ func shown(s string) string {
 
 // String describes the token with its secrets redacted.
 func (t Token) String() string {
-	return fmt.Sprintf("oauth.Token{AccessToken:%q, RefreshToken:%q, Expiry:%s, MemberID:%q}",
-		shown(t.AccessToken), shown(t.RefreshToken), t.Expiry.UTC().Format(time.RFC3339), t.MemberID)
+	return fmt.Sprintf("oauth.Token{AccessToken:%q, RefreshToken:%q, Expiry:%s, MemberID:%q, UserID:%d}",
+		shown(t.AccessToken), shown(t.RefreshToken), t.Expiry.UTC().Format(time.RFC3339), t.MemberID, t.UserID)
 }
 
 // GoString implements fmt.GoStringer without the secrets.
@@ -36,13 +37,13 @@ func (t Token) Format(f fmt.State, _ rune) { fmt.Fprint(f, t.String()) }
 
 // LogValue implements slog.LogValuer without the secrets.
 func (t Token) LogValue() slog.Value {
-	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.String("member_id", t.MemberID))
+	return slog.GroupValue(slog.Time("expiry", t.Expiry), slog.String("member_id", t.MemberID), slog.Int64("user_id", t.UserID))
 }
 
 // MarshalJSON describes the token without its secrets (stores use their own encoding).
 func (t Token) MarshalJSON() ([]byte, error) {
-	return fmt.Appendf(nil, `{"access_token":%q,"refresh_token":%q,"expiry":%q,"member_id":%q}`,
-		shown(t.AccessToken), shown(t.RefreshToken), t.Expiry.UTC().Format(time.RFC3339), t.MemberID), nil
+	return fmt.Appendf(nil, `{"access_token":%q,"refresh_token":%q,"expiry":%q,"member_id":%q,"user_id":%d}`,
+		shown(t.AccessToken), shown(t.RefreshToken), t.Expiry.UTC().Format(time.RFC3339), t.MemberID, t.UserID), nil
 }
 
 // Secret is a client secret: it prints, logs and encodes as "****".
