@@ -14,7 +14,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("oauth: the OAuth server refused the refresh (%d %s: %s)", e.Status, e.Code, e.Description)
+	return fmt.Sprintf("oauth: the OAuth server refused the grant (%d %s: %s)", e.Status, e.Code, e.Description)
 }
 
 // Is matches an *Error with the same Code, so errors.Is(err, ErrInvalidGrant) works.

@@ -22,7 +22,7 @@ func (c *cli) authAdd(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := c.readSecretLine(ctx, "Webhook URL for profile "+name+": ")
+	raw, err := c.readSecretLine(ctx, "webhook URL", name)
 	if err != nil {
 		return err
 	}
@@ -49,8 +49,9 @@ func (c *cli) authAdd(ctx context.Context, name string) error {
 }
 
 // readSecretLine reads one line: from the terminal without echo when
-// stdin is one (prompting on stderr), else the first line of stdin.
-func (c *cli) readSecretLine(ctx context.Context, prompt string) (string, error) {
+// stdin is one (prompting on stderr for what, of profile name), else the
+// next line of stdin.
+func (c *cli) readSecretLine(ctx context.Context, what, name string) (string, error) {
 	type answer struct {
 		s   string
 		err error
@@ -59,7 +60,10 @@ func (c *cli) readSecretLine(ctx context.Context, prompt string) (string, error)
 	f, tty := c.stdin.(*os.File)
 	tty = tty && term.IsTerminal(int(f.Fd()))
 	if tty {
-		fmt.Fprint(c.stderr, prompt)
+		fmt.Fprintf(c.stderr, "%s%s for profile %s: ", strings.ToUpper(what[:1]), what[1:], name)
+	}
+	if c.lines == nil {
+		c.lines = bufio.NewReader(c.stdin)
 	}
 	go func() {
 		if tty {
@@ -68,7 +72,7 @@ func (c *cli) readSecretLine(ctx context.Context, prompt string) (string, error)
 			ch <- answer{string(b), err}
 			return
 		}
-		line, err := bufio.NewReader(c.stdin).ReadString('\n')
+		line, err := c.lines.ReadString('\n')
 		if err == io.EOF && line != "" {
 			err = nil
 		}
@@ -80,10 +84,10 @@ func (c *cli) readSecretLine(ctx context.Context, prompt string) (string, error)
 	case a := <-ch:
 		s := strings.TrimSpace(a.s)
 		if a.err != nil && a.err != io.EOF {
-			return "", fmt.Errorf("reading the webhook: %w", a.err)
+			return "", fmt.Errorf("reading the %s: %w", what, a.err)
 		}
 		if s == "" {
-			return "", usagef("no webhook URL on stdin (b24 auth add NAME < file, or type it at the prompt)")
+			return "", usagef("no %s on stdin (b24 auth add NAME < file, or type it at the prompt)", what)
 		}
 		return s, nil
 	}
@@ -92,17 +96,23 @@ func (c *cli) readSecretLine(ctx context.Context, prompt string) (string, error)
 // profileView is a profile as auth list and auth status print it: never
 // the secret.
 type profileView struct {
-	Name    string `json:"name"`
-	Active  bool   `json:"active"`
-	Portal  string `json:"portal"`
-	Webhook string `json:"webhook"` // redacted: https://portal/rest/1/****/
-	UserID  int64  `json:"user_id"`
+	Name     string `json:"name"`
+	Active   bool   `json:"active"`
+	Kind     string `json:"kind"` // webhook or app
+	Portal   string `json:"portal"`
+	Webhook  string `json:"webhook,omitempty"` // redacted: https://portal/rest/1/****/
+	UserID   int64  `json:"user_id,omitempty"`
+	ClientID string `json:"client_id,omitempty"` // an application's
 }
 
-// viewOf describes the profile name holding raw.
-func viewOf(name, raw string, active bool) profileView {
-	v := profileView{Name: name, Active: active}
-	if h, err := b24.FromWebhookURL(raw); err == nil {
+// viewOf describes the profile name.
+func viewOf(name string, p profiles.Profile, active bool) profileView {
+	v := profileView{Name: name, Active: active, Kind: profiles.KindWebhook}
+	if p.IsApp() {
+		v.Kind, v.Portal, v.ClientID = p.Kind, p.Portal, p.ClientID
+		return v
+	}
+	if h, err := b24.FromWebhookURL(p.Webhook); err == nil {
 		v.Portal, v.Webhook, v.UserID = h.TargetOrigin(), h.TargetOriginWithPath(b24.APIv2).String()+"/", h.UserID()
 		h.Close()
 	}
@@ -121,11 +131,11 @@ func (c *cli) authList(ctx context.Context, o *outputFlags) error {
 	}
 	views := make([]profileView, 0, len(names))
 	for _, n := range names {
-		raw, err := s.Webhook(n)
+		p, err := s.Get(n)
 		if err != nil {
 			return err
 		}
-		views = append(views, viewOf(n, raw, n == active))
+		views = append(views, viewOf(n, p, n == active))
 	}
 	return c.emit(ctx, o, views, func(w io.Writer) error {
 		if len(views) == 0 {
@@ -136,7 +146,11 @@ func (c *cli) authList(ctx context.Context, o *outputFlags) error {
 			if v.Active {
 				mark = "*"
 			}
-			fmt.Fprintf(w, "%s %-12s %s\n", mark, v.Name, v.Webhook)
+			if v.Kind == profiles.KindApp {
+				fmt.Fprintf(w, "%s %-12s app     %s (client %s)\n", mark, v.Name, v.Portal, v.ClientID)
+				continue
+			}
+			fmt.Fprintf(w, "%s %-12s webhook %s\n", mark, v.Name, v.Webhook)
 		}
 		return nil
 	})

@@ -9,7 +9,7 @@ import (
 
 var authCommand = &command{
 	name:    "auth",
-	summary: "save webhooks as named profiles: add, list, use, remove, status",
+	summary: "save webhooks and applications as named profiles: add, list, use, remove, status",
 	example: `  b24 auth add work                 # asks for the webhook URL (hidden)
   b24 auth add home < home-hook.txt  # or reads it from stdin
   b24 auth list
@@ -23,8 +23,10 @@ refused, as ssh refuses such a key (chmod 600 it). The webhook is read from
 stdin or a hidden prompt, never from an argument, and only ever printed
 redacted.
 
-Which webhook a command uses: --webhook-file or --profile NAME when given
-(not both), else $B24_WEBHOOK (or $B24_HOOK), else the active profile.`,
+Which credential a command uses: --webhook-file or --profile NAME when
+given (not both), else $B24_WEBHOOK (or $B24_HOOK), else the profile
+$B24_PROFILE names, else the active profile. A profile is a webhook or an
+application (b24 auth add --app): every command works with either.`,
 	subs: []*command{authAddCommand, authListCommand, authUseCommand, authRemoveCommand, authStatusCommand},
 }
 
@@ -52,16 +54,42 @@ func completeProfile(c *cli, args []string, _ string) ([]string, cobra.ShellComp
 var authAddCommand = &command{
 	name:    "add",
 	args:    "NAME",
-	summary: "save a webhook (from stdin or a hidden prompt) as profile NAME",
+	summary: "save a webhook, or with --app an application, as profile NAME",
 	example: `  b24 auth add work
-  b24 auth add work < hook.txt`,
+  b24 auth add work < hook.txt
+  b24 auth add --app --portal https://example.bitrix24.com --client-id local.abc.123 shop < secrets.txt
+  B24_CLIENT_SECRET=... B24_AUTH_CODE=... b24 auth add --app --code --portal ... --client-id ... shop`,
 	long: `Reads the webhook URL from stdin (its first line), or asks for it without
 echo on a terminal, checks its form (https, /rest/<user id>/<secret>/) and
 saves it as NAME, replacing a profile of that name. The first profile saved
 becomes the active one. Nothing is sent to the portal (b24 auth status
-checks it).`,
+checks it).
+
+With --app, NAME is an application (OAuth): --portal and --client-id are
+flags; the client secret ($B24_CLIENT_SECRET, else the first line of stdin
+or a hidden prompt) and the first credential are never arguments. The
+first credential is a refresh token ($B24_REFRESH_TOKEN, else the next line),
+or with --code an authorization code ($B24_AUTH_CODE, else the next line),
+exchanged at once (a code lives about 30 seconds). The tokens are kept in
+tokens/NAME.json next to the profiles (0600), refreshed before they expire
+and saved atomically under a lock, so that processes sharing the profile
+refresh once.`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
-		run := oneName(c, c.authAdd)
+		f := &appFlags{}
+		fs.BoolVar(&f.app, "app", false, "save an application (OAuth) instead of a webhook")
+		fs.StringVar(&f.portal, "portal", "", "the application's portal `URL` (https://example.bitrix24.com)")
+		fs.StringVar(&f.clientID, "client-id", "", "the application's client `ID`")
+		fs.StringVar(&f.tokenURL, "token-url", "", "the OAuth server's token `URL` (default https://oauth.bitrix.info/oauth/token/)")
+		fs.BoolVar(&f.code, "code", false, "the first credential is an authorization code, not a refresh token")
+		run := oneName(c, func(ctx context.Context, name string) error {
+			if !f.app {
+				if f.portal != "" || f.clientID != "" || f.tokenURL != "" || f.code {
+					return usagef("--portal, --client-id, --token-url and --code go with --app")
+				}
+				return c.authAdd(ctx, name)
+			}
+			return c.authAddApp(ctx, name, f)
+		})
 		return func(ctx context.Context, args []string) int {
 			if len(args) > 1 {
 				return c.fail(ctx, usagef("give only the profile NAME: the webhook is read from stdin or a prompt, never from an argument (it would show in ps and the shell's history)"))
@@ -76,8 +104,10 @@ var authListCommand = &command{
 	summary: "list the profiles; * marks the active one",
 	example: `  b24 auth list
   b24 auth list --json`,
-	long: `Prints each profile's name and redacted webhook, the active one marked
-with *. --json prints [{"name", "active", "portal", "webhook", "user_id"}].`,
+	long: `Prints each profile's name, kind (webhook or app) and redacted webhook
+or portal and client id, the active one marked with *. --json prints
+[{"name", "active", "kind", "portal", "webhook", "user_id", "client_id"}]
+(webhook and user_id for a webhook, client_id for an application).`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		o := &outputFlags{}
 		o.register(fs)

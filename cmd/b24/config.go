@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -49,6 +50,9 @@ type cli struct {
 
 	// closers run when the command ends (the Redis limiter's connection).
 	closers []func()
+
+	// lines reads stdin line by line (auth add's secrets), once created.
+	lines *bufio.Reader
 }
 
 // close runs the closers, last first.
@@ -198,10 +202,11 @@ func (g *globals) restriction() (b24.RestrictionParams, error) {
 	return p, nil
 }
 
-// webhook returns the webhook URL (webhookSource says from where).
+// webhook returns the URL naming the portal: the webhook URL, or an
+// application's portal (webhookSource says from where).
 func (c *cli) webhook() (string, error) {
-	raw, _, err := c.webhookSource()
-	return raw, err
+	cr, err := c.webhookSource()
+	return cr.portal(), err
 }
 
 // httpClient returns a client that trusts the system roots and, when
@@ -234,7 +239,7 @@ func (c *cli) hook(ctx context.Context) (*b24.Hook, error) {
 	if err := c.g.validate(); err != nil {
 		return nil, err
 	}
-	raw, err := c.webhook()
+	cred, err := c.webhookSource()
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +270,7 @@ func (c *cli) hook(ctx context.Context) (*b24.Hook, error) {
 		opts = append(opts, b24.WithLimiter(l))
 	}
 	opts = append(opts, c.hookOpts...)
-	h, err := b24.FromWebhookURL(raw, opts...)
+	h, err := c.newHook(cred, hc, opts)
 	if err != nil {
 		if errors.Is(err, b24.ErrInvalidWebhook) {
 			return nil, usagef("%v", strings.TrimPrefix(err.Error(), "b24: "))

@@ -25,7 +25,7 @@ webhook is missing or malformed. --json prints {"portal", "webhook"
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		o := &outputFlags{}
 		o.register(fs)
-		return printer(c, o, func(ctx context.Context) error { return c.pingOut(ctx, o, "") })
+		return printer(c, o, func(ctx context.Context) error { return c.pingOut(ctx, o, "", "") })
 	},
 }
 

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/cmd/b24/internal/profiles"
 )
 
 // pingResult is what ping learns, as --json prints it.
 type pingResult struct {
-	Source  string   `json:"source,omitempty"` // auth status: where the webhook came from
+	Source  string   `json:"source,omitempty"` // auth status: where the credential came from
+	Kind    string   `json:"kind,omitempty"`   // auth status: webhook or app
 	Portal  string   `json:"portal"`
 	Webhook string   `json:"webhook"` // redacted
 	UserID  int64    `json:"user_id"`
@@ -70,8 +72,13 @@ func writePing(w io.Writer, r pingResult) error {
 	if r.Source != "" {
 		fmt.Fprintf(&b, "source:  %s\n", r.Source)
 	}
+	if r.Kind != "" {
+		fmt.Fprintf(&b, "kind:    %s\n", r.Kind)
+	}
 	fmt.Fprintf(&b, "portal:  %s\n", r.Portal)
-	fmt.Fprintf(&b, "webhook: %s\n", r.Webhook)
+	if r.Kind != profiles.KindApp {
+		fmt.Fprintf(&b, "webhook: %s\n", r.Webhook)
+	}
 	fmt.Fprintf(&b, "user:    #%d %s\n", r.UserID, name)
 	fmt.Fprintf(&b, "scope:   %s\n", strings.Join(r.Scope, ", "))
 	if r.License != "" {
@@ -84,16 +91,20 @@ func writePing(w io.Writer, r pingResult) error {
 
 // authStatus says where the webhook comes from and pings it.
 func (c *cli) authStatus(ctx context.Context, o *outputFlags) error {
-	_, from, err := c.webhookSource()
+	cr, err := c.webhookSource()
 	if err != nil {
 		return err
 	}
-	return c.pingOut(ctx, o, from)
+	kind := profiles.KindWebhook
+	if cr.IsApp() {
+		kind = profiles.KindApp
+	}
+	return c.pingOut(ctx, o, cr.from, kind)
 }
 
-// pingOut pings the webhook and prints the result through o; source, when
-// set, says where the webhook came from.
-func (c *cli) pingOut(ctx context.Context, o *outputFlags, source string) error {
+// pingOut pings the portal and prints the result through o; source and
+// kind, when set, say where the credential came from and what it is.
+func (c *cli) pingOut(ctx context.Context, o *outputFlags, source, kind string) error {
 	h, err := c.hook(ctx)
 	if err != nil {
 		return err
@@ -103,6 +114,6 @@ func (c *cli) pingOut(ctx context.Context, o *outputFlags, source string) error 
 	if err != nil {
 		return err
 	}
-	r.Source = source
+	r.Source, r.Kind = source, kind
 	return c.emit(ctx, o, r, func(w io.Writer) error { return writePing(w, r) })
 }

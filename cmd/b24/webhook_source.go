@@ -9,43 +9,82 @@ import (
 	"github.com/b24go/b24/cmd/b24/internal/userdir"
 )
 
-// webhookSource finds the webhook URL and says where it came from, in
+// credential is what a command authenticates with: a webhook URL
+// (Profile.Webhook) or an application's profile, and where it came from.
+type credential struct {
+	profiles.Profile
+	from   string // "--webhook-file F", "$B24_WEBHOOK", "profile NAME"
+	tokens string // an application's token file (profiles.Store.TokenPath)
+}
+
+// portal returns the URL naming the credential's portal: the webhook URL,
+// or an application's portal origin.
+func (cr credential) portal() string {
+	if cr.IsApp() {
+		return cr.Portal
+	}
+	return cr.Webhook
+}
+
+// webhookSource finds the credential and says where it came from, in
 // this order: an explicit flag (--webhook-file or --profile, not both),
-// then $B24_WEBHOOK (or $B24_HOOK), then the active profile. The URL is
-// never echoed.
-func (c *cli) webhookSource() (raw, from string, err error) {
+// then $B24_WEBHOOK (or $B24_HOOK), then $B24_PROFILE, then the active
+// profile. A profile is a webhook's or an application's. No secret is
+// ever echoed.
+func (c *cli) webhookSource() (credential, error) {
 	switch {
 	case c.g.webhookFile != "" && c.g.profile != "":
-		return "", "", usagef("give --webhook-file or --profile, not both")
+		return credential{}, usagef("give --webhook-file or --profile, not both")
 	case c.g.webhookFile != "":
 		raw, err := c.readWebhookFile(c.g.webhookFile)
-		return raw, "--webhook-file " + c.g.webhookFile, err
+		return webhookCred(raw, "--webhook-file "+c.g.webhookFile), err
 	case c.g.profile != "":
-		s, err := c.profileStore()
-		if err != nil {
-			return "", "", err
-		}
-		raw, err := s.Webhook(c.g.profile)
-		if err != nil {
-			return "", "", usagef("--profile: %v", err)
-		}
-		return raw, "profile " + c.g.profile, nil
+		return c.namedProfile(c.g.profile, "--profile")
 	}
 	for _, k := range []string{"B24_WEBHOOK", "B24_HOOK"} {
 		if v := strings.TrimSpace(c.getenv(k)); v != "" {
-			return v, "$" + k, nil
+			return webhookCred(v, "$"+k), nil
 		}
+	}
+	if v := strings.TrimSpace(c.getenv("B24_PROFILE")); v != "" {
+		return c.namedProfile(v, "$B24_PROFILE")
 	}
 	if s, err := c.profileStore(); err == nil {
-		name, raw, err := s.Active()
+		name, p, err := s.Active()
 		if err != nil {
-			return "", "", usagef("%v", err)
+			return credential{}, usagef("%v", err)
 		}
 		if name != "" {
-			return raw, "profile " + name, nil
+			return profileCred(s, name, p), nil
 		}
 	}
-	return "", "", usagef("no webhook: set B24_WEBHOOK to the inbound webhook URL, use --webhook-file, or add a profile (b24 auth add NAME)")
+	return credential{}, usagef("no webhook: set B24_WEBHOOK to the inbound webhook URL, use --webhook-file, or add a profile (b24 auth add NAME, b24 auth add --app NAME)")
+}
+
+func webhookCred(raw, from string) credential {
+	return credential{Profile: profiles.Profile{Kind: profiles.KindWebhook, Webhook: raw}, from: from}
+}
+
+func profileCred(s *profiles.Store, name string, p profiles.Profile) credential {
+	cr := credential{Profile: p, from: "profile " + name}
+	if p.IsApp() {
+		cr.tokens = s.TokenPath(name)
+	}
+	return cr
+}
+
+// namedProfile returns the profile name, given by what (--profile or
+// $B24_PROFILE).
+func (c *cli) namedProfile(name, what string) (credential, error) {
+	s, err := c.profileStore()
+	if err != nil {
+		return credential{}, err
+	}
+	p, err := s.Get(name)
+	if err != nil {
+		return credential{}, usagef("%s: %v", what, err)
+	}
+	return profileCred(s, name, p), nil
 }
 
 // readWebhookFile reads a webhook file, warning when group or others can

@@ -20,7 +20,8 @@ const (
 )
 
 // TestWebhookPrecedence: an explicit flag (--webhook-file or --profile),
-// then $B24_WEBHOOK, then the active profile.
+// then $B24_WEBHOOK, then $B24_PROFILE, then the active profile; a profile
+// may be an application's (want is then its portal).
 func TestWebhookPrecedence(t *testing.T) {
 	cfg := t.TempDir()
 	s := profiles.New(filepath.Join(cfg, "b24"))
@@ -28,6 +29,10 @@ func TestWebhookPrecedence(t *testing.T) {
 		if _, err := s.Add(context.Background(), name, hook); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := s.Put(context.Background(), "shop", profiles.Profile{Kind: profiles.KindApp, Portal: "https://shop.bitrix24.com",
+		ClientID: "local.1", ClientSecret: "appsecretappsecret"}); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.Use(context.Background(), "work"); err != nil {
 		t.Fatal(err)
@@ -47,6 +52,11 @@ func TestWebhookPrecedence(t *testing.T) {
 		{"B24_HOOK too", []string{"B24_HOOK=" + hookEnv}, "", "", hookEnv, "$B24_HOOK", ""},
 		{"--profile before the variable", []string{"B24_WEBHOOK=" + hookEnv}, "", "home", hookHome, "profile home", ""},
 		{"--webhook-file before the variable", []string{"B24_WEBHOOK=" + hookEnv}, file, "", hookFile, "--webhook-file " + file, ""},
+		{"$B24_PROFILE before the active profile", []string{"B24_PROFILE=shop"}, "", "", "https://shop.bitrix24.com", "profile shop", ""},
+		{"the variable before $B24_PROFILE", []string{"B24_PROFILE=shop", "B24_WEBHOOK=" + hookEnv}, "", "", hookEnv, "$B24_WEBHOOK", ""},
+		{"--profile before $B24_PROFILE", []string{"B24_PROFILE=shop"}, "", "home", hookHome, "profile home", ""},
+		{"--profile names an application", nil, "", "shop", "https://shop.bitrix24.com", "profile shop", ""},
+		{"$B24_PROFILE unknown", []string{"B24_PROFILE=nope"}, "", "", "", "", "$B24_PROFILE: profile \"nope\": no such profile"},
 		{"both flags", nil, file, "home", "", "", "not both"},
 		{"an unknown profile", nil, "", "nope", "", "", "no such profile"},
 	}
@@ -54,7 +64,8 @@ func TestWebhookPrecedence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &cli{env: append(slices.Clone(base), tc.env...), stderr: &strings.Builder{}}
 			c.g.webhookFile, c.g.profile = tc.file, tc.profile
-			raw, from, err := c.webhookSource()
+			cr, err := c.webhookSource()
+			raw, from := cr.portal(), cr.from
 			if tc.usage != "" {
 				var ue *usageError
 				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.usage) {
@@ -67,11 +78,11 @@ func TestWebhookPrecedence(t *testing.T) {
 			}
 		})
 	}
-	if got := ProfileNames(base); !slices.Equal(got, []string{"home", "work"}) {
+	if got := ProfileNames(base); !slices.Equal(got, []string{"home", "shop", "work"}) {
 		t.Errorf("ProfileNames = %v", got)
 	}
 	c := &cli{env: []string{"XDG_CONFIG_HOME=" + t.TempDir()}}
-	if _, _, err := c.webhookSource(); err == nil || !strings.Contains(err.Error(), "b24 auth add") {
+	if _, err := c.webhookSource(); err == nil || !strings.Contains(err.Error(), "b24 auth add") {
 		t.Errorf("no webhook anywhere: %v", err)
 	}
 }
@@ -85,9 +96,9 @@ func TestWebhookFileExposed(t *testing.T) {
 	var errb strings.Builder
 	c := &cli{name: "b24 ping", stderr: &errb}
 	c.g.webhookFile = file
-	raw, _, err := c.webhookSource()
-	if err != nil || raw != hookFile {
-		t.Fatal(raw, err)
+	cr, err := c.webhookSource()
+	if err != nil || cr.Webhook != hookFile {
+		t.Fatal(err)
 	}
 	if !strings.Contains(errb.String(), "is open to group or others (mode 0644)") || !strings.Contains(errb.String(), "chmod 600 "+file) {
 		t.Errorf("warning: %q", errb.String())

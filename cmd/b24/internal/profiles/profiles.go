@@ -1,7 +1,9 @@
-// Package profiles stores named webhooks for the b24 command: one JSON
-// file, profiles.json, mode 0600 in a directory of mode 0700, replaced
-// atomically under a lock. A file that group or others can open is refused,
-// as ssh refuses such a key (not on Windows).
+// Package profiles stores named credentials for the b24 command, webhooks
+// and applications: one JSON file, profiles.json, mode 0600 in a directory
+// of mode 0700, replaced atomically under a lock. A file that group or
+// others can open is refused, as ssh refuses such a key (not on Windows).
+// An application's tokens live next to it, in tokens/NAME.json (an
+// oauth.FileStore: 0600, replaced atomically, refreshed under its lock).
 package profiles
 
 import (
@@ -26,7 +28,9 @@ var (
 	// is not a regular file.
 	ErrExposed = errors.New("profiles file is not private")
 	// ErrBadName is returned for a name that is not [A-Za-z0-9][A-Za-z0-9._-]*.
-	ErrBadName = errors.New("a profile name is letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit")
+	// ErrNotWebhook is returned by Webhook for an application's profile.
+	ErrNotWebhook = errors.New("an application's profile has no webhook")
+	ErrBadName    = errors.New("a profile name is letters, digits, '.', '_' and '-', up to 64, starting with a letter or digit")
 )
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -55,9 +59,35 @@ type data struct {
 	Profiles map[string]entry `json:"profiles"`
 }
 
-type entry struct {
-	Webhook string `json:"webhook"`
+// Kinds of profile.
+const (
+	KindWebhook = "webhook" // an inbound webhook URL
+	KindApp     = "app"     // an application: portal, client id and secret; tokens in TokenPath
+)
+
+// Profile is one saved credential. Printing a Profile shows no secret.
+type Profile struct {
+	Kind         string `json:"kind,omitempty"`    // KindWebhook when empty
+	Webhook      string `json:"webhook,omitempty"` // KindWebhook: the URL, secret included
+	Portal       string `json:"portal,omitempty"`  // KindApp: https://portal origin
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	TokenURL     string `json:"token_url,omitempty"` // KindApp: the OAuth server; "" is oauth.bitrix.info
 }
+
+// IsApp reports whether p is an application's profile.
+func (p Profile) IsApp() bool { return p.Kind == KindApp }
+
+// Format prints p without its secrets, for every verb.
+func (p Profile) Format(f fmt.State, _ rune) {
+	if p.IsApp() {
+		fmt.Fprintf(f, "profiles.Profile{app %s client %s}", p.Portal, p.ClientID)
+		return
+	}
+	fmt.Fprint(f, "profiles.Profile{webhook}")
+}
+
+type entry = Profile
 
 // load reads the file; a missing file is an empty store.
 func (s *Store) load() (data, error) {
@@ -102,31 +132,50 @@ func (s *Store) List() (names []string, active string, err error) {
 	return names, d.Active, nil
 }
 
-// Webhook returns the webhook URL of the profile name.
-func (s *Store) Webhook(name string) (string, error) {
+// Get returns the profile name.
+func (s *Store) Get(name string) (Profile, error) {
 	d, err := s.load()
 	if err != nil {
-		return "", err
+		return Profile{}, err
 	}
 	e, ok := d.Profiles[name]
 	if !ok {
-		return "", fmt.Errorf("profile %q: %w (b24 auth list shows them)", name, ErrNotFound)
+		return Profile{}, fmt.Errorf("profile %q: %w (b24 auth list shows them)", name, ErrNotFound)
 	}
-	return e.Webhook, nil
+	return e, nil
 }
 
-// Active returns the active profile's name and webhook; name is "" when
+// Webhook returns the webhook URL of the profile name; an application's
+// profile has none (ErrNotWebhook).
+func (s *Store) Webhook(name string) (string, error) {
+	p, err := s.Get(name)
+	if err != nil {
+		return "", err
+	}
+	if p.IsApp() {
+		return "", fmt.Errorf("profile %q: %w", name, ErrNotWebhook)
+	}
+	return p.Webhook, nil
+}
+
+// Active returns the active profile's name and profile; name is "" when
 // no profile is active.
-func (s *Store) Active() (name, webhook string, err error) {
+func (s *Store) Active() (name string, p Profile, err error) {
 	d, err := s.load()
 	if err != nil || d.Active == "" {
-		return "", "", err
+		return "", Profile{}, err
 	}
 	e, ok := d.Profiles[d.Active]
 	if !ok {
-		return "", "", fmt.Errorf("the active profile %q: %w", d.Active, ErrNotFound)
+		return "", Profile{}, fmt.Errorf("the active profile %q: %w", d.Active, ErrNotFound)
 	}
-	return d.Active, e.Webhook, nil
+	return d.Active, e, nil
+}
+
+// TokenPath returns the token file of the application profile name
+// (tokens/NAME.json; the name is checked by CheckName before any write).
+func (s *Store) TokenPath(name string) string {
+	return filepath.Join(s.dir, "tokens", name+".json")
 }
 
 // Names returns the profile names of the store in dir, for completion:

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -34,7 +35,7 @@ func TestAddUseRemove(t *testing.T) {
 	if err := s.Use(ctx, "home"); err != nil {
 		t.Fatal(err)
 	}
-	if n, w, err := s.Active(); err != nil || n != "home" || w != "https://b.bitrix24.com/rest/2/bbbb/" {
+	if n, w, err := s.Active(); err != nil || n != "home" || w.Webhook != "https://b.bitrix24.com/rest/2/bbbb/" {
 		t.Fatalf("Active = %q %q %v", n, w, err)
 	}
 	if err := s.Use(ctx, "nope"); !errors.Is(err, ErrNotFound) {
@@ -153,5 +154,46 @@ func TestReplace(t *testing.T) {
 	}
 	if w, _ := s.Webhook("w"); w != "https://c.bitrix24.com/rest/3/cc/" {
 		t.Fatal(w)
+	}
+}
+
+// TestAppProfile: an application's profile is stored with its kind, prints
+// without its client secret, has no webhook (ErrNotWebhook), and removing
+// or replacing it deletes its token file.
+func TestAppProfile(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir)
+	ctx := context.Background()
+	app := Profile{Kind: KindApp, Portal: "https://a.bitrix24.com", ClientID: "local.1", ClientSecret: "clientsecretvalue"}
+	if _, err := s.Put(ctx, "shop", app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "bad", Profile{Kind: "other"}); err == nil {
+		t.Fatal("an unknown kind was stored")
+	}
+	got, err := s.Get("shop")
+	if err != nil || got != app {
+		t.Fatalf("Get = %v, %v", got, err)
+	}
+	if str := fmt.Sprintf("%v %+v %#v %s", got, got, got, got); strings.Contains(str, "clientsecretvalue") {
+		t.Fatalf("a Profile prints its secret: %s", str)
+	}
+	if _, err := s.Webhook("shop"); !errors.Is(err, ErrNotWebhook) {
+		t.Fatalf("Webhook of an application: %v", err)
+	}
+	for _, change := range []func() error{
+		func() error { _, err := s.Put(ctx, "shop", app); return err },
+		func() error { return s.Remove(ctx, "shop") },
+	} {
+		if err := s.MkTokenDir(); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(s.TokenPath("shop"), []byte("{}"), 0o600)
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(s.TokenPath("shop")); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the old tokens survived: %v", err)
+		}
 	}
 }

@@ -20,18 +20,45 @@ var lockWait = 5 * time.Second
 // first profile added becomes the active one. It reports whether a
 // profile was replaced.
 func (s *Store) Add(ctx context.Context, name, webhook string) (replaced bool, err error) {
+	return s.Put(ctx, name, Profile{Kind: KindWebhook, Webhook: webhook})
+}
+
+// Put stores p under name, replacing a profile of that name (and the
+// tokens of an application profile it replaces); the first profile added
+// becomes the active one. It reports whether a profile was replaced. An
+// application's tokens are saved to TokenPath(name) by the caller, after
+// Put: MkTokenDir makes its directory.
+func (s *Store) Put(ctx context.Context, name string, p Profile) (replaced bool, err error) {
 	if err := CheckName(name); err != nil {
 		return false, err
 	}
+	if p.Kind != KindWebhook && p.Kind != KindApp {
+		return false, fmt.Errorf("profile %q: unknown kind %q", name, p.Kind)
+	}
 	err = s.change(ctx, func(d *data) error {
 		_, replaced = d.Profiles[name]
-		d.Profiles[name] = entry{Webhook: webhook}
+		d.Profiles[name] = p
 		if d.Active == "" {
 			d.Active = name
 		}
-		return nil
+		return s.removeTokens(name)
 	})
 	return replaced, err
+}
+
+// MkTokenDir makes the directory of the application tokens (0700).
+func (s *Store) MkTokenDir() error {
+	return os.MkdirAll(filepath.Dir(s.TokenPath("x")), 0o700)
+}
+
+// removeTokens deletes the token file of name and its lock, if any.
+func (s *Store) removeTokens(name string) error {
+	for _, p := range []string{s.TokenPath(name), s.TokenPath(name) + ".lock"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Use makes name the active profile.
@@ -55,7 +82,7 @@ func (s *Store) Remove(ctx context.Context, name string) error {
 		if d.Active == name {
 			d.Active = ""
 		}
-		return nil
+		return s.removeTokens(name)
 	})
 }
 
