@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,7 +224,7 @@ func (l *localLimiter) Acquire(ctx context.Context, req Request) (Permit, error)
 		l.waits.Add(1)
 		l.waitTime.Add(int64(held))
 	}
-	return &localPermit{l: l, b: b, gen: gen, states: states, tickets: tickets, waited: held}, nil
+	return &localPermit{l: l, b: b, gen: gen, req: req, states: states, tickets: tickets, waited: held}, nil
 }
 
 // takeToken waits for a unit of portal's bucket. It returns the bucket, whose
@@ -367,6 +368,7 @@ type localPermit struct {
 	l       *localLimiter
 	b       *bucket // the portal's bucket, referenced until Release
 	gen     uint64  // generation of the bucket's limits at admission
+	req     Request
 	states  []*opState
 	tickets []opbudget.Ticket // the states' reservations
 	waited  time.Duration
@@ -386,7 +388,35 @@ func (p *localPermit) Release(o Outcome) {
 			s.release(p.l, p.tickets[i], &o)
 			p.l.unref(s)
 		}
+		p.learnUnheld(o)
 	})
+}
+
+// learnUnheld feeds the budgets of reports for methods the permit did not
+// draw on (a batch charged to "batch" whose answer showed billing per
+// command): their figures teach those budgets, which the next batches are
+// charged to, the cost of a command (the request's commands are its
+// units), so that they do not start as unknown.
+func (p *localPermit) learnUnheld(o Outcome) {
+	units := 0
+	for i := range p.req.Methods {
+		units += unitsOf(p.req, i)
+	}
+	for _, r := range o.Reports {
+		if slices.ContainsFunc(p.states, func(s *opState) bool { return s.key.method == r.Method }) {
+			continue
+		}
+		now := time.Now()
+		s := p.l.opStateFor(opKey{p.req.Portal, p.req.Credential, r.Method}, now)
+		p.l.mu.Lock()
+		w := p.l.params.Operating.Window
+		p.l.mu.Unlock()
+		s.mu.Lock()
+		s.learn(r, &o, now, w, units)
+		s.broadcast()
+		s.mu.Unlock()
+		p.l.unref(s)
+	}
 }
 
 // sleepCtx waits for d or until ctx ends, whichever is first.

@@ -187,3 +187,83 @@ func TestOperatingPortalClock(t *testing.T) {
 		}
 	})
 }
+
+// TestFitUnits: a request's Units scale its reservation (costs are learned
+// per command), and Fit tells how many units fit now: all of them before a
+// cost is known, the part that fits beside the record and the calls in
+// flight, 0 on a spent budget.
+func TestFitUnits(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := testLimiter(t, slotParams)
+		req := req1
+		req.Units = []int{10}
+		if got := l.Fit(req); got != 10 {
+			t.Fatalf("Fit before any cost = %d, want 10", got)
+		}
+		p, err := l.Acquire(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+		// 10 commands cost 10 s: 1 s each, reserved 1.5 s (mean + 2 deviations of a quarter).
+		p.Release(Outcome{Sent: true, Elapsed: 10 * time.Second, Reports: []OperatingReport{
+			{Method: "crm.deal.list", Operating: 10 * time.Second}}})
+		req.Units = []int{50}
+		big, err := l.Acquire(t.Context(), req) // 75 s reserved beside 10 s recorded
+		if err != nil {
+			t.Fatal(err)
+		}
+		// L 95 s less 10 s less 75 s: 10 s, 6 commands of 1.5 s.
+		if got := l.Fit(req); got != 6 {
+			t.Fatalf("Fit(50) with 10 s left = %d, want 6", got)
+		}
+		other := req
+		other.Methods, other.Units = []string{"crm.deal.get"}, nil
+		if got := l.Fit(other); got != 1 {
+			t.Fatalf("Fit of another method's single call = %d, want 1", got)
+		}
+		req.Units = []int{7}
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if _, err := l.Acquire(ctx, req); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Second {
+			t.Fatalf("7 commands (10.5 s) with 10 s left: %v", err)
+		}
+		big.Release(Outcome{})
+	})
+}
+
+// TestLearnUnheldMethod: a batch charged to "batch" whose answer shows
+// billing per command (figures for crm.deal.list) teaches crm.deal.list's
+// budget its cost per command, so the next batches, charged to it, fly
+// together at once instead of one alone while its cost is unknown.
+func TestLearnUnheldMethod(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		l := testLimiter(t, slotParams)
+		batch := req1
+		batch.Methods, batch.Units = []string{"batch"}, []int{2}
+		p, err := l.Acquire(t.Context(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		p.Release(Outcome{Sent: true, Elapsed: time.Second, Reports: []OperatingReport{
+			{Method: "crm.deal.list", Operating: time.Second}}})
+		list := req1
+		list.Units = []int{10}
+		if got := l.Fit(list); got != 10 {
+			t.Fatalf("Fit(10) = %d, want 10", got)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		for i := range 3 {
+			p, err := l.Acquire(ctx, list)
+			if err != nil {
+				t.Fatalf("batch %d of crm.deal.list waited: %v", i, err)
+			}
+			defer p.Release(Outcome{})
+		}
+	})
+}

@@ -90,11 +90,11 @@ func readFakeLog(path string) (fakeInfo, error) {
 	return fi, sc.Err()
 }
 
-// The fake's default latency model, at time scale 1.
-const (
-	latRequest = 20 * time.Millisecond
-	latWrite   = 5 * time.Millisecond
-)
+// The fake's default latency model, at time scale 1 (-latency-request
+// sets latRequest to the fake's own).
+var latRequest = 20 * time.Millisecond
+
+const latWrite = 5 * time.Millisecond
 
 // latRow is the fake's latency per row returned (its -latency-row; 50 µs
 // by default), set by -latency-row.
@@ -168,6 +168,7 @@ type config struct {
 	target                                float64
 	deadline                              time.Duration
 	adaptive, spread                      bool
+	others                                float64
 }
 
 func parseFlags() config {
@@ -184,6 +185,8 @@ func parseFlags() config {
 	flag.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the client here")
 	flag.BoolVar(&c.adaptive, "adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
 	flag.DurationVar(&latRow, "latency-row", latRow, "the fake's -latency-row (the bounds' cost of a row)")
+	flag.DurationVar(&latRequest, "latency-request", latRequest, "the fake's -latency-request (the bounds' cost of a call)")
+	flag.Float64Var(&c.others, "others", 0, "export: a second client (its own Hook and limiter, as another process) spends this share of the operating budget on the same webhook while the export runs; the bound assumes the export has L less that share")
 	flag.BoolVar(&c.spread, "spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
 	flag.Parse()
 	return c

@@ -44,6 +44,7 @@ func (bn *bench) export(ctx context.Context, c config) (result, error) {
 	}
 	s := startSampler()
 	start := time.Now()
+	stopOthers := bn.others(ctx, c.others)
 	opts := []b24.ListOption{b24.WithConcurrency(c.concurrency), b24.WithUnordered(true), b24.WithReport(&rep)}
 	if full {
 		r.n, err = countPages(b24.FetchListPages[map[string]any](ctx, h.V2(), "crm.deal.list", p, opts...))
@@ -51,6 +52,7 @@ func (bn *bench) export(ctx context.Context, c config) (result, error) {
 		r.n, err = countPages(b24.FetchListPages[deal](ctx, h.V2(), "crm.deal.list", p, opts...))
 	}
 	r.elapsed = time.Since(start)
+	others := stopOthers()
 	r.peak, r.live = s.done()
 	if err != nil {
 		return r, fmt.Errorf("export: %w", err)
@@ -58,10 +60,76 @@ func (bn *bench) export(ctx context.Context, c config) (result, error) {
 	if rep.UniqueIDs != int64(r.n) || rep.End != b24.ListComplete {
 		return r, fmt.Errorf("export: report %+v", rep)
 	}
-	r.b = exportBounds(bn.fi, r.n)
-	r.note = fmt.Sprintf("%d shards (%d in flight), %d chained pages dropped, limiter waited %v",
-		rep.Shards, c.concurrency, rep.Dropped, h.Stats().WaitTime.Round(time.Millisecond))
+	fi := bn.fi
+	if c.others > 0 {
+		fi.opLimit = time.Duration(float64(fi.opLimit) * (1 - c.others))
+	}
+	r.b = exportBounds(fi, r.n)
+	r.note = fmt.Sprintf("%d shards (%d in flight), %d chained pages dropped, %d refused commands sent again, limiter waited %v%s",
+		rep.Shards, c.concurrency, rep.Dropped, rep.Retries, h.Stats().WaitTime.Round(time.Millisecond), others)
 	return r, nil
+}
+
+// othersBatch is the commands of one batch of the second client (-others).
+const othersBatch = 10
+
+// others starts a second client on the same webhook (its own Hook and
+// limiter: another process) that spends share of the operating budget,
+// L·share per W, in batches of othersBatch full pages of deals (billed like
+// the export's batches, as a batch or per command); stop ends it and
+// describes what it did.
+func (bn *bench) others(ctx context.Context, share float64) (stop func() string) {
+	if share <= 0 {
+		return func() string { return "" }
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cost := othersBatch * (latRequest + 50*latRow).Seconds() / bn.fi.scale
+	every := time.Duration(cost / (share * bn.fi.opLimit.Seconds() / bn.fi.opWindow.Seconds()) * float64(time.Second))
+	cmds := make([]b24.Cmd, othersBatch)
+	for i := range cmds {
+		cmds[i] = b24.Cmd{Method: "crm.deal.list", Params: map[string]any{"select": []string{"*", "UF_*"}, "start": -1,
+			"order": map[string]any{"ID": "DESC"}, "filter": map[string]any{"<ID": 1000000 - 100*i}}}
+	}
+	done := make(chan string, 1)
+	go func() {
+		batches, refused, failed := 0, 0, 0
+		defer func() {
+			done <- fmt.Sprintf("; other client: %d batches of %d (one every %v), %d commands refused, %d failed",
+				batches, othersBatch, every.Round(time.Millisecond), refused, failed)
+		}()
+		h, err := bn.hook()
+		if err != nil {
+			failed++
+			return
+		}
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			res, err := h.V2().Batch(ctx, cmds)
+			if ctx.Err() != nil {
+				return
+			}
+			batches++
+			if err != nil {
+				failed++
+			} else {
+				for _, cr := range res.Commands {
+					if cr.State != b24.CommandDone {
+						refused++
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() string {
+		cancel()
+		return <-done
+	}
 }
 
 // countPages counts the rows of a walk's pages; the first error ends it.

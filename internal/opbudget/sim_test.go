@@ -226,6 +226,8 @@ func TestSimulatedExport(t *testing.T) {
 		chainedExport(true),
 		{name: "chained export, 30 s ahead", unit: 70 * time.Millisecond, units: 2024, batch: 50, sized: true,
 			concurrency: 8, margin: 500 * time.Millisecond, offset: 30 * sec},
+		{name: "chained export, another client spends 30 %", unit: 70 * time.Millisecond, units: 1012, batch: 50, sized: true,
+			concurrency: 8, margin: 500 * time.Millisecond, others: 480 * time.Millisecond},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
