@@ -41,11 +41,11 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	prior := a.Finish.Add(-1)
 	strict := l.live(l.own, a.Finish, prior) + l.live(l.others, a.Finish, prior)
 	hi, lo := a.Operating-strict, max(a.Operating-incl, 0)
+	units := time.Duration(max(a.Units, 1))
 	if hi < 0 {
-		l.shrink(-hi, a.Finish) // below even what was surely stored before
-		hi = 0
+		return l.below(a, -hi, units)
 	}
-	r, units := hi, time.Duration(max(a.Units, 1))
+	r := hi
 	if m, ok := l.Cost(); ok && lo < hi {
 		r = min(max(m*units, lo), hi)
 	}
@@ -61,6 +61,31 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra, lump: l.cost.n == 0})
 	}
 	l.cost.learn(own / units)
+	l.proveReset(a)
+	l.setProbe(a)
+	return own
+}
+
+// below corrects the ledger by an answer whose figure is d below even what
+// the ledger held as surely stored before it: the portal let some of that
+// expire sooner (the ledger dates a request's slot by the latest its start
+// can be, so its entries may outlive the portal's). The figure still holds
+// this request's own time, stored in its own slot: with a cost known, the
+// request is recorded at it (at most the figure and its wall time), and the
+// record loses d plus that, oldest first, so that it meets the figure and
+// its newest time frees last. Nothing is learned: the residual is unseen.
+func (l *Ledger) below(a Answer, d, units time.Duration) time.Duration {
+	var own time.Duration
+	if m, ok := l.Cost(); ok {
+		own = min(m*units, a.Operating)
+		if a.MaxCost > 0 {
+			own = min(own, a.MaxCost)
+		}
+	}
+	l.shrink(d+own, a.Finish)
+	if own > l.p.Floor {
+		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
+	}
 	l.proveReset(a)
 	l.setProbe(a)
 	return own

@@ -49,6 +49,12 @@ func TestObserve(t *testing.T) {
 			others: []entry{{slot: 1, finish: at(7), cost: 4 * sec}},
 			answer: Answer{Start: at(8), Finish: at(9), Operating: 12 * sec},
 			want:   want{cost: 0, own: 12 * sec, ownExpiryLast: 66}},
+		{name: "figure below the record with a cost known: the request's own time is recorded in its slot",
+			// The portal stored the second request in slot 0 and let it expire
+			// at 60; the ledger dated it in slot 1 (the latest its start could be).
+			learned: 3, prior: []entry{{slot: 0, finish: at(1), cost: 10 * sec}, {slot: 1, finish: at(7), cost: 10 * sec}},
+			answer: Answer{Start: at(61), Finish: at(62), Operating: 5 * sec},
+			want:   want{cost: 5 * sec, own: 5 * sec, ownExpiryLast: 120}},
 		{name: "a residual far above the cost is others' spend, until the finish's slot expires",
 			learned: 3, answer: Answer{Start: at(20), Finish: at(25), Operating: 30 * sec},
 			want: want{cost: 10 * sec, own: 10 * sec, others: 20 * sec, otherExpiry: 84, ownExpiryLast: 78}},
