@@ -24,10 +24,11 @@ func (r *run) idWalk(ctx context.Context) ([]int64, error) {
 			return nil, fmt.Errorf("dbsync: id walk of %s: %w", r.e.name, err)
 		}
 		for _, rw := range page {
-			v, err := convert(rw[r.e.idKey], "integer")
+			raw := rw.get(r.e.idKey)
+			v, err := convert(raw, "integer")
 			id, ok := v.(int64)
 			if err != nil || !ok {
-				return nil, fmt.Errorf("%w: %s: id %s", ErrBadValue, r.e.name, clip(rw[r.e.idKey]))
+				return nil, fmt.Errorf("%w: %s: id %s", ErrBadValue, r.e.name, clip(raw))
 			}
 			ids = append(ids, id)
 		}

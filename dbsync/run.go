@@ -24,6 +24,7 @@ type run struct {
 	began time.Time
 	req0  int64
 	rep   Report
+	w     *writer // the table's writer, made at the first write
 }
 
 func (r *run) requests() int64 { return r.hook.Stats().Requests - r.req0 }

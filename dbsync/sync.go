@@ -18,6 +18,10 @@ var ErrInvalidOptions = errors.New("dbsync: invalid options")
 // default of Options.CommitRows).
 const MaxCommitRows = 10000
 
+// DefaultConcurrency is the default of Options.Concurrency: four chained
+// requests in flight keep the Standard plan's request bucket busy.
+const DefaultConcurrency = 4
+
 // DefaultOverlap is how far before the last run's start a change walk begins.
 const DefaultOverlap = 10 * time.Minute
 
@@ -60,6 +64,10 @@ type Options struct {
 	// CommitRows bounds the rows of one transaction of a walk (default and
 	// at most MaxCommitRows; a request's rows are never split).
 	CommitRows int
+	// Concurrency is how many shards of the id range a walk reads at once
+	// (default DefaultConcurrency, at most 16); rows still arrive in id
+	// order, so the cursor committed with them stays right.
+	Concurrency int
 	// Migrate lets a run change the type of a column whose field changed
 	// type or multiplicity; the table is then walked again.
 	Migrate bool
@@ -113,6 +121,12 @@ func (o *Options) validate() (entity, error) {
 	case o.CommitRows < 1 || o.CommitRows > MaxCommitRows:
 		return e, fmt.Errorf("%w: CommitRows %d: 1 to %d", ErrInvalidOptions, o.CommitRows, MaxCommitRows)
 	}
+	switch {
+	case o.Concurrency == 0:
+		o.Concurrency = DefaultConcurrency
+	case o.Concurrency < 1 || o.Concurrency > 16:
+		return e, fmt.Errorf("%w: Concurrency %d: 1 to 16", ErrInvalidOptions, o.Concurrency)
+	}
 	for _, id := range o.Hints {
 		if id <= 0 {
 			return e, fmt.Errorf("%w: hint id %d", ErrInvalidOptions, id)
@@ -144,6 +158,9 @@ func (db *DB) Sync(ctx context.Context, hook *b24.Hook, o Options) (Report, erro
 	r := &run{db: db, hook: hook, api: hook.V2(), e: e, o: o, began: time.Now(), req0: hook.Stats().Requests}
 	r.rep.Table = e.table
 	err = r.run(ctx)
+	if r.w != nil {
+		r.w.close()
+	}
 	r.rep.Requests = r.requests()
 	r.rep.Duration = time.Since(r.began)
 	return r.rep, err

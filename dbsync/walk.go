@@ -12,6 +12,11 @@ import (
 // batches: 50 pages of 50).
 const maxPageRows = 2500
 
+// walkBuffer is how many requests' rows a walk keeps ahead of the writes:
+// at most walkBuffer × maxPageRows rows (20,000) wait to be written, besides
+// the request being written and those of the shards in flight.
+const walkBuffer = 8
+
 // fullWalk walks every row with an id above cursor, committing with the id
 // cursor in the state; it returns the ids it saw when it began at 0.
 func (r *run) fullWalk(ctx context.Context, cursor int64) ([]int64, error) {
@@ -26,8 +31,9 @@ func (r *run) fullWalk(ctx context.Context, cursor int64) ([]int64, error) {
 // walk reads a list in id order and writes its rows, committing after at
 // most CommitRows rows (or one request's). With keep the state's cursor is
 // committed with the rows, so a killed walk resumes after the last commit.
-// The writes run beside the walk (two requests' rows ahead at most), so the
-// database does not hold the requests back. It returns the ids seen.
+// The writes run beside the walk, walkBuffer requests' rows ahead at most,
+// so a database slower for a moment does not hold the requests back. It
+// returns the ids seen.
 func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cursor int64, keep bool) ([]int64, error) {
 	f := map[string]any{}
 	for k, v := range filter {
@@ -43,7 +49,7 @@ func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cur
 	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	pages := make(chan []row, 2)
+	pages := make(chan []row, walkBuffer)
 	type result struct {
 		seen []int64
 		err  error
@@ -57,7 +63,7 @@ func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cur
 		done <- result{seen, err}
 	}()
 	var werr error
-	for page, err := range b24.FetchListPages[row](wctx, r.api, r.e.list, params) {
+	for page, err := range b24.FetchListPages[row](wctx, r.api, r.e.list, params, b24.WithConcurrency(r.o.Concurrency)) {
 		if err != nil {
 			werr = fmt.Errorf("dbsync: %s walk of %s: %w", phase, r.e.name, err)
 			break
@@ -120,11 +126,14 @@ func (r *run) writePages(ctx context.Context, pages <-chan []row, phase string, 
 // write converts and upserts one request's rows; it returns their ids in
 // answer order.
 func (r *run) write(ctx context.Context, q querier, page []row) ([]int64, error) {
-	conv, err := r.db.prepare(ctx, q, r.e, r.ts, page)
+	if r.w == nil {
+		r.w = r.db.newWriter(r.e, r.ts)
+	}
+	conv, err := r.w.prepare(ctx, q, page)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.db.upsert(ctx, q, r.e, r.ts, conv); err != nil {
+	if err := r.w.upsert(ctx, q, conv); err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(conv))
@@ -146,6 +155,9 @@ func (r *run) commit(ctx context.Context, tx *sql.Tx, cursor int64, keep, again 
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("dbsync: commit %s: %w", r.e.table, err)
+	}
+	if r.w != nil {
+		r.w.committed()
 	}
 	if !again {
 		return nil, nil

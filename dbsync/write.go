@@ -1,39 +1,147 @@
 package dbsync
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
-// row is one record as answered: raw values by key.
-type row = map[string]json.RawMessage
+// row is one record as answered: its JSON object, undecoded (a row is
+// scanned once, when it is converted; no map of its members is built).
+type row []byte
+
+// UnmarshalJSON keeps the object's text.
+func (r *row) UnmarshalJSON(b []byte) error {
+	b = jsonscan.Trim(b)
+	if len(b) == 0 || b[0] != '{' {
+		return fmt.Errorf("%w: a row is not an object: %s", ErrBadValue, clip(b))
+	}
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+// get returns the value of the member key (the last one when repeated; nil
+// when absent).
+func (r row) get(key string) json.RawMessage {
+	var out []byte
+	jsonscan.EachMember(r, func(k, v []byte) bool {
+		if jsonscan.KeyIs(k, key) {
+			out = v
+		}
+		return true
+	})
+	return out
+}
 
 // converted is a row ready to write: its id, its modification time (zero
-// when none) and its values by field, for the keys the answer held.
+// when none), the set of columns its answer held (a bitmask by slot) and
+// the driver's argument for each of them, by slot.
 type converted struct {
 	id   int64
 	mod  time.Time
-	vals map[string]any
+	sig  string
+	vals []any
+}
+
+// maxStmts bounds the prepared statements a writer keeps (one per set of
+// columns and row count).
+const maxStmts = 32
+
+// writer converts and upserts the rows of one table for one run: each
+// column has a slot, fixed while the table's columns do not change, so a
+// row converts into a slice and each distinct statement is built and
+// prepared once.
+type writer struct {
+	db    *DB
+	e     entity
+	ts    *tableSchema
+	built int            // len(ts.cols) the slots were built for
+	slot  map[string]int // field name -> slot
+	cols  []column       // by slot
+	id    int            // the id's slot
+	mod   int            // the modification time's slot (-1: none)
+	sqls  map[string]string
+	stmts map[string]*sql.Stmt
+	args  []any
+	// altered: columns were added in the transaction not yet committed,
+	// which other connections (where a statement may be prepared) cannot
+	// see; its statements are not prepared.
+	altered bool
+}
+
+// committed tells the writer that the transaction of its writes committed.
+func (w *writer) committed() { w.altered = false }
+
+func (db *DB) newWriter(e entity, ts *tableSchema) *writer {
+	w := &writer{db: db, e: e, ts: ts}
+	w.build()
+	return w
+}
+
+// build gives each column a slot (by field name order) and forgets the
+// statements, which name the columns by slot.
+func (w *writer) build() {
+	w.close()
+	names := make([]string, 0, len(w.ts.cols))
+	for n := range w.ts.cols {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	w.slot = make(map[string]int, len(names))
+	w.cols = make([]column, len(names))
+	w.id, w.mod = -1, -1
+	for i, n := range names {
+		w.slot[n] = i
+		w.cols[i] = w.ts.cols[n]
+		switch {
+		case n == w.e.idKey:
+			w.id = i
+		case n == w.e.modKey && w.e.modKey != "":
+			w.mod = i
+		}
+	}
+	w.built = len(w.ts.cols)
+	w.sqls, w.stmts = map[string]string{}, map[string]*sql.Stmt{}
+}
+
+// close closes the prepared statements.
+func (w *writer) close() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+	w.stmts = nil
 }
 
 // prepare converts rows, adds columns for keys never seen, and keeps one row
 // per id (the one modified last; the later one on a tie).
-func (db *DB) prepare(ctx context.Context, q querier, e entity, ts *tableSchema, rows []row) ([]converted, error) {
+func (w *writer) prepare(ctx context.Context, q querier, rows []row) ([]converted, error) {
 	byID := make(map[int64]int, len(rows))
 	out := make([]converted, 0, len(rows))
+	var lastSig string
 	for _, r := range rows {
-		if err := db.discover(ctx, q, e, ts, r); err != nil {
-			return nil, err
+		if w.built != len(w.ts.cols) { // a column added by another path
+			w.build()
 		}
-		c, err := convertRow(e, ts, r)
+		c, missing, err := w.convert(r, lastSig)
 		if err != nil {
 			return nil, err
 		}
+		if len(missing) > 0 {
+			if err := w.discover(ctx, q, missing); err != nil {
+				return nil, err
+			}
+			if c, _, err = w.convert(r, ""); err != nil {
+				return nil, err
+			}
+		}
+		lastSig = c.sig
 		if i, dup := byID[c.id]; dup {
 			if !c.mod.Before(out[i].mod) {
 				out[i] = c
@@ -46,68 +154,96 @@ func (db *DB) prepare(ctx context.Context, q querier, e entity, ts *tableSchema,
 	return out, nil
 }
 
-// discover adds a column for each key of r that the table lacks (a field
+// discover adds a column for each key that the table lacks (a field
 // *.fields did not describe, or an entity without *.fields).
-func (db *DB) discover(ctx context.Context, q querier, e entity, ts *tableSchema, r row) error {
-	for k := range r {
-		if _, ok := ts.cols[k]; ok || k == "" {
+func (w *writer) discover(ctx context.Context, q querier, keys []string) error {
+	for _, k := range keys {
+		if _, ok := w.ts.cols[k]; ok {
 			continue
 		}
-		if err := db.addColumn(ctx, q, ts, field{Name: k, Type: inferredType(e, k)}); err != nil {
+		if err := w.db.addColumn(ctx, q, w.ts, field{Name: k, Type: inferredType(w.e, k)}); err != nil {
 			return err
 		}
 	}
+	w.build()
+	w.altered = true
 	return nil
 }
 
-func convertRow(e entity, ts *tableSchema, r row) (converted, error) {
-	c := converted{vals: make(map[string]any, len(r))}
-	idv, err := convert(r[e.idKey], "integer")
-	id, ok := idv.(int64)
-	if err != nil || !ok || id <= 0 {
-		return c, fmt.Errorf("%w: %s: a row without a positive integer %s (%s)", ErrBadValue, e.name, e.idKey, clip(r[e.idKey]))
-	}
-	c.id = id
-	for k, raw := range r {
-		col := ts.cols[k]
-		v, err := convert(raw, col.Type)
-		if err != nil {
-			return c, fmt.Errorf("%s %d, field %s: %w", e.name, id, k, err)
+// convert converts one row into its slots; it returns the keys with no
+// column (the row is then to be converted again once they have one). prev
+// is the previous row's signature, shared when this row's is the same.
+func (w *writer) convert(r row, prev string) (converted, []string, error) {
+	c := converted{vals: make([]any, len(w.cols))}
+	bits := make([]byte, (len(w.cols)+7)/8)
+	var missing []string
+	var bad string
+	var ferr error
+	err := jsonscan.EachMember(r, func(k, v []byte) bool {
+		s, ok := -1, false
+		if bytes.IndexByte(k, '\\') < 0 {
+			s, ok = w.slot[string(k[1:len(k)-1])]
 		}
-		c.vals[k] = v
-		if k == e.modKey {
-			if t, ok := v.(time.Time); ok {
-				c.mod = t
+		if !ok {
+			if name := jsonscan.Key(k); name != "" {
+				if s, ok = w.slot[name]; !ok {
+					missing = append(missing, name)
+				}
+			}
+			if !ok {
+				return true
 			}
 		}
+		col := &w.cols[s]
+		val, err := convert(v, col.Type)
+		if err != nil {
+			bad, ferr = col.Name, err
+			return false
+		}
+		if s == w.mod {
+			c.mod, _ = val.(time.Time)
+		}
+		c.vals[s] = w.db.d.arg(col.Type, val)
+		bits[s>>3] |= 1 << (s & 7)
+		return true
+	})
+	if err != nil {
+		return c, nil, fmt.Errorf("%w: %s: a row is not a JSON object (%v)", ErrBadValue, w.e.name, err)
 	}
-	return c, nil
+	if w.id >= 0 {
+		c.id, _ = c.vals[w.id].(int64)
+	}
+	if c.id <= 0 && len(missing) == 0 {
+		return c, nil, fmt.Errorf("%w: %s: a row without a positive integer %s (%s)", ErrBadValue, w.e.name, w.e.idKey, clip(r.get(w.e.idKey)))
+	}
+	if ferr != nil {
+		return c, nil, fmt.Errorf("%s %d, field %s: %w", w.e.name, c.id, bad, ferr)
+	}
+	if c.sig = prev; string(bits) != prev {
+		c.sig = string(bits)
+	}
+	return c, missing, nil
 }
 
 // upsert writes rows, grouped by the set of keys they hold (a missing key
 // never nulls a column), in statements under the driver's parameter limit.
 // An older copy never overwrites a newer one: the update applies only when
 // the row's modification time is not before the stored one.
-func (db *DB) upsert(ctx context.Context, q querier, e entity, ts *tableSchema, rows []converted) error {
+func (w *writer) upsert(ctx context.Context, q querier, rows []converted) error {
+	var sigs []string
 	groups := map[string][]converted{}
-	var last []string // the previous row's keys, sorted: most rows hold the same keys
-	var lastSig string
 	for _, r := range rows {
-		if !sameKeys(last, r.vals) {
-			last = make([]string, 0, len(r.vals))
-			for k := range r.vals {
-				last = append(last, k)
-			}
-			sort.Strings(last)
-			lastSig = strings.Join(last, "\x00")
+		if _, ok := groups[r.sig]; !ok {
+			sigs = append(sigs, r.sig)
 		}
-		groups[lastSig] = append(groups[lastSig], r)
+		groups[r.sig] = append(groups[r.sig], r)
 	}
-	for sig, g := range groups {
-		fields := strings.Split(sig, "\x00")
-		per := max(1, min(500, db.d.maxParams()/len(fields)))
+	for _, sig := range sigs {
+		g := groups[sig]
+		slots := slotsOf(sig)
+		per := max(1, min(500, w.db.d.maxParams()/len(slots)))
 		for i := 0; i < len(g); i += per {
-			if err := db.upsertChunk(ctx, q, e, ts, fields, g[i:min(i+per, len(g))]); err != nil {
+			if err := w.upsertChunk(ctx, q, sig, slots, g[i:min(i+per, len(g))]); err != nil {
 				return err
 			}
 		}
@@ -115,52 +251,99 @@ func (db *DB) upsert(ctx context.Context, q querier, e entity, ts *tableSchema, 
 	return nil
 }
 
-func (db *DB) upsertChunk(ctx context.Context, q querier, e entity, ts *tableSchema, fields []string, rows []converted) error {
-	cols := make([]string, len(fields))
-	set := make([]string, 0, len(fields))
-	for i, f := range fields {
-		cols[i] = quote(ts.cols[f].Col)
-		if f != e.idKey {
-			set = append(set, cols[i]+" = excluded."+cols[i])
+// slotsOf lists the slots set in a signature.
+func slotsOf(sig string) []int {
+	var out []int
+	for i := range len(sig) * 8 {
+		if sig[i>>3]&(1<<(i&7)) != 0 {
+			out = append(out, i)
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", quote(e.table), strings.Join(cols, ", "))
-	args := make([]any, 0, len(rows)*len(fields))
-	for i, r := range rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(" + ph(db.d, len(args)+1, len(fields)) + ")")
-		for _, f := range fields {
-			args = append(args, db.d.arg(ts.cols[f].Type, r.vals[f]))
+	return out
+}
+
+func (w *writer) upsertChunk(ctx context.Context, q querier, sig string, slots []int, rows []converted) error {
+	args := w.args[:0]
+	for _, r := range rows {
+		for _, s := range slots {
+			args = append(args, r.vals[s])
 		}
 	}
-	fmt.Fprintf(&b, " ON CONFLICT (%s) DO ", quote(ts.cols[e.idKey].Col))
-	if len(set) == 0 {
-		b.WriteString("NOTHING")
-	} else {
-		b.WriteString("UPDATE SET " + strings.Join(set, ", "))
-		if mc, ok := ts.cols[e.modKey]; ok && e.modKey != "" && slices.Contains(fields, e.modKey) {
-			m := quote(mc.Col)
-			fmt.Fprintf(&b, " WHERE %s.%s IS NULL OR excluded.%s >= %s.%s", quote(e.table), m, m, quote(e.table), m)
-		}
+	w.args = args
+	key := fmt.Sprintf("%d\x00%s", len(rows), sig)
+	text, ok := w.sqls[key]
+	if !ok {
+		text = w.statement(slots, len(rows))
+		w.sqls[key] = text
 	}
-	if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("dbsync: write %s: %w", e.table, err)
+	err := w.exec(ctx, q, key, text, args)
+	clear(args) // the values are not kept past the statement
+	if err != nil {
+		return fmt.Errorf("dbsync: write %s: %w", w.e.table, err)
 	}
 	return nil
 }
 
-// sameKeys reports whether vals holds exactly the keys of keys.
-func sameKeys(keys []string, vals map[string]any) bool {
-	if keys == nil || len(keys) != len(vals) {
-		return false
-	}
-	for _, k := range keys {
-		if _, ok := vals[k]; !ok {
-			return false
+// exec runs a statement, prepared once and reused in every transaction of
+// the run, or as it is past maxStmts.
+func (w *writer) exec(ctx context.Context, q querier, key, text string, args []any) error {
+	st := w.stmts[key]
+	if st == nil && len(w.stmts) < maxStmts && !w.altered {
+		var err error
+		if st, err = w.db.sql.PrepareContext(ctx, text); err != nil {
+			return err
 		}
+		w.stmts[key] = st
 	}
-	return true
+	var err error
+	switch tq := q.(type) {
+	case *sql.Tx:
+		if st != nil {
+			_, err = tq.StmtContext(ctx, st).ExecContext(ctx, args...)
+			break
+		}
+		_, err = tq.ExecContext(ctx, text, args...)
+	case *sql.DB:
+		if st != nil {
+			_, err = st.ExecContext(ctx, args...)
+			break
+		}
+		_, err = tq.ExecContext(ctx, text, args...)
+	default:
+		_, err = q.ExecContext(ctx, text, args...)
+	}
+	return err
+}
+
+// statement is the upsert of n rows holding the columns of slots.
+func (w *writer) statement(slots []int, n int) string {
+	cols := make([]string, len(slots))
+	set := make([]string, 0, len(slots))
+	hasMod := false
+	for i, s := range slots {
+		cols[i] = quote(w.cols[s].Col)
+		if s != w.id {
+			set = append(set, cols[i]+" = excluded."+cols[i])
+		}
+		hasMod = hasMod || s == w.mod
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", quote(w.e.table), strings.Join(cols, ", "))
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(" + ph(w.db.d, i*len(slots)+1, len(slots)) + ")")
+	}
+	fmt.Fprintf(&b, " ON CONFLICT (%s) DO ", quote(w.cols[w.id].Col))
+	if len(set) == 0 {
+		b.WriteString("NOTHING")
+		return b.String()
+	}
+	b.WriteString("UPDATE SET " + strings.Join(set, ", "))
+	if hasMod {
+		m, t := quote(w.cols[w.mod].Col), quote(w.e.table)
+		fmt.Fprintf(&b, " WHERE %s.%s IS NULL OR excluded.%s >= %s.%s", t, m, m, t, m)
+	}
+	return b.String()
 }

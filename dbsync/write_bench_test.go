@@ -40,14 +40,23 @@ func BenchmarkUpsertSQLite(b *testing.B) {
 	if err := db.ensureTable(ctx, e, ts, fields); err != nil {
 		b.Fatal(err)
 	}
+	w := db.newWriter(e, ts)
+	defer w.close()
 	b.ResetTimer()
 	cpu0 := cpuSeconds()
 	for range b.N {
-		conv, err := db.prepare(ctx, db.sql, e, ts, rows)
+		tx, err := db.sql.BeginTx(ctx, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := db.upsert(ctx, db.sql, e, ts, conv); err != nil {
+		conv, err := w.prepare(ctx, tx, rows)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.upsert(ctx, tx, conv); err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
 			b.Fatal(err)
 		}
 	}
