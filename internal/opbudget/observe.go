@@ -60,7 +60,7 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	if extra > 0 {
 		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra, lump: l.cost.n == 0})
 	}
-	l.cost.learn(own / units)
+	l.cost.learnUnits(own/units, int(units))
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
@@ -180,6 +180,7 @@ func (l *Ledger) setProbe(a Answer) {
 type costEstimate struct {
 	mean, dev time.Duration
 	n         int
+	most      int // the most commands of a request seen
 }
 
 // reserve is what a command in flight is expected to cost (mean plus two
@@ -205,13 +206,23 @@ func (c *costEstimate) attribute(r, units time.Duration) (own, others time.Durat
 	return r, 0
 }
 
-func (c *costEstimate) learn(x time.Duration) {
+// learn takes one request's cost x (a request of one command).
+func (c *costEstimate) learn(x time.Duration) { c.learnUnits(x, 1) }
+
+// learnUnits takes one request's cost per command x, of a request of units
+// commands: a request as large as the largest seen moves the estimate by a
+// quarter of its difference, a smaller one in proportion (a 2-page request
+// ending a shard says less about the next batch of 50 than a batch of 50).
+func (c *costEstimate) learnUnits(x time.Duration, units int) {
+	units = max(units, 1)
+	c.most = max(c.most, units)
 	if c.n == 0 {
 		c.mean, c.dev = x, x/4
 	} else {
+		w := float64(units) / float64(c.most) / 4
 		d := x - c.mean
-		c.mean += d / 4
-		c.dev += (max(d, -d) - c.dev) / 4
+		c.mean += time.Duration(float64(d) * w)
+		c.dev += time.Duration(float64(max(d, -d)-c.dev) * w)
 	}
 	c.n++
 }

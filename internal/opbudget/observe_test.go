@@ -250,3 +250,25 @@ func TestProbeAfterLump(t *testing.T) {
 		})
 	}
 }
+
+// TestLearnWeighsUnits: a small request (a shard's last, mostly empty
+// pages) moves the learned cost per command in proportion to its size, so
+// that the reservation of the next full batch stays near its true cost.
+func TestLearnWeighsUnits(t *testing.T) {
+	var c costEstimate
+	c.learnUnits(20*time.Millisecond, 2) // a probe: before any batch, a full weight
+	if c.mean != 20*time.Millisecond {
+		t.Fatalf("mean %v after the first request, want 20ms", c.mean)
+	}
+	for range 20 {
+		c.learnUnits(70*time.Millisecond, 50)
+	}
+	c.learnUnits(20*time.Millisecond, 2)
+	if c.mean < 69*time.Millisecond {
+		t.Fatalf("mean %v after one 2-command request at 20 ms, want ≥ 69ms", c.mean)
+	}
+	c.learnUnits(20*time.Millisecond, 50)
+	if c.mean > 60*time.Millisecond {
+		t.Fatalf("mean %v after a full request at 20 ms, want a quarter of the way", c.mean)
+	}
+}
