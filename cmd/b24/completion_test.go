@@ -66,7 +66,7 @@ func TestCompletionValues(t *testing.T) {
 		{[]string{"fake", "--plan", "e"}, "enterprise"},
 		{[]string{"methods", "--format", ""}, "table"},
 		{[]string{"completion", ""}, "bash zsh fish powershell"},
-		{[]string{"events", ""}, "listen replay"},
+		{[]string{"events", ""}, "listen replay pull bind list unbind"},
 		{[]string{"help", "li"}, "list"},
 		{[]string{"li"}, "list"},
 		{[]string{"call", "crm.deal.g"}, "crm.deal.get"},

@@ -22,16 +22,20 @@ import (
 
 var eventsCommand = &command{
 	name:    "events",
-	args:    "listen|replay",
-	summary: "receive the portal's outbound webhook events as NDJSON (listen, replay)",
+	args:    "listen|replay|pull|bind|list|unbind [EVENT]",
+	summary: "receive events: the outbound webhook (listen, replay), an application's offline queue (pull, bind, list, unbind)",
 	complete: func(_ *cli, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return []string{"listen", "replay"}, cobra.ShellCompDirectiveNoFileComp
+		return []string{"listen", "replay", "pull", "bind", "list", "unbind"}, cobra.ShellCompDirectiveNoFileComp
 	},
 	example: `  b24 events listen --addr 127.0.0.1:8080 --token-file tokens --spool /var/lib/b24-events
-  b24 events replay --spool /var/lib/b24-events | jq .event`,
+  b24 events replay --spool /var/lib/b24-events | jq .event
+  b24 events bind ONCRMDEALUPDATE --offline
+  b24 events pull --follow -o deals.ndjson
+  b24 events list
+  b24 events unbind ONCRMDEALUPDATE --offline`,
 	long: `"b24 events listen --addr 127.0.0.1:PORT --token-file F" serves the handler URL of
 an outbound webhook (portal: Developer resources, Other, Outbound webhook). Each
 request is checked (size, form, and the member_id, domain and application token
@@ -44,7 +48,17 @@ the events not yet printed.
 stopped: the spool is locked).
 
 F (mode 0600) holds one portal per line: "DOMAIN MEMBER_ID TOKEN", or the token
-alone with --domain and --member-id. See docs/events.md.`,
+alone with --domain and --member-id.
+
+pull, bind, list and unbind need an application profile (b24 auth add --app); a
+webhook gets WRONG_AUTH_TYPE. "b24 events bind EVENT --offline" subscribes the
+application's offline queue ("--handler URL" an online handler), "list" prints
+the bindings, "unbind EVENT" removes them. "b24 events pull" prints the offline
+queue's events as JSON lines (-o FILE: appended, fsynced line by line) and
+clears each record only after its line is written; --follow polls until
+interrupted. Killed at any moment it loses nothing: the next pull with the same
+--process-id takes back what it held (a line may then appear twice). See
+docs/events.md.`,
 	setup: func(fs *pflag.FlagSet, c *cli) func(context.Context, []string) int {
 		var o eventsOpts
 		fs.StringVar(&o.addr, "addr", "", "listen on `host:port` (listen)")
@@ -52,18 +66,26 @@ alone with --domain and --member-id. See docs/events.md.`,
 		fs.StringVar(&o.domain, "domain", "", "the portal's `domain`, when the token file holds only a token")
 		fs.StringVar(&o.memberID, "member-id", "", "the portal's `member_id`, when the token file holds only a token")
 		fs.StringVar(&o.spool, "spool", "b24-events", "the spool `directory`")
+		var oo offlineOpts
+		oo.flags(fs)
 		return func(ctx context.Context, args []string) int {
-			if len(args) != 1 {
-				return c.fail(ctx, usagef("want listen or replay"))
+			if len(args) == 0 {
+				return c.fail(ctx, usagef("want listen, replay, pull, bind, list or unbind"))
 			}
 			var err error
 			switch args[0] {
-			case "listen":
-				err = eventsListen(ctx, c, o)
-			case "replay":
-				err = eventsReplay(ctx, c, o)
+			case "listen", "replay":
+				if len(args) != 1 {
+					err = usagef("events %s takes no arguments", args[0])
+				} else if args[0] == "listen" {
+					err = eventsListen(ctx, c, o)
+				} else {
+					err = eventsReplay(ctx, c, o)
+				}
+			case "pull", "bind", "list", "unbind":
+				err = eventsOffline(ctx, c, oo, args)
 			default:
-				err = usagef("unknown events subcommand %q: want listen or replay", args[0])
+				err = usagef("unknown events subcommand %q: want listen, replay, pull, bind, list or unbind", args[0])
 			}
 			if err != nil {
 				return c.fail(ctx, err)
