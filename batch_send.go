@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24/internal/batchwire"
+	"github.com/b24go/b24/internal/jsonscan"
 	"github.com/b24go/b24/internal/php"
 
 	"github.com/b24go/b24/limit"
@@ -212,7 +213,12 @@ type v2Split struct {
 func (r *Response) batchSplit() *v2Split {
 	if r.split == nil {
 		s := &v2Split{}
-		if s.err = json.Unmarshal(r.Result, &s.env); s.err == nil {
+		if !r.checked && !jsonscan.Valid(r.Result) {
+			s.err = json.Unmarshal(r.Result, &s.env) // the decoder's words
+			if s.err == nil {
+				s.err = errors.New("invalid JSON") // unreachable: Valid agrees with json.Valid
+			}
+		} else if s.env, s.err = batchwire.SplitEnvelope(r.Result); s.err == nil {
 			s.times = keyedTimes(s.env.Time)
 		}
 		r.split = s

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // Response is a successful answer of the portal.
@@ -42,6 +44,9 @@ type Response struct {
 	// split is Result split into a v2 batch's sections, made on first use
 	// (batchSplit) and shared by the operating report and the batch layer.
 	split *v2Split
+	// checked is set when Result is part of a body jsonscan.Valid accepted
+	// (decodeEnvelope): its sections are split without checking again.
+	checked bool
 }
 
 // Timing is the "time" block of an envelope. Every field is optional on the
@@ -138,13 +143,19 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, respErr(false, nil)
 	}
-	var env envelope
-	if err := json.Unmarshal(trimmed, &env); err != nil {
-		// A body cut short (a dropped connection, a proxy's limit) is valid
-		// JSON up to its end: the decoder reports the unexpected end.
+	if !jsonscan.Valid(trimmed) {
+		// Decoded again for the decoder's words. A body cut short (a
+		// dropped connection, a proxy's limit) is valid JSON up to its end:
+		// the decoder reports the unexpected end.
+		var env envelope
+		err := json.Unmarshal(trimmed, &env)
+		if err == nil {
+			err = errors.New("invalid JSON") // unreachable: Valid agrees with json.Valid
+		}
 		truncated := strings.Contains(err.Error(), "unexpected end of JSON input")
 		return nil, respErr(truncated, err)
 	}
+	env := scanEnvelope(trimmed)
 	if e := apiErrorOf(&env, status, method, v, reqID); e != nil {
 		e.redactWith(redact)
 		return nil, e
@@ -160,15 +171,46 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 		if t := bytes.TrimSpace(env.Time); len(t) > 0 && !bytes.Equal(t, []byte("null")) && !hasKeysBesides(trimmed, "time") {
 			return nil, respErr(false, errors.New("no result in the envelope"))
 		}
-		result = json.RawMessage(bytes.Clone(trimmed))
+		result = trimmed
 	}
+	// The body's buffer is reused: the result is the one thing kept as bytes.
+	result = bytes.Clone(result)
 	r := &Response{
 		Result: result, Time: timingOf(env.Time), Status: status, Header: header,
-		Method: method, API: v, RequestID: reqID,
+		Method: method, API: v, RequestID: reqID, checked: true,
 	}
 	r.Total = optInt(env.Total)
 	r.Next = optInt(env.Next)
 	return r, nil
+}
+
+// scanEnvelope reads the members of body, a JSON object that
+// jsonscan.Valid accepted, in one pass, as json.Unmarshal into an envelope
+// would: keys matched whatever their case (strings.EqualFold), the last of
+// a repeated key kept. The values are sub-slices of body.
+func scanEnvelope(body []byte) envelope {
+	var env envelope
+	_ = jsonscan.EachMember(body, func(k, v []byte) bool {
+		if dst := env.member(jsonscan.Key(k)); dst != nil {
+			*dst = v
+		}
+		return true
+	})
+	return env
+}
+
+// member is the field of env that key names (nil for none).
+func (env *envelope) member(key string) *json.RawMessage {
+	for _, f := range [...]struct {
+		name string
+		dst  *json.RawMessage
+	}{{"result", &env.Result}, {"error", &env.Error}, {"error_description", &env.ErrorDescription}, {"argument", &env.Argument},
+		{"total", &env.Total}, {"next", &env.Next}, {"time", &env.Time}} {
+		if strings.EqualFold(key, f.name) {
+			return f.dst
+		}
+	}
+	return nil
 }
 
 // hasKeysBesides reports whether the JSON object obj has a key other than key.

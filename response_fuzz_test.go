@@ -1,11 +1,14 @@
 package b24
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/b24go/b24/internal/jsonscan"
 	"github.com/b24go/b24/limit"
 )
 
@@ -40,6 +43,35 @@ func FuzzTiming(f *testing.F) {
 		r, ok := limit.SaneReport(limit.OperatingReport{Operating: op, ResetAt: reset}, now, w)
 		if ok && (r.Operating < 0 || r.Operating > 2*w || r.ResetAt.After(now.Add(w))) {
 			t.Fatalf("%q: %+v passed as sane", s, r)
+		}
+	})
+}
+
+// FuzzScanEnvelope: the one-pass envelope reader keeps the same members as
+// json.Unmarshal into the envelope (case-folded keys, escaped keys, the
+// last of repeated keys), for every object jsonscan.Valid accepts.
+func FuzzScanEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"result":{"a":[1,2]},"total":5,"next":50,"time":{"start":1}}`,
+		`{"RESULT":1,"result":2,"Error":"x","error_description":"d"}`,
+		`{"r\u0065sult":[],"\u0074ime":null,"argument":"a"}`,
+		`{"ReSuLt":"K","next":"50","x":{"result":3}}`,
+		"{\"resu\u017Ft\":1,\"\u212Aey\":2}", `{}`, `{"result":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 || b[0] != '{' || !jsonscan.Valid(b) {
+			return
+		}
+		var want envelope
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("json.Unmarshal(%q): %v", b, err)
+		}
+		got := scanEnvelope(b)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("scanEnvelope(%q) = %+v, json.Unmarshal gives %+v", b, got, want)
 		}
 	})
 }

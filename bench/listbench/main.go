@@ -273,12 +273,18 @@ func main() {
 	c := parseFlags()
 	if c.cpuProf != "" {
 		f, err := os.Create(c.cpuProf)
-		if err == nil {
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
+		if err != nil || pprof.StartCPUProfile(f) != nil {
+			fmt.Fprintln(os.Stderr, "listbench: -cpuprofile:", err)
+			os.Exit(2)
 		}
 	}
-	os.Exit(run(c))
+	code := run(c)
+	if c.cpuProf != "" {
+		// Before os.Exit, which runs no deferred call: an unstopped
+		// profile is an empty file.
+		pprof.StopCPUProfile()
+	}
+	os.Exit(code)
 }
 
 // run runs the scenario and returns the exit code: 2 for a bad setup, 1

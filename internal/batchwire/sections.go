@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // Envelope is a v2 batch result split into its five sections as sent.
@@ -17,6 +19,43 @@ type Envelope struct {
 	Total  json.RawMessage `json:"result_total"`
 	Next   json.RawMessage `json:"result_next"`
 	Time   json.RawMessage `json:"result_time"`
+	// Checked is set when the sections are parts of a text jsonscan.Valid
+	// accepted (SplitEnvelope): Keyed then splits them without checking again.
+	Checked bool `json:"-"`
+}
+
+// SplitEnvelope splits a v2 batch result into its sections in one pass,
+// without copying: each section is a sub-slice of raw. raw must be a text
+// jsonscan.Valid accepted (the Response's result is); its members are
+// matched as json.Unmarshal into an Envelope matches them (any case, the
+// last of a repeated key kept). null is an empty envelope; any value but an
+// object or null is an error, as for json.Unmarshal.
+func SplitEnvelope(raw json.RawMessage) (Envelope, error) {
+	env := Envelope{Checked: true}
+	r := jsonscan.Trim(raw)
+	if string(r) == "null" {
+		return env, nil
+	}
+	if len(r) == 0 || r[0] != '{' {
+		var e Envelope
+		if err := json.Unmarshal(r, &e); err != nil {
+			return env, err
+		}
+		return env, errors.New("batch result is not an object")
+	}
+	err := jsonscan.EachMember(r, func(k, v []byte) bool {
+		key := jsonscan.Key(k)
+		for _, f := range [...]struct {
+			name string
+			dst  *json.RawMessage
+		}{{"result", &env.Result}, {"result_error", &env.Error}, {"result_total", &env.Total}, {"result_next", &env.Next}, {"result_time", &env.Time}} {
+			if strings.EqualFold(key, f.name) {
+				*f.dst = v
+			}
+		}
+		return true
+	})
+	return env, err
 }
 
 // Sections are the four keyed sections of a v2 batch result (result_time
@@ -48,7 +87,12 @@ func (env *Envelope) Keyed() (*Sections, error) {
 		raw  json.RawMessage
 		name string
 	}{{&s.Result, env.Result, "result"}, {&s.Errors, env.Error, "result_error"}, {&s.Total, env.Total, "result_total"}, {&s.Next, env.Next, "result_next"}} {
-		if *p.dst, err = PHPKeyed(p.raw); err != nil {
+		if env.Checked {
+			*p.dst, err = phpKeyed(p.raw)
+		} else {
+			*p.dst, err = PHPKeyed(p.raw)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("batch %s: %w", p.name, err)
 		}
 	}
@@ -60,15 +104,32 @@ func (env *Envelope) Keyed() (*Sections, error) {
 // otherwise. A v2 batch writes each of its five sections this way, so the
 // same section of one batch can be a list or an object depending on which
 // commands failed. An absent value or null is an empty map.
+//
+// The values are sub-slices of raw, not copies.
 func PHPKeyed(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	r := bytes.TrimSpace(raw)
+	if len(r) > 0 && (r[0] == '[' || r[0] == '{') && !jsonscan.Valid(r) {
+		var v any
+		if err := json.Unmarshal(r, &v); err != nil {
+			return nil, err // the decoder's words
+		}
+		return nil, errors.New("invalid JSON") // unreachable: Valid agrees with json.Valid
+	}
+	return phpKeyed(r)
+}
+
+// phpKeyed is PHPKeyed on a text jsonscan.Valid accepted, in one pass: keys
+// unescaped as json.Unmarshal into a map unescapes them, the last of a
+// repeated key kept.
+func phpKeyed(raw json.RawMessage) (map[string]json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	if len(raw) == 0 || string(raw) == "null" {
 		return map[string]json.RawMessage{}, nil
 	}
 	switch raw[0] {
 	case '[':
-		var list []json.RawMessage
-		if err := json.Unmarshal(raw, &list); err != nil {
+		list, err := jsonscan.Elements(raw)
+		if err != nil {
 			return nil, err
 		}
 		out := make(map[string]json.RawMessage, len(list))
@@ -78,10 +139,11 @@ func PHPKeyed(raw json.RawMessage) (map[string]json.RawMessage, error) {
 		return out, nil
 	case '{':
 		out := map[string]json.RawMessage{}
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return nil, err
-		}
-		return out, nil
+		err := jsonscan.EachMember(raw, func(k, v []byte) bool {
+			out[jsonscan.Key(k)] = v
+			return true
+		})
+		return out, err
 	}
 	return nil, fmt.Errorf("a PHP array must be a JSON list or object, got %.20s", raw)
 }

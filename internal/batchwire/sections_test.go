@@ -1,9 +1,15 @@
 package batchwire
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"testing"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // TestPHPKeyed: json_encode writes a PHP array as [] (empty), a list (keys
@@ -83,4 +89,58 @@ func show(m map[string]json.RawMessage) string {
 		s[k] = string(v)
 	}
 	return fmt.Sprint(s)
+}
+
+// phpKeyedRef is PHPKeyed as it was written before the one-pass scanner:
+// json.Unmarshal into a list or a map.
+func phpKeyedRef(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return map[string]json.RawMessage{}, nil
+	}
+	switch raw[0] {
+	case '[':
+		var list []json.RawMessage
+		err := json.Unmarshal(raw, &list)
+		out := map[string]json.RawMessage{}
+		for i, v := range list {
+			out[fmt.Sprint(i)] = v
+		}
+		return out, err
+	case '{':
+		out := map[string]json.RawMessage{}
+		return out, json.Unmarshal(raw, &out)
+	}
+	return nil, errors.New("not a PHP array")
+}
+
+// FuzzPHPKeyed: the one-pass PHPKeyed gives the same map (escaped keys,
+// invalid UTF-8 in keys, repeated keys) and fails on the same texts as
+// json.Unmarshal did; SplitEnvelope keeps the sections json.Unmarshal into
+// an Envelope keeps.
+func FuzzPHPKeyed(f *testing.F) {
+	for _, s := range []string{`["x",2]`, `{"a":1,"a":2}`, `{"\u0061":1,"b\"":[]}`, "{\"\xff\":1}", `[1,`, `{"a":1]`, `"s"`,
+		`{"result":{"p0":[]},"RESULT_ERROR":[],"result_total":{"p0":5},"result_time":{"p0":{"start":1}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := PHPKeyed(b)
+		want, werr := phpKeyedRef(b)
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("PHPKeyed(%q): error %v, json.Unmarshal: %v", b, err, werr)
+		}
+		if err == nil && !maps.EqualFunc(got, want, func(x, y json.RawMessage) bool { return bytes.Equal(x, y) }) {
+			t.Fatalf("PHPKeyed(%q) = %q, json.Unmarshal gives %q", b, got, want)
+		}
+		if !jsonscan.Valid(b) {
+			return
+		}
+		var wantEnv Envelope
+		werr = json.Unmarshal(b, &wantEnv)
+		env, err := SplitEnvelope(b)
+		env.Checked = false
+		if (err != nil) != (werr != nil) || err == nil && !reflect.DeepEqual(env, wantEnv) {
+			t.Fatalf("SplitEnvelope(%q) = %+v, %v; json.Unmarshal gives %+v, %v", b, env, err, wantEnv, werr)
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrBadJSON is the error of a text that is not the JSON expected.
@@ -53,8 +54,10 @@ func IsEmptyForm(b []byte) bool {
 
 // Key returns the text of a raw JSON key or string (with its quotes),
 // decoding escapes only when it has some.
+// The text is json.Unmarshal's: escapes decoded, bytes of invalid UTF-8
+// replaced by U+FFFD.
 func Key(raw []byte) string {
-	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw[1 : len(raw)-1])
 	}
 	var s string
@@ -166,6 +169,17 @@ func EachMember(b []byte, f func(key, val []byte) bool) error {
 		return ErrBadJSON
 	}
 	return ErrBadJSON
+}
+
+// IsPlainASCII reports whether the content of a JSON string (without its
+// quotes) is ASCII without a backslash: text that reads as it is written.
+func IsPlainASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // KeyIs reports whether the raw JSON key (with quotes) is name.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24/internal/jsonscan"
+	"github.com/b24go/b24/internal/rowdecode"
 )
 
 // v2PageSize is the fixed page size of REST v2 lists.
@@ -325,11 +326,13 @@ func (w *walk[T]) isFull(n int) bool {
 	}
 }
 
-// decode decodes the accepted rows into Ts.
+// decode decodes the accepted rows into Ts (rowdecode: one pass a row, the
+// results and errors of json.Unmarshal).
 func (w *walk[T]) decode(raw [][]byte, c *chunk[T]) error {
 	c.rows = make([]T, len(raw))
+	dec := rowdecode.For[T]()
 	for i, r := range raw {
-		if err := json.Unmarshal(r, &c.rows[i]); err != nil {
+		if err := dec.Decode(r, &c.rows[i]); err != nil {
 			return fmt.Errorf("b24: %s: decoding row %d into %T: %w", w.method, c.ids[i], c.rows[i], err)
 		}
 	}

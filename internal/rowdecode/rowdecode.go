@@ -1,0 +1,232 @@
+// Package rowdecode decodes the rows of a list into a struct type in one
+// pass over each row, as json.Unmarshal would, for the common shape of a
+// row: an object of strings (and nulls) read into string fields and fields
+// whose pointer is a json.Unmarshaler (b24.ID and the other value types).
+// Anything else (another field kind, a number where a string is wanted, an
+// error) decodes the row again with json.Unmarshal, whose result and error
+// are then the answer: the fast path never decides a case differently, it
+// only skips encoding/json's second scan and its reflection per member.
+package rowdecode
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/b24go/b24/internal/jsonscan"
+)
+
+// Decoder decodes rows into T.
+type Decoder[T any] struct {
+	plan *plan // nil: every row through json.Unmarshal
+}
+
+// For returns the decoder of T: the fast path when T is a struct whose
+// fields it covers, json.Unmarshal otherwise.
+func For[T any]() Decoder[T] {
+	return Decoder[T]{plan: planOf(reflect.TypeFor[T]())}
+}
+
+// Decode decodes row into *dst, which must be T's zero value (a row of a
+// fresh slice): the result and the error are json.Unmarshal's.
+func (d Decoder[T]) Decode(row []byte, dst *T) error {
+	if d.plan != nil && jsonscan.Valid(row) && d.plan.decode(row, reflect.ValueOf(dst).Elem()) {
+		return nil
+	}
+	var zero T
+	*dst = zero
+	return json.Unmarshal(row, dst)
+}
+
+// plan is how a struct type's members are found: its fields by JSON name.
+type plan struct {
+	fields []field
+}
+
+type field struct {
+	name      string
+	index     int
+	unmarshal bool // *F is a json.Unmarshaler; else F is of string kind
+}
+
+var plans sync.Map // reflect.Type → *plan (nil: not covered)
+
+var (
+	unmarshalerType     = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func planOf(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	p := makePlan(t)
+	plans.Store(t, p)
+	return p
+}
+
+// makePlan covers a struct type whose fields are all exported or ignored,
+// none embedded, each named once (whatever the case), without the string
+// option, each of string kind (and no TextUnmarshaler) or with a pointer
+// that is a json.Unmarshaler (and not itself a pointer or interface): the
+// rules by which encoding/json finds and fills them are then simple and
+// the same. nil for any other type.
+func makePlan(t reflect.Type) *plan {
+	if t.Kind() != reflect.Struct || reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return nil
+	}
+	p := &plan{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			return nil
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		name, ok := jsonName(sf)
+		if !ok {
+			return nil
+		}
+		if name == "" {
+			continue // json:"-"
+		}
+		f := field{name: name, index: i}
+		pt := reflect.PointerTo(sf.Type)
+		switch k := sf.Type.Kind(); {
+		case k != reflect.Pointer && k != reflect.Interface && pt.Implements(unmarshalerType):
+			f.unmarshal = true
+		case k == reflect.String && !pt.Implements(textUnmarshalerType) && !pt.Implements(unmarshalerType):
+		default:
+			return nil
+		}
+		for _, g := range p.fields {
+			if strings.EqualFold(g.name, name) {
+				return nil
+			}
+		}
+		p.fields = append(p.fields, f)
+	}
+	return p
+}
+
+// jsonName is the field's member name ("" for json:"-"); ok is false for a
+// tag this package leaves to encoding/json (the string option, a name that
+// is not plain letters, digits and underscores).
+func jsonName(sf reflect.StructField) (string, bool) {
+	tag, has := sf.Tag.Lookup("json")
+	if !has {
+		return sf.Name, true
+	}
+	if tag == "-" {
+		return "", true
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o != "omitempty" && o != "omitzero" {
+			return "", false
+		}
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return "", false
+		}
+	}
+	if name == "" {
+		name = sf.Name
+	}
+	return name, true
+}
+
+// decode fills v from row, a valid JSON text; false when a member needs
+// encoding/json (then v is partly filled and the caller starts again).
+func (p *plan) decode(row []byte, v reflect.Value) bool {
+	ok := true
+	err := jsonscan.EachMember(row, func(k, val []byte) bool {
+		f := p.find(k)
+		if f == nil {
+			return true // a member no field names: ignored, as encoding/json does
+		}
+		ok = f.set(v.Field(f.index), val)
+		return ok
+	})
+	return ok && err == nil
+}
+
+// find is the field the raw key (with its quotes) names: the exact name
+// first, else the name equal under case folding (encoding/json's order; a
+// key with escapes or bytes outside ASCII is unescaped by jsonscan.Key and
+// folded by strings.EqualFold, as encoding/json folds it); nil for none.
+func (p *plan) find(raw []byte) *field {
+	key := raw[1 : len(raw)-1]
+	for i := range p.fields {
+		if string(key) == p.fields[i].name {
+			return &p.fields[i]
+		}
+	}
+	if jsonscan.IsPlainASCII(key) {
+		for i := range p.fields {
+			if equalFoldASCII(key, p.fields[i].name) {
+				return &p.fields[i]
+			}
+		}
+		return nil
+	}
+	name := jsonscan.Key(raw)
+	for i := range p.fields {
+		if strings.EqualFold(name, p.fields[i].name) {
+			return &p.fields[i]
+		}
+	}
+	return nil
+}
+
+// equalFoldASCII is strings.EqualFold for two ASCII texts.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// set stores val into fv; false when encoding/json must decide.
+func (f *field) set(fv reflect.Value, val []byte) bool {
+	if f.unmarshal {
+		return fv.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(val) == nil
+	}
+	switch val[0] {
+	case 'n': // null leaves a string as it is
+		return true
+	case '"':
+		s := val[1 : len(val)-1]
+		if jsonscan.IsPlainASCII(s) || utf8.Valid(s) && bytes.IndexByte(s, '\\') < 0 {
+			fv.SetString(string(s))
+			return true
+		}
+		var str string
+		if json.Unmarshal(val, &str) != nil {
+			return false
+		}
+		fv.SetString(str)
+		return true
+	}
+	return false // a number, a bool, an object or a list into a string
+}

@@ -1,0 +1,142 @@
+package rowdecode
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"testing"
+)
+
+// id reads a JSON number or a numeric string, as b24.ID does, and records
+// the bytes it was given.
+type id struct {
+	N   int64
+	Got string
+}
+
+func (x *id) UnmarshalJSON(b []byte) error {
+	x.Got = string(b)
+	s := string(b)
+	if len(s) >= 2 && s[0] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("not an id")
+	}
+	x.N = n
+	return nil
+}
+
+type stage string
+
+type deal struct {
+	ID          id
+	TITLE       string
+	Stage       stage  `json:"STAGE_ID"`
+	Opportunity string `json:"OPPORTUNITY,omitempty"`
+	Skipped     string `json:"-"`
+	hidden      string
+}
+
+type withInt struct {
+	ID id
+	N  int
+}
+
+type withString struct {
+	N string `json:",string"`
+}
+
+// TestPlanCovers: which types take the fast path.
+func TestPlanCovers(t *testing.T) {
+	for _, tc := range []struct {
+		typ  reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[deal](), true},
+		{reflect.TypeFor[withInt](), false},
+		{reflect.TypeFor[withString](), false},
+		{reflect.TypeFor[map[string]any](), false},
+		{reflect.TypeFor[struct{ A, a2, B string }](), true},
+		{reflect.TypeFor[struct {
+			A string
+			B string `json:"a"`
+		}](), false},
+		{reflect.TypeFor[struct{ deal }](), false},
+		{reflect.TypeFor[struct{ P *string }](), false},
+		{reflect.TypeFor[id](), false},
+		{reflect.TypeFor[struct {
+			Dash string `json:"-,"`
+		}](), false},
+	} {
+		if got := planOf(tc.typ) != nil; got != tc.want {
+			t.Errorf("%v: covered %v, want %v", tc.typ, got, tc.want)
+		}
+	}
+	_ = deal{hidden: ""}
+}
+
+var rowSeeds = []string{
+	`{"ID":"12","TITLE":"Deal 12","STAGE_ID":"C1:NEW","OPPORTUNITY":"1500.00"}`,
+	`{"ID":12,"TITLE":null,"STAGE_ID":"\u00e9\"x\"","OPPORTUNITY":"a\\b","X":[1,{"y":2}]}`,
+	`{"id":"7","title":"lower","stage_id":"s","Skipped":"no","-":"dash"}`,
+	`{"ID":"x"}`, `{"ID":null}`, `{"TITLE":5}`, `{"TITLE":"a","TITLE":null,"TITLE":"b"}`, `{"\u0049D":"3","tItLe":"t"}`,
+	"{\"TITLE\":\"\xff\xfe\",\"\xffID\":1}", `null`, `[]`, `{"ID":"1"`, `{"ID":"1"} x`, `"s"`, `{"hidden":"h"}`,
+	"{\"\u212AEY\":1,\"\u017Ftage_id\":\"long s\"}", `{"ID":{"a":1}}`, `{"OPPORTUNITY":true}`,
+}
+
+// FuzzDecode: the fast path decodes every row as json.Unmarshal does: the
+// same value and the same error.
+func FuzzDecode(f *testing.F) {
+	for _, s := range rowSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, row []byte) {
+		check[deal](t, row)
+		check[withInt](t, row)
+		check[struct{ A, B string }](t, row)
+	})
+}
+
+func TestDecodeSeeds(t *testing.T) {
+	for _, s := range rowSeeds {
+		check[deal](t, []byte(s))
+		check[withInt](t, []byte(s))
+	}
+}
+
+func check[T any](t *testing.T, row []byte) {
+	t.Helper()
+	var got, want T
+	gerr := For[T]().Decode(row, &got)
+	werr := json.Unmarshal(row, &want)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%T from %q: Decode gives %+v, %v; json.Unmarshal %+v, %v", got, row, got, gerr, want, werr)
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	row := []byte(`{"ID":"123456","TITLE":"Deal number 123456","STAGE_ID":"C1:NEW","OPPORTUNITY":"15000.00"}`)
+	b.Run("rowdecode", func(b *testing.B) {
+		d := For[deal]()
+		b.ReportAllocs()
+		for b.Loop() {
+			var v deal
+			if err := d.Decode(row, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v deal
+			if err := json.Unmarshal(row, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
