@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events/offline"
+	"github.com/b24go/b24/internal/php"
 	"github.com/b24go/b24/oauth"
 )
 
@@ -288,4 +290,90 @@ func TestConfig(t *testing.T) {
 	if _, err := offline.New(nil, offline.Config{ProcessID: "p"}); !errors.Is(err, offline.ErrInvalid) {
 		t.Errorf("New(nil): %v", err)
 	}
+}
+
+// TestFollow: Follow picks up events raised while it runs, offers a failed
+// event again only after RetryFailed, and returns the context's error.
+func TestFollow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, h := setup(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var handled []string
+		tries := 0
+		done := make(chan error, 1)
+		c := consumer(t, h, offline.Config{Poll: time.Second, RetryFailed: 10 * time.Second})
+		go func() {
+			done <- c.Follow(ctx, func(_ context.Context, e offline.Event) error {
+				if e.Action == "UPDATE" {
+					if tries++; tries == 1 {
+						return errors.New("later")
+					}
+				}
+				handled = append(handled, e.Action)
+				return nil
+			})
+		}()
+		time.Sleep(500 * time.Millisecond) // the first pass (and its failed pass) is over
+		ids := addDeals(t, h, 2)
+		b24.CallAs[bool](ctx, h.V2(), "crm.deal.update", map[string]any{"id": ids[0], "fields": map[string]any{"TITLE": "u"}})
+		time.Sleep(1500 * time.Millisecond) // one poll
+		synctest.Wait()
+		if fmt.Sprint(handled) != "[ADD ADD]" || tries != 1 {
+			t.Fatalf("after a poll: handled %v, update tried %d times", handled, tries)
+		}
+		time.Sleep(10 * time.Second) // RetryFailed
+		synctest.Wait()
+		if fmt.Sprint(handled) != "[ADD ADD UPDATE]" || tries != 2 || s.OfflineRecords("") != 0 {
+			t.Fatalf("after RetryFailed: handled %v, tries %d, records %d", handled, tries, s.OfflineRecords(""))
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Follow returned %v", err)
+		}
+	})
+}
+
+// TestHostilePortal: answers the consumer must not trust end the pass with
+// an error: a record without a usable ID, a portal that answers the clear
+// but does not clear (the same batch comes back), an error read that
+// ignores the id filter.
+func TestHostilePortal(t *testing.T) {
+	for name, tc := range map[string]struct {
+		method, result, want string
+	}{
+		"bad ID":          {"event.offline.get", `{"process_id":"test-consumer","events":[{"ID":"x","MESSAGE_ID":"m","EVENT_NAME":"ONCRMDEALADD"}]}`, "a record with ID"},
+		"no message id":   {"event.offline.get", `{"process_id":"test-consumer","events":[{"ID":"5","EVENT_NAME":"ONCRMDEALADD"}]}`, "no usable MESSAGE_ID"},
+		"clear ignored":   {"event.offline.clear", `true`, "did not clear"},
+		"not an object":   {"event.offline.get", `[1,2]`, "answer"},
+		"list not a list": {"event.offline.list", `"x"`, "answer"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, h := setup(t)
+			addDeals(t, h, 2)
+			v, err := php.DecodeJSON([]byte(tc.result))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.OnResult(tc.method, v)
+			_, err = consumer(t, h, offline.Config{}).Drain(context.Background(), func(context.Context, offline.Event) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Drain: %v, want an error about %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("filter ignored", func(t *testing.T) {
+		s, h := setup(t)
+		addDeals(t, h, 3)
+		c := consumer(t, h, offline.Config{Limit: 1})
+		c.Drain(context.Background(), func(context.Context, offline.Event) error { return errors.New("fail all") })
+		s.On("event.offline.get", func(call *b24test.Call) (b24test.Result, *b24test.Error) {
+			call.Params.Delete("filter") // a portal that ignores it
+			return call.Run()
+		})
+		_, err := c.Drain(context.Background(), func(context.Context, offline.Event) error { return errors.New("fail again") })
+		if err == nil || !strings.Contains(err.Error(), "ignored the filter") {
+			t.Fatalf("Drain: %v", err)
+		}
+	})
 }
