@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -299,12 +300,16 @@ func TestFollow(t *testing.T) {
 		s, h := setup(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		var mu sync.Mutex // the handler runs in Follow's goroutine
 		var handled []string
 		tries := 0
+		state := func() (string, int) { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(handled), tries }
 		done := make(chan error, 1)
 		c := consumer(t, h, offline.Config{Poll: time.Second, RetryFailed: 10 * time.Second})
 		go func() {
 			done <- c.Follow(ctx, func(_ context.Context, e offline.Event) error {
+				mu.Lock()
+				defer mu.Unlock()
 				if e.Action == "UPDATE" {
 					if tries++; tries == 1 {
 						return errors.New("later")
@@ -319,13 +324,13 @@ func TestFollow(t *testing.T) {
 		b24.CallAs[bool](ctx, h.V2(), "crm.deal.update", map[string]any{"id": ids[0], "fields": map[string]any{"TITLE": "u"}})
 		time.Sleep(1500 * time.Millisecond) // one poll
 		synctest.Wait()
-		if fmt.Sprint(handled) != "[ADD ADD]" || tries != 1 {
-			t.Fatalf("after a poll: handled %v, update tried %d times", handled, tries)
+		if h, n := state(); h != "[ADD ADD]" || n != 1 {
+			t.Fatalf("after a poll: handled %v, update tried %d times", h, n)
 		}
 		time.Sleep(10 * time.Second) // RetryFailed
 		synctest.Wait()
-		if fmt.Sprint(handled) != "[ADD ADD UPDATE]" || tries != 2 || s.OfflineRecords("") != 0 {
-			t.Fatalf("after RetryFailed: handled %v, tries %d, records %d", handled, tries, s.OfflineRecords(""))
+		if h, n := state(); h != "[ADD ADD UPDATE]" || n != 2 || s.OfflineRecords("") != 0 {
+			t.Fatalf("after RetryFailed: handled %v, tries %d, records %d", h, n, s.OfflineRecords(""))
 		}
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
