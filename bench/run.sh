@@ -34,7 +34,8 @@ build_b24
 (cd "$root" && timeout 600 go build -o "$tmp/listbench" ./bench/listbench)
 
 lb() {
-	timeout 600 "$tmp/listbench" -fake-log "$tmp/fake.log" "$@"
+	# shellcheck disable=SC2086 # $LBFLAGS: extra listbench flags, words (e.g. -trace FILE)
+	timeout 600 "$tmp/listbench" -fake-log "$tmp/fake.log" ${LBFLAGS:-} "$@"
 	echo "                 (the fake used $(fake_cpu) s of CPU; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 

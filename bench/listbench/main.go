@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 )
 
 // deal is a row of the export: the selected fields, or, for a full record,
@@ -169,6 +170,7 @@ type config struct {
 	deadline                              time.Duration
 	adaptive, spread                      bool
 	others                                float64
+	trace                                 string
 }
 
 func parseFlags() config {
@@ -186,6 +188,7 @@ func parseFlags() config {
 	flag.BoolVar(&c.adaptive, "adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
 	flag.DurationVar(&latRow, "latency-row", latRow, "the fake's -latency-row (the bounds' cost of a row)")
 	flag.DurationVar(&latRequest, "latency-request", latRequest, "the fake's -latency-request (the bounds' cost of a call)")
+	flag.StringVar(&c.trace, "trace", "", "export: write each request's ask, admit and answer times, units and figure here")
 	flag.Float64Var(&c.others, "others", 0, "export: a second client (its own Hook and limiter, as another process) spends this share of the operating budget on the same webhook while the export runs; the bound assumes the export has L less that share")
 	flag.BoolVar(&c.spread, "spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
 	flag.Parse()
@@ -198,6 +201,7 @@ type bench struct {
 	fi     fakeInfo
 	client *http.Client
 	params b24.RestrictionParams
+	trace  *tracer // -trace: the export's limiter
 }
 
 func newBench(c config) (*bench, error) {
@@ -225,11 +229,31 @@ func newBench(c config) (*bench, error) {
 	params.Retry.BaseDelay = time.Duration(float64(params.Retry.BaseDelay) / fi.scale)
 	params.Retry.MaxDelay = time.Duration(float64(params.Retry.MaxDelay) / fi.scale)
 	params.Adaptive.Enabled = c.adaptive
-	return &bench{fi: fi, client: client, params: params}, nil
+	bn := &bench{fi: fi, client: client, params: params}
+	if c.trace != "" {
+		f, err := os.Create(c.trace)
+		if err != nil {
+			return nil, err
+		}
+		l, err := limit.New(params.Params)
+		if err != nil {
+			return nil, err
+		}
+		bn.trace = &tracer{Limiter: l, w: f, t0: time.Now()}
+	}
+	return bn, nil
 }
 
-func (bn *bench) hook() (*b24.Hook, error) {
-	return b24.FromWebhookURL(bn.fi.webhook, b24.WithHTTPClient(bn.client), b24.WithRestrictionParams(bn.params))
+// hook is a Hook for the fake, with the traced limiter when -trace is set
+// (own: a Hook with its own limiter, as another process).
+func (bn *bench) hook() (*b24.Hook, error) { return bn.newHook(false) }
+
+func (bn *bench) newHook(own bool) (*b24.Hook, error) {
+	opts := []b24.Option{b24.WithHTTPClient(bn.client), b24.WithRestrictionParams(bn.params)}
+	if bn.trace != nil && !own {
+		opts = append(opts, b24.WithLimiter(bn.trace))
+	}
+	return b24.FromWebhookURL(bn.fi.webhook, opts...)
 }
 
 // report prints the result line: the measured figures, the bounds and the

@@ -97,7 +97,7 @@ func (bn *bench) others(ctx context.Context, share float64) (stop func() string)
 			done <- fmt.Sprintf("; other client: %d batches of %d (one every %v), %d commands refused, %d failed",
 				batches, othersBatch, every.Round(time.Millisecond), refused, failed)
 		}()
-		h, err := bn.hook()
+		h, err := bn.newHook(true)
 		if err != nil {
 			failed++
 			return
