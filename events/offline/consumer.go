@@ -281,6 +281,7 @@ func (c *Consumer) get(ctx context.Context, errored bool, after int64) (string, 
 // handled is still settled.
 func (c *Consumer) handle(ctx context.Context, fn Func, pid string, evs []Event, st *Stats) error {
 	var done, failed []string
+	var stop error
 	for _, e := range evs {
 		if ctx.Err() != nil {
 			break
@@ -289,12 +290,29 @@ func (c *Consumer) handle(ctx context.Context, fn Func, pid string, evs []Event,
 		switch {
 		case err == nil:
 			done = append(done, strconv.FormatInt(e.RecordID, 10))
+		case errors.Is(err, errStop):
+			stop = err
 		case ctx.Err() != nil:
 		default:
 			failed = append(failed, e.MessageID)
 			c.log.Warn("offline: handler failed; the record is marked failed", "event", e.Name, "id", e.ID, "record", e.RecordID, "err", err)
 		}
+		if stop != nil {
+			break
+		}
 	}
+	if err := c.settleBatch(ctx, pid, done, failed, st); err != nil {
+		return err
+	}
+	if stop != nil {
+		return stop
+	}
+	return ctx.Err()
+}
+
+// settleBatch clears the handled records and marks the failed ones (with a
+// context that outlives a cancelled one: what was handled is settled).
+func (c *Consumer) settleBatch(ctx context.Context, pid string, done, failed []string, st *Stats) error {
 	if pid == "" {
 		st.Handled += len(done)
 		return nil // the portal held nothing for us: nothing to settle
@@ -309,7 +327,7 @@ func (c *Consumer) handle(ctx context.Context, fn Func, pid string, evs []Event,
 		return fmt.Errorf("offline: marking %d records failed: %w", len(failed), err)
 	}
 	st.Failed += len(failed)
-	return ctx.Err()
+	return nil
 }
 
 // settle clears or marks failed the records of the process named in list

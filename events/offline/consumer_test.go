@@ -382,3 +382,44 @@ func TestHostilePortal(t *testing.T) {
 		}
 	})
 }
+
+// TestAll: the iterator clears the events the loop went past; a break
+// leaves the event it broke on and the rest in the queue; a pass error is
+// yielded.
+func TestAll(t *testing.T) {
+	s, h := setup(t)
+	addDeals(t, h, 5)
+	c := consumer(t, h, offline.Config{})
+	n := 0
+	for e, err := range c.All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 || e.ID == "" {
+			break
+		}
+	}
+	if left := s.OfflineRecords(""); left != 3 {
+		t.Fatalf("records after a break at the third: %d, want 3", left)
+	}
+	n = 0
+	for _, err := range c.All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 || s.OfflineRecords("") != 0 {
+		t.Fatalf("second loop: %d events, %d records left", n, s.OfflineRecords(""))
+	}
+	s.OnError("event.offline.list", "ACCESS_DENIED", "no")
+	n = 0
+	for e, err := range c.All(context.Background()) {
+		if n++; err == nil || e.RecordID != 0 {
+			t.Fatalf("yielded %+v, %v; want the pass's error", e, err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the pass's error yielded %d times", n)
+	}
+}
