@@ -299,6 +299,7 @@ func (l *Limiter) Stats() limit.Stats {
 type keys struct {
 	all     []string // bucket, then the state of each method
 	methods []string
+	units   []int // per method: the commands billed to it (limit.Request.Units)
 	portal  string
 	cred    string
 }
@@ -310,7 +311,12 @@ func (l *Limiter) keysFor(req limit.Request) keys {
 	tag := l.prefix + "{" + braces.Replace(req.Portal) + "}:"
 	k := keys{all: make([]string, 0, 1+len(req.Methods)), methods: req.Methods, portal: req.Portal, cred: req.Credential}
 	k.all = append(k.all, tag+"r")
-	for _, m := range req.Methods {
+	for i, m := range req.Methods {
+		u := 1
+		if i < len(req.Units) {
+			u = max(req.Units[i], 1)
+		}
+		k.units = append(k.units, u)
 		k.all = append(k.all, tag+"o:"+req.Credential+":"+m)
 	}
 	return k

@@ -34,7 +34,7 @@ func (l *Limiter) attempt(ctx context.Context, k keys, token string, p *limit.Pa
 	admitted := true
 	for i := range k.methods {
 		b := restore(decodeState(states[i]), lp, pnow, l.resTTL)
-		tk, ok, at := b.led.Admit(pnow)
+		tk, ok, at := b.led.AdmitUnits(pnow, k.units[i])
 		if !ok {
 			// Only a call settling makes room (at zero): look again after
 			// the poll interval (Acquire looks again after it at most anyway:
@@ -145,12 +145,13 @@ func (l *Limiter) lessons(k keys, o *limit.Outcome, p *limit.Params, now time.Ti
 // learn applies an outcome to method m's budget: its figures, then a 429
 // (nothing goes before the reported reset when it is ahead, else before the
 // next slot boundary).
-func (b *budget) learn(m string, o *limit.Outcome, ls []lesson, pnow time.Time, p *limit.Params) {
+func (b *budget) learn(m string, units int, o *limit.Outcome, ls []lesson, pnow time.Time, p *limit.Params) {
 	window := p.Operating.Window
 	for _, x := range ls {
 		if x.method != m {
 			continue
 		}
+		x.answer.Units = units
 		b.led.Observe(x.answer)
 		b.st.Known, b.st.Used, b.st.Reset = true, int64(x.report.Operating), 0
 		if !x.report.ResetAt.IsZero() {
@@ -167,6 +168,42 @@ func (b *budget) learn(m string, o *limit.Outcome, ls []lesson, pnow time.Time, 
 		b.st.Used = max(b.st.Used, int64(p.Operating.Limit))
 	}
 }
+
+// Fit implements limit.Fitter: how many of the units req bills to its
+// methods fit in the shared budgets now, beside every process's calls in
+// flight (the smallest answer of its methods). It reads the budgets from
+// Redis; when Redis fails it answers all of them, and Acquire reports the
+// outage.
+func (l *Limiter) Fit(req limit.Request) int {
+	if f, ok := l.local.(limit.Fitter); ok && l.inFallback() {
+		return f.Fit(req)
+	}
+	k := l.keysFor(req)
+	n := 0
+	for _, u := range k.units {
+		n = max(n, u)
+	}
+	if n == 0 {
+		return 0
+	}
+	p := l.params.Load()
+	if _, _, err := l.commit(context.Background(), k, p, bucketNone, nil, nil); err != nil {
+		return n
+	}
+	_, states, ok := l.cached(k)
+	if !ok {
+		return n
+	}
+	_, pnow := l.portalNow(l.clockOf(k), time.Now())
+	fit := n
+	for i := range k.methods {
+		b := restore(decodeState(states[i]), ledgerParams(p), pnow, l.resTTL)
+		fit = min(fit, b.led.Fit(pnow, k.units[i]))
+	}
+	return fit
+}
+
+var _ limit.Fitter = (*Limiter)(nil)
 
 // maxSettleTries bounds the commits of one release that other processes'
 // writes make stale; past it the reservation is left to expire.
@@ -214,7 +251,7 @@ func (l *Limiter) settle(k keys, token string, o *limit.Outcome) {
 			st.Ledger.Settled = true
 			b := restore(st, lp, pnow, l.resTTL)
 			if o != nil {
-				b.learn(m, o, ls, pnow, p)
+				b.learn(m, k.units[i], o, ls, pnow, p)
 			}
 			used[i] = -1
 			if b.st.Known {

@@ -300,6 +300,58 @@ func TestOperatingReservations(t *testing.T) {
 	}
 }
 
+// TestFitShared: Fit answers how many commands of a batch fit in the shared
+// budget now, beside the calls in flight of every process.
+func TestFitShared(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	a := newTestLimiter(t, c, prefix, scaled())
+	b := newTestLimiter(t, c, prefix, scaled())
+	req := opReq("cred-fit")
+	batch := req
+	batch.Units = []int{10}
+	if got := b.Fit(batch); got != 10 {
+		t.Fatalf("Fit before any cost is known = %d, want all 10", got)
+	}
+	// A command costs 500 ms and reserves 640.6 ms (see TestOperatingReservations).
+	for i := range 3 {
+		reportCost(t, a, req, time.Duration(i+1)*500*time.Millisecond, 600*time.Millisecond)
+	}
+	if got := b.Fit(batch); got != 5 { // (4.75 s − 1.5 s) / 640.6 ms
+		t.Fatalf("Fit with 1.5 s recorded = %d, want 5", got)
+	}
+	p1, p2 := acquire(t, a, req), acquire(t, a, req) // in flight in the other process
+	defer p1.Release(limit.Outcome{})
+	defer p2.Release(limit.Outcome{})
+	if got := b.Fit(batch); got != 3 { // (4.75 s − 1.5 s − 2 × 640.6 ms) / 640.6 ms
+		t.Fatalf("Fit with 2 calls in flight in another process = %d, want 3", got)
+	}
+	if got := b.Fit(limit.Request{Portal: req.Portal}); got != 0 {
+		t.Fatalf("Fit of a request of no method = %d, want 0", got)
+	}
+}
+
+// TestUnitsLearntPerCommand: a batch of 10 commands that cost 1 s teaches
+// the shared ledger 100 ms a command, and the next batch of 10 reserves 10
+// times a command's cost (as limit.New does).
+func TestUnitsLearntPerCommand(t *testing.T) {
+	c := needRedis(t)
+	l := newTestLimiter(t, c, testPrefix(t), scaled())
+	batch := opReq("cred-units")
+	batch.Units = []int{10}
+	reportCost(t, l, batch, time.Second, 3*time.Second)
+	st := stateOf(t, l, batch)
+	if got := time.Duration(st.Ledger.CostMean); got != 100*time.Millisecond {
+		t.Fatalf("cost learnt %v, want 100ms a command", got)
+	}
+	pm := acquire(t, l, batch)
+	defer pm.Release(limit.Outcome{})
+	// One answer: a command reserves its mean plus two deviations of a quarter.
+	if st := stateOf(t, l, batch); len(st.Res) != 1 || time.Duration(st.Res[0].Cost) != 1500*time.Millisecond {
+		t.Fatalf("reservations %+v, want one of 10 × 150 ms", st.Res)
+	}
+}
+
 // reportCost settles one call that lasted elapsed with the figure op, taken now.
 func reportCost(t *testing.T, l *Limiter, req limit.Request, op, elapsed time.Duration) {
 	t.Helper()

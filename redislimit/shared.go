@@ -74,7 +74,7 @@ type budget struct {
 // restore builds the ledger of st at portal time now. Reservations past
 // their expiry are dropped; every stored time is clamped to what a sane
 // process could have written (a reset, block or probe at most a window
-// ahead, a slot not after now's, a reservation at most ttl, this process's
+// ahead, a slot at most two after now's, a reservation at most ttl, this process's
 // WithReservationTTL): a state from a skewed or faulty process blocks a
 // method for at most the window or the reservation TTL.
 func restore(st sharedState, p opbudget.Params, now time.Time, ttl time.Duration) budget {
@@ -97,11 +97,13 @@ func restore(st sharedState, p opbudget.Params, now time.Time, ttl time.Duration
 	st.Ledger.Blocked = minTime(st.Ledger.Blocked, horizon)
 	st.Ledger.ProbeAt = minTime(st.Ledger.ProbeAt, horizon)
 	st.Reset = min(st.Reset, horizon.UnixNano())
-	led := opbudget.New(p)
-	cur := led.Slot(now)
+	// Another process's clock may read the portal's a little later than
+	// this one's (each keeps bounds of its own): slots up to two ahead are
+	// its, further is absurd.
+	last := opbudget.New(p).Slot(now) + 2
 	for _, es := range [][]opbudget.Entry{st.Ledger.Own, st.Ledger.Others} {
 		for i := range es {
-			es[i].Slot = min(es[i].Slot, cur)
+			es[i].Slot = min(es[i].Slot, last)
 		}
 	}
 	return budget{st: st, led: opbudget.Restore(p, st.Ledger)}
