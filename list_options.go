@@ -3,6 +3,7 @@ package b24
 import (
 	"fmt"
 
+	"github.com/b24go/b24/internal/listhook"
 	"github.com/b24go/b24/internal/listwalk"
 )
 
@@ -196,4 +197,11 @@ func badListConfig(method string, cfg listConfig, err error) error {
 		*cfg.report = ListReport{Method: method, End: ListFailed, Err: err}
 	}
 	return err
+}
+
+func init() {
+	listhook.NoRangeProbe = ListOption(listOpt(func(c *listConfig) error {
+		c.walk.NoProbe = true
+		return nil
+	}))
 }

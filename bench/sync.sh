@@ -86,5 +86,5 @@ for db in "sqlite:$tmp/r.db" "$pg"; do
 	t0=$(date +%s%N)
 	b24 sync crm.deal --db "$db" --quiet --json >"$tmp/rep.json"
 	t1=$(date +%s%N)
-	echo "${db%%:*}: $changed changed, $deleted deleted of $ids: $(secs "$t0" "$t1") s, report $(cat "$tmp/rep.json"); estimate changed/2500 + ids/2500 = $est requests (+ server.time, fields, probe)"
+	echo "${db%%:*}: $changed changed, $deleted deleted of $ids: $(secs "$t0" "$t1") s, report $(cat "$tmp/rep.json"); estimate changed/2500 + ids/2500 = $est requests (+ 1: the start-up batch of server.time, fields and the probe)"
 done

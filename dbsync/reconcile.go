@@ -19,7 +19,7 @@ func (r *run) idWalk(ctx context.Context) ([]int64, error) {
 	params := r.e.withParams(r.e.order())
 	params["select"] = []string{r.e.idFilter}
 	var ids []int64
-	for page, err := range b24.FetchListPages[row](ctx, r.api, r.e.list, params) {
+	for page, err := range b24.FetchListPages[row](ctx, r.api, r.e.list, params, noProbe) {
 		if err != nil {
 			return nil, fmt.Errorf("dbsync: id walk of %s: %w", r.e.name, err)
 		}

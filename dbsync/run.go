@@ -12,19 +12,22 @@ import (
 
 // run is one Sync in progress.
 type run struct {
-	db    *DB
-	hook  *b24.Hook
-	api   *b24.API
-	e     entity
-	o     Options
-	ts    *tableSchema
-	sel   []string
-	st    state
-	now   time.Time // the portal's time at the run's start (server.time)
-	began time.Time
-	req0  int64
-	rep   Report
-	w     *writer // the table's writer, made at the first write
+	db   *DB
+	hook *b24.Hook
+	api  *b24.API
+	e    entity
+	o    Options
+	ts   *tableSchema
+	sel  []string
+	st   state
+	now  time.Time // the portal's time at the run's start (server.time)
+	// probed is set when the start-up batch probed the change filter;
+	// probeOK is its outcome (the filter is honoured).
+	probed, probeOK bool
+	began           time.Time
+	req0            int64
+	rep             Report
+	w               *writer // the table's writer, made at the first write
 }
 
 func (r *run) requests() int64 { return r.hook.Stats().Requests - r.req0 }
@@ -81,20 +84,17 @@ func (r *run) run(ctx context.Context) error {
 	return r.finish(ctx, mode)
 }
 
-// prepare reads the portal's time, the state and the fields, and brings
-// the table in line.
+// prepare reads the state, then the portal's time, the fields and the
+// probe (one batch: startup), and brings the table in line.
 func (r *run) prepare(ctx context.Context) error {
 	var err error
-	if r.now, err = r.portalNow(ctx); err != nil {
-		return err
-	}
 	if r.st, err = r.db.loadState(ctx, r.db.sql, r.e.table); err != nil {
 		return err
 	}
 	if r.ts, err = r.db.loadSchema(ctx, r.e.table); err != nil {
 		return err
 	}
-	fields, err := fetchFields(ctx, r.api, r.e)
+	fields, err := r.startup(ctx, r.st.Phase == "ready" && r.e.modFilter != "")
 	if err != nil {
 		return err
 	}
@@ -123,15 +123,7 @@ func (r *run) portalNow(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("dbsync: server.time: %w", err)
 	}
-	var s string
-	if err := json.Unmarshal(resp.Result, &s); err != nil {
-		return time.Time{}, fmt.Errorf("dbsync: server.time: %w", err)
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("dbsync: server.time %q: %w", clip([]byte(s)), err)
-	}
-	return t, nil
+	return parsePortalTime(resp.Result)
 }
 
 // changes walks the rows changed since the watermark minus the overlap,
@@ -141,9 +133,11 @@ func (r *run) changes(ctx context.Context) (string, []int64, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("dbsync: state of %s: watermark %q: %w", r.e.table, r.st.Watermark, err)
 	}
-	ok, err := r.probe(ctx)
-	if err != nil {
-		return "", nil, err
+	ok := r.probeOK
+	if !r.probed { // a resumed walk: the start-up batch did not probe
+		if ok, err = r.probe(ctx); err != nil {
+			return "", nil, err
+		}
 	}
 	if !ok {
 		r.o.Logger.Warn("dbsync: the portal ignores the change filter: a full walk", "table", r.e.table, "filter", ">="+r.e.modFilter)
@@ -160,9 +154,7 @@ func (r *run) changes(ctx context.Context) (string, []int64, error) {
 // portal's now must match nothing. A portal that refuses it or answers rows
 // does not honour it.
 func (r *run) probe(ctx context.Context) (bool, error) {
-	future := r.now.Add(24 * time.Hour).Format(time.RFC3339)
-	resp, err := r.api.Call(ctx, r.e.list, r.e.withParams(map[string]any{
-		"filter": map[string]any{">=" + r.e.modFilter: future}, "select": []string{r.e.idFilter}}))
+	resp, err := r.api.Call(ctx, r.e.list, r.probeParams(r.now.Add(24*time.Hour)))
 	var apiErr *b24.APIError
 	if errors.As(err, &apiErr) && apiErr.Code != string(b24.ErrOperationTimeLimit) {
 		return false, nil
@@ -175,6 +167,12 @@ func (r *run) probe(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	return len(rows) == 0, nil
+}
+
+// probeParams are the probe's parameters: the change filter at future.
+func (r *run) probeParams(future time.Time) map[string]any {
+	return r.e.withParams(map[string]any{
+		"filter": map[string]any{">=" + r.e.modFilter: future.Format(time.RFC3339)}, "select": []string{r.e.idFilter}})
 }
 
 // rowsOf returns the rows of a list answer's result.

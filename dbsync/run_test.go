@@ -123,14 +123,16 @@ func TestOtherEntities(t *testing.T) {
 // run's start, not the largest modification time seen).
 func TestEditsBehindAndAheadOfWalk(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
-		s := fake(t, 3000)
+		// 12,000 deals: 5 requests of 2,500; the first is written while the
+		// walk reads at most 3 more, so 11,990 is still ahead
+		s := fake(t, 12000)
 		h := hookOf(s)
 		db := openDB(t, url)
 		edited := false
 		o := Options{Entity: "crm.deal", Overlap: time.Second, Progress: func(p Progress) {
-			if !edited && p.Rows > 0 && p.Rows < 3000 {
+			if !edited && p.Rows > 0 && p.Rows < 12000 {
 				edited = true
-				for _, id := range []int{2, 2990} { // 2 is behind the walk, 2990 ahead
+				for _, id := range []int{2, 11990} { // 2 is behind the walk, 11,990 ahead
 					s.CallAs(1, "crm.deal.update", map[string]any{"id": id, "fields": map[string]any{"TITLE": "edited mid-walk"}})
 				}
 			}
@@ -140,8 +142,8 @@ func TestEditsBehindAndAheadOfWalk(t *testing.T) {
 			t.Fatal("the walk had one request: nothing edited mid-walk")
 		}
 		got := tableDeals(t, db, portalDeals(t, h))
-		if strings.HasPrefix(got[2], "edited") || !strings.HasPrefix(got[2990], "edited") {
-			t.Fatalf("after the first run: 2 %q, 2990 %q", got[2], got[2990])
+		if strings.HasPrefix(got[2], "edited") || !strings.HasPrefix(got[11990], "edited") {
+			t.Fatalf("after the first run: 2 %q, 11990 %q", got[2], got[11990])
 		}
 		o.Progress = nil
 		mustSync(t, db, h, o)

@@ -64,7 +64,11 @@ func fetchFields(ctx context.Context, api *b24.API, e entity) ([]field, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dbsync: %s: %w", e.fields, err)
 	}
-	raw := resp.Result
+	return decodeFields(e, resp.Result)
+}
+
+// decodeFields reads a *.fields answer (under fieldsKey when set).
+func decodeFields(e entity, raw json.RawMessage) ([]field, error) {
 	if e.fieldsKey != "" {
 		var wrap map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &wrap); err != nil {

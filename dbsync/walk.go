@@ -63,7 +63,13 @@ func (r *run) walk(ctx context.Context, phase string, filter map[string]any, cur
 		done <- result{seen, err}
 	}()
 	var werr error
-	for page, err := range b24.FetchListPages[row](wctx, r.api, r.e.list, params, b24.WithConcurrency(r.o.Concurrency)) {
+	// A change walk is short as a rule: one shard, no range probe, so it
+	// costs ceil(rows/2,500) requests; a full walk reads Concurrency shards.
+	conc := r.o.Concurrency
+	if phase != "full" {
+		conc = 1
+	}
+	for page, err := range b24.FetchListPages[row](wctx, r.api, r.e.list, params, b24.WithConcurrency(conc), noProbe) {
 		if err != nil {
 			werr = fmt.Errorf("dbsync: %s walk of %s: %w", phase, r.e.name, err)
 			break

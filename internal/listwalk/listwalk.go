@@ -81,6 +81,11 @@ type Config struct {
 	Report                         *Report
 	TailStart                      any
 	TailStartSet                   bool
+	// NoProbe makes a sequential chained walk (one shard) skip the range
+	// probe: its first request is a whole chain. It saves the probe's
+	// request; a short walk's chain drops the commands past its end, and
+	// progress has no fraction done.
+	NoProbe bool
 }
 
 // The walk's errors; package b24 exports them under the same names.

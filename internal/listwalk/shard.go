@@ -40,7 +40,7 @@ func (e *engine[T]) walk(ctx context.Context, s Sink[T]) error {
 	if len(e.cut.regions) == 0 {
 		return nil
 	}
-	if w.chain || e.workers > 1 {
+	if w.chain && !(w.cfg.NoProbe && e.workers == 1) || e.workers > 1 {
 		first, err := e.probe(ctx)
 		if err != nil {
 			return err
