@@ -178,8 +178,16 @@ func (h *Hook) TargetOriginWithPath(v APIVersion) Secret {
 	return newSecret(prefix+h.secret.Reveal(), prefix+redacted)
 }
 
-// UserID returns the id of the user the webhook belongs to.
-func (h *Hook) UserID() int64 { return h.userID }
+// UserID returns the id of the user the webhook belongs to. For an
+// application (NewApp) it is the user its tokens act for when the
+// TokenSource knows it (oauth.Source: the token answer's user_id), else 0:
+// oauth.UserID asks the portal once.
+func (h *Hook) UserID() int64 {
+	if u, ok := h.app.(interface{ UserID() int64 }); ok {
+		return u.UserID()
+	}
+	return h.userID
+}
 
 // Portal returns the portal's normalised host (with the port, if not 443):
 // the key of its request bucket.

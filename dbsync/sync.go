@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/oauth"
 )
 
 // ErrInvalidOptions is wrapped by the error for a bad Options value.
@@ -152,7 +153,13 @@ func (db *DB) Sync(ctx context.Context, hook *b24.Hook, o Options) (Report, erro
 	if err := db.initState(ctx); err != nil {
 		return Report{}, err
 	}
-	if err := db.checkPortal(ctx, hook.Portal(), hook.UserID()); err != nil {
+	// An application's user is asked once when its tokens do not say it:
+	// Hook.UserID is 0 until then, and the database would change hands.
+	user, err := oauth.UserID(ctx, hook)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := db.checkPortal(ctx, hook.Portal(), user); err != nil {
 		return Report{}, err
 	}
 	r := &run{db: db, hook: hook, api: hook.V2(), e: e, o: o, began: time.Now(), req0: hook.Stats().Requests}

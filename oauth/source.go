@@ -161,6 +161,7 @@ func (s *Source) reload(ctx context.Context) error {
 func (s *Source) refresh(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	rt, failedFor, failErr := s.st.Load().tok.RefreshToken, s.st.Load().failedFor, s.st.Load().failErr
+	user := s.st.Load().tok.UserID
 	s.mu.Unlock()
 	if rt == failedFor {
 		return "", failErr
@@ -173,6 +174,9 @@ func (s *Source) refresh(ctx context.Context) (string, error) {
 			s.mu.Unlock()
 		}
 		return "", err
+	}
+	if nt.UserID == 0 {
+		nt.UserID = user // a refresh answer without user_id: the same user
 	}
 	if err := s.adopt(ctx, nt); err != nil {
 		return "", err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/oauth"
 )
 
 // ReadBackIDs is how many records one read-back list command asks for.
@@ -40,9 +41,14 @@ func CRMUpdates(ctx context.Context, api *b24.API, cmds []b24.Cmd, sentAt []time
 		return out
 	}
 	res, err := runLists(ctx, api, reads, func(r read) b24.Cmd { return r.list })
+	// Our own writes carry our user as their author; an application's is
+	// asked once when its token source does not know it (a user we cannot
+	// learn stays 0: every recent edit then reads as another's, a Conflict,
+	// never a resend).
+	user, _ := oauth.UserID(ctx, api.Hook())
 	for li, r := range reads {
 		rows, readAt, lerr := listRows(res, err, li)
-		r.settle(out, rows, readAt, lerr, sentAt, api.Hook().UserID())
+		r.settle(out, rows, readAt, lerr, sentAt, user)
 	}
 	return out
 }

@@ -20,6 +20,27 @@ type appFlags struct {
 	code     bool
 }
 
+// identity is whom a journal or a checkpoint belongs to, with its portal.
+type identity struct {
+	user int64  // the webhook's user, or the user an application acts for
+	app  string // an application's client id; "" for a webhook
+}
+
+// whoAmI returns the identity h acts as: for an application the user is
+// asked once (oauth.UserID), so that it is the same on every run.
+func (c *cli) whoAmI(ctx context.Context, h *b24.Hook) (identity, error) {
+	if c.ident != nil {
+		return *c.ident, nil
+	}
+	u, err := oauth.UserID(ctx, h)
+	if err != nil {
+		return identity{}, err
+	}
+	id := identity{user: u, app: c.appID}
+	c.ident = &id
+	return id, nil
+}
+
 // newHook builds the Hook of cred: FromWebhookURL for a webhook; for an
 // application, NewApp with an oauth.Source over the profile's token file
 // (refreshed under its lock, saved atomically before use).
@@ -31,6 +52,7 @@ func (c *cli) newHook(cred credential, hc *http.Client, opts []b24.Option) (*b24
 	if err != nil {
 		return nil, err
 	}
+	c.appID = cred.ClientID
 	return b24.NewApp(cred.Portal, src, opts...)
 }
 

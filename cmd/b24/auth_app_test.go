@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/oauth"
 )
 
@@ -66,5 +67,45 @@ func TestAuthApp(t *testing.T) {
 		if strings.Contains(all.String(), secret) {
 			t.Errorf("an output shows a secret: %s", all.String())
 		}
+	}
+}
+
+// TestAppIdentity: journals and checkpoints of an application profile
+// record the user its tokens act for (asked with profile: the token file
+// says none before the first refresh) and the client id; a second run of
+// the same profile resumes them, and the portal's webhook (same user,
+// no application) is refused both, as another application would be.
+func TestAppIdentity(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 3, Deals: 60}))
+	first := p.s.RegisterApp("local.app.1", "appclientsecret1")
+	cfg, dir := t.TempDir(), t.TempDir()
+	asApp := []string{"B24_WEBHOOK=", "XDG_CONFIG_HOME=" + cfg, "B24_PROFILE=shop"}
+	r := p.runEnv(t, asApp, "appclientsecret1\n"+first.RefreshToken+"\n", "auth", "add", "--app", "--portal", p.s.URL(),
+		"--client-id", "local.app.1", "--token-url", p.s.OAuthURL(), "shop")
+	if r.code != exitOK {
+		t.Fatal(r.stderr)
+	}
+	ids := dealIDs(t, p)[:30]
+	in, j, cp, out := writeUpdateCSV(t, dir, ids, "App"), filepath.Join(dir, "j"), filepath.Join(dir, "cp"), filepath.Join(dir, "out.csv")
+	update := []string{"update", "crm.deal.update", "--from", in, "--journal", j}
+	list := []string{"list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp}
+	for _, args := range [][]string{update, list} {
+		for i, env := range [][]string{asApp, asApp, nil} {
+			r := p.runEnv(t, env, "", args...)
+			want := exitOK
+			if env == nil { // the webhook
+				want = exitUsage
+				if !strings.Contains(r.stderr, "application local.app.1") {
+					t.Errorf("%s run %d: the refusal does not name the application: %q", args[0], i, r.stderr)
+				}
+			}
+			if r.code != want {
+				t.Errorf("%s run %d: exit %d, want %d: %s", args[0], i, r.code, want, r.stderr)
+			}
+		}
+	}
+	b, _ := os.ReadFile(cp)
+	if !strings.Contains(string(b), `"user":1,`) || !strings.Contains(string(b), `"app":"local.app.1"`) {
+		t.Errorf("checkpoint %s", b)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // open reads and checks the input of b24 update or b24 add (METHOD or
 // ENTITY arg), then opens the journal: every refusal comes before anything
 // is sent. It returns the rows and the journal's last entry of each.
-func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.Entry, error) {
+func (u *updater) open(ctx context.Context, h *b24.Hook, arg string) ([]updateRow, map[int]journal.Entry, error) {
 	c := u.c
 	u.method = arg
 	u.api = c.api(h)
@@ -45,7 +46,11 @@ func (u *updater) open(h *b24.Hook, arg string) ([]updateRow, map[int]journal.En
 	if u.dryRun {
 		return rows, nil, nil // a dry run opens no journal
 	}
-	hdr := u.journalHeader(h, hash, len(rows))
+	id, err := u.c.whoAmI(ctx, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	hdr := u.journalHeader(h, id, hash, len(rows))
 	if u.spec.adding {
 		hdr.Run = newRunID()
 	}

@@ -25,8 +25,9 @@ const checkpointVersion = 3
 // never holds the webhook's secret.
 type checkpoint struct {
 	Version int             `json:"v"`
-	Portal  string          `json:"portal"` // origin, https://host[:port]
-	User    int64           `json:"user"`   // the webhook's user id
+	Portal  string          `json:"portal"`        // origin, https://host[:port]
+	User    int64           `json:"user"`          // the webhook's user id, or the user an application acts for
+	App     string          `json:"app,omitempty"` // an application's client id
 	API     string          `json:"api"`
 	Method  string          `json:"method"`
 	Params  json.RawMessage `json:"params,omitempty"`
@@ -64,10 +65,10 @@ func hashString(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.Su
 // portal, user and query and that out still holds what it recorded. On a
 // completed checkpoint it returns the output with cp.Done set and the file
 // closed.
-func openCheckpoint(api *b24.API, method string, params map[string]any, query, cpPath, out string) (_ *cpOutput, err error) {
+func openCheckpoint(api *b24.API, id identity, method string, params map[string]any, query, cpPath, out string) (_ *cpOutput, err error) {
 	hook := api.Hook()
 	pb, _ := json.Marshal(params)
-	me := checkpoint{Version: checkpointVersion, Portal: hook.TargetOrigin(), User: hook.UserID(),
+	me := checkpoint{Version: checkpointVersion, Portal: hook.TargetOrigin(), User: id.user, App: id.app,
 		API: api.Version().String(), Method: method, Params: pb, Query: query, File: out}
 	o := &cpOutput{cp: me, sum: sha256.New()}
 	defer func() {
@@ -157,8 +158,8 @@ func readCheckpoint(b []byte, me checkpoint, cpPath, out string) (checkpoint, er
 	if cp.Version != checkpointVersion {
 		return cp, usagef("--checkpoint %s was written by an older b24 (format %d), which recorded neither the portal nor the hash of %s: finish it with that b24, or remove it and %s to start again", cpPath, cp.Version, out, out)
 	}
-	if cp.Portal != me.Portal || cp.User != me.User {
-		return cp, usagef("--checkpoint %s belongs to portal %s (user %d), not %s (user %d)", cpPath, cp.Portal, cp.User, me.Portal, me.User)
+	if cp.Portal != me.Portal || cp.User != me.User || cp.App != me.App {
+		return cp, usagef("--checkpoint %s belongs to portal %s (%s), not %s (%s)", cpPath, cp.Portal, who(cp.User, cp.App), me.Portal, who(me.User, me.App))
 	}
 	if cp.Query != me.Query {
 		return cp, usagef("--checkpoint %s belongs to another API version, method, filter, select or format (it records %s %s %s)", cpPath, cp.API, cp.Method, cp.Params)
@@ -270,4 +271,12 @@ func saveCheckpoint(path string, cp checkpoint) error {
 		return err
 	}
 	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// who names a user, and the application acting for it.
+func who(user int64, app string) string {
+	if app != "" {
+		return fmt.Sprintf("user %d, application %s", user, app)
+	}
+	return fmt.Sprintf("user %d", user)
 }

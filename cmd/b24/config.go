@@ -53,6 +53,11 @@ type cli struct {
 
 	// lines reads stdin line by line (auth add's secrets), once created.
 	lines *bufio.Reader
+
+	// appID is the client id of the application hook built; ident the
+	// identity whoAmI found.
+	appID string
+	ident *identity
 }
 
 // close runs the closers, last first.

@@ -14,7 +14,7 @@ import (
 // journalHeader is what the journal records of this run: the portal and the
 // webhook's user (never the secret), the API version, the method, the
 // parameters added to every command, and the input.
-func (u *updater) journalHeader(h *b24.Hook, hash string, rows int) journal.Header {
+func (u *updater) journalHeader(h *b24.Hook, id identity, hash string, rows int) journal.Header {
 	var params json.RawMessage
 	if len(u.extraMap) > 0 {
 		params, _ = json.Marshal(u.extraMap)
@@ -23,7 +23,7 @@ func (u *updater) journalHeader(h *b24.Hook, hash string, rows int) journal.Head
 	if format == "" {
 		format = inputFormat(u.from)
 	}
-	return journal.Header{Portal: h.TargetOrigin(), User: h.UserID(), API: u.api.Version().String(),
+	return journal.Header{Portal: h.TargetOrigin(), User: id.user, App: id.app, API: u.api.Version().String(),
 		Method: u.method, Params: params, Format: format, Input: hash, Rows: rows}
 }
 

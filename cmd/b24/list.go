@@ -271,7 +271,11 @@ func (e *export) open(api *b24.API, method string, params map[string]any, query 
 	c, cpPath, out := e.c, e.o.checkpoint, e.o.out
 	switch {
 	case cpPath != "":
-		co, err := openCheckpoint(api, method, params, query, cpPath, out)
+		id, err := c.whoAmI(e.ctx, api.Hook())
+		if err != nil {
+			return false, err
+		}
+		co, err := openCheckpoint(api, id, method, params, query, cpPath, out)
 		if err != nil {
 			return false, err
 		}

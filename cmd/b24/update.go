@@ -198,7 +198,11 @@ func (u *updater) run(ctx context.Context, args []string) int {
 	defer h.Close()
 	if u.journalPath == "" && !u.dryRun {
 		host := strings.TrimPrefix(h.TargetOrigin(), "https://")
-		if u.journalPath, err = c.defaultJournal(host, h.UserID(), u.from); err != nil {
+		id, err := c.whoAmI(ctx, h)
+		if err != nil {
+			return c.fail(ctx, err)
+		}
+		if u.journalPath, err = c.defaultJournal(host, id.user, u.from); err != nil {
 			return c.fail(ctx, err)
 		}
 		u.defaulted = true
@@ -209,7 +213,7 @@ func (u *updater) run(ctx context.Context, args []string) int {
 // runWithHook runs the update through h (the demo gives its own).
 func (u *updater) runWithHook(ctx context.Context, h *b24.Hook, args []string) int {
 	c := u.c
-	rows, last, err := u.open(h, args[0])
+	rows, last, err := u.open(ctx, h, args[0])
 	if err != nil {
 		return c.fail(ctx, err)
 	}

@@ -30,7 +30,7 @@ func TestUpdateReadBackBatchedAndConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &updater{from: in, method: "crm.deal.update", api: h.V2()}
-	j, _, err := journal.Open(jpath, u.journalHeader(h, hash, len(rows)))
+	j, _, err := journal.Open(jpath, u.journalHeader(h, identity{user: h.UserID()}, hash, len(rows)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,9 +53,10 @@ const FormatVersion = 2
 // never holds the webhook's secret.
 type Header struct {
 	Version int             `json:"journal"`
-	Portal  string          `json:"portal"` // origin, https://host[:port]
-	User    int64           `json:"user"`   // the webhook's user id
-	API     string          `json:"api"`    // "v2" or "v3"
+	Portal  string          `json:"portal"`        // origin, https://host[:port]
+	User    int64           `json:"user"`          // the webhook's user id, or the user an application acts for
+	App     string          `json:"app,omitempty"` // an application's client id ("" for a webhook)
+	API     string          `json:"api"`           // "v2" or "v3"
 	Method  string          `json:"method"`
 	Params  json.RawMessage `json:"params,omitempty"` // parameters added to every command
 	Format  string          `json:"format"`           // how the input was read
@@ -244,7 +245,7 @@ func diff(got, want Header) string {
 		return b.String()
 	}
 	pairs := []struct{ name, got, want string }{
-		{"portal", fmt.Sprintf("%s (user %d)", got.Portal, got.User), fmt.Sprintf("%s (user %d)", want.Portal, want.User)},
+		{"portal", fmt.Sprintf("%s (user %d%s)", got.Portal, got.User, appNote(got.App)), fmt.Sprintf("%s (user %d%s)", want.Portal, want.User, appNote(want.App))},
 		{"API", got.API, want.API},
 		{"method", got.Method, want.Method},
 		{"parameters", compact(got.Params), compact(want.Params)},
@@ -253,6 +254,9 @@ func diff(got, want Header) string {
 		{"rows", fmt.Sprint(got.Rows), fmt.Sprint(want.Rows)},
 	}
 	for _, p := range pairs {
+		if p.got != p.want && p.name == "portal" { // in full: the application is at its end
+			return fmt.Sprintf("%s %s, this run has %s", p.name, p.got, p.want)
+		}
 		if p.got != p.want {
 			return fmt.Sprintf("%s %s, this run has %s", p.name, short(p.got), short(p.want))
 		}
@@ -304,3 +308,11 @@ func (j *Journal) Append(entries ...Entry) error {
 
 // Close closes the file.
 func (j *Journal) Close() error { return j.f.Close() }
+
+// appNote names the application of a header, if any.
+func appNote(app string) string {
+	if app == "" {
+		return ""
+	}
+	return ", application " + app
+}
