@@ -152,19 +152,8 @@ func phpKeyed(raw json.RawMessage) (map[string]json.RawMessage, error) {
 // or a named map of "method?query" strings) to its method, lower-case; nil
 // when the body has no cmd of either form.
 func CommandMethods(body []byte) map[string]string {
-	var env struct {
-		Cmd json.RawMessage `json:"cmd"`
-	}
-	if json.Unmarshal(body, &env) != nil {
-		return nil
-	}
-	named := map[string]string{}
-	var list []string
-	if json.Unmarshal(env.Cmd, &list) == nil {
-		for i, c := range list {
-			named[strconv.Itoa(i)] = c
-		}
-	} else if json.Unmarshal(env.Cmd, &named) != nil {
+	named, ok := commandLines(body)
+	if !ok {
 		return nil
 	}
 	out := make(map[string]string, len(named))
@@ -176,6 +165,59 @@ func CommandMethods(body []byte) map[string]string {
 		out[k] = strings.ToLower(strings.Trim(m, "/ "))
 	}
 	return out
+}
+
+// commandLines reads a batch body's cmd in one pass, as json.Unmarshal
+// into a []string, else a map[string]string, reads it: a member named cmd
+// in any case (the last one), whose entries are strings or null; ok is
+// false when neither reading would succeed.
+func commandLines(body []byte) (map[string]string, bool) {
+	if !jsonscan.Valid(body) {
+		return nil, false
+	}
+	b := jsonscan.Trim(body)
+	if len(b) == 0 || b[0] != '{' {
+		return nil, false
+	}
+	var cmd []byte
+	_ = jsonscan.EachMember(b, func(k, v []byte) bool {
+		if strings.EqualFold(jsonscan.Key(k), "cmd") {
+			cmd = v
+		}
+		return true
+	})
+	if len(cmd) == 0 || string(cmd) == "null" {
+		return map[string]string{}, cmd != nil
+	}
+	out := map[string]string{}
+	text := func(v []byte) (string, bool) {
+		switch v[0] {
+		case 'n':
+			return "", true
+		case '"':
+			return jsonscan.Key(v), true
+		}
+		return "", false
+	}
+	ok := true
+	switch cmd[0] {
+	case '[':
+		list, _ := jsonscan.Elements(cmd)
+		for i, v := range list {
+			out[strconv.Itoa(i)], ok = text(v)
+			if !ok {
+				return nil, false
+			}
+		}
+	case '{':
+		_ = jsonscan.EachMember(cmd, func(k, v []byte) bool {
+			out[jsonscan.Key(k)], ok = text(v)
+			return ok
+		})
+	default:
+		ok = false
+	}
+	return out, ok
 }
 
 // V3Results maps a REST 3.0 batch result onto a chunk's commands (names[j]

@@ -144,3 +144,40 @@ func FuzzPHPKeyed(f *testing.F) {
 		}
 	})
 }
+
+// commandMethodsRef is CommandMethods's reading of cmd before the one-pass
+// scanner: json.Unmarshal into a list, else a map.
+func commandMethodsRef(body []byte) (map[string]string, bool) {
+	var env struct {
+		Cmd json.RawMessage `json:"cmd"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil, false
+	}
+	named := map[string]string{}
+	var list []string
+	if json.Unmarshal(env.Cmd, &list) == nil {
+		for i, c := range list {
+			named[fmt.Sprint(i)] = c
+		}
+	} else if json.Unmarshal(env.Cmd, &named) != nil {
+		return nil, false
+	}
+	return named, true
+}
+
+// FuzzCommandLines: a batch body's commands read in one pass as
+// json.Unmarshal read them.
+func FuzzCommandLines(f *testing.F) {
+	for _, s := range []string{`{"cmd":["crm.deal.list?a=1","x"]}`, `{"halt":0,"cmd":{"p0":"crm.deal.list?filter%5B%3EID%5D=5","p1":"user.get"}}`,
+		`{"CMD":{"a":null},"cmd":["\u0061"]}`, `{"cmd":null}`, `{}`, `null`, `[]`, `{"cmd":[1]}`, `{"cmd":{"a":1}}`, `{"cmd":"x"}`, "{\"cmd\":[\"\xff\"]}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := commandLines(b)
+		want, wok := commandMethodsRef(b)
+		if ok != wok || ok && !maps.Equal(got, want) {
+			t.Fatalf("commandLines(%q) = %q, %v; json.Unmarshal: %q, %v", b, got, ok, want, wok)
+		}
+	})
+}
