@@ -10,7 +10,8 @@
 # printing the requests against the estimate changed/2500 + ids/2500. Medians of the times.
 # Each phase runs on a fresh fake (a fresh request bucket and operating budget).
 # Every wait is bounded; the fake and the cluster are stopped on any exit.
-# Usage: bench/sync.sh  (N=100000 RUNS=3 SCALE=10 by default)
+# Each line also gives the client's CPU (user + sys) and peak RSS (GNU time) and the load average.
+# Usage: bench/sync.sh  (N=100000 RUNS=3 SCALE=10 by default; TIMEOUT=900 s a command)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -43,7 +44,18 @@ pgurl() {
 	echo "$B24_TEST_POSTGRES&search_path=$s"
 }
 
-b24() { SSL_CERT_FILE="$tmp/fake.pem" B24_WEBHOOK="$(field webhook)" timeout 900 "$tmp/b24" "$@"; }
+b24() { SSL_CERT_FILE="$tmp/fake.pem" B24_WEBHOOK="$(field webhook)" timeout "${TIMEOUT:-900}" "$tmp/b24" "$@"; }
+# timed CMD...: runs b24 CMD..., its CPU (user + sys) and peak RSS in $tmp/cpu.txt when GNU time is there.
+timed() {
+	if [ -x /usr/bin/time ]; then
+		SSL_CERT_FILE="$tmp/fake.pem" B24_WEBHOOK="$(field webhook)" /usr/bin/time -f '%U %S %M' -o "$tmp/cpu.txt" \
+			timeout "${TIMEOUT:-900}" "$tmp/b24" "$@"
+	else
+		: >"$tmp/cpu.txt"
+		b24 "$@"
+	fi
+}
+cpu() { awk '{ if (NF == 3) printf "client CPU %.1f s, peak RSS %.0f MiB", $1 + $2, $3 / 1024 }' "$tmp/cpu.txt"; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
@@ -53,15 +65,15 @@ for i in $(seq "$RUNS"); do
 		start_fake --deals "$N" --seed 1 >/dev/null
 		t0=$(date +%s%N)
 		case $what in
-		list) b24 list crm.deal.list --select '*' --quiet -o "$tmp/deals.ndjson" 2>"$tmp/list.err" ;;
-		sqlite) rm -f "$tmp/s.db"*; b24 sync crm.deal --db "sqlite:$tmp/s.db" --quiet --json >"$tmp/rep.json" ;;
-		pg) b24 sync crm.deal --db "$(pgurl)" --quiet --json >"$tmp/rep.json" ;;
+		list) timed list crm.deal.list --select '*' --quiet -o "$tmp/deals.ndjson" 2>"$tmp/list.err" ;;
+		sqlite) rm -f "$tmp/s.db"*; timed sync crm.deal --db "sqlite:$tmp/s.db" --quiet --json >"$tmp/rep.json" ;;
+		pg) u="$(pgurl)"; t0=$(date +%s%N); timed sync crm.deal --db "$u" --quiet --json >"$tmp/rep.json" ;;
 		esac
 		t1=$(date +%s%N)
 		times[$what]+="$(secs "$t0" "$t1") "
 		req="$(grep -o '"Requests":[0-9]*' "$tmp/rep.json" 2>/dev/null | cut -d: -f2 || true)"
 		[ "$what" = list ] && req="$(grep -o '[0-9]* requests' "$tmp/list.err" | head -1 || true)"
-		echo "run $i $what: $(secs "$t0" "$t1") s ${req:+($req requests)}"
+		echo "run $i $what: $(secs "$t0" "$t1") s ${req:+($req requests)} $(cpu), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	done
 done
 echo "== first sync of $N deals, time scale $SCALE, medians of $RUNS"

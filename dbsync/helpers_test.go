@@ -26,7 +26,7 @@ func drivers(t *testing.T, f func(t *testing.T, url string)) {
 	t.Run("postgres", func(t *testing.T) { f(t, postgresURL(t)) })
 }
 
-func postgresURL(t *testing.T) string {
+func postgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("B24_TEST_POSTGRES")
 	if base == "" {
