@@ -73,7 +73,7 @@ func (s *Source) parseAnswer(status int, b []byte, sent time.Time) (Token, error
 	if a.Error != "" {
 		return Token{}, &Error{Status: status, Code: s.scrub(a.Error), Description: s.scrub(a.Description)}
 	}
-	if status != http.StatusOK || !validToken(a.AccessToken) || !validToken(a.RefreshToken) {
+	if status != http.StatusOK || !ValidToken(a.AccessToken) || !ValidToken(a.RefreshToken) {
 		return Token{}, fmt.Errorf("oauth: the refresh answer (status %d) has no valid tokens", status)
 	}
 	life := time.Duration(a.ExpiresIn) * time.Second
@@ -88,8 +88,9 @@ func (s *Source) parseAnswer(status int, b []byte, sent time.Time) (Token, error
 		MemberID: a.MemberID, UserID: a.UserID}, nil
 }
 
-// validToken accepts what can travel in a header: 1-512 letters, digits, - _ . ~
-func validToken(t string) bool {
+// ValidToken reports whether t can be a token: what can travel in a header,
+// 1-512 letters, digits, - _ . ~
+func ValidToken(t string) bool {
 	if t == "" || len(t) > 512 {
 		return false
 	}
