@@ -90,7 +90,11 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 			c.idemKey = newUUIDv7()
 		}
 	}
-	methods, units := billedUnits(a.version, method, body, h.billing.resolve(p.Operating.BatchBilling))
+	billing := h.billing.resolve(p.Operating.BatchBilling)
+	if isBatch(method) {
+		billing = h.batchBilling(ctx, p.Operating.BatchBilling)
+	}
+	methods, units := billedUnits(a.version, method, body, billing)
 	c.limitReq = limit.Request{Portal: h.host, Credential: h.credential, Methods: methods, Units: units}
 	warnClientSide(h)
 	start := time.Now()

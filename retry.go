@@ -190,7 +190,8 @@ func (c *retryingCall) outcome(res attemptResult) limit.Outcome {
 		o.RefusedMethod = c.limitReq.Methods[0]
 	}
 	if res.resp != nil {
-		o.Reports = c.h.billing.reports(res.resp, c.limitReq.Methods, c.v, c.method, c.body, c.params.Operating.BatchBilling)
+		share := func(m opbudget.Mode) { c.h.shareBilling(context.Background(), m) } // the limiter bounds its round trips
+		o.Reports = c.h.billing.reports(res.resp, c.limitReq.Methods, c.v, c.method, c.body, c.params.Operating.BatchBilling, share)
 	}
 	return o
 }
@@ -585,31 +586,75 @@ func billedUnits(v APIVersion, method string, body []byte, billing limit.BatchBi
 }
 
 // billingMode is a Hook's batch billing: forced by its RestrictionParams, or
-// found from the answers (opbudget.Detector).
+// found from the answers (opbudget.Detector), or from another process's
+// answers through a limit.BillingSharer.
 type billingMode struct {
-	mu sync.Mutex
-	d  opbudget.Detector
+	mu     sync.Mutex
+	d      opbudget.Detector
+	shared limit.BatchBilling // what a BillingSharer recorded (BatchBilledDetect: nothing)
 }
 
 // resolve returns the billing to charge a batch by: forced, else the one
-// the answers showed, else as a batch.
+// the answers showed, else the one a shared limiter recorded, else as a batch.
 func (b *billingMode) resolve(forced limit.BatchBilling) limit.BatchBilling {
 	if forced != limit.BatchBilledDetect {
 		return forced
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.d.Mode(opbudget.ModeBatch) == opbudget.ModePerMethod {
+	switch b.d.Mode(opbudget.ModeUnknown) {
+	case opbudget.ModePerMethod:
 		return limit.BatchBilledPerCommand
+	case opbudget.ModeBatch:
+		return limit.BatchBilledAsBatch
+	}
+	if b.shared != limit.BatchBilledDetect {
+		return b.shared
 	}
 	return limit.BatchBilledAsBatch
+}
+
+// batchBilling is resolve for a batch about to be sent: while neither the
+// Hook's answers nor an earlier look told the mode, a limiter that processes
+// share is asked what another process's answers showed.
+func (h *Hook) batchBilling(ctx context.Context, forced limit.BatchBilling) limit.BatchBilling {
+	s, ok := h.limiter.(limit.BillingSharer)
+	if !ok || forced != limit.BatchBilledDetect {
+		return h.billing.resolve(forced)
+	}
+	b := &h.billing
+	b.mu.Lock()
+	ask := b.d.Mode(opbudget.ModeUnknown) == opbudget.ModeUnknown && b.shared == limit.BatchBilledDetect
+	b.mu.Unlock()
+	if ask {
+		if m := s.BatchBilling(ctx, h.host, h.credential); m != limit.BatchBilledDetect {
+			b.mu.Lock()
+			b.shared = m
+			b.mu.Unlock()
+		}
+	}
+	return b.resolve(forced)
+}
+
+// shareBilling records the mode a batch answer showed with a limiter that
+// processes share, the first time this Hook learns it.
+func (h *Hook) shareBilling(ctx context.Context, mode opbudget.Mode) {
+	s, ok := h.limiter.(limit.BillingSharer)
+	if !ok || mode == opbudget.ModeUnknown {
+		return
+	}
+	m := limit.BatchBilledAsBatch
+	if mode == opbudget.ModePerMethod {
+		m = limit.BatchBilledPerCommand
+	}
+	s.SetBatchBilling(ctx, h.host, h.credential, m)
 }
 
 // reports returns the operating figures of a response. A v2 batch under
 // BatchBilledDetect is read as its own sub-results show (and teaches the
 // mode): their figures all different from the envelope's are per command,
 // all equal to it as a batch; otherwise as billed.
-func (b *billingMode) reports(r *Response, billed []string, v APIVersion, method string, body []byte, billing limit.BatchBilling) []limit.OperatingReport {
+func (b *billingMode) reports(r *Response, billed []string, v APIVersion, method string, body []byte, billing limit.BatchBilling, share func(opbudget.Mode)) []limit.OperatingReport {
 	if billing != limit.BatchBilledDetect || v != APIv2 || !isBatch(method) {
 		return operatingReports(r, method, billed, v, body)
 	}
@@ -622,8 +667,13 @@ func (b *billingMode) reports(r *Response, billed []string, v APIVersion, method
 	}
 	mode := opbudget.Detect(top, topOK, subs)
 	b.mu.Lock()
+	before := b.d.Mode(opbudget.ModeUnknown)
 	b.d.Observe(top, topOK, subs)
+	learnt := before == opbudget.ModeUnknown && b.d.Mode(opbudget.ModeUnknown) != opbudget.ModeUnknown
 	b.mu.Unlock()
+	if learnt && share != nil {
+		share(mode)
+	}
 	switch mode {
 	case opbudget.ModePerMethod:
 		return batchReportsPerCommand(r, v, body)

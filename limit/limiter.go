@@ -84,6 +84,21 @@ type Fitter interface {
 	Fit(req Request) int
 }
 
+// BillingSharer is an optional interface of a Limiter that processes share
+// (redislimit): it keeps the batch billing a portal's answers showed, so that
+// a Hook in BatchBilledDetect bills its first batches as another process
+// found, not as a batch until its own answers tell. A Hook asks while it
+// knows no mode, and records the mode the first time its answers show it.
+type BillingSharer interface {
+	// BatchBilling returns the billing recorded for the portal and
+	// credential: BatchBilledAsBatch, BatchBilledPerCommand, or
+	// BatchBilledDetect when none is (or the store cannot tell).
+	BatchBilling(ctx context.Context, portal, credential string) BatchBilling
+	// SetBatchBilling records the billing an answer showed, unless one is
+	// recorded already: the first answer that told wins, as in a Hook.
+	SetBatchBilling(ctx context.Context, portal, credential string, b BatchBilling)
+}
+
 // Refusal tells whether the portal refused a request before running it.
 type Refusal int
 

@@ -20,18 +20,29 @@
 //     bucket without sharing its limiter, and the processes that share this
 //     one are not such clients (give the others the same Redis, or lower Burst
 //     and Drain for all). The in-memory fallback adapts as limit.New does;
-//   - the operating budget of each (portal, credential hash, method) holds
-//     the last figure the portal reported, its reset time, an estimate of one
-//     call's cost learnt from successive reports, and a reservation per call
-//     in flight; a call waits while the figure plus the reservations reach
-//     Limit − Margin, until the reset, after which one call probes; above the
-//     adaptive threshold calls are spaced out; after a 429 the method is
-//     paused for every process until its reset (Window/60 when unknown).
-//     This is the figure-and-reset model; limit.New now follows the portal's
-//     slots (docs/limits.md), which this package does not share yet.
+//   - the operating budget of each (portal, credential hash, method) is the
+//     slot ledger of limit.New (docs/limits.md), kept once in Redis for all
+//     processes: the time spent in each slot of Window/10 of the portal's
+//     clock, the reservation of every call in flight in any process (each
+//     with an expiry, WithReservationTTL, so that a process that died frees
+//     its calls), the cost of a call (per command: limit.Request.Units)
+//     learnt from the changes of the figures, others' spend, the last
+//     figure and its reset. A call goes while recorded + in flight + its
+//     cost ≤ Limit − Margin, and waits until the slots that make room
+//     expire; after a 429 the method is paused for every process until its
+//     reset (or the next slot). Each process measures the portal's clock
+//     itself. Above the adaptive threshold calls are spaced out. The
+//     Limiter implements limit.Fitter, so a list sized to the budget left
+//     sees every process's spend.
 //
-// Each decision is one Lua script run atomically on the server: one round
-// trip to acquire a permit when nothing has to wait, one to release it.
+// The ledger's decisions run in Go (the same code as limit.New's); a small
+// Lua script commits a ledger only when no process changed it since it was
+// read (a version per key, compare-and-set), and takes a unit of the bucket
+// in the same round trip. A process that lost the race reads the new state
+// and decides again; within a process, calls on one budget take turns, so
+// only processes contend. When nothing has to wait and this process wrote
+// the budget last, acquiring a permit is one round trip, and so is
+// releasing it; otherwise one more to read the budget.
 //
 // # Use
 //
@@ -50,18 +61,21 @@
 // portal as a hash tag, so the keys of one portal live on one node of a Redis
 // Cluster:
 //
-//	b24:lim:{portal}:r                     the request bucket (a timestamp)
-//	b24:lim:{portal}:o:<credential>:<method>  the operating state (a hash)
-//	b24:lim:{portal}:f:<credential>:<method>  calls in flight (a sorted set)
+//	b24:lim:{portal}:r                        the request bucket (a timestamp)
+//	b24:lim:{portal}:o:<credential>:<method>  the operating budget (a hash: v, its
+//	                                          version; s, its ledger and calls in
+//	                                          flight as JSON)
 //
 // The credential is b24.Hook.CredentialHash, never the webhook's secret;
 // nothing the limiter writes contains the secret. Every key has an expiry
-// (at most the operating window past its reset, never over two windows, or
-// the reservation TTL; no key's exceeds a day), so nothing accumulates; a call in flight whose
-// process died stops counting after WithReservationTTL. Reports pass
-// limit.SaneReport, and the scripts clamp every reset and block to one window
-// ahead on the server's clock: one absurd answer pauses a method for at most
-// the window.
+// (the bucket's until it is full again, a budget's two windows or its
+// reservation TTL after its last write; no key's exceeds a day), so nothing
+// accumulates; a call in flight whose process died stops counting after
+// WithReservationTTL (all processes should use the same). Reports pass
+// limit.SaneReport; a stored budget is read with every time clamped (a
+// block, probe or reset at most a window ahead, a slot at most two ahead, a
+// reservation at most the TTL), so one absurd answer or a faulty process
+// pauses a method for at most the window.
 //
 // # When Redis is unavailable
 //

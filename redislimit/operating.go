@@ -2,6 +2,7 @@ package redislimit
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -284,3 +285,60 @@ func (l *Limiter) noteUsed(k keys, used []int64, learnt bool) {
 		}
 	}
 }
+
+// The values of a portal's batch billing in Redis (key {portal}:b:<credential>).
+const (
+	billedAsBatch    = "batch"
+	billedPerCommand = "command"
+	billingTTL       = 24 * time.Hour // a portal's billing rarely changes; asked again after a day
+)
+
+func (l *Limiter) billingKey(portal, credential string) string {
+	return l.prefix + "{" + braces.Replace(portal) + "}:b:" + credential
+}
+
+// BatchBilling implements limit.BillingSharer: the batch billing the answers
+// of any process showed for the portal and credential (BatchBilledDetect
+// when none did, or Redis does not answer).
+func (l *Limiter) BatchBilling(ctx context.Context, portal, credential string) limit.BatchBilling {
+	if l.inFallback() {
+		return limit.BatchBilledDetect
+	}
+	v, err := l.do(ctx, func(ctx context.Context) (any, error) {
+		return l.rdb.Get(ctx, l.billingKey(portal, credential)).Result()
+	})
+	if err != nil {
+		return limit.BatchBilledDetect
+	}
+	switch v.(string) {
+	case billedAsBatch:
+		return limit.BatchBilledAsBatch
+	case billedPerCommand:
+		return limit.BatchBilledPerCommand
+	}
+	return limit.BatchBilledDetect
+}
+
+// SetBatchBilling implements limit.BillingSharer: it records b unless a
+// billing is recorded already (SET NX), for a day.
+func (l *Limiter) SetBatchBilling(ctx context.Context, portal, credential string, b limit.BatchBilling) {
+	v := billedAsBatch
+	switch b {
+	case limit.BatchBilledAsBatch:
+	case limit.BatchBilledPerCommand:
+		v = billedPerCommand
+	default:
+		return
+	}
+	if l.inFallback() {
+		return
+	}
+	_, err := l.do(ctx, func(ctx context.Context) (any, error) {
+		return l.rdb.SetNX(ctx, l.billingKey(portal, credential), v, billingTTL).Result()
+	})
+	if err != nil {
+		l.log.Debug("redislimit: recording the batch billing failed", slog.String("error", err.Error()))
+	}
+}
+
+var _ limit.BillingSharer = (*Limiter)(nil)

@@ -352,6 +352,30 @@ func TestUnitsLearntPerCommand(t *testing.T) {
 	}
 }
 
+// TestBillingShared: the batch billing one process's answers showed reaches
+// every process; the first recorded wins; the key expires within a day.
+func TestBillingShared(t *testing.T) {
+	c := needRedis(t)
+	prefix := testPrefix(t)
+	a := newTestLimiter(t, c, prefix, scaled())
+	b := newTestLimiter(t, c, prefix, scaled())
+	ctx := context.Background()
+	const portal, cred = "billing.bitrix24.test", "cred-billing"
+	if got := b.BatchBilling(ctx, portal, cred); got != limit.BatchBilledDetect {
+		t.Fatalf("before any answer: %v, want BatchBilledDetect", got)
+	}
+	a.SetBatchBilling(ctx, portal, cred, limit.BatchBilledPerCommand)
+	b.SetBatchBilling(ctx, portal, cred, limit.BatchBilledAsBatch) // later: ignored
+	b.SetBatchBilling(ctx, portal, cred, limit.BatchBilledDetect)  // not a mode: ignored
+	if got := b.BatchBilling(ctx, portal, cred); got != limit.BatchBilledPerCommand {
+		t.Fatalf("after another process recorded per command: %v", got)
+	}
+	if got := a.BatchBilling(ctx, "other.bitrix24.test", cred); got != limit.BatchBilledDetect {
+		t.Fatalf("another portal: %v, want BatchBilledDetect", got)
+	}
+	maxTTL(t, a, prefix, 24*time.Hour)
+}
+
 // reportCost settles one call that lasted elapsed with the figure op, taken now.
 func reportCost(t *testing.T, l *Limiter, req limit.Request, op, elapsed time.Duration) {
 	t.Helper()

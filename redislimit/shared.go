@@ -117,8 +117,11 @@ func minTime(t, limit time.Time) time.Time {
 }
 
 // encode writes the budget back with its ledger as of now, compacted: the
-// entries of a slot stored before every call in flight started (less a
-// tenth of the window for the clocks of other processes) are merged.
+// entries of a slot stored before every call in flight was admitted are
+// merged. An answer still to come finishes after its call was admitted, and
+// admission times (From, and this process's now) are the earliest the
+// portal's clock could read then, so none finishes before them; a second
+// per 600 s of window is left for calls past their reservation's TTL.
 func (b *budget) encode(now time.Time, p opbudget.Params) string {
 	before := now
 	for _, r := range b.st.Res {
@@ -126,7 +129,7 @@ func (b *budget) encode(now time.Time, p opbudget.Params) string {
 			before = f
 		}
 	}
-	b.led.Compact(before.Add(-p.Window / 10))
+	b.led.Compact(before.Add(-p.Window / 600))
 	b.st.Ledger = b.led.State(now)
 	out, err := json.Marshal(b.st)
 	if err != nil {
