@@ -116,6 +116,12 @@ func CallList[T any](ctx context.Context, api *API, method string, params any, o
 // flat whatever the number of rows: only the rows of the requests in flight
 // and a bounded window of shards are held. An error is yielded once, as the
 // last value.
+//
+// Each row is decoded in one pass, with json.Unmarshal's results and
+// errors. A json.RawMessage row is not copied: it shares the buffer of the
+// answer it came in (never reused or written by the SDK; its capacity is
+// its length, so appending to it copies it), and holding one row keeps that
+// answer's bytes alive.
 func FetchList[T any](ctx context.Context, api *API, method string, params any, opts ...ListOption) iter.Seq2[T, error] {
 	cfg, err := newListConfig(opts)
 	return func(yield func(T, error) bool) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/b24go/b24/internal/durable"
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // rowWriter writes rows in one of the output formats.
@@ -47,13 +49,27 @@ func (n *ndjsonWriter) Header() error { return nil }
 func (n *ndjsonWriter) Footer() error { return nil }
 func (n *ndjsonWriter) Flush() error  { return n.w.Flush() }
 func (n *ndjsonWriter) Row(raw json.RawMessage) error {
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
+	b, err := appendCompact(n.w.AvailableBuffer(), raw)
+	if err != nil {
 		return err
 	}
-	b.WriteByte('\n')
-	_, err := n.w.Write(b.Bytes())
+	_, err = n.w.Write(append(b, '\n'))
 	return err
+}
+
+// appendCompact appends raw to dst as json.Compact writes it (in one pass,
+// straight into the writer's free buffer when it fits), or returns
+// json.Compact's error for a row that is not valid JSON.
+func appendCompact(dst []byte, raw json.RawMessage) ([]byte, error) {
+	if !jsonscan.Valid(raw) {
+		var b bytes.Buffer
+		err := json.Compact(&b, raw)
+		if err == nil {
+			err = errors.New("invalid JSON") // unreachable: Valid agrees with json.Valid
+		}
+		return dst, err
+	}
+	return jsonscan.AppendCompact(dst, raw), nil
 }
 
 type jsonWriter struct {
@@ -77,12 +93,11 @@ func (j *jsonWriter) Row(raw json.RawMessage) error {
 		sep = "\n"
 	}
 	j.rows++
-	var b bytes.Buffer
-	b.WriteString(sep)
-	if err := json.Compact(&b, raw); err != nil {
+	b, err := appendCompact(append(j.w.AvailableBuffer(), sep...), raw)
+	if err != nil {
 		return err
 	}
-	_, err := j.w.Write(b.Bytes())
+	_, err = j.w.Write(b)
 	return err
 }
 

@@ -209,3 +209,27 @@ func validNumber(b []byte, i int) int {
 	}
 	return i
 }
+
+// AppendCompact appends src, a text Valid accepted, to dst without the
+// whitespace outside its strings: json.Compact's output, in one pass
+// (FuzzAppendCompact).
+func AppendCompact(dst, src []byte) []byte {
+	start := 0 // the start of the run not yet copied
+	for i := 0; i < len(src); {
+		switch c := src[i]; {
+		case c == '"':
+			end, err := skipString(src, i)
+			if err != nil {
+				return append(dst, src[start:]...) // not valid: left as it is
+			}
+			i = end
+		case IsSpace(c):
+			dst = append(dst, src[start:i]...)
+			i++
+			start = i
+		default:
+			i++
+		}
+	}
+	return append(dst, src[start:]...)
+}

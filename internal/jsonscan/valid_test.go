@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -87,6 +88,26 @@ func BenchmarkValid(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
 			json.Valid(data)
+		}
+	})
+}
+
+// FuzzAppendCompact: for every text Valid accepts, AppendCompact writes
+// what json.Compact writes.
+func FuzzAppendCompact(f *testing.F) {
+	for _, s := range []string{` { "a" : [ 1 , "b c" ] , "d\"e" : null } `, "\t[\n]\r\n", `"  "`, `{"ID":"1","TITLE":"Deal 1"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !Valid(b) {
+			return
+		}
+		var want bytes.Buffer
+		if err := json.Compact(&want, b); err != nil {
+			t.Fatalf("json.Compact(%q): %v", b, err)
+		}
+		if got := AppendCompact([]byte("x"), b); string(got) != "x"+want.String() {
+			t.Fatalf("AppendCompact(%q) = %q, json.Compact: %q", b, got[1:], want.Bytes())
 		}
 	})
 }

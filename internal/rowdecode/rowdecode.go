@@ -32,8 +32,16 @@ func For[T any]() Decoder[T] {
 }
 
 // Decode decodes row into *dst, which must be T's zero value (a row of a
-// fresh slice): the result and the error are json.Unmarshal's.
+// fresh slice): the result and the error are json.Unmarshal's. A
+// json.RawMessage is not copied: it is row itself (trimmed, its capacity
+// cut to its length, so that an append copies it rather than overwrite
+// what follows it in the answer).
 func (d Decoder[T]) Decode(row []byte, dst *T) error {
+	if raw, ok := any(dst).(*json.RawMessage); ok && jsonscan.Valid(row) {
+		t := jsonscan.Trim(row)
+		*raw = t[:len(t):len(t)]
+		return nil
+	}
 	if d.plan != nil && jsonscan.Valid(row) && d.plan.decode(row, reflect.ValueOf(dst).Elem()) {
 		return nil
 	}

@@ -98,6 +98,7 @@ func FuzzDecode(f *testing.F) {
 		check[deal](t, row)
 		check[withInt](t, row)
 		check[struct{ A, B string }](t, row)
+		check[json.RawMessage](t, row)
 	})
 }
 
@@ -105,6 +106,25 @@ func TestDecodeSeeds(t *testing.T) {
 	for _, s := range rowSeeds {
 		check[deal](t, []byte(s))
 		check[withInt](t, []byte(s))
+		check[json.RawMessage](t, []byte(" "+s+"\n"))
+	}
+}
+
+// TestRawMessageAliases: a json.RawMessage row is the row's bytes, and an
+// append to it does not write into the bytes after it.
+func TestRawMessageAliases(t *testing.T) {
+	answer := []byte(`[{"ID":1},{"ID":2}]`)
+	first := answer[1:9]
+	var raw json.RawMessage
+	if err := For[json.RawMessage]().Decode(first, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if &raw[0] != &answer[1] {
+		t.Error("the row was copied")
+	}
+	_ = append(raw, "xx"...)
+	if string(answer) != `[{"ID":1},{"ID":2}]` {
+		t.Errorf("an append to the row wrote into the answer: %s", answer)
 	}
 }
 
