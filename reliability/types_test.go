@@ -12,6 +12,7 @@ import (
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events"
+	"github.com/b24go/b24/events/offline"
 	"github.com/b24go/b24/internal/php"
 	"github.com/b24go/b24/limit"
 	"github.com/b24go/b24/oauth"
@@ -173,6 +174,12 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		instEvent := install.Event{Name: "ONAPPINSTALL", Auth: instAuth, Data: map[string]string{"VERSION": "1"}}
 		instPlace := install.Placement{AccessToken: reltest.Secret, RefreshToken: reltest.Secret, MemberID: "m1", Options: []byte(`{}`)}
 		instCred := install.Credential{MemberID: "m1", ApplicationToken: reltest.Secret, Token: appTok}
+		offCfg := offline.Config{ProcessID: "rel", Connector: "c", Logger: leak.Logger()}
+		consumer, err := offline.New(appHook, offCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		offEvent := offline.Event{RecordID: 1, MessageID: "m", Name: "ONCRMDEALADD", ID: "5", Data: []byte(`{"FIELDS":{"ID":"5"}}`)}
 		var oauthErr *oauth.Error
 		if !errors.As(appErr, &oauthErr) {
 			t.Fatalf("app call with a wrong client secret: %v", appErr)
@@ -242,6 +249,12 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"oauth/install/Dir":        {install.Dir{Path: "portals"}},
 			"oauth/install/EventFunc":  {install.EventFunc(nil)},
 			"b24test/AppTokens":        {appTokens},
+			"events/offline/Binding":   {offline.Binding{Event: "ONCRMDEALADD", Offline: true, Connector: "c"}},
+			"events/offline/Func":      {offline.Func(nil)},
+			"events/offline/Config":    {offCfg, &offCfg},
+			"events/offline/Consumer":  {consumer, reflect.ValueOf(consumer).Elem()},
+			"events/offline/Stats":     {offline.Stats{Handled: 1}},
+			"events/offline/Event":     {offEvent, &offEvent},
 			"HookParams":               {b24.HookParams{PortalURL: "https://portal.example.com", UserID: 1, Secret: reltest.Secret}},
 			"ID":                       {b24.ID(1)},
 			"Int":                      {b24.Int(1)},
