@@ -102,31 +102,39 @@ func (r *run) fetchIDs(ctx context.Context, ids []int64, phase string, n *int64)
 		per = 1
 	}
 	for k := 0; k < len(ids); k += per {
-		chunk := ids[k:min(k+per, len(ids))]
-		var f any = chunk
-		if per == 1 {
-			f = chunk[0]
-		}
-		resp, err := r.api.Call(ctx, r.e.list, r.e.withParams(map[string]any{
-			"filter": map[string]any{r.e.idFilter: f}, "select": r.sel}))
-		if err != nil {
-			return fmt.Errorf("dbsync: %s of %s: %w", phase, r.e.name, err)
-		}
-		rows, err := rowsOf(resp.Result, r.e.rowsKey)
-		if err != nil {
+		if err := r.fetchChunk(ctx, ids[k:min(k+per, len(ids))], phase, n); err != nil {
 			return err
 		}
-		before := r.rep.Written
-		if _, err := r.write(ctx, r.db.sql, rows); err != nil {
-			return err
-		}
-		*n += r.rep.Written - before
-		r.progress(phase)
 	}
 	if len(ids) > 0 {
 		r.o.Logger.Info("dbsync: fetched by id", "table", r.e.table, "phase", phase, "ids", len(ids),
 			"sample", strings.Trim(fmt.Sprint(ids[:min(5, len(ids))]), "[]"))
 	}
+	return nil
+}
+
+// fetchChunk fetches rows by id in one request (user.get: one id) and
+// writes them, each statement committed; n counts the rows written.
+func (r *run) fetchChunk(ctx context.Context, chunk []int64, phase string, n *int64) error {
+	var f any = chunk
+	if len(chunk) == 1 {
+		f = chunk[0]
+	}
+	resp, err := r.api.Call(ctx, r.e.list, r.e.withParams(map[string]any{
+		"filter": map[string]any{r.e.idFilter: f}, "select": r.sel}))
+	if err != nil {
+		return fmt.Errorf("dbsync: %s of %s: %w", phase, r.e.name, err)
+	}
+	rows, err := rowsOf(resp.Result, r.e.rowsKey)
+	if err != nil {
+		return err
+	}
+	before := r.rep.Written
+	if _, err := r.write(ctx, r.db.sql, rows); err != nil {
+		return err
+	}
+	*n += r.rep.Written - before
+	r.progress(phase)
 	return nil
 }
 

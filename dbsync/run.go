@@ -46,6 +46,9 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.fetchIDs(ctx, r.o.Hints, "hints", &r.rep.Hinted); err != nil {
 		return err
 	}
+	if err := r.drainQueue(ctx); err != nil {
+		return err
+	}
 	full, resumed := r.st.Phase != "ready", r.st.Phase == "full" && r.st.Cursor > 0
 	mode := "full"
 	if resumed {

@@ -77,6 +77,12 @@ type Options struct {
 	// Hints are ids named by events since the last run (b24 events): they
 	// are fetched first. Polling stays the source of truth.
 	Hints []int64
+	// Queue, when set, is the application's offline event queue: its
+	// events of the entity are applied before the walks (a deletion deletes
+	// the row, another event fetches it) and each is cleared only after its
+	// row is committed; events of other entities are marked failed and stay
+	// for their own sync. Polling stays the check.
+	Queue Queue
 	// Progress, when set, is called after each request's rows are written.
 	Progress func(Progress)
 	// Logger receives what the run decides (nil: slog.Default()).
@@ -100,6 +106,7 @@ type Report struct {
 	Written           int64 // rows written (inserted or updated)
 	Deleted, Restored int64
 	Hinted            int64 // rows fetched for Hints
+	FromQueue         int64 // rows fetched or deleted for the offline queue's events (Queue)
 	Requests          int64
 	Watermark         string // the portal time the next change walk starts from (before the overlap)
 	Duration          time.Duration

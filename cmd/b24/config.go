@@ -171,6 +171,11 @@ func parseLevel(s string) (slog.Level, error) {
 // logger returns the slog logger on stderr the flags ask for.
 func (c *cli) logger() *slog.Logger {
 	level, _ := parseLevel(c.g.logLevel)
+	return c.loggerAt(level)
+}
+
+// loggerAt is the logger of --log-format at level, whatever --log-level is.
+func (c *cli) loggerAt(level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if c.g.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(c.stderr, opts))

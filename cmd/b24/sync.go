@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/b24go/b24"
 	"github.com/b24go/b24/dbsync"
+	"github.com/b24go/b24/events/offline"
 )
 
 var syncCommand = &command{
@@ -120,6 +124,9 @@ func (c *cli) syncOnce(ctx context.Context, db *dbsync.DB, o *syncFlags, entity 
 		return err
 	}
 	defer h.Close()
+	if opts.Queue, err = c.syncQueue(h, entity, o.entityTypeID); err != nil {
+		return err
+	}
 	prog := c.newProgress("sync "+entity, "rows", 0)
 	var shown int64
 	opts.Progress = func(p dbsync.Progress) {
@@ -138,9 +145,30 @@ func (c *cli) syncOnce(ctx context.Context, db *dbsync.DB, o *syncFlags, entity 
 	return nil
 }
 
+// syncQueue is the offline event queue a sync reads when the credential is
+// an application's (nil for a webhook): a consumer whose process id is the
+// entity's, so syncs of different tables hold their records apart. Its
+// logger keeps errors only: events of other entities are marked failed on
+// purpose (they stay for their own sync).
+func (c *cli) syncQueue(h *b24.Hook, entity string, entityTypeID int) (dbsync.Queue, error) {
+	cred, err := c.webhookSource()
+	if err != nil || !cred.IsApp() {
+		return nil, err
+	}
+	pid := "b24-sync." + entity
+	if entityTypeID > 0 {
+		pid += "." + strconv.Itoa(entityTypeID)
+	}
+	q, err := offline.New(h, offline.Config{ProcessID: pid, Logger: c.loggerAt(slog.LevelError)})
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
 func printSyncReport(w io.Writer, r dbsync.Report) {
-	fmt.Fprintf(w, "sync %s: %s; %d rows written, %d deleted, %d restored, %d from hints; %d requests in %s; watermark %s\n",
-		r.Table, r.Mode, r.Written, r.Deleted, r.Restored, r.Hinted, r.Requests, r.Duration.Round(time.Millisecond), r.Watermark)
+	fmt.Fprintf(w, "sync %s: %s; %d rows written, %d deleted, %d restored, %d from hints, %d from the offline queue; %d requests in %s; watermark %s\n",
+		r.Table, r.Mode, r.Written, r.Deleted, r.Restored, r.Hinted, r.FromQueue, r.Requests, r.Duration.Round(time.Millisecond), r.Watermark)
 }
 
 // syncStatus prints each synced table's state.

@@ -49,3 +49,47 @@ func TestSync(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncOfflineQueue: with an application profile, b24 sync takes the
+// deal events of the application's offline queue (an update and a
+// deletion: 2 rows from the queue) and clears them; polling still runs.
+func TestSyncOfflineQueue(t *testing.T) {
+	p := newPortal(t)
+	first := p.s.RegisterApp("local.sync", "syncclientsecret")
+	env := []string{"B24_WEBHOOK=", "XDG_CONFIG_HOME=" + t.TempDir()}
+	run := func(stdin string, args ...string) result {
+		t.Helper()
+		r := p.runEnv(t, env, stdin, args...)
+		if r.code != exitOK {
+			t.Fatalf("%v: exit %d %q", args, r.code, r.stderr)
+		}
+		return r
+	}
+	run("syncclientsecret\n"+first.RefreshToken+"\n", "auth", "add", "--app", "--portal", p.s.URL(), "--client-id", "local.sync",
+		"--token-url", p.s.OAuthURL(), "shop")
+	for _, ev := range []string{"ONCRMDEALUPDATE", "ONCRMDEALDELETE"} {
+		run("", "--profile", "shop", "events", "bind", ev, "--offline")
+	}
+	db := "sqlite:" + filepath.Join(t.TempDir(), "crm.db")
+	run("", "--profile", "shop", "sync", "--db", db, "--quiet", "crm.deal")
+	if _, err := p.s.CallAs(1, "crm.deal.update", map[string]any{"id": 2, "fields": map[string]any{"TITLE": "queued"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.s.CallAs(1, "crm.deal.delete", map[string]any{"id": 3}); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.s.OfflineRecords(""); n != 2 {
+		t.Fatalf("the queue holds %d records, want 2", n)
+	}
+	r := run("", "--profile", "shop", "sync", "--db", db, "--quiet", "--json", "crm.deal")
+	var rep struct {
+		Mode               string
+		FromQueue, Deleted int
+	}
+	if json.Unmarshal([]byte(r.stdout), &rep) != nil || rep.FromQueue != 2 || rep.Deleted != 1 || rep.Mode != "changes" {
+		t.Fatalf("sync: %q %q", r.stdout, r.stderr)
+	}
+	if n := p.s.OfflineRecords(""); n != 0 {
+		t.Fatalf("the queue holds %d records after the sync, want 0", n)
+	}
+}
