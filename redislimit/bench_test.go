@@ -2,10 +2,13 @@ package redislimit
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/b24go/b24/internal/opbudget"
 	"github.com/b24go/b24/limit"
 	"github.com/redis/go-redis/v9"
 )
@@ -85,4 +88,34 @@ func BenchmarkPingBaseline(b *testing.B) {
 	}
 	slices.Sort(laps)
 	b.ReportMetric(float64(laps[len(laps)/2].Microseconds()), "median-µs")
+}
+
+// BenchmarkLedgerStep is the Go side of one decision on a busy budget,
+// without Redis: decode a ledger of 20 slot entries, 2 of others' spend and
+// 16 calls in flight, restore it, admit a call, and encode it back (what
+// Acquire does between its round trips; Release is the same with Observe).
+func BenchmarkLedgerStep(b *testing.B) {
+	p := ledgerParams(&limit.Params{Operating: limit.OperatingLimit{Limit: 480 * time.Second, Window: 600 * time.Second, Margin: 5 * time.Second}})
+	now := time.Now()
+	var st sharedState
+	for i := range 20 {
+		t := now.Add(-time.Duration(i) * 25 * time.Second)
+		st.Ledger.Own = append(st.Ledger.Own, opbudget.Entry{Slot: t.UnixNano() / int64(time.Minute), Finish: t.UnixNano(), Cost: int64(3 * time.Second)})
+	}
+	st.Ledger.Others = []opbudget.Entry{{Slot: now.UnixNano() / int64(time.Minute), Finish: now.UnixNano(), Cost: int64(time.Second)},
+		{Slot: now.UnixNano()/int64(time.Minute) - 3, Finish: now.UnixNano(), Cost: int64(time.Second)}}
+	st.Ledger.CostMean, st.Ledger.CostDev, st.Ledger.CostN, st.Ledger.Settled = int64(time.Second), int64(100*time.Millisecond), 50, true
+	for i := range 16 {
+		st.Res = append(st.Res, reservation{Token: fmt.Sprintf("0123456789abcdef:%d", i), Cost: int64(1200 * time.Millisecond),
+			From: now.UnixNano(), Until: now.Add(2 * time.Minute).UnixNano()})
+	}
+	raw, _ := json.Marshal(st)
+	for b.Loop() {
+		bd := restore(decodeState(string(raw)), p, now, 2*time.Minute)
+		if _, ok, _ := bd.led.AdmitUnits(now, 1); !ok {
+			b.Fatal("not admitted")
+		}
+		_ = bd.encode(now, p)
+	}
+	b.ReportMetric(float64(len(raw)), "bytes")
 }
