@@ -6,6 +6,8 @@ import (
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/internal/reltest"
 	"github.com/b24go/b24/redislimit"
+	"github.com/b24go/b24/redislimit/tokenstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // TestSecretInEveryExportedType prints a value of every exported type of
@@ -24,9 +26,17 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lim.Close()
+	// A token store whose client's password is the secret.
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", Password: reltest.Secret})
+	defer client.Close()
+	ts, err := tokenstore.New(client, "b24:tokens:app", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := map[string][]any{
-		"Limiter": {lim},
-		"Option":  {redislimit.WithPrefix("b24:rel:")},
+		"tokenstore/Store": {ts},
+		"Limiter":          {lim},
+		"Option":           {redislimit.WithPrefix("b24:rel:")},
 	}
 	leak.Audit(declared, values)
 }
