@@ -9,7 +9,7 @@
 # fetchList and callList read 20,000 deals, side by side with b24 (no target).
 #
 # Every wait is bounded; the fake is stopped on any exit. Usage: bench/run.sh [scenario...]
-# (scenarios: export-1m export-100k update-10k full-record slots js; default all).
+# (scenarios: export-1m export-100k update-10k full-record slots js cpu; default all but cpu).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -58,6 +58,17 @@ if [ -z "$SELECTED" ] || want export-1m; then
 	echo "== export-1m, adaptive delay on (reported, no target)"
 	start_fake --deals 1000000
 	lb -scenario export -name export-1m-adaptive -select "$sel" -concurrency 16 -target 0 -adaptive
+fi
+
+if want cpu; then
+	# The client's CPU on the export-1m export (issue 16), three runs: each prints its client CPU
+	# (getrusage of listbench alone, not the fake) and writes a CPU profile to
+	# ${PROFDIR:-/tmp}/b24-export-1m-N.prof (go tool pprof -top "$PROFDIR/b24-export-1m-N.prof").
+	for i in 1 2 3; do
+		echo "== cpu: export-1m run $i (client CPU a row = client CPU s / 1,000,000)"
+		start_fake --deals 1000000
+		lb -scenario export -name export-1m -select "$sel" -concurrency 16 -target 0 -cpuprofile "${PROFDIR:-/tmp}/b24-export-1m-$i.prof"
+	done
 fi
 
 if [ -z "$SELECTED" ] || want export-100k; then
