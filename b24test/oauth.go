@@ -1,12 +1,17 @@
 package b24test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +63,7 @@ type oauthApps struct {
 	refresh   map[string]refreshRec
 	refreshes int                  // refresh grants answered with new tokens
 	loseNext  int                  // refresh answers to drop after issuing the tokens
+	retire    bool                 // RetireOnRefresh: a used refresh token ends at once
 	codes     map[string]time.Time // authorization code -> expiry
 }
 
@@ -138,6 +144,62 @@ func (s *Server) LoseRefreshAnswers(n int) {
 	a.loseNext = n
 }
 
+// RetireOnRefresh makes a refresh token end as soon as it is exchanged
+// (on) instead of when its successor is first used (off, the default). It
+// is the stricter server: a client whose refresh answer was lost
+// (LoseRefreshAnswers) holds a dead refresh token and can only be
+// re-authorized; docs/oauth.md says why the real server's choice is not
+// known.
+func (s *Server) RetireOnRefresh(on bool) {
+	a := s.apps.Load()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.retire = on
+}
+
+// PostInstall POSTs the ONAPPINSTALL event of the registered application
+// to handlerURL with client (nil: the fake's client), as the portal does
+// when the application is installed: a new pair of tokens, the portal's
+// domain, member_id (MemberID), user, endpoints and a new
+// application_token, which it returns. A status other than 200 is an error.
+func (s *Server) PostInstall(ctx context.Context, handlerURL string, client *http.Client) (applicationToken string, err error) {
+	a := s.apps.Load()
+	a.mu.Lock()
+	if a.clientID == "" {
+		a.mu.Unlock()
+		return "", errors.New("b24test: PostInstall: no application (RegisterApp first)")
+	}
+	now := s.clock.Now()
+	t := a.issue(now, s.scale)
+	a.mu.Unlock()
+	appToken := randomToken()
+	host := strings.TrimPrefix(s.url, "https://")
+	form := url.Values{"event": {"ONAPPINSTALL"}, "event_handler_id": {"1"}, "ts": {strconv.FormatInt(now.Unix(), 10)},
+		"data[VERSION]": {"1"}, "data[ACTIVE]": {"Y"}, "data[INSTALLED]": {"Y"}, "data[LANGUAGE_ID]": {"en"},
+		"auth[access_token]": {t.AccessToken}, "auth[refresh_token]": {t.RefreshToken},
+		"auth[expires]": {strconv.FormatInt(t.Expires.Unix(), 10)}, "auth[expires_in]": {strconv.Itoa(int(t.Expires.Sub(now).Seconds()))},
+		"auth[scope]": {"crm,user"}, "auth[domain]": {host}, "auth[server_endpoint]": {s.url + "/rest/"}, "auth[status]": {"L"},
+		"auth[client_endpoint]": {s.url + "/rest/"}, "auth[member_id]": {MemberID}, "auth[user_id]": {strconv.Itoa(s.cfg.userID)},
+		"auth[application_token]": {appToken}}
+	if client == nil {
+		client = s.client
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, handlerURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("b24test: PostInstall: the handler answered %s", resp.Status)
+	}
+	return appToken, nil
+}
+
 func randomToken() string {
 	var b [20]byte
 	_, _ = rand.Read(b[:])
@@ -193,6 +255,9 @@ func (s *Server) serveOAuth(w http.ResponseWriter, r *http.Request) {
 	t := a.issue(now, s.scale)
 	rec.next, rec.nextAT = t.RefreshToken, t.AccessToken
 	a.refresh[old] = rec
+	if a.retire {
+		delete(a.refresh, old)
+	}
 	a.refreshes++
 	lose := a.loseNext > 0
 	if lose {

@@ -315,3 +315,28 @@ func TestEchoRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestLostRefreshAnswerStrictServer: on a server that retires a refresh
+// token as soon as it is exchanged (b24test.RetireOnRefresh), a lost
+// refresh answer leaves the client a dead refresh token: the next call's
+// refresh is refused (invalid_grant: re-authorize), and the calls after it
+// fail at once with the same error: 2 refresh requests for 6 calls, no
+// loop.
+func TestLostRefreshAnswerStrictServer(t *testing.T) {
+	a := newApp(t, nil, nil)
+	ctx := context.Background()
+	a.s.RetireOnRefresh(true)
+	a.s.ExpireAccessTokens()
+	a.s.LoseRefreshAnswers(1)
+	if _, err := a.hook.Call(ctx, "profile", nil); !errors.Is(err, b24.ErrNoToken) {
+		t.Fatalf("call after a lost refresh answer: %v, want ErrNoToken", err)
+	}
+	for i := range 5 {
+		if _, err := a.hook.Call(ctx, "profile", nil); !errors.Is(err, oauth.ErrInvalidGrant) {
+			t.Fatalf("call %d: %v, want ErrInvalidGrant", i, err)
+		}
+	}
+	if n := a.cnt.grants.Load(); n != 2 {
+		t.Fatalf("%d refresh requests, want 2", n)
+	}
+}
