@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"runtime/debug"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -121,6 +122,15 @@ func TestSecretInEveryExportedType(t *testing.T) {
 		}
 		outcome := limit.Outcome{Sent: true, Reports: []limit.OperatingReport{{Method: "crm.deal.get", Operating: time.Second}}}
 		permit.Release(outcome)
+		// A limiter that shares batch billing: what a Hook hands it (the
+		// portal and the credential's hash) must not carry the secret.
+		sharer := &sharingLimiter{Limiter: lim}
+		if _, err := srv.Hook(b24.WithLimiter(sharer)).V2().Batch(ctx, cmds[:1]); err != nil {
+			t.Fatal(err)
+		}
+		if len(sharer.seen) == 0 {
+			t.Fatal("the Hook never asked its BillingSharer")
+		}
 		var rep b24.ListReport
 		var prog b24.ListProgress
 		type row struct {
@@ -270,6 +280,8 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"PHPMap":                   {b24.PHPMap[string]{}},
 			"limit/Permit":             {permit},
 			"limit/WaitReporter":       {permit.(limit.WaitReporter)},
+			"limit/Fitter":             {lim.(limit.Fitter)},
+			"limit/BillingSharer":      {sharer, *sharer},
 			"limit/RateLimit":          {p.RateLimit},
 			"Reconciler":               {b24.Reconciler(reconcile.CRMUpdates)},
 			"RedirectError":            {redirErr},
@@ -385,4 +397,26 @@ type panicLimiter struct{}
 
 func (panicLimiter) Acquire(ctx context.Context, req limit.Request) (limit.Permit, error) {
 	panic(req)
+}
+
+// sharingLimiter is a limit.BillingSharer that records what a Hook gives it.
+type sharingLimiter struct {
+	limit.Limiter
+	mu   sync.Mutex
+	seen []string
+	mode limit.BatchBilling
+}
+
+func (s *sharingLimiter) BatchBilling(_ context.Context, portal, credential string) limit.BatchBilling {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, portal, credential)
+	return s.mode
+}
+
+func (s *sharingLimiter) SetBatchBilling(_ context.Context, portal, credential string, b limit.BatchBilling) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen = append(s.seen, portal, credential)
+	s.mode = b
 }
