@@ -3,6 +3,8 @@
 #
 # Starts `b24 fake` (time scale $SCALE, Standard limits, N deals), then RUNS times each:
 #   list    b24 list crm.deal.list --select '*' -o deals.ndjson (the same rows a sync reads)
+#   listsel the same with the sync's select list (every field of crm.deal.fields, UF_*; needs jq;
+#           only when WHAT names it)
 #   sqlite  a first b24 sync crm.deal into a fresh SQLite file
 #   pg      a first b24 sync crm.deal into a fresh PostgreSQL schema ($B24_TEST_POSTGRES, else a
 #           throw-away cluster from scripts/postgres.sh)
@@ -11,13 +13,16 @@
 # Each phase runs on a fresh fake (a fresh request bucket and operating budget).
 # Every wait is bounded; the fake and the cluster are stopped on any exit.
 # Each line also gives the client's CPU (user + sys) and peak RSS (GNU time) and the load average.
-# Usage: bench/sync.sh  (N=100000 RUNS=3 SCALE=10 by default; TIMEOUT=900 s a command)
+# Usage: bench/sync.sh  (N=100000 RUNS=3 SCALE=10 by default; TIMEOUT=900 s a command;
+# WHAT="list sqlite pg" the first-sync phases; RESYNC=0 skips the re-sync)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 N="${N:-100000}"
 RUNS="${RUNS:-3}"
 SCALE="${SCALE:-10}"
+WHAT="${WHAT:-list sqlite pg}" # the first-sync phases to run
+RESYNC="${RESYNC:-1}"          # 0: no re-sync phase
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-sync-bench.XXXXXX")"
 prog=sync-bench
 . "$root/scripts/fake.sh"
@@ -61,26 +66,31 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 declare -A times
 for i in $(seq "$RUNS"); do
-	for what in list sqlite pg; do
+	for what in $WHAT; do
 		start_fake --deals "$N" --seed 1 >/dev/null
 		t0=$(date +%s%N)
 		case $what in
 		list) timed list crm.deal.list --select '*' --quiet -o "$tmp/deals.ndjson" 2>"$tmp/list.err" ;;
+		listsel) # the sync's select: every field crm.deal.fields names but UF_*, then UF_* (needs jq)
+			sel="$(b24 call crm.deal.fields | jq -r '[keys_unsorted[] | select(startswith("UF_") | not)] + ["UF_*"] | join(",")')"
+			t0=$(date +%s%N)
+			timed list crm.deal.list --select "$sel" --quiet -o "$tmp/deals.ndjson" 2>"$tmp/list.err" ;;
 		sqlite) rm -f "$tmp/s.db"*; timed sync crm.deal --db "sqlite:$tmp/s.db" --quiet --json >"$tmp/rep.json" ;;
 		pg) u="$(pgurl)"; t0=$(date +%s%N); timed sync crm.deal --db "$u" --quiet --json >"$tmp/rep.json" ;;
 		esac
 		t1=$(date +%s%N)
 		times[$what]+="$(secs "$t0" "$t1") "
 		req="$(grep -o '"Requests":[0-9]*' "$tmp/rep.json" 2>/dev/null | cut -d: -f2 || true)"
-		[ "$what" = list ] && req="$(grep -o '[0-9]* requests' "$tmp/list.err" | head -1 || true)"
+		[ "${what#list}" != "$what" ] && req="$(grep -o '[0-9]* requests' "$tmp/list.err" | head -1 || true)"
 		echo "run $i $what: $(secs "$t0" "$t1") s ${req:+($req requests)} $(cpu), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	done
 done
 echo "== first sync of $N deals, time scale $SCALE, medians of $RUNS"
-for what in list sqlite pg; do
+for what in $WHAT; do
 	echo "$what: $(tr ' ' '\n' <<<"${times[$what]}" | grep . | median) s (runs: ${times[$what]})"
 done
 
+[ "$RESYNC" = 1 ] || exit 0
 echo "== re-sync after 1 % changed and 0.1 % deleted"
 start_fake --deals "$N" --seed 1 >/dev/null
 b24 sync crm.deal --db "sqlite:$tmp/r.db" --quiet --json >/dev/null
