@@ -62,7 +62,11 @@ type listCaller struct {
 	opts []CallOption
 }
 
-func (c listCaller) V3() bool             { return c.api.version == APIv3 }
+func (c listCaller) V3() bool { return c.api.version == APIv3 }
+
+// ResultsChecked: every result comes from decodeEnvelope, which checked the
+// whole body with jsonscan.Valid (listwalk.Checked).
+func (c listCaller) ResultsChecked() bool { return true }
 func (c listCaller) Logger() *slog.Logger { return c.api.h.Logger() }
 
 func (c listCaller) Call(ctx context.Context, method string, params any) (listwalk.Page, error) {

@@ -338,17 +338,8 @@ func snippet(body []byte, redact func(string) string) string {
 // ("NaN", "INF", 1e400) is taken as absent, so that a garbled figure never
 // costs the answer it came with. A value that is not an object is an error.
 func (t *Timing) UnmarshalJSON(b []byte) error {
-	var w struct {
-		Start            json.RawMessage `json:"start"`
-		Finish           json.RawMessage `json:"finish"`
-		Duration         json.RawMessage `json:"duration"`
-		Processing       json.RawMessage `json:"processing"`
-		DateStart        json.RawMessage `json:"date_start"`
-		DateFinish       json.RawMessage `json:"date_finish"`
-		Operating        json.RawMessage `json:"operating"`
-		OperatingResetAt json.RawMessage `json:"operating_reset_at"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	var w timingWire
+	if err := w.read(b); err != nil {
 		return err
 	}
 	*t = Timing{DateStart: jsonString(w.DateStart), DateFinish: jsonString(w.DateFinish),
@@ -362,6 +353,41 @@ func (t *Timing) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// timingWire is a time block's members as sent.
+type timingWire struct {
+	Start            json.RawMessage `json:"start"`
+	Finish           json.RawMessage `json:"finish"`
+	Duration         json.RawMessage `json:"duration"`
+	Processing       json.RawMessage `json:"processing"`
+	DateStart        json.RawMessage `json:"date_start"`
+	DateFinish       json.RawMessage `json:"date_finish"`
+	Operating        json.RawMessage `json:"operating"`
+	OperatingResetAt json.RawMessage `json:"operating_reset_at"`
+}
+
+// read reads b as json.Unmarshal into w would (FuzzTimingWire): an object
+// in one jsonscan pass (keys in any case, the last of a repeated key
+// kept), anything else through json.Unmarshal.
+func (w *timingWire) read(b []byte) error {
+	o := jsonscan.Trim(b)
+	if len(o) == 0 || o[0] != '{' || !jsonscan.Valid(o) {
+		return json.Unmarshal(b, w)
+	}
+	return jsonscan.EachMember(o, func(k, v []byte) bool {
+		key := jsonscan.Key(k)
+		for _, f := range [...]struct {
+			name string
+			dst  *json.RawMessage
+		}{{"start", &w.Start}, {"finish", &w.Finish}, {"duration", &w.Duration}, {"processing", &w.Processing},
+			{"date_start", &w.DateStart}, {"date_finish", &w.DateFinish}, {"operating", &w.Operating}, {"operating_reset_at", &w.OperatingResetAt}} {
+			if strings.EqualFold(key, f.name) {
+				*f.dst = v
+			}
+		}
+		return true
+	})
 }
 
 // finiteNumber decodes a finite number sent as a JSON number or a numeric
@@ -389,11 +415,27 @@ func finiteNumber(raw json.RawMessage) *float64 {
 
 // jsonString returns a JSON string's text; "" for any other value.
 func jsonString(raw json.RawMessage) string {
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		if in := raw[1 : len(raw)-1]; jsonscan.IsPlainASCII(in) && !hasControl(in) && bytes.IndexByte(in, '"') < 0 {
+			return string(in)
+		}
+	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
 		return ""
 	}
 	return s
+}
+
+// hasControl reports whether b holds a control character (not valid
+// inside a JSON string).
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // timingOf decodes an envelope's time block; nil when absent or not an object.

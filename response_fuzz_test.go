@@ -75,3 +75,26 @@ func FuzzScanEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTimingWire: a time block's members are read as json.Unmarshal reads
+// them, whatever the text; and a plain date string as json.Unmarshal reads it.
+func FuzzTimingWire(f *testing.F) {
+	for _, s := range []string{`{"start":1,"Operating":2,"operating":"3","date_start":"2026-01-01T00:00:00+03:00"}`, ` {"OPERATING_RESET_AT":1} `,
+		`null`, `[1]`, `{"start":}`, `"x"`, `{"\u0073tart":1,"start":2}`, `{"date_start":"a\"b","date_finish":"\u00e9"}`, `"a"b"`, "\"a\tb\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got, want timingWire
+		gerr, werr := got.read(b), json.Unmarshal(b, &want)
+		if (gerr != nil) != (werr != nil) || gerr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("read(%q) = %+v, %v; json.Unmarshal: %+v, %v", b, got, gerr, want, werr)
+		}
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			s = ""
+		}
+		if jsonString(b) != s {
+			t.Fatalf("jsonString(%q) = %q, json.Unmarshal: %q", b, jsonString(b), s)
+		}
+	})
+}

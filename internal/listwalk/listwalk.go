@@ -31,6 +31,14 @@ type Caller interface {
 	Pacing() Pacing
 }
 
+// Checked is what a Caller also implements when every result it returns is
+// part of a text jsonscan.Valid accepted (b24's Caller: each answer is
+// checked once when it arrives): rows are then decoded without checking
+// them again.
+type Checked interface {
+	ResultsChecked() bool
+}
+
 // Page is the answer to one call: the result, the v2 total and next, and
 // the HTTP requests it took.
 type Page struct {

@@ -331,8 +331,12 @@ func (w *walk[T]) isFull(n int) bool {
 func (w *walk[T]) decode(raw [][]byte, c *chunk[T]) error {
 	c.rows = make([]T, len(raw))
 	dec := rowdecode.For[T]()
+	decode := dec.Decode
+	if ch, ok := w.c.(Checked); ok && ch.ResultsChecked() {
+		decode = dec.DecodeValid
+	}
 	for i, r := range raw {
-		if err := dec.Decode(r, &c.rows[i]); err != nil {
+		if err := decode(r, &c.rows[i]); err != nil {
 			return fmt.Errorf("b24: %s: decoding row %d into %T: %w", w.method, c.ids[i], c.rows[i], err)
 		}
 	}

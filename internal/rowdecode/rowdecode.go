@@ -37,12 +37,23 @@ func For[T any]() Decoder[T] {
 // cut to its length, so that an append copies it rather than overwrite
 // what follows it in the answer).
 func (d Decoder[T]) Decode(row []byte, dst *T) error {
-	if raw, ok := any(dst).(*json.RawMessage); ok && jsonscan.Valid(row) {
+	return d.decode(row, dst, jsonscan.Valid(row))
+}
+
+// DecodeValid is Decode for a row known to be valid JSON (a part of a text
+// jsonscan.Valid accepted): the row is not checked again. Given any other
+// text, its result is undefined (never a panic).
+func (d Decoder[T]) DecodeValid(row []byte, dst *T) error {
+	return d.decode(row, dst, true)
+}
+
+func (d Decoder[T]) decode(row []byte, dst *T, valid bool) error {
+	if raw, ok := any(dst).(*json.RawMessage); ok && valid {
 		t := jsonscan.Trim(row)
 		*raw = t[:len(t):len(t)]
 		return nil
 	}
-	if d.plan != nil && jsonscan.Valid(row) && d.plan.decode(row, reflect.ValueOf(dst).Elem()) {
+	if d.plan != nil && valid && d.plan.decode(row, reflect.ValueOf(dst).Elem()) {
 		return nil
 	}
 	var zero T

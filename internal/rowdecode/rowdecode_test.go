@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+
+	"github.com/b24go/b24/internal/jsonscan"
 )
 
 // id reads a JSON number or a numeric string, as b24.ID does, and records
@@ -99,6 +101,12 @@ func FuzzDecode(f *testing.F) {
 		check[withInt](t, row)
 		check[struct{ A, B string }](t, row)
 		check[json.RawMessage](t, row)
+		// DecodeValid never panics; on a valid row it is Decode.
+		var a, b deal
+		aerr, berr := For[deal]().DecodeValid(row, &a), For[deal]().Decode(row, &b)
+		if jsonscan.Valid(row) && (fmt.Sprint(aerr) != fmt.Sprint(berr) || !reflect.DeepEqual(a, b)) {
+			t.Fatalf("%q: DecodeValid gives %+v, %v; Decode %+v, %v", row, a, aerr, b, berr)
+		}
 	})
 }
 
