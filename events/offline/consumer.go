@@ -121,12 +121,16 @@ func (s *Stats) add(o Stats) {
 // handled stay held under the process id: the next Drain or Follow with
 // the same ProcessID takes them back).
 func (c *Consumer) Drain(ctx context.Context, fn Func) (Stats, error) {
-	return c.drain(ctx, fn, true)
+	return c.drain(ctx, c.each(fn), true)
 }
 
 // Follow drains the queue, waits Poll, and again, until ctx ends; it returns
 // ctx's error. A pass that fails is logged and tried again after Poll.
 func (c *Consumer) Follow(ctx context.Context, fn Func) error {
+	return c.follow(ctx, c.each(fn))
+}
+
+func (c *Consumer) follow(ctx context.Context, fn handler) error {
 	var lastRetry time.Time
 	for {
 		retry := time.Since(lastRetry) >= c.cfg.RetryFailed
@@ -148,7 +152,10 @@ func (c *Consumer) Follow(ctx context.Context, fn Func) error {
 	}
 }
 
-func (c *Consumer) drain(ctx context.Context, fn Func, retryFailed bool) (Stats, error) {
+// handler handles and settles one get's records.
+type handler func(ctx context.Context, pid string, evs []Event, st *Stats) error
+
+func (c *Consumer) drain(ctx context.Context, fn handler, retryFailed bool) (Stats, error) {
 	var st Stats
 	if err := c.recover(ctx, &st); err != nil {
 		return st, err
@@ -194,7 +201,7 @@ func (c *Consumer) connector(p map[string]any) {
 // pass reads batches (failed records when errored, from the lowest ID up,
 // each offered once) until none is left, handles them and settles each
 // batch.
-func (c *Consumer) pass(ctx context.Context, fn Func, errored bool, st *Stats) error {
+func (c *Consumer) pass(ctx context.Context, fn handler, errored bool, st *Stats) error {
 	var after int64
 	var prev []Event
 	lost := 0
@@ -221,7 +228,7 @@ func (c *Consumer) pass(ctx context.Context, fn Func, errored bool, st *Stats) e
 			return fmt.Errorf("offline: event.offline.get returned the same %d records after they were settled: the portal did not clear them", len(evs))
 		}
 		prev = evs
-		if err := c.handle(ctx, fn, pid, evs, st); err != nil {
+		if err := fn(ctx, pid, evs, st); err != nil {
 			return err
 		}
 		if errored {
@@ -275,10 +282,16 @@ func (c *Consumer) get(ctx context.Context, errored bool, after int64) (string, 
 	return pid, evs, nil
 }
 
-// handle runs fn on each event and settles the batch: the handled records
-// cleared by id, the failed ones marked by message id. When ctx ends, the
-// events not handled stay held (taken back by the next pass); what was
-// handled is still settled.
+// each is the handler that runs fn on each event and settles the batch:
+// the handled records cleared by id, the failed ones marked by message id.
+// When ctx ends, the events not handled stay held (taken back by the next
+// pass); what was handled is still settled.
+func (c *Consumer) each(fn Func) handler {
+	return func(ctx context.Context, pid string, evs []Event, st *Stats) error {
+		return c.handle(ctx, fn, pid, evs, st)
+	}
+}
+
 func (c *Consumer) handle(ctx context.Context, fn Func, pid string, evs []Event, st *Stats) error {
 	var done, failed []string
 	var stop error

@@ -34,6 +34,7 @@ const (
 	childRun    = "B24_OFFLINE_RUN"      // the run number, written with each handled event
 	childSuffix = "B24_OFFLINE_SELFKILL" // "N" or "N+": SIGKILL itself in the N-th call, before (after: +) the log write
 	childDrain  = "B24_OFFLINE_DRAIN"    // "1": Drain and exit instead of Follow
+	childBatch  = "B24_OFFLINE_BATCH"    // "1": DrainBatch/FollowBatch, fn run on each event of a batch
 )
 
 func TestMain(m *testing.M) {
@@ -94,12 +95,34 @@ func killChild(logPath string) error {
 		fmt.Printf("fn %s:%s\n", e.Name, e.ID)
 		return nil
 	}
+	if os.Getenv(childBatch) == "1" {
+		return batchChild(c, fn)
+	}
 	if os.Getenv(childDrain) == "1" {
 		_, err := c.Drain(context.Background(), fn)
 		fmt.Println("drained")
 		return err
 	}
 	return c.Follow(context.Background(), fn)
+}
+
+// batchChild consumes with the batch form: the kill points of fn fall
+// inside a batch, after some of its events were logged.
+func batchChild(c *offline.Consumer, fn offline.Func) error {
+	bfn := func(ctx context.Context, evs []offline.Event) error {
+		for _, e := range evs {
+			if err := fn(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if os.Getenv(childDrain) == "1" {
+		_, err := c.DrainBatch(context.Background(), bfn)
+		fmt.Println("drained")
+		return err
+	}
+	return c.FollowBatch(context.Background(), bfn)
 }
 
 // TestKilledConsumer: a consumer process is killed with SIGKILL at seeded
@@ -112,6 +135,13 @@ func TestKilledConsumer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts subprocesses")
 	}
+	t.Run("each", func(t *testing.T) { killedConsumer(t, "0") })
+	t.Run("batch", func(t *testing.T) { killedConsumer(t, "1") })
+}
+
+// killedConsumer runs TestKilledConsumer with the per-event form (batch
+// "0") or the batch form ("1").
+func killedConsumer(t *testing.T, batch string) {
 	s := b24test.NewServer(t, b24test.WithoutLimits())
 	tok := s.RegisterApp("app.kill", "kill-secret")
 	dir := t.TempDir()
@@ -136,7 +166,7 @@ func TestKilledConsumer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env := []string{childEnv + "=" + logPath, childURL + "=" + s.URL(), childCert + "=" + cert, childStore + "=" + store}
+	env := []string{childBatch + "=" + batch, childEnv + "=" + logPath, childURL + "=" + s.URL(), childCert + "=" + cert, childStore + "=" + store}
 	r := rand.New(rand.NewPCG(20261207, 20))
 	raised := map[string]int{} // event key -> the run of its last raise
 	var deals []string
