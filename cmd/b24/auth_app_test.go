@@ -50,13 +50,33 @@ func TestAuthApp(t *testing.T) {
 		goldenRun(t, s.name+".golden", r, s.code, cfg)
 		all.WriteString(r.stdout + r.stderr)
 	}
+	// A refresh logged at debug level, and a portal that echoes the
+	// client secret and the tokens in an error: nothing shows them.
+	p.s.ExpireAccessTokens()
+	r := p.runEnv(t, env, "", "--log-level", "debug", "--profile", "shop2", "call", "profile")
+	all.WriteString(r.stdout + r.stderr)
+	if r.code != exitOK || !strings.Contains(r.stderr, "refreshed") {
+		t.Errorf("debug run: exit %d, stderr %q", r.code, r.stderr)
+	}
+	shop2, _ := oauth.FileStore{Path: filepath.Join(cfg, "b24", "tokens", "shop2.json")}.Load(context.Background())
+	p.s.OnError("crm.deal.get", "ERROR_CORE", "echo "+shop2.AccessToken+" "+shop2.RefreshToken+" appclientsecret1")
+	r = p.runEnv(t, env, "", "--log-level", "debug", "--profile", "shop2", "call", "crm.deal.get", "id=1")
+	all.WriteString(r.stdout + r.stderr)
+	if r.code != exitAPI || !strings.Contains(r.stderr, "echo ****") {
+		t.Errorf("echo run: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, secret := range []string{shop2.AccessToken, shop2.RefreshToken} {
+		if secret == "" || strings.Contains(all.String(), secret) {
+			t.Errorf("an output shows a token of shop2 (%q)", secret)
+		}
+	}
 	tokens := filepath.Join(cfg, "b24", "tokens", "shop.json")
 	tok, err := oauth.FileStore{Path: tokens}.Load(context.Background())
 	if err != nil || tok.AccessToken == "" || tok.RefreshToken == first.RefreshToken {
 		t.Fatalf("the refreshed tokens were not saved: %v %v", tok, err)
 	}
-	if p.s.Refreshes() != 1 {
-		t.Errorf("%d refreshes, want 1 (status, then call with the saved token)", p.s.Refreshes())
+	if p.s.Refreshes() != 2 {
+		t.Errorf("%d refreshes, want 2 (shop's at auth status, then its call with the saved token; shop2's after the expiry)", p.s.Refreshes())
 	}
 	for _, f := range []string{tokens, filepath.Join(cfg, "b24", "tokens", "shop2.json"), filepath.Join(cfg, "b24", "profiles.json")} {
 		if st, err := os.Stat(f); err != nil || (runtime.GOOS != "windows" && st.Mode().Perm() != 0o600) {
