@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -128,13 +129,20 @@ func runChild(mode string) (childResult, error) {
 	if err != nil {
 		return childResult{}, err
 	}
+	if mode == "spend" {
+		return spend(h, tap)
+	}
+	calls := int64(mpCalls)
+	if n, err := strconv.Atoi(os.Getenv("B24_CHILD_CALLS")); err == nil {
+		calls = int64(n)
+	}
 	var res childResult
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
 	for range mpWorkers {
 		wg.Go(func() {
-			for next.Add(1) <= mpCalls {
+			for next.Add(1) <= calls {
 				_, err := h.Call(context.Background(), "test.work", nil)
 				mu.Lock()
 				res.Calls++
@@ -148,6 +156,27 @@ func runChild(mode string) (childResult, error) {
 	wg.Wait()
 	res.Refused429, res.MaxFigure = int(tap.refused.Load()), time.Duration(tap.max.Load())
 	return res, nil
+}
+
+// spend is the second process of BenchmarkSecondProcess: one call every
+// B24_CHILD_EVERY, through the shared limiter, until it is killed; it
+// prints its count of calls and 429s after each call.
+func spend(h *b24.Hook, tap *figureTap) (childResult, error) {
+	every, err := time.ParseDuration(os.Getenv("B24_CHILD_EVERY"))
+	if err != nil {
+		return childResult{}, err
+	}
+	var res childResult
+	for next := time.Now(); ; next = next.Add(every) {
+		time.Sleep(time.Until(next))
+		if _, err := h.Call(context.Background(), "test.work", nil); err != nil {
+			res.Errors++
+		}
+		res.Calls++
+		res.Refused429, res.MaxFigure = int(tap.refused.Load()), time.Duration(tap.max.Load())
+		out, _ := json.Marshal(res)
+		fmt.Println(string(out))
+	}
 }
 
 // hold takes the budget of test.work with reservations it never releases,
@@ -187,6 +216,22 @@ func lastLine(sc *bufio.Scanner) string {
 	return last
 }
 
+// workPortal starts the slotted fake with test.work (200.2 ms a call) and
+// returns the environment of the helper processes that call it.
+func workPortal(t *testing.T) []string {
+	t.Helper()
+	s := b24test.NewServer(t, b24test.WithTimeScale(mpScale))
+	s.On("test.work", func(c *b24test.Call) (b24test.Result, *b24test.Error) {
+		c.Counted(mpRows)
+		return b24test.Value(true), nil
+	})
+	cert := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(cert, s.CertificatePEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"B24_CHILD_CERT=" + cert, "B24_CHILD_HOOK=" + s.WebhookURL(), "B24_CHILD_PREFIX=" + testPrefix(t), "B24_CHILD_TTL=10s"}
+}
+
 // TestProcessesShareTheSlotLedger: four processes on one webhook, each with
 // its own limiter on one Redis, draw no 429, and no answer carries a figure
 // above L (the portal's stored time never passed the limit, so recorded +
@@ -197,16 +242,7 @@ func TestProcessesShareTheSlotLedger(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 4 processes for about 15 s")
 	}
-	s := b24test.NewServer(t, b24test.WithTimeScale(mpScale))
-	s.On("test.work", func(c *b24test.Call) (b24test.Result, *b24test.Error) {
-		c.Counted(mpRows)
-		return b24test.Value(true), nil
-	})
-	cert := filepath.Join(t.TempDir(), "cert.pem")
-	if err := os.WriteFile(cert, s.CertificatePEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"B24_CHILD_CERT=" + cert, "B24_CHILD_HOOK=" + s.WebhookURL(), "B24_CHILD_PREFIX=" + testPrefix(t), "B24_CHILD_TTL=10s"}
+	env := workPortal(t)
 	start := time.Now()
 	var scans []*bufio.Scanner
 	for range mpProcesses {
@@ -287,4 +323,56 @@ func TestKilledProcessReservationExpires(t *testing.T) {
 	if st := stateOf(t, l, req); len(st.Res) != 1 {
 		t.Fatalf("reservations %+v, want only the new call's", st.Res)
 	}
+}
+
+// TestSecondProcessBench (B24_BENCH_REDIS2=1; a measurement, not a check:
+// bench/README.md) times a job of B24_BENCH_CALLS calls (default 40) of
+// test.work in one process while a second process, on the same webhook and
+// the same shared limiter, spends 30 % of the budget (one call of 200.2 ms
+// every 834 ms: 1.44 s per 6 s window). The bound is that of a client with
+// 70 % of L: (ceil(P / 0.7 L) − 1) × W plus one call.
+func TestSecondProcessBench(t *testing.T) {
+	if os.Getenv("B24_BENCH_REDIS2") == "" {
+		t.Skip("a measurement: set B24_BENCH_REDIS2=1")
+	}
+	needRedis(t)
+	calls := 40
+	if n, err := strconv.Atoi(os.Getenv("B24_BENCH_CALLS")); err == nil {
+		calls = n
+	}
+	env := workPortal(t)
+	cost := (20*time.Millisecond + mpRows*20*time.Microsecond) / mpScale
+	L, w := mpParams().Operating.Limit, mpParams().Operating.Window
+	every := time.Duration(float64(cost) * float64(w) / (0.3 * float64(L)))
+	other, otherOut := startChild(t, "spend", append(env, "B24_CHILD_EVERY="+every.String())...)
+	lines := make(chan string, 1024)
+	go func() {
+		for otherOut.Scan() {
+			lines <- otherOut.Text()
+		}
+		close(lines)
+	}()
+	<-lines // the second process is spending
+	start := time.Now()
+	_, jobOut := startChild(t, "work", append(env, "B24_CHILD_CALLS="+strconv.Itoa(calls))...)
+	var job childResult
+	if line := lastLine(jobOut); json.Unmarshal([]byte(line), &job) != nil {
+		t.Fatalf("the job: %q", line)
+	}
+	elapsed := time.Since(start)
+	other.Process.Kill()
+	var last childResult
+	for line := range lines {
+		json.Unmarshal([]byte(line), &last)
+	}
+	p := time.Duration(job.Calls) * cost
+	share := L * 7 / 10
+	bound := time.Duration((p+share-1)/share-1)*w + cost
+	// What the other process really spent: its calls wait for the shared
+	// budget too, so it may get less than it asks for.
+	got := float64(time.Duration(last.Calls)*cost) / (elapsed.Seconds() / w.Seconds() * float64(L))
+	t.Logf("job: %d calls (%v of server time) in %v, bound with 70 %% of L %v (%.0f %%); the other process: %d calls (one every %v asked), %.0f %% of L a window; 429: job %d, other %d; largest figure %v of L %v",
+		job.Calls, p.Round(time.Millisecond), elapsed.Round(time.Millisecond), bound.Round(time.Millisecond),
+		100*bound.Seconds()/elapsed.Seconds(), last.Calls, every.Round(time.Millisecond), 100*got, job.Refused429, last.Refused429,
+		max(job.MaxFigure, last.MaxFigure).Round(time.Millisecond), L)
 }
