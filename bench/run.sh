@@ -110,7 +110,7 @@ if [ -z "$SELECTED" ] || want slots; then
 	# against L 48 s per W 60 s kept in 10 slots (all divided by K). A client that is never refused
 	# cannot beat (ceil(P/L) - 1) * W plus its last request (docs/limits.md): 123.5 s at K = 1.
 	# Both billing modes, a portal clock 30 s off, costs varying (log-normal, sigma 0.5), a second
-	# client (another process: its own limiter) spending 30 % of the budget on the same webhook (50,000
+	# client (another process that does not pace itself) spending 30 % of the budget on the same webhook (50,000
 	# rows; the bound takes L less 30 %), and real-portal proportions (L 480 s per W 600 s, 10 ms a row
 	# and 200 ms a call, at a time scale 10 times $SCALE: the same seconds). SLOTS="1 2" runs some cases
 	# (numbered from 1). Each case: label | the fake's flags | listbench's flags.
@@ -132,7 +132,7 @@ per method|$base --batch-per-command|$lbf
 as batch|$base|$lbf
 as batch, clock +30 s|$base --clock-offset 30s|$lbf
 per method, clock -30 s|$base --batch-per-command --clock-offset -30s|$lbf
-as batch, log-normal|$base --latency-spread 0.5|$lbf
+as batch, log-normal|$base --latency-spread 0.5|$lbf -latency-spread 0.5
 as batch, another process 30 %, 50,000 rows|$base|$lbf -others 0.3 -rows 50000
 per method, another process 30 %, 50,000 rows|$base --batch-per-command|$lbf -others 0.3 -rows 50000
 as batch, W 600 s at scale x10|$real|$lbreal

@@ -97,6 +97,10 @@ var latRequest = 20 * time.Millisecond
 
 const latWrite = 5 * time.Millisecond
 
+// latSpread is the fake's -latency-spread: log-normal costs of median 1
+// cost e^(σ²/2) times the model on average, which the bounds take as P.
+var latSpread float64
+
 // latRow is the fake's latency per row returned (its -latency-row; 50 µs
 // by default), set by -latency-row.
 var latRow = 50 * time.Microsecond
@@ -108,6 +112,10 @@ type bounds struct{ bucket, operating, spread float64 }
 func (b bounds) min() float64 { return math.Max(b.bucket, b.operating) }
 
 func minimum(fi fakeInfo, h int, p, one time.Duration) bounds {
+	if latSpread > 0 {
+		m := math.Exp(latSpread * latSpread / 2)
+		p, one = time.Duration(m*float64(p)), time.Duration(m*float64(one))
+	}
 	k := fi.scale
 	ps, ones := p.Seconds()/k, one.Seconds()/k
 	l, w := fi.opLimit.Seconds(), fi.opWindow.Seconds()
@@ -187,9 +195,10 @@ func parseFlags() config {
 	flag.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the client here")
 	flag.BoolVar(&c.adaptive, "adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
 	flag.DurationVar(&latRow, "latency-row", latRow, "the fake's -latency-row (the bounds' cost of a row)")
+	flag.Float64Var(&latSpread, "latency-spread", 0, "the fake's -latency-spread (the bounds take the expected P, e^(σ²/2) times the model)")
 	flag.DurationVar(&latRequest, "latency-request", latRequest, "the fake's -latency-request (the bounds' cost of a call)")
 	flag.StringVar(&c.trace, "trace", "", "export: write each request's ask, admit and answer times, units and figure here")
-	flag.Float64Var(&c.others, "others", 0, "export: a second client (its own Hook and limiter, as another process) spends this share of the operating budget on the same webhook while the export runs; the bound assumes the export has L less that share")
+	flag.Float64Var(&c.others, "others", 0, "export: a second client (another process that does not pace itself: it sends on its clock, a refused batch is not resent) spends this share of the operating budget on the same webhook while the export runs; the bound assumes the export has L less that share")
 	flag.BoolVar(&c.spread, "spread", false, "judge the target against the operating budget's spread bound, P×W/L (the export's modelled server time at the budget's rate)")
 	flag.Parse()
 	return c
@@ -248,12 +257,12 @@ func newBench(c config) (*bench, error) {
 // (own: a Hook with its own limiter, as another process).
 func (bn *bench) hook() (*b24.Hook, error) { return bn.newHook(false) }
 
-func (bn *bench) newHook(own bool) (*b24.Hook, error) {
+func (bn *bench) newHook(own bool, extra ...b24.Option) (*b24.Hook, error) {
 	opts := []b24.Option{b24.WithHTTPClient(bn.client), b24.WithRestrictionParams(bn.params)}
 	if bn.trace != nil && !own {
 		opts = append(opts, b24.WithLimiter(bn.trace))
 	}
-	return b24.FromWebhookURL(bn.fi.webhook, opts...)
+	return b24.FromWebhookURL(bn.fi.webhook, append(opts, extra...)...)
 }
 
 // report prints the result line: the measured figures, the bounds and the

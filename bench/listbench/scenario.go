@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/limit"
 )
 
 // result is what a scenario measured.
@@ -73,8 +74,9 @@ func (bn *bench) export(ctx context.Context, c config) (result, error) {
 // othersBatch is the commands of one batch of the second client (-others).
 const othersBatch = 10
 
-// others starts a second client on the same webhook (its own Hook and
-// limiter: another process) that spends share of the operating budget,
+// others starts a second client on the same webhook (its own Hook, as
+// another process, that does not pace itself: it sends on its clock and
+// the portal refuses what does not fit) that spends share of the operating budget,
 // L·share per W, in batches of othersBatch full pages of deals (billed like
 // the export's batches, as a batch or per command); stop ends it and
 // describes what it did.
@@ -94,10 +96,12 @@ func (bn *bench) others(ctx context.Context, share float64) (stop func() string)
 	go func() {
 		batches, refused, failed := 0, 0, 0
 		defer func() {
-			done <- fmt.Sprintf("; other client: %d batches of %d (one every %v), %d commands refused, %d failed",
+			done <- fmt.Sprintf("; other client: %d batches of %d (one every %v), %d commands refused, %d batches failed (a 429 among them)",
 				batches, othersBatch, every.Round(time.Millisecond), refused, failed)
 		}()
-		h, err := bn.newHook(true)
+		once := bn.params
+		once.Retry.MaxAttempts = 1 // a refused batch is not sent again
+		h, err := bn.newHook(true, b24.WithLimiter(unpaced{}), b24.WithRestrictionParams(once))
 		if err != nil {
 			failed++
 			return
@@ -188,3 +192,10 @@ func (bn *bench) update(ctx context.Context, c config) (result, error) {
 	r.note = fmt.Sprintf("%d chunks in flight", c.concurrency)
 	return r, nil
 }
+
+// unpaced is a Limiter that admits every request at once: the second
+// client of -others spends its share whatever the budget holds.
+type unpaced struct{}
+
+func (unpaced) Acquire(context.Context, limit.Request) (limit.Permit, error) { return unpaced{}, nil }
+func (unpaced) Release(limit.Outcome)                                        {}
