@@ -387,8 +387,7 @@ func keyedTimes(raw json.RawMessage) map[string]*Timing {
 	m, _ := batchwire.PHPKeyed(raw)
 	out := make(map[string]*Timing, len(m))
 	for k, v := range m {
-		var t *Timing
-		if json.Unmarshal(v, &t) == nil && t != nil {
+		if t := timingOf(v); t != nil {
 			out[k] = t
 		}
 	}

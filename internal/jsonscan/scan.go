@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -60,11 +61,10 @@ func Key(raw []byte) string {
 	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw[1 : len(raw)-1])
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return string(raw)
+	if s, ok := Unquote(raw); ok {
+		return s
 	}
-	return s
+	return string(raw)
 }
 
 func skipSpace(b []byte, i int) int {
@@ -263,4 +263,97 @@ func FoldKey(s string) string {
 		sb.WriteRune(r)
 	}
 	return sb.String()
+}
+
+// Unquote returns the text of the JSON string raw (with its quotes) as
+// json.Unmarshal into a string gives it: escapes decoded (a lone or
+// broken surrogate as U+FFFD), bytes of invalid UTF-8 as U+FFFD; ok is
+// false for a text that is not one valid JSON string (FuzzUnquote).
+func Unquote(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	s := raw[1 : len(raw)-1]
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == '\\':
+			r, n := unescape(s[i:])
+			if n == 0 {
+				return "", false
+			}
+			out = utf8.AppendRune(out, r)
+			i += n
+		case c == '"' || c < ' ':
+			return "", false
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(s[i:])
+			out = utf8.AppendRune(out, r)
+			i += n
+		}
+	}
+	return string(out), true
+}
+
+// unescape decodes the escape at the start of s; n is 0 when it is not one.
+func unescape(s []byte) (r rune, n int) {
+	if len(s) < 2 {
+		return 0, 0
+	}
+	switch s[1] {
+	case '"', '\\', '/':
+		return rune(s[1]), 2
+	case 'b':
+		return '\b', 2
+	case 'f':
+		return '\f', 2
+	case 'n':
+		return '\n', 2
+	case 'r':
+		return '\r', 2
+	case 't':
+		return '\t', 2
+	case 'u':
+		r := hex4(s[2:])
+		if r < 0 {
+			return 0, 0
+		}
+		if utf16.IsSurrogate(r) {
+			if len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
+				if r2 := hex4(s[8:]); r2 >= 0 {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						return dec, 12
+					}
+				}
+			}
+			return utf8.RuneError, 6
+		}
+		return r, 6
+	}
+	return 0, 0
+}
+
+// hex4 reads four hex digits; -1 if s does not start with four.
+func hex4(s []byte) rune {
+	if len(s) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
 }

@@ -111,3 +111,21 @@ func FuzzAppendCompact(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnquote: Unquote reads a JSON string as json.Unmarshal does, and
+// fails where it fails.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`"a"`, `"crm.deal.list?a=1\u0026b=2"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`, `"\ud83d\u0041"`, `"\ude00\ud83d"`,
+		`"\"\\\/\b\f\n\r\t"`, "\"\xff\xfe\"", `"a"b"`, `"\x"`, `"\u12"`, "\"\t\"", `"`, `""`, `"é"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = Trim(b)
+		var want string
+		werr := json.Unmarshal(b, &want)
+		got, ok := Unquote(b)
+		if ok != (werr == nil) || ok && got != want {
+			t.Fatalf("Unquote(%q) = %q, %v; json.Unmarshal: %q, %v", b, got, ok, want, werr)
+		}
+	})
+}
