@@ -129,3 +129,36 @@ func TestAppIdentity(t *testing.T) {
 		t.Errorf("checkpoint %s", b)
 	}
 }
+
+// TestEnvApp: an application described by the environment alone
+// ($B24_PORTAL, $B24_CLIENT_ID, $B24_CLIENT_SECRET, $B24_TOKEN_FILE) is
+// used after $B24_WEBHOOK and before the profiles; its token file is
+// refreshed and saved; a missing variable is named (exit 2).
+func TestEnvApp(t *testing.T) {
+	p := newPortal(t)
+	first := p.s.RegisterApp("local.env.1", "envclientsecret1")
+	tokens := filepath.Join(t.TempDir(), "tokens.json")
+	if err := (oauth.FileStore{Path: tokens}).Save(context.Background(), oauth.Token{RefreshToken: first.RefreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"B24_WEBHOOK=", "XDG_CONFIG_HOME=" + t.TempDir(), "B24_PORTAL=" + p.s.URL(), "B24_CLIENT_ID=local.env.1",
+		"B24_CLIENT_SECRET=envclientsecret1", "B24_TOKEN_FILE=" + tokens, "B24_TOKEN_URL=" + p.s.OAuthURL()}
+	r := p.runEnv(t, env, "", "auth", "status", "--jq", ".source + \" \" + .kind")
+	if r.code != exitOK || r.stdout != "$B24_CLIENT_ID app\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if tok, err := (oauth.FileStore{Path: tokens}).Load(context.Background()); err != nil || tok.AccessToken == "" {
+		t.Fatalf("the token file was not refreshed: %v", err)
+	}
+	r = p.runEnv(t, append(env, "B24_WEBHOOK="+p.s.WebhookURL()), "", "auth", "status", "--jq", ".source")
+	if r.code != exitOK || r.stdout != "$B24_WEBHOOK\n" {
+		t.Errorf("$B24_WEBHOOK first: %q %q", r.stdout, r.stderr)
+	}
+	r = p.runEnv(t, append(env, "B24_TOKEN_FILE=", "B24_PORTAL="), "", "ping")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "set $B24_PORTAL, $B24_TOKEN_FILE too") {
+		t.Errorf("missing variables: exit %d, %q", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "envclientsecret1") {
+		t.Error("the client secret was printed")
+	}
+}

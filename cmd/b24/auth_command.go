@@ -24,8 +24,10 @@ stdin or a hidden prompt, never from an argument, and only ever printed
 redacted.
 
 Which credential a command uses: --webhook-file or --profile NAME when
-given (not both), else $B24_WEBHOOK (or $B24_HOOK), else the profile
-$B24_PROFILE names, else the active profile. A profile is a webhook or an
+given (not both), else $B24_WEBHOOK (or $B24_HOOK), else an application
+in the environment ($B24_PORTAL, $B24_CLIENT_ID, $B24_CLIENT_SECRET,
+$B24_TOKEN_FILE, optional $B24_TOKEN_URL; used when $B24_CLIENT_ID is set),
+else the profile $B24_PROFILE names, else the active profile. A profile is a webhook or an
 application (b24 auth add --app): every command works with either.`,
 	subs: []*command{authAddCommand, authListCommand, authUseCommand, authRemoveCommand, authStatusCommand},
 }

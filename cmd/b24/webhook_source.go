@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/b24go/b24/cmd/b24/internal/profiles"
@@ -28,7 +29,8 @@ func (cr credential) portal() string {
 
 // webhookSource finds the credential and says where it came from, in
 // this order: an explicit flag (--webhook-file or --profile, not both),
-// then $B24_WEBHOOK (or $B24_HOOK), then $B24_PROFILE, then the active
+// then $B24_WEBHOOK (or $B24_HOOK), then an application in the
+// environment ($B24_CLIENT_ID, envApp), then $B24_PROFILE, then the active
 // profile. A profile is a webhook's or an application's. No secret is
 // ever echoed.
 func (c *cli) webhookSource() (credential, error) {
@@ -46,6 +48,9 @@ func (c *cli) webhookSource() (credential, error) {
 			return webhookCred(v, "$"+k), nil
 		}
 	}
+	if strings.TrimSpace(c.getenv("B24_CLIENT_ID")) != "" {
+		return c.envApp()
+	}
 	if v := strings.TrimSpace(c.getenv("B24_PROFILE")); v != "" {
 		return c.namedProfile(v, "$B24_PROFILE")
 	}
@@ -59,6 +64,28 @@ func (c *cli) webhookSource() (credential, error) {
 		}
 	}
 	return credential{}, usagef("no webhook: set B24_WEBHOOK to the inbound webhook URL, use --webhook-file, or add a profile (b24 auth add NAME, b24 auth add --app NAME)")
+}
+
+// envApp is the application the environment describes: $B24_PORTAL,
+// $B24_CLIENT_ID, $B24_CLIENT_SECRET and $B24_TOKEN_FILE (an
+// oauth.FileStore, refreshed and saved under its lock), $B24_TOKEN_URL
+// optional.
+func (c *cli) envApp() (credential, error) {
+	p := profiles.Profile{Kind: profiles.KindApp, Portal: strings.TrimSpace(c.getenv("B24_PORTAL")),
+		ClientID: strings.TrimSpace(c.getenv("B24_CLIENT_ID")), ClientSecret: strings.TrimSpace(c.getenv("B24_CLIENT_SECRET")),
+		TokenURL: strings.TrimSpace(c.getenv("B24_TOKEN_URL"))}
+	tokens := strings.TrimSpace(c.getenv("B24_TOKEN_FILE"))
+	var missing []string
+	for k, v := range map[string]string{"B24_PORTAL": p.Portal, "B24_CLIENT_SECRET": p.ClientSecret, "B24_TOKEN_FILE": tokens} {
+		if v == "" {
+			missing = append(missing, "$"+k)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return credential{}, usagef("$B24_CLIENT_ID names an application: set %s too", strings.Join(missing, ", "))
+	}
+	return credential{Profile: p, from: "$B24_CLIENT_ID", tokens: tokens}, nil
 }
 
 func webhookCred(raw, from string) credential {
