@@ -15,12 +15,26 @@
 # Each line also gives the client's CPU (user + sys) and peak RSS (GNU time) and the load average.
 # Usage: bench/sync.sh  (N=100000 RUNS=3 SCALE=10 by default; TIMEOUT=900 s a command;
 # WHAT="list sqlite pg" the first-sync phases; RESYNC=0 skips the re-sync)
+# PROPORTIONS=real: the fake bills full records as a real portal does (limits-math.md: a page of 50
+# costs ~0.1 s of server time: ROW=1.6ms a row and REQ=20ms a call, so 1,000,000 rows cost ~2,000 s)
+# against the operating budget L 480 s per W 600 s (all divided by SCALE, 20 by default in this
+# mode), and each line gives the theoretical minimum (bench/listbench -scenario bounds: the bucket
+# bound and the slotted operating bound, as bench/run.sh's `slots`) and the ratio bound/time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 N="${N:-100000}"
 RUNS="${RUNS:-3}"
-SCALE="${SCALE:-10}"
+PROPORTIONS="${PROPORTIONS:-}" # real: per-row server time and the real operating budget
+if [ "$PROPORTIONS" = real ]; then
+	SCALE="${SCALE:-20}"
+	ROW="${ROW:-1.6ms}" # the fake's --latency-row (server time a full record costs)
+	REQ="${REQ:-20ms}"  # its --latency-request (server time of every call)
+	fakeflags="--latency-row $ROW --latency-request $REQ --operating-limit 480s --operating-window 600s"
+else
+	SCALE="${SCALE:-10}"
+	fakeflags=""
+fi
 WHAT="${WHAT:-list sqlite pg}" # the first-sync phases to run
 RESYNC="${RESYNC:-1}"          # 0: no re-sync phase
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/b24-sync-bench.XXXXXX")"
@@ -36,6 +50,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 build_b24
+if [ "$PROPORTIONS" = real ]; then
+	(cd "$root" && timeout 600 go build -o "$tmp/listbench" ./bench/listbench)
+fi
 if [ -z "${B24_TEST_POSTGRES:-}" ]; then
 	(cd "$root" && . scripts/postgres.sh && declare -p pg_dir pg_bin pg_port pg_as >"$tmp/pg.env")
 	. "$tmp/pg.env"
@@ -64,10 +81,23 @@ cpu() { awk '{ if (NF == 3) printf "client CPU %.1f s, peak RSS %.0f MiB", $1 + 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+# shellcheck disable=SC2086 # $fakeflags: words
+start() { start_fake --deals "$N" --seed 1 $fakeflags >/dev/null; }
+tmin="" # the theoretical minimum of a chained walk of N rows (PROPORTIONS=real)
+if [ "$PROPORTIONS" = real ]; then
+	start
+	grep -E '^limits:' "$tmp/fake.log"
+	b="$(timeout 60 "$tmp/listbench" -fake-log "$tmp/fake.log" -scenario bounds -rows "$N" -latency-row "$ROW" -latency-request "$REQ")"
+	echo "bounds of $N full records at ${ROW} a row, ${REQ} a call, time scale $SCALE: $b"
+	tmin="$(sed -n 's/.*T_min \([0-9.]*\) s.*/\1/p' <<<"$b")"
+fi
+# ratio SECONDS: " bound/time NN %" when there is a bound.
+ratio() { [ -z "$tmin" ] || awk -v b="$tmin" -v t="$1" 'BEGIN { printf ", bound/time %.0f %%", 100 * b / t }'; }
+
 declare -A times
 for i in $(seq "$RUNS"); do
 	for what in $WHAT; do
-		start_fake --deals "$N" --seed 1 >/dev/null
+		start
 		t0=$(date +%s%N)
 		case $what in
 		list) timed list crm.deal.list --select '*' --quiet -o "$tmp/deals.ndjson" 2>"$tmp/list.err" ;;
@@ -82,17 +112,18 @@ for i in $(seq "$RUNS"); do
 		times[$what]+="$(secs "$t0" "$t1") "
 		req="$(grep -o '"Requests":[0-9]*' "$tmp/rep.json" 2>/dev/null | cut -d: -f2 || true)"
 		[ "${what#list}" != "$what" ] && req="$(grep -o '[0-9]* requests' "$tmp/list.err" | head -1 || true)"
-		echo "run $i $what: $(secs "$t0" "$t1") s ${req:+($req requests)} $(cpu), load $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "run $i $what: $(secs "$t0" "$t1") s ${req:+($req requests)} $(cpu)$(ratio "$(secs "$t0" "$t1")"), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	done
 done
-echo "== first sync of $N deals, time scale $SCALE, medians of $RUNS"
+echo "== first sync of $N deals, time scale $SCALE${PROPORTIONS:+, proportions $PROPORTIONS (T_min $tmin s)}, medians of $RUNS"
 for what in $WHAT; do
-	echo "$what: $(tr ' ' '\n' <<<"${times[$what]}" | grep . | median) s (runs: ${times[$what]})"
+	m="$(tr ' ' '\n' <<<"${times[$what]}" | grep . | median)"
+	echo "$what: $m s (runs: ${times[$what]})$(ratio "$m")"
 done
 
 [ "$RESYNC" = 1 ] || exit 0
 echo "== re-sync after 1 % changed and 0.1 % deleted"
-start_fake --deals "$N" --seed 1 >/dev/null
+start
 b24 sync crm.deal --db "sqlite:$tmp/r.db" --quiet --json >/dev/null
 pg="$(pgurl)"
 b24 sync crm.deal --db "$pg" --quiet --json >/dev/null
