@@ -261,6 +261,8 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"b24test/AppTokens":        {appTokens},
 			"events/offline/Binding":   {offline.Binding{Event: "ONCRMDEALADD", Offline: true, Connector: "c"}},
 			"events/offline/Func":      {offline.Func(nil)},
+			"events/offline/BatchFunc": {offline.BatchFunc(nil)},
+			"events/offline/Rejected":  {&offline.Rejected{Index: []int{0}, Err: errors.New("rejected")}},
 			"events/offline/Config":    {offCfg, &offCfg},
 			"events/offline/Consumer":  {consumer, reflect.ValueOf(consumer).Elem()},
 			"events/offline/Stats":     {offline.Stats{Handled: 1}},
