@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -38,23 +39,33 @@ func (r *run) idWalk(ctx context.Context) ([]int64, error) {
 	return slices.Compact(ids), nil
 }
 
-// localIDs returns the table's ids, ascending.
-func (r *run) localIDs(ctx context.Context) ([]int64, error) {
+// diffLocal compares the table's ids, read in order and not kept (memory
+// stays flat whatever the table's size), with a complete walk's ids
+// (ascending); n is the table's row count. See diffIDs.
+func (r *run) diffLocal(ctx context.Context, portal []int64) (gone, missing []int64, n int, err error) {
 	col := quote(r.ts.cols[r.e.idKey].Col)
 	rows, err := r.db.sql.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", col, quote(r.e.table), col))
 	if err != nil {
-		return nil, fmt.Errorf("dbsync: ids of %s: %w", r.e.table, err)
+		return nil, nil, 0, fmt.Errorf("dbsync: ids of %s: %w", r.e.table, err)
 	}
 	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+	local := func(yield func(int64) bool) {
+		for rows.Next() {
+			var id int64
+			if err = rows.Scan(&id); err != nil || !yield(id) {
+				return
+			}
+			n++
 		}
-		ids = append(ids, id)
 	}
-	return ids, rows.Err()
+	gone, missing = diffIDs(local, portal)
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("dbsync: ids of %s: %w", r.e.table, err)
+	}
+	return gone, missing, n, nil
 }
 
 // reconcile compares a complete walk's ids with the table both ways: ids
@@ -63,16 +74,15 @@ func (r *run) localIDs(ctx context.Context) ([]int64, error) {
 // the recycle bin with an old date) are fetched.
 func (r *run) reconcile(ctx context.Context, portal []int64) error {
 	slices.Sort(portal)
-	local, err := r.localIDs(ctx)
+	gone, missing, n, err := r.diffLocal(ctx, portal)
 	if err != nil {
 		return err
 	}
-	gone, missing := diffIDs(local, portal)
 	if err := r.fetchIDs(ctx, missing, "restores", &r.rep.Restored); err != nil {
 		return err
 	}
-	if len(gone) > 0 && !r.o.AllowMassDelete && len(gone)*100 > 5*len(local) {
-		return fmt.Errorf("%w: %d of %d rows of %s", ErrMassDelete, len(gone), len(local), r.e.table)
+	if len(gone) > 0 && !r.o.AllowMassDelete && len(gone)*100 > 5*n {
+		return fmt.Errorf("%w: %d of %d rows of %s", ErrMassDelete, len(gone), n, r.e.table)
 	}
 	return r.deleteIDs(ctx, gone)
 }
@@ -138,29 +148,38 @@ func (r *run) fetchChunk(ctx context.Context, chunk []int64, phase string, n *in
 	return nil
 }
 
-// diffIDs compares the table's ids with a complete walk's (both ascending):
-// gone are the local ids the portal lacks, up to the largest id the walk
-// saw (one above it cannot be told from a row created after the walk
-// began); missing are the portal's ids the table lacks.
-func diffIDs(local, portal []int64) (gone, missing []int64) {
+// diffIDs compares the table's ids (ascending, as they are read) with a
+// complete walk's (ascending; repeats count once): gone are the local ids
+// the portal lacks, up to the largest id the walk saw (one above it cannot
+// be told from a row created after the walk began); missing are the
+// portal's ids the table lacks.
+func diffIDs(local iter.Seq[int64], portal []int64) (gone, missing []int64) {
 	top := int64(0)
 	if len(portal) > 0 {
 		top = portal[len(portal)-1]
 	}
-	i, j := 0, 0
-	for i < len(local) || j < len(portal) {
-		switch {
-		case j == len(portal) || i < len(local) && local[i] < portal[j]:
-			if local[i] <= top || len(portal) == 0 {
-				gone = append(gone, local[i])
+	j := 0
+	// skip passes the portal's ids below id (missing) and those equal to it;
+	// it reports whether id was there.
+	skip := func(below int64, limit bool) bool {
+		for j < len(portal) && (!limit || portal[j] < below) {
+			if len(missing) == 0 || missing[len(missing)-1] != portal[j] {
+				missing = append(missing, portal[j])
 			}
-			i++
-		case i == len(local) || portal[j] < local[i]:
-			missing = append(missing, portal[j])
 			j++
-		default:
-			i, j = i+1, j+1
+		}
+		found := false
+		for limit && j < len(portal) && portal[j] == below {
+			found = true
+			j++
+		}
+		return found
+	}
+	for id := range local {
+		if !skip(id, true) && (id <= top || len(portal) == 0) {
+			gone = append(gone, id)
 		}
 	}
+	skip(0, false)
 	return gone, missing
 }
