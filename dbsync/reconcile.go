@@ -88,6 +88,15 @@ func (r *run) reconcile(ctx context.Context, portal []int64) error {
 }
 
 func (r *run) deleteIDs(ctx context.Context, ids []int64) error {
+	if err := r.deleteIn(ctx, r.db.sql, ids); err != nil {
+		return err
+	}
+	r.rep.Deleted += int64(len(ids))
+	return nil
+}
+
+// deleteIn deletes the rows of ids through q, 500 a statement.
+func (r *run) deleteIn(ctx context.Context, q querier, ids []int64) error {
 	col := quote(r.ts.cols[r.e.idKey].Col)
 	for k := 0; k < len(ids); k += 500 {
 		chunk := ids[k:min(k+500, len(ids))]
@@ -95,12 +104,11 @@ func (r *run) deleteIDs(ctx context.Context, ids []int64) error {
 		for i, id := range chunk {
 			args[i] = id
 		}
-		q := fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s)", quote(r.e.table), col, ph(r.db.d, 1, len(chunk)))
-		if _, err := r.db.sql.ExecContext(ctx, q, args...); err != nil {
+		stmt := fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s)", quote(r.e.table), col, ph(r.db.d, 1, len(chunk)))
+		if _, err := q.ExecContext(ctx, stmt, args...); err != nil {
 			return fmt.Errorf("dbsync: delete from %s: %w", r.e.table, err)
 		}
 	}
-	r.rep.Deleted += int64(len(ids))
 	return nil
 }
 

@@ -78,10 +78,11 @@ type Options struct {
 	// are fetched first. Polling stays the source of truth.
 	Hints []int64
 	// Queue, when set, is the application's offline event queue: its
-	// events of the entity are applied before the walks (a deletion deletes
-	// the row, another event fetches it) and each is cleared only after its
-	// row is committed; events of other entities are marked failed and stay
-	// for their own sync. Polling stays the check.
+	// events of the entity are applied before the walks, a batch at a time
+	// (a deletion deletes the row, another event fetches it, 50 ids a page
+	// and many pages a batch request), each batch in one transaction and
+	// cleared only after it is committed; events of other entities are
+	// marked failed and stay for their own sync. Polling stays the check.
 	Queue Queue
 	// Progress, when set, is called after each request's rows are written.
 	Progress func(Progress)

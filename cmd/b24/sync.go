@@ -159,7 +159,7 @@ func (c *cli) syncQueue(h *b24.Hook, entity string, entityTypeID int) (dbsync.Qu
 	if entityTypeID > 0 {
 		pid += "." + strconv.Itoa(entityTypeID)
 	}
-	q, err := offline.New(h, offline.Config{ProcessID: pid, Logger: c.loggerAt(slog.LevelError)})
+	q, err := offline.New(h, offline.Config{ProcessID: pid, Limit: 1000, Logger: c.loggerAt(slog.LevelError)})
 	if err != nil {
 		return nil, err
 	}
