@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 	"time"
@@ -242,13 +243,27 @@ func (w *writer) upsert(ctx context.Context, q querier, rows []converted) error 
 		g := groups[sig]
 		slots := slotsOf(sig)
 		per := max(1, min(500, w.db.d.maxParams()/len(slots)))
-		for i := 0; i < len(g); i += per {
-			if err := w.upsertChunk(ctx, q, sig, slots, g[i:min(i+per, len(g))]); err != nil {
+		for i := 0; i < len(g); {
+			n := chunkRows(len(g)-i, per)
+			if err := w.upsertChunk(ctx, q, sig, slots, g[i:i+n]); err != nil {
 				return err
 			}
+			i += n
 		}
 	}
 	return nil
+}
+
+// chunkRows is how many of left rows the next statement writes: per, or
+// below that the largest power of two, so that a run uses a few statement
+// sizes whatever its pages' lengths (each size is a statement built,
+// prepared and kept: a remainder of any length would make a new one nearly
+// every request, and the database's memory would grow with the run).
+func chunkRows(left, per int) int {
+	if left >= per {
+		return per
+	}
+	return 1 << (bits.Len(uint(left)) - 1)
 }
 
 // slotsOf lists the slots set in a signature.
@@ -274,7 +289,9 @@ func (w *writer) upsertChunk(ctx context.Context, q querier, sig string, slots [
 	text, ok := w.sqls[key]
 	if !ok {
 		text = w.statement(slots, len(rows))
-		w.sqls[key] = text
+		if len(w.sqls) < maxStmts { // past that, built for each statement
+			w.sqls[key] = text
+		}
 	}
 	err := w.exec(ctx, q, key, text, args)
 	clear(args) // the values are not kept past the statement

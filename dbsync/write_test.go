@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
 )
 
@@ -50,20 +52,7 @@ func TestWriterRows(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db := openDB(t, url)
-		e, _ := lookupEntity("crm.deal", 0)
-		if err := db.initState(ctx); err != nil {
-			t.Fatal(err)
-		}
-		ts, err := db.loadSchema(ctx, e.table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fields := []field{{Name: "ID", Type: "integer"}, {Name: "TITLE", Type: "text"}, {Name: "DATE_MODIFY", Type: "timestamptz"}}
-		if err := db.ensureTable(ctx, e, ts, fields); err != nil {
-			t.Fatal(err)
-		}
-		w := db.newWriter(e, ts)
-		defer w.close()
+		w := dealWriter(t, db, []field{{Name: "ID", Type: "integer"}, {Name: "TITLE", Type: "text"}, {Name: "DATE_MODIFY", Type: "timestamptz"}})
 		write := func(rows ...string) {
 			t.Helper()
 			var rs []row
@@ -137,4 +126,63 @@ func TestOptionsValidate(t *testing.T) {
 	if _, err := o.validate(); err != nil || o.Concurrency != DefaultConcurrency {
 		t.Errorf("defaults: %v, Concurrency %d", err, o.Concurrency)
 	}
+}
+
+// TestWriterStatementsBounded: pages of any length are written with a few
+// statement sizes (500 rows, then powers of two), so the statements built
+// and prepared stay few however long the run (before, each remainder's
+// length was a new statement: the database's memory grew with the run).
+func TestWriterStatementsBounded(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, "sqlite:"+filepath.Join(t.TempDir(), "w.db"))
+	w := dealWriter(t, db, []field{{Name: "ID", Type: "integer"}, {Name: "TITLE", Type: "text"}})
+	id, written := 0, 0
+	for n := 1; n <= 1300; n += 37 { // 36 pages of as many lengths
+		page := make([]row, n)
+		for i := range page {
+			id++
+			page[i] = row(fmt.Sprintf(`{"ID":"%d","TITLE":"t"}`, id))
+		}
+		conv, err := w.prepare(ctx, db.sql, page)
+		if err == nil {
+			err = w.upsert(ctx, db.sql, conv)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		written += n
+	}
+	var rows int
+	db.sql.QueryRow(`SELECT count(*) FROM crm_deal`).Scan(&rows)
+	if rows != written {
+		t.Errorf("%d rows in the table, want %d", rows, written)
+	}
+	if len(w.sqls) > 10 || len(w.stmts) > 10 { // 500, 256, ..., 1
+		t.Errorf("%d statement texts and %d prepared for one set of keys, want <= 10", len(w.sqls), len(w.stmts))
+	}
+	for _, tc := range [][3]int{{2500, 500, 500}, {499, 500, 256}, {1, 500, 1}, {300, 300, 300}, {7, 3, 3}, {2, 3, 2}} {
+		if got := chunkRows(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("chunkRows(%d, %d) = %d, want %d", tc[0], tc[1], got, tc[2])
+		}
+	}
+}
+
+// dealWriter makes the crm_deal table with fields and its writer.
+func dealWriter(t *testing.T, db *DB, fields []field) *writer {
+	t.Helper()
+	ctx := context.Background()
+	e, _ := lookupEntity("crm.deal", 0)
+	if err := db.initState(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := db.loadSchema(ctx, e.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ensureTable(ctx, e, ts, fields); err != nil {
+		t.Fatal(err)
+	}
+	w := db.newWriter(e, ts)
+	t.Cleanup(w.close)
+	return w
 }
