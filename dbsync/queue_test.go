@@ -116,18 +116,8 @@ func TestOfflineQueue(t *testing.T) {
 // every row is committed before its record is cleared.
 func TestOfflineQueueRequests(t *testing.T) {
 	s := fake(t, 1000)
-	h := s.AppHook("app.sync", "sync-secret")
-	ctx := context.Background()
-	for _, ev := range []string{"ONCRMDEALUPDATE", "ONCRMDEALDELETE"} {
-		if err := offline.Bind(ctx, h, offline.Binding{Event: ev, Offline: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h, c := dealQueue(t, s)
 	db := openDB(t, "sqlite:"+filepath.Join(t.TempDir(), "sync.db"))
-	c, err := offline.New(h, offline.Config{ProcessID: "b24sync.crm_deal", Limit: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	q := &committedQueue{c: c, db: db}
 	mustSync(t, db, h, Options{Entity: "crm.deal", Queue: q})
 	var ids []int64
@@ -135,17 +125,7 @@ func TestOfflineQueueRequests(t *testing.T) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	var cmds []b24.Cmd // in batches: the hook paces single calls
-	for i, id := range ids[:520] {
-		c := b24.Cmd{Method: "crm.deal.update", Params: map[string]any{"id": id, "fields": map[string]any{"TITLE": "from the queue"}}}
-		if i%26 == 25 {
-			c = b24.Cmd{Method: "crm.deal.delete", Params: map[string]any{"id": id}}
-		}
-		cmds = append(cmds, c)
-	}
-	if _, err := h.V2().BatchByChunk(ctx, cmds); err != nil {
-		t.Fatal(err)
-	}
+	changeDeals(t, h, ids[:520], 26, "from the queue")
 	if n := s.OfflineRecords(""); n != 520 {
 		t.Fatalf("queue holds %d records, want 520", n)
 	}
@@ -167,6 +147,42 @@ func TestOfflineQueueRequests(t *testing.T) {
 		t.Fatalf("%d records left in the queue", left)
 	}
 	sameDeals(t, db, h)
+}
+
+// dealQueue binds the deal update and delete events offline on s and
+// returns an application Hook and a consumer as b24 sync makes it (1,000
+// records a get).
+func dealQueue(t *testing.T, s *b24test.Server) (*b24.Hook, *offline.Consumer) {
+	t.Helper()
+	h := s.AppHook("app.sync", "sync-secret")
+	for _, ev := range []string{"ONCRMDEALUPDATE", "ONCRMDEALDELETE"} {
+		if err := offline.Bind(context.Background(), h, offline.Binding{Event: ev, Offline: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := offline.New(h, offline.Config{ProcessID: "b24-sync.crm.deal", Limit: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, c
+}
+
+// changeDeals updates the deals of ids (TITLE title), deleting one in
+// every (the last of each run of every), in batches: the hook paces single
+// calls.
+func changeDeals(t *testing.T, h *b24.Hook, ids []int64, every int, title string) {
+	t.Helper()
+	var cmds []b24.Cmd
+	for i, id := range ids {
+		c := b24.Cmd{Method: "crm.deal.update", Params: map[string]any{"id": id, "fields": map[string]any{"TITLE": title}}}
+		if i%every == every-1 {
+			c = b24.Cmd{Method: "crm.deal.delete", Params: map[string]any{"id": id}}
+		}
+		cmds = append(cmds, c)
+	}
+	if _, err := h.V2().BatchByChunk(context.Background(), cmds); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // diffMethods counts the requests by method between two audits.
