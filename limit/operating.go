@@ -214,15 +214,8 @@ func (s *opState) learn(r OperatingReport, o *Outcome, now time.Time, window tim
 	if !ok {
 		return
 	}
-	finish := r.Finish
-	if finish.IsZero() || finish.After(s.clock.Latest(now)) {
-		finish = pnow // absent, or later than the answer came: the earliest it can be
-	}
-	start := s.clock.Latest(sent)
-	if start.After(finish) {
-		start = finish
-	}
-	s.ledger.Observe(opbudget.Answer{Start: start, Finish: finish, Operating: r.Operating, ResetAt: r.ResetAt, MaxCost: max(o.Elapsed, 1), Units: units})
+	finish, start := s.clock.AnswerTimes(r.Finish, now)
+	s.ledger.Observe(opbudget.Answer{Start: start, Finish: finish, Operating: r.Operating, ResetAt: r.ResetAt, ResetSlack: opbudget.ResetSlackOf(r.ResetAt), MaxCost: max(o.Elapsed, 1), Units: units})
 	s.known, s.used, s.lastReport = true, r.Operating, now
 	s.resetAt = time.Time{}
 	if !r.ResetAt.IsZero() {

@@ -161,18 +161,19 @@ func TestOperatingRefusalBlocks(t *testing.T) {
 }
 
 // TestOperatingPortalClock: the slots are the portal's: with its clock 30 s
-// ahead (measured from each figure's finish), a call made at the start of a
-// host minute lands half-way through a portal slot, which expires 570 s
-// later on the host.
+// ahead (measured from each figure's finish), a call of 30 s made at the
+// start of a host minute finishes at the start of a portal slot; dated
+// there (the latest its start can be: it may have reached the portal late),
+// it frees when that slot expires, 630 s later on the host (600 s on the
+// host's clock).
 func TestOperatingPortalClock(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		l := testLimiter(t, slotParams)
 		t0 := time.Now() // a slot boundary on the host
 		off := 30 * time.Second
-		// A quick call pins the offset (sent and answered at once); a long
-		// one alone would leave it within [30 s, 60 s] and date the call's
-		// start, conservatively, in the later slot.
+		// A quick call pins the offset (sent and answered at once), so that
+		// the long call's finish is read in the portal's clock.
 		spend(t, l, 0, 0, time.Time{}, t0.Add(off))
 		spend(t, l, 30*time.Second, 30*time.Second, time.Time{}, t0.Add(off))
 		time.Sleep(t0.Add(60 * time.Second).Sub(time.Now()))
@@ -182,8 +183,8 @@ func TestOperatingPortalClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer p.Release(Outcome{})
-		if got := time.Since(t0); got != 570*time.Second {
-			t.Fatalf("admitted at t0+%v, want t0+9m30s (the portal's slot 0 expired)", got)
+		if got := time.Since(t0); got != 630*time.Second {
+			t.Fatalf("admitted at t0+%v, want t0+10m30s (the portal's slot 1 expired)", got)
 		}
 	})
 }

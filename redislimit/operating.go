@@ -129,16 +129,9 @@ func (l *Limiter) lessons(k keys, o *limit.Outcome, p *limit.Params, now time.Ti
 		if !ok || !slices.Contains(k.methods, r.Method) {
 			continue
 		}
-		finish := r.Finish
-		if finish.IsZero() || finish.After(clk.Latest(now)) {
-			finish = pnow // absent, or later than the answer came: the earliest it can be
-		}
-		start := clk.Latest(sent)
-		if start.After(finish) {
-			start = finish
-		}
+		finish, start := clk.AnswerTimes(r.Finish, now)
 		out = append(out, lesson{method: r.Method, report: r, answer: opbudget.Answer{Start: start, Finish: finish,
-			Operating: r.Operating, ResetAt: r.ResetAt, MaxCost: max(o.Elapsed, 1)}})
+			Operating: r.Operating, ResetAt: r.ResetAt, ResetSlack: opbudget.ResetSlackOf(r.ResetAt), MaxCost: max(o.Elapsed, 1)}})
 	}
 	return clk, out
 }

@@ -42,3 +42,16 @@ func (c *Clock) Latest(t time.Time) time.Time { return t.Add(c.hi) }
 // Host returns the host time by which the portal's clock has surely
 // reached portal time p.
 func (c *Clock) Host(p time.Time) time.Time { return p.Add(-c.lo) }
+
+// AnswerTimes returns, for an answer received at host time received whose
+// figure was taken at portal time f, its finish (f; when f is absent or
+// later than the answer came, the earliest the portal's clock read then)
+// and the latest its start can be: the finish. The portal dates a request
+// by when it arrived, which may be well after it was sent (queued on its
+// way); dated by the send, its time would free a slot before the portal's.
+func (c *Clock) AnswerTimes(f, received time.Time) (finish, start time.Time) {
+	if f.IsZero() || f.After(c.Latest(received)) {
+		return c.Now(received), c.Latest(received)
+	}
+	return f, f
+}

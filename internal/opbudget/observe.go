@@ -1,6 +1,10 @@
 package opbudget
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // Answer is what one answer of the client's own request told about the
 // budget, in the portal's clock.
@@ -17,6 +21,10 @@ type Answer struct {
 	// ResetAt is operating_reset_at (the oldest live slot's first call
 	// plus W); zero when absent.
 	ResetAt time.Time
+	// ResetSlack is how much later than ResetAt the reset can be: portals
+	// send operating_reset_at truncated to the second (ResetSlack 1 s), so
+	// the oldest slot may be younger than ResetAt − W says. 0: exact.
+	ResetSlack time.Duration
 	// MaxCost, above 0, bounds the request's own cost: its wall time, as
 	// no request is billed more server time than it lasted. The rest of the
 	// residual is others' spend (a client joining a busy budget).
@@ -106,21 +114,36 @@ func (l *Ledger) reclaim(c time.Duration, finish time.Time) {
 	l.others = deleteEmpty(l.others)
 }
 
-// shrink takes d off the record, others' spend first, then the oldest own
-// entries: the portal holds less than the ledger thought.
+// shrink takes d off the record, oldest slot first (others' spend first
+// within a slot): the portal holds less than the ledger thought because it
+// let time expire that the ledger dated in a later slot, so what is left
+// must be the newest, which frees last. (Taking others' newer spend first
+// kept the expired time on record in an old slot, and that slot's expiry
+// then freed more than the portal did.)
 func (l *Ledger) shrink(d time.Duration, now time.Time) {
-	for _, es := range []*[]entry{&l.others, &l.own} {
-		for i := 0; i < len(*es) && d > 0; i++ {
-			e := &(*es)[i]
-			if !now.Before(l.Expiry(e.slot)) {
-				continue
-			}
-			take := min(e.cost, d)
-			e.cost -= take
-			d -= take
-		}
-		*es = deleteEmpty(*es)
+	type ref struct {
+		es *[]entry
+		i  int
 	}
+	var refs []ref
+	for _, es := range []*[]entry{&l.others, &l.own} {
+		for i, e := range *es {
+			if now.Before(l.Expiry(e.slot)) {
+				refs = append(refs, ref{es, i})
+			}
+		}
+	}
+	slices.SortStableFunc(refs, func(a, b ref) int { return cmp.Compare((*a.es)[a.i].slot, (*b.es)[b.i].slot) })
+	for _, r := range refs {
+		if d <= 0 {
+			break
+		}
+		e := &(*r.es)[r.i]
+		take := min(e.cost, d)
+		e.cost -= take
+		d -= take
+	}
+	l.others, l.own = deleteEmpty(l.others), deleteEmpty(l.own)
 }
 
 func deleteEmpty(es []entry) []entry {
@@ -142,7 +165,9 @@ func (l *Ledger) proveReset(a Answer) {
 	if a.ResetAt.IsZero() || len(l.others) == 0 {
 		return
 	}
-	oldest := l.Slot(a.ResetAt.Add(-l.p.Window))
+	// The latest the reset can be: dated older, the time moved there would
+	// free before the portal frees it.
+	oldest := l.Slot(a.ResetAt.Add(max(a.ResetSlack-1, 0) - l.p.Window))
 	if !a.Finish.Before(l.Expiry(oldest)) {
 		return // stale: that slot no longer counts
 	}
@@ -171,7 +196,7 @@ func (l *Ledger) proveReset(a Answer) {
 func (l *Ledger) setProbe(a Answer) {
 	l.probeAt = a.Finish
 	if !a.ResetAt.IsZero() {
-		l.probeAt = a.ResetAt
+		l.probeAt = a.ResetAt.Add(max(a.ResetSlack, 0))
 	}
 }
 
@@ -229,3 +254,13 @@ func (c *costEstimate) learnUnits(x time.Duration, units int) {
 
 // Cost returns the learned cost of one command and whether one is known.
 func (l *Ledger) Cost() (time.Duration, bool) { return l.cost.mean, l.cost.n > 0 }
+
+// ResetSlackOf returns an Answer's ResetSlack for a reset time t as a
+// portal sent it: 1 s when t is a whole second (operating_reset_at is an
+// integer, truncated), else 0.
+func ResetSlackOf(t time.Time) time.Duration {
+	if t.IsZero() || t.Nanosecond() != 0 {
+		return 0
+	}
+	return time.Second
+}

@@ -71,6 +71,7 @@ type simCase struct {
 	unit         time.Duration
 	units, batch int
 	sized        bool
+	strict       bool // fail when the portal's stored time plus the calls in flight passes L at an admit
 }
 
 // admit admits c's next request at portal time now: the next cost of
@@ -151,6 +152,16 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 			}
 			if n, d := l.InFlight(); l.Recorded(clk.Now(now))+d > prm.Limit && n > 1 {
 				t.Fatalf("recorded %v + in flight %v > L at %v", l.Recorded(clk.Now(now)), d, now.Sub(t0))
+			}
+			if c.strict {
+				var fl time.Duration
+				for _, f := range fly {
+					fl += f.cost
+				}
+				if st := p.stored(start); st+fl+cost > p.limit {
+					t.Fatalf("%v: portal stored %v + in flight %v (%d) + %v > L %v; ledger: recorded %v in flight %v own %v others %v",
+						now.Sub(t0), st, fl, len(fly), cost, p.limit, l.Recorded(clk.Now(now)), l.inflight, l.own, l.others)
+				}
 			}
 			if debugSim {
 				t.Logf("%v admit rec %v cost %v", now.Sub(t0), l.Recorded(clk.Now(now)), cost)
