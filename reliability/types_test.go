@@ -283,7 +283,7 @@ func TestSecretInEveryExportedType(t *testing.T) {
 			"limit/Permit":             {permit},
 			"limit/WaitReporter":       {permit.(limit.WaitReporter)},
 			"limit/Fitter":             {lim.(limit.Fitter)},
-			"limit/BillingSharer":      {sharer, *sharer},
+			"limit/BillingSharer":      {sharer, sharer.seen},
 			"limit/RateLimit":          {p.RateLimit},
 			"Reconciler":               {b24.Reconciler(reconcile.CRMUpdates)},
 			"RedirectError":            {redirErr},
