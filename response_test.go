@@ -404,18 +404,20 @@ func TestAbsurdFiguresUsableWithinWindow(t *testing.T) {
 		block func(now time.Time) string // the time block of the first answer
 		next  time.Duration              // when the next call goes
 	}{
+		// A reset on a whole second may have been truncated: the call waits
+		// one second more (opbudget.ResetSlackOf), never less.
 		{"sane reset in 30 s", func(now time.Time) string {
 			return fmt.Sprintf(`{"operating":479,"operating_reset_at":%d}`, now.Add(30*time.Second).Unix())
-		}, 30 * time.Second},
+		}, 31 * time.Second},
 		{"reset ten years ahead", func(now time.Time) string {
 			return `{"operating":479,"operating_reset_at":` + tenYears(now) + `}`
 		}, w},
 		{"reset in milliseconds", func(now time.Time) string {
 			return fmt.Sprintf(`{"operating":479,"operating_reset_at":%d}`, now.Add(30*time.Second).UnixMilli())
-		}, 30 * time.Second},
+		}, 31 * time.Second},
 		{"reset in milliseconds, as a string", func(now time.Time) string {
 			return fmt.Sprintf(`{"operating":"479","operating_reset_at":"%d"}`, now.Add(30*time.Second).UnixMilli())
-		}, 30 * time.Second},
+		}, 31 * time.Second},
 		{"reset 1e300", func(time.Time) string { return `{"operating":479,"operating_reset_at":1e300}` }, 0},
 		{"reset NaN", func(time.Time) string { return `{"operating":479,"operating_reset_at":"NaN"}` }, 0},
 		{"reset negative", func(time.Time) string { return `{"operating":479,"operating_reset_at":-1769500530}` }, 0},
