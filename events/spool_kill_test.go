@@ -109,20 +109,33 @@ func runCompactChild(t *testing.T, dir string, from, kill int, appended, deliver
 	cmd, lines := startChild(t, ctx, compactChildEnv+"="+dir, compactFromEnv+"="+strconv.Itoa(from))
 	defer cmd.Wait()
 	defer cmd.Process.Kill() // SIGKILL on Unix
-	for seen := 0; seen < kill && lines.Scan(); {
+	record := func() bool {
 		what, id, _ := strings.Cut(lines.Text(), " ")
 		n, _ := strconv.Atoi(id)
 		switch what {
 		case "appended":
 			appended[n] = true
-			seen++
+			return true
 		case "fn":
 			delivered[n] = true
 		default:
 			t.Fatalf("child: %s", lines.Text())
 		}
+		return false
+	}
+	for seen := 0; seen < kill && lines.Scan(); {
+		if record() {
+			seen++
+		}
 	}
 	if err := lines.Err(); err != nil {
 		t.Fatal(err)
+	}
+	// The child runs on between the last line read and the kill: what it
+	// printed meanwhile (a delivery it committed, an append) is in the
+	// pipe, and reading it to the end keeps the record true.
+	cmd.Process.Kill()
+	for lines.Scan() {
+		record()
 	}
 }
