@@ -42,6 +42,16 @@ func NewApp(portalURL string, ts TokenSource, opts ...Option) (*Hook, error) {
 	return newHook(webhook{host: host, app: ts}, opts)
 }
 
+// ClientID returns the application's client id (NewApp), or "" for a
+// webhook. With Portal and UserID it says whose data a stored file holds:
+// journals, checkpoints and synced databases refuse another one's.
+func (h *Hook) ClientID() string {
+	if h.app == nil {
+		return ""
+	}
+	return h.app.ClientID()
+}
+
 // appCredential is the operating budget key of an application on a portal.
 func appCredential(host string, ts TokenSource) string {
 	sum := sha256.Sum256([]byte(host + "\x00app\x00" + ts.ClientID()))

@@ -9,12 +9,13 @@ import (
 	"time"
 )
 
-// ErrOtherPortal is returned for a database synced from another portal (or
-// through another webhook user): its state would be wrong for this one.
+// ErrOtherPortal is returned for a database synced from another portal, as
+// another user, or through another credential kind (a webhook, or an
+// application of another client id): its state would be wrong for this one.
 var ErrOtherPortal = errors.New("dbsync: the database holds another portal's data")
 
 var stateDDL = []string{
-	`CREATE TABLE IF NOT EXISTS b24sync_portal (k BIGINT PRIMARY KEY, portal TEXT NOT NULL, user_id BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS b24sync_portal (k BIGINT PRIMARY KEY, portal TEXT NOT NULL, user_id BIGINT NOT NULL, app TEXT)`,
 	`CREATE TABLE IF NOT EXISTS b24sync_state (tbl TEXT PRIMARY KEY, entity TEXT NOT NULL, phase TEXT NOT NULL,
 		cursor BIGINT NOT NULL, watermark TEXT NOT NULL, last_run TEXT NOT NULL, duration_ms BIGINT NOT NULL,
 		requests BIGINT NOT NULL, mode TEXT NOT NULL, last_full_check TEXT NOT NULL)`,
@@ -58,23 +59,64 @@ func (db *DB) initState(ctx context.Context) error {
 	return nil
 }
 
-// checkPortal records the portal (host and webhook user) on first use and
-// refuses another one's database after.
-func (db *DB) checkPortal(ctx context.Context, portal string, user int64) error {
+// checkPortal records the portal (host, user and application: the client
+// id, "" for a webhook) on first use and refuses another one's database
+// after. What a credential may read decides which rows look deleted, and
+// an application's scopes are not a webhook's: a database changes hands only
+// when its b24sync_portal row is deleted. A database recorded before the
+// application was (app NULL) takes the first one that syncs it.
+func (db *DB) checkPortal(ctx context.Context, portal string, user int64, app string) error {
+	if err := db.portalAppColumn(ctx); err != nil {
+		return err
+	}
 	var p string
 	var u int64
-	err := db.sql.QueryRowContext(ctx, `SELECT portal, user_id FROM b24sync_portal WHERE k = 1`).Scan(&p, &u)
+	var a sql.NullString
+	err := db.sql.QueryRowContext(ctx, `SELECT portal, user_id, app FROM b24sync_portal WHERE k = 1`).Scan(&p, &u, &a)
 	if errors.Is(err, sql.ErrNoRows) {
-		_, err = db.sql.ExecContext(ctx, `INSERT INTO b24sync_portal (k, portal, user_id) VALUES (1, `+ph(db.d, 1, 2)+`)`, portal, user)
+		_, err = db.sql.ExecContext(ctx, `INSERT INTO b24sync_portal (k, portal, user_id, app) VALUES (1, `+ph(db.d, 1, 3)+`)`, portal, user, app)
 		return err
 	}
 	if err != nil {
 		return fmt.Errorf("dbsync: state: %w", err)
 	}
-	if !strings.EqualFold(p, portal) || u != user {
-		return fmt.Errorf("%w: it was synced from %s as user %d, not %s as user %d", ErrOtherPortal, p, u, portal, user)
+	if !strings.EqualFold(p, portal) || u != user || (a.Valid && a.String != app) {
+		return fmt.Errorf("%w: it was synced from %s as %s, not %s as %s", ErrOtherPortal, p, who(u, a.String, a.Valid), portal, who(user, app, true))
 	}
-	return nil
+	if !a.Valid {
+		_, err = db.sql.ExecContext(ctx, `UPDATE b24sync_portal SET app = `+db.d.placeholder(1)+` WHERE k = 1 AND app IS NULL`, app)
+	}
+	return err
+}
+
+// who names a credential: a webhook's user, or an application and its user.
+func who(user int64, app string, known bool) string {
+	switch {
+	case !known:
+		return fmt.Sprintf("user %d", user)
+	case app == "":
+		return fmt.Sprintf("user %d (webhook)", user)
+	}
+	return fmt.Sprintf("user %d (application %s)", user, app)
+}
+
+// portalAppColumn adds the app column to a b24sync_portal made before it
+// was recorded (NULL there: not known yet).
+func (db *DB) portalAppColumn(ctx context.Context) error {
+	if db.d.name() == "postgres" {
+		_, err := db.sql.ExecContext(ctx, `ALTER TABLE b24sync_portal ADD COLUMN IF NOT EXISTS app TEXT`)
+		return err
+	}
+	const q = `SELECT count(*) FROM pragma_table_info('b24sync_portal') WHERE name = 'app'`
+	var n int
+	if err := db.sql.QueryRowContext(ctx, q).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := db.sql.ExecContext(ctx, `ALTER TABLE b24sync_portal ADD COLUMN app TEXT`)
+	if err != nil && db.sql.QueryRowContext(ctx, q).Scan(&n) == nil && n > 0 {
+		return nil // another sync added it first
+	}
+	return err
 }
 
 func (db *DB) loadState(ctx context.Context, q querier, table string) (state, error) {

@@ -167,7 +167,7 @@ func (db *DB) Sync(ctx context.Context, hook *b24.Hook, o Options) (Report, erro
 	if err != nil {
 		return Report{}, err
 	}
-	if err := db.checkPortal(ctx, hook.Portal(), user); err != nil {
+	if err := db.checkPortal(ctx, hook.Portal(), user, hook.ClientID()); err != nil {
 		return Report{}, err
 	}
 	r := &run{db: db, hook: hook, api: hook.V2(), e: e, o: o, began: time.Now(), req0: hook.Stats().Requests}
