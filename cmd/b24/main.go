@@ -1,6 +1,6 @@
 // Command b24 is the command-line client of the b24 SDK. Subcommands:
 //
-//	b24 ping        check the webhook: portal, user, scope, round trip
+//	b24 ping        check the webhook or app: portal, user, scope, round trip
 //	b24 call        call one method and print its result
 //	b24 list        export every row of a list method (ndjson, csv, json)
 //	b24 batch       run NDJSON commands through batches

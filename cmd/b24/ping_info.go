@@ -17,7 +17,8 @@ type pingResult struct {
 	Source  string   `json:"source,omitempty"` // auth status: where the credential came from
 	Kind    string   `json:"kind,omitempty"`   // auth status: webhook or app
 	Portal  string   `json:"portal"`
-	Webhook string   `json:"webhook"` // redacted
+	Webhook string   `json:"webhook,omitempty"` // redacted; "" for an application
+	App     string   `json:"app,omitempty"`     // an application's client id (never its secret or tokens)
 	UserID  int64    `json:"user_id"`
 	User    string   `json:"user"`
 	Admin   bool     `json:"admin"`
@@ -76,7 +77,10 @@ func writePing(w io.Writer, r pingResult) error {
 		fmt.Fprintf(&b, "kind:    %s\n", r.Kind)
 	}
 	fmt.Fprintf(&b, "portal:  %s\n", r.Portal)
-	if r.Kind != profiles.KindApp {
+	if r.App != "" {
+		fmt.Fprintf(&b, "app:     %s (client id)\n", r.App)
+		name += ", whom the application's tokens act for"
+	} else {
 		fmt.Fprintf(&b, "webhook: %s\n", r.Webhook)
 	}
 	fmt.Fprintf(&b, "user:    #%d %s\n", r.UserID, name)
@@ -115,5 +119,8 @@ func (c *cli) pingOut(ctx context.Context, o *outputFlags, source, kind string) 
 		return err
 	}
 	r.Source, r.Kind = source, kind
+	if c.appID != "" { // an application has no webhook URL: its client id says which it is
+		r.Webhook, r.App = "", c.appID
+	}
 	return c.emit(ctx, o, r, func(w io.Writer) error { return writePing(w, r) })
 }
