@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/b24go/b24/b24test"
@@ -75,6 +76,83 @@ func TestManyUserFields(t *testing.T) {
 		}
 		if n != int64(len(portalDeals(t, h))) || sum != want || want < 3000 {
 			t.Fatalf("rows %d, sum %d", n, sum)
+		}
+	})
+}
+
+// TestNameMapAndMultiplicity: two user fields whose names are longer than
+// PostgreSQL's 63 bytes and share their first 77 get distinct columns
+// through the name map (b24sync_columns), their values land in their own
+// columns on the first run that sees them and after the map is read back;
+// a field recreated with the same type and column type (JSON) but another
+// multiplicity stops the
+// run (ErrSchemaChanged, nothing written) until Migrate.
+func TestNameMapAndMultiplicity(t *testing.T) {
+	drivers(t, func(t *testing.T, url string) {
+		s := fake(t, 30)
+		h := hookOf(s)
+		db := openDB(t, url)
+		long := "UF_CRM_" + strings.Repeat("L", 70)
+		names := []string{long + "_ONE", long + "_TWO"}
+		for _, n := range names {
+			if err := s.AddUserField("crm.deal", b24test.UserField{Name: n, Type: "integer"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// a file field: a JSON column single or multiple, so only the
+		// multiplicity tells the change
+		if err := s.AddUserField("crm.deal", b24test.UserField{Name: "UF_CRM_MULT", Type: "file"}); err != nil {
+			t.Fatal(err)
+		}
+		edit := func(fields map[string]any) {
+			t.Helper()
+			if _, err := s.CallAs(1, "crm.deal.update", map[string]any{"id": 4, "fields": fields}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		edit(map[string]any{names[0]: 1, names[1]: 2, "UF_CRM_MULT": "3"})
+		mustSync(t, db, h, Options{Entity: "crm.deal"})
+		cols := map[string]string{}
+		for _, n := range names {
+			var col string
+			if err := db.SQL().QueryRow(`SELECT col FROM b24sync_columns WHERE tbl = 'crm_deal' AND field = `+db.d.placeholder(1), n).Scan(&col); err != nil {
+				t.Fatal(n, err)
+			}
+			if fits := len(n) <= db.d.maxIdent(); (col == n) != fits || len(col) > db.d.maxIdent() {
+				t.Fatalf("%s → column %s: want it mapped within %d bytes only when longer", n, col, db.d.maxIdent())
+			}
+			cols[n] = col
+		}
+		if cols[names[0]] == cols[names[1]] {
+			t.Fatalf("both fields in column %s", cols[names[0]])
+		}
+		check := func(want1, want2 int64) {
+			t.Helper()
+			var a, b int64
+			q := fmt.Sprintf(`SELECT %s, %s FROM crm_deal WHERE "ID" = 4`, quote(cols[names[0]]), quote(cols[names[1]]))
+			if err := db.SQL().QueryRow(q).Scan(&a, &b); err != nil || a != want1 || b != want2 {
+				t.Fatalf("mapped columns hold %d, %d (%v); want %d, %d", a, b, err, want1, want2)
+			}
+		}
+		check(1, 2)
+		edit(map[string]any{names[0]: 10, names[1]: 20})
+		mustSync(t, db, h, Options{Entity: "crm.deal"}) // the map read back from b24sync_columns
+		check(10, 20)
+
+		s.DeleteUserField("crm.deal", "UF_CRM_MULT")
+		if err := s.AddUserField("crm.deal", b24test.UserField{Name: "UF_CRM_MULT", Type: "file", Multiple: true}); err != nil {
+			t.Fatal(err)
+		}
+		edit(map[string]any{"UF_CRM_MULT": []string{"7", "8"}, names[0]: 100})
+		if _, err := db.Sync(context.Background(), h, Options{Entity: "crm.deal"}); !errors.Is(err, ErrSchemaChanged) || !strings.Contains(err.Error(), "UF_CRM_MULT") {
+			t.Fatalf("multiplicity changed: %v, want ErrSchemaChanged naming UF_CRM_MULT", err)
+		}
+		check(10, 20) // nothing written
+		mustSync(t, db, h, Options{Entity: "crm.deal", Migrate: true})
+		check(100, 20)
+		var m string
+		if err := db.SQL().QueryRow(`SELECT CAST("UF_CRM_MULT" AS TEXT) FROM crm_deal WHERE "ID" = 4`).Scan(&m); err != nil || strings.ReplaceAll(m, " ", "") != `["7","8"]` {
+			t.Fatalf("migrated UF_CRM_MULT = %q, %v", m, err)
 		}
 	})
 }

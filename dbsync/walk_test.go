@@ -1,11 +1,14 @@
 package dbsync
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -78,7 +81,8 @@ func childSync() int {
 	if err != nil {
 		return 2
 	}
-	if _, err := db.Sync(context.Background(), h, Options{Entity: "crm.deal", CommitRows: 100}); err != nil {
+	progress := func(Progress) { fmt.Println("written") } // the parent kills after the first
+	if _, err := db.Sync(context.Background(), h, Options{Entity: "crm.deal", CommitRows: 100, Progress: progress}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -86,9 +90,11 @@ func childSync() int {
 }
 
 // TestKillAtRandomPoints: a sync process killed with SIGKILL at a random
-// moment (mid-walk, mid-commit, during the id walk) leaves a database the
-// next run completes: no manual unlock, and the table equals the portal.
-// Edits land between the kills.
+// moment after its first rows are written (mid-walk, mid-commit, during the
+// id walk: it holds the table's lock) leaves a database the next run
+// completes: no manual unlock (each next process gets the lock: none fails,
+// with ErrLocked or else), and the table equals the portal. Edits land
+// between the kills.
 func TestKillAtRandomPoints(t *testing.T) {
 	drivers(t, func(t *testing.T, url string) {
 		s := fake(t, 3000, b24test.WithAddr("127.0.0.1:0"))
@@ -97,20 +103,52 @@ func TestKillAtRandomPoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+		killed := 0
 		for i := range 4 {
-			delay := time.Duration(50+rng.IntN(700)) * time.Millisecond
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), childEnv+"="+url, childEnv+"_HOOK="+s.WebhookURL(), childEnv+"_CERT="+cert)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+			if killChild(t, url, s, cert, time.Duration(rng.IntN(400))*time.Millisecond) {
+				killed++
 			}
-			time.AfterFunc(delay, func() { cmd.Process.Signal(syscall.SIGKILL) })
-			err := cmd.Wait()
-			t.Logf("kill %d after %v: %v", i, delay, err)
 			s.CallAs(1, "crm.deal.update", map[string]any{"id": 10 + i, "fields": map[string]any{"TITLE": fmt.Sprint("k", i)}})
+		}
+		if killed == 0 {
+			t.Fatal("every child finished before its kill: nothing was killed mid-run")
 		}
 		db := openDB(t, url)
 		mustSync(t, db, hookOf(s), Options{Entity: "crm.deal"})
 		sameDeals(t, db, hookOf(s))
 	})
+}
+
+// killChild runs a child sync and kills it delay after its first rows are
+// written; it reports whether the kill ended it (false: it finished first).
+// A child that failed (the lock still held: ErrLocked) fails the test.
+func killChild(t *testing.T, url string, s *b24test.Server, cert string, delay time.Duration) bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+url, childEnv+"_HOOK="+s.WebhookURL(), childEnv+"_CERT="+cert)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	if _, err := r.ReadString('\n'); err == nil {
+		time.AfterFunc(delay, func() { cmd.Process.Signal(syscall.SIGKILL) })
+	}
+	io.Copy(io.Discard, r) // to the end: what it printed before the kill
+	err = cmd.Wait()
+	t.Logf("kill %v after the first rows: %v", delay, err)
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL:
+		return true
+	}
+	t.Fatalf("child sync: %v: %s", err, stderr.String())
+	return false
 }
