@@ -6,20 +6,24 @@
 #   listsel the same with the sync's select list (every field of crm.deal.fields, UF_*; needs jq;
 #           only when WHAT names it)
 #   sqlite  a first b24 sync crm.deal into a fresh SQLite file
-#   pg      a first b24 sync crm.deal into a fresh PostgreSQL schema ($B24_TEST_POSTGRES, else a
-#           throw-away cluster from scripts/postgres.sh)
+#   pg      a first b24 sync crm.deal into a fresh schema of the PostgreSQL server at $PG_URL
+#           (else $B24_TEST_POSTGRES, else a throw-away cluster from scripts/postgres.sh, stopped
+#           at the end)
 # then changes 1 % of the deals and deletes 0.1 % (b24 batch) and re-syncs each database once,
-# printing the requests against the estimate changed/2500 + ids/2500. Medians of the times.
+# printing the requests against the estimate changed/2500 + ids/2500.
 # Each phase runs on a fresh fake (a fresh request bucket and operating budget).
 # Every wait is bounded; the fake and the cluster are stopped on any exit.
-# Each line also gives the client's CPU (user + sys) and peak RSS (GNU time) and the load average.
+# Each line gives the wall time, the requests, the client's CPU (user + sys) and peak RSS (GNU
+# time), bound/time and the load average; the summary is a Markdown table of the medians of the
+# RUNS runs per target (bound/median against T_min, bench/listbench -scenario bounds: the bucket
+# bound and the slotted operating bound of a chained walk of N rows, as bench/run.sh's `slots`).
 # Usage: bench/sync.sh  (N=100000 RUNS=3 SCALE=10 by default; TIMEOUT=900 s a command;
 # WHAT="list sqlite pg" the first-sync phases; RESYNC=0 skips the re-sync)
 # PROPORTIONS=real: the fake bills full records as a real portal does (limits-math.md: a page of 50
 # costs ~0.1 s of server time: ROW=1.6ms a row and REQ=20ms a call, so 1,000,000 rows cost ~2,000 s)
 # against the operating budget L 480 s per W 600 s (all divided by SCALE, 20 by default in this
-# mode), and each line gives the theoretical minimum (bench/listbench -scenario bounds: the bucket
-# bound and the slotted operating bound, as bench/run.sh's `slots`) and the ratio bound/time.
+# mode). The final table of issue 18 (about 75 min on a quiet machine):
+#   PROPORTIONS=real N=1000000 SCALE=5 RUNS=3 RESYNC=0 TIMEOUT=1500 bench/sync.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -50,20 +54,21 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 build_b24
-if [ "$PROPORTIONS" = real ]; then
-	(cd "$root" && timeout 600 go build -o "$tmp/listbench" ./bench/listbench)
-fi
-if [ -z "${B24_TEST_POSTGRES:-}" ]; then
+(cd "$root" && timeout 600 go build -o "$tmp/listbench" ./bench/listbench)
+PG_URL="${PG_URL:-${B24_TEST_POSTGRES:-}}"
+case " $WHAT " in *" pg "*) wantpg=1 ;; *) wantpg="$RESYNC" ;; esac
+if [ -z "$PG_URL" ] && [ "$wantpg" = 1 ]; then
 	(cd "$root" && . scripts/postgres.sh && declare -p pg_dir pg_bin pg_port pg_as >"$tmp/pg.env")
 	. "$tmp/pg.env"
 	stop_postgres() { "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
-	B24_TEST_POSTGRES="postgres://b24@127.0.0.1:$pg_port/postgres?sslmode=disable"
+	PG_URL="postgres://b24@127.0.0.1:$pg_port/postgres?sslmode=disable"
 fi
-# pgurl: a fresh schema of the test server, as a URL.
+# pgurl: a fresh schema of the server at $PG_URL, as a URL.
 pgurl() {
-	local s="bench_$RANDOM$RANDOM"
-	PGOPTIONS="-c client_min_messages=warning" psql -q "$B24_TEST_POSTGRES" -c "CREATE SCHEMA $s" >/dev/null
-	echo "$B24_TEST_POSTGRES&search_path=$s"
+	local s="bench_$RANDOM$RANDOM" sep="?"
+	[ "${PG_URL#*\?}" = "$PG_URL" ] || sep="&"
+	PGOPTIONS="-c client_min_messages=warning" psql -q "$PG_URL" -c "CREATE SCHEMA $s" >/dev/null
+	echo "$PG_URL${sep}search_path=$s"
 }
 
 b24() { SSL_CERT_FILE="$tmp/fake.pem" B24_WEBHOOK="$(field webhook)" timeout "${TIMEOUT:-900}" "$tmp/b24" "$@"; }
@@ -83,18 +88,17 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # shellcheck disable=SC2086 # $fakeflags: words
 start() { start_fake --deals "$N" --seed 1 $fakeflags >/dev/null; }
-tmin="" # the theoretical minimum of a chained walk of N rows (PROPORTIONS=real)
-if [ "$PROPORTIONS" = real ]; then
-	start
-	grep -E '^limits:' "$tmp/fake.log"
-	b="$(timeout 60 "$tmp/listbench" -fake-log "$tmp/fake.log" -scenario bounds -rows "$N" -latency-row "$ROW" -latency-request "$REQ")"
-	echo "bounds of $N full records at ${ROW} a row, ${REQ} a call, time scale $SCALE: $b"
-	tmin="$(sed -n 's/.*T_min \([0-9.]*\) s.*/\1/p' <<<"$b")"
-fi
-# ratio SECONDS: " bound/time NN %" when there is a bound.
-ratio() { [ -z "$tmin" ] || awk -v b="$tmin" -v t="$1" 'BEGIN { printf ", bound/time %.0f %%", 100 * b / t }'; }
+start
+grep -E '^limits:' "$tmp/fake.log" || true
+latflags=()
+[ "$PROPORTIONS" != real ] || latflags=(-latency-row "$ROW" -latency-request "$REQ")
+b="$(timeout 60 "$tmp/listbench" -fake-log "$tmp/fake.log" -scenario bounds -rows "$N" "${latflags[@]}")"
+echo "bounds of a chained walk of $N rows${PROPORTIONS:+ at ${ROW} a row, ${REQ} a call}, time scale $SCALE: $b"
+tmin="$(sed -n 's/.*T_min \([0-9.]*\) s.*/\1/p' <<<"$b")" # the theoretical minimum
+# ratio SECONDS: bound/time in %.
+ratio() { awk -v b="$tmin" -v t="$1" 'BEGIN { if (b > 0 && t > 0) printf "%.0f %%", 100 * b / t; else printf "-" }'; }
 
-declare -A times
+declare -A times reqs cpus rsss
 for i in $(seq "$RUNS"); do
 	for what in $WHAT; do
 		start
@@ -109,24 +113,32 @@ for i in $(seq "$RUNS"); do
 		pg) u="$(pgurl)"; t0=$(date +%s%N); timed sync crm.deal --db "$u" --quiet --json >"$tmp/rep.json" ;;
 		esac
 		t1=$(date +%s%N)
-		times[$what]+="$(secs "$t0" "$t1") "
+		t="$(secs "$t0" "$t1")"
 		req="$(grep -o '"Requests":[0-9]*' "$tmp/rep.json" 2>/dev/null | cut -d: -f2 || true)"
-		[ "${what#list}" != "$what" ] && req="$(grep -o '[0-9]* requests' "$tmp/list.err" | head -1 || true)"
-		echo "run $i $what: $(secs "$t0" "$t1") s ${req:+($req requests)} $(cpu)$(ratio "$(secs "$t0" "$t1")"), load $(cut -d' ' -f1-3 /proc/loadavg)"
+		[ "${what#list}" != "$what" ] && req="$(grep -o '[0-9]* requests' "$tmp/list.err" | head -1 | cut -d' ' -f1 || true)"
+		times[$what]+="$t "
+		reqs[$what]+="${req:--} "
+		cpus[$what]+="$(awk '{ if (NF == 3) printf "%.1f", $1 + $2; else printf "-" }' "$tmp/cpu.txt") "
+		rsss[$what]+="$(awk '{ if (NF == 3) printf "%.0f", $3 / 1024; else printf "-" }' "$tmp/cpu.txt") "
+		echo "run $i $what: $t s ${req:+($req requests)} $(cpu), bound/time $(ratio "$t"), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	done
 done
-echo "== first sync of $N deals, time scale $SCALE${PROPORTIONS:+, proportions $PROPORTIONS (T_min $tmin s)}, medians of $RUNS"
+# med WORDS: the median of numbers (- when none).
+med() { tr ' ' '\n' <<<"$1" | grep -E '^[0-9.]+$' | median | grep . || echo -; }
+echo "== first sync of $N deals, time scale $SCALE${PROPORTIONS:+, proportions $PROPORTIONS}, T_min $tmin s, medians of $RUNS, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| $N deals | median | bound/median | runs | requests | client CPU | peak RSS |"
+echo "|---|---|---|---|---|---|---|"
 for what in $WHAT; do
-	m="$(tr ' ' '\n' <<<"${times[$what]}" | grep . | median)"
-	echo "$what: $m s (runs: ${times[$what]})$(ratio "$m")"
+	m="$(med "${times[$what]}")"
+	echo "| $what | $m s | $(ratio "$m") | ${times[$what]% } | $(med "${reqs[$what]}") | $(med "${cpus[$what]}") s | $(tr ' ' '\n' <<<"${rsss[$what]}" | grep -E '^[0-9]+$' | sort -n | tail -1) MiB |"
 done
 
 [ "$RESYNC" = 1 ] || exit 0
 echo "== re-sync after 1 % changed and 0.1 % deleted"
 start
-b24 sync crm.deal --db "sqlite:$tmp/r.db" --quiet --json >/dev/null
-pg="$(pgurl)"
-b24 sync crm.deal --db "$pg" --quiet --json >/dev/null
+dbs=("sqlite:$tmp/r.db")
+[ -z "$PG_URL" ] || dbs+=("$(pgurl)")
+for db in "${dbs[@]}"; do b24 sync crm.deal --db "$db" --quiet --json >/dev/null; done
 b24 list crm.deal.list --select ID --quiet -o "$tmp/ids.ndjson" 2>/dev/null
 ids=$(wc -l <"$tmp/ids.ndjson")
 awk -F'"' 'NR % 100 == 1 { printf "{\"method\":\"crm.deal.update\",\"params\":{\"id\":%s,\"fields\":{\"TITLE\":\"bench\"}}}\n", $4 }
@@ -135,7 +147,7 @@ changed=$(grep -c update "$tmp/cmds.ndjson")
 deleted=$(grep -c delete "$tmp/cmds.ndjson")
 b24 batch --yes "$tmp/cmds.ndjson" >/dev/null
 est=$(((changed + 2499) / 2500 + (ids + 2499) / 2500))
-for db in "sqlite:$tmp/r.db" "$pg"; do
+for db in "${dbs[@]}"; do
 	t0=$(date +%s%N)
 	b24 sync crm.deal --db "$db" --quiet --json >"$tmp/rep.json"
 	t1=$(date +%s%N)

@@ -150,3 +150,34 @@ func TestEditsBehindAndAheadOfWalk(t *testing.T) {
 		sameDeals(t, db, h)
 	})
 }
+
+// TestExplicitSelect: the legacy CRM walk names its fields, so what `*`
+// leaves out arrives: a contact's PHONE multifield (as JSON) and a deal's
+// CONTACT_IDS (a field lists return only when named); crm.company and
+// crm.lead sync as the other legacy entities do.
+func TestExplicitSelect(t *testing.T) {
+	drivers(t, func(t *testing.T, url string) {
+		s := fake(t, 20)
+		h := hookOf(s)
+		db := openDB(t, url)
+		if _, err := s.CallAs(1, "crm.contact.update", map[string]any{"id": 1, "fields": map[string]any{
+			"PHONE": []map[string]any{{"VALUE": "+100200300", "VALUE_TYPE": "WORK"}}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CallAs(1, "crm.deal.update", map[string]any{"id": 3, "fields": map[string]any{"CONTACT_IDS": []int{1, 2}}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range []string{"crm.contact", "crm.deal", "crm.company", "crm.lead"} {
+			if rep := mustSync(t, db, h, Options{Entity: e}); rep.Written == 0 || rep.Mode != "full" {
+				t.Errorf("%s: %+v", e, rep)
+			}
+		}
+		var phone, ids string
+		if err := db.SQL().QueryRow(`SELECT CAST("PHONE" AS TEXT) FROM crm_contact WHERE "ID" = 1`).Scan(&phone); err != nil || !strings.Contains(phone, "+100200300") {
+			t.Errorf("PHONE of contact 1: %q, %v", phone, err)
+		}
+		if err := db.SQL().QueryRow(`SELECT CAST("CONTACT_IDS" AS TEXT) FROM crm_deal WHERE "ID" = 3`).Scan(&ids); err != nil || strings.ReplaceAll(ids, " ", "") != `["1","2"]` && strings.ReplaceAll(ids, " ", "") != `[1,2]` {
+			t.Errorf("CONTACT_IDS of deal 3: %q, %v", ids, err)
+		}
+	})
+}

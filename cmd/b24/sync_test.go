@@ -36,10 +36,17 @@ func TestSync(t *testing.T) {
 	}
 	r = p.run(t, "", "sync", "--db", db, "--status", "--json")
 	var st []struct {
-		Table string
-		Rows  int
+		Table     string
+		Rows      int
+		Complete  bool
+		LastRun   string `json:"last_run"`
+		Watermark string
+		Duration  int64 `json:"duration_ns"`
+		Requests  int
+		Mode      string
 	}
-	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &st) != nil || len(st) != 1 || st[0].Rows == 0 {
+	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &st) != nil || len(st) != 1 || st[0].Table != "crm_deal" || st[0].Rows == 0 ||
+		!st[0].Complete || st[0].LastRun == "" || st[0].Watermark != st[0].LastRun || st[0].Duration <= 0 || st[0].Requests == 0 || st[0].Mode != "changes" {
 		t.Fatalf("status --json: %d %q", r.code, r.stdout)
 	}
 	for _, args := range [][]string{{"sync", "crm.deal"}, {"sync", "--db", db}, {"sync", "--db", db, "--status", "crm.deal"},
