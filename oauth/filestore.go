@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/b24go/b24/internal/durable"
@@ -59,6 +61,29 @@ func (f FileStore) Save(_ context.Context, t Token) error {
 	return nil
 }
 
+// staleTemp is the age from which a temporary file of Save is left over
+// by a process that died inside it (SIGKILL, power loss): a Save takes
+// milliseconds.
+const staleTemp = time.Minute
+
+// removeStaleTemps removes the temporary files that Saves of processes
+// killed before their rename left beside the file: each holds a pair of
+// tokens, maybe still valid. Called under the lock; a temporary file
+// younger than staleTemp may be a Save in progress (one made without the
+// lock) and is kept.
+func (f FileStore) removeStaleTemps() {
+	dir, prefix := filepath.Dir(f.Path), "."+filepath.Base(f.Path)+"-"
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) || !strings.HasSuffix(e.Name(), ".tmp") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
 // lockPoll is how often Lock tries again while another process holds the lock.
 const lockPoll = 20 * time.Millisecond
 
@@ -72,6 +97,7 @@ func (f FileStore) Lock(ctx context.Context) (func(), error) {
 	for {
 		err := filelock.Lock(lf)
 		if err == nil {
+			f.removeStaleTemps()
 			return func() { lf.Close() }, nil
 		}
 		if !errors.Is(err, filelock.ErrLocked) {

@@ -2,19 +2,15 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/b24go/b24/events/offline"
 )
 
 // appProfile registers an application on p and adds the profile "shop"
@@ -106,16 +102,7 @@ func TestKillPull(t *testing.T) {
 	if code, msg := runBin(t, bin, env, "events", "pull", "-o", out, "--time-scale", "20"); code != 0 {
 		t.Fatalf("last pull: exit %d: %s", code, msg)
 	}
-	b, _ := os.ReadFile(out)
-	seen := map[string]int{}
-	lines := bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
-	for _, l := range lines {
-		var e offline.Event
-		if err := json.Unmarshal(l, &e); err != nil {
-			t.Fatalf("a broken line %q: %v", l, err)
-		}
-		seen[e.ID]++
-	}
+	seen, lines := readEvents(t, out)
 	dups := 0
 	for _, id := range ids {
 		if seen[id] == 0 {
@@ -126,7 +113,7 @@ func TestKillPull(t *testing.T) {
 	if n := p.s.OfflineRecords(""); n != 0 {
 		t.Fatalf("records left: %d", n)
 	}
-	t.Logf("%d kills, %d events, %d lines, %d duplicates", kills, len(ids), len(lines), dups)
+	t.Logf("%d kills, %d events, %d lines, %d duplicates", kills, len(ids), lines, dups)
 }
 
 func countLines(path string) int {
@@ -138,15 +125,7 @@ func countLines(path string) int {
 // file holds n lines; it fails if the binary exits first.
 func killAfterLines(t *testing.T, bin string, env []string, path string, n int, args ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, done, errb := startWaited(t, bin, env, args...)
 	deadline := time.Now().Add(60 * time.Second)
 	for countLines(path) < n {
 		select {

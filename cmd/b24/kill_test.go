@@ -25,19 +25,27 @@ func buildB24(t *testing.T) string {
 	return bin
 }
 
+// startWaited starts the binary with env added to the test's environment; done
+// receives its Wait's error, after which errb holds all it wrote on stderr.
+func startWaited(t *testing.T, bin string, env []string, args ...string) (cmd *exec.Cmd, done <-chan error, errb *bytes.Buffer) {
+	t.Helper()
+	cmd = exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	errb = new(bytes.Buffer)
+	cmd.Stderr = errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan error, 1)
+	go func() { ch <- cmd.Wait() }()
+	return cmd, ch, errb
+}
+
 // runKilled starts the binary and kills it with SIGKILL after delay. It
 // reports whether the kill interrupted it (false: it had already exited).
 func runKilled(t *testing.T, bin string, env []string, delay time.Duration, args ...string) bool {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, done, errb := startWaited(t, bin, env, args...)
 	select {
 	case err := <-done:
 		if err != nil {
