@@ -80,9 +80,14 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 		cc.timeout = h.timeout
 	}
 	p := *h.params.Load()
+	var cmdMethods []string // a batch's commands' methods, read from its body once
+	cmdOK := false
+	if isBatch(method) {
+		cmdMethods, cmdOK = batchMethods(a.version, body)
+	}
 	c := &retryingCall{
 		h: h, v: a.version, method: method, body: body, cc: cc, params: p,
-		read: cc.idempotent || IsReadMethod(method) || isBatch(method) && batchIsRead(a.version, body),
+		read: cc.idempotent || IsReadMethod(method) || isBatch(method) && readsOnly(cmdMethods, cmdOK),
 	}
 	if a.version == APIv3 && !c.read && !isBatch(method) {
 		c.idemKey = cc.idempotencyKey
@@ -94,7 +99,7 @@ func (a *API) Call(ctx context.Context, method string, params any, opts ...CallO
 	if isBatch(method) {
 		billing = h.batchBilling(ctx, p.Operating.BatchBilling)
 	}
-	methods, units := billedUnits(a.version, method, body, billing)
+	methods, units := billedUnitsOf(method, cmdMethods, cmdOK, billing)
 	c.limitReq = limit.Request{Portal: h.host, Credential: h.credential, Methods: methods, Units: units}
 	warnClientSide(h)
 	start := time.Now()

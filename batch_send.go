@@ -252,7 +252,13 @@ func batchSubRefusal(v APIVersion, resp *Response, body []byte, billed []string)
 	if v != APIv2 || resp == nil {
 		return limit.NotRefused, ""
 	}
-	if !bytes.Contains(resp.Result, []byte("QUERY_LIMIT_EXCEEDED")) && !bytes.Contains(resp.Result, []byte("OPERATION_TIME_LIMIT")) {
+	// Only result_error can hold a refusal: a batch of list pages is
+	// hundreds of kilobytes of rows, its result_error a few bytes.
+	if len(resp.Result) == 0 || resp.Result[0] != '{' {
+		return limit.NotRefused, ""
+	}
+	errs := resp.batchSplit().env.Error
+	if !bytes.Contains(errs, []byte("QUERY_LIMIT_EXCEEDED")) && !bytes.Contains(errs, []byte("OPERATION_TIME_LIMIT")) {
 		return limit.NotRefused, ""
 	}
 	sec, err := decodeV2Sections(resp)

@@ -331,3 +331,41 @@ func FuzzV2CommandRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestBatchAnswerSplitInOnePass: a v2 batch's answer is split into its
+// sections and commands while its envelope is read (issue 16: a batch of
+// 50 list pages was passed three times before its rows), on the copy the
+// Response keeps: the body's buffer, reused for the next answer, can be
+// overwritten. Another method's answer is not split.
+func TestBatchAnswerSplitInOnePass(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"result":{"result":{"p0":[{"ID":"1"}],"p1":[{"ID":"2"}]},"result_error":[],"result_total":{"p0":7,"p1":7},"result_next":{"p0":1},
+		"result_time":{"p0":{"start":1,"operating":0.5},"p1":{"start":1,"operating":0.25}}},"time":{"start":1,"finish":2}}`)
+	r, err := decodeEnvelope(body, 200, http.Header{}, "batch", APIv2, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.split == nil || r.split.env.Result == nil {
+		t.Fatal("the batch's answer was not split as its envelope was read")
+	}
+	for i := range body {
+		body[i] = ' ' // the buffer's next use
+	}
+	sec, err := decodeV2Sections(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(sec.Result["p1"]); got != `[{"ID":"2"}]` {
+		t.Fatalf("p1's result %q", got)
+	}
+	if got := string(sec.Total["p0"]); got != "7" || string(sec.Next["p0"]) != "1" || len(sec.Errors) != 0 {
+		t.Fatalf("sections %+v", sec.Sections)
+	}
+	if op, ok := sec.times["p1"].OperatingDuration(); !ok || op != 250*time.Millisecond {
+		t.Fatalf("p1's time %v, %v", op, ok)
+	}
+	r, err = decodeEnvelope([]byte(`{"result":{"result":{"p0":[]}}}`), 200, http.Header{}, "crm.deal.list", APIv2, "", nil)
+	if err != nil || r.split != nil {
+		t.Fatalf("a list's answer: split %v, %v", r.split, err)
+	}
+}

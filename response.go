@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/b24go/b24/internal/batchwire"
 	"github.com/b24go/b24/internal/jsonscan"
 )
 
@@ -155,7 +156,13 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 		truncated := strings.Contains(err.Error(), "unexpected end of JSON input")
 		return nil, respErr(truncated, err)
 	}
-	env := scanEnvelope(trimmed)
+	var env envelope
+	var split *batchwire.Envelope
+	if v == APIv2 && isBatch(method) {
+		env, split = scanBatchEnvelope(trimmed)
+	} else {
+		env = scanEnvelope(trimmed)
+	}
 	if e := apiErrorOf(&env, status, method, v, reqID); e != nil {
 		e.redactWith(redact)
 		return nil, e
@@ -174,10 +181,15 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 		result = trimmed
 	}
 	// The body's buffer is reused: the result is the one thing kept as bytes.
-	result = bytes.Clone(result)
+	kept := bytes.Clone(result)
 	r := &Response{
-		Result: result, Time: timingOf(env.Time), Status: status, Header: header,
+		Result: kept, Time: timingOf(env.Time), Status: status, Header: header,
 		Method: method, API: v, RequestID: reqID, checked: true,
+	}
+	if split != nil && env.Result != nil {
+		if moved, ok := split.Rebase(result, kept); ok {
+			r.split = &v2Split{env: moved, times: keyedTimes(moved.Time)}
+		}
 	}
 	r.Total = optInt(env.Total)
 	r.Next = optInt(env.Next)
@@ -197,6 +209,33 @@ func scanEnvelope(body []byte) envelope {
 		return true
 	})
 	return env
+}
+
+// scanBatchEnvelope is scanEnvelope for a v2 batch's answer: a result that
+// is an object is split into the batch's sections as it is passed
+// (batchwire.SplitAt), instead of being passed once here and again by the
+// batch layer; split is nil when the last result member is not an object.
+func scanBatchEnvelope(body []byte) (env envelope, split *batchwire.Envelope) {
+	_, _ = jsonscan.Members(body, 0, func(k []byte, at int) (int, error) {
+		dst := env.member(jsonscan.Key(k))
+		if dst == &env.Result {
+			split = nil
+			if body[at] == '{' {
+				s, end, err := batchwire.SplitAt(body, at)
+				if err != nil {
+					return 0, err
+				}
+				*dst, split = body[at:end], &s
+				return end, nil
+			}
+		}
+		end, err := jsonscan.SkipValue(body, at)
+		if err == nil && dst != nil {
+			*dst = body[at:end]
+		}
+		return end, err
+	})
+	return env, split
 }
 
 // member is the field of env that key names (nil for none).

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/b24go/b24/internal/batchwire"
 	"github.com/b24go/b24/internal/jsonscan"
 	"github.com/b24go/b24/limit"
 )
@@ -49,7 +50,8 @@ func FuzzTiming(f *testing.F) {
 
 // FuzzScanEnvelope: the one-pass envelope reader keeps the same members as
 // json.Unmarshal into the envelope (case-folded keys, escaped keys, the
-// last of repeated keys), for every object jsonscan.Valid accepts.
+// last of repeated keys), for every object jsonscan.Valid accepts; and so
+// does scanBatchEnvelope, whose split of the result is the batch layer's.
 func FuzzScanEnvelope(f *testing.F) {
 	for _, s := range []string{
 		`{"result":{"a":[1,2]},"total":5,"next":50,"time":{"start":1}}`,
@@ -72,6 +74,24 @@ func FuzzScanEnvelope(f *testing.F) {
 		got := scanEnvelope(b)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("scanEnvelope(%q) = %+v, json.Unmarshal gives %+v", b, got, want)
+		}
+		// A batch's answer: the same members, and its result split as the
+		// batch layer splits it.
+		got, split := scanBatchEnvelope(b)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("scanBatchEnvelope(%q) = %+v, json.Unmarshal gives %+v", b, got, want)
+		}
+		r := jsonscan.Trim(want.Result)
+		if (split != nil) != (len(r) > 0 && r[0] == '{') {
+			t.Fatalf("scanBatchEnvelope(%q): split %v for the result %q", b, split != nil, r)
+		}
+		if split != nil {
+			wantSplit, _ := batchwire.SplitEnvelope(want.Result)
+			wantKeyed, werr := wantSplit.Keyed()
+			keyed, err := split.Keyed()
+			if (err != nil) != (werr != nil) || err == nil && !reflect.DeepEqual(keyed, wantKeyed) {
+				t.Fatalf("scanBatchEnvelope(%q): sections %+v, %v; SplitEnvelope's %+v, %v", b, keyed, err, wantKeyed, werr)
+			}
 		}
 	})
 }

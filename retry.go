@@ -506,6 +506,12 @@ func IsReadMethod(method string) bool {
 // [{"method": ...}, ...].
 func batchIsRead(v APIVersion, body []byte) bool {
 	methods, ok := batchMethods(v, body)
+	return readsOnly(methods, ok)
+}
+
+// readsOnly reports whether a batch's command methods (batchMethods) are
+// all reads.
+func readsOnly(methods []string, ok bool) bool {
 	if !ok || len(methods) == 0 {
 		return false
 	}
@@ -559,12 +565,18 @@ func billedMethods(v APIVersion, method string, body []byte, billing limit.Batch
 // batch's commands to "batch", or to each command's method when billed per
 // command.
 func billedUnits(v APIVersion, method string, body []byte, billing limit.BatchBilling) ([]string, []int) {
-	m := strings.ToLower(method)
-	if !isBatch(m) {
-		return []string{m}, nil
+	if !isBatch(method) {
+		return []string{strings.ToLower(method)}, nil
 	}
 	methods, ok := batchMethods(v, body)
-	if !ok || len(methods) == 0 {
+	return billedUnitsOf(method, methods, ok, billing)
+}
+
+// billedUnitsOf is billedUnits of a call whose batch commands' methods are
+// known (batchMethods: a batch body is read once a call).
+func billedUnitsOf(method string, methods []string, ok bool, billing limit.BatchBilling) ([]string, []int) {
+	m := strings.ToLower(method)
+	if !isBatch(m) || !ok || len(methods) == 0 {
 		return []string{m}, nil
 	}
 	if billing != limit.BatchBilledPerCommand {

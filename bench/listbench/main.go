@@ -168,7 +168,13 @@ func readAudit(c *http.Client, url string) (audit, error) {
 	return a, json.NewDecoder(resp.Body).Decode(&a)
 }
 
-func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+// mib formats b in MiB; 0, a figure not measured (-heap-sample 0), as "-".
+func mib(b uint64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
 
 // config is the command line.
 type config struct {
@@ -179,6 +185,7 @@ type config struct {
 	adaptive, spread                      bool
 	others                                float64
 	trace                                 string
+	heapSample                            time.Duration
 }
 
 func parseFlags() config {
@@ -193,6 +200,7 @@ func parseFlags() config {
 	flag.Float64Var(&c.target, "target", 0.9, "the share of T_min to reach (time <= T_min/target); 0: no target")
 	flag.DurationVar(&c.deadline, "deadline", 5*time.Minute, "give up after this long")
 	flag.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the client here")
+	flag.DurationVar(&c.heapSample, "heap-sample", time.Millisecond, "read the heap's size this often for its peak (0: not at all, no peak reported; each read wakes the process, which costs it CPU time)")
 	flag.BoolVar(&c.adaptive, "adaptive", false, "turn the adaptive delay on (off by default; on, it slows calls once a method's operating budget is past 80 %)")
 	flag.DurationVar(&latRow, "latency-row", latRow, "the fake's -latency-row (the bounds' cost of a row)")
 	flag.Float64Var(&latSpread, "latency-spread", 0, "the fake's -latency-spread (the bounds take the expected P, e^(σ²/2) times the model)")
@@ -293,8 +301,8 @@ func (bn *bench) report(c config, r result) error {
 		spreadNote = fmt.Sprintf("  P×W/L %.2f s (%.0f %%)", r.b.spread, 100*r.b.spread/t)
 	}
 	note := r.note
-	if cpu, ok := cpuTime(); ok {
-		note += fmt.Sprintf(", client CPU %.1f s", cpu.Seconds())
+	if user, sys, ok := cpuTime(); ok {
+		note += fmt.Sprintf(", client CPU %.2f s (user %.2f, sys %.2f)", (user + sys).Seconds(), user.Seconds(), sys.Seconds())
 	}
 	fmt.Printf("%-16s rows %8d  time %7.2f s  %7.0f rows/s  requests %4d  503 %d  429 %d  peak heap %s  peak live heap %s  peak RSS %s  T_bucket %.2f s  T_op %.2f s  T_min %.2f s (%.0f %%)%s  %s  [%s]\n",
 		label, r.n, t, float64(r.n)/t, a.Requests-r.before.Requests, r503, r429, mib(r.peak), mib(r.live), mib(peakRSS()),

@@ -5,4 +5,4 @@ package main
 import "time"
 
 // cpuTime reports no CPU time: getrusage is Unix only, and the report leaves it out.
-func cpuTime() (time.Duration, bool) { return 0, false }
+func cpuTime() (user, sys time.Duration, ok bool) { return 0, 0, false }

@@ -43,7 +43,7 @@ func (bn *bench) export(ctx context.Context, c config) (result, error) {
 	if r.before, err = readAudit(bn.client, bn.fi.audit); err != nil {
 		return r, err
 	}
-	s := startSampler()
+	s := startSampler(c.heapSample)
 	start := time.Now()
 	stopOthers := bn.others(ctx, c.others)
 	opts := []b24.ListOption{b24.WithConcurrency(c.concurrency), b24.WithUnordered(true), b24.WithReport(&rep)}
@@ -176,7 +176,7 @@ func (bn *bench) update(ctx context.Context, c config) (result, error) {
 	if h, err = bn.hook(); err != nil {
 		return r, err
 	}
-	s := startSampler()
+	s := startSampler(c.heapSample)
 	start := time.Now()
 	res, err := h.V2().BatchByChunk(ctx, cmds, b24.WithConcurrency(c.concurrency), b24.WithHalt(false))
 	r.elapsed = time.Since(start)

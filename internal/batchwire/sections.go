@@ -22,6 +22,85 @@ type Envelope struct {
 	// Checked is set when the sections are parts of a text jsonscan.Valid
 	// accepted (SplitEnvelope): Keyed then splits them without checking again.
 	Checked bool `json:"-"`
+	// results is Result already keyed (SplitAt), nil when it was not.
+	results map[string]json.RawMessage
+}
+
+// SplitAt splits the v2 batch result that starts at b[i] (an object in a
+// text jsonscan.Valid accepted) as SplitEnvelope does, and keys its result
+// section (an object: the commands' results by name) in the same pass, so
+// that the hundreds of kilobytes of a batch of list pages are passed once,
+// not once for the sections and again for the commands (Keyed returns the
+// keyed results). It returns the index after the object.
+func SplitAt(b []byte, i int) (Envelope, int, error) {
+	env := Envelope{Checked: true}
+	names := [...]string{"result", "result_error", "result_total", "result_next", "result_time"}
+	dsts := [...]*json.RawMessage{&env.Result, &env.Error, &env.Total, &env.Next, &env.Time}
+	end, err := jsonscan.Members(b, i, func(k []byte, at int) (int, error) {
+		key := jsonscan.Key(k)
+		var keyed map[string]json.RawMessage
+		vEnd := -1
+		if b[at] == '{' && strings.EqualFold(key, "result") {
+			keyed = map[string]json.RawMessage{}
+			var err error
+			vEnd, err = jsonscan.Members(b, at, func(k []byte, at int) (int, error) {
+				e, err := jsonscan.SkipValue(b, at)
+				if err == nil {
+					keyed[jsonscan.Key(k)] = b[at:e]
+				}
+				return e, err
+			})
+			if err != nil {
+				return 0, err
+			}
+		} else if e, err := jsonscan.SkipValue(b, at); err != nil {
+			return 0, err
+		} else {
+			vEnd = e
+		}
+		for n, name := range names {
+			if strings.EqualFold(key, name) {
+				*dsts[n] = b[at:vEnd]
+				if n == 0 {
+					env.results = keyed
+				}
+			}
+		}
+		return vEnd, nil
+	})
+	return env, end, err
+}
+
+// Rebase returns env with every section moved from old, the text it was
+// split from, to the same offsets of new, a copy of old (the keyed results
+// too); ok is false when a section is not a part of old.
+func (env Envelope) Rebase(old, new []byte) (Envelope, bool) {
+	move := func(v json.RawMessage) (json.RawMessage, bool) {
+		if v == nil {
+			return nil, true
+		}
+		off := cap(old) - cap(v)
+		if off < 0 || off+len(v) > len(old) || len(new) != len(old) || len(v) > 0 && &old[off] != &v[0] {
+			return nil, false
+		}
+		return new[off : off+len(v)], true
+	}
+	out := env
+	ok := true
+	for _, p := range [...]*json.RawMessage{&out.Result, &out.Error, &out.Total, &out.Next, &out.Time} {
+		var good bool
+		*p, good = move(*p)
+		ok = ok && good
+	}
+	if env.results != nil {
+		out.results = make(map[string]json.RawMessage, len(env.results))
+		for k, v := range env.results {
+			var good bool
+			out.results[k], good = move(v)
+			ok = ok && good
+		}
+	}
+	return out, ok
 }
 
 // SplitEnvelope splits a v2 batch result into its sections in one pass,
@@ -87,9 +166,12 @@ func (env *Envelope) Keyed() (*Sections, error) {
 		raw  json.RawMessage
 		name string
 	}{{&s.Result, env.Result, "result"}, {&s.Errors, env.Error, "result_error"}, {&s.Total, env.Total, "result_total"}, {&s.Next, env.Next, "result_next"}} {
-		if env.Checked {
+		switch {
+		case p.name == "result" && env.results != nil:
+			*p.dst = env.results
+		case env.Checked:
 			*p.dst, err = phpKeyed(p.raw)
-		} else {
+		default:
 			*p.dst, err = PHPKeyed(p.raw)
 		}
 		if err != nil {

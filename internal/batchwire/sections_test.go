@@ -117,7 +117,7 @@ func phpKeyedRef(raw json.RawMessage) (map[string]json.RawMessage, error) {
 // FuzzPHPKeyed: the one-pass PHPKeyed gives the same map (escaped keys,
 // invalid UTF-8 in keys, repeated keys) and fails on the same texts as
 // json.Unmarshal did; SplitEnvelope keeps the sections json.Unmarshal into
-// an Envelope keeps.
+// an Envelope keeps, and SplitAt the same (checkSplitAt).
 func FuzzPHPKeyed(f *testing.F) {
 	for _, s := range []string{`["x",2]`, `{"a":1,"a":2}`, `{"\u0061":1,"b\"":[]}`, "{\"\xff\":1}", `[1,`, `{"a":1]`, `"s"`,
 		`{"result":{"p0":[]},"RESULT_ERROR":[],"result_total":{"p0":5},"result_time":{"p0":{"start":1}}}`} {
@@ -142,7 +142,54 @@ func FuzzPHPKeyed(f *testing.F) {
 		if (err != nil) != (werr != nil) || err == nil && !reflect.DeepEqual(env, wantEnv) {
 			t.Fatalf("SplitEnvelope(%q) = %+v, %v; json.Unmarshal gives %+v, %v", b, env, err, wantEnv, werr)
 		}
+		checkSplitAt(t, b)
 	})
+}
+
+// checkSplitAt: on an object, SplitAt gives SplitEnvelope's sections and
+// Keyed gives the same sections from both, before and after a Rebase onto
+// a copy.
+func checkSplitAt(t *testing.T, b []byte) {
+	i := 0
+	for i < len(b) && jsonscan.IsSpace(b[i]) {
+		i++
+	}
+	if i == len(b) || b[i] != '{' {
+		return
+	}
+	want, werr := SplitEnvelope(b)
+	got, end, err := SplitAt(b, i)
+	if (err != nil) != (werr != nil) {
+		t.Fatalf("SplitAt(%q): error %v, SplitEnvelope: %v", b, err, werr)
+	}
+	if err != nil {
+		return
+	}
+	if end != len(jsonscan.Trim(b))+i {
+		t.Fatalf("SplitAt(%q) ends at %d", b, end)
+	}
+	cp := bytes.Clone(b)
+	moved, ok := got.Rebase(b, cp)
+	if !ok {
+		t.Fatalf("Rebase(%q) failed", b)
+	}
+	wantKeyed, werr := want.Keyed()
+	for _, env := range []Envelope{got, moved} {
+		plain := env
+		plain.results = nil
+		if !reflect.DeepEqual(plain, want) {
+			t.Fatalf("SplitAt(%q) = %+v, SplitEnvelope gives %+v", b, plain, want)
+		}
+		keyed, err := env.Keyed()
+		if (err != nil) != (werr != nil) || err == nil && !reflect.DeepEqual(keyed, wantKeyed) {
+			t.Fatalf("SplitAt(%q).Keyed() = %+v, %v; SplitEnvelope's: %+v, %v", b, keyed, err, wantKeyed, werr)
+		}
+	}
+	if len(b) > 0 {
+		if _, ok := got.Rebase(cp, b); ok && got.Result != nil {
+			t.Fatalf("Rebase(%q) from a text it was not split from succeeded", b)
+		}
+	}
 }
 
 // commandMethodsRef is CommandMethods's reading of cmd before the one-pass

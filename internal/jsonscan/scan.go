@@ -130,33 +130,58 @@ func SkipValue(b []byte, i int) (int, error) {
 // EachMember calls f for each member of the object b (keys raw, with quotes).
 func EachMember(b []byte, f func(key, val []byte) bool) error {
 	i := skipSpace(b, 0)
+	stop := false
+	_, err := Members(b, i, func(key []byte, at int) (int, error) {
+		end, err := SkipValue(b, at)
+		if err == nil && !f(key, b[at:end]) {
+			stop = true
+			return end, errStop
+		}
+		return end, err
+	})
+	if stop {
+		return nil
+	}
+	return err
+}
+
+// errStop ends Members early (EachMember's f returned false).
+var errStop = errors.New("stop")
+
+// Members reads the object that starts at b[i] and returns the index after
+// it. For each member it calls f with the raw key (with quotes) and the
+// index of the value's first byte; f returns the index after the value, so
+// that it can split the value while it passes it (SkipValue only passes it)
+// instead of the value being passed twice. An error of f ends the reading
+// and is returned.
+func Members(b []byte, i int, f func(key []byte, at int) (int, error)) (int, error) {
 	if i >= len(b) || b[i] != '{' {
-		return ErrBadJSON
+		return 0, ErrBadJSON
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return nil
+		return i + 1, nil
 	}
 	for i < len(b) {
 		if b[i] != '"' {
-			return ErrBadJSON
+			return 0, ErrBadJSON
 		}
 		kEnd, err := skipString(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		key := b[i:kEnd]
 		i = skipSpace(b, kEnd)
 		if i >= len(b) || b[i] != ':' {
-			return ErrBadJSON
+			return 0, ErrBadJSON
 		}
 		i = skipSpace(b, i+1)
-		vEnd, err := SkipValue(b, i)
-		if err != nil {
-			return err
+		if i >= len(b) {
+			return 0, ErrBadJSON
 		}
-		if !f(key, b[i:vEnd]) {
-			return nil
+		vEnd, err := f(key, i)
+		if err != nil {
+			return 0, err
 		}
 		i = skipSpace(b, vEnd)
 		if i < len(b) && b[i] == ',' {
@@ -164,11 +189,11 @@ func EachMember(b []byte, f func(key, val []byte) bool) error {
 			continue
 		}
 		if i < len(b) && b[i] == '}' {
-			return nil
+			return i + 1, nil
 		}
-		return ErrBadJSON
+		return 0, ErrBadJSON
 	}
-	return ErrBadJSON
+	return 0, ErrBadJSON
 }
 
 // IsPlainASCII reports whether the content of a JSON string (without its
@@ -212,27 +237,38 @@ func Field(b []byte, name string) ([]byte, bool, error) {
 // serialisation of a list that is not 0..n-1, or of an empty array as {})
 // gives its member values in order.
 func Elements(b []byte) ([][]byte, error) {
+	out, err := AppendElements(nil, b)
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AppendElements is Elements appending to out: a caller that splits page
+// after page reuses one slice. On an error out holds what was appended.
+func AppendElements(out [][]byte, b []byte) ([][]byte, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) {
-		return nil, ErrBadJSON
+		return out, ErrBadJSON
 	}
 	if b[i] == '{' {
-		var out [][]byte
 		err := EachMember(b[i:], func(_, v []byte) bool { out = append(out, v); return true })
 		return out, err
 	}
 	if b[i] != '[' {
-		return nil, ErrBadJSON
+		return out, ErrBadJSON
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return nil, nil
+		return out, nil
 	}
-	out := make([][]byte, 0, 50)
+	if out == nil {
+		out = make([][]byte, 0, 50)
+	}
 	for i < len(b) {
 		end, err := SkipValue(b, i)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		out = append(out, b[i:end])
 		i = skipSpace(b, end)
@@ -243,9 +279,9 @@ func Elements(b []byte) ([][]byte, error) {
 		if i < len(b) && b[i] == ']' {
 			return out, nil
 		}
-		return nil, ErrBadJSON
+		return out, ErrBadJSON
 	}
-	return nil, ErrBadJSON
+	return out, ErrBadJSON
 }
 
 // FoldKey lower-cases s and drops underscores: the comparison of

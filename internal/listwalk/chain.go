@@ -54,8 +54,11 @@ func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*ch
 		if err != nil {
 			return nil, err
 		}
-		c := &chunk[T]{sh: sh}
-		var raw [][]byte
+		// Room for every row the batch can carry: the slices are not grown
+		// (and copied) page by page.
+		c := &chunk[T]{sh: sh, ids: make([]int64, 0, len(res)*v2PageSize)}
+		raw := make([][]byte, 0, len(res)*v2PageSize)
+		var page [][]byte // each page's rows, one slice for all (accept copies what it keeps)
 		var failure error
 		for i := range res {
 			cr := &res[i]
@@ -75,10 +78,11 @@ func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*ch
 				}
 				break
 			}
-			rows, err := pageRows(cr.Result, w.q.fam.resultKey)
+			rows, err := appendPageRows(page[:0], cr.Result, w.q.fam.resultKey)
 			if err != nil {
 				return nil, fmt.Errorf("b24: %s: %w", w.method, err)
 			}
+			page = rows
 			w.pages.Add(1)
 			if err := w.accept(sh, rows, w.isFull(len(rows)), c, &raw); err != nil {
 				return nil, err

@@ -373,15 +373,20 @@ func (w *walk[T]) step(ctx context.Context, sh *shard[T], n int) (*chunk[T], err
 // pageRows returns the rows of a list result: the result itself, or its
 // member key.
 func pageRows(result []byte, key string) ([][]byte, error) {
+	return appendPageRows(nil, result, key)
+}
+
+// appendPageRows is pageRows appending to rows (a slice reused page after
+// page; an empty page appends nothing).
+func appendPageRows(rows [][]byte, result []byte, key string) ([][]byte, error) {
 	r := bytes.TrimSpace(result)
 	if len(r) == 0 || string(r) == "null" {
-		return nil, nil
+		return rows, nil
 	}
 	if key != "" {
 		if r[0] == '[' { // PHP's empty array: no rows
-			rows, err := jsonscan.Elements(r)
-			if err == nil && len(rows) == 0 {
-				return nil, nil
+			if empty, err := jsonscan.Elements(r); err == nil && len(empty) == 0 {
+				return rows, nil
 			}
 			return nil, fmt.Errorf("the result is a list, not an object with %q", key)
 		}
@@ -394,15 +399,16 @@ func pageRows(result []byte, key string) ([][]byte, error) {
 		}
 		r = v
 		if string(r) == "null" {
-			return nil, nil
+			return rows, nil
 		}
 	}
 	if r[0] != '[' && r[0] != '{' {
 		return nil, fmt.Errorf("the rows are not a list")
 	}
-	rows, err := jsonscan.Elements(r)
+	n := len(rows)
+	rows, err := jsonscan.AppendElements(rows, r)
 	if err != nil {
-		return nil, fmt.Errorf("reading the rows: %w", err)
+		return rows[:n], fmt.Errorf("reading the rows: %w", err)
 	}
 	return rows, nil
 }
