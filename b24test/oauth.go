@@ -24,10 +24,11 @@ import (
 const OAuthTokenPath = "/oauth/token/"
 
 // AccessTTL and RefreshTTL are how long the fake's tokens live at time
-// scale 1: an hour for an access token, 28 days for a refresh token.
+// scale 1: an hour for an access token, 180 days for a refresh token (the
+// REST docs, "Automatic Renewal of OAuth 2.0 Tokens").
 const (
 	AccessTTL  = time.Hour
-	RefreshTTL = 28 * 24 * time.Hour
+	RefreshTTL = 180 * 24 * time.Hour
 	CodeTTL    = 30 * time.Second // an authorization code, valid once
 )
 

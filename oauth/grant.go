@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/b24go/b24/internal/redact"
@@ -19,15 +21,43 @@ const maxAnswer = 64 << 10
 // maxTokenLife bounds the expires_in a hostile server may claim.
 const maxTokenLife = 30 * 24 * time.Hour
 
-// answer is the token endpoint's JSON.
+// answer is the token endpoint's JSON. The numbers are read as a JSON
+// number or a string of one ("3600" as PHP may send it), the member id as
+// a string or a number: a field of an unexpected JSON type must not make
+// the answer unreadable, since the server has rotated the tokens by then.
 type answer struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	ExpiresIn    int64  `json:"expires_in"`
-	MemberID     string `json:"member_id"`
-	UserID       int64  `json:"user_id"`
-	Error        string `json:"error"`
-	Description  string `json:"error_description"`
+	AccessToken  string  `json:"access_token"`
+	RefreshToken string  `json:"refresh_token"`
+	ExpiresIn    lenient `json:"expires_in"`
+	MemberID     lenient `json:"member_id"`
+	UserID       lenient `json:"user_id"`
+	Error        string  `json:"error"`
+	Description  string  `json:"error_description"`
+}
+
+// lenient is a JSON string or number, as text; "" for anything else
+// (null, false, an object).
+type lenient string
+
+func (l *lenient) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*l = lenient(strings.TrimSpace(s))
+		return nil
+	}
+	var n json.Number
+	if json.Unmarshal(b, &n) == nil {
+		*l = lenient(n.String())
+		return nil
+	}
+	*l = ""
+	return nil
+}
+
+// int returns l as an integer; ok is false when it is not one.
+func (l lenient) int() (int64, bool) {
+	n, err := strconv.ParseInt(string(l), 10, 64)
+	return n, err == nil
 }
 
 // grant sends the refresh grant (GET TokenURL?grant_type=refresh_token&...)
@@ -76,16 +106,15 @@ func (s *Source) parseAnswer(status int, b []byte, sent time.Time) (Token, error
 	if status != http.StatusOK || !ValidToken(a.AccessToken) || !ValidToken(a.RefreshToken) {
 		return Token{}, fmt.Errorf("oauth: the refresh answer (status %d) has no valid tokens", status)
 	}
-	life := time.Duration(a.ExpiresIn) * time.Second
+	secs, _ := a.ExpiresIn.int()
+	life := time.Duration(secs) * time.Second
 	if life <= 0 || life > maxTokenLife {
-		return Token{}, fmt.Errorf("oauth: the refresh answer's expires_in %d is not plausible", a.ExpiresIn)
+		return Token{}, fmt.Errorf("oauth: the refresh answer's expires_in %.20q is not plausible", a.ExpiresIn)
 	}
 	// The life counts from when the request left: never later than the server's.
-	if a.UserID < 0 {
-		a.UserID = 0
-	}
+	user, _ := a.UserID.int() // absent (the documented answers have none) or malformed: unknown
 	return Token{AccessToken: a.AccessToken, RefreshToken: a.RefreshToken, Expiry: sent.Add(life),
-		MemberID: a.MemberID, UserID: a.UserID}, nil
+		MemberID: string(a.MemberID), UserID: max(user, 0)}, nil
 }
 
 // ValidToken reports whether t can be a token: what can travel in a header,
