@@ -64,7 +64,7 @@ func (r *run) run(ctx context.Context) error {
 			_, seen, err = r.changes(ctx)
 		}
 	case full:
-		r.st.Watermark = r.now.Format(time.RFC3339) // the walk's start, kept if it is resumed
+		r.st.Watermark = r.now.Format(portalTime) // the walk's start, kept if it is resumed
 		seen, err = r.fullWalk(ctx, 0)
 	case r.e.modFilter == "":
 		mode = "full (no filterable change time)"
@@ -147,7 +147,7 @@ func (r *run) changes(ctx context.Context) (string, []int64, error) {
 		seen, err := r.fullWalk(ctx, 0)
 		return "full (change filter not honoured)", seen, err
 	}
-	since := wm.Add(-r.o.Overlap).In(wm.Location()).Format(time.RFC3339)
+	since := wm.Add(-r.o.Overlap).In(wm.Location()).Format(portalTime)
 	filter := map[string]any{">=" + r.e.modFilter: since}
 	_, err = r.walk(ctx, "changes", filter, 0, false)
 	return "changes", nil, err
@@ -175,7 +175,7 @@ func (r *run) probe(ctx context.Context) (bool, error) {
 // probeParams are the probe's parameters: the change filter at future.
 func (r *run) probeParams(future time.Time) map[string]any {
 	return r.e.withParams(map[string]any{
-		"filter": map[string]any{">=" + r.e.modFilter: future.Format(time.RFC3339)}, "select": []string{r.e.idFilter}})
+		"filter": map[string]any{">=" + r.e.modFilter: future.Format(portalTime)}, "select": []string{r.e.idFilter}})
 }
 
 // rowsOf returns the rows of a list answer's result.
@@ -201,7 +201,7 @@ func rowsOf(raw json.RawMessage, key string) ([]row, error) {
 // run's start in portal time (never the host's clock, never the largest
 // modification time seen).
 func (r *run) finish(ctx context.Context, mode string) error {
-	now := r.now.Format(time.RFC3339)
+	now := r.now.Format(portalTime)
 	r.st.Phase, r.st.Cursor, r.st.Watermark, r.st.LastRun = "ready", 0, now, now
 	r.st.LastFullCheck = now
 	r.st.DurationMS = time.Since(r.began).Milliseconds()

@@ -1,10 +1,19 @@
 package dbsync
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/b24go/b24"
 
 	"github.com/b24go/b24/b24test"
 )
@@ -180,4 +189,72 @@ func TestExplicitSelect(t *testing.T) {
 			t.Errorf("CONTACT_IDS of deal 3: %q, %v", ids, err)
 		}
 	})
+}
+
+// recorder is a transport that keeps the bodies of the requests it sends.
+type recorder struct {
+	next   http.RoundTripper
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.bodies = append(r.bodies, string(b))
+		r.mu.Unlock()
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return r.next.RoundTrip(req)
+}
+
+// TestChangeFilterOffset: the change walk's filter is the previous run's
+// start minus the overlap, written as the portal writes times: ISO 8601
+// with the portal's numeric offset (+03:00, or +00:00 on a portal in UTC;
+// never Z, never the host's zone); the probe's is a day ahead in the same
+// form.
+func TestChangeFilterOffset(t *testing.T) {
+	for _, loc := range []*time.Location{time.FixedZone("MSK", 3*3600), time.UTC} {
+		t.Run(loc.String(), func(t *testing.T) {
+			s := fake(t, 30, b24test.WithLocation(loc))
+			rec := &recorder{next: s.Client().Transport}
+			h := s.Hook(b24.WithTimeout(time.Minute), b24.WithHTTPClient(&http.Client{Transport: rec}))
+			db := openDB(t, "sqlite:"+filepath.Join(t.TempDir(), "f.db"))
+			o := Options{Entity: "crm.deal", Overlap: 3 * time.Minute}
+			first := mustSync(t, db, h, o)
+			rec.mu.Lock()
+			rec.bodies = nil
+			rec.mu.Unlock()
+			mustSync(t, db, h, o)
+			offset := time.Now().In(loc).Format("-07:00")
+			wm, err := time.Parse(time.RFC3339, first.Watermark)
+			if err != nil || !strings.HasSuffix(first.Watermark, offset) {
+				t.Fatalf("watermark %q (%v): want the portal's offset %s", first.Watermark, err, offset)
+			}
+			want := wm.Add(-3 * time.Minute).Format(portalTime)
+			re := regexp.MustCompile(`DATE_MODIFY(?:\]=|":")([0-9A-Z:%+\-]{19,35})`)
+			var found []string
+			for _, b := range rec.bodies {
+				for _, m := range re.FindAllStringSubmatch(b, -1) {
+					f, _ := url.PathUnescape(m[1])
+					found = append(found, f)
+				}
+			}
+			sawWant := false
+			for _, f := range found {
+				if _, err := time.Parse(time.RFC3339, f); err != nil || !strings.HasSuffix(f, offset) {
+					t.Errorf("filter time %q: want ISO 8601 with the portal's offset %s (%v)", f, offset, err)
+				}
+				sawWant = sawWant || f == want
+			}
+			if !sawWant {
+				t.Fatalf("filters %v: none is %s (the watermark minus the overlap)", found, want)
+			}
+		})
+	}
 }

@@ -68,15 +68,22 @@ func (r *run) startup(ctx context.Context, probe bool) ([]field, error) {
 
 // probeTime is the time of the probe sent before the portal's time is
 // known: a day past the later of the host's clock and the watermark (a
-// portal time). A portal clock ahead of both by more than a day is caught
-// after the batch (startup).
+// portal time), in the watermark's offset. A portal clock ahead of both by
+// more than a day is caught after the batch (startup).
 func (r *run) probeTime() time.Time {
 	t := time.Now()
-	if wm, err := time.Parse(time.RFC3339, r.st.Watermark); err == nil && wm.After(t) {
-		t = wm
+	if wm, err := time.Parse(time.RFC3339, r.st.Watermark); err == nil {
+		t = t.In(wm.Location())
+		if wm.After(t) {
+			t = wm
+		}
 	}
 	return t.Add(24 * time.Hour)
 }
+
+// portalTime is how the portal writes an instant: ISO 8601 with a numeric
+// offset (+03:00, +00:00; never Z). Filters and the watermark use it.
+const portalTime = "2006-01-02T15:04:05-07:00"
 
 // probeEmpty reads a probe's answer: true when it holds no row, false when
 // it holds rows, nil when there is none or it is not a list answer.
