@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,17 +30,9 @@ func TestInterrupt(t *testing.T) {
 	out, cp := filepath.Join(dir, "d.ndjson"), filepath.Join(dir, "cp")
 	// Ctrl-C once the first request's rows are in the file: the walk is
 	// then in the middle.
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		defer cancel()
-		for range 1000 {
-			if _, err := os.Stat(cp); err == nil {
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
+	ctx, stop := cancelWhen(func() bool { _, err := os.Stat(cp); return err == nil })
 	r := runCtx(ctx, "list", "crm.deal.list", "--select", "ID", "-o", out, "--checkpoint", cp, "--concurrency", "1")
+	stop()
 	if r.code != exitInterrupted || !strings.Contains(r.stderr, "interrupted") {
 		t.Fatalf("list: exit %d, want 130: %s", r.code, r.stderr)
 	}
@@ -52,9 +46,11 @@ func TestInterrupt(t *testing.T) {
 	upd := ids[:1500]
 	in := writeUpdateCSV(t, dir, upd, "Interrupted")
 	j := filepath.Join(dir, "j")
-	ctx, cancel = context.WithTimeout(context.Background(), 400*time.Millisecond)
-	defer cancel()
+	// Ctrl-C once a record is done: the rerun has some left and some done
+	// (a fixed 400 ms could pass before the first batch on a loaded machine).
+	ctx, stop = cancelWhen(func() bool { b, _ := os.ReadFile(j); return bytes.Contains(b, []byte(`"state":"done"`)) })
 	r = runCtx(ctx, "update", "crm.deal.update", "--from", in, "--journal", j, "--concurrency", "2")
+	stop()
 	if r.code != exitInterrupted {
 		t.Fatalf("update: exit %d, want 130: %s%s", r.code, r.stdout, r.stderr)
 	}
@@ -63,4 +59,22 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("update rerun: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	checkTitles(t, p, upd, "Interrupted")
+}
+
+// cancelWhen returns a context cancelled as soon as cond holds (polled every
+// 2 ms), and the stop to call when the run it is for returned.
+func cancelWhen(cond func() bool) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer cancel()
+		for !cond() {
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	return ctx, sync.OnceFunc(func() { close(done); cancel() })
 }
