@@ -8,7 +8,6 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
-	"github.com/b24go/b24/oauth"
 	"github.com/b24go/b24/reconcile"
 )
 
@@ -21,17 +20,7 @@ func TestReadBackAsApplication(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const scale = 10
 		s := b24test.NewServer(t, b24test.InMemory(), b24test.WithTimeScale(scale), b24test.WithSeed(b24test.Seed{Deals: 10}))
-		tok := s.RegisterApp("app.test", "client-secret-1234")
-		src, err := oauth.New(oauth.Config{ClientID: "app.test", ClientSecret: "client-secret-1234", TokenURL: s.OAuthURL(),
-			HTTPClient: s.Client(), Store: oauth.NewMemoryStore(oauth.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expires})})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := b24.NewApp(s.URL(), src, b24.WithHTTPClient(s.Client()), b24.WithRestrictionParams(s.RestrictionParams()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer h.Close()
+		h := s.AppHook("app.test", "client-secret-1234", b24.WithRestrictionParams(s.RestrictionParams()))
 		api := h.V2()
 		ids := seededDealIDs(t, api, 10)
 		if h.UserID() != 0 {

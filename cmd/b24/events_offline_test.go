@@ -14,7 +14,6 @@ import (
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events/offline"
-	"github.com/b24go/b24/oauth"
 )
 
 // offlineFake is a fake with ONCRMDEALADD bound offline and n deals added,
@@ -22,18 +21,7 @@ import (
 func offlineFake(t *testing.T, n int) (*b24test.Server, *b24.Hook) {
 	t.Helper()
 	s := b24test.NewServer(t, b24test.InMemory(), b24test.WithoutLimits())
-	tok := s.RegisterApp("app.cli", "cli-secret")
-	src, err := oauth.New(oauth.Config{ClientID: "app.cli", ClientSecret: "cli-secret",
-		Store:    oauth.NewMemoryStore(oauth.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expires}),
-		TokenURL: s.OAuthURL(), HTTPClient: s.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := b24.NewApp(s.URL(), src, b24.WithHTTPClient(s.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := s.AppHook("app.cli", "cli-secret")
 	ctx := context.Background()
 	if err := offline.Bind(ctx, h, offline.Binding{Event: "ONCRMDEALADD", Offline: true}); err != nil {
 		t.Fatal(err)

@@ -16,26 +16,7 @@ import (
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events/offline"
 	"github.com/b24go/b24/internal/php"
-	"github.com/b24go/b24/oauth"
 )
-
-// appHook returns an application's Hook on s.
-func appHook(t testing.TB, s *b24test.Server) *b24.Hook {
-	t.Helper()
-	tok := s.RegisterApp("app.offline", "app-secret")
-	src, err := oauth.New(oauth.Config{ClientID: "app.offline", ClientSecret: "app-secret",
-		Store:    oauth.NewMemoryStore(oauth.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expires}),
-		TokenURL: s.OAuthURL(), HTTPClient: s.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := b24.NewApp(s.URL(), src, b24.WithHTTPClient(s.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -44,7 +25,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func setup(t *testing.T) (*b24test.Server, *b24.Hook) {
 	t.Helper()
 	s := b24test.NewServer(t, b24test.InMemory(), b24test.WithoutLimits())
-	h := appHook(t, s)
+	h := s.AppHook("app.offline", "app-secret")
 	for _, ev := range []string{"ONCRMDEALADD", "ONCRMDEALUPDATE"} {
 		if err := offline.Bind(context.Background(), h, offline.Binding{Event: ev, Offline: true}); err != nil {
 			t.Fatal(err)
@@ -270,7 +251,7 @@ func TestBindings(t *testing.T) {
 // TestConfig: the options New refuses.
 func TestConfig(t *testing.T) {
 	s := b24test.NewServer(t, b24test.InMemory())
-	h := appHook(t, s)
+	h := s.AppHook("app.offline", "app-secret")
 	for _, tc := range []struct {
 		cfg  offline.Config
 		want string
