@@ -1,16 +1,16 @@
 package events
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/b24go/b24/internal/childtest"
 )
 
 const (
@@ -30,22 +30,6 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
-}
-
-// startChild re-executes the test binary with env added (a child mode of
-// TestMain) and returns it with a scanner of its output.
-func startChild(t *testing.T, ctx context.Context, env ...string) (*exec.Cmd, *bufio.Scanner) {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd, bufio.NewScanner(out)
 }
 
 // crashChild serves a receiver on 127.0.0.1, prints its address, and runs
@@ -82,7 +66,7 @@ func TestCrashAfter200(t *testing.T) {
 			dir := t.TempDir()
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			cmd, lines := startChild(t, ctx, crashChildEnv+"="+dir)
+			cmd, lines := childtest.Start(t, ctx, "^$", crashChildEnv+"="+dir)
 			defer cmd.Wait()
 			defer cmd.Process.Kill()
 			line := func() string {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/b24go/b24/internal/childtest"
 )
 
 // compactFromEnv is the first event number of a compactChild.
@@ -106,7 +108,7 @@ func runCompactChild(t *testing.T, dir string, from, kill int, appended, deliver
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd, lines := startChild(t, ctx, compactChildEnv+"="+dir, compactFromEnv+"="+strconv.Itoa(from))
+	cmd, lines := childtest.Start(t, ctx, "^$", compactChildEnv+"="+dir, compactFromEnv+"="+strconv.Itoa(from))
 	defer cmd.Wait()
 	defer cmd.Process.Kill() // SIGKILL on Unix
 	record := func() bool {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
+	"github.com/b24go/b24/internal/childtest"
 	"github.com/b24go/b24/limit"
 	"github.com/b24go/b24/redislimit/redistest"
 )
@@ -190,21 +191,11 @@ func hold(lim *Limiter) error {
 	select {}
 }
 
-// startChild starts the test binary as a helper process.
+// startChild starts the test binary as a helper process in mode.
 func startChild(t *testing.T, mode string, env ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(append(os.Environ(), "B24_REDISLIMIT_CHILD="+mode, "B24_TEST_REDIS="+redistest.Addr(t)), env...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, bufio.NewScanner(out)
+	return childtest.Start(t, t.Context(), "^TestHelperProcess$",
+		append([]string{"B24_REDISLIMIT_CHILD=" + mode, "B24_TEST_REDIS=" + redistest.Addr(t)}, env...)...)
 }
 
 // lastLine reads a child's output to its end and returns its last line.

@@ -3,7 +3,6 @@
 package offline_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
 	"github.com/b24go/b24/events/offline"
+	"github.com/b24go/b24/internal/childtest"
 	"github.com/b24go/b24/oauth"
 )
 
@@ -216,7 +215,7 @@ func runKilled(t *testing.T, env []string, mode string, k int) {
 	t.Helper()
 	cctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd, lines := startChild(t, cctx, env)
+	cmd, lines := childtest.Start(t, cctx, "^$", env...)
 	seen := 0
 	for lines.Scan() {
 		line := lines.Text()
@@ -237,7 +236,7 @@ func runDrain(t *testing.T, env []string) {
 	t.Helper()
 	cctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd, lines := startChild(t, cctx, env)
+	cmd, lines := childtest.Start(t, cctx, "^$", env...)
 	var last string
 	for lines.Scan() {
 		last = lines.Text()
@@ -245,20 +244,6 @@ func runDrain(t *testing.T, env []string) {
 	if err := cmd.Wait(); err != nil || last != "drained" {
 		t.Fatalf("last Drain: %v, last line %q", err, last)
 	}
-}
-
-func startChild(t *testing.T, ctx context.Context, env []string) (*exec.Cmd, *bufio.Scanner) {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd, bufio.NewScanner(out)
 }
 
 // checkHandled reads the log: every raised event must have been handled in
