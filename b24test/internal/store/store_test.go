@@ -458,11 +458,7 @@ func TestPaging(t *testing.T) {
 }
 
 func TestKeysetWalkMillion(t *testing.T) {
-	start := time.Now()
 	s := New(Config{Counts: map[Entity]int{Deal: 1_000_000}, Seed: 3, Gaps: 0.05})
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("seeding a million deals took %v", d)
-	}
 	last := int64(0)
 	for range 3 {
 		p, err := s.Query(Deal, Query{
@@ -492,6 +488,15 @@ func TestKeysetWalkMillion(t *testing.T) {
 	}}})
 	if len(p.Records) != 50 || p.Examined > 200 {
 		t.Fatalf("filtered keyset page examined %d rows", p.Examined)
+	}
+}
+
+// BenchmarkSeedMillion: seeding a million deals (TestKeysetWalkMillion's
+// store; it asserted under 2 s, which a loaded machine under -race came
+// close to: 1.2-1.5 s at load 17).
+func BenchmarkSeedMillion(b *testing.B) {
+	for b.Loop() {
+		New(Config{Counts: map[Entity]int{Deal: 1_000_000}, Seed: 3, Gaps: 0.05})
 	}
 }
 
