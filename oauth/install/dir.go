@@ -118,10 +118,14 @@ func (d Dir) lock(ctx context.Context, member string) (func(), error) {
 // Install saves the credential of an ONAPPINSTALL event. A portal already
 // installed keeps its credential unless the event carries the same
 // application_token (ErrAlreadyExists): remove it first with an uninstall
-// that carries the right one (Uninstall).
+// that carries the right one (Uninstall). An event without tokens (the REST
+// docs' ONAPPINSTALL has none) saves the portal and its application_token:
+// its Tokens store answers oauth.ErrNoTokens until a pair is saved into it
+// (oauth.Source.Exchange with an authorization code, or Save); a repeated
+// install without tokens keeps the tokens already saved.
 func (d Dir) Install(ctx context.Context, e Event) error {
-	if e.Name != "ONAPPINSTALL" || e.Auth.RefreshToken == "" {
-		return invalid("not an ONAPPINSTALL event with tokens")
+	if e.Name != "ONAPPINSTALL" {
+		return invalid("not an ONAPPINSTALL event")
 	}
 	unlock, err := d.lock(ctx, e.Auth.MemberID)
 	if err != nil {
@@ -136,8 +140,12 @@ func (d Dir) Install(ctx context.Context, e Event) error {
 		return err
 	}
 	a := e.Auth
+	tok := a.Token()
+	if a.RefreshToken == "" && err == nil {
+		tok = old.Token
+	}
 	return d.save(Credential{MemberID: a.MemberID, Domain: a.Domain, ClientEndpoint: a.ClientEndpoint,
-		ApplicationToken: a.ApplicationToken, Token: a.Token(), Installed: time.Now()})
+		ApplicationToken: a.ApplicationToken, Token: tok, Installed: time.Now()})
 }
 
 // Uninstall removes the credential of an ONAPPUNINSTALL event, after
@@ -187,8 +195,8 @@ type portalTokens struct {
 
 func (p portalTokens) Load(context.Context) (oauth.Token, error) {
 	c, err := p.d.Load(p.member)
-	if errors.Is(err, ErrNotInstalled) {
-		return oauth.Token{}, oauth.ErrNoTokens
+	if errors.Is(err, ErrNotInstalled) || (err == nil && c.Token.RefreshToken == "") {
+		return oauth.Token{}, oauth.ErrNoTokens // installed without tokens: none yet
 	}
 	return c.Token, err
 }

@@ -8,7 +8,10 @@
 // An application installed on many portals keeps one credential per
 // portal, keyed by member_id (Dir): the tokens (an oauth.Store for that
 // portal's oauth.Source) and the application_token, which later events
-// must carry (Dir.Verify, constant time). Handler saves an install's
+// must carry (Dir.Verify, constant time). An install event may carry no
+// tokens (the REST docs' example has none): the portal and its
+// application_token are kept, the tokens come later (an authorization code
+// exchanged into Dir.Tokens). Handler saves an install's
 // credential atomically and refuses a second install of a portal whose
 // application_token differs until an uninstall carrying the right token
 // removed it: a forged event cannot replace a portal's credential.
@@ -45,10 +48,11 @@ var (
 const maxLife = 30 * 24 * time.Hour
 
 var (
-	memberRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	domainRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$`)
-	langRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]{2})?$`)
-	codeRe   = regexp.MustCompile(`^[A-Z0-9_.]{1,64}$`) // event names and placement codes
+	memberRe  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	domainRe  = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$`)
+	langRe    = regexp.MustCompile(`^[a-z]{2}(-[a-z]{2})?$`)
+	codeRe    = regexp.MustCompile(`^[A-Z0-9_.]{1,64}$`)              // event names and placement codes
+	versionRe = regexp.MustCompile(`^[0-9]{1,7}(\.[0-9]{1,7}){0,3}$`) // ONAPPINSTALL data[VERSION]: 1 or 1.0.0
 )
 
 // Auth is an event's auth[...] block, the credential of the portal the
@@ -89,9 +93,10 @@ type Event struct {
 }
 
 // ParseEvent reads an event from the handler's form (the POST body,
-// application/x-www-form-urlencoded). now dates the token's expiry. An
-// ONAPPINSTALL event must carry tokens; every event must carry a domain, a
-// member_id and an application_token.
+// application/x-www-form-urlencoded). now dates the token's expiry. Every
+// event must carry a domain, a member_id and an application_token; the
+// tokens are optional (the REST docs' ONAPPINSTALL carries none), but
+// when one is given both must be valid.
 func ParseEvent(form url.Values, now time.Time) (Event, error) {
 	e := Event{Name: strings.ToUpper(form.Get("event")), Data: map[string]string{}}
 	if !codeRe.MatchString(e.Name) {
@@ -117,7 +122,7 @@ func ParseEvent(form url.Values, now time.Time) (Event, error) {
 		e.TS = time.Unix(ts, 0)
 	}
 	install := e.Name == "ONAPPINSTALL"
-	a, err := parseAuth(form, now, install)
+	a, err := parseAuth(form, now)
 	if err != nil {
 		return Event{}, err
 	}
@@ -130,11 +135,18 @@ func ParseEvent(form url.Values, now time.Time) (Event, error) {
 	return e, nil
 }
 
-// installData reads ONAPPINSTALL's data block.
+// installData reads ONAPPINSTALL's data block. VERSION is an integer
+// ("1") or dotted ("1.0.0", as the REST docs' example sends it): Version
+// is its first number, Data["VERSION"] keeps it whole.
 func (e *Event) installData() error {
-	v, err := strconv.Atoi(e.Data["VERSION"])
-	if err != nil || v < 1 || v > 1<<20 {
-		return invalid("data[VERSION] %q", short(e.Data["VERSION"]))
+	raw := e.Data["VERSION"]
+	if !versionRe.MatchString(raw) {
+		return invalid("data[VERSION] %q", short(raw))
+	}
+	first, _, _ := strings.Cut(raw, ".")
+	v, err := strconv.Atoi(first)
+	if err != nil || v > 1<<20 {
+		return invalid("data[VERSION] %q", short(raw))
 	}
 	e.Version, e.Installed = v, e.Data["INSTALLED"] == "Y"
 	if l := strings.ToLower(e.Data["LANGUAGE_ID"]); l != "" {
@@ -146,8 +158,8 @@ func (e *Event) installData() error {
 	return nil
 }
 
-// parseAuth reads auth[...]; tokens are required when needTokens.
-func parseAuth(form url.Values, now time.Time, needTokens bool) (Auth, error) {
+// parseAuth reads auth[...]: the tokens are optional, both or none.
+func parseAuth(form url.Values, now time.Time) (Auth, error) {
 	get := func(k string) string { return form.Get("auth[" + k + "]") }
 	a := Auth{AccessToken: get("access_token"), RefreshToken: get("refresh_token"), Status: get("status"),
 		MemberID: get("member_id"), ApplicationToken: get("application_token")}
@@ -173,7 +185,7 @@ func parseAuth(form url.Values, now time.Time, needTokens bool) (Auth, error) {
 			return Auth{}, invalid("auth[user_id] %q", short(s))
 		}
 	}
-	if a.AccessToken == "" && a.RefreshToken == "" && !needTokens {
+	if a.AccessToken == "" && a.RefreshToken == "" {
 		return a, nil
 	}
 	if !oauth.ValidToken(a.AccessToken) || !oauth.ValidToken(a.RefreshToken) {
