@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -41,18 +42,27 @@ func startWaited(t *testing.T, bin string, env []string, args ...string) (cmd *e
 	return cmd, ch, errb
 }
 
-// runKilled starts the binary and kills it with SIGKILL after delay. It
-// reports whether the kill interrupted it (false: it had already exited).
-func runKilled(t *testing.T, bin string, env []string, delay time.Duration, args ...string) bool {
+// runKilled starts the binary and kills it with SIGKILL after delay, once
+// it has also written the file written (the checkpoint, the journal) since
+// it started: the kill then lands after some progress, however slowly a
+// loaded machine starts it. It reports whether the kill interrupted it
+// (false: it had already exited).
+func runKilled(t *testing.T, bin string, env []string, delay time.Duration, written string, args ...string) bool {
 	t.Helper()
+	start := time.Now()
 	cmd, done, errb := startWaited(t, bin, env, args...)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("%v exited before the kill: %v\n%s", args, err, errb.String())
+	for tick := time.After(delay); ; tick = time.After(2 * time.Millisecond) {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%v exited before the kill: %v\n%s", args, err, errb.String())
+			}
+			return false
+		case <-tick:
 		}
-		return false
-	case <-time.After(delay):
+		if st, err := os.Stat(written); err == nil && !st.ModTime().Before(start) {
+			break
+		}
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	err := <-done
@@ -101,7 +111,7 @@ func TestKillList(t *testing.T) {
 	rng := rand.New(rand.NewPCG(42, 1))
 	kills, lastKilled := 0, false
 	for range 5 {
-		lastKilled = runKilled(t, bin, p.env, time.Duration(100+rng.IntN(500))*time.Millisecond, args...)
+		lastKilled = runKilled(t, bin, p.env, time.Duration(100+rng.IntN(500))*time.Millisecond, cp, args...)
 		if lastKilled {
 			kills++
 		}
@@ -159,13 +169,15 @@ func TestKillUpdate(t *testing.T) {
 }
 
 // killAndRerun runs the binary 4 times, killing it with SIGKILL at seeded
-// random moments 150-1050 ms in, then once to the end, which must exit 0.
+// random moments 150-1050 ms in (and once it wrote its journal), then once
+// to the end, which must exit 0.
 func killAndRerun(t *testing.T, bin string, env []string, seed uint64, args ...string) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, seed))
 	kills := 0
+	journal := args[slices.Index(args, "--journal")+1]
 	for range 4 {
-		if runKilled(t, bin, env, time.Duration(150+rng.IntN(900))*time.Millisecond, args...) {
+		if runKilled(t, bin, env, time.Duration(150+rng.IntN(900))*time.Millisecond, journal, args...) {
 			kills++
 		}
 	}
