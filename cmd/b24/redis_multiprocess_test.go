@@ -237,8 +237,9 @@ func checkExport(t *testing.T, path string, want int) {
 }
 
 // TestRedisMultiProcess: with --redis, four processes exporting at once
-// draw no 503 and complete; without it, the same run draws 503s (and still
-// completes, through retries). See the figures at the top of the file.
+// draw no 503 (on a quiet machine; at most a twentieth of the run without
+// on a loaded one) and complete; without it, the same run draws 503s (and
+// still completes, through retries). See the figures at the top of the file.
 func TestRedisMultiProcess(t *testing.T) {
 	needRedis(t)
 	if testing.Short() && os.Getenv("CI") == "" {
@@ -264,10 +265,17 @@ func TestRedisMultiProcess(t *testing.T) {
 	t.Logf("without:      %d processes, %d rows each, %v, %d requests, %d refused (503), %d retries",
 		mpProcesses, want, alone.elapsed.Round(time.Millisecond), alone.requests, alone.refused, alone.retries)
 
-	if shared.refused != 0 {
-		t.Errorf("with --redis the portal refused %d requests, want 0", shared.refused)
-	}
+	// The shared limiter paces the permits; the fake meters the arrivals. A
+	// machine loaded enough to hold a process back between its permit and
+	// its send for longer than the headroom (3 requests, 150 ms) bunches
+	// requests, and the fake may refuse one: seen once in 3 runs at load 15
+	// (1 of 89 requests, against 71 of 159 without --redis). So sharing is
+	// judged against the same export without it: four limiters that did not
+	// share would draw about as many refusals as the run without.
 	if alone.refused == 0 {
 		t.Errorf("without --redis the portal refused no request: the load does not show what the shared limiter is for")
+	}
+	if shared.refused*20 > alone.refused {
+		t.Errorf("with --redis the portal refused %d requests, against %d without: the processes do not share the bucket", shared.refused, alone.refused)
 	}
 }
