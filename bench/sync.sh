@@ -47,6 +47,7 @@ prog=sync-bench
 stop_postgres() { :; }
 cleanup() {
 	stop_fake
+	[ -z "${PG_URL:-}" ] || dropschemas
 	stop_postgres
 	rm -rf "$tmp"
 }
@@ -63,12 +64,21 @@ if [ -z "$PG_URL" ] && [ "$wantpg" = 1 ]; then
 	stop_postgres() { "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"; }
 	PG_URL="postgres://b24@127.0.0.1:$pg_port/postgres?sslmode=disable"
 fi
-# pgurl: a fresh schema of the server at $PG_URL, as a URL.
+# pgurl: a fresh schema of the server at $PG_URL, as a URL; each is dropped at the end (dropschemas),
+# a first sync's right after its run.
 pgurl() {
 	local s="bench_$RANDOM$RANDOM" sep="?"
 	[ "${PG_URL#*\?}" = "$PG_URL" ] || sep="&"
 	PGOPTIONS="-c client_min_messages=warning" psql -q "$PG_URL" -c "CREATE SCHEMA $s" >/dev/null
+	echo "$s" >>"$tmp/schemas"
 	echo "$PG_URL${sep}search_path=$s"
+}
+dropschemas() {
+	[ -s "$tmp/schemas" ] || return 0
+	while read -r s; do
+		PGOPTIONS="-c client_min_messages=warning" timeout 300 psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true
+	done <"$tmp/schemas"
+	: >"$tmp/schemas"
 }
 
 b24() { SSL_CERT_FILE="$tmp/fake.pem" B24_WEBHOOK="$(field webhook)" timeout "${TIMEOUT:-900}" "$tmp/b24" "$@"; }
@@ -121,6 +131,7 @@ for i in $(seq "$RUNS"); do
 		cpus[$what]+="$(awk '{ if (NF == 3) printf "%.1f", $1 + $2; else printf "-" }' "$tmp/cpu.txt") "
 		rsss[$what]+="$(awk '{ if (NF == 3) printf "%.0f", $3 / 1024; else printf "-" }' "$tmp/cpu.txt") "
 		echo "run $i $what: $t s ${req:+($req requests)} $(cpu), bound/time $(ratio "$t"), load $(cut -d' ' -f1-3 /proc/loadavg)"
+		[ "$what" != pg ] || dropschemas
 	done
 done
 # med WORDS: the median of numbers (- when none).
