@@ -39,8 +39,12 @@ type Answer struct {
 // stored before Finish (with answers that finished at the same instant,
 // the learned cost within what they leave open). A figure below what was
 // surely stored before is a floor the record must meet: the surplus leaves
-// others' spend first, then the oldest own entries. A residual far above the usual cost is others' spend, assumed
-// to count until Finish's slot expires unless ResetAt proves an older slot.
+// the time that may have expired, oldest slot first (see below). A residual
+// below the usual cost takes the shortfall back from others' spend seen
+// while the request was in flight, then off time that may have expired (a
+// slot the portal let go before the ledger's dating does). A residual far
+// above the usual cost is others' spend, assumed to count until Finish's
+// slot expires unless ResetAt proves an older slot.
 func (l *Ledger) Observe(a Answer) time.Duration {
 	l.prune(a.Finish)
 	// Entries stored at the very time of Finish may or may not be in the
@@ -57,13 +61,21 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	if m, ok := l.Cost(); ok && lo < hi {
 		r = min(max(m*units, lo), hi)
 	}
-	own, extra := l.cost.attribute(r, units)
+	back := l.takeBack(a, r, units, prior)
+	if m, ok := l.Cost(); ok && r+back < m*units {
+		// The figure is below what the request usually costs: time the
+		// portal let expire that the ledger dates a slot later (taken as a
+		// cheap request, it would leave that time on record to free a
+		// second time when its own slot expires).
+		back += l.shrink(m*units-r-back, a.Finish)
+	}
+	own, extra := l.cost.attribute(r+back, units)
 	if a.MaxCost > 0 && own > a.MaxCost {
 		own, extra = a.MaxCost, extra+own-a.MaxCost
 	}
 	if own > l.p.Floor {
-		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
-		l.reclaim(own, a.Finish)
+		l.own = append(l.own, l.ownEntry(a, own))
+		l.reclaim(max(own-back, 0), a.Finish)
 	}
 	if extra > 0 {
 		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra, lump: l.cost.n == 0})
@@ -90,13 +102,51 @@ func (l *Ledger) below(a Answer, d, units time.Duration) time.Duration {
 			own = min(own, a.MaxCost)
 		}
 	}
-	l.shrink(d+own, a.Finish)
+	// The figure may lack own time surely still counting (stored after the
+	// figure was taken): only the rest can have expired, and only what the
+	// figure leaves no room for even without that time.
+	l.shrink(d+own-l.liveBefore(a.Finish.Add(-1), a.Finish), a.Finish)
 	if own > l.p.Floor {
-		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
+		l.own = append(l.own, l.ownEntry(a, own))
 	}
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
+}
+
+// ownEntry is the record of a's own cost c: in the slot of its latest
+// start, and from the slot of its earliest (its finish less its wall time).
+func (l *Ledger) ownEntry(a Answer, c time.Duration) entry {
+	e := entry{slot: l.Slot(a.Start), finish: a.Finish, cost: c}
+	if a.MaxCost > 0 {
+		e.early = max(e.slot-l.Slot(a.Finish.Add(-a.MaxCost)), 0) + 1
+	}
+	return e
+}
+
+// takeBack returns others' spend taken off the record for a's own cost,
+// when a's residual r is below a request's usual cost: spend seen by
+// answers that finished while a was in flight (from its earliest start, at
+// least a wall time before its finish) may be a's own time, which a portal
+// that takes the finish before it stores or reads the figure can show in an
+// earlier-finishing request's figure. Counted as a's own, it is learned as
+// its cost and frees with a's slot, never earlier.
+func (l *Ledger) takeBack(a Answer, r, units time.Duration, prior time.Time) time.Duration {
+	m, ok := l.Cost()
+	if !ok || a.MaxCost <= 0 || r >= m*units {
+		return 0
+	}
+	want, from := m*units-r, a.Finish.Add(-a.MaxCost)
+	var took time.Duration
+	for i := len(l.others) - 1; i >= 0 && took < want; i-- {
+		if e := &l.others[i]; !e.lump && !e.finish.Before(from) && !e.finish.After(prior) && a.Finish.Before(l.Expiry(e.slot)) {
+			x := min(e.cost, want-took)
+			e.cost -= x
+			took += x
+		}
+	}
+	l.others = deleteEmpty(l.others)
+	return took
 }
 
 // reclaim takes an answer's own cost c off others' spend seen by answers
@@ -120,7 +170,7 @@ func (l *Ledger) reclaim(c time.Duration, finish time.Time) {
 // must be the newest, which frees last. (Taking others' newer spend first
 // kept the expired time on record in an old slot, and that slot's expiry
 // then freed more than the portal did.)
-func (l *Ledger) shrink(d time.Duration, now time.Time) {
+func (l *Ledger) shrink(d time.Duration, now time.Time) time.Duration {
 	type ref struct {
 		es *[]entry
 		i  int
@@ -128,12 +178,13 @@ func (l *Ledger) shrink(d time.Duration, now time.Time) {
 	var refs []ref
 	for _, es := range []*[]entry{&l.others, &l.own} {
 		for i, e := range *es {
-			if now.Before(l.Expiry(e.slot)) {
+			if now.Before(l.Expiry(e.slot)) && !l.surelyLive(e, now) {
 				refs = append(refs, ref{es, i})
 			}
 		}
 	}
 	slices.SortStableFunc(refs, func(a, b ref) int { return cmp.Compare((*a.es)[a.i].slot, (*b.es)[b.i].slot) })
+	var took time.Duration
 	for _, r := range refs {
 		if d <= 0 {
 			break
@@ -142,8 +193,30 @@ func (l *Ledger) shrink(d time.Duration, now time.Time) {
 		take := min(e.cost, d)
 		e.cost -= take
 		d -= take
+		took += take
 	}
 	l.others, l.own = deleteEmpty(l.others), deleteEmpty(l.own)
+	return took
+}
+
+// surelyLive reports whether own entry e still counts at the portal at now
+// once stored: its earliest slot has not expired. A figure without it was
+// taken before its store (a request that finished later answered first),
+// not after its expiry, so shrink leaves it.
+func (l *Ledger) surelyLive(e entry, now time.Time) bool {
+	return e.early > 0 && now.Before(l.Expiry(e.slot-e.early+1))
+}
+
+// liveBefore sums the own entries stored before before that surely still
+// count at now.
+func (l *Ledger) liveBefore(before, now time.Time) time.Duration {
+	var sum time.Duration
+	for _, e := range l.own {
+		if !e.finish.After(before) && l.surelyLive(e, now) {
+			sum += e.cost
+		}
+	}
+	return sum
 }
 
 func deleteEmpty(es []entry) []entry {

@@ -54,8 +54,12 @@ func (p *simPortal) reset(t time.Time) time.Time {
 
 type simCall struct {
 	sent, start, finish time.Time // host, portal, portal
+	stored, figured     time.Time // portal: when its time is stored, when its figure is read
+	answered            time.Time // portal: when its answer reaches the ledger
+	committed           bool
 	cost                time.Duration
 	tk                  Ticket
+	answer              *Answer // once stored
 }
 
 type simCase struct {
@@ -72,6 +76,22 @@ type simCase struct {
 	units, batch int
 	sized        bool
 	strict       bool // fail when the portal's stored time plus the calls in flight passes L at an admit
+	// skew(i) delays request i's steps: a request that finished later can
+	// then answer with a figure without the time of one that finished
+	// earlier, or one that finished earlier with a later one's (a portal
+	// that takes the finish, then stores, then reads the figure, each step
+	// apart), and the answers reach the ledger in another order.
+	skew func(i int) skewed
+	// atFinish dates each answer's start at its finish, as the limiters do
+	// (Clock.AnswerTimes), instead of telling the ledger the true start.
+	atFinish bool
+}
+
+// skewed delays one request's start after its admit, its store after its
+// finish, the reading of its figure after its store, and its answer after
+// that.
+type skewed struct {
+	start, store, figure, answer time.Duration
 }
 
 // admit admits c's next request at portal time now: the next cost of
@@ -105,7 +125,7 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 	prm.Limit -= c.margin
 	l, clk := New(prm), &Clock{}
 	t0 := at(6000) // a slot boundary on both clocks when the offset is whole slots
-	now, jobs, refused, left := t0, slices.Clone(c.costs), 0, c.units
+	now, jobs, refused, left, sent := t0, slices.Clone(c.costs), 0, c.units, 0
 	more := func() bool { return len(jobs) > 0 || left > 0 }
 	var fly []simCall
 	nextOther := t0
@@ -114,16 +134,33 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 			p.commit(nextOther.Add(c.offset), c.others)
 			nextOther = nextOther.Add(p.w / 30)
 		}
-		slices.SortFunc(fly, func(a, b simCall) int { return a.finish.Compare(b.finish) })
+		// Stores, figures and answers each in their order.
+		slices.SortFunc(fly, func(a, b simCall) int { return a.stored.Compare(b.stored) })
+		for i := range fly {
+			if f := &fly[i]; !f.committed && !f.stored.Add(-c.offset).After(now) {
+				p.commit(f.start, f.cost)
+				f.committed = true
+			}
+		}
+		slices.SortFunc(fly, func(a, b simCall) int { return a.figured.Compare(b.figured) })
+		for i := range fly {
+			if f := &fly[i]; f.answer == nil && !f.figured.Add(-c.offset).After(now) {
+				start := f.start
+				if c.atFinish {
+					start = f.finish // as limit.New and redislimit date it: the latest its start can be
+				}
+				f.answer = &Answer{Start: start, Finish: f.finish, Operating: p.stored(f.finish),
+					ResetAt: p.reset(f.finish), MaxCost: f.answered.Sub(f.sent.Add(c.offset)), Units: f.tk.Units}
+			}
+		}
+		slices.SortFunc(fly, func(a, b simCall) int { return a.answered.Compare(b.answered) })
 		var answers []Answer
-		for len(fly) > 0 && !fly[0].finish.Add(-c.offset).After(now) {
+		for len(fly) > 0 && fly[0].answer != nil && !fly[0].answered.Add(-c.offset).After(now) {
 			f := fly[0]
 			fly = fly[1:]
-			p.commit(f.start, f.cost)
 			l.Settle(f.tk)
 			clk.Observe(f.sent, now, f.finish)
-			answers = append(answers, Answer{Start: f.start, Finish: f.finish, Operating: p.stored(f.finish),
-				ResetAt: p.reset(f.finish), MaxCost: f.cost, Units: f.tk.Units})
+			answers = append(answers, *f.answer)
 		}
 		if c.reverse {
 			slices.Reverse(answers)
@@ -140,7 +177,12 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 				}
 				break
 			}
-			start := now.Add(c.offset)
+			var sk skewed
+			if c.skew != nil {
+				sk = c.skew(sent)
+			}
+			sent++
+			start := now.Add(c.offset + sk.start)
 			if p.stored(start) > p.limit {
 				refused++
 				l.Settle(tk)
@@ -156,7 +198,9 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 			if c.strict {
 				var fl time.Duration
 				for _, f := range fly {
-					fl += f.cost
+					if !f.committed {
+						fl += f.cost
+					}
 				}
 				if st := p.stored(start); st+fl+cost > p.limit {
 					t.Fatalf("%v: portal stored %v + in flight %v (%d) + %v > L %v; ledger: recorded %v in flight %v own %v others %v",
@@ -166,13 +210,24 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 			if debugSim {
 				t.Logf("%v admit rec %v cost %v", now.Sub(t0), l.Recorded(clk.Now(now)), cost)
 			}
-			fly = append(fly, simCall{sent: now, start: start, finish: start.Add(cost), cost: cost, tk: tk})
+			call := simCall{sent: now, start: start, finish: start.Add(cost), cost: cost, tk: tk}
+			call.stored = call.finish.Add(sk.store)
+			call.figured = call.stored.Add(sk.figure)
+			call.answered = call.figured.Add(sk.answer)
+			fly = append(fly, call)
 			if c.unit == 0 {
 				jobs = jobs[1:]
 			}
 		}
 		for _, f := range fly {
-			if h := f.finish.Add(-c.offset); next.IsZero() || h.Before(next) {
+			e := f.answered
+			switch {
+			case !f.committed:
+				e = f.stored
+			case f.answer == nil:
+				e = f.figured
+			}
+			if h := e.Add(-c.offset); next.IsZero() || h.Before(next) {
 				next = h
 			}
 		}
