@@ -134,3 +134,38 @@ func allocated(t *testing.T, f func() error) uint64 {
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
 }
+
+// TestNoDeletesAfterIncompleteIDWalk: an id walk stopped after its first
+// request (2,500 ids) deletes nothing, not even an id its read part lacks;
+// the next, complete, run deletes both deals deleted on the portal.
+func TestNoDeletesAfterIncompleteIDWalk(t *testing.T) {
+	drivers(t, func(t *testing.T, url string) {
+		s := fake(t, 3000)
+		h := hookOf(s)
+		db := openDB(t, url)
+		mustSync(t, db, h, Options{Entity: "crm.deal"})
+		for _, id := range []int{7, 2990} {
+			if _, err := s.CallAs(1, "crm.deal.delete", map[string]any{"id": id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, err := db.Sync(ctx, h, Options{Entity: "crm.deal", Progress: func(p Progress) {
+			if p.Phase == "ids" {
+				cancel()
+			}
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("stopped id walk: %v", err)
+		}
+		var n int
+		if err := db.SQL().QueryRow(`SELECT count(*) FROM crm_deal`).Scan(&n); err != nil || n != 3000 {
+			t.Fatalf("%d rows after an incomplete id walk (%v), want 3000: nothing deleted", n, err)
+		}
+		if rep := mustSync(t, db, h, Options{Entity: "crm.deal"}); rep.Deleted != 2 {
+			t.Errorf("complete run deleted %d, want 2", rep.Deleted)
+		}
+		sameDeals(t, db, h)
+	})
+}
