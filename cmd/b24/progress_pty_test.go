@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,5 +40,25 @@ func TestListProgressOnTerminal(t *testing.T) {
 		if got := strings.Contains(screen, "\x1b[32m"); got != tc.color {
 			t.Errorf("env %v: colour %v, want %v: %q", tc.env, got, tc.color, screen)
 		}
+	}
+}
+
+// TestSyncProgressOnTerminal: b24 sync draws list's progress on a terminal
+// (the rows written so far, the rate), its final line before the report.
+func TestSyncProgressOnTerminal(t *testing.T) {
+	p := newPortal(t, b24test.WithSeed(b24test.Seed{Seed: 2, Deals: 300}))
+	term := newPty(t)
+	var out strings.Builder
+	db := "sqlite:" + filepath.Join(t.TempDir(), "crm.db")
+	code := run(context.Background(), []string{"sync", "--db", db, "crm.deal"}, strings.NewReader(""), &out, term.tty, p.env)
+	if code != exitOK {
+		t.Fatalf("exit %d: %q", code, term.output())
+	}
+	term.waitFor(t, "sync crm_deal: full; 300 rows written")
+	screen := term.output()
+	final := strings.LastIndex(screen, "\r\x1b[K")
+	report := strings.Index(screen, "sync crm_deal: full;")
+	if final < 0 || report < final || !strings.Contains(screen[final:report], "sync crm.deal: 300 rows") {
+		t.Errorf("no final progress line (at %d) before the report (at %d): %q", final, report, screen)
 	}
 }
