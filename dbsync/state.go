@@ -101,18 +101,19 @@ func who(user int64, app string, known bool) string {
 }
 
 // portalAppColumn adds the app column to a b24sync_portal made before it
-// was recorded (NULL there: not known yet).
+// was recorded (NULL there: not known yet). The ALTER, which locks the
+// table, runs only when the column is missing.
 func (db *DB) portalAppColumn(ctx context.Context) error {
+	q, alter := `SELECT count(*) FROM pragma_table_info('b24sync_portal') WHERE name = 'app'`, `ALTER TABLE b24sync_portal ADD COLUMN app TEXT`
 	if db.d.name() == "postgres" {
-		_, err := db.sql.ExecContext(ctx, `ALTER TABLE b24sync_portal ADD COLUMN IF NOT EXISTS app TEXT`)
-		return err
+		q = `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'b24sync_portal' AND column_name = 'app'`
+		alter = `ALTER TABLE b24sync_portal ADD COLUMN IF NOT EXISTS app TEXT`
 	}
-	const q = `SELECT count(*) FROM pragma_table_info('b24sync_portal') WHERE name = 'app'`
 	var n int
 	if err := db.sql.QueryRowContext(ctx, q).Scan(&n); err != nil || n > 0 {
 		return err
 	}
-	_, err := db.sql.ExecContext(ctx, `ALTER TABLE b24sync_portal ADD COLUMN app TEXT`)
+	_, err := db.sql.ExecContext(ctx, alter)
 	if err != nil && db.sql.QueryRowContext(ctx, q).Scan(&n) == nil && n > 0 {
 		return nil // another sync added it first
 	}
