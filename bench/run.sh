@@ -116,7 +116,8 @@ if [ -z "$SELECTED" ] || want slots; then
 	# client (another process that does not pace itself) spending 30 % of the budget on the same webhook (50,000
 	# rows; the bound takes L less 30 %), and real-portal proportions (L 480 s per W 600 s, 10 ms a row
 	# and 200 ms a call, at a time scale 10 times $SCALE: the same seconds). SLOTS="1 2" runs some cases
-	# (numbered from 1). Each case: label | the fake's flags | listbench's flags.
+	# (numbered from 1); RUNS=N runs each selected case N times and prints its times, their median
+	# and bound/median. Each case: label | the fake's flags | listbench's flags.
 	base="--deals 100000 --operating-limit 48s --operating-window 60s --latency-row 1ms"
 	lbf="-latency-row 1ms"
 	real="--deals 100000 --operating-limit 480s --operating-window 600s --latency-row 10ms --latency-request 200ms --time-scale $((SCALE * 10))"
@@ -125,11 +126,27 @@ if [ -z "$SELECTED" ] || want slots; then
 	while IFS='|' read -r label fflags lflags; do
 		n=$((n + 1))
 		[ -z "${SLOTS:-}" ] || [[ " $SLOTS " == *" $n "* ]] || continue
-		echo "== slots $n, billed $label: 100,000 full records (target: no 429, time <= bound / 0.95)"
-		# shellcheck disable=SC2086 # the flags are words
-		start_fake $fflags </dev/null
-		# shellcheck disable=SC2086
-		lb -scenario export -name "slots $n" -select '*' -concurrency 8 -target 0.95 -deadline 6m $lflags </dev/null
+		times="" bound=""
+		for r in $(seq 1 "${RUNS:-1}"); do
+			echo "== slots $n, billed $label, run $r of ${RUNS:-1}: 100,000 full records (target: no 429, time <= bound / 0.95)"
+			# shellcheck disable=SC2086 # the flags are words
+			start_fake $fflags </dev/null
+			# shellcheck disable=SC2086
+			out="$(lb -scenario export -name "slots $n" -select '*' -concurrency 8 -target 0.95 -deadline 6m $lflags </dev/null)" || true
+			echo "$out"
+			times="$times $(sed -n 's/.* time *\([0-9.]*\) s .*/\1/p' <<<"$out" | head -1)"
+			bound="$(sed -n 's/.*T_min \([0-9.]*\) s.*/\1/p' <<<"$out" | head -1)"
+		done
+		# RUNS=N: the case's times, their median and bound/median.
+		if [ "${RUNS:-1}" -gt 1 ]; then
+			tr ' ' '\n' <<<"$times" | sed '/^$/d' | sort -g | awk -v b="$bound" -v label="slots $n, $label" '
+				{ t[NR] = $1; all = all (NR > 1 ? ", " : "") $1 " s" }
+				END {
+					if (NR == 0) { print "== " label ": no time measured"; exit }
+					m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+					printf "== %s: %d runs: %s; median %.2f s, bound %s s, bound/median %.1f %%\n", label, NR, all, m, b, (b > 0 ? 100 * b / m : 0)
+				}'
+		fi
 	done <<CASES
 per method|$base --batch-per-command|$lbf
 as batch|$base|$lbf

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24"
+	"github.com/b24go/b24/bench/internal/limtrace"
 	"github.com/b24go/b24/limit"
 )
 
@@ -218,7 +219,7 @@ type bench struct {
 	fi     fakeInfo
 	client *http.Client
 	params b24.RestrictionParams
-	trace  *tracer // -trace: the export's limiter
+	trace  *limtrace.Tracer // -trace: the export's limiter
 }
 
 func newBench(c config) (*bench, error) {
@@ -256,7 +257,7 @@ func newBench(c config) (*bench, error) {
 		if err != nil {
 			return nil, err
 		}
-		bn.trace = &tracer{Limiter: l, w: f, t0: time.Now()}
+		bn.trace = &limtrace.Tracer{Limiter: l, W: f, T0: time.Now()}
 	}
 	return bn, nil
 }

@@ -41,7 +41,11 @@ func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*ch
 	n = min(max(n, 1), chainLen)
 	pace := newChainWait(w.c.Pacing())
 	for {
-		cmds := make([]Command, fit(w.c, w.method, n))
+		k := fit(w.c, w.method, n)
+		if k < n {
+			w.budgetBound.Store(true)
+		}
+		cmds := make([]Command, k)
 		for i := range cmds {
 			var after any = sh.after
 			if i > 0 {

@@ -97,6 +97,7 @@ func (e *engine[T]) parallel(parent context.Context, s Sink[T]) error {
 		shared = make(chan *chunk[T], e.workers)
 	}
 	perShard := max(4, 10000/max(1, e.w.rowsPerRequest()))
+	e.cut.tail = tailSplit{on: !e.ordered && e.w.chain, regMu: &e.regMu}
 	for range e.workers {
 		wg.Go(func() { e.worker(ctx, pub, shared, perShard) })
 	}
@@ -128,6 +129,7 @@ func (e *engine[T]) worker(ctx context.Context, pub chan *shard[T], shared chan 
 			out = sh.out
 		}
 		ok := e.walkShard(ctx, sh, out)
+		e.cut.finish(sh)
 		if e.ordered {
 			close(sh.out)
 		}
@@ -197,6 +199,7 @@ func (e *engine[T]) consumeShared(ctx context.Context, shared chan *chunk[T], s 
 // when the walk must end (an error was sent, or ctx ended).
 func (e *engine[T]) walkShard(ctx context.Context, sh *shard[T], out chan<- *chunk[T]) bool {
 	for !sh.done {
+		e.cut.split(sh, e.workers)
 		c, err := e.w.step(ctx, sh, e.cut.chainSize(sh))
 		if err != nil {
 			e.cut.halt()
@@ -270,18 +273,23 @@ func (e *engine[T]) cursor() Cursor {
 	c := Cursor{Version: 1, Query: w.q.sum, Desc: w.q.desc}
 	// One snapshot of both: the cutter registers a shard under its lock as
 	// it cuts it, so every range is either still to cut or registered.
+	// A shard's from shrinks when the tail splits it (under both locks).
 	e.cut.mu.Lock()
 	e.regMu.Lock()
 	shards := append([]*shard[T](nil), e.registry...)
+	froms := make([]region, len(shards))
+	for i, sh := range shards {
+		froms[i] = sh.from
+	}
 	e.regMu.Unlock()
 	remaining := append([]region(nil), e.cut.regions...)
 	e.cut.mu.Unlock()
 	var rs []region
-	for _, sh := range shards {
+	for i, sh := range shards {
 		if sh.delivered {
 			continue
 		}
-		r := sh.from
+		r := froms[i]
 		if sh.posSet {
 			r.after, r.hasAfter = sh.pos, true
 		}
@@ -452,9 +460,10 @@ type cutter[T any] struct {
 	hasFar  bool
 	// the density of ids observed: rows per id
 	rows, span float64
-	observed   int     // shards walked and observed
-	target     float64 // rows a shard should hold
-	whole      bool    // target is whole chained requests: fit shards into them
+	observed   int       // shards walked and observed
+	tail       tailSplit // splitting shards at the walk's tail (split.go)
+	target     float64   // rows a shard should hold
+	whole      bool      // target is whole chained requests: fit shards into them
 	halted     bool
 	closed     bool
 }
@@ -479,7 +488,11 @@ func (c *cutter[T]) next(ctx context.Context, pub chan *shard[T], perShard int) 
 		return nil
 	}
 	sh := c.cutLocked(pub)
+	for sh == nil && pub == nil && c.waitLocked(ctx) {
+		sh = c.cutLocked(pub)
+	}
 	if sh != nil {
+		c.tail.active++
 		if pub != nil {
 			sh.out = make(chan *chunk[T], perShard)
 		}
@@ -593,6 +606,7 @@ func (c *cutter[T]) observe(sh *shard[T]) {
 func (c *cutter[T]) halt() {
 	c.mu.Lock()
 	c.halted = true
+	c.wakeLocked()
 	c.mu.Unlock()
 }
 
@@ -610,6 +624,8 @@ func (c *cutter[T]) chainSize(sh *shard[T]) int {
 		to, bounded = far, true
 	}
 	ids := float64(c.w.dir * (to - sh.after))
+	rows := ids * density
+	spread := c.spread(rows)
 	c.mu.Unlock()
 	if !bounded || !sh.hasAfter || !known {
 		return chainLen
@@ -617,6 +633,15 @@ func (c *cutter[T]) chainSize(sh *shard[T]) int {
 	if ids <= 0 {
 		return 2 // past the probed end: rows added since
 	}
-	pages := math.Ceil(ids*density/v2PageSize) + 1
-	return int(math.Min(chainLen, math.Max(2, pages)))
+	// The rows expected, the short page that confirms the end (one row
+	// more) and, unless the operating budget binds, the error of the
+	// expectation. A page beyond the end still runs, on a reference left
+	// unresolved, and costs a full page of server time for nothing: under
+	// a binding budget, the window's work. A page short costs one more
+	// request: under the request bucket, its time.
+	if c.w.budgetBound.Load() {
+		spread = 0
+	}
+	pages := math.Ceil((rows + 1 + spread) / v2PageSize)
+	return int(math.Min(chainLen, math.Max(1, pages)))
 }

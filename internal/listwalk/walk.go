@@ -38,7 +38,10 @@ type walk[T any] struct {
 	retries  atomic.Int64
 	pages    atomic.Int64
 	dropped  atomic.Int64
-	v3b      *v3Batcher // sharded v3 walks: pages of several shards share a batch
+	// budgetBound: the operating budget cut a chained batch (Fit), so the
+	// tail splits shards (split.go)
+	budgetBound atomic.Bool
+	v3b         *v3Batcher // sharded v3 walks: pages of several shards share a batch
 
 	rep   Report
 	start time.Time
