@@ -39,7 +39,7 @@ type Answer struct {
 // stored before Finish (with answers that finished at the same instant,
 // the learned cost within what they leave open). A figure below what was
 // surely stored before is a floor the record must meet: the surplus leaves
-// the time that may have expired, oldest slot first (see below). A residual
+// the oldest slots first (see below). A residual
 // below the usual cost takes the shortfall back from others' spend seen
 // while the request was in flight, then off time that may have expired (a
 // slot the portal let go before the ledger's dating does). A residual far
@@ -74,7 +74,7 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		own, extra = a.MaxCost, extra+own-a.MaxCost
 	}
 	if own > l.p.Floor {
-		l.own = append(l.own, l.ownEntry(a, own))
+		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
 		l.reclaim(max(own-back, 0), a.Finish)
 	}
 	if extra > 0 {
@@ -102,26 +102,13 @@ func (l *Ledger) below(a Answer, d, units time.Duration) time.Duration {
 			own = min(own, a.MaxCost)
 		}
 	}
-	// The figure may lack own time surely still counting (stored after the
-	// figure was taken): only the rest can have expired, and only what the
-	// figure leaves no room for even without that time.
-	l.shrink(d+own-l.liveBefore(a.Finish.Add(-1), a.Finish), a.Finish)
+	l.shrink(d+own, a.Finish)
 	if own > l.p.Floor {
-		l.own = append(l.own, l.ownEntry(a, own))
+		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
 	}
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
-}
-
-// ownEntry is the record of a's own cost c: in the slot of its latest
-// start, and from the slot of its earliest (its finish less its wall time).
-func (l *Ledger) ownEntry(a Answer, c time.Duration) entry {
-	e := entry{slot: l.Slot(a.Start), finish: a.Finish, cost: c}
-	if a.MaxCost > 0 {
-		e.early = max(e.slot-l.Slot(a.Finish.Add(-a.MaxCost)), 0) + 1
-	}
-	return e
 }
 
 // takeBack returns others' spend taken off the record for a's own cost,
@@ -178,7 +165,7 @@ func (l *Ledger) shrink(d time.Duration, now time.Time) time.Duration {
 	var refs []ref
 	for _, es := range []*[]entry{&l.others, &l.own} {
 		for i, e := range *es {
-			if now.Before(l.Expiry(e.slot)) && !l.surelyLive(e, now) {
+			if now.Before(l.Expiry(e.slot)) {
 				refs = append(refs, ref{es, i})
 			}
 		}
@@ -197,26 +184,6 @@ func (l *Ledger) shrink(d time.Duration, now time.Time) time.Duration {
 	}
 	l.others, l.own = deleteEmpty(l.others), deleteEmpty(l.own)
 	return took
-}
-
-// surelyLive reports whether own entry e still counts at the portal at now
-// once stored: its earliest slot has not expired. A figure without it was
-// taken before its store (a request that finished later answered first),
-// not after its expiry, so shrink leaves it.
-func (l *Ledger) surelyLive(e entry, now time.Time) bool {
-	return e.early > 0 && now.Before(l.Expiry(e.slot-e.early+1))
-}
-
-// liveBefore sums the own entries stored before before that surely still
-// count at now.
-func (l *Ledger) liveBefore(before, now time.Time) time.Duration {
-	var sum time.Duration
-	for _, e := range l.own {
-		if !e.finish.After(before) && l.surelyLive(e, now) {
-			sum += e.cost
-		}
-	}
-	return sum
 }
 
 func deleteEmpty(es []entry) []entry {

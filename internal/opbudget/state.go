@@ -30,7 +30,6 @@ type Entry struct {
 	Finish int64 // Unix ns
 	Cost   int64 // ns
 	Lump   bool  `json:",omitempty"`
-	Early  int64 `json:",omitempty"` // 1 + the slots before Slot an own entry's request may have started; 0: unknown
 }
 
 // State returns the ledger's record (entries that no longer count at now
@@ -50,7 +49,7 @@ func exportEntries(es []entry) []Entry {
 	}
 	out := make([]Entry, len(es))
 	for i, e := range es {
-		out[i] = Entry{Slot: e.slot, Finish: e.finish.UnixNano(), Cost: int64(e.cost), Lump: e.lump, Early: e.early}
+		out[i] = Entry{Slot: e.slot, Finish: e.finish.UnixNano(), Cost: int64(e.cost), Lump: e.lump}
 	}
 	return out
 }
@@ -59,8 +58,7 @@ func importEntries(es []Entry) []entry {
 	out := make([]entry, 0, len(es))
 	for _, e := range es {
 		if e.Cost > 0 {
-			out = append(out, entry{slot: e.Slot, finish: time.Unix(0, e.Finish), cost: time.Duration(e.Cost), lump: e.Lump,
-				early: min(max(e.Early, 0), 11)}) // 11: surely counting no longer than from its slot's start
+			out = append(out, entry{slot: e.Slot, finish: time.Unix(0, e.Finish), cost: time.Duration(e.Cost), lump: e.Lump})
 		}
 	}
 	return out
@@ -114,7 +112,6 @@ func compact(es []entry, before time.Time) []entry {
 			continue
 		}
 		out[i].cost += e.cost
-		out[i].early = max(out[i].early, e.early) // the earliest start: the merged time surely counts no longer
 		if e.finish.After(out[i].finish) {
 			out[i].finish = e.finish
 		}
