@@ -410,8 +410,13 @@ func batchTimes(r *Response) map[string]*Timing {
 
 // batchReportsPerCommand attributes each sub-result's operating figure to
 // its command's method (BatchBilledPerCommand). A method run by several
-// commands takes its largest figure. REST 3.0 batches report no per-command
-// time, so they yield nothing.
+// commands takes the figure of its latest finish (the largest of those that
+// finish together, or of all without a finish): a running figure taken at
+// an earlier command's finish lacks the later commands' time, even when it
+// is larger (a slot expired in between), and read as the whole batch's it
+// made the limiter learn a cost below what the batch had spent (issue 16).
+// A finish after the batch's own is read as none.
+// REST 3.0 batches report no per-command time, so they yield nothing.
 func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []limit.OperatingReport {
 	if v != APIv2 {
 		return nil
@@ -429,12 +434,16 @@ func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []limit.Oper
 			continue
 		}
 		reset, _ := t.ResetAt()
+		fin := t.finishAt()
+		if end := r.Time.finishAt(); !end.IsZero() && fin.After(end) {
+			fin = time.Time{} // after the batch's own finish: absurd, read as none
+		}
 		cur, seen := best[m]
 		if !seen {
 			order = append(order, m)
 		}
-		if !seen || op > cur.Operating {
-			best[m] = limit.OperatingReport{Method: m, Operating: op, ResetAt: reset, Finish: t.finishAt()}
+		if !seen || fin.After(cur.Finish) || fin.Equal(cur.Finish) && op > cur.Operating {
+			best[m] = limit.OperatingReport{Method: m, Operating: op, ResetAt: reset, Finish: fin}
 		}
 	}
 	slices.Sort(order)

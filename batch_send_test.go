@@ -57,6 +57,22 @@ func TestBatchBilling(t *testing.T) {
 	if len(got) != 1 || got[0].Method != "crm.deal.list" || got[0].Operating != 4*time.Second {
 		t.Fatalf("per command, one method: %+v", got)
 	}
+	// Per command with finishes: the figure of the latest finish, even when
+	// an earlier command's is larger (a slot expired in between: the earlier
+	// figure lacks the later commands' time); a finish after the batch's
+	// own is read as none.
+	late := `{"result":{"result":{"a":[],"c":[]},"result_time":{"a":{"finish":5,"operating":4},"c":{"finish":6,"operating":3}}},"time":{"finish":6.5}}`
+	r3, _ := decodeEnvelope([]byte(late), 200, http.Header{}, "batch", APIv2, "", nil)
+	got = operatingReports(r3, "batch", []string{"crm.deal.list"}, APIv2, one)
+	if len(got) != 1 || got[0].Operating != 3*time.Second || got[0].Finish.Unix() != 6 {
+		t.Fatalf("per command, latest finish: %+v", got)
+	}
+	absurd := `{"result":{"result":{"a":[],"c":[]},"result_time":{"a":{"finish":5,"operating":4},"c":{"finish":99,"operating":3}}},"time":{"finish":6.5}}`
+	r4, _ := decodeEnvelope([]byte(absurd), 200, http.Header{}, "batch", APIv2, "", nil)
+	got = operatingReports(r4, "batch", []string{"crm.deal.list"}, APIv2, one)
+	if len(got) != 1 || got[0].Operating != 4*time.Second || got[0].Finish.Unix() != 5 {
+		t.Fatalf("per command, a finish after the batch's: %+v", got)
+	}
 	// A list-form batch: result_time as a JSON list.
 	list := []byte(`{"cmd":["crm.deal.get?id=1","user.current"]}`)
 	r2, _ := decodeEnvelope([]byte(`{"result":{"result":[1,2],"result_time":[{"operating":1},{"operating":3}]},"time":{"operating":0.5}}`), 200, http.Header{}, "batch", APIv2, "", nil)
