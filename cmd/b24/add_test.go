@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,24 +128,16 @@ func TestAddConcurrentEdits(t *testing.T) {
 	in := writeAddCSV(t, dir, 3, "Edit")
 	j := filepath.Join(dir, "j")
 	p.s.FailNext("batch", 1, b24test.FaultLateRun)
-	go func() {
-		// After the late run (2.5 s after the send), before the search (3.5 s).
-		for end := time.Now().Add(10 * time.Second); len(p.s.Audit().Writes) < 3 && time.Now().Before(end); {
-			time.Sleep(20 * time.Millisecond)
+	// A colleague edits row 1 and copies row 2's key after the late run and
+	// before the read-back: made inside the fake when the read-back's search
+	// arrives, so no clock decides the order.
+	var once sync.Once
+	p.s.On("crm.deal.list", func(c *b24test.Call) (b24test.Result, *b24test.Error) {
+		if c.Batched {
+			once.Do(func() { colleagueEdits(t, p.s) })
 		}
-		rows, _, err := b24.CallAs[[]keyedDeal](t.Context(), p.s.Hook().V2(), "crm.deal.list", map[string]any{"select": []string{"ID", "ORIGINATOR_ID", "ORIGIN_ID"}, "order": map[string]string{"ID": "DESC"}})
-		if err != nil {
-			t.Error(err)
-		}
-		for _, r := range rows[:min(3, len(rows))] { // the newest: this run's
-			switch r.ORIGIN_ID {
-			case "1":
-				p.s.CallAs(7, "crm.deal.update", map[string]any{"id": r.ID, "fields": map[string]any{"TITLE": "Edit #1", "COMMENTS": "colleague"}})
-			case "2":
-				p.s.CallAs(7, "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": "copy", "ORIGINATOR_ID": r.ORIGINATOR_ID, "ORIGIN_ID": "2"}})
-			}
-		}
-	}()
+		return c.Run()
+	})
 	r := p.run(t, "", "add", "deal", "--from", in, "--journal", j, "--timeout", "500ms")
 	if r.code != exitPartial || !strings.Contains(r.stderr, "settled by read: 2 done, 0 sent again") || !strings.Contains(r.stderr, "row 2 (key 2): not settled: ") {
 		t.Fatalf("exit %d:\n%s\n%s", r.code, r.stderr, p.s.Audit().JSON())
@@ -155,6 +148,28 @@ func TestAddConcurrentEdits(t *testing.T) {
 	}
 	if n := p.s.Audit().ByMethod["batch"]; total(n) != 1+2 { // the add, then one search a run
 		t.Errorf("batch requests %v: want the add once and one search a run", n)
+	}
+}
+
+// colleagueEdits has user 7 edit the newest deal with ORIGIN_ID 1 and add a
+// copy carrying the newest ORIGIN_ID 2's key.
+func colleagueEdits(t *testing.T, s *b24test.Server) {
+	raw, err := s.CallAs(7, "crm.deal.list", map[string]any{"select": []string{"ID", "ORIGINATOR_ID", "ORIGIN_ID"}, "order": map[string]string{"ID": "DESC"}})
+	var rows []keyedDeal
+	if err == nil {
+		err = json.Unmarshal(raw, &rows)
+	}
+	if err != nil || len(rows) < 3 {
+		t.Errorf("colleague: %d rows, %v", len(rows), err)
+		return
+	}
+	for _, r := range rows[:3] { // the newest: this run's
+		switch r.ORIGIN_ID {
+		case "1":
+			s.CallAs(7, "crm.deal.update", map[string]any{"id": r.ID, "fields": map[string]any{"TITLE": "Edit #1", "COMMENTS": "colleague"}})
+		case "2":
+			s.CallAs(7, "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": "copy", "ORIGINATOR_ID": r.ORIGINATOR_ID, "ORIGIN_ID": "2"}})
+		}
 	}
 }
 
