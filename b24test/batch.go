@@ -26,6 +26,7 @@ type batchV2 struct {
 	method         string
 	pending, fault Fault
 	opq            *opRequest // the request's operating record (nil: limits off)
+	user           int        // the webhook's user (operating budgets)
 }
 
 func (b *batchV2) section(name string) *php.Array {
@@ -53,7 +54,7 @@ func errorArray(e *Error) *php.Array {
 
 // runBatchV2 runs a REST v2 batch (protocol section 6).
 func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.Time, seq int) reply {
-	b := &batchV2{result: php.NewArray(), errors: php.NewArray(), total: php.NewArray(), next: php.NewArray(), times: php.NewArray(), due: arrive, seq: seq}
+	b := &batchV2{result: php.NewArray(), errors: php.NewArray(), total: php.NewArray(), next: php.NewArray(), times: php.NewArray(), due: arrive, seq: seq, user: s.callUser(ctx)}
 	b.opq = s.opRequest(arrive)
 	cmdv, _ := getCI(params, "cmd")
 	haltv, _ := getCI(params, "halt")
@@ -74,7 +75,7 @@ func (s *Server) runBatchV2(ctx context.Context, params *php.Array, arrive time.
 		n++
 		failed, abort, cut := s.batchStepV2(ctx, b, key, cmd, n, &total)
 		if cut {
-			s.chargeBatch(b.opq, total)
+			s.chargeBatch(b.opq, b.user, total)
 			return gatewayTimeout()
 		}
 		stopped = abort || failed && halt
@@ -118,7 +119,7 @@ func (s *Server) batchReplyV2(b *batchV2, arrive time.Time, total time.Duration)
 	finish := s.clock.Now()
 	var fig *opFigure
 	if q := b.opq; q != nil {
-		k := s.billedKey("batch")
+		k := s.billedKey(b.user, "batch")
 		if !s.limits.BatchPerCommand {
 			q.add(k, s.batchBilled(total))
 		}
@@ -162,7 +163,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 	if m == nil {
 		return 0, e
 	}
-	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.cfg.userID,
+	c := &Call{Method: m.Name, API: V2, Params: params, Start: start, UserID: s.callUser(ctx),
 		Now: cmdStart.In(s.data.Location), Batched: true, Key: key, app: isAppCall(ctx)}
 	if fault.listFault() {
 		c.fault = fault
@@ -174,7 +175,7 @@ func (s *Server) runCommandV2(ctx context.Context, b *batchV2, key, cmd string, 
 		s.sleepUntil(ctx, b.due.Add(left))
 		s.audit.call(c)
 		if perCommand {
-			b.opq.add(s.billedKey(m.Name), cost)
+			b.opq.add(s.billedKey(b.user, m.Name), cost)
 		}
 		return cost, errCutOff
 	}
@@ -216,7 +217,7 @@ func (s *Server) admitCommandV2(b *batchV2, key string, now time.Time) (m *Metho
 		s.audit.command(m.Name)
 		return nil, NoFault, &Error{Status: 401, Code: errInsufficientScope.Code}
 	}
-	if !s.limits.Disabled && s.limits.BatchPerCommand && s.op.blocked(s.billedKey(m.Name), now) {
+	if !s.limits.Disabled && s.limits.BatchPerCommand && s.op.blocked(s.billedKey(b.user, m.Name), now) {
 		s.audit.command(m.Name)
 		return nil, NoFault, errOperating
 	}
@@ -242,11 +243,11 @@ func (s *Server) admitCommandV2(b *batchV2, key string, now time.Time) (m *Metho
 func (s *Server) commandFigureV2(b *batchV2, method string, cost time.Duration, finish time.Time, perCommand bool) *opFigure {
 	switch {
 	case perCommand:
-		b.opq.add(s.billedKey(method), cost)
-		op, reset := b.opq.figure(s.billedKey(method), finish)
+		b.opq.add(s.billedKey(b.user, method), cost)
+		op, reset := b.opq.figure(s.billedKey(b.user, method), finish)
 		return &opFigure{op, reset}
 	case b.opq != nil:
-		op, reset := b.opq.figure(s.billedKey("batch"), finish)
+		op, reset := b.opq.figure(s.billedKey(b.user, "batch"), finish)
 		return &opFigure{op, reset}
 	}
 	return nil
@@ -256,12 +257,12 @@ func (s *Server) commandFigureV2(b *batchV2, method string, cost time.Duration, 
 var errCutOff = &Error{Status: 504, Code: "CUT_OFF"}
 
 // chargeBatch stores the operating time of a batch that was cut off.
-func (s *Server) chargeBatch(q *opRequest, total time.Duration) {
+func (s *Server) chargeBatch(q *opRequest, user int, total time.Duration) {
 	if q == nil {
 		return
 	}
 	if !s.limits.BatchPerCommand {
-		q.add(s.billedKey("batch"), s.batchBilled(total))
+		q.add(s.billedKey(user, "batch"), s.batchBilled(total))
 	}
 	q.commit(s.clock.Now())
 }
@@ -417,7 +418,7 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 	if params.Len() > maxBatch {
 		return s.errorReply(V3, V3Errorf(400, "VALIDATION_REQUESTVALIDATIONEXCEPTION", "Batch supports at most %d commands", maxBatch))
 	}
-	b := &batchV3{results: php.NewArray(), byAlias: map[string]any{}, cmdFault: NoFault, arrive: arrive, seq: seq}
+	b := &batchV3{results: php.NewArray(), byAlias: map[string]any{}, cmdFault: NoFault, arrive: arrive, seq: seq, user: s.callUser(ctx)}
 	stop, n := params.Len(), -1 // stop: the position of the command that ended the batch
 	for i, v := range params.All() {
 		n++
@@ -433,9 +434,9 @@ func (s *Server) runBatchV3(ctx context.Context, params *php.Array, arrive time.
 	finish := s.clock.Now()
 	var fig *opFigure
 	if q := s.opRequest(arrive); q != nil {
-		q.add(s.billedKey("batch"), s.batchBilled(b.total))
+		q.add(s.billedKey(b.user, "batch"), s.batchBilled(b.total))
 		q.commit(finish)
-		op, reset := q.figure(s.billedKey("batch"), finish)
+		op, reset := q.figure(s.billedKey(b.user, "batch"), finish)
 		fig = &opFigure{op, reset}
 	}
 	var rep reply
@@ -461,6 +462,7 @@ type batchV3 struct {
 	cut      bool   // the portal's 60 s cut-off struck
 	arrive   time.Time
 	seq      int
+	user     int // the webhook's user (operating budgets)
 }
 
 // stepV3 runs command i of a v3 batch and files its result; false ends the
@@ -542,7 +544,7 @@ func (s *Server) admitCommandV3(b *batchV3, cmd *php.Array, key string) (m *Meth
 // callV3 runs a v3 command and waits out its cost; ok is false when the
 // batch's 60 s cut-off struck (b.cut).
 func (s *Server) callV3(ctx context.Context, b *batchV3, m *Method, q *php.Array, key string, fault Fault) (Result, *Error, bool) {
-	c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.cfg.userID, Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key, app: isAppCall(ctx)}
+	c := &Call{Method: m.Name, API: V3, Params: q, UserID: s.callUser(ctx), Now: s.clock.Now().In(s.data.Location), Batched: true, Key: key, app: isAppCall(ctx)}
 	if fault.listFault() {
 		c.fault = fault
 	}
@@ -551,7 +553,7 @@ func (s *Server) callV3(ctx context.Context, b *batchV3, m *Method, q *php.Array
 	if b.total+cost > s.cutoff {
 		s.sleepUntil(ctx, b.arrive.Add(s.cutoff))
 		s.audit.call(c)
-		s.chargeBatch(s.opRequest(b.arrive), b.total+cost)
+		s.chargeBatch(s.opRequest(b.arrive), b.user, b.total+cost)
 		b.cut = true
 		return res, aerr, false
 	}

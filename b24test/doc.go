@@ -41,6 +41,10 @@
 //     credentials 401 INVALID_CREDENTIALS; a missing scope 401
 //     insufficient_scope (WithScopes); v3 paths answer in the v3 error shape.
 //     Any other path is a plain 404, except AuditPath, FailPath and StubPath.
+//   - Webhooks: WithWebhook's (user 1 by default) and any AddWebhook adds,
+//     each its own user with its own secret and operating budgets: a call
+//     acts as its webhook's user (profile, user.current, the author and
+//     modifier fields of what it writes).
 //   - Parameters (v2): the query string merged with a JSON, form or
 //     multipart body, PHP bracket keys nested, JSON keys over query keys; a
 //     malformed JSON body gives no parameters; start, auth and state are

@@ -31,3 +31,36 @@ func Example() {
 	// 50 120 50
 	// 1
 }
+
+// A second webhook on the same portal acts as its own user, with its own
+// secret.
+func ExampleServer_AddWebhook() {
+	s, err := b24test.Start(b24test.WithSeed(b24test.Seed{Users: 10}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+
+	hook, err := b24.FromWebhookURL(s.AddWebhook(7), b24.WithHTTPClient(s.Client()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer hook.Close()
+	resp, err := hook.Call(context.Background(), "crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": "by user 7"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	id, _ := b24.Decode[int](resp)
+	resp, err = s.Hook().Call(context.Background(), "crm.deal.get", map[string]any{"id": id})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	deal, _ := b24.Decode[map[string]any](resp)
+	fmt.Println(hook.UserID(), deal["CREATED_BY_ID"], deal["MODIFY_BY_ID"])
+	// Output:
+	// 7 7 7
+}

@@ -16,7 +16,7 @@ import (
 // a percent-encoding whose '%' is \u0025): the last two are raw JSON, which
 // a JSON decoder turns back into the secret.
 func (s *Server) echoForms(r *http.Request) []string {
-	sec := *s.cfg.secret
+	sec := s.requestSecret(r)
 	path := r.URL.Path
 	with := func(form string) string { return strings.Replace(path, sec, form, 1) }
 	enc := func(format string) string {
@@ -52,7 +52,7 @@ func (s *Server) echoHeader(r *http.Request, h http.Header) http.Header {
 // description) or FaultMovedEcho (302 to a host named after the secret).
 func (s *Server) echoReply(r *http.Request, fault Fault) reply {
 	if fault == FaultMovedEcho {
-		sec := *s.cfg.secret
+		sec := s.requestSecret(r)
 		u, err := url.Parse(s.cfg.movedTo)
 		if err != nil || u.Host == "" {
 			u = &url.URL{Scheme: "https", Host: "moved.b24test.invalid"}

@@ -2,7 +2,6 @@ package b24test
 
 import (
 	"context"
-	"crypto/subtle"
 	"net"
 	"net/http"
 	"strconv"
@@ -161,8 +160,10 @@ func (s *Server) batchBilled(total time.Duration) time.Duration {
 }
 
 // billedKey returns the operating budget a call of method is charged to.
-func (s *Server) billedKey(method string) opKey {
-	return opKey{cred: "apauth:" + strconv.Itoa(s.cfg.userID), method: method}
+// Each webhook has its own budgets (an application's calls are billed to
+// the default webhook user's).
+func (s *Server) billedKey(user int, method string) opKey {
+	return opKey{cred: "apauth:" + strconv.Itoa(user), method: method}
 }
 
 // restCall is one REST request on its way through the portal's pipeline.
@@ -180,6 +181,7 @@ type restCall struct {
 	absurd  AbsurdFigure
 	idem    *idemEntry // the stored answer of an idempotent write
 	idemKey string
+	user    int // the webhook's user (an application's: the default webhook's)
 }
 
 // serveREST runs the portal's pipeline for one request: the bucket, the
@@ -217,10 +219,13 @@ func (s *Server) admit(c *restCall) *reply {
 		if e := s.checkAppToken(tok); e != nil {
 			return ptr(s.errorReply(c.api, e))
 		}
+		c.user = s.cfg.userID
 	} else if !c.rt.webhook {
 		return ptr(s.errorReply(c.api, errNoAuth))
-	} else if c.rt.user != strconv.Itoa(s.cfg.userID) || subtle.ConstantTimeCompare([]byte(c.rt.secret), []byte(*s.cfg.secret)) != 1 {
+	} else if user, ok := s.webhookUser(c.rt); !ok {
 		return ptr(s.errorReply(c.api, errInvalidCredentials))
+	} else {
+		c.user = user
 	}
 	if !s.hasScope(c.m.Scope) {
 		if c.api == V3 {
@@ -280,7 +285,7 @@ func (s *Server) idempotent(c *restCall) *reply {
 		return ptr(s.errorReply(V3, errBadIdempotencyKey))
 	}
 	c.idemKey = key
-	k := idemKey{cred: s.billedKey("").cred, method: c.m.Name, key: key}
+	k := idemKey{cred: s.billedKey(c.user, "").cred, method: c.m.Name, key: key}
 	ent, stored, conflict, err := s.idem.begin(c.r.Context(), k, c.body, c.arrive)
 	switch {
 	case err != nil:
@@ -303,7 +308,7 @@ func (s *Server) idempotent(c *restCall) *reply {
 // command is checked command by command).
 func (s *Server) budget(c *restCall) *reply {
 	perCommand := c.m.Name == "batch" && s.limits.BatchPerCommand
-	if !s.limits.Disabled && !perCommand && s.op.blocked(s.billedKey(c.m.Name), c.arrive) {
+	if !s.limits.Disabled && !perCommand && s.op.blocked(s.billedKey(c.user, c.m.Name), c.arrive) {
 		s.idem.abandon(c.idem)
 		return ptr(s.errorReply(c.api, errOperating))
 	}
@@ -315,6 +320,7 @@ func (s *Server) budget(c *restCall) *reply {
 // commands refused the whole request.
 func (s *Server) call(c *restCall) (rep reply, early bool) {
 	ctx := c.r.Context()
+	ctx = context.WithValue(ctx, hookUserKey{}, c.user)
 	if !c.rt.webhook {
 		ctx = context.WithValue(ctx, appCallKey{}, true)
 	}
@@ -383,7 +389,7 @@ func (s *Server) hasScope(scope string) bool {
 
 // runSingle runs one non-batch call.
 func (s *Server) runSingle(ctx context.Context, m *Method, api APIVersions, params *php.Array, start int, arrive time.Time, fault Fault) reply {
-	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.cfg.userID, Now: arrive.In(s.data.Location), app: isAppCall(ctx)}
+	c := &Call{Method: m.Name, API: api, Params: params, Start: start, UserID: s.callUser(ctx), Now: arrive.In(s.data.Location), app: isAppCall(ctx)}
 	if fault.listFault() {
 		c.fault = fault
 	}
@@ -395,7 +401,7 @@ func (s *Server) runSingle(ctx context.Context, m *Method, api APIVersions, para
 		s.sleepUntil(ctx, arrive.Add(s.cutoff))
 		s.audit.call(c)
 		q := s.opRequest(arrive)
-		q.add(s.billedKey(m.Name), cost)
+		q.add(s.billedKey(c.UserID, m.Name), cost)
 		q.commit(s.clock.Now())
 		return gatewayTimeout()
 	}
@@ -404,9 +410,9 @@ func (s *Server) runSingle(ctx context.Context, m *Method, api APIVersions, para
 	s.audit.call(c)
 	var fig *opFigure
 	if q := s.opRequest(arrive); q != nil {
-		q.add(s.billedKey(m.Name), cost)
+		q.add(s.billedKey(c.UserID, m.Name), cost)
 		q.commit(finish)
-		op, reset := q.figure(s.billedKey(m.Name), finish)
+		op, reset := q.figure(s.billedKey(c.UserID, m.Name), finish)
 		fig = &opFigure{op, reset}
 	}
 	if aerr != nil {

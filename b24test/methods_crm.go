@@ -503,7 +503,7 @@ func (h *legacyCRM) add(c *Call) (Result, *Error) {
 	if e != nil {
 		return Result{}, e
 	}
-	id, err := h.st.Add(h.e, append(inputs(h.sc, a), h.userInputs(a)...))
+	id, err := h.st.AddBy(h.e, append(inputs(h.sc, a), h.userInputs(a)...), c.UserID)
 	if err != nil {
 		return Result{}, legacyErr(err.Error())
 	}

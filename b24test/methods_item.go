@@ -262,7 +262,7 @@ func (h *crmItem) add(c *Call) (Result, *Error) {
 	if err != nil {
 		return Result{}, err
 	}
-	id, aerr := h.st.Add(e, inputs(sc, a))
+	id, aerr := h.st.AddBy(e, inputs(sc, a), c.UserID)
 	if aerr != nil {
 		return Result{}, itemErr("ERROR_CORE", aerr.Error())
 	}

@@ -324,7 +324,7 @@ func (h *tasks) add(c *Call) (Result, *Error) {
 	if !hasText(in, "TITLE") {
 		return Result{}, taskErr("Task title is not specified")
 	}
-	id, err := h.st.Add(store.Task, in)
+	id, err := h.st.AddBy(store.Task, in, c.UserID)
 	if err != nil {
 		return Result{}, taskErr(err.Error())
 	}
@@ -348,7 +348,7 @@ func (h *tasks) update(c *Call) (Result, *Error) {
 	if e != nil {
 		return Result{}, e
 	}
-	if id <= 0 || h.st.Update(store.Task, id, inputs(h.sc, a)) != nil {
+	if id <= 0 || h.st.UpdateBy(store.Task, id, inputs(h.sc, a), c.UserID) != nil {
 		return Result{}, taskErr("Task not found or not accessible")
 	}
 	c.Wrote("task", int(id))
@@ -931,7 +931,7 @@ func (h *tasks) add3(c *Call) (Result, *Error) {
 	if !hasText(in, "TITLE") {
 		return Result{}, validationErr("title", "Required field `title` is not specified")
 	}
-	id, err := h.st.Add(store.Task, in)
+	id, err := h.st.AddBy(store.Task, in, c.UserID)
 	if err != nil {
 		return Result{}, v3Err("VALIDATION_REQUESTVALIDATIONEXCEPTION", "%v", err)
 	}
@@ -956,7 +956,7 @@ func (h *tasks) update3(c *Call) (Result, *Error) {
 	if e != nil {
 		return Result{}, e
 	}
-	if h.st.Update(store.Task, id, in) != nil {
+	if h.st.UpdateBy(store.Task, id, in, c.UserID) != nil {
 		return Result{}, notFound3(id)
 	}
 	c.Wrote("task", int(id))

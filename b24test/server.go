@@ -291,6 +291,7 @@ type Server struct {
 	idem    *idemStore
 	scopes  map[string]bool
 	apps    atomic.Pointer[oauthApps] // oauth.go; behind a pointer: printing a Server shows no token
+	hooks   webhooks                  // webhooks.go: AddWebhook's
 
 	srv     *http.Server
 	ln      net.Listener

@@ -111,7 +111,7 @@ func (s *Server) systemFamily(d *Data) []Method {
 		{Name: "method.get", API: V2, Handler: h.methodGet},
 		{Name: "user.current", API: V2, Scope: "user", Handler: func(c *Call) (Result, *Error) {
 			c.Returned(1)
-			return Value(h.owner.record(h.loc)), nil
+			return Value(h.userOf(c.UserID).record(h.loc)), nil
 		}},
 		{Name: "user.get", API: V2, Scope: "user", Handler: h.userGet},
 		{Name: "user.fields", API: V2, Scope: "user", Handler: userFields},
@@ -130,13 +130,23 @@ type system struct {
 	loc   *time.Location
 }
 
+// userOf returns the seeded user id, else the default webhook's owner
+// (seeded users are numbered from 1).
+func (h *system) userOf(id int) user {
+	if id >= 1 && id <= len(h.users) {
+		return h.users[id-1]
+	}
+	return h.owner
+}
+
 func (h *system) profile(c *Call) (Result, *Error) {
+	u := h.userOf(c.UserID)
 	a := php.NewArray()
-	a.Set("ID", strconv.Itoa(h.owner.id))
-	a.Set("ADMIN", h.owner.admin)
-	a.Set("NAME", h.owner.name)
-	a.Set("LAST_NAME", h.owner.lastName)
-	a.Set("PERSONAL_GENDER", h.owner.gender)
+	a.Set("ID", strconv.Itoa(u.id))
+	a.Set("ADMIN", u.admin)
+	a.Set("NAME", u.name)
+	a.Set("LAST_NAME", u.lastName)
+	a.Set("PERSONAL_GENDER", u.gender)
 	a.Set("TIME_ZONE", "")
 	c.Returned(1)
 	return Value(a), nil

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/b24go/b24"
 	"github.com/b24go/b24/b24test"
@@ -83,5 +84,36 @@ func TestDatabaseRefusesOtherCredential(t *testing.T) {
 		refused(db, hook, "user 1 (application app.a), not")
 		appB := appHook(t, s, "app.b")
 		refused(db, appB, "(application app.a), not "+hookOf(s).Portal()+" as user 1 (application app.b)")
+	})
+}
+
+// TestOtherWebhookUserRefused: a database synced through user 1's webhook
+// is refused through user 7's webhook on the same portal (same host: only
+// the user differs), naming both, and nothing is read; user 1 syncs it
+// again after.
+func TestOtherWebhookUserRefused(t *testing.T) {
+	drivers(t, func(t *testing.T, url string) {
+		s := fake(t, 20)
+		one := hookOf(s)
+		seven, err := b24.FromWebhookURL(s.AddWebhook(7), b24.WithHTTPClient(s.Client()), b24.WithTimeout(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { seven.Close() })
+		if seven.Portal() != one.Portal() {
+			t.Fatalf("portals %s and %s: want one portal", seven.Portal(), one.Portal())
+		}
+		db := openDB(t, url)
+		mustSync(t, db, one, Options{Entity: "crm.deal"})
+		before := s.Audit().ByMethod["crm.deal.list"][200]
+		_, err = db.Sync(context.Background(), seven, Options{Entity: "crm.deal"})
+		want := "as user 1 (webhook), not " + one.Portal() + " as user 7 (webhook)"
+		if !errors.Is(err, ErrOtherPortal) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v, want ErrOtherPortal naming %q", err, want)
+		}
+		if after := s.Audit().ByMethod["crm.deal.list"][200]; after != before {
+			t.Errorf("the refused run listed deals: %d lists, %d before", after, before)
+		}
+		mustSync(t, db, one, Options{Entity: "crm.deal"})
 	})
 }

@@ -216,8 +216,13 @@ var addDefaults = map[Entity]map[string]string{
 		"SITE_ID": "s1", "DURATION_TYPE": "days", "DESCRIPTION_IN_BBCODE": "Y", "ALLOW_CHANGE_DEADLINE": "N"},
 }
 
-// Add creates a record and returns its id. Unknown and read-only fields are ignored.
-func (s *Store) Add(e Entity, in []Input) (int64, error) {
+// Add creates a record by user 1 and returns its id. Unknown and read-only fields are ignored.
+func (s *Store) Add(e Entity, in []Input) (int64, error) { return s.AddBy(e, in, 1) }
+
+// AddBy is Add by a user (positive): the author, modifier and default
+// responsible fields (CREATED_BY_ID, MODIFY_BY_ID, ASSIGNED_BY_ID, a task's
+// CREATED_BY, CHANGED_BY, RESPONSIBLE_ID, ...) name user.
+func (s *Store) AddBy(e Entity, in []Input, user int) (int64, error) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,7 +252,7 @@ func (s *Store) Add(e Entity, in []Input) (int64, error) {
 		s.set(r, n, nowS)
 	}
 	for _, n := range []string{"ASSIGNED_BY_ID", "CREATED_BY_ID", "MODIFY_BY_ID", "MOVED_BY_ID", "LAST_ACTIVITY_BY", "CREATED_BY", "CHANGED_BY", "RESPONSIBLE_ID"} {
-		s.set(r, n, Str("1"))
+		s.set(r, n, Str(itoa(int64(max(user, 1)))))
 	}
 	if e == Task {
 		g := s.gen(e, id)
@@ -271,8 +276,8 @@ func (s *Store) set(r *Record, name string, v Value) {
 // Update changes the given fields of a record. Unknown and read-only fields are ignored.
 func (s *Store) Update(e Entity, id int64, in []Input) error { return s.UpdateBy(e, id, in, 0) }
 
-// UpdateBy is Update by a user: MODIFY_BY_ID (updatedBy) becomes user
-// when it is positive.
+// UpdateBy is Update by a user: MODIFY_BY_ID (updatedBy) and a task's
+// CHANGED_BY become user when it is positive.
 func (s *Store) UpdateBy(e Entity, id int64, in []Input, user int) error {
 	now := s.now()
 	s.mu.Lock()
@@ -293,6 +298,7 @@ func (s *Store) UpdateBy(e Entity, id int64, in []Input, user int) error {
 	s.set(r, "CHANGED_DATE", nowS)
 	if user > 0 {
 		s.set(r, "MODIFY_BY_ID", Str(itoa(int64(user))))
+		s.set(r, "CHANGED_BY", Str(itoa(int64(user))))
 	}
 	return nil
 }
