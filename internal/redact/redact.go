@@ -22,10 +22,18 @@ const Mask = "****"
 // Find returns the first echo of sec in b at or after from, or -1.
 // It skips whole JSON escapes it does not match, so that a replacement
 // never starts inside one.
+//
+// The bytes an echo can start with are searched for (bytes.IndexByte);
+// when they are frequent in b (a digit in a list of numbers), each costs
+// a search and a check, and Find goes on with findDense instead.
 func Find(b []byte, sec string, from int) (start, end int) {
 	first := [4]byte{lowerASCII(sec[0]), upperASCII(sec[0]), '%', '\\'}
 	next := [4]int{-2, -2, -2, -2} // next position of each byte of first; -1: none left, -2: not searched
+	begin, checked := from, 0
 	for from < len(b) {
+		if checked++; checked > 16+(from-begin)/32 {
+			return findDense(b, sec, from)
+		}
 		i := -1
 		for k, c := range first {
 			if next[k] == -2 || next[k] >= 0 && next[k] < from {
@@ -47,6 +55,33 @@ func Find(b []byte, sec string, from int) (start, end int) {
 		from = i + 1
 		if b[i] == '\\' {
 			from = i + escapeLen(b, i)
+		}
+	}
+	return -1, -1
+}
+
+// findDense is Find by one pass over b that checks a position only when
+// its byte can start an echo and, for the secret's first character, the
+// next byte can go on with it (a byte table each): the same echoes and
+// the same escapes skipped as Find (FuzzFind), at a cost per byte rather
+// than per candidate.
+func findDense(b []byte, sec string, from int) (start, end int) {
+	var cand, second [256]bool // cand: the bytes an echo starts with
+	cand[lowerASCII(sec[0])], cand[upperASCII(sec[0])], cand['%'], cand['\\'] = true, true, true, true
+	one := len(sec) == 1 // any byte, or none, may follow a one-character echo
+	if !one {
+		second[lowerASCII(sec[1])], second[upperASCII(sec[1])], second['%'], second['\\'] = true, true, true, true
+	}
+	for i := from; i < len(b); i++ {
+		c := b[i]
+		if !cand[c] || c != '%' && c != '\\' && !one && (i+1 == len(b) || !second[b[i+1]]) {
+			continue
+		}
+		if e := matchSecret(b, i, sec); e > 0 {
+			return i, e
+		}
+		if c == '\\' {
+			i += escapeLen(b, i) - 1
 		}
 	}
 	return -1, -1
