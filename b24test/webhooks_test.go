@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/b24go/b24"
 )
@@ -94,4 +95,33 @@ func TestAddWebhook(t *testing.T) {
 	if len(tasks.Tasks) == 0 || tasks.Tasks[0]["createdBy"] != "7" || tasks.Tasks[0]["responsibleId"] != "7" {
 		t.Errorf("the task added through user 7's webhook: %v", tasks.Tasks[:min(1, len(tasks.Tasks))])
 	}
+}
+
+// TestAddWebhookOwnBudget: each webhook has its own operating budget, for
+// calls and for a batch's commands billed per command: user 1's exhausted
+// budget refuses user 1 and leaves user 7 answered.
+func TestAddWebhookOwnBudget(t *testing.T) {
+	lat := WithLatency(Latency{RowCounted: time.Microsecond})
+	lim := WithLimits(Limits{OperatingLimit: 1500 * time.Millisecond, OperatingBan: 30 * time.Second, BatchPerCommand: true})
+	bubble(t, func(t *testing.T, s *Server) {
+		seven := s.AddWebhook(7)
+		for i := 1; i <= 2; i++ { // the second crosses 1.5 s and runs
+			if r := v2(t, s, "test.heavy", ""); r.status != 200 {
+				t.Fatalf("user 1, call %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		if r := v2(t, s, "test.heavy", ""); r.status != 429 {
+			t.Fatalf("user 1 past its budget: %d %s", r.status, r.raw)
+		}
+		if r := do(t, s, "GET", seven+"test.heavy", "", ""); r.status != 200 {
+			t.Fatalf("user 7 after user 1's budget ran out: %d %s", r.status, r.raw)
+		}
+		r := do(t, s, "POST", seven+"batch", "application/json", `{"cmd":{"a":"test.heavy"}}`)
+		if r.status != 200 || strings.Contains(string(r.raw), "OPERATION_TIME_LIMIT") {
+			t.Fatalf("user 7's batch: %d %s", r.status, r.raw)
+		}
+		if r := do(t, s, "GET", seven+"test.heavy", "", ""); r.status != 429 {
+			t.Fatalf("user 7 past its own budget: %d %s", r.status, r.raw)
+		}
+	}, lat, lim)
 }
