@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/b24go/b24/internal/batchwire"
+	"github.com/b24go/b24/internal/php"
 	"github.com/b24go/b24/internal/wait"
 )
 
@@ -36,6 +37,36 @@ func chainRef(fam family, i int) string {
 	return batchwire.Ref("result", chainName(i), []any{v2PageSize - 1, fam.idKey})
 }
 
+// chainPlaceholder stands for the reference to the page before in the
+// query template of a chain's pages.
+const chainPlaceholder = "b24chainRef7f3c9e1d5a"
+
+// chainCommands are the k chained pages of sh: the first after sh's
+// cursor, each next after the last id of the page before. The pages after
+// the first differ only in that reference: their query string is encoded
+// once (php.Template) and each page's is the template with its reference
+// (php.Prepared, whose JSON is still the parameters'), not encoded again.
+func chainCommands[T any](w *walk[T], sh *shard[T], k int) []Command {
+	cmds := make([]Command, k)
+	var tmpl php.Template
+	ok := false
+	if k > 1 && !w.q.v3 {
+		tmpl, ok = php.NewTemplate(w.q.pageParams(chainPlaceholder, true, sh.end, sh.hasEnd, v2PageSize, false), chainPlaceholder)
+	}
+	for i := range cmds {
+		var after any = sh.after
+		if i > 0 {
+			after = chainRef(w.q.fam, i-1)
+		}
+		var params any = w.q.pageParams(after, sh.hasAfter || i > 0, sh.end, sh.hasEnd, v2PageSize, false)
+		if i > 0 && ok {
+			params = php.Prepared{V: params, Query: tmpl.With(after.(string))}
+		}
+		cmds[i] = Command{Name: chainName(i), Method: w.method, Params: params}
+	}
+	return cmds
+}
+
 // stepChain reads up to n pages of sh in one chained batch.
 func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*chunk[T], error) {
 	n = min(max(n, 1), chainLen)
@@ -45,16 +76,7 @@ func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*ch
 		if k < n {
 			w.budgetBound.Store(true)
 		}
-		cmds := make([]Command, k)
-		for i := range cmds {
-			var after any = sh.after
-			if i > 0 {
-				after = chainRef(w.q.fam, i-1)
-			}
-			cmds[i] = Command{Name: chainName(i), Method: w.method,
-				Params: w.q.pageParams(after, sh.hasAfter || i > 0, sh.end, sh.hasEnd, v2PageSize, false)}
-		}
-		res, err := w.batch(ctx, cmds)
+		res, err := w.batch(ctx, chainCommands(w, sh, k))
 		if err != nil {
 			return nil, err
 		}

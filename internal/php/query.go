@@ -279,7 +279,8 @@ func descend(table *Array, index string, hasIndex bool) *Array {
 // order of the JSON text is kept), or any value encoding/json can marshal (it
 // is marshalled and decoded with DecodeJSON, so a struct keeps its field
 // order and a time.Time becomes its RFC 3339 JSON text). nil encodes to "".
-// The top level must be an array, map, slice or struct.
+// The top level must be an array, map, slice or struct. A Prepared value
+// is its Query.
 //
 // Rules:
 //
@@ -304,8 +305,11 @@ func descend(table *Array, index string, hasIndex bool) *Array {
 // or contains "]". Trees deeper than MaxNestingLevel are refused with
 // ErrNestingLevel.
 func Encode(v any) (string, error) {
-	if v == nil {
+	switch p := v.(type) {
+	case nil:
 		return "", nil
+	case Prepared:
+		return p.Query, nil
 	}
 	t, err := normalize(v)
 	if err != nil {
