@@ -130,13 +130,17 @@ type system struct {
 	loc   *time.Location
 }
 
-// userOf returns the seeded user id, else the default webhook's owner
-// (seeded users are numbered from 1).
+// userOf returns the seeded user id (numbered from 1), else the default
+// webhook's owner under that id.
 func (h *system) userOf(id int) user {
 	if id >= 1 && id <= len(h.users) {
 		return h.users[id-1]
 	}
-	return h.owner
+	u := h.owner
+	if id >= 1 {
+		u.id = id
+	}
+	return u
 }
 
 func (h *system) profile(c *Call) (Result, *Error) {

@@ -56,6 +56,7 @@ type fakeFlags struct {
 	seed                                            int64
 	deals, leads, contacts, companies, tasks, users int
 	userID, burst                                   int
+	moreUsers                                       []int // --more-webhooks
 	drain, weight, scale                            float64
 	opLimit, opWindow, opBan, clockOff              time.Duration
 	latSpread                                       float64
@@ -76,6 +77,7 @@ func registerFake(fs *pflag.FlagSet) *fakeFlags {
 	fs.IntVar(&f.users, "users", 0, "number of seeded users (default 5)")
 	fs.IntVar(&f.userID, "user", 1, "the webhook's user id")
 	fs.StringVar(&f.secret, "secret", "", "the webhook's secret (default: random)")
+	fs.IntSliceVar(&f.moreUsers, "more-webhooks", nil, "user ids `U,...` of more webhooks on the portal, each acting as its user with a random secret")
 	fs.StringVar(&f.plan, "plan", "standard", "plan whose limits apply: standard or enterprise")
 	fs.IntVar(&f.burst, "burst", 0, "request bucket size `X` (default: the plan's)")
 	fs.Float64Var(&f.drain, "drain", 0, "requests drained a second `Y` (default: the plan's)")
@@ -171,6 +173,11 @@ func (f *fakeFlags) options() ([]b24test.Option, error) {
 	} else if f.userID != 1 {
 		opts = append(opts, b24test.WithWebhook(f.userID, randomSecret()))
 	}
+	for _, u := range f.moreUsers {
+		if u < 1 || u == f.userID {
+			return nil, usagef("--more-webhooks: %d is not a positive user id other than --user's", u)
+		}
+	}
 	o, err := f.outbound.option()
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -197,6 +204,9 @@ func runFake(ctx context.Context, c *cli, f *fakeFlags, opts []b24test.Option) i
 		return c.fail(ctx, fmt.Errorf("writing the certificate: %w", err))
 	}
 	printFake(c.stdout, s, path)
+	for _, u := range f.moreUsers {
+		fmt.Fprintf(c.stdout, "%-13s%s\n", fmt.Sprintf("webhook %d:", u), s.AddWebhook(u))
+	}
 	f.outbound.print(c.stdout, s)
 	fmt.Fprintf(c.stdout, "serving until interrupted (SSL_CERT_FILE=%s or NODE_EXTRA_CA_CERTS=%s)\n", path, path)
 	<-ctx.Done()

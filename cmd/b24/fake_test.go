@@ -219,3 +219,44 @@ func TestFakeWeightAndBan(t *testing.T) {
 		t.Errorf("limits line %q, want %q in it", f.info["limits"], want)
 	}
 }
+
+// TestFakeMoreWebhooks: --more-webhooks prints a webhook per user, each
+// acting as its user (profile) with a secret of its own; a user id that is
+// not positive or is --user's is refused.
+func TestFakeMoreWebhooks(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := serveFake(t, ctx, "--more-webhooks", "7,9", "--users", "10", "--no-limits")
+	for _, u := range []string{"1", "7", "9"} {
+		url := f.info["webhook"]
+		if u != "1" {
+			url = f.info["webhook "+u]
+		}
+		if !strings.Contains(url, "/rest/"+u+"/") {
+			t.Fatalf("user %s's webhook %q", u, url)
+		}
+		resp, err := f.client.Get(url + "profile")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Result struct {
+				ID string `json:"ID"`
+			} `json:"result"`
+		}
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if p.Result.ID != u {
+			t.Errorf("profile through user %s's webhook: ID %q", u, p.Result.ID)
+		}
+	}
+	if f.info["webhook 7"] == f.info["webhook 9"] {
+		t.Error("two users, one webhook")
+	}
+	for _, bad := range []string{"1", "0", "x"} {
+		var out, errb strings.Builder
+		if code := run(ctx, []string{"fake", "--more-webhooks", bad}, strings.NewReader(""), &out, &errb, nil); code != exitUsage {
+			t.Errorf("--more-webhooks %s: exit %d, %s", bad, code, errb.String())
+		}
+	}
+}
