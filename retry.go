@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -190,10 +191,30 @@ func (c *retryingCall) outcome(res attemptResult) limit.Outcome {
 		o.RefusedMethod = c.limitReq.Methods[0]
 	}
 	if res.resp != nil {
+		o.Processing = portalTime(res.resp.Time)
 		share := func(m opbudget.Mode) { c.h.shareBilling(context.Background(), m) } // the limiter bounds its round trips
 		o.Reports = c.h.billing.reports(res.resp, c.limitReq.Methods, c.v, c.method, c.body, c.params.Operating.BatchBilling, share)
 	}
 	return o
+}
+
+// portalTime returns a lower bound of the portal's own time for a request,
+// from its arrival to its answer (the limiter dates the arrival by it):
+// finish − start, less the second a whole-second start (current portals
+// truncate it) may hide, and at least processing. 0 when unknown or absurd;
+// the limiter caps it at the request's wall time.
+func portalTime(t *Timing) time.Duration {
+	if t == nil {
+		return 0
+	}
+	p := t.Finish - t.Start
+	if t.Start == math.Trunc(t.Start) {
+		p--
+	}
+	if p = max(p, t.Processing); !(p > 0) { // NaN too
+		return 0
+	}
+	return time.Duration(min(p, 1e6) * float64(time.Second))
 }
 
 // decide returns how long to wait before the next attempt after a failed

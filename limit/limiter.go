@@ -133,6 +133,11 @@ type Outcome struct {
 	// Elapsed is the request's wall time, from sending to the answer: the
 	// in-memory limiter dates the request's start (its slot) with it.
 	Elapsed time.Duration
+	// Processing is the portal's own time for the request (its time block's
+	// finish − start); 0 when unknown. The in-memory limiter dates the
+	// request's arrival at the portal by the answer less this (at most
+	// Elapsed), for its bound on the portal's request bucket.
+	Processing time.Duration
 }
 
 // OperatingReport is one method's operating figure from a response's time block.

@@ -100,6 +100,14 @@ type bucket struct {
 	refusals               []time.Time
 	accepted               int
 	reductions, recoveries int64
+
+	// The bound on the portal's own level (arrival.go): level at levelAt
+	// from the answered requests, the requests in flight, and a channel
+	// closed when one of them is settled.
+	level   float64
+	levelAt time.Time
+	flying  int
+	landed  chan struct{}
 }
 
 // setLimits puts burst and drain in force and forgets the history.
@@ -180,7 +188,7 @@ func (l *localLimiter) pruneBuckets(now time.Time) {
 	for portal, b := range l.buckets {
 		if b.refs == 0 && !now.Before(b.notBefore) &&
 			b.burst == float64(rl.Burst) && b.drain == rl.Drain &&
-			b.lim.TokensAt(now) >= float64(b.lim.Burst()) &&
+			b.lim.TokensAt(now) >= float64(b.lim.Burst()) && b.portalLevel(now) == 0 &&
 			b.refusalsWithin(now, rl.RefusalWindow) == 0 {
 			delete(l.buckets, portal)
 		}
@@ -256,20 +264,23 @@ func (l *localLimiter) takeToken(ctx context.Context, portal string) (*bucket, b
 	if !r.OK() {
 		return fail(waited, fmt.Errorf("limit: burst too small"))
 	}
-	d := r.Delay()
-	if d == 0 {
-		return b, waited, gen, nil
+	if d := r.Delay(); d > 0 {
+		waited = true
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+			r.Cancel()
+			<-ctx.Done() // the wait cannot finish in time; end with the context's own error
+			return fail(true, ctx.Err())
+		}
+		if err := sleepCtx(ctx, d); err != nil {
+			r.Cancel()
+			return fail(true, err)
+		}
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-		r.Cancel()
-		<-ctx.Done() // the wait cannot finish in time; end with the context's own error
-		return fail(true, ctx.Err())
-	}
-	if err := sleepCtx(ctx, d); err != nil {
-		r.Cancel()
+	w, err := l.waitArrivals(ctx, b)
+	if err != nil {
 		return fail(true, err)
 	}
-	return b, true, gen, nil
+	return b, waited || w, gen, nil
 }
 
 // settle learns from the outcome of a request b admitted under generation
@@ -281,6 +292,7 @@ func (l *localLimiter) settle(b *bucket, gen uint64, o Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b.refs--
+	b.landedLocked(time.Now(), o)
 	switch {
 	case o.Refused == RefusedRate:
 		l.refusedRateLocked(b, gen)
