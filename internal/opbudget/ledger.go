@@ -30,6 +30,11 @@ type entry struct {
 	finish time.Time // the portal time the answer's figure was taken (own), or seen (others)
 	cost   time.Duration
 	lump   bool // others' spend found by the first answer: when it was spent is unknown
+	// early is 1 + how many slots before slot the portal may have stored an
+	// own entry in (its request's earliest start); 0: unknown. Until that
+	// slot expires the time surely counts at the portal once stored (see
+	// surelyLive).
+	early int64
 }
 
 // Ledger is one budget's record. The zero value is not usable: see New.

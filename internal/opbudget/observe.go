@@ -66,7 +66,8 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		// The figure is below what the request usually costs: time the
 		// portal let expire that the ledger dates a slot later (taken as a
 		// cheap request, it would leave that time on record to free a
-		// second time when its own slot expires).
+		// second time when its own slot expires). Own time that surely
+		// still counts stays (shrink).
 		back += l.shrink(m*units-r-back, a.Finish)
 	}
 	own, extra := l.cost.attribute(r+back, units)
@@ -74,7 +75,7 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		own, extra = a.MaxCost, extra+own-a.MaxCost
 	}
 	if own > l.p.Floor {
-		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
+		l.own = append(l.own, l.ownEntry(a, own))
 		l.reclaim(max(own-back, 0), a.Finish)
 	}
 	if extra > 0 {
@@ -104,11 +105,29 @@ func (l *Ledger) below(a Answer, d, units time.Duration) time.Duration {
 	}
 	l.shrink(d+own, a.Finish)
 	if own > l.p.Floor {
-		l.own = append(l.own, entry{slot: l.Slot(a.Start), finish: a.Finish, cost: own})
+		l.own = append(l.own, l.ownEntry(a, own))
 	}
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
+}
+
+// ownEntry is the record of a's own cost c: in the slot of its latest
+// start, and from the slot of its earliest (its finish less its wall time).
+func (l *Ledger) ownEntry(a Answer, c time.Duration) entry {
+	e := entry{slot: l.Slot(a.Start), finish: a.Finish, cost: c}
+	if a.MaxCost > 0 {
+		e.early = max(e.slot-l.Slot(a.Finish.Add(-a.MaxCost)), 0) + 1
+	}
+	return e
+}
+
+// surelyLive reports whether own entry e still counts at the portal at now
+// once stored: its earliest slot has not expired. A figure without it was
+// taken before its store (an earlier request's time stored after a later
+// one's figure), not after its expiry, so shrink leaves it.
+func (l *Ledger) surelyLive(e entry, now time.Time) bool {
+	return e.early > 0 && now.Before(l.Expiry(e.slot-e.early+1))
 }
 
 // takeBack returns others' spend taken off the record for a's own cost,
@@ -154,7 +173,10 @@ func (l *Ledger) reclaim(c time.Duration, finish time.Time) {
 // shrink takes d off the record, oldest slot first (others' spend first
 // within a slot): the portal holds less than the ledger thought because it
 // let time expire that the ledger dated in a later slot, so what is left
-// must be the newest, which frees last. (Taking others' newer spend first
+// must be the newest, which frees last. Own time that surely still counts
+// (surelyLive) is not taken: a figure without it was read before its store,
+// and taken off it would free time the portal still holds (issue 16).
+// Others' spend, whose dating is a guess, is always taken. (Taking others' newer spend first
 // kept the expired time on record in an old slot, and that slot's expiry
 // then freed more than the portal did.)
 func (l *Ledger) shrink(d time.Duration, now time.Time) time.Duration {
@@ -165,7 +187,7 @@ func (l *Ledger) shrink(d time.Duration, now time.Time) time.Duration {
 	var refs []ref
 	for _, es := range []*[]entry{&l.others, &l.own} {
 		for i, e := range *es {
-			if now.Before(l.Expiry(e.slot)) {
+			if now.Before(l.Expiry(e.slot)) && !l.surelyLive(e, now) {
 				refs = append(refs, ref{es, i})
 			}
 		}

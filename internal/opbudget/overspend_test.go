@@ -10,12 +10,25 @@ import (
 // divide L, answers that finish together, stores and answers out of the
 // order of the finishes: the portal's stored time plus the calls in flight
 // never passes L at any admit. (With costs varying, a call dearer than its
-// reservation could; the log-normal cases' seeds do not draw one.)
+// reservation could: the log-normal case has a margin of 1 s.)
 func TestNeverOverspend(t *testing.T) {
 	cases := []simCase{
 		{name: "12 in flight, 2.002 s", costs: repeat(2002*time.Millisecond, 150), concurrency: 12, strict: true},
 		{name: "12 in flight, 2.002 s, reversed", costs: repeat(2002*time.Millisecond, 150), concurrency: 12, strict: true, reverse: true},
-		{name: "12 in flight, log-normal", costs: logNormal(150, 2*sec, 0.3), concurrency: 12, strict: true},
+		// A margin for the calls dearer than their reservations (σ 0.3: a
+		// call of 3.4 s beside one reserved at 2.2 s without one).
+		{name: "12 in flight, log-normal", costs: logNormal(150, 2*sec, 0.3), concurrency: 12, strict: true, margin: sec},
+		// A store that lags its finish: an answer that finished later can
+		// carry a figure without the time of one that finished earlier
+		// (issue 16: redislimit let one call over L in about 1 of 30 runs).
+		// (pairs with costs of 2.002 s still pass L: the second of each
+		// pair learns a cost below what calls cost; docs/limits.md.)
+		{name: "12 in flight, log-normal, stores out of order", costs: logNormal(150, 2*sec, 0.3),
+			concurrency: 12, strict: true, skew: pairs},
+		{name: "12 in flight, 2.002 s, stores late", costs: repeat(2002*time.Millisecond, 150),
+			concurrency: 12, strict: true, skew: randomSkew(1, 300*time.Millisecond, 0, 300*time.Millisecond)},
+		{name: "12 in flight, 2.002 s, dated at the finish, stores late", costs: repeat(2002*time.Millisecond, 150),
+			concurrency: 12, strict: true, atFinish: true, skew: randomSkew(2, 300*time.Millisecond, 0, 300*time.Millisecond)},
 		// A figure read well after the store: an answer that finished
 		// earlier can carry the time of one that finished later.
 		{name: "12 in flight, 2.002 s, figures late", costs: repeat(2002*time.Millisecond, 150),
@@ -38,6 +51,16 @@ func TestNeverOverspend(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pairs skews requests in pairs: the second starts 1 ms after the first
+// and stores at once, but answers 1 s later; the first stores 0.5 s after
+// its finish, after the second, and answers at once.
+func pairs(i int) skewed {
+	if i%2 == 0 {
+		return skewed{store: 500 * time.Millisecond}
+	}
+	return skewed{start: time.Millisecond, answer: time.Second}
 }
 
 // randomSkew skews each request at random (seeded): its start by up to
@@ -105,6 +128,32 @@ func TestAnswerTimes(t *testing.T) {
 	}
 }
 
+// TestFigureWithoutEarlierStore: request A finished at 102 s, B at 102.001 s;
+// the portal stored B, read B's figure (2 s: without A), then stored A and
+// read A's (4 s: both). A's answer is read first, so A's residual holds
+// B's time. B's figure below the record is no expiry (A started at 99.9 s
+// at the earliest: its time counts until 156 s): the record keeps at least
+// the portal's 4 s. Before, the record fell to B's figure, 2 s, and one
+// call more fitted than the portal had room for. A figure without an entry
+// whose earliest slot has expired still takes it off (the portal dated it
+// earlier than the ledger).
+func TestFigureWithoutEarlierStore(t *testing.T) {
+	l := learned(2 * sec)
+	l.Observe(Answer{Start: at(102), Finish: at(102), Operating: 4 * sec, MaxCost: 2100 * time.Millisecond})
+	l.Observe(Answer{Start: at(102.001), Finish: at(102.001), Operating: 2 * sec, MaxCost: 2100 * time.Millisecond})
+	if got := l.Recorded(at(103)); got < 4*sec {
+		t.Fatalf("recorded %v after the figures 4 s and 2 s, want at least the portal's 4 s (own %v, others %v)", got, l.own, l.others)
+	}
+
+	l = learned(2 * sec)
+	// Dated in slot 1 (its finish, 6.5 s), started at 5.5 s at the earliest (slot 0, expiring at 60 s).
+	l.Observe(Answer{Start: at(6.5), Finish: at(6.5), Operating: 2 * sec, MaxCost: sec})
+	l.Observe(Answer{Start: at(61), Finish: at(61), Operating: 2 * sec, MaxCost: sec}) // without it: the portal let it expire
+	if got := l.Recorded(at(61.5)); got != 2*sec {
+		t.Fatalf("recorded %v, want the figure's 2 s: the first request's time may have expired at 60 s (own %v)", got, l.own)
+	}
+}
+
 // TestFigureWithLaterStore: request A finished at 102 s, B at 102.5 s; the
 // portal stored B before it read A's figure, so A's (4 s) holds both, and
 // A's residual beyond its wall time (2.1 s) was taken for others' spend.
@@ -119,8 +168,8 @@ func TestFigureWithLaterStore(t *testing.T) {
 		t.Fatalf("others %v: want A's residual beyond its wall time", l.others)
 	}
 	got := l.Observe(Answer{Start: at(102.5), Finish: at(102.5), Operating: 4 * sec, MaxCost: 2100 * time.Millisecond})
-	if got < 1900*time.Millisecond || len(l.others) != 0 || l.Recorded(at(103)) != 4*sec {
-		t.Fatalf("B's cost %v, others %v, recorded %v; want at least 1.9 s taken back from others, 4 s recorded", got, l.others, l.Recorded(at(103)))
+	if rec := l.Recorded(at(103)); got < 1900*time.Millisecond || len(l.others) != 0 || rec < 4*sec || rec > 4200*time.Millisecond {
+		t.Fatalf("B's cost %v, others %v, recorded %v; want at least 1.9 s taken back from others, 4-4.2 s recorded (B at its usual cost: A's time surely counts)", got, l.others, rec)
 	}
 }
 

@@ -30,6 +30,7 @@ type Entry struct {
 	Finish int64 // Unix ns
 	Cost   int64 // ns
 	Lump   bool  `json:",omitempty"`
+	Early  int64 `json:",omitempty"` // 1 + the slots before Slot an own entry's request may have started; 0: unknown
 }
 
 // State returns the ledger's record (entries that no longer count at now
@@ -49,7 +50,7 @@ func exportEntries(es []entry) []Entry {
 	}
 	out := make([]Entry, len(es))
 	for i, e := range es {
-		out[i] = Entry{Slot: e.slot, Finish: e.finish.UnixNano(), Cost: int64(e.cost), Lump: e.lump}
+		out[i] = Entry{Slot: e.slot, Finish: e.finish.UnixNano(), Cost: int64(e.cost), Lump: e.lump, Early: e.early}
 	}
 	return out
 }
@@ -58,7 +59,8 @@ func importEntries(es []Entry) []entry {
 	out := make([]entry, 0, len(es))
 	for _, e := range es {
 		if e.Cost > 0 {
-			out = append(out, entry{slot: e.Slot, finish: time.Unix(0, e.Finish), cost: time.Duration(e.Cost), lump: e.Lump})
+			out = append(out, entry{slot: e.Slot, finish: time.Unix(0, e.Finish), cost: time.Duration(e.Cost), lump: e.Lump,
+				early: min(max(e.Early, 0), 11)}) // 11: surely counting no longer than from its slot's start
 		}
 	}
 	return out
@@ -112,6 +114,7 @@ func compact(es []entry, before time.Time) []entry {
 			continue
 		}
 		out[i].cost += e.cost
+		out[i].early = max(out[i].early, e.early) // the earliest start of either
 		if e.finish.After(out[i].finish) {
 			out[i].finish = e.finish
 		}

@@ -2,6 +2,7 @@ package opbudget
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ func TestStateRoundTrip(t *testing.T) {
 			t.Fatalf("request %d not admitted", i)
 		}
 		l.Settle(tk)
-		l.Observe(Answer{Start: at(float64(i)), Finish: at(float64(i) + 0.5), Operating: time.Duration(i+1) * 7 * sec})
+		l.Observe(Answer{Start: at(float64(i)), Finish: at(float64(i) + 0.5), Operating: time.Duration(i+1) * 7 * sec, MaxCost: 5 * sec})
 	}
 	l.Observe(Answer{Start: at(6), Finish: at(6.5), Operating: 50 * sec}) // others' spend too
 	raw, err := json.Marshal(l.State(at(7)))
@@ -30,6 +31,9 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := Restore(testParams, s)
+	if got, want := r.State(at(7)).Own, l.State(at(7)).Own; !reflect.DeepEqual(got, want) || want[0].Early == 0 {
+		t.Fatalf("own entries restored %+v, want %+v (with their earliest slots)", got, want)
+	}
 	for _, now := range []float64{7, 30, 61, 70} {
 		_, ok1, at1 := l.Admit(at(now))
 		_, ok2, at2 := r.Admit(at(now))
