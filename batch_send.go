@@ -415,7 +415,8 @@ func batchTimes(r *Response) map[string]*Timing {
 // an earlier command's finish lacks the later commands' time, even when it
 // is larger (a slot expired in between), and read as the whole batch's it
 // made the limiter learn a cost below what the batch had spent (issue 16).
-// A finish after the batch's own is read as none.
+// A finish after the batch's own is read as none. Each report's start is
+// the batch's: the portal stores a request's time in the slot of its start.
 // REST 3.0 batches report no per-command time, so they yield nothing.
 func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []limit.OperatingReport {
 	if v != APIv2 {
@@ -443,7 +444,7 @@ func batchReportsPerCommand(r *Response, v APIVersion, body []byte) []limit.Oper
 			order = append(order, m)
 		}
 		if !seen || fin.After(cur.Finish) || fin.Equal(cur.Finish) && op > cur.Operating {
-			best[m] = limit.OperatingReport{Method: m, Operating: op, ResetAt: reset, Finish: fin}
+			best[m] = limit.OperatingReport{Method: m, Operating: op, ResetAt: reset, Finish: fin, Start: r.Time.startAt()}
 		}
 	}
 	slices.Sort(order)

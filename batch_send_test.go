@@ -61,11 +61,16 @@ func TestBatchBilling(t *testing.T) {
 	// an earlier command's is larger (a slot expired in between: the earlier
 	// figure lacks the later commands' time); a finish after the batch's
 	// own is read as none.
-	late := `{"result":{"result":{"a":[],"c":[]},"result_time":{"a":{"finish":5,"operating":4},"c":{"finish":6,"operating":3}}},"time":{"finish":6.5}}`
+	// Every report is dated by the batch's start (the portal stores a
+	// request's time in the slot of its start), not its commands'.
+	late := `{"result":{"result":{"a":[],"c":[]},"result_time":{"a":{"start":4,"finish":5,"operating":4},"c":{"start":5,"finish":6,"operating":3}}},"time":{"start":3,"finish":6.5,"operating":1}}`
 	r3, _ := decodeEnvelope([]byte(late), 200, http.Header{}, "batch", APIv2, "", nil)
 	got = operatingReports(r3, "batch", []string{"crm.deal.list"}, APIv2, one)
-	if len(got) != 1 || got[0].Operating != 3*time.Second || got[0].Finish.Unix() != 6 {
+	if len(got) != 1 || got[0].Operating != 3*time.Second || got[0].Finish.Unix() != 6 || got[0].Start.Unix() != 3 {
 		t.Fatalf("per command, latest finish: %+v", got)
+	}
+	if got = operatingReports(r3, "batch", []string{"batch"}, APIv2, one); len(got) != 1 || got[0].Start.Unix() != 3 || !got[0].Finish.Equal(time.Unix(6, 5e8)) {
+		t.Fatalf("as batch, the envelope's start and finish: %+v", got)
 	}
 	absurd := `{"result":{"result":{"a":[],"c":[]},"result_time":{"a":{"finish":5,"operating":4},"c":{"finish":99,"operating":3}}},"time":{"finish":6.5}}`
 	r4, _ := decodeEnvelope([]byte(absurd), 200, http.Header{}, "batch", APIv2, "", nil)

@@ -77,13 +77,30 @@ func (t *Timing) OperatingDuration() (time.Duration, bool) {
 	return time.Duration(*t.Operating * float64(time.Second)), true
 }
 
+// startAt returns Start as a time (the portal's clock); zero when absent
+// or not a positive number of seconds below 2^53.
+func (t *Timing) startAt() time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return unixTime(t.Start)
+}
+
 // finishAt returns Finish as a time (the portal's clock); zero when absent
 // or not a positive number of seconds below 2^53.
 func (t *Timing) finishAt() time.Time {
-	if t == nil || !(t.Finish > 0 && t.Finish < 1<<53) {
+	if t == nil {
 		return time.Time{}
 	}
-	sec, frac := math.Modf(t.Finish)
+	return unixTime(t.Finish)
+}
+
+// unixTime returns Unix seconds s as a time; zero unless 0 < s < 2^53.
+func unixTime(s float64) time.Time {
+	if !(s > 0 && s < 1<<53) {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(s)
 	return time.Unix(int64(sec), int64(frac*1e9))
 }
 

@@ -456,7 +456,7 @@ func operatingReports(r *Response, method string, billed []string, v APIVersion,
 			return nil
 		}
 		reset, _ := r.Time.ResetAt()
-		rep := limit.OperatingReport{Method: billed[0], Operating: op, ResetAt: reset, Finish: r.Time.finishAt()}
+		rep := limit.OperatingReport{Method: billed[0], Operating: op, ResetAt: reset, Finish: r.Time.finishAt(), Start: r.Time.startAt()}
 		if isBatch(billed[0]) {
 			// Every sub-result repeats the running figure of the batch: take the largest.
 			for _, t := range batchTimes(r) {

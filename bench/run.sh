@@ -116,7 +116,8 @@ if [ -z "$SELECTED" ] || want slots; then
 	# client (another process that does not pace itself) spending 30 % of the budget on the same webhook (50,000
 	# rows; the bound takes L less 30 %), and real-portal proportions (L 480 s per W 600 s, 10 ms a row
 	# and 200 ms a call, at a time scale 10 times $SCALE: the same seconds). SLOTS="1 2" runs some cases
-	# (numbered from 1); RUNS=N runs each selected case N times and prints its times, their median
+	# (numbered from 1); CONC=N sets the export's requests in flight (default 8); RUNS=N runs each
+	# selected case N times and prints its times, their median
 	# and bound/median. Each case: label | the fake's flags | listbench's flags.
 	base="--deals 100000 --operating-limit 48s --operating-window 60s --latency-row 1ms"
 	lbf="-latency-row 1ms"
@@ -132,7 +133,7 @@ if [ -z "$SELECTED" ] || want slots; then
 			# shellcheck disable=SC2086 # the flags are words
 			start_fake $fflags </dev/null
 			# shellcheck disable=SC2086
-			out="$(lb -scenario export -name "slots $n" -select '*' -concurrency 8 -target 0.95 -deadline 6m $lflags </dev/null)" || true
+			out="$(lb -scenario export -name "slots $n" -select '*' -concurrency "${CONC:-8}" -target 0.95 -deadline 6m $lflags </dev/null)" || true
 			echo "$out"
 			times="$times $(sed -n 's/.* time *\([0-9.]*\) s .*/\1/p' <<<"$out" | head -1)"
 			bound="$(sed -n 's/.*T_min \([0-9.]*\) s.*/\1/p' <<<"$out" | head -1)"

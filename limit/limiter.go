@@ -155,4 +155,10 @@ type OperatingReport struct {
 	// limiter measures the portal's clock with it, and reads Operating as
 	// the time stored before Finish plus the request's own.
 	Finish time.Time
+	// Start is when the request reached the portal (the time block's
+	// "start"), in the portal's clock; zero when unknown. The portal stores
+	// the request's time in the slot of its start; current portals send it
+	// truncated to the second, so a limiter dates the request by the
+	// second after it (at most Finish).
+	Start time.Time
 }

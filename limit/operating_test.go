@@ -15,16 +15,21 @@ var slotParams = Params{Operating: OperatingLimit{Limit: 100 * time.Second, Wind
 // the figure's finish in the portal's clock when not zero).
 func spend(t *testing.T, l *localLimiter, d, figure time.Duration, reset, finish time.Time) {
 	t.Helper()
+	if !finish.IsZero() {
+		finish = finish.Add(d)
+	}
+	call(t, l, d, OperatingReport{Method: "crm.deal.list", Operating: figure, ResetAt: reset, Finish: finish})
+}
+
+// call runs one call of req1 that lasts d and answers rep.
+func call(t *testing.T, l *localLimiter, d time.Duration, rep OperatingReport) {
+	t.Helper()
 	p, err := l.Acquire(t.Context(), req1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(d)
-	if !finish.IsZero() {
-		finish = finish.Add(d)
-	}
-	p.Release(Outcome{Sent: true, Elapsed: d, Reports: []OperatingReport{
-		{Method: "crm.deal.list", Operating: figure, ResetAt: reset, Finish: finish}}})
+	p.Release(Outcome{Sent: true, Elapsed: d, Reports: []OperatingReport{rep}})
 }
 
 // TestOperatingWaitsForSlot: with the budget spent, the next call goes the
@@ -187,6 +192,61 @@ func TestOperatingPortalClock(t *testing.T) {
 			t.Fatalf("admitted at t0+%v, want t0+10m30s (the portal's slot 1 expired)", got)
 		}
 	})
+}
+
+// TestOperatingDatesByStart: the portal stores a request's time in the
+// slot of its start (its time block's "start", truncated to the second).
+// Call A starts at t0+50 s, in slot 0, and ends at t0+80 s, in slot 1; with
+// B and C after it (80 s recorded) the budget is spent, and the next call goes when A's
+// slot expires: at t0+600 s when its start is told, t0+660 s (the slot of
+// its finish) when it is not, or not believed (an arrival before the send).
+func TestOperatingDatesByStart(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		start func(sent time.Time) time.Time // A's reported start
+		want  time.Duration
+	}{
+		{"start told, truncated", func(sent time.Time) time.Time { return sent.Add(400 * time.Millisecond).Truncate(time.Second) }, 600 * time.Second},
+		{"no start", func(time.Time) time.Time { return time.Time{} }, 660 * time.Second},
+		{"start before the send", func(sent time.Time) time.Time { return sent.Add(-100 * time.Second) }, 660 * time.Second},
+		{"start after the finish", func(sent time.Time) time.Time { return sent.Add(45 * time.Second) }, 660 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				l := testLimiter(t, slotParams)
+				t0 := time.Now() // a slot boundary
+				time.Sleep(50*time.Second + 300*time.Millisecond)
+				for i, call := range []struct{ d, figure time.Duration }{{30, 30}, {20, 50}, {30, 80}} {
+					start := time.Now()
+					if i == 0 {
+						start = c.start(start)
+					}
+					spendFrom(t, l, call.d*time.Second, call.figure*time.Second, start)
+				}
+				p, err := l.Acquire(t.Context(), req1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Release(Outcome{})
+				if got := time.Since(t0); got != c.want {
+					t.Fatalf("admitted at t0+%v, want t0+%v", got, c.want)
+				}
+			})
+		})
+	}
+}
+
+// spendFrom runs one call of req1 that lasts d and answers figure, with
+// the portal's clock the host's, reporting start (truncated to the second,
+// as current portals send it; zero: absent).
+func spendFrom(t *testing.T, l *localLimiter, d, figure time.Duration, start time.Time) {
+	t.Helper()
+	if !start.IsZero() {
+		start = start.Truncate(time.Second)
+	}
+	call(t, l, d, OperatingReport{Method: "crm.deal.list", Operating: figure, Finish: time.Now().Add(d), Start: start})
 }
 
 // TestFitUnits: a request's Units scale its reservation (costs are learned

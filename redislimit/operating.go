@@ -129,7 +129,7 @@ func (l *Limiter) lessons(k keys, o *limit.Outcome, p *limit.Params, now time.Ti
 		if !ok || !slices.Contains(k.methods, r.Method) {
 			continue
 		}
-		finish, start := clk.AnswerTimes(r.Finish, now)
+		finish, start := clk.AnswerTimes(r.Start, r.Finish, now, o.Elapsed)
 		out = append(out, lesson{method: r.Method, report: r, answer: opbudget.Answer{Start: start, Finish: finish,
 			Operating: r.Operating, ResetAt: r.ResetAt, ResetSlack: opbudget.ResetSlackOf(r.ResetAt), MaxCost: max(o.Elapsed, 1)}})
 	}

@@ -78,13 +78,32 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		l.own = append(l.own, l.ownEntry(a, own))
 		l.reclaim(max(own-back, 0), a.Finish)
 	}
-	if extra > 0 {
+	if extra -= min(extra, l.seenSince(a.Finish)); extra > 0 {
 		l.others = append(l.others, entry{slot: l.Slot(a.Finish), finish: a.Finish, cost: extra, lump: l.cost.n == 0})
 	}
 	l.cost.learnUnits(own/units, int(units))
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
+}
+
+// seenSince returns others' spend seen by answers whose figures were taken
+// after finish (those taken at the same instant are in Observe's bounds):
+// stored time only grows until a slot expires, so a
+// figure taken later holds all that an earlier one shows. Answers come in
+// another order than their finishes (billed per command, a figure is taken
+// at a batch's last command), and the residual of the earlier figure, read
+// after the later one, is the time of the same requests (often the
+// client's own, still in flight): added again, the record held it twice
+// until a slot a window away expired (issue 16).
+func (l *Ledger) seenSince(finish time.Time) time.Duration {
+	var sum time.Duration
+	for _, e := range l.others {
+		if e.finish.After(finish) && finish.Before(l.Expiry(e.slot)) {
+			sum += e.cost
+		}
+	}
+	return sum
 }
 
 // below corrects the ledger by an answer whose figure is d below even what

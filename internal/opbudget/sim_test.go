@@ -83,8 +83,11 @@ type simCase struct {
 	// apart), and the answers reach the ledger in another order.
 	skew func(i int) skewed
 	// atFinish dates each answer's start at its finish, as the limiters do
-	// (Clock.AnswerTimes), instead of telling the ledger the true start.
-	atFinish bool
+	// when the answer tells no start (Clock.AnswerTimes), instead of telling
+	// the ledger the true start; startSecond at the start's second plus one
+	// (at most the finish), as they do when it tells one truncated to the
+	// second, as current portals send it.
+	atFinish, startSecond bool
 }
 
 // skewed delays one request's start after its admit, its store after its
@@ -146,8 +149,13 @@ func simulate(t *testing.T, c simCase) (time.Duration, int) {
 		for i := range fly {
 			if f := &fly[i]; f.answer == nil && !f.figured.Add(-c.offset).After(now) {
 				start := f.start
-				if c.atFinish {
+				switch {
+				case c.atFinish:
 					start = f.finish // as limit.New and redislimit date it: the latest its start can be
+				case c.startSecond:
+					if start = f.start.Truncate(time.Second).Add(time.Second); start.After(f.finish) {
+						start = f.finish
+					}
 				}
 				f.answer = &Answer{Start: start, Finish: f.finish, Operating: p.stored(f.finish),
 					ResetAt: p.reset(f.finish), MaxCost: f.answered.Sub(f.sent.Add(c.offset)), Units: f.tk.Units}
