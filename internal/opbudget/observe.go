@@ -92,28 +92,20 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 }
 
 // recordedCost is what a's request is recorded at, its cost own as learned
-// from the figure. A residual below the usual cost that no time which may
-// have expired explains (shrink) can be a figure read before an earlier
-// request's store: the portal read two figures before either store, and
-// each lacks the other's time. When own requests ended while a's was in
-// flight, a's request is recorded at up to its usual cost (at most its
-// residual and their time, its figure and its wall time): recorded at its
-// residual, its time went missing from the record (a figure of 49.1 s for
-// L 48 s in the real-time bench, issue 16). The cost learned still follows
-// the figures.
+// from the figure: at least the usual cost (at most the figure and the wall
+// time). A residual below it that no time which may have expired explains
+// (shrink) is a figure read before an earlier request's store: the portal
+// read both figures before either store, and each lacks the other's time.
+// Recorded at its residual, the request's time went missing from the record
+// (a figure of 49.1 s for L 48 s in the real-time bench, issue 16); a
+// request that really was cheaper is recorded a little high until its slot
+// expires, while the cost learned still follows the figures.
 func (l *Ledger) recordedCost(a Answer, own, units time.Duration) time.Duration {
 	m, ok := l.Cost()
 	if !ok || own >= m*units {
 		return own
 	}
-	var ended time.Duration // own time stored while a's request was in flight
-	from := a.Finish.Add(-max(a.MaxCost, 0))
-	for _, e := range l.own {
-		if e.finish.After(from) && !e.finish.After(a.Finish) {
-			ended += e.cost
-		}
-	}
-	rec := min(m*units, own+ended, a.Operating)
+	rec := min(m*units, a.Operating)
 	if a.MaxCost > 0 {
 		rec = min(rec, a.MaxCost)
 	}
