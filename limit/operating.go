@@ -214,8 +214,8 @@ func (s *opState) learn(r OperatingReport, o *Outcome, now time.Time, window tim
 	if !ok {
 		return
 	}
-	finish, start, earliest := s.clock.AnswerTimes(r.Start, r.Finish, now, o.Elapsed)
-	s.ledger.Observe(opbudget.Answer{Start: start, Earliest: earliest, Finish: finish, Operating: r.Operating, ResetAt: r.ResetAt, ResetSlack: opbudget.ResetSlackOf(r.ResetAt), MaxCost: max(o.Elapsed, 1), Units: units})
+	finish, start := s.clock.AnswerTimes(r.Start, r.Finish, now, o.Elapsed)
+	s.ledger.Observe(opbudget.Answer{Start: start, Finish: finish, Operating: r.Operating, ResetAt: r.ResetAt, ResetSlack: opbudget.ResetSlackOf(r.ResetAt), MaxCost: max(o.Elapsed, 1), Units: units})
 	s.known, s.used, s.lastReport = true, r.Operating, now
 	s.resetAt = time.Time{}
 	if !r.ResetAt.IsZero() {

@@ -129,8 +129,8 @@ func (l *Limiter) lessons(k keys, o *limit.Outcome, p *limit.Params, now time.Ti
 		if !ok || !slices.Contains(k.methods, r.Method) {
 			continue
 		}
-		finish, start, earliest := clk.AnswerTimes(r.Start, r.Finish, now, o.Elapsed)
-		out = append(out, lesson{method: r.Method, report: r, answer: opbudget.Answer{Start: start, Earliest: earliest, Finish: finish,
+		finish, start := clk.AnswerTimes(r.Start, r.Finish, now, o.Elapsed)
+		out = append(out, lesson{method: r.Method, report: r, answer: opbudget.Answer{Start: start, Finish: finish,
 			Operating: r.Operating, ResetAt: r.ResetAt, ResetSlack: opbudget.ResetSlackOf(r.ResetAt), MaxCost: max(o.Elapsed, 1)}})
 	}
 	return clk, out

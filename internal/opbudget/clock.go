@@ -46,25 +46,21 @@ func (c *Clock) Host(p time.Time) time.Time { return p.Add(-c.lo) }
 // AnswerTimes returns, for an answer received at host time received, elapsed
 // after its request was sent, whose figure was taken at portal time f: its
 // finish (f; when f is absent or later than the answer came, the earliest
-// the portal's clock read then) and the latest and earliest its start can
-// be. The portal stores a request's time in the slot of its arrival, the
-// time block's start, which current portals truncate to the second: the
-// start lies in start's second, at most the finish. A start that is absent,
-// or that puts the arrival before the send (finish less elapsed), is not
-// believed: the latest start is then the finish (it may have reached the
-// portal well after it was sent; dated by the send, its time would free a
-// slot before the portal's), and the earliest zero (unknown).
-func (c *Clock) AnswerTimes(start, f, received time.Time, elapsed time.Duration) (finish, latest, earliest time.Time) {
+// the portal's clock read then) and the latest its start can be. The portal
+// stores a request's time in the slot of its arrival, the time block's
+// start, which current portals truncate to the second: the latest start is
+// start's second plus one, at most the finish. A start that is absent, or
+// that puts the arrival before the send (finish less elapsed), is not
+// believed: the request is then dated at its finish (it may have reached
+// the portal well after it was sent; dated by the send, its time would free
+// a slot before the portal's).
+func (c *Clock) AnswerTimes(start, f, received time.Time, elapsed time.Duration) (finish, latest time.Time) {
 	if f.IsZero() || f.After(c.Latest(received)) {
-		return c.Now(received), c.Latest(received), time.Time{}
+		return c.Now(received), c.Latest(received)
 	}
-	s := start.Truncate(time.Second)
-	if start.IsZero() || s.After(f) || s.Add(time.Second).Before(f.Add(-max(elapsed, 0))) {
-		return f, f, time.Time{}
+	s := start.Truncate(time.Second).Add(time.Second)
+	if start.IsZero() || s.After(f) || s.Before(f.Add(-max(elapsed, 0))) {
+		return f, f
 	}
-	latest = s.Add(time.Second)
-	if latest.After(f) {
-		latest = f
-	}
-	return f, latest, s
+	return f, s
 }

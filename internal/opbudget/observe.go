@@ -25,10 +25,6 @@ type Answer struct {
 	// send operating_reset_at truncated to the second (ResetSlack 1 s), so
 	// the oldest slot may be younger than ResetAt − W says. 0: exact.
 	ResetSlack time.Duration
-	// Earliest, when not zero, is the earliest the request can have
-	// started (the time block's start, truncated); else Finish less
-	// MaxCost.
-	Earliest time.Time
 	// MaxCost, above 0, bounds the request's own cost: its wall time, as
 	// no request is billed more server time than it lasted. The rest of the
 	// residual is others' spend (a client joining a busy budget).
@@ -78,8 +74,8 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	if a.MaxCost > 0 && own > a.MaxCost {
 		own, extra = a.MaxCost, extra+own-a.MaxCost
 	}
-	if rec := l.recordedCost(a, own, units); rec > l.p.Floor {
-		l.own = append(l.own, l.ownEntry(a, rec))
+	if own > l.p.Floor {
+		l.own = append(l.own, l.ownEntry(a, own))
 		l.reclaim(max(own-back, 0), a.Finish)
 	}
 	if extra -= min(extra, l.seenSince(a.Finish)); extra > 0 {
@@ -89,27 +85,6 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 	l.proveReset(a)
 	l.setProbe(a)
 	return own
-}
-
-// recordedCost is what a's request is recorded at, its cost own as learned
-// from the figure: at least the usual cost (at most the figure and the wall
-// time). A residual below it that no time which may have expired explains
-// (shrink) is a figure read before an earlier request's store: the portal
-// read both figures before either store, and each lacks the other's time.
-// Recorded at its residual, the request's time went missing from the record
-// (a figure of 49.1 s for L 48 s in the real-time bench, issue 16); a
-// request that really was cheaper is recorded a little high until its slot
-// expires, while the cost learned still follows the figures.
-func (l *Ledger) recordedCost(a Answer, own, units time.Duration) time.Duration {
-	m, ok := l.Cost()
-	if !ok || own >= m*units {
-		return own
-	}
-	rec := min(m*units, a.Operating)
-	if a.MaxCost > 0 {
-		rec = min(rec, a.MaxCost)
-	}
-	return max(rec, own)
 }
 
 // seenSince returns others' spend seen by answers whose figures were taken
@@ -161,11 +136,7 @@ func (l *Ledger) below(a Answer, d, units time.Duration) time.Duration {
 func (l *Ledger) ownEntry(a Answer, c time.Duration) entry {
 	e := entry{slot: l.Slot(a.Start), finish: a.Finish, cost: c}
 	if a.MaxCost > 0 {
-		from := a.Finish.Add(-a.MaxCost)
-		if a.Earliest.After(from) {
-			from = a.Earliest
-		}
-		e.early = max(e.slot-l.Slot(from), 0) + 1
+		e.early = max(e.slot-l.Slot(a.Finish.Add(-a.MaxCost)), 0) + 1
 	}
 	return e
 }
