@@ -76,12 +76,14 @@ func skipSpace(b []byte, i int) int {
 
 // skipString returns the index after the string starting at b[i] == '"'.
 func skipString(b []byte, i int) (int, error) {
-	for j := i + 1; j < len(b); j++ {
+	for j := stringEnd(b, i+1); j < len(b); j = stringEnd(b, j) {
 		switch b[j] {
 		case '\\':
-			j++
+			j += 2
 		case '"':
 			return j + 1, nil
+		default:
+			j++
 		}
 	}
 	return 0, ErrBadJSON

@@ -128,6 +128,7 @@ func validKey(b []byte, i int) int {
 // validString returns the index after the string at b[i] == '"', or -1.
 func validString(b []byte, i int) int {
 	for j := i + 1; j < len(b); {
+		j = plainEnd(b, j)
 		for j+4 <= len(b) && strPlain[b[j]] && strPlain[b[j+1]] && strPlain[b[j+2]] && strPlain[b[j+3]] {
 			j += 4
 		}

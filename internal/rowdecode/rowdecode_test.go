@@ -90,6 +90,46 @@ var rowSeeds = []string{
 	"{\"\u212AEY\":1,\"\u017Ftage_id\":\"long s\"}", `{"ID":{"a":1}}`, `{"OPPORTUNITY":true}`,
 }
 
+// TestRowStringsOrder: a row's strings are set together at its end, in the
+// members' order: a member named twice keeps its last value whether either
+// is plain or escaped, null or not, and past the 16 strings held at once.
+func TestRowStringsOrder(t *testing.T) {
+	long := `{`
+	for i := range 40 {
+		v := fmt.Sprintf(`"t%d"`, i)
+		switch i % 3 {
+		case 1:
+			v = fmt.Sprintf(`"\u00e9%d"`, i)
+		case 2:
+			v = "null"
+		}
+		long += fmt.Sprintf(`"TITLE":%s,"STAGE_ID":"s%d",`, v, i)
+	}
+	long += `"ID":"7"}`
+	wideRow := `{`
+	for i := range 20 {
+		wideRow += fmt.Sprintf(`"F%d":"v%d",`, i, i)
+	}
+	wideRow += `"F3":"\u00e9"}`
+	for _, row := range []string{
+		`{"TITLE":"plain","TITLE":"esc\u00e9"}`,
+		`{"TITLE":"esc\u00e9","TITLE":"plain"}`,
+		`{"TITLE":"plain","TITLE":null}`,
+		`{"TITLE":"","STAGE_ID":"x","TITLE":"y","OPPORTUNITY":""}`,
+		`{"title":"folded","TITLE":"exact","Title":"last"}`,
+		long,
+	} {
+		check[deal](t, []byte(row))
+		check[struct{ A, B string }](t, []byte(row))
+	}
+	check[wide](t, []byte(wideRow))
+}
+
+// wide has more string fields than a row's strings held at once.
+type wide struct {
+	F0, F1, F2, F3, F4, F5, F6, F7, F8, F9, F10, F11, F12, F13, F14, F15, F16, F17, F18, F19 string
+}
+
 // FuzzDecode: the fast path decodes every row as json.Unmarshal does: the
 // same value and the same error.
 func FuzzDecode(f *testing.F) {
