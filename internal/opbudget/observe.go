@@ -42,7 +42,9 @@ type Answer struct {
 // the oldest slots first (see below). A residual
 // below the usual cost takes the shortfall back from others' spend seen
 // while the request was in flight, then off time that may have expired (a
-// slot the portal let go before the ledger's dating does). A residual far
+// slot the portal let go before the ledger's dating does), then up to own
+// time that finished within storeLag before Finish (the figure may have
+// been read before it was stored). A residual far
 // above the usual cost is others' spend, assumed to count until Finish's
 // slot expires unless ResetAt proves an older slot.
 func (l *Ledger) Observe(a Answer) time.Duration {
@@ -69,6 +71,13 @@ func (l *Ledger) Observe(a Answer) time.Duration {
 		// second time when its own slot expires). Own time that surely
 		// still counts stays (shrink).
 		back += l.shrink(m*units-r-back, a.Finish)
+	}
+	if m, ok := l.Cost(); ok && r+back < m*units {
+		// Own time that finished just before may not be stored yet while
+		// the portal read this figure (two figures read before either
+		// store): the residual was taken against it. Recorded at up to the
+		// usual cost; a later figure takes back what it over-counts.
+		back += min(m*units-r-back, l.unstored(a.Finish))
 	}
 	own, extra := l.cost.attribute(r+back, units)
 	if a.MaxCost > 0 && own > a.MaxCost {

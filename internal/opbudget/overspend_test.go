@@ -294,3 +294,22 @@ func TestRecordMeetsFiguresWhenCostsRunHigh(t *testing.T) {
 		}
 	}
 }
+
+// TestTiedFiguresLackEachOther: A and B end 50 ms apart and the portal reads
+// both figures before either store, so each holds its own time and not the
+// other's (23.5 s: the 20 s on record and 3.5 s). Read after A's, B's
+// figure leaves B no residual: A's time, on record, may not be stored yet,
+// so B is recorded at up to its usual cost, not at 0. Before, the record
+// stayed at 23.5 s for the portal's 27 s once both stored, and the next
+// request passed L (the real-time bench, per command: 49.1 s for L 48 s).
+func TestTiedFiguresLackEachOther(t *testing.T) {
+	l := learned(3500 * time.Millisecond)
+	l.cost.dev = 0
+	l.own = []entry{{slot: l.Slot(at(30)), finish: at(33.5), cost: 20 * sec, early: 1}}
+	for _, fin := range []float64{63.9, 63.95} {
+		l.Observe(Answer{Start: at(61), Finish: at(fin), Operating: 23500 * time.Millisecond, MaxCost: 3600 * time.Millisecond})
+	}
+	if got := l.Recorded(at(64)); got != 27*sec {
+		t.Fatalf("recorded %v, want the portal's 27 s (own %v)", got, l.own)
+	}
+}
