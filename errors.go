@@ -17,7 +17,7 @@ type Code string
 
 func (c Code) Error() string { return "b24: error code " + string(c) }
 
-// Codes with a meaning the SDK knows (docs/protocol.md §3.2, §8).
+// Codes with a meaning the SDK knows (docs/protocol.md §3, §8).
 const (
 	ErrQueryLimitExceeded    Code = "QUERY_LIMIT_EXCEEDED"   // 503: the request bucket was full; refused before running
 	ErrOperationTimeLimit    Code = "OPERATION_TIME_LIMIT"   // 429: the method's operating budget is spent (v3: ...RATELIMITEXCEPTION)

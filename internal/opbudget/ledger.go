@@ -1,5 +1,5 @@
 // Package opbudget models one operating budget of a Bitrix24 portal the way
-// the portal keeps it (docs/protocol.md §4.2, docs/limits.md): a method's
+// the portal keeps it (docs/protocol.md §4, docs/limits.md): a method's
 // time summed over one request is stored when the request ends, in the slot
 // of W/10 its start falls in, if the sum is above the floor; a slot stops
 // counting when its number falls 10 behind, i.e. at (slot+10)·W/10. Time
