@@ -211,14 +211,21 @@ func (l *Ledger) reclaim(c time.Duration, finish time.Time) {
 // kept the expired time on record in an old slot, and that slot's expiry
 // then freed more than the portal did.)
 func (l *Ledger) shrink(d time.Duration, now time.Time) time.Duration {
+	return l.takeOldest(d, now, func(_ bool, e entry) bool { return !l.surelyLive(e, now) })
+}
+
+// takeOldest takes up to d off the entries still counting at now that
+// pick accepts (own tells which list), oldest slot first and others' spend
+// first within a slot, and returns what it took.
+func (l *Ledger) takeOldest(d time.Duration, now time.Time, pick func(own bool, e entry) bool) time.Duration {
 	type ref struct {
 		es *[]entry
 		i  int
 	}
 	var refs []ref
-	for _, es := range []*[]entry{&l.others, &l.own} {
+	for k, es := range []*[]entry{&l.others, &l.own} {
 		for i, e := range *es {
-			if now.Before(l.Expiry(e.slot)) && !l.surelyLive(e, now) {
+			if now.Before(l.Expiry(e.slot)) && pick(k == 1, e) {
 				refs = append(refs, ref{es, i})
 			}
 		}
@@ -255,22 +262,7 @@ const storeLag = 500 * time.Millisecond
 // 48-58 s instead of 18 s in 2 of 5 runs).
 func (l *Ledger) shrinkStored(d time.Duration, finish time.Time) {
 	sure := finish.Add(-storeLag)
-	var idx []int
-	for i, e := range l.own {
-		if e.finish.Before(sure) && finish.Before(l.Expiry(e.slot)) {
-			idx = append(idx, i)
-		}
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(l.own[a].slot, l.own[b].slot) })
-	for _, i := range idx {
-		if d <= 0 {
-			break
-		}
-		take := min(l.own[i].cost, d)
-		l.own[i].cost -= take
-		d -= take
-	}
-	l.own = deleteEmpty(l.own)
+	l.takeOldest(d, finish, func(own bool, e entry) bool { return own && e.finish.Before(sure) })
 }
 
 // unstored is own time that finished within storeLag before finish: a
