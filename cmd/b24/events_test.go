@@ -109,14 +109,24 @@ func startListen(t *testing.T, ctx context.Context, tokens, spool string) (strin
 	t.Helper()
 	outR, outW := io.Pipe()
 	errR, errW := io.Pipe()
-	code := make(chan int, 1)
+	code, done := make(chan int, 1), make(chan struct{})
 	go func() {
+		defer close(done)
 		c := run(ctx, []string{"events", "listen", "--addr", "127.0.0.1:0", "--token-file", tokens, "--spool", spool}, nil, outW, errW, nil)
 		outW.Close()
 		errW.Close()
 		code <- c
 	}()
-	t.Cleanup(func() { outR.Close() })
+	// The listener ends before the spool's temporary directory is removed
+	// (it could still write there: "directory not empty" in CI).
+	t.Cleanup(func() {
+		outR.Close()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("events listen did not end within 20 s of its context")
+		}
+	})
 	errLines := bufio.NewScanner(errR)
 	if !errLines.Scan() {
 		t.Fatal("no listening line")
