@@ -106,6 +106,10 @@ type CommandResult struct {
 	// Reconciled is set when BatchByChunk's reconciler decided the state of
 	// a command that was Ambiguous.
 	Reconciled bool
+	// spans are where Result's elements start and end (two offsets an
+	// element) when Result is a list the batch split as it read the answer
+	// (a list page's rows); nil otherwise. Set and cleared with Result.
+	spans []uint32
 }
 
 // DecodeResult decodes a command's result into a T. It fails with the

@@ -230,7 +230,7 @@ func (r *chunkRun) apply(ctx context.Context, d chunkDone) {
 		r.res.Halted = false
 	}
 	for _, i := range again {
-		cmds[i].State, cmds[i].Err, cmds[i].Result = CommandNotExecuted, ErrNotExecuted, nil
+		cmds[i].State, cmds[i].Err, cmds[i].Result, cmds[i].spans = CommandNotExecuted, ErrNotExecuted, nil, nil
 	}
 	r.requeue(again)
 	if realFail >= 0 && r.cfg.halt {
@@ -293,7 +293,7 @@ func (r *chunkRun) reconcile(ctx context.Context) {
 func applySettled(c *CommandResult, s Settled) {
 	switch {
 	case s.State == CommandDone && s.Err == nil:
-		c.State, c.Err, c.Reconciled, c.Result = CommandDone, nil, true, s.Result
+		c.State, c.Err, c.Reconciled, c.Result, c.spans = CommandDone, nil, true, s.Result, nil
 	case s.State == CommandNotExecuted && errors.Is(s.Err, ErrNotExecuted):
 		c.State, c.Reconciled = CommandNotExecuted, true
 		c.Err = fmt.Errorf("the reconciler found that the write did not take effect: %w", s.Err)

@@ -110,7 +110,7 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 	for j, i := range idx {
 		c := &out[i]
 		k := keys[j]
-		c.Result, c.Total, c.Next, c.Time, c.Reconciled = nil, nil, nil, nil, false
+		c.Result, c.spans, c.Total, c.Next, c.Time, c.Reconciled = nil, nil, nil, nil, nil, false
 		if raw, ok := sec.Errors[k]; ok {
 			c.State = CommandFailed
 			c.Err = subError(raw, p.cmds[i].Method, resp.RequestID)
@@ -122,7 +122,7 @@ func (a *API) runV2(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 		if raw, ok := sec.Result[k]; ok {
 			c.State = CommandDone
 			c.Err = nil
-			c.Result = raw
+			c.Result, c.spans = raw, sec.Spans[k]
 			c.Total = optInt(sec.Total[k])
 			c.Next = optInt(sec.Next[k])
 			c.Time = sec.times[k]
@@ -162,7 +162,7 @@ func markRequestFailed(out []CommandResult, idx []int, err error, reads bool) {
 	amb := errors.Is(err, ErrAmbiguous)
 	for _, i := range idx {
 		c := &out[i]
-		c.Result, c.Total, c.Next, c.Time = nil, nil, nil, nil
+		c.Result, c.spans, c.Total, c.Next, c.Time = nil, nil, nil, nil, nil
 		if amb && !reads {
 			c.State = CommandAmbiguous
 			c.Err = err
@@ -346,11 +346,11 @@ func (a *API) runV3(ctx context.Context, p *batchPlan, idx []int, cfg batchConfi
 		c := &out[i]
 		c.Total, c.Next, c.Time, c.Reconciled = nil, nil, nil, false
 		if results[j] == nil {
-			c.State, c.Result = CommandAmbiguous, nil
+			c.State, c.Result, c.spans = CommandAmbiguous, nil, nil
 			c.Err = fmt.Errorf("%w: the batch answer has no entry for command %s", ErrAmbiguous, c.label())
 			continue
 		}
-		c.State, c.Result, c.Err = CommandDone, results[j], nil
+		c.State, c.Result, c.spans, c.Err = CommandDone, results[j], nil, nil
 	}
 	return o
 }
@@ -373,7 +373,7 @@ func v3RefusedBeforeRunning(e *APIError) bool {
 func markV3Aborted(p *batchPlan, out []CommandResult, idx []int, ae *APIError) {
 	for _, i := range idx {
 		c := &out[i]
-		c.Result, c.Total, c.Next, c.Time = nil, nil, nil, nil
+		c.Result, c.spans, c.Total, c.Next, c.Time = nil, nil, nil, nil, nil
 		switch {
 		case len(idx) == 1:
 			c.State, c.Err = CommandFailed, ae

@@ -91,7 +91,7 @@ func (c listCaller) Batch(ctx context.Context, cmds []listwalk.Command) ([]listw
 	out := make([]listwalk.Answer, len(res.Commands))
 	for i, cr := range res.Commands {
 		a := listwalk.Answer{Name: cr.Name, Method: cr.Method, Done: cr.State == CommandDone, NotRun: cr.State == CommandNotExecuted,
-			Result: cr.Result, Refused: isSubRefusal(cr.Err), Err: cr.Err}
+			Result: cr.Result, Spans: cr.spans, Refused: isSubRefusal(cr.Err), Err: cr.Err}
 		a.ResetAt = saneResetAt(cr.Time, cr.Method, now, p.Operating.Window)
 		out[i] = a
 	}

@@ -102,6 +102,10 @@ type attemptResult struct {
 	token   string // an application's access token the request carried
 }
 
+// ownedBody is the announced length from which an answer is read into a
+// buffer its Response keeps, not a pooled one.
+const ownedBody = 64 << 10
+
 // bufPool keeps read buffers of at most 1 MiB for reuse.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -210,17 +214,8 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 			Err: errorsTooLarge(h.maxBody)}
 		return res
 	}
-	pooled := bufPool.Get().(*[]byte)
-	b := (*pooled)[:0]
-	if resp.ContentLength > int64(cap(b)) {
-		b = make([]byte, 0, resp.ContentLength)
-	}
-	b, over, rerr := readLimited(resp.Body, b, h.maxBody)
-	if cap(b) <= 1<<20 {
-		defer func() { *pooled = b[:0]; bufPool.Put(pooled) }()
-	} else {
-		defer bufPool.Put(pooled)
-	}
+	b, owned, release, over, rerr := h.readBody(resp)
+	defer release()
 	res.elapsed = time.Since(start)
 	if over {
 		res.err = &ResponseError{Method: method, RequestID: reqID, Status: resp.StatusCode, ContentType: header.Get("Content-Type"),
@@ -244,12 +239,37 @@ func (h *Hook) send(ctx context.Context, v APIVersion, method string, body []byt
 		res.err = &RedirectError{Method: method, Status: resp.StatusCode, Location: h.redact(originOf(header.Get("Location")))}
 		return res
 	}
-	// The envelope decoder copies what it keeps (json.RawMessage copies), so
+	// The envelope decoder copies what it keeps out of a pooled buffer, so
 	// the buffer can be reused. A portal that echoes the secret (in an error
 	// text, a batch command's error, anything) has it replaced first: nothing
 	// a caller receives holds it.
-	res.resp, res.err = decodeEnvelope(h.redactBody(b), resp.StatusCode, header, method, v, reqID, h.redact)
+	res.resp, res.err = decodeBody(h.redactBody(b), owned, resp.StatusCode, header, method, v, reqID, h.redact)
 	return res
+}
+
+// readBody reads resp's body up to the hook's maximum. A large answer of
+// announced length is read into a buffer of its own (owned) that its
+// Response may keep: its result is not copied out of a pooled one (a
+// batch of list pages is hundreds of kilobytes). Any other is read into a
+// pooled buffer that release returns.
+func (h *Hook) readBody(resp *http.Response) (b []byte, owned bool, release func(), over bool, err error) {
+	if resp.ContentLength >= ownedBody {
+		// One byte more than announced: the end is read without growing.
+		b, over, err = readLimited(resp.Body, make([]byte, 0, resp.ContentLength+1), h.maxBody)
+		return b, true, func() {}, over, err
+	}
+	pooled := bufPool.Get().(*[]byte)
+	b = (*pooled)[:0]
+	if resp.ContentLength >= int64(cap(b)) {
+		b = make([]byte, 0, resp.ContentLength+1)
+	}
+	b, over, err = readLimited(resp.Body, b, h.maxBody)
+	return b, false, func() {
+		if cap(b) <= 1<<20 {
+			*pooled = b[:0]
+		}
+		bufPool.Put(pooled)
+	}, over, err
 }
 
 // transportError converts a client error into a TransportError without the

@@ -1,14 +1,17 @@
 package b24
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -131,6 +134,90 @@ func TestReadLimitedLargeBuffer(t *testing.T) {
 		b, over, err = readLimited(strings.NewReader(body[:2048]), make([]byte, 0, c), 2048)
 		if err != nil || over || len(b) != 2048 {
 			t.Errorf("buffer cap %d, body at the limit: len %d over %v err %v", c, len(b), over, err)
+		}
+	}
+}
+
+// TestOwnedAnswersKept: a large answer of announced length is read into a
+// buffer its Response keeps (no copy of its result), so the next answers,
+// large or small, pooled or owned, never write into an earlier Response;
+// an answer that echoes the secret is masked all the same.
+func TestOwnedAnswersKept(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		size := 100 << 10 // owned
+		if i%2 == 0 {
+			size = 1 << 10 // pooled
+		}
+		fill := strings.Repeat(string(rune('a'+i%26)), size)
+		if i == 3 {
+			fill = fill[:size/2] + testSecret + fill[size/2+len(testSecret):]
+		}
+		body := `{"result":"` + fill + `","time":{"start":1,"finish":2}}`
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	h, err := FromWebhookURL(srv.URL+"/rest/9/"+testSecret, WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []*Response
+	var want []string
+	for range 6 {
+		r, err := h.Call(t.Context(), "m", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, r)
+		want = append(want, string(r.Result))
+	}
+	for i, r := range kept {
+		if string(r.Result) != want[i] {
+			t.Fatalf("answer %d changed after later requests", i+1)
+		}
+		if i == 2 && (strings.Contains(want[i], testSecret) || !strings.Contains(want[i], "****")) {
+			t.Fatal("the secret echoed in a large answer was not masked")
+		}
+		if c := want[i][1]; c != byte('a'+(i+1)%26) {
+			t.Fatalf("answer %d holds %q, not its own text", i+1, c)
+		}
+	}
+}
+
+// TestDecodeOwnedBody: an owned body's result is kept in place when it is
+// most of the body, copied when it is not; a pooled body's is copied.
+func TestDecodeOwnedBody(t *testing.T) {
+	t.Parallel()
+	big := []byte(`{"result":{"result":{"p0":[{"ID":"1"},{"ID":"2"}]},"result_time":{"p0":{"start":1}}},"time":{}}`)
+	small := []byte(`{"result":[1],"pad":"` + strings.Repeat("x", 200) + `"}`)
+	for _, tc := range []struct {
+		name    string
+		body    []byte
+		owned   bool
+		inPlace bool
+	}{
+		{"owned, most of the body", big, true, true},
+		{"pooled", big, false, false},
+		{"owned, a small part", small, true, false},
+	} {
+		r, err := decodeBody(tc.body, tc.owned, 200, http.Header{}, "batch", APIv2, "", nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		start := bytes.Index(tc.body, r.Result)
+		in := start >= 0 && &tc.body[start] == &r.Result[0]
+		if in != tc.inPlace {
+			t.Fatalf("%s: result in the body: %v, want %v", tc.name, in, tc.inPlace)
+		}
+		if tc.body[2] == 'r' && r.split != nil {
+			sec, err := decodeV2Sections(r)
+			if err != nil || string(sec.Result["p0"]) != `[{"ID":"1"},{"ID":"2"}]` || len(sec.Spans["p0"]) != 4 {
+				t.Fatalf("%s: sections %+v, %v", tc.name, sec, err)
+			}
 		}
 	}
 }

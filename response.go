@@ -148,8 +148,15 @@ type v3Error struct {
 }
 
 // decodeEnvelope turns a response body into a Response or an error.
-// It never panics on any input.
+// It never panics on any input. The Response holds no part of body.
 func decodeEnvelope(body []byte, status int, header http.Header, method string, v APIVersion, reqID string, redact func(string) string) (*Response, error) {
+	return decodeBody(body, false, status, header, method, v, reqID, redact)
+}
+
+// decodeBody is decodeEnvelope; when owned is set (body is never reused)
+// the Response's result is a part of body rather than a copy, if it is
+// most of it.
+func decodeBody(body []byte, owned bool, status int, header http.Header, method string, v APIVersion, reqID string, redact func(string) string) (*Response, error) {
 	trimmed := bytes.TrimSpace(body)
 	respErr := func(truncated bool, err error) *ResponseError {
 		return &ResponseError{
@@ -197,14 +204,22 @@ func decodeEnvelope(body []byte, status int, header http.Header, method string, 
 		}
 		result = trimmed
 	}
-	// The body's buffer is reused: the result is the one thing kept as bytes.
-	kept := bytes.Clone(result)
+	// A pooled body's buffer is reused: the result is the one thing kept as
+	// bytes, copied; so is a result that is not most of an owned body.
+	kept := result
+	if !owned || 4*len(result) < 3*len(body) {
+		kept = bytes.Clone(result)
+	}
 	r := &Response{
 		Result: kept, Time: timingOf(env.Time), Status: status, Header: header,
 		Method: method, API: v, RequestID: reqID, checked: true,
 	}
 	if split != nil && env.Result != nil {
-		if moved, ok := split.Rebase(result, kept); ok {
+		moved, ok := *split, true
+		if len(kept) > 0 && &kept[0] != &result[0] {
+			moved, ok = split.Rebase(result, kept)
+		}
+		if ok {
 			r.split = &v2Split{env: moved, times: keyedTimes(moved.Time)}
 		}
 	}
@@ -398,17 +413,22 @@ func (t *Timing) UnmarshalJSON(b []byte) error {
 	if err := w.read(b); err != nil {
 		return err
 	}
+	t.set(&w)
+	return nil
+}
+
+// set sets t from the members of a time block as sent.
+func (t *Timing) set(w *timingWire) {
 	*t = Timing{DateStart: jsonString(w.DateStart), DateFinish: jsonString(w.DateFinish),
 		Operating: finiteNumber(w.Operating), OperatingResetAt: finiteNumber(w.OperatingResetAt)}
 	for _, f := range []struct {
 		dst *float64
 		raw json.RawMessage
 	}{{&t.Start, w.Start}, {&t.Finish, w.Finish}, {&t.Duration, w.Duration}, {&t.Processing, w.Processing}} {
-		if v := finiteNumber(f.raw); v != nil {
-			*f.dst = *v
+		if v, ok := finite(f.raw); ok {
+			*f.dst = v
 		}
 	}
-	return nil
 }
 
 // timingWire is a time block's members as sent.
@@ -431,42 +451,93 @@ func (w *timingWire) read(b []byte) error {
 	if len(o) == 0 || o[0] != '{' || !jsonscan.Valid(o) {
 		return json.Unmarshal(b, w)
 	}
+	return w.readValid(o)
+}
+
+// readValid is read for an object a jsonscan.Valid text holds: not
+// checked again, and a plain key matched without a copy.
+func (w *timingWire) readValid(o []byte) error {
 	return jsonscan.EachMember(o, func(k, v []byte) bool {
-		key := jsonscan.Key(k)
-		for _, f := range [...]struct {
-			name string
-			dst  *json.RawMessage
-		}{{"start", &w.Start}, {"finish", &w.Finish}, {"duration", &w.Duration}, {"processing", &w.Processing},
-			{"date_start", &w.DateStart}, {"date_finish", &w.DateFinish}, {"operating", &w.Operating}, {"operating_reset_at", &w.OperatingResetAt}} {
-			if strings.EqualFold(key, f.name) {
-				*f.dst = v
-			}
+		if dst := w.member(k); dst != nil {
+			*dst = v
 		}
 		return true
 	})
 }
 
+// member is the member of w the raw key (with its quotes) names, in any
+// letter case as json.Unmarshal matches it; nil for none.
+func (w *timingWire) member(k []byte) *json.RawMessage {
+	fields := [...]struct {
+		name string
+		dst  *json.RawMessage
+	}{{"start", &w.Start}, {"finish", &w.Finish}, {"duration", &w.Duration}, {"processing", &w.Processing},
+		{"date_start", &w.DateStart}, {"date_finish", &w.DateFinish}, {"operating", &w.Operating}, {"operating_reset_at", &w.OperatingResetAt}}
+	if in := k[1 : len(k)-1]; jsonscan.IsPlainASCII(in) {
+		for _, f := range fields {
+			if len(in) == len(f.name) && foldASCII(in, f.name) {
+				return f.dst
+			}
+		}
+		return nil
+	}
+	key := jsonscan.Key(k) // escapes or bytes past ASCII: Unicode folding
+	for _, f := range fields {
+		if strings.EqualFold(key, f.name) {
+			return f.dst
+		}
+	}
+	return nil
+}
+
+// foldASCII reports whether the ASCII text b is s (lower-case ASCII) in
+// any letter case.
+func foldASCII(b []byte, s string) bool {
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // finiteNumber decodes a finite number sent as a JSON number or a numeric
 // string; nil for anything else.
 func finiteNumber(raw json.RawMessage) *float64 {
+	if f, ok := finite(raw); ok {
+		return &f
+	}
+	return nil
+}
+
+// finite is finiteNumber's value; ok is false for nil.
+func finite(raw json.RawMessage) (float64, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return nil
+		return 0, false
 	}
-	s := string(raw)
-	if raw[0] == '"' {
-		if json.Unmarshal(raw, &s) != nil {
-			return nil
+	var s string
+	switch {
+	case raw[0] == '"':
+		var q string
+		if json.Unmarshal(raw, &q) != nil {
+			return 0, false
 		}
-		s = strings.TrimSpace(s)
-	} else if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
-		return nil // null, true, an object, a list
+		s = strings.TrimSpace(q)
+	case raw[0] != '-' && (raw[0] < '0' || raw[0] > '9'):
+		return 0, false // null, true, an object, a list
+	default:
+		s = string(raw) // not kept: no copy on the heap
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil
+		return 0, false
 	}
-	return &f
+	return f, true
 }
 
 // jsonString returns a JSON string's text; "" for any other value.
@@ -494,15 +565,19 @@ func hasControl(b []byte) bool {
 	return false
 }
 
-// timingOf decodes an envelope's time block; nil when absent or not an object.
+// timingOf decodes an envelope's time block, a part of a body
+// jsonscan.Valid accepted (not checked again); nil when absent or not an
+// object.
 func timingOf(raw json.RawMessage) *Timing {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil
 	}
-	t := new(Timing)
-	if t.UnmarshalJSON(raw) != nil {
+	var w timingWire
+	if w.readValid(raw) != nil {
 		return nil
 	}
+	t := new(Timing)
+	t.set(&w)
 	return t
 }

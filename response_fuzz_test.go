@@ -100,7 +100,8 @@ func FuzzScanEnvelope(f *testing.F) {
 // them, whatever the text; and a plain date string as json.Unmarshal reads it.
 func FuzzTimingWire(f *testing.F) {
 	for _, s := range []string{`{"start":1,"Operating":2,"operating":"3","date_start":"2026-01-01T00:00:00+03:00"}`, ` {"OPERATING_RESET_AT":1} `,
-		`null`, `[1]`, `{"start":}`, `"x"`, `{"\u0073tart":1,"start":2}`, `{"date_start":"a\"b","date_finish":"\u00e9"}`, `"a"b"`, "\"a\tb\""} {
+		`null`, `[1]`, `{"start":}`, `"x"`, `{"\u0073tart":1,"start":2}`, `{"date_start":"a\"b","date_finish":"\u00e9"}`, `"a"b"`, "\"a\tb\"",
+		`{"START":1,"ſtart":2,"Operating_Reset_At":3,"operatinG":4,"durations":5}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -108,6 +109,13 @@ func FuzzTimingWire(f *testing.F) {
 		gerr, werr := got.read(b), json.Unmarshal(b, &want)
 		if (gerr != nil) != (werr != nil) || gerr == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("read(%q) = %+v, %v; json.Unmarshal: %+v, %v", b, got, gerr, want, werr)
+		}
+		// timingOf, for a valid text, reads it as UnmarshalJSON does.
+		if o := bytes.TrimSpace(b); len(o) > 0 && o[0] == '{' && json.Valid(o) {
+			var u Timing
+			if err := u.UnmarshalJSON(b); err != nil || !reflect.DeepEqual(timingOf(b), &u) {
+				t.Fatalf("timingOf(%q) = %+v; UnmarshalJSON: %+v, %v", b, timingOf(b), u, err)
+			}
 		}
 		var s string
 		if json.Unmarshal(b, &s) != nil {

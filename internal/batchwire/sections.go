@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,9 @@ type Envelope struct {
 	Checked bool `json:"-"`
 	// results is Result already keyed (SplitAt), nil when it was not.
 	results map[string]json.RawMessage
+	// spans are where the elements of each result that is a list start and
+	// end, as offsets into it (SplitAt; jsonscan.SkipArray).
+	spans map[string][]uint32
 }
 
 // SplitAt splits the v2 batch result that starts at b[i] (an object in a
@@ -39,17 +43,11 @@ func SplitAt(b []byte, i int) (Envelope, int, error) {
 	end, err := jsonscan.Members(b, i, func(k []byte, at int) (int, error) {
 		key := jsonscan.Key(k)
 		var keyed map[string]json.RawMessage
+		var spans map[string][]uint32
 		vEnd := -1
 		if b[at] == '{' && strings.EqualFold(key, "result") {
-			keyed = map[string]json.RawMessage{}
 			var err error
-			vEnd, err = jsonscan.Members(b, at, func(k []byte, at int) (int, error) {
-				e, err := jsonscan.SkipValue(b, at)
-				if err == nil {
-					keyed[jsonscan.Key(k)] = b[at:e]
-				}
-				return e, err
-			})
+			keyed, spans, vEnd, err = splitResults(b, at)
 			if err != nil {
 				return 0, err
 			}
@@ -62,13 +60,64 @@ func SplitAt(b []byte, i int) (Envelope, int, error) {
 			if strings.EqualFold(key, name) {
 				*dsts[n] = b[at:vEnd]
 				if n == 0 {
-					env.results = keyed
+					env.results, env.spans = keyed, spans
 				}
 			}
 		}
 		return vEnd, nil
 	})
 	return env, end, err
+}
+
+// splitResults keys the commands' results of the object at b[at], and
+// splits each that is a list into its elements as it passes it (the rows
+// of a list page: not passed again to be split). It returns the index
+// after the object.
+func splitResults(b []byte, at int) (map[string]json.RawMessage, map[string][]uint32, int, error) {
+	keyed := map[string]json.RawMessage{}
+	type mark struct {
+		key        string
+		start, end int
+	}
+	var all []uint32
+	var marks []mark
+	end, err := jsonscan.Members(b, at, func(k []byte, at int) (int, error) {
+		key := jsonscan.Key(k)
+		var e int
+		var err error
+		if b[at] == '[' {
+			n := len(all)
+			e, all, err = jsonscan.SkipArray(b, at, all)
+			marks = append(marks, mark{key, n, len(all)})
+			if n == 0 && err == nil && e > at {
+				// Room for the rest at the first list's density: the
+				// pages of a batch are alike, and growing by doubling
+				// would allocate twice what they need.
+				// (At most half the rest's size in bytes: a first list
+				// of tiny elements does not size the rest.)
+				all = slices.Grow(all, min((len(b)-e)/(e-at)*len(all), (len(b)-e)/8))
+			}
+		} else {
+			e, err = jsonscan.SkipValue(b, at)
+			marks = append(marks, mark{key, -1, -1})
+		}
+		if err == nil {
+			keyed[key] = b[at:e]
+		}
+		return e, err
+	})
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	spans := make(map[string][]uint32, len(marks))
+	for _, m := range marks { // a key named twice: its last value's, as keyed
+		if m.start < 0 {
+			delete(spans, m.key)
+		} else {
+			spans[m.key] = all[m.start:m.end:m.end]
+		}
+	}
+	return keyed, spans, end, nil
 }
 
 // Rebase returns env with every section moved from old, the text it was
@@ -141,6 +190,9 @@ func SplitEnvelope(raw json.RawMessage) (Envelope, error) {
 // is read by the caller, which knows its time blocks).
 type Sections struct {
 	Result, Errors, Total, Next map[string]json.RawMessage
+	// Spans are where the elements of each result that is a list start
+	// and end, two offsets into it an element, when SplitAt split it.
+	Spans map[string][]uint32
 }
 
 // IsEmptyList reports whether raw is a JSON list: PHP writes an empty batch
@@ -168,7 +220,7 @@ func (env *Envelope) Keyed() (*Sections, error) {
 	}{{&s.Result, env.Result, "result"}, {&s.Errors, env.Error, "result_error"}, {&s.Total, env.Total, "result_total"}, {&s.Next, env.Next, "result_next"}} {
 		switch {
 		case p.name == "result" && env.results != nil:
-			*p.dst = env.results
+			*p.dst, s.Spans = env.results, env.spans
 		case env.Checked:
 			*p.dst, err = phpKeyed(p.raw)
 		default:

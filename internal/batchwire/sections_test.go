@@ -120,7 +120,8 @@ func phpKeyedRef(raw json.RawMessage) (map[string]json.RawMessage, error) {
 // an Envelope keeps, and SplitAt the same (checkSplitAt).
 func FuzzPHPKeyed(f *testing.F) {
 	for _, s := range []string{`["x",2]`, `{"a":1,"a":2}`, `{"\u0061":1,"b\"":[]}`, "{\"\xff\":1}", `[1,`, `{"a":1]`, `"s"`,
-		`{"result":{"p0":[]},"RESULT_ERROR":[],"result_total":{"p0":5},"result_time":{"p0":{"start":1}}}`} {
+		`{"result":{"p0":[]},"RESULT_ERROR":[],"result_total":{"p0":5},"result_time":{"p0":{"start":1}}}`,
+		`{"result":{"p0":[{"ID":"1"}, [2] ,"3"],"p1":[],"p0":[4]}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -176,11 +177,15 @@ func checkSplitAt(t *testing.T, b []byte) {
 	wantKeyed, werr := want.Keyed()
 	for _, env := range []Envelope{got, moved} {
 		plain := env
-		plain.results = nil
+		plain.results, plain.spans = nil, nil
 		if !reflect.DeepEqual(plain, want) {
 			t.Fatalf("SplitAt(%q) = %+v, SplitEnvelope gives %+v", b, plain, want)
 		}
 		keyed, err := env.Keyed()
+		if err == nil {
+			checkSpans(t, b, keyed)
+			keyed.Spans = nil
+		}
 		if (err != nil) != (werr != nil) || err == nil && !reflect.DeepEqual(keyed, wantKeyed) {
 			t.Fatalf("SplitAt(%q).Keyed() = %+v, %v; SplitEnvelope's: %+v, %v", b, keyed, err, wantKeyed, werr)
 		}
@@ -189,6 +194,77 @@ func checkSplitAt(t *testing.T, b []byte) {
 		if _, ok := got.Rebase(cp, b); ok && got.Result != nil {
 			t.Fatalf("Rebase(%q) from a text it was not split from succeeded", b)
 		}
+	}
+}
+
+// checkSpans: the spans of every keyed result that is a list are its
+// elements as jsonscan.Elements splits it, and no other result has spans.
+func checkSpans(t *testing.T, b []byte, s *Sections) {
+	t.Helper()
+	for k, v := range s.Result {
+		spans, has := s.Spans[k]
+		if len(v) == 0 || v[0] != '[' || s.Spans == nil {
+			if has {
+				t.Fatalf("%q: result %q (%s) has spans %v", b, k, v, spans)
+			}
+			continue
+		}
+		if !has {
+			t.Fatalf("%q: the list %q (%s) has no spans", b, k, v)
+		}
+		want, err := jsonscan.Elements(v)
+		if err != nil {
+			t.Fatalf("%q: Elements(%s): %v", b, v, err)
+		}
+		var got [][]byte
+		for i := 0; i+1 < len(spans); i += 2 {
+			got = append(got, v[spans[i]:spans[i+1]])
+		}
+		if len(spans)%2 != 0 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: the spans of %q give %q, Elements %q", b, k, got, want)
+		}
+	}
+	for k := range s.Spans {
+		if _, ok := s.Result[k]; !ok {
+			t.Fatalf("%q: spans of %q, which is not a result", b, k)
+		}
+	}
+}
+
+// TestSplitAtSpans: the results that are lists are split into their
+// elements as they are passed; a key named twice keeps its last value's.
+func TestSplitAtSpans(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want map[string]int // elements of each result with spans
+	}{
+		{`{"result":{"a":[{"ID":"1"}, {"ID":"2"} ,3],"b":{"x":[1]},"c":[],"d":"[1]"}}`, map[string]int{"a": 3, "c": 0}},
+		{`{"result":{"a":[1,2],"a":"x"}}`, map[string]int{}},
+		{`{"result":{"a":"x","a":[ [1,[2]] , {"y":[3]} ]}}`, map[string]int{"a": 2}},
+		{`{"result":[[1,2]]}`, nil}, // a list of results: keyed by phpKeyed, not split
+	} {
+		env, _, err := SplitAt([]byte(tc.in), 0)
+		if err != nil {
+			t.Fatalf("SplitAt(%s): %v", tc.in, err)
+		}
+		s, err := env.Keyed()
+		if err != nil {
+			t.Fatalf("Keyed(%s): %v", tc.in, err)
+		}
+		if tc.want == nil {
+			if s.Spans != nil {
+				t.Errorf("%s: spans %v", tc.in, s.Spans)
+			}
+			continue
+		}
+		got := map[string]int{}
+		for k, v := range s.Spans {
+			got[k] = len(v) / 2
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: elements %v, want %v", tc.in, got, tc.want)
+		}
+		checkSpans(t, []byte(tc.in), s)
 	}
 }
 

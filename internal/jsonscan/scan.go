@@ -395,3 +395,40 @@ func hex4(s []byte) rune {
 	}
 	return r
 }
+
+// SkipArray is SkipValue for the array that starts at b[i] that also
+// appends where each element starts and ends to spans, as offsets from i
+// (two a row), so that a caller that must pass an array anyway splits it
+// in the same pass (a batch's list pages). spans is returned as it was
+// given when an offset would not fit in 32 bits.
+func SkipArray(b []byte, i int, spans []uint32) (int, []uint32, error) {
+	if i >= len(b) || b[i] != '[' {
+		return 0, spans, ErrBadJSON
+	}
+	n := len(spans)
+	if len(b)-i > 1<<32-1 {
+		end, err := SkipValue(b, i)
+		return end, spans, err
+	}
+	j := skipSpace(b, i+1)
+	if j < len(b) && b[j] == ']' {
+		return j + 1, spans, nil
+	}
+	for j < len(b) {
+		end, err := SkipValue(b, j)
+		if err != nil {
+			return 0, spans[:n], err
+		}
+		spans = append(spans, uint32(j-i), uint32(end-i))
+		j = skipSpace(b, end)
+		if j < len(b) && b[j] == ',' {
+			j = skipSpace(b, j+1)
+			continue
+		}
+		if j < len(b) && b[j] == ']' {
+			return j + 1, spans, nil
+		}
+		return 0, spans[:n], ErrBadJSON
+	}
+	return 0, spans[:n], ErrBadJSON
+}

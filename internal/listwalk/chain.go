@@ -104,7 +104,7 @@ func stepChain[T any](ctx context.Context, w *walk[T], sh *shard[T], n int) (*ch
 				}
 				break
 			}
-			rows, err := appendPageRows(page[:0], cr.Result, w.q.fam.resultKey)
+			rows, err := answerRows(page[:0], cr, w.q.fam.resultKey)
 			if err != nil {
 				return nil, fmt.Errorf("b24: %s: %w", w.method, err)
 			}

@@ -85,3 +85,48 @@ func TestChainCommandsPrepared(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswerRows: a page the batch split (Spans) gives the rows
+// appendPageRows splits; spans that do not fit the result, a result key
+// or a result that is not a list are split from the result itself.
+func TestAnswerRows(t *testing.T) {
+	page := json.RawMessage(`[{"ID":"1"}, {"ID":"2","T":"a,]"} ,{"ID":"3"}]`)
+	want, err := appendPageRows(nil, page, "")
+	if err != nil || len(want) != 3 {
+		t.Fatalf("appendPageRows: %q, %v", want, err)
+	}
+	good := []uint32{1, 11, 13, 33, 35, 45}
+	for _, tc := range []struct {
+		name string
+		a    Answer
+	}{
+		{"spans", Answer{Result: page, Spans: good}},
+		{"no spans", Answer{Result: page}},
+		{"past the end", Answer{Result: page, Spans: []uint32{1, 11, 13, 99}}},
+		{"empty span", Answer{Result: page, Spans: []uint32{1, 1}}},
+		{"odd", Answer{Result: page, Spans: []uint32{1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := answerRows([][]byte{[]byte("kept")}, &tc.a, "")
+			if err != nil || len(got) != 4 || string(got[0]) != "kept" {
+				t.Fatalf("answerRows = %q, %v", got, err)
+			}
+			for i := range want {
+				if string(got[i+1]) != string(want[i]) {
+					t.Fatalf("row %d = %s, want %s", i, got[i+1], want[i])
+				}
+			}
+		})
+	}
+	// Spans are taken as given (the batch split them): different spans,
+	// different rows, which shows they are used rather than a split.
+	got, err := answerRows(nil, &Answer{Result: page, Spans: []uint32{2, 10}}, "")
+	if err != nil || len(got) != 1 || string(got[0]) != `"ID":"1"` {
+		t.Fatalf("answerRows with spans of one member = %q, %v", got, err)
+	}
+	// A result key: the rows are a member of the result, never spans.
+	obj := Answer{Result: json.RawMessage(`{"tasks":[{"id":"1"}]}`), Spans: []uint32{0, 5}}
+	if got, err := answerRows(nil, &obj, "tasks"); err != nil || len(got) != 1 || string(got[0]) != `{"id":"1"}` {
+		t.Fatalf("answerRows with a key = %q, %v", got, err)
+	}
+}

@@ -59,6 +59,9 @@ type Answer struct {
 	Done         bool // it ran: Result holds its result
 	NotRun       bool // the portal did not run it (a halted batch)
 	Result       json.RawMessage
+	// Spans, when set, are where Result's elements start and end (two
+	// offsets an element): a list page split as the answer was read.
+	Spans []uint32
 	// Refused: a limit refused it before it ran (QUERY_LIMIT_EXCEEDED,
 	// OPERATION_TIME_LIMIT inside a batch that ran); send it again.
 	Refused bool

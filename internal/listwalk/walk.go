@@ -333,15 +333,9 @@ func (w *walk[T]) isFull(n int) bool {
 // results and errors of json.Unmarshal).
 func (w *walk[T]) decode(raw [][]byte, c *chunk[T]) error {
 	c.rows = make([]T, len(raw))
-	dec := rowdecode.For[T]()
-	decode := dec.Decode
-	if ch, ok := w.c.(Checked); ok && ch.ResultsChecked() {
-		decode = dec.DecodeValid
-	}
-	for i, r := range raw {
-		if err := decode(r, &c.rows[i]); err != nil {
-			return fmt.Errorf("b24: %s: decoding row %d into %T: %w", w.method, c.ids[i], c.rows[i], err)
-		}
+	ch, ok := w.c.(Checked)
+	if i, err := rowdecode.For[T]().Rows(raw, c.rows, ok && ch.ResultsChecked()); err != nil {
+		return fmt.Errorf("b24: %s: decoding row %d into %T: %w", w.method, c.ids[i], c.rows[i], err)
 	}
 	return nil
 }
@@ -412,6 +406,24 @@ func appendPageRows(rows [][]byte, result []byte, key string) ([][]byte, error) 
 	rows, err := jsonscan.AppendElements(rows, r)
 	if err != nil {
 		return rows[:n], fmt.Errorf("reading the rows: %w", err)
+	}
+	return rows, nil
+}
+
+// answerRows is appendPageRows for a batch command's answer: a list the
+// batch split as it read the answer (Spans) gives its rows without being
+// passed again.
+func answerRows(rows [][]byte, a *Answer, key string) ([][]byte, error) {
+	if key != "" || a.Spans == nil || len(a.Result) == 0 || a.Result[0] != '[' || len(a.Spans)%2 != 0 {
+		return appendPageRows(rows, a.Result, key)
+	}
+	n := len(rows)
+	for i := 0; i < len(a.Spans); i += 2 {
+		s, e := a.Spans[i], a.Spans[i+1]
+		if s >= e || uint64(e) > uint64(len(a.Result)) {
+			return appendPageRows(rows[:n], a.Result, key) // not spans of this result
+		}
+		rows = append(rows, a.Result[s:e:e])
 	}
 	return rows, nil
 }

@@ -7,7 +7,8 @@
 // are then the answer: the fast path never decides a case differently, it
 // only skips encoding/json's second scan and its reflection per member.
 // The strings of one row share one allocation (one instead of one a
-// field): a string kept alone keeps the bytes of its row's other strings.
+// field), and Rows gives the rows of a page blocks of 4 KiB to share: a
+// string kept alone keeps the bytes of the other strings of its block.
 package rowdecode
 
 import (
@@ -49,13 +50,32 @@ func (d Decoder[T]) DecodeValid(row []byte, dst *T) error {
 	return d.decode(row, dst, true)
 }
 
+// Rows decodes rows[i] into dst[i] (len(dst) >= len(rows)) as Decode, or
+// as DecodeValid when valid is set; the rows' strings share blocks of
+// 4 KiB (a row's may not be the only ones a kept string holds). It stops
+// at the first error and returns the index of its row.
+func (d Decoder[T]) Rows(rows [][]byte, dst []T, valid bool) (int, error) {
+	a := arena{block: arenaBlock}
+	for i, row := range rows {
+		if err := d.decodeIn(row, &dst[i], valid || jsonscan.Valid(row), &a); err != nil {
+			return i, err
+		}
+	}
+	return len(rows), nil
+}
+
 func (d Decoder[T]) decode(row []byte, dst *T, valid bool) error {
+	var a arena // a block of exactly the row's strings
+	return d.decodeIn(row, dst, valid, &a)
+}
+
+func (d Decoder[T]) decodeIn(row []byte, dst *T, valid bool, a *arena) error {
 	if raw, ok := any(dst).(*json.RawMessage); ok && valid {
 		t := jsonscan.Trim(row)
 		*raw = t[:len(t):len(t)]
 		return nil
 	}
-	if d.plan != nil && valid && d.plan.decode(row, reflect.ValueOf(dst).Elem()) {
+	if d.plan != nil && valid && d.plan.decode(row, reflect.ValueOf(dst).Elem(), a) {
 		return nil
 	}
 	var zero T
@@ -168,8 +188,8 @@ func jsonName(sf reflect.StructField) (string, bool) {
 // decode fills v from row, a valid JSON text; false when a member needs
 // encoding/json (then v is partly filled and the caller starts again).
 // A row's strings share one allocation (strs), set in the members' order.
-func (p *plan) decode(row []byte, v reflect.Value) bool {
-	var strs rowStrings
+func (p *plan) decode(row []byte, v reflect.Value, a *arena) bool {
+	strs := rowStrings{arena: a}
 	ok := true
 	err := jsonscan.EachMember(row, func(k, val []byte) bool {
 		f := p.find(k)
@@ -194,9 +214,10 @@ func (p *plan) decode(row []byte, v reflect.Value) bool {
 // allocation: a row of three strings cost three before (a third of the
 // export's allocations).
 type rowStrings struct {
-	n    int
-	size int
-	of   [16]struct {
+	arena *arena
+	n     int
+	size  int
+	of    [16]struct {
 		f     *field
 		plain []byte // the text as it is, or
 		str   string // the unescaped string
@@ -237,12 +258,12 @@ func (r *rowStrings) add(v reflect.Value, f *field, val []byte) bool {
 func (r *rowStrings) flush(v reflect.Value) {
 	var all string
 	if r.size > 0 {
-		var b strings.Builder
-		b.Grow(r.size)
+		b := r.arena.room(r.size)
+		start := b.Len()
 		for _, e := range r.of[:r.n] {
 			b.Write(e.plain)
 		}
-		all = b.String()
+		all = b.String()[start:]
 	}
 	off := 0
 	for _, e := range r.of[:r.n] {
@@ -253,6 +274,29 @@ func (r *rowStrings) flush(v reflect.Value) {
 		v.Field(e.f.index).SetString(s)
 	}
 	r.n, r.size = 0, 0
+}
+
+// arena allocates the strings of rows: each row's are written after the
+// row's before it in one block, so that the rows of a page cost a few
+// allocations, not one a row. A block is never written again where a
+// string was taken from it.
+type arena struct {
+	block int // a block's size; 0: each the size asked
+	b     strings.Builder
+}
+
+// arenaBlock is the block of Rows: about a hundred rows of a few short
+// fields, one row of a full record.
+const arenaBlock = 4 << 10
+
+// room returns the block to write n bytes to, a new one when the current
+// one has not that much left.
+func (a *arena) room(n int) *strings.Builder {
+	if a.b.Cap()-a.b.Len() < n {
+		a.b = strings.Builder{}
+		a.b.Grow(max(n, a.block))
+	}
+	return &a.b
 }
 
 // find is the field the raw key (with its quotes) names: the exact name

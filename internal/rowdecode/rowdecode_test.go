@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/b24go/b24/internal/jsonscan"
@@ -183,6 +184,55 @@ func check[T any](t *testing.T, row []byte) {
 	werr := json.Unmarshal(row, &want)
 	if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("%T from %q: Decode gives %+v, %v; json.Unmarshal %+v, %v", got, row, got, gerr, want, werr)
+	}
+	// Rows: each row as Decode gives it, the rows' strings in shared blocks.
+	rows := make([]T, 3)
+	i, err := For[T]().Rows([][]byte{row, row, row}, rows, false)
+	if werr != nil {
+		if i != 0 || fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Fatalf("%T from %q: Rows stops at %d, %v; json.Unmarshal: %v", got, row, i, err, werr)
+		}
+		return
+	}
+	if i != 3 || err != nil {
+		t.Fatalf("%T from %q: Rows = %d, %v", got, row, i, err)
+	}
+	for _, v := range rows {
+		if !reflect.DeepEqual(v, want) {
+			t.Fatalf("%T from %q: Rows gives %+v; json.Unmarshal %+v", got, row, v, want)
+		}
+	}
+}
+
+// TestRowsShareBlocks: the strings of a page's rows come from a few
+// blocks, not one allocation a row, and each row keeps its own values
+// (a string longer than a block too); Rows stops at a bad row.
+func TestRowsShareBlocks(t *testing.T) {
+	var rows [][]byte
+	for i := range 50 {
+		rows = append(rows, fmt.Appendf(nil, `{"ID":"%d","TITLE":"Deal %d","STAGE_ID":"C1:NEW","OPPORTUNITY":"%d.00"}`, i, i, i*10))
+	}
+	long := strings.Repeat("x", arenaBlock+10)
+	rows = append(rows, []byte(`{"ID":"50","TITLE":"`+long+`","STAGE_ID":"s"}`), []byte(`{"ID":"51","TITLE":"after"}`))
+	d := For[deal]()
+	dst := make([]deal, len(rows))
+	if n, err := d.Rows(rows, dst, true); n != len(rows) || err != nil {
+		t.Fatalf("Rows = %d, %v", n, err)
+	}
+	for i, r := range rows {
+		var want deal
+		if err := json.Unmarshal(r, &want); err != nil || !reflect.DeepEqual(dst[i], want) {
+			t.Fatalf("row %d: %+v, want %+v (%v)", i, dst[i], want, err)
+		}
+	}
+	// One ID each (the test's id type keeps its bytes), the strings in blocks.
+	allocs := testing.AllocsPerRun(20, func() { d.Rows(rows[:50], dst, true) })
+	if allocs > 50+3 {
+		t.Errorf("Rows allocates %v times for 50 rows of three strings: the strings are not sharing blocks", allocs)
+	}
+	bad := [][]byte{rows[0], []byte(`{"TITLE":1}`), rows[1]}
+	if n, err := d.Rows(bad, make([]deal, 3), false); n != 1 || err == nil {
+		t.Fatalf("Rows with a bad second row = %d, %v", n, err)
 	}
 }
 
