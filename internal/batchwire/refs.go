@@ -33,9 +33,38 @@ func Ref(section, cmd string, path []any) string {
 	return b.String()
 }
 
-// v2RefPattern finds references in an encoded command line, where "$", "["
-// and "]" are percent-encoded.
-var v2RefPattern = regexp.MustCompile(`%24(result|next|total|time|error)%5B(.*?)%5D`)
+// v2Refs yields the references in an encoded command line, where "$", "["
+// and "]" are percent-encoded: the section and the command's (encoded)
+// key of each "%24section%5Bkey%5D", leftmost first, as the pattern
+// `%24(result|next|total|time|error)%5B(.*?)%5D` finds them (a key holds
+// no newline), without a regular expression: every page of a chained walk
+// holds one (FuzzV2Refs).
+func v2Refs(q string, yield func(section, key string) bool) {
+	for i := 0; ; {
+		at := strings.Index(q[i:], "%24")
+		if at < 0 {
+			return
+		}
+		at += i
+		i = at + 1
+		rest := q[at+3:]
+		for _, sec := range [...]string{"result", "next", "total", "time", "error"} {
+			if !strings.HasPrefix(rest, sec) || !strings.HasPrefix(rest[len(sec):], "%5B") {
+				continue
+			}
+			key := rest[len(sec)+3:]
+			end := strings.Index(key, "%5D")
+			if end < 0 || strings.IndexByte(key[:end], '\n') >= 0 {
+				break
+			}
+			if !yield(sec, key[:end]) {
+				return
+			}
+			i = at + 3 + len(sec) + 3 + end + 3
+			break
+		}
+	}
+}
 
 // CheckV2Refs verifies that every reference in cmds[i] names a command
 // before it. keys are the commands' wire keys.
@@ -49,27 +78,36 @@ func CheckV2Refs(lines []string, keys []string, methods []string) error {
 		if !strings.Contains(q, "%24") {
 			continue
 		}
-		for _, m := range v2RefPattern.FindAllStringSubmatch(q, -1) {
-			key, err := url.PathUnescape(m[2])
-			if err != nil {
-				key = m[2]
+		var err error
+		v2Refs(q, func(sec, raw string) bool {
+			key, uerr := url.PathUnescape(raw)
+			if uerr != nil {
+				key = raw
 			}
 			j, ok := pos[key]
 			switch {
 			case key == "":
-				return fmt.Errorf("b24: batch command %d (%s): reference $%s[] names no command (a reference to an unnamed command? name it, or use its position)", i, methods[i], m[1])
+				err = fmt.Errorf("b24: batch command %d (%s): reference $%s[] names no command (a reference to an unnamed command? name it, or use its position)", i, methods[i], sec)
 			case !ok:
-				return fmt.Errorf("b24: batch command %d (%s): reference $%s[%s] names no command of the batch", i, methods[i], m[1], key)
+				err = fmt.Errorf("b24: batch command %d (%s): reference $%s[%s] names no command of the batch", i, methods[i], sec, key)
 			case j >= i:
-				return fmt.Errorf("b24: batch command %d (%s): reference $%s[%s] names a command that does not run before it", i, methods[i], m[1], key)
+				err = fmt.Errorf("b24: batch command %d (%s): reference $%s[%s] names a command that does not run before it", i, methods[i], sec, key)
 			}
+			return err == nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // HasV2Ref reports whether an encoded command line holds a reference.
-func HasV2Ref(line string) bool { return v2RefPattern.MatchString(line) }
+func HasV2Ref(line string) bool {
+	found := false
+	v2Refs(line, func(string, string) bool { found = true; return false })
+	return found
+}
 
 var v3RefPattern = regexp.MustCompile(`"\$ref(?:Array)?":"([^".]*)(\.?)`)
 

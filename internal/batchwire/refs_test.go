@@ -1,6 +1,8 @@
 package batchwire
 
 import (
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -47,4 +49,29 @@ func TestCheckV3Refs(t *testing.T) {
 			t.Errorf("%s: HasV3Ref false", tc.q)
 		}
 	}
+}
+
+// v2RefPattern is the pattern v2Refs finds references by.
+var v2RefPattern = regexp.MustCompile(`%24(result|next|total|time|error)%5B(.*?)%5D`)
+
+// FuzzV2Refs: v2Refs finds the references the pattern finds, in order.
+func FuzzV2Refs(f *testing.F) {
+	for _, s := range []string{"filter%5B%3EID%5D=%24result%5Bp0%5D%5B49%5D%5BID%5D", "%24result%5B%5D", "%24%24time%5Ba%5D%5D%24next%5Bb",
+		"%24error%5Ba\nb%5D%24total%5Bc%5D", "%24results%5Bx%5D", "%24resul%24result%5Bk%5D", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		var got [][2]string
+		v2Refs(q, func(sec, key string) bool { got = append(got, [2]string{sec, key}); return true })
+		var want [][2]string
+		for _, m := range v2RefPattern.FindAllStringSubmatch(q, -1) {
+			want = append(want, [2]string{m[1], m[2]})
+		}
+		if len(got) != len(want) || len(got) > 0 && !reflect.DeepEqual(got, want) {
+			t.Fatalf("v2Refs(%q) = %q, the pattern finds %q", q, got, want)
+		}
+		if HasV2Ref(q) != v2RefPattern.MatchString(q) {
+			t.Fatalf("HasV2Ref(%q) = %v", q, HasV2Ref(q))
+		}
+	})
 }

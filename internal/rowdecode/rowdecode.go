@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/b24go/b24/internal/jsonscan"
 )
@@ -91,7 +92,9 @@ type plan struct {
 type field struct {
 	name      string
 	index     int
-	unmarshal bool // *F is a json.Unmarshaler; else F is of string kind
+	at        int     // its place in plan.fields
+	offset    uintptr // where it is in the struct (a string field's is set through it)
+	unmarshal bool    // *F is a json.Unmarshaler; else F is of string kind
 }
 
 var plans sync.Map // reflect.Type → *plan (nil: not covered)
@@ -136,7 +139,7 @@ func makePlan(t reflect.Type) *plan {
 		if name == "" {
 			continue // json:"-"
 		}
-		f := field{name: name, index: i}
+		f := field{name: name, index: i, offset: sf.Offset}
 		pt := reflect.PointerTo(sf.Type)
 		switch k := sf.Type.Kind(); {
 		case k != reflect.Pointer && k != reflect.Interface && pt.Implements(unmarshalerType):
@@ -150,6 +153,7 @@ func makePlan(t reflect.Type) *plan {
 				return nil
 			}
 		}
+		f.at = len(p.fields)
 		p.fields = append(p.fields, f)
 	}
 	return p
@@ -189,24 +193,26 @@ func jsonName(sf reflect.StructField) (string, bool) {
 // encoding/json (then v is partly filled and the caller starts again).
 // A row's strings share one allocation (strs), set in the members' order.
 func (p *plan) decode(row []byte, v reflect.Value, a *arena) bool {
-	strs := rowStrings{arena: a}
+	strs := rowStrings{arena: a, base: v.Addr().UnsafePointer()}
 	ok := true
+	next := 0 // the field after the last one found: rows list them in order
 	err := jsonscan.EachMember(row, func(k, val []byte) bool {
-		f := p.find(k)
+		f := p.find(k, next)
 		if f == nil {
 			return true // a member no field names: ignored, as encoding/json does
 		}
+		next = f.at + 1
 		if f.unmarshal {
 			ok = v.Field(f.index).Addr().Interface().(json.Unmarshaler).UnmarshalJSON(val) == nil
 			return ok
 		}
-		ok = strs.add(v, f, val)
+		ok = strs.add(f, val)
 		return ok
 	})
 	if !ok || err != nil {
 		return false
 	}
-	strs.flush(v)
+	strs.flush()
 	return true
 }
 
@@ -215,6 +221,7 @@ func (p *plan) decode(row []byte, v reflect.Value, a *arena) bool {
 // export's allocations).
 type rowStrings struct {
 	arena *arena
+	base  unsafe.Pointer // the struct the strings are fields of
 	n     int
 	size  int
 	of    [16]struct {
@@ -225,7 +232,7 @@ type rowStrings struct {
 }
 
 // add takes val for string field f; false when encoding/json must decide.
-func (r *rowStrings) add(v reflect.Value, f *field, val []byte) bool {
+func (r *rowStrings) add(f *field, val []byte) bool {
 	switch val[0] {
 	case 'n': // null leaves a string as it is
 		return true
@@ -234,7 +241,7 @@ func (r *rowStrings) add(v reflect.Value, f *field, val []byte) bool {
 		return false // a number, a bool, an object or a list into a string
 	}
 	if r.n == len(r.of) {
-		r.flush(v)
+		r.flush()
 	}
 	e := &r.of[r.n]
 	e.f, e.plain, e.str = f, nil, ""
@@ -255,7 +262,7 @@ func (r *rowStrings) add(v reflect.Value, f *field, val []byte) bool {
 
 // flush sets the strings taken so far, in their order (a member named twice
 // keeps its last value, as encoding/json does).
-func (r *rowStrings) flush(v reflect.Value) {
+func (r *rowStrings) flush() {
 	var all string
 	if r.size > 0 {
 		b := r.arena.room(r.size)
@@ -271,7 +278,9 @@ func (r *rowStrings) flush(v reflect.Value) {
 		if e.plain != nil {
 			s, off = all[off:off+len(e.plain)], off+len(e.plain)
 		}
-		v.Field(e.f.index).SetString(s)
+		// The field is of string kind (makePlan): a string at its offset.
+		// reflect's Field and SetString cost more than the rest of a row.
+		*(*string)(unsafe.Add(r.base, e.f.offset)) = s
 	}
 	r.n, r.size = 0, 0
 }
@@ -303,8 +312,13 @@ func (a *arena) room(n int) *strings.Builder {
 // first, else the name equal under case folding (encoding/json's order; a
 // key with escapes or bytes outside ASCII is unescaped by jsonscan.Key and
 // folded by strings.EqualFold, as encoding/json folds it); nil for none.
-func (p *plan) find(raw []byte) *field {
+// The exact name is looked for from fields[next] on first: a row lists
+// its members in the struct's order more often than not.
+func (p *plan) find(raw []byte, next int) *field {
 	key := raw[1 : len(raw)-1]
+	if next < len(p.fields) && string(key) == p.fields[next].name {
+		return &p.fields[next]
+	}
 	for i := range p.fields {
 		if string(key) == p.fields[i].name {
 			return &p.fields[i]
