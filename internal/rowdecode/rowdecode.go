@@ -7,8 +7,8 @@
 // are then the answer: the fast path never decides a case differently, it
 // only skips encoding/json's second scan and its reflection per member.
 // The strings of one row share one allocation (one instead of one a
-// field), and Rows gives the rows of a page blocks of 4 KiB to share: a
-// string kept alone keeps the bytes of the other strings of its block.
+// field), and the rows of a page (Rows) blocks of 4 KiB: a string kept
+// alone keeps the bytes of the other strings of its block.
 package rowdecode
 
 import (
@@ -66,7 +66,7 @@ func (d Decoder[T]) Rows(rows [][]byte, dst []T, valid bool) (int, error) {
 }
 
 func (d Decoder[T]) decode(row []byte, dst *T, valid bool) error {
-	var a arena // a block of exactly the row's strings
+	a := arena{block: len(row)} // one block holds the row's strings
 	return d.decodeIn(row, dst, valid, &a)
 }
 
@@ -191,9 +191,9 @@ func jsonName(sf reflect.StructField) (string, bool) {
 
 // decode fills v from row, a valid JSON text; false when a member needs
 // encoding/json (then v is partly filled and the caller starts again).
-// A row's strings share one allocation (strs), set in the members' order.
+// A string member is copied into the arena and set as it is read.
 func (p *plan) decode(row []byte, v reflect.Value, a *arena) bool {
-	strs := rowStrings{arena: a, base: v.Addr().UnsafePointer()}
+	base := v.Addr().UnsafePointer()
 	ok := true
 	next := 0 // the field after the last one found: rows list them in order
 	err := jsonscan.EachMember(row, func(k, val []byte) bool {
@@ -206,33 +206,16 @@ func (p *plan) decode(row []byte, v reflect.Value, a *arena) bool {
 			ok = v.Field(f.index).Addr().Interface().(json.Unmarshaler).UnmarshalJSON(val) == nil
 			return ok
 		}
-		ok = strs.add(f, val)
+		ok = setString(base, f, val, a)
 		return ok
 	})
-	if !ok || err != nil {
-		return false
-	}
-	strs.flush()
-	return true
+	return ok && err == nil
 }
 
-// rowStrings holds the string members of a row until they are set from one
-// allocation: a row of three strings cost three before (a third of the
-// export's allocations).
-type rowStrings struct {
-	arena *arena
-	base  unsafe.Pointer // the struct the strings are fields of
-	n     int
-	size  int
-	of    [16]struct {
-		f     *field
-		plain []byte // the text as it is, or
-		str   string // the unescaped string
-	}
-}
-
-// add takes val for string field f; false when encoding/json must decide.
-func (r *rowStrings) add(f *field, val []byte) bool {
+// setString sets string field f of the struct at base to the JSON value
+// val (a member named twice keeps its last value, as encoding/json does);
+// false when encoding/json must decide.
+func setString(base unsafe.Pointer, f *field, val []byte, a *arena) bool {
 	switch val[0] {
 	case 'n': // null leaves a string as it is
 		return true
@@ -240,57 +223,35 @@ func (r *rowStrings) add(f *field, val []byte) bool {
 	default:
 		return false // a number, a bool, an object or a list into a string
 	}
-	if r.n == len(r.of) {
-		r.flush()
+	var str string
+	if s := val[1 : len(val)-1]; jsonscan.IsPlainASCII(s) || utf8.Valid(s) && bytes.IndexByte(s, '\\') < 0 {
+		str = a.copy(s)
+	} else if str = unescaped(val); str == "" && len(val) > 2 {
+		return false
 	}
-	e := &r.of[r.n]
-	e.f, e.plain, e.str = f, nil, ""
-	s := val[1 : len(val)-1]
-	if jsonscan.IsPlainASCII(s) || utf8.Valid(s) && bytes.IndexByte(s, '\\') < 0 {
-		e.plain = s
-		r.size += len(s)
-	} else {
-		var str string // not &e.str: r would move to the heap
-		if json.Unmarshal(val, &str) != nil {
-			return false
-		}
-		e.str = str
-	}
-	r.n++
+	// The field is of string kind (makePlan): a string at its offset.
+	// reflect's Field and SetString cost more than the rest of a row.
+	*(*string)(unsafe.Add(base, f.offset)) = str
 	return true
 }
 
-// flush sets the strings taken so far, in their order (a member named twice
-// keeps its last value, as encoding/json does).
-func (r *rowStrings) flush() {
-	var all string
-	if r.size > 0 {
-		b := r.arena.room(r.size)
-		start := b.Len()
-		for _, e := range r.of[:r.n] {
-			b.Write(e.plain)
-		}
-		all = b.String()[start:]
+// unescaped is the JSON string val decoded by encoding/json, "" when it
+// fails (a string with escapes is never empty). Apart from setString: its
+// &s moves s to the heap, which setString's plain path need not pay.
+func unescaped(val []byte) string {
+	var s string
+	if json.Unmarshal(val, &s) != nil {
+		return ""
 	}
-	off := 0
-	for _, e := range r.of[:r.n] {
-		s := e.str
-		if e.plain != nil {
-			s, off = all[off:off+len(e.plain)], off+len(e.plain)
-		}
-		// The field is of string kind (makePlan): a string at its offset.
-		// reflect's Field and SetString cost more than the rest of a row.
-		*(*string)(unsafe.Add(r.base, e.f.offset)) = s
-	}
-	r.n, r.size = 0, 0
+	return s
 }
 
-// arena allocates the strings of rows: each row's are written after the
-// row's before it in one block, so that the rows of a page cost a few
-// allocations, not one a row. A block is never written again where a
+// arena allocates the strings of rows: each is written after the one
+// before it in the current block, so that the rows of a page cost a few
+// allocations, not one a string. A block is never written again where a
 // string was taken from it.
 type arena struct {
-	block int // a block's size; 0: each the size asked
+	block int // a block's size (at least the string's)
 	b     strings.Builder
 }
 
@@ -298,14 +259,19 @@ type arena struct {
 // fields, one row of a full record.
 const arenaBlock = 4 << 10
 
-// room returns the block to write n bytes to, a new one when the current
-// one has not that much left.
-func (a *arena) room(n int) *strings.Builder {
-	if a.b.Cap()-a.b.Len() < n {
-		a.b = strings.Builder{}
-		a.b.Grow(max(n, a.block))
+// copy returns b as a string in the current block, or in a new one when
+// the current one has not that much left.
+func (a *arena) copy(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return &a.b
+	if a.b.Cap()-a.b.Len() < len(b) {
+		a.b = strings.Builder{}
+		a.b.Grow(max(len(b), a.block))
+	}
+	start := a.b.Len()
+	a.b.Write(b)
+	return a.b.String()[start:]
 }
 
 // find is the field the raw key (with its quotes) names: the exact name
