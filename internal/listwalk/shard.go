@@ -610,6 +610,41 @@ func (c *cutter[T]) halt() {
 	c.mu.Unlock()
 }
 
+// pagesUncutLocked is the pages of the regions not cut into shards yet,
+// at density rows an id (c.mu held).
+func (c *cutter[T]) pagesUncutLocked(density float64) int {
+	rows := 0.0
+	for _, r := range c.regions {
+		to, bounded := r.end, r.hasEnd
+		if !bounded && c.hasFar {
+			to, bounded = c.far, true
+		}
+		if !bounded || !r.hasAfter {
+			return math.MaxInt32 // an open end: more than any budget
+		}
+		rows += math.Max(0, float64(c.w.dir*(to-r.after))) * density
+	}
+	return int(math.Min(math.Ceil(rows/v2PageSize), math.MaxInt32))
+}
+
+// budgetWillBind reports whether the operating budget clearly binds the
+// walk: the pages not cut yet are more than one and a half times what
+// fits in the budget now (the Caller's Fitter; false when it cannot
+// tell). The first wave of shards goes out before a batch is cut by the
+// budget (walk.budgetBound); each is cut to one request with room for
+// the probe's sample error, and with that room in its chain two or three
+// pages of each ran past its end, ~1.2 s of a walk's budget.
+func (c *cutter[T]) budgetWillBind(pages int) bool {
+	if pages < 2*chainLen {
+		return false
+	}
+	f, ok := c.w.c.(Fitter)
+	if !ok {
+		return false
+	}
+	return float64(pages) > 1.5*float64(f.Fit(c.w.method, pages))
+}
+
 // chainSize returns how many list commands the next chained batch of sh
 // should carry: the rows expected before the shard's end, plus one page to
 // confirm the end.
@@ -626,6 +661,8 @@ func (c *cutter[T]) chainSize(sh *shard[T]) int {
 	ids := float64(c.w.dir * (to - sh.after))
 	rows := ids * density
 	spread := c.spread(rows)
+	firstWave := c.observed == 0 && c.whole
+	left := c.pagesUncutLocked(density)
 	c.mu.Unlock()
 	if !bounded || !sh.hasAfter || !known {
 		return chainLen
@@ -639,7 +676,7 @@ func (c *cutter[T]) chainSize(sh *shard[T]) int {
 	// unresolved, and costs a full page of server time for nothing: under
 	// a binding budget, the window's work. A page short costs one more
 	// request: under the request bucket, its time.
-	if c.w.budgetBound.Load() {
+	if c.w.budgetBound.Load() || firstWave && c.budgetWillBind(left) {
 		spread = 0
 	}
 	pages := math.Ceil((rows + 1 + spread) / v2PageSize)

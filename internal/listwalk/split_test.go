@@ -98,3 +98,45 @@ func TestSplitTail(t *testing.T) {
 		})
 	}
 }
+
+// fitCaller is a Caller whose Fitter says how many pages fit now.
+type fitCaller struct {
+	fakeCaller
+	fits int
+}
+
+func (f *fitCaller) Fit(method string, n int) int { return min(n, f.fits) }
+
+// TestFirstWaveChainUnderBindingBudget: a first-wave shard's chain (cut
+// to one request, nothing walked yet) asks for the rows expected without
+// the sample's margin when the pages left are clearly more than the
+// budget holds now (a page past the end costs a full page of the
+// budget); with the margin when they fit, when the Fitter cannot tell
+// (it answers all) or when there is none, and after the first wave.
+func TestFirstWaveChainUnderBindingBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		caller   Caller
+		observed int
+		want     int
+	}{
+		// 95 % of 2,453 ids: 2,330 rows; 2σ of a 100-row sample's
+		// density is about 109 rows, of 100,000 rows' about 22.
+		{"budget binds", &fitCaller{fits: 600}, 0, 47},
+		{"budget holds the walk", &fitCaller{fits: 10000}, 0, 49},
+		{"cost not known yet", &fitCaller{fits: 1 << 30}, 0, 49},
+		{"no Fitter", &fakeCaller{}, 0, 49},
+		{"after the first wave (the budget has cut no batch)", &fitCaller{fits: 600}, 1, 48},
+	} {
+		w := &walk[map[string]any]{chain: true, dir: 1, c: tc.caller, method: "crm.deal.list"}
+		c := cutter[map[string]any]{w: w, rows: 95, span: 100, whole: true, observed: tc.observed,
+			regions: []region{{after: 7444, hasAfter: true, end: 107444, hasEnd: true}}} // ~1,900 pages left
+		if tc.observed > 0 {
+			c.rows, c.span = 95000, 100000 // measured: a small error
+		}
+		sh := &shard[map[string]any]{region: region{after: 5000, hasAfter: true, end: 7453, hasEnd: true}}
+		if got := c.chainSize(sh); got != tc.want {
+			t.Errorf("%s: chainSize = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
