@@ -3,7 +3,7 @@
 // seeded CRM, task and user data, enforces the portal's limits, models its
 // latency and injects faults. A client that works against it should work
 // against a real portal; the protocol it follows is the one
-// described in the repository's docs/protocol.md.
+// described in ../docs/protocol.md (from this directory).
 //
 // # Starting a portal
 //

@@ -155,7 +155,7 @@ func TestEnvelope(t *testing.T) {
 
 // TestTimeBlockForms: current portals write "start" and "processing" as
 // integers truncated to the second, and "duration" as "finish" less that
-// truncated start (docs/protocol.md §2); WithLegacyTime writes the
+// truncated start (../docs/protocol.md §2); WithLegacyTime writes the
 // older floats. "finish", "duration" and "operating" are floats in both. PHP writes an
 // integral float without a fraction, so the calls start and end inside a
 // second: the first 250 ms after the epoch, each taking 1.5 s.

@@ -204,7 +204,7 @@ async function main() {
     return `ID ${deal.ID} "${deal.TITLE}"`
   })
 
-  // The portal answers a missing deal with HTTP 400 and an empty error code (docs/protocol.md §3).
+  // The portal answers a missing deal with HTTP 400 and an empty error code (../docs/protocol.md §3).
   // The JS SDK does not recognise an empty code: it reports the axios code ERR_BAD_REQUEST and
   // drops "Not found" (README, disagreement 1). What is checked here is the fake's part.
   await check('crm.deal.get of a missing id is refused with HTTP 400', async () => {
@@ -220,7 +220,7 @@ async function main() {
 
   // --- batches ------------------------------------------------------------------------------
   // A legacy "Not found" inside a batch: the portal puts {error: "", error_description} in
-  // result_error (docs/protocol.md §3, §6). Checked on the raw batch answer (the SDK's own HTTP
+  // result_error (../docs/protocol.md §3, §6). Checked on the raw batch answer (the SDK's own HTTP
   // client); the SDK's batch layer reads such a row as a success (README, disagreement 2),
   // which the ok line reports as observed.
   await check('batch: a legacy "Not found" (empty code) lands in result_error', async () => {

@@ -241,7 +241,7 @@ func (s *Store) compile(sc *Schema, f Filter) (*cfilter, error) {
 	return cf, nil
 }
 
-// noLike lists the field types LIKE does not work on (docs/protocol.md §5).
+// noLike lists the field types LIKE does not work on (../../../docs/protocol.md §5).
 var noLike = map[string]bool{"crm_status": true, "crm_contact": true, "crm_company": true}
 
 // check refuses a condition the engine would otherwise evaluate by a guess.

@@ -194,7 +194,7 @@ type Input struct {
 	Multi []MultiInput
 }
 
-// MultiInput is one row of a multifield write (docs/protocol.md §9, item 7): with an ID it updates
+// MultiInput is one row of a multifield write (../../../docs/protocol.md §9, item 7): with an ID it updates
 // that row, or deletes it when Delete is set, its Value is empty, or it has no value at
 // all; without an ID it adds a row.
 type MultiInput struct {
