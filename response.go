@@ -475,7 +475,7 @@ func (w *timingWire) member(k []byte) *json.RawMessage {
 		{"date_start", &w.DateStart}, {"date_finish", &w.DateFinish}, {"operating", &w.Operating}, {"operating_reset_at", &w.OperatingResetAt}}
 	if in := k[1 : len(k)-1]; jsonscan.IsPlainASCII(in) {
 		for _, f := range fields {
-			if len(in) == len(f.name) && foldASCII(in, f.name) {
+			if jsonscan.EqualFoldASCII(in, f.name) {
 				return f.dst
 			}
 		}
@@ -488,21 +488,6 @@ func (w *timingWire) member(k []byte) *json.RawMessage {
 		}
 	}
 	return nil
-}
-
-// foldASCII reports whether the ASCII text b is s (lower-case ASCII) in
-// any letter case.
-func foldASCII(b []byte, s string) bool {
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // finiteNumber decodes a finite number sent as a JSON number or a numeric

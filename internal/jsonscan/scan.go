@@ -209,6 +209,27 @@ func IsPlainASCII(b []byte) bool {
 	return true
 }
 
+// EqualFoldASCII is strings.EqualFold for two ASCII texts (a key without
+// escapes matched against a field name, as encoding/json folds it).
+func EqualFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // KeyIs reports whether the raw JSON key (with quotes) is name.
 func KeyIs(raw []byte, name string) bool {
 	if len(raw) == len(name)+2 && string(raw[1:len(raw)-1]) == name {

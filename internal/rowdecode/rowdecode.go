@@ -35,26 +35,16 @@ func For[T any]() Decoder[T] {
 	return Decoder[T]{plan: planOf(reflect.TypeFor[T]())}
 }
 
-// Decode decodes row into *dst, which must be T's zero value (a row of a
-// fresh slice): the result and the error are json.Unmarshal's. A
-// json.RawMessage is not copied: it is row itself (trimmed, its capacity
-// cut to its length, so that an append copies it rather than overwrite
-// what follows it in the answer).
-func (d Decoder[T]) Decode(row []byte, dst *T) error {
-	return d.decode(row, dst, jsonscan.Valid(row))
-}
-
-// DecodeValid is Decode for a row known to be valid JSON (a part of a text
-// jsonscan.Valid accepted): the row is not checked again. Given any other
-// text, its result is undefined (never a panic).
-func (d Decoder[T]) DecodeValid(row []byte, dst *T) error {
-	return d.decode(row, dst, true)
-}
-
-// Rows decodes rows[i] into dst[i] (len(dst) >= len(rows)) as Decode, or
-// as DecodeValid when valid is set; the rows' strings share blocks of
-// 4 KiB (a row's may not be the only ones a kept string holds). It stops
-// at the first error and returns the index of its row.
+// Rows decodes rows[i] into dst[i] (len(dst) >= len(rows), each T's zero
+// value: a fresh slice): the results and errors are json.Unmarshal's. With
+// valid set the rows are known to be valid JSON (parts of a text
+// jsonscan.Valid accepted) and are not checked again; given any other
+// text, the result is then undefined (never a panic). A json.RawMessage
+// row is not copied: it is the row itself (trimmed, its capacity cut to
+// its length, so that an append copies it rather than overwrite what
+// follows it in the answer). The rows' strings share blocks of 4 KiB (a
+// row's may not be the only ones a kept string holds). It stops at the
+// first error and returns the index of its row.
 func (d Decoder[T]) Rows(rows [][]byte, dst []T, valid bool) (int, error) {
 	a := arena{block: arenaBlock}
 	for i, row := range rows {
@@ -63,11 +53,6 @@ func (d Decoder[T]) Rows(rows [][]byte, dst []T, valid bool) (int, error) {
 		}
 	}
 	return len(rows), nil
-}
-
-func (d Decoder[T]) decode(row []byte, dst *T, valid bool) error {
-	a := arena{block: len(row)} // one block holds the row's strings
-	return d.decodeIn(row, dst, valid, &a)
 }
 
 func (d Decoder[T]) decodeIn(row []byte, dst *T, valid bool, a *arena) error {
@@ -251,7 +236,7 @@ func unescaped(val []byte) string {
 // allocations, not one a string. A block is never written again where a
 // string was taken from it.
 type arena struct {
-	block int // a block's size (at least the string's)
+	block int // a block's size (a string longer gets a block of its own size)
 	b     strings.Builder
 }
 
@@ -292,7 +277,7 @@ func (p *plan) find(raw []byte, next int) *field {
 	}
 	if jsonscan.IsPlainASCII(key) {
 		for i := range p.fields {
-			if equalFoldASCII(key, p.fields[i].name) {
+			if jsonscan.EqualFoldASCII(key, p.fields[i].name) {
 				return &p.fields[i]
 			}
 		}
@@ -305,24 +290,4 @@ func (p *plan) find(raw []byte, next int) *field {
 		}
 	}
 	return nil
-}
-
-// equalFoldASCII is strings.EqualFold for two ASCII texts.
-func equalFoldASCII(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		x, y := b[i], s[i]
-		if 'a' <= x && x <= 'z' {
-			x -= 'a' - 'A'
-		}
-		if 'a' <= y && y <= 'z' {
-			y -= 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
